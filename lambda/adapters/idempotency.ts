@@ -1,0 +1,87 @@
+import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Context } from 'aws-lambda';
+import { TransferError } from '../domain/errors';
+import type { IdempotencyPort, TransferResult } from '../ports';
+import { IDEMPOTENCY_TABLE } from '../tables';
+
+interface IdempotencyInput {
+  readonly idempotencyKey: string;
+  readonly payloadHash: string;
+}
+
+type StoredResult = TransferResult & { readonly replayed?: true };
+
+/** Notified when Connect accepted a transfer but its idempotency record could not be completed. */
+export type CompletionFailureListener = (error: unknown) => void;
+
+/**
+ * Powertools idempotency around the one function whose result must be stored: the transfer. A thrown
+ * rejection releases the key, a returned result is kept, and a key reused with another payload fails validation.
+ */
+export class PowertoolsIdempotency implements IdempotencyPort {
+  private readonly config: IdempotencyConfig;
+  private readonly runOnce: (input: IdempotencyInput, work: () => Promise<TransferResult>) => Promise<StoredResult>;
+
+  constructor(
+    client: DynamoDBClient,
+    tableName: string,
+    expiresAfterSeconds: number,
+    private readonly onCompletionFailure: CompletionFailureListener = () => undefined,
+  ) {
+    this.config = new IdempotencyConfig({
+      eventKeyJmesPath: 'idempotencyKey',
+      payloadValidationJmesPath: 'payloadHash',
+      expiresAfterSeconds,
+      // Called only when a stored record answers the request: the one place a replay can be recognised.
+      responseHook: (response) =>
+        typeof response === 'object' && response !== null && !Array.isArray(response) ? { ...response, replayed: true } : response,
+    });
+    this.runOnce = makeIdempotent(async (_input: IdempotencyInput, work: () => Promise<TransferResult>) => work(), {
+      persistenceStore: new DynamoDBPersistenceLayer({
+        tableName,
+        awsSdkV3Client: client,
+        keyAttr: IDEMPOTENCY_TABLE.partitionKey,
+        expiryAttr: IDEMPOTENCY_TABLE.timeToLiveAttribute,
+      }),
+      config: this.config,
+      keyPrefix: 'contact-transfer',
+    });
+  }
+
+  /** An in-progress record left by a timed-out invocation expires with it, so a retry can run. */
+  registerLambdaContext(context: Context): void {
+    this.config.registerLambdaContext(context);
+  }
+
+  async once(
+    key: IdempotencyInput,
+    work: () => Promise<TransferResult>,
+  ): Promise<{ readonly result: TransferResult; readonly replayed: boolean }> {
+    let accepted: TransferResult | undefined;
+    try {
+      const { replayed, ...result } = await this.runOnce(
+        { idempotencyKey: key.idempotencyKey, payloadHash: key.payloadHash },
+        async () => (accepted = await work()),
+      );
+      return { result, replayed: replayed === true };
+    } catch (error) {
+      if (error instanceof TransferError) throw error;
+      // Connect accepted: the caller must hear success. The ledger holds the result for a later retry.
+      if (accepted) {
+        this.onCompletionFailure(error);
+        return { result: accepted, replayed: false };
+      }
+      throw translateIdempotencyError(error);
+    }
+  }
+}
+
+function translateIdempotencyError(error: unknown): TransferError {
+  const name = error instanceof Error ? error.name : '';
+  if (name === 'IdempotencyAlreadyInProgressError') return TransferError.of('REQUEST_IN_PROGRESS', { cause: error });
+  if (name === 'IdempotencyValidationError') return TransferError.of('CLIENT_TOKEN_REUSED', { cause: error });
+  // Fail closed: the store could not be reached, so nothing was transferred.
+  return TransferError.of('INTERNAL_ERROR', { cause: error });
+}

@@ -1,0 +1,89 @@
+import { parseInstanceArn } from './domain/arn';
+import type { ConnectInstance } from './domain/arn';
+
+/** Environment variables the function reads; the stack sets them from CDK context (contract section 1). */
+export const ENV = {
+  instanceArn: 'CONNECT_INSTANCE_ARN',
+  allowedChannels: 'ALLOWED_CHANNELS',
+  maxTransfers: 'MAX_TRANSFERS',
+  idempotencyTable: 'IDEMPOTENCY_TABLE_NAME',
+  ledgerTable: 'LEDGER_TABLE_NAME',
+  metadataCacheTtlSeconds: 'METADATA_CACHE_TTL_SECONDS',
+  idempotencyTtlSeconds: 'IDEMPOTENCY_TTL_SECONDS',
+  ledgerRetentionDays: 'LEDGER_RETENTION_DAYS',
+} as const;
+
+export const CHANNELS = ['VOICE', 'CHAT', 'TASK', 'EMAIL'] as const;
+
+export const DEFAULTS = {
+  allowedChannels: ['TASK', 'EMAIL'],
+  maxTransfers: 11,
+  metadataCacheTtlSeconds: 60,
+  /** The contract keeps successes for at least an hour. */
+  idempotencyTtlSeconds: 3600,
+  /** A task lives at most 7 days; the contract keeps the ledger at least 30. */
+  ledgerRetentionDays: 30,
+} as const;
+
+export interface GatewayConfig {
+  readonly instance: ConnectInstance;
+  readonly allowedChannels: readonly string[];
+  readonly maxTransfers: number;
+  readonly idempotencyTable: string;
+  readonly ledgerTable: string;
+  readonly metadataCacheTtlMs: number;
+  readonly idempotencyTtlSeconds: number;
+  readonly ledgerRetentionDays: number;
+}
+
+export class ConfigurationError extends Error {
+  constructor(variable: string, expectation: string) {
+    super(`Configuration error: environment variable ${variable} ${expectation}`);
+    this.name = 'ConfigurationError';
+  }
+}
+
+/** Reads and checks every variable once; a bad one fails the cold start with one line naming it. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const required = (name: string): string => {
+    const value = env[name]?.trim();
+    if (!value) throw new ConfigurationError(name, 'is required');
+    return value;
+  };
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name]?.trim();
+    if (!raw) return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw new ConfigurationError(name, `must be a whole number from ${min} to ${max}, got "${raw}"`);
+    }
+    return value;
+  };
+
+  const instanceArn = required(ENV.instanceArn);
+  const instance = parseInstanceArn(instanceArn);
+  if (!instance) {
+    throw new ConfigurationError(ENV.instanceArn, `must be arn:<partition>:connect:<region>:<account>:instance/<instanceId>, got "${instanceArn}"`);
+  }
+  return {
+    instance,
+    allowedChannels: parseChannels(env[ENV.allowedChannels]),
+    maxTransfers: integer(ENV.maxTransfers, DEFAULTS.maxTransfers, 1, 1000),
+    idempotencyTable: required(ENV.idempotencyTable),
+    ledgerTable: required(ENV.ledgerTable),
+    metadataCacheTtlMs: integer(ENV.metadataCacheTtlSeconds, DEFAULTS.metadataCacheTtlSeconds, 0, 3600) * 1000,
+    idempotencyTtlSeconds: integer(ENV.idempotencyTtlSeconds, DEFAULTS.idempotencyTtlSeconds, 3600, 7 * 24 * 3600),
+    ledgerRetentionDays: integer(ENV.ledgerRetentionDays, DEFAULTS.ledgerRetentionDays, 30, 3650),
+  };
+}
+
+/** Comma-separated channel names, e.g. "TASK,EMAIL". */
+export function parseChannels(raw: string | undefined): readonly string[] {
+  if (raw === undefined || raw.trim() === '') return DEFAULTS.allowedChannels;
+  const channels = raw.split(',').map((channel) => channel.trim().toUpperCase());
+  const unknown = channels.filter((channel) => !(CHANNELS as readonly string[]).includes(channel));
+  if (unknown.length > 0 || channels.length === 0) {
+    throw new ConfigurationError(ENV.allowedChannels, `must list channels from ${CHANNELS.join(', ')} separated by commas, got "${raw}"`);
+  }
+  return [...new Set(channels)];
+}

@@ -1,0 +1,68 @@
+/**
+ * The error model of contract section 5: every reason the gateway can answer with, its HTTP status and the
+ * Connect error type a caller already knows how to handle.
+ */
+export const REASONS = {
+  VALIDATION_FAILED: { status: 400, type: 'InvalidRequestException', message: 'The request does not match the TransferContact request shape.' },
+  QUEUE_AND_USER_BOTH_SET: { status: 400, type: 'InvalidRequestException', message: 'QueueId and UserId cannot both be set; choose a queue or an agent.' },
+  CHANNEL_NOT_SUPPORTED: { status: 400, type: 'InvalidRequestException', message: 'Only contacts of an allowed channel can be transferred.' },
+  CONTACT_NOT_ACTIVE: { status: 400, type: 'InvalidRequestException', message: 'The contact has ended; only active contacts can be transferred.' },
+  FLOW_TYPE_NOT_SUPPORTED: { status: 400, type: 'InvalidRequestException', message: 'The flow must be an Inbound, Transfer to agent or Transfer to queue flow.' },
+  FLOW_NOT_ACTIVE: { status: 400, type: 'InvalidRequestException', message: 'The flow is archived or not published.' },
+  FLOW_TARGET_MISMATCH: { status: 400, type: 'InvalidRequestException', message: 'A Transfer to agent flow needs a UserId and a Transfer to queue flow needs a QueueId.' },
+  QUEUE_DISABLED: { status: 400, type: 'InvalidRequestException', message: 'The queue is disabled.' },
+  TRANSFER_LIMIT_REACHED: { status: 402, type: 'ServiceQuotaExceededException', message: 'The contact has reached the maximum number of transfers.' },
+  INSTANCE_NOT_ALLOWED: { status: 403, type: 'AccessDeniedException', message: 'This gateway only transfers contacts of its own Amazon Connect instance.' },
+  CONTACT_NOT_FOUND: { status: 404, type: 'ResourceNotFoundException', message: 'The contact does not exist in this instance.' },
+  FLOW_NOT_FOUND: { status: 404, type: 'ResourceNotFoundException', message: 'The flow does not exist in this instance.' },
+  QUEUE_NOT_FOUND: { status: 404, type: 'ResourceNotFoundException', message: 'The queue does not exist in this instance.' },
+  USER_NOT_FOUND: { status: 404, type: 'ResourceNotFoundException', message: 'The user does not exist in this instance.' },
+  REQUEST_IN_PROGRESS: { status: 409, type: 'IdempotencyException', message: 'A request with the same idempotency key is still in progress; retry later.' },
+  CLIENT_TOKEN_REUSED: { status: 409, type: 'IdempotencyException', message: 'The idempotency key was already used with a different request.' },
+  THROTTLED: { status: 429, type: 'ThrottlingException', message: 'Amazon Connect is throttling requests; retry later.' },
+  UPSTREAM_FAILURE: { status: 500, type: 'InternalServiceException', message: 'Amazon Connect failed or could not be reached; retry later.' },
+  INTERNAL_ERROR: { status: 500, type: 'InternalServiceException', message: 'The gateway failed internally; nothing was transferred.' },
+} as const satisfies Record<string, { status: number; type: string; message: string }>;
+
+export type KnownReason = keyof typeof REASONS;
+export type Reason = KnownReason | 'CONNECT_REJECTED';
+
+export interface FieldError {
+  readonly Field: string;
+  readonly Message: string;
+}
+
+/** What every door renders: HTTP status, Connect type, reason and one human sentence. */
+export class TransferError extends Error {
+  readonly status: number;
+  readonly type: string;
+
+  private constructor(
+    readonly reason: Reason,
+    status: number,
+    type: string,
+    message: string,
+    readonly fields?: readonly FieldError[],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'TransferError';
+    this.status = status;
+    this.type = type;
+  }
+
+  static of(reason: KnownReason, detail?: { message?: string; fields?: readonly FieldError[]; cause?: unknown }): TransferError {
+    const { status, type, message } = REASONS[reason];
+    return new TransferError(reason, status, type, detail?.message ?? message, detail?.fields, { cause: detail?.cause });
+  }
+
+  /** Connect refused a request our rules let through: pass its own status and type on. */
+  static connectRejected(status: number, type: string, message: string, cause?: unknown): TransferError {
+    return new TransferError('CONNECT_REJECTED', status, type, message || 'Amazon Connect rejected the transfer.', undefined, { cause });
+  }
+
+  /** Whether the same request may succeed later (contract 3.2): these must throw on the EventBridge door. */
+  get retryable(): boolean {
+    return this.status >= 500 || this.status === 429 || this.reason === 'REQUEST_IN_PROGRESS';
+  }
+}

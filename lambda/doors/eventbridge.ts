@@ -1,0 +1,34 @@
+import type { EventBridgeEvent } from 'aws-lambda';
+import type { Door } from './door';
+import { namedFailure } from './door';
+
+export type TransferEvent = EventBridgeEvent<'TransferContact', unknown>;
+
+export type EventResult =
+  | { readonly outcome: 'transferred' | 'replayed'; readonly ContactId: string; readonly ContactArn: string }
+  | { readonly outcome: 'rejected'; readonly Reason: string };
+
+/**
+ * EventBridge delivers asynchronously: a rejection no retry can fix ends the invocation normally (it is logged),
+ * while a failure a retry can fix throws so Lambda retries it and finally sends it to the dead-letter queue.
+ */
+export const eventBridgeDoor: Door<TransferEvent, EventResult> = {
+  origin: (event) => ({ door: 'eventbridge', caller: `${event.source}/${event.id}`, correlationId: event.id }),
+  input: (event) => event.detail,
+  succeeded: ({ result, replayed }) => ({ outcome: replayed ? 'replayed' : 'transferred', ...result }),
+  failed: (error) => {
+    if (error.retryable) throw namedFailure(error);
+    return { outcome: 'rejected', Reason: error.reason };
+  },
+};
+
+export function isEventBridgeEvent(event: unknown): event is TransferEvent {
+  return (
+    typeof event === 'object' &&
+    event !== null &&
+    'detail-type' in event &&
+    'source' in event &&
+    'detail' in event &&
+    typeof (event as { source: unknown }).source === 'string'
+  );
+}

@@ -1,0 +1,73 @@
+import { ConnectClient } from '@aws-sdk/client-connect';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { APIGatewayProxyResult, Context } from 'aws-lambda';
+import { ConnectAdapter } from './adapters/connect';
+import { PowertoolsIdempotency } from './adapters/idempotency';
+import { DynamoDbLedger } from './adapters/ledger';
+import type { GatewayConfig } from './config';
+import { TransferError } from './domain/errors';
+import { parseTransferRequest } from './domain/request';
+import type { Door } from './doors/door';
+import { directDoor } from './doors/direct';
+import { eventBridgeDoor, isEventBridgeEvent } from './doors/eventbridge';
+import type { EventResult } from './doors/eventbridge';
+import { httpDoor, isApiGatewayEvent } from './doors/http';
+import { logger, metrics, reportConnectThrottle, reportOutcome } from './observability';
+import type { TransferResult } from './ports';
+import { TransferContactUseCase } from './usecase/transfer-contact';
+
+export type GatewayResponse = APIGatewayProxyResult | EventResult | TransferResult;
+export type GatewayHandler = (event: unknown, context: Context) => Promise<GatewayResponse>;
+
+/** SDK clients the gateway builds itself unless given; endpoints come from AWS_ENDPOINT_URL_* when set. */
+export interface GatewayClients {
+  readonly connect?: ConnectClient;
+  readonly dynamodb?: DynamoDBClient;
+}
+
+/** Wires the adapters once per container and returns the Lambda handler that serves all three doors. */
+export function createGateway(config: GatewayConfig, clients: GatewayClients = {}): GatewayHandler {
+  // Connect is called in the instance's own Region, wherever the function runs.
+  const connectClient = clients.connect ?? new ConnectClient({ region: config.instance.region });
+  const dynamodb = clients.dynamodb ?? new DynamoDBClient({});
+  const idempotency = new PowertoolsIdempotency(dynamodb, config.idempotencyTable, config.idempotencyTtlSeconds, (error) =>
+    logger.error('Connect accepted the transfer but its idempotency record was not completed; the ledger answers retries', { error }),
+  );
+  const useCase = new TransferContactUseCase({
+    instance: config.instance,
+    policy: { allowedChannels: config.allowedChannels, maxTransfers: config.maxTransfers },
+    connect: new ConnectAdapter(connectClient, config.instance, { metadataCacheTtlMs: config.metadataCacheTtlMs }, reportConnectThrottle),
+    ledger: new DynamoDbLedger(dynamodb, config.ledgerTable, config.ledgerRetentionDays),
+    idempotency,
+    onLedgerFailure: (error, transfer) =>
+      logger.error('Connect accepted the transfer but the ledger write failed; record it by hand', { ...transfer, error }),
+  });
+
+  async function serve<Event, Response>(door: Door<Event, Response>, event: Event, context: Context): Promise<Response> {
+    const startedAt = Date.now();
+    const origin = door.origin(event, context);
+    logger.appendKeys({ correlationId: origin.correlationId });
+    let contactId: string | undefined;
+    try {
+      const request = parseTransferRequest(door.input(event), config.instance);
+      contactId = request.ContactId;
+      const outcome = await useCase.execute(request, origin);
+      reportOutcome({ origin, contactId, startedAt, outcome });
+      return door.succeeded(outcome, origin);
+    } catch (caught) {
+      const error = caught instanceof TransferError ? caught : TransferError.of('INTERNAL_ERROR', { cause: caught });
+      reportOutcome({ origin, contactId, startedAt, error });
+      return door.failed(error, origin);
+    } finally {
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+    }
+  }
+
+  return async (event, context) => {
+    logger.addContext(context);
+    idempotency.registerLambdaContext(context);
+    if (isApiGatewayEvent(event)) return serve(httpDoor, event, context);
+    if (isEventBridgeEvent(event)) return serve(eventBridgeDoor, event, context);
+    return serve(directDoor, event, context);
+  };
+}
