@@ -71,7 +71,8 @@ export class DynamoDbLedger implements LedgerPort {
   }
 
   async record(record: TransferRecord): Promise<void> {
-    const expiresAt = Math.floor(record.at.getTime() / 1000) + this.retentionDays * 86_400;
+    // Rounded up: the retention is a minimum the contract promises.
+    const expiresAt = Math.ceil(record.at.getTime() / 1000) + this.retentionDays * 86_400;
     const common = { treeId: record.treeId, transfersInTree: record.transferNumber, [TTL]: expiresAt };
     const items = [
       {

@@ -2,7 +2,11 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import type { Door } from './door';
 import { namedFailure } from './door';
 
-export type TransferEvent = EventBridgeEvent<'TransferContact', unknown>;
+/** The rule the stack owns matches this detail-type (contract section 3.2). */
+export const TRANSFER_DETAIL_TYPE = 'TransferContact';
+export const DEFAULT_EVENT_SOURCES: readonly string[] = ['internal.contact-transfer'];
+
+export type TransferEvent = EventBridgeEvent<typeof TRANSFER_DETAIL_TYPE, unknown>;
 
 export type EventResult =
   | { readonly outcome: 'transferred' | 'replayed'; readonly ContactId: string; readonly ContactArn: string }

@@ -1,0 +1,94 @@
+import { createServer } from 'node:http';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import dynalite from 'dynalite';
+import { closeServer, listen } from '../simulator/http-server';
+import type { TableDefinition } from '../lambda/tables';
+import { IDEMPOTENCY_TABLE, LEDGER_TABLE } from '../lambda/tables';
+
+/** `unreachable` drops the connection (as a network failure would); `internal` answers DynamoDB's 500. */
+export type DynamoFault = 'unreachable' | 'internal';
+
+export interface EmbeddedDynamoDb {
+  readonly url: string;
+  /** Requests received per operation (the X-Amz-Target action), injected failures included. */
+  requestCount(operation?: string): number;
+  resetCounts(): void;
+  failNext(operation: string | '*', times: number, fault: DynamoFault): void;
+  clearFaults(): void;
+  setLatency(ms: number): void;
+  close(): Promise<void>;
+}
+
+/**
+ * dynalite (in-memory, no Java or Docker) behind a thin front server that can add latency and fail chosen
+ * operations, so tests and the benchmark see DynamoDB behave as it does on a bad day.
+ */
+export async function startEmbeddedDynamoDb(options: { port?: number; host?: string } = {}): Promise<EmbeddedDynamoDb> {
+  const store = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve) => store.listen(0, '127.0.0.1', resolve));
+  const forward = store.listeners('request')[0] as RequestListener;
+
+  const counts = new Map<string, number>();
+  const faults: { operation: string; remaining: number; fault: DynamoFault }[] = [];
+  let latencyMs = 0;
+
+  const front = createServer((request: IncomingMessage, response: ServerResponse) => {
+    const operation = String(request.headers['x-amz-target'] ?? '').split('.').pop() ?? '';
+    counts.set(operation, (counts.get(operation) ?? 0) + 1);
+    const fault = faults.find((candidate) => candidate.remaining > 0 && (candidate.operation === operation || candidate.operation === '*'));
+    const answer = (): void => {
+      if (!fault) return forward(request, response);
+      fault.remaining -= 1;
+      if (fault.fault === 'unreachable') return void request.socket.destroy();
+      response.writeHead(500, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-errortype': 'InternalServerError' });
+      response.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: 'Injected failure' }));
+    };
+    if (latencyMs > 0) setTimeout(answer, latencyMs);
+    else answer();
+  });
+  const { port, host = '127.0.0.1' } = options;
+  await listen(front, port ?? 0, host);
+  const address = front.address() as AddressInfo;
+
+  return {
+    url: `http://${host}:${address.port}`,
+    requestCount: (operation) =>
+      operation === undefined ? [...counts.values()].reduce((sum, count) => sum + count, 0) : (counts.get(operation) ?? 0),
+    resetCounts: () => counts.clear(),
+    failNext: (operation, times, fault) => void faults.push({ operation, remaining: times, fault }),
+    clearFaults: () => void faults.splice(0),
+    setLatency: (ms) => void (latencyMs = ms),
+    close: async () => {
+      await closeServer(front);
+      await new Promise<void>((resolve) => store.close(() => resolve()));
+    },
+  };
+}
+
+export interface GatewayTableNames {
+  readonly idempotency: string;
+  readonly ledger: string;
+}
+
+/** The deployed tables' key schemas, from the same definitions the stack uses. */
+export async function createGatewayTables(client: DynamoDBClient, names: GatewayTableNames): Promise<void> {
+  await Promise.all([createTable(client, names.idempotency, IDEMPOTENCY_TABLE), createTable(client, names.ledger, LEDGER_TABLE)]);
+}
+
+async function createTable(client: DynamoDBClient, tableName: string, definition: TableDefinition): Promise<void> {
+  const keys = [
+    { AttributeName: definition.partitionKey, KeyType: 'HASH' as const },
+    ...(definition.sortKey ? [{ AttributeName: definition.sortKey, KeyType: 'RANGE' as const }] : []),
+  ];
+  await client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      KeySchema: keys,
+      AttributeDefinitions: keys.map(({ AttributeName }) => ({ AttributeName, AttributeType: 'S' })),
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+}

@@ -1,0 +1,99 @@
+import { randomUUID } from 'node:crypto';
+import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import type { TransferEvent } from '../lambda/doors/eventbridge';
+
+/**
+ * The events Lambda would hand the function, built the way API Gateway (REST, v1 proxy) and EventBridge build
+ * them, so local mode and the tests drive the handler through the same doors as in AWS.
+ */
+export interface HttpRequestInput {
+  readonly body: string | null;
+  readonly headers?: Record<string, string>;
+  readonly isBase64Encoded?: boolean;
+  /** API Gateway puts the SigV4 caller here; locally there is none, so a stand-in. */
+  readonly callerArn?: string;
+  readonly account?: string;
+}
+
+export const LOCAL_CALLER_ARN = 'arn:aws:iam::111122223333:user/local-developer';
+
+export function apiGatewayProxyEvent(input: HttpRequestInput): APIGatewayProxyEvent {
+  const headers = input.headers ?? {};
+  const account = input.account ?? '111122223333';
+  const callerArn = input.callerArn ?? LOCAL_CALLER_ARN;
+  return {
+    httpMethod: 'POST',
+    path: '/contact/transfer',
+    resource: '/contact/transfer',
+    body: input.body,
+    isBase64Encoded: input.isBase64Encoded ?? false,
+    headers,
+    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, [value]])),
+    pathParameters: null,
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    stageVariables: null,
+    requestContext: {
+      accountId: account,
+      apiId: 'local',
+      authorizer: null,
+      protocol: 'HTTP/1.1',
+      httpMethod: 'POST',
+      path: '/local/contact/transfer',
+      stage: 'local',
+      requestId: randomUUID(),
+      requestTimeEpoch: Date.now(),
+      resourceId: 'local',
+      resourcePath: '/contact/transfer',
+      identity: {
+        accessKey: null,
+        accountId: account,
+        apiKey: null,
+        apiKeyId: null,
+        caller: callerArn,
+        clientCert: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        sourceIp: '127.0.0.1',
+        user: callerArn,
+        userAgent: headers['user-agent'] ?? headers['User-Agent'] ?? 'local',
+        userArn: callerArn,
+      },
+    },
+  };
+}
+
+export function eventBridgeEvent(detail: unknown, options: { source?: string; id?: string; account?: string; region?: string } = {}): TransferEvent {
+  return {
+    version: '0',
+    id: options.id ?? randomUUID(),
+    'detail-type': 'TransferContact',
+    source: options.source ?? 'internal.contact-transfer',
+    account: options.account ?? '111122223333',
+    time: new Date().toISOString(),
+    region: options.region ?? 'us-east-1',
+    resources: [],
+    detail,
+  };
+}
+
+export function lambdaContext(remainingMs = 10_000): Context {
+  const deadline = Date.now() + remainingMs;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: 'contact-transfer-gateway',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:111122223333:function:contact-transfer-gateway',
+    memoryLimitInMB: '512',
+    awsRequestId: randomUUID(),
+    logGroupName: '/aws/lambda/contact-transfer-gateway',
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}

@@ -1,0 +1,236 @@
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { ConnectClient, TransferContactCommand } from '@aws-sdk/client-connect';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { GatewayHandler } from '../../lambda/gateway';
+import { connectFixtures } from '../support/fixtures';
+import { asHttp, httpEvent, lambdaContext, startGatewayHarness, transferEvent } from '../support/gateway-harness';
+import type { GatewayHarness } from '../support/gateway-harness';
+
+let harness: GatewayHarness;
+let gateway: GatewayHandler;
+let fx: ReturnType<typeof connectFixtures>;
+
+beforeAll(async () => {
+  harness = await startGatewayHarness();
+  gateway = harness.newContainer();
+  fx = connectFixtures(harness.connect);
+});
+afterAll(() => harness.close());
+beforeEach(() => {
+  harness.dynamodb.clearFaults();
+  harness.connect.setLatency(0);
+});
+
+const transferCalls = (): number => harness.connect.callCount('TransferContact');
+const post = async (handler: GatewayHandler, body: unknown, headers?: Record<string, string>, remainingMs?: number) =>
+  asHttp(await handler(httpEvent(body, headers), lambdaContext(remainingMs)));
+const queueTransfer = () => ({ ContactId: fx.contact(), ContactFlowId: fx.flows.inbound, QueueId: fx.queues.enabled });
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('replays (contract section 6)', () => {
+  it('answers a replay with the same status and body, marked replayed, from another container, without a second transfer', async () => {
+    const request = queueTransfer();
+    const key = { 'Idempotency-Key': randomUUID() };
+    const first = await post(gateway, request, key);
+    const before = transferCalls();
+
+    const replay = await post(harness.newContainer(), request, key);
+    expect(replay.status).toBe(first.status);
+    expect(replay.body).toEqual(first.body);
+    expect(replay.headers['Idempotent-Replayed']).toBe('true');
+    expect(transferCalls()).toBe(before);
+  });
+
+  it('treats two identical token-less requests as one intent', async () => {
+    const request = queueTransfer();
+    const before = transferCalls();
+    const first = await post(gateway, request);
+    const second = await post(gateway, request);
+    expect(second.body).toEqual(first.body);
+    expect(second.headers['Idempotent-Replayed']).toBe('true');
+    expect(transferCalls()).toBe(before + 1);
+  });
+
+  it('sends Connect a ClientToken derived from the key, the same across containers', async () => {
+    const token = randomUUID();
+    harness.connect.failNext('TransferContact', 3, 'internal');
+    const request = { ...queueTransfer(), ClientToken: token };
+    expect((await post(gateway, request)).status).toBe(500);
+    expect((await post(harness.newContainer(), request)).status).toBe(200);
+    const tokens = new Set(harness.connect.calls('TransferContact').slice(-4).map((call) => call.input.ClientToken));
+    expect(tokens.size).toBe(1);
+    expect([...tokens][0]).not.toBe(token);
+  });
+
+  it('lets ten concurrent identical requests make exactly one transfer, and none of them a 5xx', async () => {
+    const request = queueTransfer();
+    const before = transferCalls();
+    harness.connect.setLatency(50, 'TransferContact');
+    const answers = await Promise.all(Array.from({ length: 10 }, () => post(harness.newContainer(), request)));
+    expect(transferCalls()).toBe(before + 1);
+    expect(answers.filter((answer) => answer.status === 200).length).toBeGreaterThanOrEqual(1);
+    for (const answer of answers) expect([200, 409]).toContain(answer.status);
+    for (const answer of answers.filter((a) => a.status === 409)) expect(answer.body.Reason).toBe('REQUEST_IN_PROGRESS');
+  });
+
+  it('rejects the same token with another payload and transfers nothing', async () => {
+    const key = { 'Idempotency-Key': randomUUID() };
+    expect((await post(gateway, queueTransfer(), key)).status).toBe(200);
+    const before = transferCalls();
+    const reused = await post(gateway, queueTransfer(), key);
+    expect(reused.status).toBe(409);
+    expect(reused.body).toMatchObject({ Type: 'IdempotencyException', Reason: 'CLIENT_TOKEN_REUSED' });
+    expect(transferCalls()).toBe(before);
+  });
+
+  it('releases the key after a rejection, so a corrected retry with the same token runs', async () => {
+    const key = { 'Idempotency-Key': randomUUID() };
+    const contactId = fx.contact();
+    const rejected = await post(gateway, { ContactId: contactId, ContactFlowId: fx.flows.archived }, key);
+    expect(rejected.body.Reason).toBe('FLOW_NOT_ACTIVE');
+    const before = transferCalls();
+    const corrected = await post(gateway, { ContactId: contactId, ContactFlowId: fx.flows.inbound }, key);
+    expect(corrected.status).toBe(200);
+    expect(transferCalls()).toBe(before + 1);
+  });
+
+  it('answers REQUEST_IN_PROGRESS over HTTPS and throws for EventBridge while the first request runs', async () => {
+    const request = queueTransfer();
+    harness.connect.setLatency(400, 'TransferContact');
+    const first = post(gateway, request);
+    await sleep(150);
+    const during = await post(harness.newContainer(), request);
+    expect(during.status).toBe(409);
+    expect(during.body.Reason).toBe('REQUEST_IN_PROGRESS');
+    await expect(harness.newContainer()(transferEvent(request), lambdaContext())).rejects.toMatchObject({ name: 'IdempotencyException' });
+    expect((await first).status).toBe(200);
+  });
+});
+
+describe('faults', () => {
+  it('Connect throttled, then recovering: the same token then succeeds exactly once', async () => {
+    const request = { ...queueTransfer(), ClientToken: randomUUID() };
+    const before = transferCalls();
+    harness.connect.failNext('TransferContact', 3, 'throttle');
+    expect((await post(gateway, request)).status).toBe(429);
+    expect((await post(gateway, request)).status).toBe(200);
+    expect((await post(gateway, request)).headers['Idempotent-Replayed']).toBe('true');
+    expect(transferCalls()).toBe(before + 4);
+    expect(harness.connect.contact(request.ContactId)?.DisconnectTimestamp).toBeDefined();
+  });
+
+  it('fails closed when DynamoDB cannot be reached: 500 INTERNAL_ERROR and no TransferContact, then recovers', async () => {
+    const request = queueTransfer();
+    const before = transferCalls();
+    harness.dynamodb.failNext('*', 1000, 'unreachable');
+    const failed = await post(gateway, request);
+    expect(failed.status).toBe(500);
+    expect(failed.body).toMatchObject({ Type: 'InternalServiceException', Reason: 'INTERNAL_ERROR' });
+    expect(JSON.stringify(failed.body)).not.toMatch(/idempotency-|ledger-|arn:/);
+    expect(transferCalls()).toBe(before);
+
+    harness.dynamodb.clearFaults();
+    expect((await post(gateway, request)).status).toBe(200);
+    expect(transferCalls()).toBe(before + 1);
+  });
+
+  it('never reports an accepted transfer as failed when completing the record fails, and a retry gets the original', async () => {
+    const request = queueTransfer();
+    const before = transferCalls();
+    // More failures than the SDK's attempts, so the idempotency record stays in progress.
+    harness.dynamodb.failNext('UpdateItem', 10, 'internal');
+    // A short remaining time makes the in-progress record expire soon, as a timed-out invocation's would.
+    const first = await post(gateway, request, {}, 1500);
+    expect(first.status).toBe(200);
+    harness.dynamodb.clearFaults();
+
+    const tooSoon = await post(harness.newContainer(), request);
+    expect(tooSoon.body.Reason).toBe('REQUEST_IN_PROGRESS');
+    await sleep(1600);
+    const retry = await post(harness.newContainer(), request);
+    expect(retry.status).toBe(200);
+    expect(retry.body).toEqual(first.body);
+    expect(retry.headers['Idempotent-Replayed']).toBe('true');
+    expect(transferCalls()).toBe(before + 1);
+  });
+
+  it('delivers the same EventBridge event twice as one transfer', async () => {
+    const event = transferEvent(queueTransfer());
+    const before = transferCalls();
+    await expect(gateway(event, lambdaContext())).resolves.toMatchObject({ outcome: 'transferred' });
+    await expect(harness.newContainer()(event, lambdaContext())).resolves.toMatchObject({ outcome: 'replayed' });
+    expect(transferCalls()).toBe(before + 1);
+  });
+});
+
+describe('the transfer ledger (contract section 7)', () => {
+  it('allows eleven chained transfers and refuses the twelfth without calling Connect', async () => {
+    let contactId = fx.contact();
+    const treeId = contactId;
+    const before = transferCalls();
+    for (let n = 1; n <= 11; n += 1) {
+      const answer = await post(gateway, { ContactId: contactId, ContactFlowId: fx.flows.inbound, QueueId: fx.queues.enabled });
+      expect(answer.status, `transfer ${n}`).toBe(200);
+      contactId = String(answer.body.ContactId);
+    }
+    const twelfth = await post(harness.newContainer(), { ContactId: contactId, ContactFlowId: fx.flows.inbound });
+    expect(twelfth.status).toBe(402);
+    expect(twelfth.body).toMatchObject({ Type: 'ServiceQuotaExceededException', Reason: 'TRANSFER_LIMIT_REACHED' });
+    expect(transferCalls()).toBe(before + 11);
+    expect(await ledgerRecords(treeId)).toHaveLength(11);
+  });
+
+  it("passes Connect's 402 through for a tree transferred outside the gateway", async () => {
+    const direct = new ConnectClient({ region: 'us-east-1', endpoint: harness.connect.url, credentials: { accessKeyId: 'a', secretAccessKey: 's' } });
+    let contactId = fx.contact();
+    for (let n = 0; n < 11; n += 1) {
+      const output = await direct.send(
+        new TransferContactCommand({ InstanceId: harness.connect.instanceId, ContactId: contactId, ContactFlowId: fx.flows.inbound }),
+      );
+      contactId = output.ContactId ?? '';
+    }
+    const answer = await post(gateway, { ContactId: contactId, ContactFlowId: fx.flows.inbound });
+    expect(answer.status).toBe(402);
+    expect(answer.body).toMatchObject({ Type: 'ServiceQuotaExceededException', Reason: 'CONNECT_REJECTED' });
+  });
+
+  it('records who asked, through which door, from which contact to which', async () => {
+    const request = queueTransfer();
+    const key = randomUUID();
+    const answer = await post(gateway, request, { 'Idempotency-Key': key });
+    const [record] = await ledgerRecords(request.ContactId);
+    expect(record).toMatchObject({
+      treeId: request.ContactId,
+      transfersInTree: 1,
+      fromContactId: request.ContactId,
+      toContactId: answer.body.ContactId,
+      contactFlowId: request.ContactFlowId,
+      queueId: request.QueueId,
+      door: 'https',
+      requestedBy: 'arn:aws:sts::111122223333:assumed-role/internal-app/app',
+      idempotencyKey: expect.stringMatching(/^token:/),
+    });
+    expect(JSON.stringify(record)).not.toContain(key);
+    const retentionDays = ((record?.expiresAt as number) * 1000 - Date.parse(String(record?.at))) / 86_400_000;
+    expect(retentionDays).toBeGreaterThanOrEqual(30);
+
+    const event = transferEvent(queueTransfer());
+    await gateway(event, lambdaContext());
+    const [fromEvent] = await ledgerRecords((event.detail as { ContactId: string }).ContactId);
+    expect(fromEvent).toMatchObject({ door: 'eventbridge', requestedBy: `internal.contact-transfer/${event.id}` });
+  });
+});
+
+async function ledgerRecords(treeId: string): Promise<Record<string, unknown>[]> {
+  const client = new DynamoDBClient({ endpoint: harness.dynamodb.url });
+  const output = await client.send(
+    new QueryCommand({
+      TableName: harness.config.ledgerTable,
+      KeyConditionExpression: 'pk = :tree',
+      ExpressionAttributeValues: { ':tree': { S: `TREE#${treeId}` } },
+    }),
+  );
+  return (output.Items ?? []).map((item) => unmarshall(item));
+}

@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto';
+import { ConnectClient } from '@aws-sdk/client-connect';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { TransferEvent } from '../../lambda/doors/eventbridge';
+import { loadConfig } from '../../lambda/config';
+import type { GatewayConfig } from '../../lambda/config';
+import { createGateway } from '../../lambda/gateway';
+import type { GatewayHandler } from '../../lambda/gateway';
+import { createGatewayTables, startEmbeddedDynamoDb } from '../../local/embedded-dynamodb';
+import { apiGatewayProxyEvent, eventBridgeEvent } from '../../local/lambda-events';
+import type { EmbeddedDynamoDb } from '../../local/embedded-dynamodb';
+import { startConnectSimulator } from '../../simulator/connect-simulator';
+import type { ConnectSimulator } from '../../simulator/connect-simulator';
+import type { Seed } from '../../simulator/seed';
+
+/**
+ * The gateway as deployed minus AWS: real SDK clients over HTTP, pointed by AWS_ENDPOINT_URL_* at the Connect
+ * simulator and an embedded DynamoDB, exactly as in local mode and as the bundle would be.
+ */
+export interface GatewayHarness {
+  readonly connect: ConnectSimulator;
+  readonly dynamodb: EmbeddedDynamoDb;
+  readonly env: Record<string, string>;
+  readonly config: GatewayConfig;
+  /** A fresh container: new caches, new clients, same tables. */
+  newContainer(overrides?: Record<string, string>): GatewayHandler;
+  close(): Promise<void>;
+}
+
+export async function startGatewayHarness(options: { seed?: Seed; env?: Record<string, string> } = {}): Promise<GatewayHarness> {
+  const [connect, dynamodb] = await Promise.all([startConnectSimulator({ seed: options.seed }), startEmbeddedDynamoDb()]);
+  const suffix = randomUUID().slice(0, 8);
+  const env: Record<string, string> = {
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'AKIDLOCALGATEWAY',
+    AWS_SECRET_ACCESS_KEY: 'local-secret',
+    AWS_ENDPOINT_URL_CONNECT: connect.url,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamodb.url,
+    CONNECT_INSTANCE_ARN: connect.instanceArn,
+    IDEMPOTENCY_TABLE_NAME: `idempotency-${suffix}`,
+    LEDGER_TABLE_NAME: `ledger-${suffix}`,
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    ...options.env,
+  };
+  Object.assign(process.env, env);
+  await createGatewayTables(new DynamoDBClient({ endpoint: dynamodb.url }), {
+    idempotency: env.IDEMPOTENCY_TABLE_NAME ?? '',
+    ledger: env.LEDGER_TABLE_NAME ?? '',
+  });
+  const config = loadConfig(env);
+  return {
+    connect,
+    dynamodb,
+    env,
+    config,
+    newContainer: (overrides = {}) => {
+      // The SDK reads endpoints from process.env once per client; an override needs a client of its own.
+      const endpoint = overrides.AWS_ENDPOINT_URL_CONNECT;
+      const clients = endpoint ? { connect: new ConnectClient({ region: env.AWS_REGION, endpoint }) } : {};
+      return createGateway(loadConfig({ ...env, ...overrides }), clients);
+    },
+    close: async () => {
+      await Promise.all([connect.close(), dynamodb.close()]);
+    },
+  };
+}
+
+export { lambdaContext } from '../../local/lambda-events';
+
+const TEST_CALLER_ARN = 'arn:aws:sts::111122223333:assumed-role/internal-app/app';
+
+export function httpEvent(body: unknown, headers: Record<string, string> = {}): APIGatewayProxyEvent {
+  return apiGatewayProxyEvent({
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    headers: { 'Content-Type': 'application/json', ...headers },
+    callerArn: TEST_CALLER_ARN,
+  });
+}
+
+export function transferEvent(detail: unknown, id?: string, source?: string): TransferEvent {
+  return eventBridgeEvent(detail, { ...(id !== undefined && { id }), ...(source !== undefined && { source }) });
+}
+
+export interface HttpAnswer {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: Record<string, unknown>;
+}
+
+/** Reads a handler's API Gateway answer the way a caller would. */
+export function asHttp(result: unknown): HttpAnswer {
+  const response = result as APIGatewayProxyResult;
+  return {
+    status: response.statusCode,
+    headers: Object.fromEntries(Object.entries(response.headers ?? {}).map(([name, value]) => [name, String(value)])),
+    body: JSON.parse(response.body) as Record<string, unknown>,
+  };
+}
