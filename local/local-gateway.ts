@@ -1,0 +1,182 @@
+import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import { ENV, loadConfig } from '../lambda/config';
+import { DEFAULT_EVENT_SOURCES, TRANSFER_DETAIL_TYPE } from '../lambda/doors/eventbridge';
+import { createGateway } from '../lambda/gateway';
+import type { GatewayHandler } from '../lambda/gateway';
+import { startConnectSimulator } from '../simulator/connect-simulator';
+import type { ConnectSimulator } from '../simulator/connect-simulator';
+import type { Seed } from '../simulator/seed';
+import { closeServer, listen, readBody } from '../simulator/http-server';
+import { createGatewayTables, startEmbeddedDynamoDb } from './embedded-dynamodb';
+import type { EmbeddedDynamoDb } from './embedded-dynamodb';
+import { apiGatewayProxyEvent, eventBridgeEvent, lambdaContext } from './lambda-events';
+
+export interface LocalGatewayOptions {
+  readonly port?: number;
+  readonly host?: string;
+  /** Seeds the embedded Connect simulator; ignored when AWS_ENDPOINT_URL_CONNECT names another Connect. */
+  readonly seed?: Seed;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly eventSources?: readonly string[];
+}
+
+export interface LocalGateway {
+  readonly url: string;
+  readonly instanceArn: string;
+  /** Present when local mode runs its own simulator / DynamoDB rather than an endpoint it was given. */
+  readonly connect?: ConnectSimulator;
+  readonly dynamodb?: EmbeddedDynamoDb;
+  readonly connectEndpoint: string;
+  readonly dynamodbEndpoint: string;
+  close(): Promise<void>;
+}
+
+/** Largest body local mode reads; the handler itself rejects anything over 16 KiB with the contract's error. */
+const MAX_READ_BYTES = 1024 * 1024;
+
+/**
+ * The gateway on one local port: the real handler behind an API Gateway-shaped door and an EventBridge-shaped
+ * door, with an embedded Connect simulator and DynamoDB unless endpoints are given.
+ */
+export async function startLocalGateway(options: LocalGatewayOptions = {}): Promise<LocalGateway> {
+  const env: NodeJS.ProcessEnv = { ...(options.env ?? process.env) };
+  const started: { close(): Promise<void> }[] = [];
+  try {
+    let connect: ConnectSimulator | undefined;
+    if (!env.AWS_ENDPOINT_URL_CONNECT) {
+      connect = await startConnectSimulator(options.seed ? { seed: options.seed } : {});
+      started.push(connect);
+      env.AWS_ENDPOINT_URL_CONNECT = connect.url;
+      env[ENV.instanceArn] = connect.instanceArn;
+    }
+    let dynamodb: EmbeddedDynamoDb | undefined;
+    if (!env.AWS_ENDPOINT_URL_DYNAMODB) {
+      dynamodb = await startEmbeddedDynamoDb();
+      started.push(dynamodb);
+      env.AWS_ENDPOINT_URL_DYNAMODB = dynamodb.url;
+    }
+    env[ENV.instanceArn] ??= options.seed?.instance.arn;
+    env[ENV.idempotencyTable] ??= 'contact-transfer-idempotency';
+    env[ENV.ledgerTable] ??= 'contact-transfer-ledger';
+    // Local endpoints accept any signature; the SDK still wants credentials and a Region to sign with.
+    env.AWS_ACCESS_KEY_ID ??= 'local';
+    env.AWS_SECRET_ACCESS_KEY ??= 'local';
+    env.AWS_REGION ??= 'us-east-1';
+    // SDK clients and Powertools read their settings from the process environment.
+    Object.assign(process.env, env);
+
+    const config = loadConfig(env);
+    await createGatewayTables(new DynamoDBClient({ endpoint: env.AWS_ENDPOINT_URL_DYNAMODB }), {
+      idempotency: config.idempotencyTable,
+      ledger: config.ledgerTable,
+    }).catch((error: unknown) => {
+      // Tables an earlier run created on an external DynamoDB are fine to reuse.
+      if (!(error instanceof Error && error.name === 'ResourceInUseException')) throw error;
+    });
+
+    const handler = createGateway(config);
+    const eventSources = options.eventSources ?? DEFAULT_EVENT_SOURCES;
+    const server = createServer((request, response) => {
+      route(handler, eventSources, config.instance.account, request, response).catch((error: unknown) => {
+        sendJson(response, 500, { Message: `Local mode failed: ${error instanceof Error ? error.message : String(error)}` });
+      });
+    });
+    await listen(server, options.port ?? 3000, options.host ?? '127.0.0.1');
+    const { port } = server.address() as AddressInfo;
+    return {
+      url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+      instanceArn: config.instance.arn,
+      ...(connect && { connect }),
+      ...(dynamodb && { dynamodb }),
+      connectEndpoint: env.AWS_ENDPOINT_URL_CONNECT,
+      dynamodbEndpoint: env.AWS_ENDPOINT_URL_DYNAMODB,
+      close: async () => {
+        await closeServer(server);
+        await Promise.all(started.map((service) => service.close()));
+      },
+    };
+  } catch (error) {
+    await Promise.all(started.map((service) => service.close()));
+    throw error;
+  }
+}
+
+async function route(
+  handler: GatewayHandler,
+  eventSources: readonly string[],
+  account: string,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  const path = (request.url ?? '/').split('?')[0];
+  if (path !== '/contact/transfer' && path !== '/events') {
+    return sendJson(response, 404, { Message: 'Local mode serves POST /contact/transfer and POST /events.' });
+  }
+  if (request.method !== 'POST') return sendJson(response, 405, { Message: `${path} takes POST.` });
+  const body = await readBody(request, MAX_READ_BYTES);
+  if (body === undefined) return sendJson(response, 413, { Message: 'The body is too large.' });
+
+  if (path === '/contact/transfer') {
+    const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(',') : (value ?? '')]));
+    const result = (await handler(apiGatewayProxyEvent({ body, headers, account }), lambdaContext())) as APIGatewayProxyResult;
+    response.writeHead(result.statusCode, { ...(result.headers as Record<string, string> | undefined) });
+    response.end(result.body);
+    return;
+  }
+  return sendJson(response, 200, await putEvents(handler, eventSources, account, body));
+}
+
+interface PutEventsEntry {
+  readonly Source?: unknown;
+  readonly DetailType?: unknown;
+  readonly Detail?: unknown;
+}
+
+/**
+ * PutEvents semantics for the one rule the stack owns: entries that match are delivered to the handler as
+ * EventBridge would deliver them. What each delivery did is reported too, which PutEvents itself cannot do.
+ */
+async function putEvents(handler: GatewayHandler, eventSources: readonly string[], account: string, body: string): Promise<Record<string, unknown>> {
+  let entries: PutEventsEntry[];
+  try {
+    const parsed = JSON.parse(body) as { Entries?: unknown };
+    if (!Array.isArray(parsed.Entries) || parsed.Entries.length === 0 || parsed.Entries.length > 10) throw new Error();
+    entries = parsed.Entries as PutEventsEntry[];
+  } catch {
+    return { FailedEntryCount: 1, Entries: [{ ErrorCode: 'ValidationException', ErrorMessage: 'The body must be {"Entries": [...]} with 1 to 10 entries.' }] };
+  }
+  const results = await Promise.all(
+    entries.map(async (entry) => {
+      if (typeof entry.Source !== 'string' || typeof entry.DetailType !== 'string' || typeof entry.Detail !== 'string') {
+        return { ErrorCode: 'InvalidArgument', ErrorMessage: 'Source, DetailType and Detail (a JSON string) are required.' };
+      }
+      let detail: unknown;
+      try {
+        detail = JSON.parse(entry.Detail);
+      } catch {
+        return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is not valid JSON.' };
+      }
+      const event = eventBridgeEvent(detail, { source: entry.Source, account });
+      if (entry.DetailType !== TRANSFER_DETAIL_TYPE || !eventSources.includes(entry.Source)) {
+        return { EventId: event.id, Delivery: { Matched: false } };
+      }
+      try {
+        return { EventId: event.id, Delivery: { Matched: true, Result: await handler(event, lambdaContext()) } };
+      } catch (error) {
+        // In AWS, Lambda would retry this invocation and then send the event to the dead-letter queue.
+        const failure = error instanceof Error ? { name: error.name, message: error.message } : { message: String(error) };
+        return { EventId: event.id, Delivery: { Matched: true, Error: failure } };
+      }
+    }),
+  );
+  return { FailedEntryCount: results.filter((result) => 'ErrorCode' in result).length, Entries: results };
+}
+
+function sendJson(response: ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { 'Content-Type': 'application/json' });
+  response.end(JSON.stringify(body));
+}

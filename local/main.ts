@@ -1,0 +1,82 @@
+/**
+ * `npm start`: the gateway on http://127.0.0.1:3000 (PORT overrides), offline, with no AWS account.
+ * Usage: npm start [-- --seed <file>]
+ */
+import './process-defaults';
+import { parseArgs } from 'node:util';
+import { DEMO_SEED_PATH, loadSeed } from '../simulator/seed';
+import type { Seed } from '../simulator/seed';
+import { startLocalGateway } from './local-gateway';
+import type { LocalGateway } from './local-gateway';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { seed: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true });
+  if (values.help) {
+    console.log('Usage: npm start [-- --seed <file>]\n  PORT=<port>  listen elsewhere than 3000\n  AWS_ENDPOINT_URL_CONNECT / AWS_ENDPOINT_URL_DYNAMODB  use these instead of the embedded services');
+    return;
+  }
+  const seedPath = values.seed ?? DEMO_SEED_PATH;
+  const seed = loadSeed(seedPath);
+  const port = process.env.PORT === undefined ? 3000 : Number(process.env.PORT);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got "${process.env.PORT}"`);
+
+  const gateway = await startLocalGateway({ port, seed });
+  console.log(banner(gateway, seed, seedPath));
+
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    gateway.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+/** What it serves, and requests that work against the seed it was given. */
+function banner(gateway: LocalGateway, seed: Seed, seedPath: string): string {
+  const active = seed.contacts.filter((contact) => ['TASK', 'EMAIL'].includes(contact.Channel) && !contact.DisconnectTimestamp);
+  const ended = seed.contacts.find((contact) => contact.DisconnectTimestamp);
+  const flow = seed.flows.find((candidate) => candidate.Type === 'QUEUE_TRANSFER' && candidate.State === 'ACTIVE' && candidate.Status === 'PUBLISHED')
+    ?? seed.flows.find((candidate) => candidate.Type === 'CONTACT_FLOW' && candidate.State === 'ACTIVE' && candidate.Status === 'PUBLISHED');
+  const queue = seed.queues.find((candidate) => candidate.Status === 'ENABLED');
+  const lines = [
+    'Contact transfer gateway, local mode',
+    `  POST ${gateway.url}/contact/transfer   the HTTPS door (API Gateway proxy event)`,
+    `  POST ${gateway.url}/events             PutEvents-style entries for the EventBridge rule`,
+    `  Connect:  ${gateway.connect ? `embedded simulator at ${gateway.connectEndpoint}, seeded from ${seedPath}` : gateway.connectEndpoint}`,
+    `  DynamoDB: ${gateway.dynamodb ? `embedded dynalite at ${gateway.dynamodbEndpoint}` : gateway.dynamodbEndpoint}`,
+    `  Instance: ${gateway.instanceArn}`,
+  ];
+  const [first, second] = active;
+  if (gateway.connect && first && second && flow && queue) {
+    const transfer = JSON.stringify({ ContactId: first.Id, ContactFlowId: flow.Id, QueueId: queue.Id });
+    const curl = (body: string, extra = ''): string => `  curl -s -X POST ${gateway.url}/contact/transfer -H 'Content-Type: application/json'${extra} -d '${body}'`;
+    lines.push(
+      '',
+      'Try (each works once against a fresh demo seed: a transferred contact has ended):',
+      '# transfer a task to a queue',
+      curl(transfer, " -H 'Idempotency-Key: demo-1'"),
+      '# the same request again: the same answer, header Idempotent-Replayed: true, no second transfer',
+      curl(transfer, " -i -H 'Idempotency-Key: demo-1'"),
+    );
+    if (ended) lines.push('# a rejected transfer: the contact has ended', curl(JSON.stringify({ ContactId: ended.Id, ContactFlowId: flow.Id, QueueId: queue.Id })));
+    const detail = JSON.stringify(JSON.stringify({ ContactId: second.Id, ContactFlowId: flow.Id, QueueId: queue.Id }));
+    lines.push(
+      '# an event through the EventBridge rule',
+      `  curl -s -X POST ${gateway.url}/events -H 'Content-Type: application/json' -d '{"Entries":[{"Source":"internal.contact-transfer","DetailType":"TransferContact","Detail":${detail}}]}'`,
+    );
+  }
+  lines.push('', 'Ctrl-C stops everything.');
+  return lines.join('\n');
+}
+
+main().catch((error: unknown) => {
+  const code = (error as { code?: unknown }).code;
+  if (code === 'EADDRINUSE') console.error(`Port ${process.env.PORT ?? 3000} is already in use: stop what uses it, or start with PORT=<another port> npm start`);
+  else console.error(error instanceof Error ? error.message : String(error));
+  process.exit(1);
+});

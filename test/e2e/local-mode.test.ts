@@ -1,0 +1,93 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadSeed } from '../../simulator/seed';
+
+/** `npm start` as a user runs it: a child process on a free port, driven over HTTP, then stopped with Ctrl-C. */
+const root = join(__dirname, '..', '..');
+const seed = loadSeed();
+const flow = seed.flows.find((candidate) => candidate.Type === 'QUEUE_TRANSFER' && candidate.Status === 'PUBLISHED' && candidate.State === 'ACTIVE')!;
+const queue = seed.queues.find((candidate) => candidate.Status === 'ENABLED')!;
+const [first, second] = seed.contacts.filter((contact) => contact.Channel === 'TASK' && !contact.DisconnectTimestamp);
+
+let child: ChildProcess;
+let url: string;
+let output = '';
+
+beforeAll(async () => {
+  child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts'], {
+    cwd: root,
+    env: { ...process.env, PORT: '0', POWERTOOLS_LOG_LEVEL: 'WARN' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`local mode did not start:\n${output}`)), 20_000);
+    const read = (chunk: Buffer): void => {
+      output += chunk.toString();
+      const served = /POST (http:\/\/127\.0\.0\.1:\d+)\/contact\/transfer/.exec(output);
+      if (served?.[1]) {
+        clearTimeout(timer);
+        resolve(served[1]);
+      }
+    };
+    child.stdout?.on('data', read);
+    child.stderr?.on('data', read);
+    child.once('exit', (code) => reject(new Error(`local mode exited with ${String(code)}:\n${output}`)));
+  });
+});
+
+afterAll(() => {
+  if (child.exitCode === null) child.kill('SIGKILL');
+});
+
+const post = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
+  const response = await fetch(`${url}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, unknown> };
+};
+
+describe('npm start', () => {
+  it('prints what it serves and example requests', () => {
+    expect(output).toContain('/events');
+    expect(output).toContain(`"ContactId":"${first?.Id}"`);
+    expect(output).toContain('curl');
+  });
+
+  it('transfers a demo contact, replays it, and rejects an invalid one', async () => {
+    const request = { ContactId: first?.Id, ContactFlowId: flow.Id, QueueId: queue.Id };
+    const transferred = await post('/contact/transfer', request, { 'Idempotency-Key': 'e2e-1' });
+    expect(transferred.status).toBe(200);
+    expect(transferred.body.ContactId).not.toBe(first?.Id);
+
+    const replayed = await post('/contact/transfer', request, { 'Idempotency-Key': 'e2e-1' });
+    expect(replayed.body).toEqual(transferred.body);
+    expect(replayed.headers.get('Idempotent-Replayed')).toBe('true');
+
+    const rejected = await post('/contact/transfer', { ...request, Idempotency: 'typo' });
+    expect(rejected.status).toBe(400);
+    expect(rejected.headers.get('x-amzn-ErrorType')).toBe('InvalidRequestException');
+    expect(rejected.body.Reason).toBe('VALIDATION_FAILED');
+  });
+
+  it('delivers a PutEvents entry that matches the rule, and ignores one that does not', async () => {
+    const detail = JSON.stringify({ ContactId: second?.Id, ContactFlowId: flow.Id, QueueId: queue.Id });
+    const answer = await post('/events', {
+      Entries: [
+        { Source: 'internal.contact-transfer', DetailType: 'TransferContact', Detail: detail },
+        { Source: 'someone.else', DetailType: 'TransferContact', Detail: detail },
+      ],
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({
+      FailedEntryCount: 0,
+      Entries: [{ Delivery: { Matched: true, Result: { outcome: 'transferred' } } }, { Delivery: { Matched: false } }],
+    });
+  });
+
+  it('stops cleanly on Ctrl-C', async () => {
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    await expect(fetch(`${url}/contact/transfer`, { method: 'POST' })).rejects.toThrow();
+  });
+});
