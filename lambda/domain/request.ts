@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { resolveResourceId } from './arn';
-import type { ConnectInstance, InstanceResourceKind } from './arn';
+import type { ConnectInstance, ResolvedId } from './arn';
 import { TransferError } from './errors';
 import type { FieldError } from './errors';
 
@@ -41,11 +41,21 @@ export function parseTransferRequest(input: unknown, instance: ConnectInstance):
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw TransferError.of('VALIDATION_FAILED', { message: 'The request must be a JSON object with the members of TransferContact.' });
   }
-  const parsed = transferRequestSchema.safeParse(input);
+  // reportInput lets a wrong type ("must be a string") be told apart from a missing member ("is required").
+  const parsed = transferRequestSchema.safeParse(input, { reportInput: true });
   if (!parsed.success) {
     throw TransferError.of('VALIDATION_FAILED', { fields: parsed.error.issues.flatMap(describeIssue) });
   }
   const { InstanceId, ContactId, ContactFlowId, QueueId, UserId, ClientToken } = parsed.data;
+  // An ARN of the wrong shape is a shape error (rule 1); one of another instance is rule 3, checked after rule 2.
+  const flow = resolveResourceId(ContactFlowId, 'contact-flow', instance);
+  const queue = QueueId === undefined ? undefined : resolveResourceId(QueueId, 'queue', instance);
+  const user = UserId === undefined ? undefined : resolveResourceId(UserId, 'agent', instance);
+  const named = { ContactFlowId: flow, QueueId: queue, UserId: user };
+  const malformed = Object.entries(named).flatMap(([field, resolved]) =>
+    resolved?.kind === 'malformed' ? [{ Field: field, Message: `must be an id or an ARN of the form ${resolved.expected}` }] : [],
+  );
+  if (malformed.length > 0) throw TransferError.of('VALIDATION_FAILED', { fields: malformed });
 
   if (QueueId !== undefined && UserId !== undefined) throw TransferError.of('QUEUE_AND_USER_BOTH_SET');
 
@@ -54,23 +64,16 @@ export function parseTransferRequest(input: unknown, instance: ConnectInstance):
   }
   return {
     ContactId,
-    ContactFlowId: resolveInInstance('ContactFlowId', ContactFlowId, 'contact-flow', instance),
-    ...(QueueId !== undefined && { QueueId: resolveInInstance('QueueId', QueueId, 'queue', instance) }),
-    ...(UserId !== undefined && { UserId: resolveInInstance('UserId', UserId, 'agent', instance) }),
+    ContactFlowId: idInInstance('ContactFlowId', flow),
+    ...(queue && { QueueId: idInInstance('QueueId', queue) }),
+    ...(user && { UserId: idInInstance('UserId', user) }),
     ...(ClientToken !== undefined && { ClientToken }),
   };
 }
 
-function resolveInInstance(field: string, value: string, kind: InstanceResourceKind, instance: ConnectInstance): string {
-  const resolved = resolveResourceId(value, kind, instance);
-  switch (resolved.kind) {
-    case 'id':
-      return resolved.id;
-    case 'other-instance':
-      throw TransferError.of('INSTANCE_NOT_ALLOWED', { message: `${field} names a resource of another Amazon Connect instance.` });
-    case 'malformed':
-      throw TransferError.of('VALIDATION_FAILED', { fields: [{ Field: field, Message: `must be an id or an ARN of the form ${resolved.expected}` }] });
-  }
+function idInInstance(field: string, resolved: ResolvedId): string {
+  if (resolved.kind === 'id') return resolved.id;
+  throw TransferError.of('INSTANCE_NOT_ALLOWED', { message: `${field} names a resource of another Amazon Connect instance.` });
 }
 
 function describeIssue(issue: z.core.$ZodIssue): FieldError[] {

@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigurationError, loadConfig } from '../../lambda/config';
+
+const INSTANCE_ARN = 'arn:aws:connect:eu-west-1:123456789012:instance/11111111-1111-4111-8111-111111111111';
+const minimal = { CONNECT_INSTANCE_ARN: INSTANCE_ARN, IDEMPOTENCY_TABLE_NAME: 'idem', LEDGER_TABLE_NAME: 'ledger' };
+
+function configErrorOf(env: NodeJS.ProcessEnv): ConfigurationError {
+  let caught: unknown;
+  try {
+    loadConfig(env);
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught).toBeInstanceOf(ConfigurationError);
+  return caught as ConfigurationError;
+}
+
+describe('loadConfig: defaults', () => {
+  it('reads the instance from its ARN and applies the contract defaults', () => {
+    const config = loadConfig(minimal);
+    expect(config.instance).toEqual({
+      arn: INSTANCE_ARN,
+      id: '11111111-1111-4111-8111-111111111111',
+      partition: 'aws',
+      region: 'eu-west-1',
+      account: '123456789012',
+    });
+    expect(config.allowedChannels).toEqual(['TASK', 'EMAIL']);
+    expect(config.maxTransfers).toBe(11);
+    expect(config.metadataCacheTtlMs).toBe(60_000);
+    expect(config.idempotencyTable).toBe('idem');
+    expect(config.ledgerTable).toBe('ledger');
+  });
+
+  it.each([
+    ['aws-us-gov', 'us-gov-west-1'],
+    ['aws-cn', 'cn-north-1'],
+  ])('accepts an instance in the %s partition', (partition, region) => {
+    const arn = `arn:${partition}:connect:${region}:123456789012:instance/abc-1`;
+    expect(loadConfig({ ...minimal, CONNECT_INSTANCE_ARN: arn }).instance).toMatchObject({ partition, region, id: 'abc-1' });
+  });
+
+  it('reads explicit values', () => {
+    const config = loadConfig({ ...minimal, ALLOWED_CHANNELS: 'task, chat,TASK', MAX_TRANSFERS: '3', METADATA_CACHE_TTL_SECONDS: '0' });
+    expect(config.allowedChannels).toEqual(['TASK', 'CHAT']);
+    expect(config.maxTransfers).toBe(3);
+    expect(config.metadataCacheTtlMs).toBe(0);
+  });
+
+  it('an empty optional variable means its default', () => {
+    expect(loadConfig({ ...minimal, ALLOWED_CHANNELS: '', MAX_TRANSFERS: ' ' })).toMatchObject({ allowedChannels: ['TASK', 'EMAIL'], maxTransfers: 11 });
+  });
+});
+
+describe('loadConfig: a bad variable fails the cold start with one line naming it', () => {
+  const withoutArn = { ...minimal, CONNECT_INSTANCE_ARN: undefined };
+  const withoutLedger = { ...minimal, LEDGER_TABLE_NAME: undefined };
+
+  it.each<[string, NodeJS.ProcessEnv, string]>([
+    ['missing instance ARN', withoutArn, 'CONNECT_INSTANCE_ARN'],
+    ['blank instance ARN', { ...minimal, CONNECT_INSTANCE_ARN: '  ' }, 'CONNECT_INSTANCE_ARN'],
+    ['an instance id instead of its ARN', { ...minimal, CONNECT_INSTANCE_ARN: '11111111-1111-4111-8111-111111111111' }, 'CONNECT_INSTANCE_ARN'],
+    ['a queue ARN', { ...minimal, CONNECT_INSTANCE_ARN: `${INSTANCE_ARN}/queue/q-1` }, 'CONNECT_INSTANCE_ARN'],
+    ['another service', { ...minimal, CONNECT_INSTANCE_ARN: INSTANCE_ARN.replace(':connect:', ':lambda:') }, 'CONNECT_INSTANCE_ARN'],
+    ['a short account', { ...minimal, CONNECT_INSTANCE_ARN: INSTANCE_ARN.replace('123456789012', '1234') }, 'CONNECT_INSTANCE_ARN'],
+    ['MAX_TRANSFERS not a number', { ...minimal, MAX_TRANSFERS: 'eleven' }, 'MAX_TRANSFERS'],
+    ['MAX_TRANSFERS zero', { ...minimal, MAX_TRANSFERS: '0' }, 'MAX_TRANSFERS'],
+    ['MAX_TRANSFERS negative', { ...minimal, MAX_TRANSFERS: '-1' }, 'MAX_TRANSFERS'],
+    ['MAX_TRANSFERS fractional', { ...minimal, MAX_TRANSFERS: '2.5' }, 'MAX_TRANSFERS'],
+    ['an unknown channel', { ...minimal, ALLOWED_CHANNELS: 'TASK,FAX' }, 'ALLOWED_CHANNELS'],
+    ['an empty channel in the list', { ...minimal, ALLOWED_CHANNELS: 'TASK,,EMAIL' }, 'ALLOWED_CHANNELS'],
+    ['a negative cache TTL', { ...minimal, METADATA_CACHE_TTL_SECONDS: '-5' }, 'METADATA_CACHE_TTL_SECONDS'],
+    ['missing ledger table', withoutLedger, 'LEDGER_TABLE_NAME'],
+  ])('%s', (_case, env, variable) => {
+    const error = configErrorOf(env);
+    expect(error.message).toContain(variable);
+    expect(error.message).not.toContain('\n');
+  });
+
+  it('a malformed ARN message shows the expected form and the value given', () => {
+    const message = configErrorOf({ ...minimal, CONNECT_INSTANCE_ARN: 'not-an-arn' }).message;
+    expect(message).toContain('arn:<partition>:connect:<region>:<account>:instance/<instanceId>');
+    expect(message).toContain('"not-an-arn"');
+  });
+
+  it('an unknown channel message lists the channels that exist', () => {
+    expect(configErrorOf({ ...minimal, ALLOWED_CHANNELS: 'SMS' }).message).toMatch(/VOICE, CHAT, TASK, EMAIL/);
+  });
+});

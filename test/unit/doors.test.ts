@@ -1,0 +1,348 @@
+import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { TransferError } from '../../lambda/domain/errors';
+import type { KnownReason } from '../../lambda/domain/errors';
+import { directDoor } from '../../lambda/doors/direct';
+import { eventBridgeDoor, isEventBridgeEvent } from '../../lambda/doors/eventbridge';
+import type { TransferEvent } from '../../lambda/doors/eventbridge';
+import { httpDoor, isApiGatewayEvent } from '../../lambda/doors/http';
+import type { Origin } from '../../lambda/ports';
+import type { TransferOutcome } from '../../lambda/usecase/transfer-contact';
+
+const INSTANCE_ARN = 'arn:aws:connect:eu-west-1:123456789012:instance/11111111-1111-4111-8111-111111111111';
+const request = { ContactId: 'c-1', ContactFlowId: 'f-1' };
+const result = { ContactId: 'c-2', ContactArn: `${INSTANCE_ARN}/contact/c-2` };
+const origin: Origin = { door: 'https', caller: 'arn:aws:iam::123456789012:user/alice', correlationId: 'req-1' };
+
+function apiEvent(overrides: Partial<APIGatewayProxyEvent> = {}): APIGatewayProxyEvent {
+  return {
+    resource: '/contact/transfer',
+    path: '/contact/transfer',
+    httpMethod: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    multiValueHeaders: { 'Content-Type': ['application/json'] },
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    pathParameters: null,
+    stageVariables: null,
+    body: JSON.stringify(request),
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'abc123',
+      authorizer: undefined,
+      protocol: 'HTTP/1.1',
+      httpMethod: 'POST',
+      path: '/prod/contact/transfer',
+      stage: 'prod',
+      requestId: 'req-1',
+      requestTimeEpoch: 1_700_000_000_000,
+      resourceId: 'res1',
+      resourcePath: '/contact/transfer',
+      identity: {
+        accessKey: 'AKIDEXAMPLE',
+        accountId: '123456789012',
+        apiKey: null,
+        apiKeyId: null,
+        caller: 'AIDAEXAMPLE',
+        clientCert: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        sourceIp: '203.0.113.1',
+        user: 'AIDAEXAMPLE',
+        userAgent: 'test',
+        userArn: 'arn:aws:iam::123456789012:user/alice',
+      },
+    },
+    ...overrides,
+  };
+}
+
+function withHeader(name: string, value: string, body: unknown = request): APIGatewayProxyEvent {
+  return apiEvent({ body: JSON.stringify(body), headers: { [name]: value }, multiValueHeaders: { [name]: [value] } });
+}
+
+const eventBridgeEvent: TransferEvent = {
+  version: '0',
+  id: 'evt-1',
+  'detail-type': 'TransferContact',
+  source: 'internal.contact-transfer',
+  account: '123456789012',
+  time: '2025-01-01T00:00:00Z',
+  region: 'eu-west-1',
+  resources: [],
+  detail: request,
+};
+
+function validationFailureOf(call: () => unknown): TransferError {
+  let caught: unknown;
+  try {
+    call();
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught).toBeInstanceOf(TransferError);
+  expect(caught).toMatchObject({ reason: 'VALIDATION_FAILED', status: 400, type: 'InvalidRequestException' });
+  return caught as TransferError;
+}
+
+describe('httpDoor.input: the body', () => {
+  it('parses a JSON body', () => {
+    expect(httpDoor.input(apiEvent())).toEqual(request);
+  });
+
+  it.each([
+    ['null', null],
+    ['empty', ''],
+  ])('a %s body is VALIDATION_FAILED', (_case, body) => {
+    expect(validationFailureOf(() => httpDoor.input(apiEvent({ body }))).message).toMatch(/JSON body/);
+  });
+
+  it('decodes a base64 body', () => {
+    const body = Buffer.from(JSON.stringify(request), 'utf8').toString('base64');
+    expect(httpDoor.input(apiEvent({ body, isBase64Encoded: true }))).toEqual(request);
+  });
+
+  it.each([
+    ['not JSON', '{"ContactId": '],
+    ['a bare word', 'transfer'],
+  ])('a body that is %s is VALIDATION_FAILED', (_case, body) => {
+    expect(validationFailureOf(() => httpDoor.input(apiEvent({ body }))).message).toMatch(/not valid JSON/);
+  });
+
+  const bodyOfBytes = (bytes: number): string => {
+    const skeleton = JSON.stringify({ ...request, ClientToken: '' });
+    return JSON.stringify({ ...request, ClientToken: 'x'.repeat(bytes - skeleton.length) });
+  };
+
+  it('accepts a body of exactly 16 KiB (the schema, not the door, judges its members)', () => {
+    const body = bodyOfBytes(16 * 1024);
+    expect(Buffer.byteLength(body)).toBe(16384);
+    expect(httpDoor.input(apiEvent({ body }))).toMatchObject(request);
+  });
+
+  it('rejects a body of 16 KiB and one byte', () => {
+    const body = bodyOfBytes(16 * 1024 + 1);
+    expect(validationFailureOf(() => httpDoor.input(apiEvent({ body }))).message).toMatch(/16 KiB/);
+  });
+
+  it('counts bytes, not characters: 16 KiB of multi-byte text is over the limit', () => {
+    const body = JSON.stringify({ ...request, ClientToken: 'é'.repeat(8200) });
+    expect(body.length).toBeLessThan(16384);
+    validationFailureOf(() => httpDoor.input(apiEvent({ body })));
+  });
+
+  it('measures a base64 body after decoding', () => {
+    const body = Buffer.from(bodyOfBytes(16 * 1024)).toString('base64');
+    expect(body.length).toBeGreaterThan(16384);
+    expect(httpDoor.input(apiEvent({ body, isBase64Encoded: true }))).toMatchObject(request);
+  });
+});
+
+describe('httpDoor.input: the Idempotency-Key header', () => {
+  it.each(['Idempotency-Key', 'idempotency-key', 'IDEMPOTENCY-KEY'])('%s becomes the ClientToken', (name) => {
+    expect(httpDoor.input(withHeader(name, 'key-1'))).toEqual({ ...request, ClientToken: 'key-1' });
+  });
+
+  it('is also read when only `headers` carries it', () => {
+    expect(httpDoor.input(apiEvent({ headers: { 'idempotency-key': 'key-1' }, multiValueHeaders: {} }))).toMatchObject({ ClientToken: 'key-1' });
+  });
+
+  it('equal to the body ClientToken is fine', () => {
+    expect(httpDoor.input(withHeader('Idempotency-Key', 'key-1', { ...request, ClientToken: 'key-1' }))).toEqual({ ...request, ClientToken: 'key-1' });
+  });
+
+  it('different from the body ClientToken is VALIDATION_FAILED naming Idempotency-Key', () => {
+    const error = validationFailureOf(() => httpDoor.input(withHeader('Idempotency-Key', 'key-1', { ...request, ClientToken: 'key-2' })));
+    expect(error.fields).toEqual([expect.objectContaining({ Field: 'Idempotency-Key' })]);
+  });
+
+  it('given twice with different values is VALIDATION_FAILED', () => {
+    const event = apiEvent({ headers: { 'Idempotency-Key': 'key-2' }, multiValueHeaders: { 'Idempotency-Key': ['key-1', 'key-2'] } });
+    expect(validationFailureOf(() => httpDoor.input(event)).fields).toEqual([expect.objectContaining({ Field: 'Idempotency-Key' })]);
+  });
+
+  it('given twice with the same value is fine', () => {
+    const event = apiEvent({ headers: { 'Idempotency-Key': 'key-1' }, multiValueHeaders: { 'idempotency-key': ['key-1', 'key-1'] } });
+    expect(httpDoor.input(event)).toMatchObject({ ClientToken: 'key-1' });
+  });
+
+  it('absent: the body is passed on as it is', () => {
+    expect(httpDoor.input(apiEvent({ body: JSON.stringify({ ...request, ClientToken: 'body-token' }) }))).toEqual({
+      ...request,
+      ClientToken: 'body-token',
+    });
+  });
+});
+
+describe('httpDoor.succeeded', () => {
+  it('answers 200 with exactly ContactId and ContactArn, without Idempotent-Replayed on a first transfer', () => {
+    const outcome: TransferOutcome = { result: { ...result, Extra: 'x' } as typeof result, replayed: false, treeId: 'c-0' };
+    const response = httpDoor.succeeded(outcome, origin);
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(response.body)).toEqual(result);
+    expect(Object.keys(JSON.parse(response.body) as object)).toEqual(['ContactId', 'ContactArn']);
+    expect(response.headers).not.toHaveProperty('Idempotent-Replayed');
+    expect(response.headers).toMatchObject({ 'Content-Type': 'application/json' });
+  });
+
+  it('marks a replay with Idempotent-Replayed: true and the same body', () => {
+    const first = httpDoor.succeeded({ result, replayed: false }, origin);
+    const replay = httpDoor.succeeded({ result, replayed: true }, origin);
+    expect(replay.headers).toMatchObject({ 'Idempotent-Replayed': 'true' });
+    expect(replay.statusCode).toBe(first.statusCode);
+    expect(replay.body).toBe(first.body);
+  });
+});
+
+describe('httpDoor.failed', () => {
+  it.each<[KnownReason, number, string]>([
+    ['VALIDATION_FAILED', 400, 'InvalidRequestException'],
+    ['TRANSFER_LIMIT_REACHED', 402, 'ServiceQuotaExceededException'],
+    ['INSTANCE_NOT_ALLOWED', 403, 'AccessDeniedException'],
+    ['CONTACT_NOT_FOUND', 404, 'ResourceNotFoundException'],
+    ['REQUEST_IN_PROGRESS', 409, 'IdempotencyException'],
+    ['THROTTLED', 429, 'ThrottlingException'],
+    ['INTERNAL_ERROR', 500, 'InternalServiceException'],
+  ])('%s answers %i with x-amzn-ErrorType %s and the body of contract section 5', (reason, status, type) => {
+    const error = TransferError.of(reason);
+    const response = httpDoor.failed(error, origin);
+    expect(response.statusCode).toBe(status);
+    expect(response.headers).toMatchObject({ 'x-amzn-ErrorType': type, 'Content-Type': 'application/json' });
+    expect(JSON.parse(response.body)).toEqual({ Type: type, Reason: reason, Message: error.message });
+  });
+
+  it('adds Fields to a VALIDATION_FAILED', () => {
+    const fields = [{ Field: 'ContactId', Message: 'is required' }];
+    expect(JSON.parse(httpDoor.failed(TransferError.of('VALIDATION_FAILED', { fields }), origin).body)).toMatchObject({ Fields: fields });
+  });
+
+  it('passes Connect\'s own status and type on for CONNECT_REJECTED', () => {
+    const response = httpDoor.failed(TransferError.connectRejected(409, 'ResourceConflictException', 'Conflict.'), origin);
+    expect(response.statusCode).toBe(409);
+    expect(response.headers).toMatchObject({ 'x-amzn-ErrorType': 'ResourceConflictException' });
+    expect(JSON.parse(response.body)).toEqual({ Type: 'ResourceConflictException', Reason: 'CONNECT_REJECTED', Message: 'Conflict.' });
+  });
+
+  it.each<KnownReason>(['UPSTREAM_FAILURE', 'INTERNAL_ERROR'])('a %s body reveals no stack, cause, table or ARN', (reason) => {
+    const cause = new Error(`ResourceNotFoundException: Requested resource not found: table idempotency-table in ${INSTANCE_ARN}`);
+    const response = httpDoor.failed(TransferError.of(reason, { cause }), origin);
+    expect(response.statusCode).toBe(500);
+    for (const leak of ['arn:', 'idempotency-table', '.ts:', 'stack', 'cause']) expect(response.body).not.toContain(leak);
+    expect(response.body).not.toMatch(/\n\s+at /);
+    expect(Object.keys(JSON.parse(response.body) as object).sort()).toEqual(['Message', 'Reason', 'Type']);
+  });
+});
+
+describe('eventBridgeDoor', () => {
+  const finalReasons: KnownReason[] = [
+    'VALIDATION_FAILED',
+    'QUEUE_AND_USER_BOTH_SET',
+    'INSTANCE_NOT_ALLOWED',
+    'CONTACT_NOT_FOUND',
+    'CHANNEL_NOT_SUPPORTED',
+    'CONTACT_NOT_ACTIVE',
+    'FLOW_NOT_FOUND',
+    'FLOW_TYPE_NOT_SUPPORTED',
+    'FLOW_NOT_ACTIVE',
+    'FLOW_TARGET_MISMATCH',
+    'QUEUE_NOT_FOUND',
+    'QUEUE_DISABLED',
+    'USER_NOT_FOUND',
+    'TRANSFER_LIMIT_REACHED',
+    'CLIENT_TOKEN_REUSED',
+  ];
+
+  it.each(finalReasons)('%s ends the invocation normally as rejected, so Lambda does not retry', (reason) => {
+    expect(eventBridgeDoor.failed(TransferError.of(reason), origin)).toEqual({ outcome: 'rejected', Reason: reason });
+  });
+
+  it('a 4xx CONNECT_REJECTED is final too', () => {
+    expect(eventBridgeDoor.failed(TransferError.connectRejected(400, 'InvalidRequestException', 'No.'), origin)).toEqual({
+      outcome: 'rejected',
+      Reason: 'CONNECT_REJECTED',
+    });
+  });
+
+  it.each<[KnownReason, string]>([
+    ['THROTTLED', 'ThrottlingException'],
+    ['REQUEST_IN_PROGRESS', 'IdempotencyException'],
+    ['UPSTREAM_FAILURE', 'InternalServiceException'],
+    ['INTERNAL_ERROR', 'InternalServiceException'],
+  ])('%s throws an Error named %s so Lambda retries it and finally dead-letters it', (reason, type) => {
+    let thrown: unknown;
+    try {
+      eventBridgeDoor.failed(TransferError.of(reason), origin);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(Error);
+    expect(thrown).toMatchObject({ name: type });
+    expect((thrown as Error).message.startsWith(`${reason}: `)).toBe(true);
+  });
+
+  it('passes the detail on as the request', () => {
+    expect(eventBridgeDoor.input(eventBridgeEvent)).toEqual(request);
+  });
+
+  it.each([
+    [false, 'transferred'],
+    [true, 'replayed'],
+  ] as const)('reports a success (replayed=%s) as %s with the result', (replayed, outcome) => {
+    expect(eventBridgeDoor.succeeded({ result, replayed }, origin)).toEqual({ outcome, ...result });
+  });
+});
+
+describe('directDoor', () => {
+  it.each<[KnownReason, string]>([
+    ['CONTACT_NOT_FOUND', 'ResourceNotFoundException'],
+    ['VALIDATION_FAILED', 'InvalidRequestException'],
+    ['INSTANCE_NOT_ALLOWED', 'AccessDeniedException'],
+    ['TRANSFER_LIMIT_REACHED', 'ServiceQuotaExceededException'],
+    ['THROTTLED', 'ThrottlingException'],
+  ])('%s throws an Error named %s whose message starts with the reason', (reason, type) => {
+    expect(() => directDoor.failed(TransferError.of(reason), origin)).toThrow(
+      expect.objectContaining({ name: type, message: expect.stringMatching(new RegExp(`^${reason}\\b`)) as unknown }),
+    );
+  });
+
+  it('returns exactly ContactId and ContactArn on success, also on a replay', () => {
+    expect(directDoor.succeeded({ result: { ...result, Extra: 1 } as typeof result, replayed: true }, origin)).toEqual(result);
+  });
+
+  it('takes the payload as the request and names the invocation as caller', () => {
+    expect(directDoor.input(request)).toBe(request);
+    expect(directDoor.origin(request, { awsRequestId: 'inv-1' } as Context)).toEqual({ door: 'invoke', caller: 'invoke', correlationId: 'inv-1' });
+  });
+});
+
+describe('door detection', () => {
+  it.each([
+    ['an API Gateway proxy event', apiEvent(), true, false],
+    ['an EventBridge event', eventBridgeEvent, false, true],
+    ['a plain request (direct invoke)', request, false, false],
+    ['a plain request with every member', { ...request, QueueId: 'q', ClientToken: 't', InstanceId: 'i' }, false, false],
+    ['null', null, false, false],
+    ['a string', 'transfer', false, false],
+  ])('%s: API Gateway=%s, EventBridge=%s', (_case, event, api, eventBridge) => {
+    expect(isApiGatewayEvent(event)).toBe(api);
+    expect(isEventBridgeEvent(event)).toBe(eventBridge);
+  });
+});
+
+describe('origin of each door (who asked, contract section 7)', () => {
+  it('HTTPS: the IAM caller ARN and the API Gateway request id', () => {
+    expect(httpDoor.origin(apiEvent(), {} as Context)).toEqual({ door: 'https', caller: 'arn:aws:iam::123456789012:user/alice', correlationId: 'req-1' });
+  });
+
+  it('EventBridge: source and id', () => {
+    expect(eventBridgeDoor.origin(eventBridgeEvent, {} as Context)).toEqual({
+      door: 'eventbridge',
+      caller: 'internal.contact-transfer/evt-1',
+      correlationId: 'evt-1',
+    });
+  });
+});

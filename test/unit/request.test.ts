@@ -1,0 +1,219 @@
+import { describe, expect, it } from 'vitest';
+import { parseInstanceArn } from '../../lambda/domain/arn';
+import type { ConnectInstance } from '../../lambda/domain/arn';
+import { TransferError } from '../../lambda/domain/errors';
+import { parseTransferRequest } from '../../lambda/domain/request';
+
+const INSTANCE_ID = '11111111-1111-4111-8111-111111111111';
+const OTHER_ID = '22222222-2222-4222-8222-222222222222';
+const INSTANCE_ARN = `arn:aws:connect:eu-west-1:123456789012:instance/${INSTANCE_ID}`;
+const OTHER_ARN = `arn:aws:connect:eu-west-1:123456789012:instance/${OTHER_ID}`;
+const instance = parseInstanceArn(INSTANCE_ARN) as ConnectInstance;
+
+const base = { ContactId: 'contact-1', ContactFlowId: 'flow-1' };
+const text = (length: number): string => 'x'.repeat(length);
+
+function rejectionOf(input: unknown): TransferError {
+  try {
+    parseTransferRequest(input, instance);
+  } catch (error) {
+    expect(error).toBeInstanceOf(TransferError);
+    return error as TransferError;
+  }
+  throw new Error(`expected ${JSON.stringify(input)} to be rejected`);
+}
+
+function expectValidationFailed(input: unknown, field?: string, message?: RegExp): TransferError {
+  const error = rejectionOf(input);
+  expect(error).toMatchObject({ reason: 'VALIDATION_FAILED', status: 400, type: 'InvalidRequestException' });
+  if (field !== undefined) {
+    const fieldError = error.fields?.find((f) => f.Field === field);
+    expect(fieldError, `Fields ${JSON.stringify(error.fields)} should name ${field}`).toBeDefined();
+    if (message) expect(fieldError?.Message).toMatch(message);
+  }
+  return error;
+}
+
+function expectInstanceNotAllowed(input: unknown): void {
+  expect(rejectionOf(input)).toMatchObject({ reason: 'INSTANCE_NOT_ALLOWED', status: 403, type: 'AccessDeniedException' });
+}
+
+describe('parseTransferRequest: field limits (rule 1)', () => {
+  it.each([
+    ['ContactId', 256],
+    ['ContactFlowId', 500],
+    ['QueueId', 256],
+    ['UserId', 256],
+    ['ClientToken', 500],
+  ])('%s of %i characters is accepted, one more is VALIDATION_FAILED naming the field', (field, limit) => {
+    const accepted = parseTransferRequest({ ...base, [field]: text(limit) }, instance);
+    expect((accepted as unknown as Record<string, unknown>)[field]).toBe(text(limit));
+
+    expectValidationFailed({ ...base, [field]: text(limit + 1) }, field, new RegExp(`at most ${limit}`));
+  });
+
+  it('an InstanceId of 257 characters is VALIDATION_FAILED', () => {
+    expectValidationFailed({ ...base, InstanceId: text(257) }, 'InstanceId');
+  });
+
+  it.each(['InstanceId', 'ContactId', 'ContactFlowId', 'QueueId', 'UserId', 'ClientToken'])('an empty %s is VALIDATION_FAILED', (field) => {
+    expectValidationFailed({ ...base, [field]: '' }, field, /at least 1/);
+  });
+
+  const wrongTypes = [
+    ['a number', 42],
+    ['null', null],
+    ['an object', { Id: 'contact-1' }],
+    ['an array', ['contact-1']],
+    ['a boolean', true],
+  ] as const;
+
+  it.each(wrongTypes)('a ContactId that is %s is VALIDATION_FAILED naming ContactId', (_kind, value) => {
+    expectValidationFailed({ ...base, ContactId: value }, 'ContactId');
+  });
+
+  it.each(['QueueId', 'UserId', 'ClientToken', 'InstanceId'])('an optional %s given as a number is rejected, not ignored', (field) => {
+    expectValidationFailed({ ...base, [field]: 7 }, field);
+  });
+
+  // A caller who sent ContactId: 42 must not be told that ContactId is missing.
+  it.each(wrongTypes)('a ContactId that is %s is reported as "must be a string", not "is required"', (_kind, value) => {
+    expectValidationFailed({ ...base, ContactId: value }, 'ContactId', /must be a string/);
+  });
+
+  it('an optional member of the wrong type is reported as "must be a string", not "is required"', () => {
+    expectValidationFailed({ ...base, QueueId: 7 }, 'QueueId', /must be a string/);
+  });
+
+  it.each(['ContactId', 'ContactFlowId'])('a missing %s is reported as "is required"', (field) => {
+    const input: Record<string, unknown> = { ...base };
+    delete input[field];
+    expectValidationFailed(input, field, /is required/);
+  });
+
+  it('reports every failing member at once', () => {
+    const error = expectValidationFailed({ ContactFlowId: '', QueueId: 5 });
+    expect(error.fields?.map((f) => f.Field).sort()).toEqual(['ContactFlowId', 'ContactId', 'QueueId']);
+  });
+});
+
+describe('parseTransferRequest: unknown members and non-objects (rule 1)', () => {
+  it.each([
+    ['QueueID', 'QueueId'],
+    ['contactflowid', 'ContactFlowId'],
+    ['USERID', 'UserId'],
+  ])('a misspelt member %s is rejected and suggests %s', (typo, member) => {
+    expectValidationFailed({ ...base, [typo]: 'queue-1' }, typo, new RegExp(`did you mean ${member}\\?`));
+  });
+
+  it('an unrelated unknown member is rejected and lists the members', () => {
+    expectValidationFailed({ ...base, Priority: 1 }, 'Priority', /members: .*ContactFlowId/);
+  });
+
+  it.each([
+    ['an array', [base]],
+    ['a string', JSON.stringify(base)],
+    ['null', null],
+    ['a number', 1],
+    ['undefined', undefined],
+  ])('%s is VALIDATION_FAILED', (_kind, input) => {
+    const error = expectValidationFailed(input);
+    expect(error.message).toMatch(/JSON object/);
+  });
+});
+
+describe('parseTransferRequest: rule 2, not both a queue and a user', () => {
+  it('QueueId and UserId together are QUEUE_AND_USER_BOTH_SET', () => {
+    expect(rejectionOf({ ...base, QueueId: 'q', UserId: 'u' })).toMatchObject({
+      reason: 'QUEUE_AND_USER_BOTH_SET',
+      status: 400,
+      type: 'InvalidRequestException',
+    });
+  });
+
+  it.each([
+    ['another InstanceId', { InstanceId: OTHER_ID, QueueId: 'q', UserId: 'u' }],
+    ['a queue ARN of another instance', { QueueId: `${OTHER_ARN}/queue/q`, UserId: 'u' }],
+  ])('wins over rule 3 (%s)', (_case, extra) => {
+    expect(rejectionOf({ ...base, ...extra }).reason).toBe('QUEUE_AND_USER_BOTH_SET');
+  });
+
+  it('loses to rule 1: a malformed member is VALIDATION_FAILED even when both are set', () => {
+    expectValidationFailed({ ...base, ContactId: '', QueueId: 'q', UserId: 'u' }, 'ContactId');
+  });
+
+  it.each([
+    ['the flow alone', {}],
+    ['a queue', { QueueId: 'q' }],
+    ['a user', { UserId: 'u' }],
+  ])('a transfer to %s is accepted', (_case, extra) => {
+    expect(parseTransferRequest({ ...base, ...extra }, instance)).toEqual({ ...base, ...extra });
+  });
+});
+
+describe('parseTransferRequest: rule 3, the configured instance only', () => {
+  it.each([
+    ['another instance id', { InstanceId: OTHER_ID }],
+    ['another instance ARN', { InstanceId: OTHER_ARN }],
+    ['the same id in another Region', { InstanceId: `arn:aws:connect:us-east-1:123456789012:instance/${INSTANCE_ID}` }],
+    ['the same id in another account', { InstanceId: `arn:aws:connect:eu-west-1:210987654321:instance/${INSTANCE_ID}` }],
+    ['a queue ARN of another instance', { QueueId: `${OTHER_ARN}/queue/q-1` }],
+    ['a user ARN of another instance', { UserId: `${OTHER_ARN}/agent/u-1` }],
+    ['a flow ARN of another instance', { ContactFlowId: `${OTHER_ARN}/contact-flow/f-1` }],
+  ])('%s is INSTANCE_NOT_ALLOWED', (_case, extra) => {
+    expectInstanceNotAllowed({ ...base, ...extra });
+  });
+
+  it.each([
+    ['the configured id', INSTANCE_ID],
+    ['the configured ARN', INSTANCE_ARN],
+  ])('an InstanceId given as %s passes and is not part of the request sent on', (_case, InstanceId) => {
+    const request = parseTransferRequest({ ...base, InstanceId }, instance);
+    expect(request).toEqual(base);
+    expect(request).not.toHaveProperty('InstanceId');
+  });
+
+  it.each([
+    ['QueueId', `${INSTANCE_ARN}/queue/q-1`, 'q-1'],
+    ['UserId', `${INSTANCE_ARN}/agent/u-1`, 'u-1'],
+    ['ContactFlowId', `${INSTANCE_ARN}/contact-flow/f-1`, 'f-1'],
+  ])('a %s ARN of the configured instance resolves to the bare id', (field, arn, id) => {
+    const request = parseTransferRequest({ ...base, [field]: arn }, instance);
+    expect((request as unknown as Record<string, unknown>)[field]).toBe(id);
+  });
+
+  it.each([
+    ['QueueId', 'arn:aws:connect:eu-west-1:123456789012:queue'],
+    ['QueueId', `${INSTANCE_ARN}/agent/u-1`],
+    ['QueueId', `${INSTANCE_ARN}/queue/`],
+    ['QueueId', `${INSTANCE_ARN}/queue/q-1/extra`],
+    ['UserId', `${INSTANCE_ARN}/user/u-1`],
+    ['UserId', 'arn:'],
+    ['ContactFlowId', `${INSTANCE_ARN}/flow/f-1`],
+  ])('a malformed %s ARN (%s) is VALIDATION_FAILED naming the field and the expected form', (field, value) => {
+    expectValidationFailed({ ...base, [field]: value }, field, new RegExp(INSTANCE_ARN.replace(/[/.]/g, '\\$&')));
+  });
+});
+
+describe('parseTransferRequest: what passes', () => {
+  it('keeps ClientToken and drops nothing else the caller sent', () => {
+    const input = { ...base, QueueId: 'q', ClientToken: 'token-1' };
+    expect(parseTransferRequest(input, instance)).toEqual(input);
+  });
+
+  it('does not invent optional members', () => {
+    expect(Object.keys(parseTransferRequest(base, instance)).sort()).toEqual(['ContactFlowId', 'ContactId']);
+  });
+});
+
+describe('rule 1 before rules 2 and 3: a malformed ARN is a shape error', () => {
+  const instance = parseInstanceArn('arn:aws:connect:us-east-1:111122223333:instance/inst-1')!;
+  it('wins over QUEUE_AND_USER_BOTH_SET and INSTANCE_NOT_ALLOWED', () => {
+    for (const input of [
+      { ContactId: 'c', ContactFlowId: 'f', QueueId: 'arn:bogus', UserId: 'u' },
+      { InstanceId: 'other', ContactId: 'c', ContactFlowId: 'f', QueueId: 'arn:bogus' },
+    ]) {
+      expect(() => parseTransferRequest(input, instance)).toThrow(expect.objectContaining({ reason: 'VALIDATION_FAILED' }));
+    }
+  });
+});
