@@ -13,6 +13,10 @@ export const ENV = {
   ledgerRetentionDays: 'LEDGER_RETENTION_DAYS',
 } as const;
 
+/** Powertools names; the stack also sets them as POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE. */
+export const SERVICE_NAME = 'contact-transfer-gateway';
+export const METRICS_NAMESPACE = 'ContactTransferGateway';
+
 export const CHANNELS = ['VOICE', 'CHAT', 'TASK', 'EMAIL'] as const;
 
 export const DEFAULTS = {

@@ -1,14 +1,13 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { METRICS_NAMESPACE, SERVICE_NAME } from './config';
 import type { TransferError } from './domain/errors';
 import type { Origin } from './ports';
 import type { TransferOutcome } from './usecase/transfer-contact';
 
-const serviceName = 'contact-transfer-gateway';
-
 /** One Logger and one Metrics for the function; POWERTOOLS_* variables tune them. */
-export const logger = new Logger({ serviceName });
-export const metrics = new Metrics({ namespace: 'ContactTransferGateway', serviceName });
+export const logger = new Logger({ serviceName: SERVICE_NAME });
+export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
 
 export const METRIC = {
   succeeded: 'TransfersSucceeded',

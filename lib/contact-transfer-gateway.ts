@@ -1,0 +1,504 @@
+import * as path from 'node:path';
+import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import {
+  AccessLogFormat,
+  AuthorizationType,
+  EndpointType,
+  JsonSchemaType,
+  JsonSchemaVersion,
+  LambdaIntegration,
+  LogGroupLogDestination,
+  ResponseType,
+  RestApi,
+} from 'aws-cdk-lib/aws-apigateway';
+import type { JsonSchema } from 'aws-cdk-lib/aws-apigateway';
+import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
+import type { TableProps } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { AccountPrincipal, AnyPrincipal, Effect, PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import type { DestinationConfig, IDestination } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import * as z from 'zod/mini';
+import { ENV, loadConfig, METRICS_NAMESPACE, SERVICE_NAME } from '../lambda/config';
+import type { ConnectInstance } from '../lambda/domain/arn';
+import { TRANSFER_DETAIL_TYPE } from '../lambda/doors/eventbridge';
+import { transferRequestSchema } from '../lambda/domain/request';
+import { IDEMPOTENCY_TABLE, LEDGER_TABLE } from '../lambda/tables';
+import type { TableDefinition } from '../lambda/tables';
+import type { GatewaySettings } from './context';
+
+const PROJECT_ROOT = path.join(__dirname, '..');
+
+/**
+ * esbuild options of the function, in one place so they can be tuned with measurements. The AWS SDK is bundled
+ * rather than taken from the runtime: the versions the tests ran against are the versions deployed, and
+ * `module` first lets esbuild pick the SDK's ES builds, which tree-shake to about two thirds of the size.
+ */
+export const GATEWAY_BUNDLING: BundlingOptions = {
+  forceDockerBundling: false,
+  minify: true,
+  sourceMap: true,
+  // Stack traces need the mappings, not a second copy of every source file: a smaller map loads faster.
+  sourcesContent: false,
+  target: 'node24',
+  format: OutputFormat.CJS,
+  mainFields: ['module', 'main'],
+  externalModules: [],
+};
+
+
+export const TRANSFER_PATH = ['contact', 'transfer'] as const;
+
+export interface ContactTransferGatewayProps extends GatewaySettings {
+  /** @default 512 */
+  readonly memorySize?: number;
+  /** Must stay below API Gateway's 29 s integration timeout. @default 10 seconds */
+  readonly timeout?: Duration;
+  /** @default GATEWAY_BUNDLING */
+  readonly bundling?: BundlingOptions;
+  /** API Gateway stage name. @default 'prod' */
+  readonly stageName?: string;
+}
+
+/** The ARNs of the configured instance that the function's Connect actions need (connect-api.md, "ARNs and IAM"). */
+export function connectResourceArns(instance: ConnectInstance) {
+  const base = `arn:${instance.partition}:connect:${instance.region}:${instance.account}:instance/${instance.id}`;
+  return {
+    instance: base,
+    contacts: `${base}/contact/*`,
+    flows: `${base}/contact-flow/*`,
+    queues: `${base}/queue/*`,
+    // Connect names users "agent" in ARNs.
+    users: `${base}/agent/*`,
+  } as const;
+}
+
+/**
+ * The contact transfer gateway: one function behind an IAM-authorized REST API and an EventBridge rule, its
+ * idempotency table and transfer ledger, and a dead-letter queue. Bound to exactly one Amazon Connect instance.
+ */
+export class ContactTransferGateway extends Construct {
+  readonly api: RestApi;
+  /** Full URL of `POST /contact/transfer`. */
+  readonly transferUrl: string;
+  readonly gatewayFunction: NodejsFunction;
+  readonly role: Role;
+  readonly idempotencyTable: Table;
+  readonly ledgerTable: Table;
+  /** Receives EventBridge delivery failures and events the function still failed after its async retries. */
+  readonly deadLetterQueue: Queue;
+  readonly transferRule: Rule;
+
+  constructor(scope: Construct, id: string, props: ContactTransferGatewayProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const instance = props.connectInstance;
+    if (!Token.isUnresolved(stack.account) && stack.account !== instance.account) {
+      throw new Error(
+        `The Connect instance ${instance.arn} is in account ${instance.account} but the stack deploys to ${stack.account}: ` +
+          'the gateway calls Connect with its own role, so it must be deployed to the instance account.',
+      );
+    }
+    const timeout = props.timeout ?? Duration.seconds(10);
+    if (timeout.toSeconds() >= 29) throw new Error('timeout must stay below API Gateway\'s 29 s integration timeout.');
+
+    // Two tables because their lifecycles differ. Idempotency records are ephemeral (an hour or so, recreated by any
+    // retry), so that table is destroyed with the stack and has no backups. The ledger is the durable audit record of
+    // every transfer (contract section 7): point-in-time recovery, deletion protection, and it outlives the stack.
+    this.idempotencyTable = new Table(this, 'IdempotencyTable', {
+      ...tableKeys(IDEMPOTENCY_TABLE),
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    Validations.of(this.idempotencyTable).acknowledge({
+      id: 'AwsSolutions-DDB3',
+      reason:
+        'Idempotency records expire after about an hour and are recreated by any retry. Restoring this table to an earlier ' +
+        'point would resurrect released or expired keys and could replay stale results; the durable record is the ledger table, which has PITR.',
+    });
+    this.ledgerTable = new Table(this, 'LedgerTable', {
+      ...tableKeys(LEDGER_TABLE),
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // The longest SQS allows: time for an operator to look at a failed transfer and redrive or discard it.
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'This queue is itself the dead-letter queue: the EventBridge target and the function\'s asynchronous invoke ' +
+        'configuration send their failures here. A dead-letter queue for it would add nothing; messages are kept 14 days for an operator.',
+    });
+
+    const functionLogs = new LogGroup(this, 'FunctionLogs', {
+      retention: props.logRetentionDays as RetentionDays,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    // A role of our own instead of the one Lambda would create, so AWSLambdaBasicExecutionRole (logs:* on every log
+    // group) is never attached: the function may write to its own log group and call exactly what its code calls.
+    this.role = new Role(this, 'FunctionRole', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `Contact transfer gateway for ${instance.arn}`,
+    });
+    const arns = connectResourceArns(instance);
+    const grants: PolicyStatement[] = [
+      statement('ConnectTransferContact', ['connect:TransferContact'], [arns.instance, arns.contacts, arns.flows]),
+      statement('ConnectDescribeContact', ['connect:DescribeContact'], [arns.contacts]),
+      statement('ConnectDescribeContactFlow', ['connect:DescribeContactFlow'], [arns.flows]),
+      statement('ConnectDescribeQueue', ['connect:DescribeQueue'], [arns.queues]),
+      statement('ConnectDescribeUser', ['connect:DescribeUser'], [arns.users]),
+      statement(
+        'IdempotencyRecords',
+        ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+        [this.idempotencyTable.tableArn],
+      ),
+      statement('TransferLedger', ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:Query'], [this.ledgerTable.tableArn]),
+      statement('OwnLogGroup', ['logs:CreateLogStream', 'logs:PutLogEvents'], [functionLogs.logGroupArn]),
+      // Lambda delivers the on-failure destination record with the function's role.
+      statement('FailureDestination', ['sqs:SendMessage'], [this.deadLetterQueue.queueArn]),
+    ];
+    grants.forEach((grant) => this.role.addToPolicy(grant));
+    for (const resource of [arns.contacts, arns.flows, arns.queues, arns.users]) {
+      Validations.of(this.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${resource}]`,
+        reason:
+          'Contact, flow, queue and user ids arrive with each request, so the resource is every one of that kind inside ' +
+          'the one configured Connect instance: the narrowest ARN Connect authorizes these actions on. The instance id is fixed.',
+      });
+    }
+
+    const environment: Record<string, string> = {
+      [ENV.instanceArn]: instance.arn,
+      [ENV.allowedChannels]: props.allowedChannels.join(','),
+      [ENV.maxTransfers]: String(props.maxTransfers),
+      [ENV.idempotencyTable]: this.idempotencyTable.tableName,
+      [ENV.ledgerTable]: this.ledgerTable.tableName,
+      [ENV.metadataCacheTtlSeconds]: String(props.metadataCacheTtlSeconds),
+      POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      POWERTOOLS_LOG_LEVEL: props.logLevel,
+      NODE_OPTIONS: '--enable-source-maps',
+    };
+    // The function's own configuration check, run at synth: a value it would refuse at cold start fails here instead.
+    loadConfig(environment);
+
+    this.gatewayFunction = new NodejsFunction(this, 'Function', {
+      description: `Contact transfer gateway for ${instance.arn}`,
+      entry: path.join(PROJECT_ROOT, 'lambda', 'handler.ts'),
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout,
+      role: this.role,
+      logGroup: functionLogs,
+      environment,
+      bundling: props.bundling ?? GATEWAY_BUNDLING,
+    });
+
+    // Asynchronous invocations (the EventBridge door): a handler that throws is retried twice by Lambda, then the
+    // invocation record, with the original event, goes to the dead-letter queue. An hour keeps every retry inside the
+    // idempotency window, so a late retry is still recognised as a replay.
+    this.gatewayFunction.configureAsyncInvoke({
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(1),
+      onFailure: new QueueFailureDestination(this.deadLetterQueue),
+    });
+
+    this.transferRule = new Rule(this, 'TransferRule', {
+      description: 'TransferContact requests published to the default event bus (contract section 3.2)',
+      eventPattern: { detailType: [TRANSFER_DETAIL_TYPE], source: [...props.eventSources] },
+      targets: [
+        // A target DLQ catches delivery failures only (the function could not be invoked); handler failures are
+        // retried by the async invoke configuration above and end in the same queue.
+        new LambdaFunction(this.gatewayFunction, {
+          deadLetterQueue: this.deadLetterQueue,
+          retryAttempts: 4,
+          maxEventAge: Duration.hours(1),
+        }),
+      ],
+    });
+
+    this.api = this.restApi(props);
+    this.transferUrl = this.api.urlForPath(`/${TRANSFER_PATH.join('/')}`);
+  }
+
+  private restApi(props: ContactTransferGatewayProps): RestApi {
+    const stack = Stack.of(this);
+    const accessLogs = new LogGroup(this, 'ApiAccessLogs', {
+      retention: props.logRetentionDays as RetentionDays,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const methodResource = `execute-api:/*/POST/${TRANSFER_PATH.join('/')}`;
+    const statements = [
+      // The deploying account, and any listed ones, delegate to their own IAM: a caller also needs an identity policy
+      // allowing execute-api:Invoke. Principals of any other account are refused by this policy.
+      new PolicyStatement({
+        sid: 'AllowedAccounts',
+        effect: Effect.ALLOW,
+        principals: [stack.account, ...props.allowedAccounts].map((account) => new AccountPrincipal(account)),
+        actions: ['execute-api:Invoke'],
+        resources: [methodResource],
+      }),
+    ];
+    if (props.allowedOrganizationId !== undefined) {
+      statements.push(
+        new PolicyStatement({
+          sid: 'AllowedOrganization',
+          effect: Effect.ALLOW,
+          principals: [new AnyPrincipal()],
+          actions: ['execute-api:Invoke'],
+          resources: [methodResource],
+          conditions: { StringEquals: { 'aws:PrincipalOrgID': props.allowedOrganizationId } },
+        }),
+      );
+    }
+
+    const api = new RestApi(this, 'Api', {
+      restApiName: `${stack.stackName}-${this.node.id}`,
+      description: `Contact transfer gateway for ${props.connectInstance.arn}`,
+      endpointTypes: [EndpointType.REGIONAL],
+      // The account-wide API Gateway logging role is a singleton that a reusable construct must not own.
+      cloudWatchRole: false,
+      policy: new PolicyDocument({ statements }),
+      defaultMethodOptions: { authorizationType: AuthorizationType.IAM },
+      deployOptions: {
+        stageName: props.stageName ?? 'prod',
+        throttlingRateLimit: props.throttlingRateLimit,
+        throttlingBurstLimit: props.throttlingBurstLimit,
+        accessLogDestination: new LogGroupLogDestination(accessLogs),
+        accessLogFormat: ACCESS_LOG_FORMAT,
+      },
+    });
+    // The stack declares its own outputs; the default one would be duplicated in every embedding app.
+    api.node.tryRemoveChild('Endpoint');
+
+    const model = api.addModel('TransferContactRequest', {
+      contentType: 'application/json',
+      modelName: 'TransferContactRequest',
+      description: 'The request of contract section 2',
+      schema: transferRequestModel(),
+    });
+    const validator = api.addRequestValidator('BodyValidator', {
+      requestValidatorName: 'transfer-request-body',
+      validateRequestBody: true,
+      // No parameter is declared, so this checks nothing today; it keeps any parameter added later validated too.
+      validateRequestParameters: true,
+    });
+    const resource = TRANSFER_PATH.reduce((parent, part) => parent.addResource(part), api.root);
+    const method = resource.addMethod('POST', new LambdaIntegration(this.gatewayFunction, { proxy: true, allowTestInvoke: false }), {
+      authorizationType: AuthorizationType.IAM,
+      requestValidator: validator,
+      requestModels: { 'application/json': model },
+    });
+    Validations.of(method).acknowledge({
+      id: 'AwsSolutions-COG4',
+      reason:
+        'Callers are internal services and workflows, not end users: every method requires a SigV4 signature (AWS_IAM) ' +
+        'from a principal the resource policy and the caller\'s identity policy both allow. There is no user pool to authorize against.',
+    });
+
+    for (const response of gatewayResponses(props)) {
+      api.addGatewayResponse(response.type.responseType, {
+        type: response.type,
+        ...(response.status !== undefined && { statusCode: String(response.status) }),
+        responseHeaders: { 'x-amzn-ErrorType': `'${response.errorType}'` },
+        templates: {
+          'application/json': `{"Type":"${response.errorType}","Reason":${response.reason},"Message":${response.message}}`,
+        },
+      });
+    }
+
+    const stage = api.deploymentStage;
+    Validations.of(stage).acknowledge({
+      id: 'AwsSolutions-APIG3',
+      reason:
+        'Every method requires SigV4 (AWS_IAM) and the resource policy admits only configured accounts, so unsigned traffic ' +
+        'is refused before anything runs; the stage is throttled to Connect\'s quota. A platform that mandates WAF can associate its web ACL with this stage.',
+    });
+    Validations.of(stage).acknowledge({
+      id: 'AwsSolutions-APIG6',
+      reason:
+        'Every request is logged by the stage\'s JSON access log (caller, status, error type and message, latencies) and the function ' +
+        'logs each outcome. Execution logging needs the account-wide API Gateway CloudWatch role, an account singleton this stack must not own.',
+    });
+    return api;
+  }
+}
+
+/** Lambda's on-failure destination without the extra sqs:GetQueue* actions the stock SqsDestination grants. */
+class QueueFailureDestination implements IDestination {
+  constructor(private readonly queue: IQueue) {}
+  bind(): DestinationConfig {
+    return { destination: this.queue.queueArn };
+  }
+}
+
+function statement(sid: string, actions: string[], resources: string[]): PolicyStatement {
+  return new PolicyStatement({ sid, effect: Effect.ALLOW, actions, resources });
+}
+
+/** Key schema and TTL from the shared definition; every key attribute is a string. */
+function tableKeys(definition: TableDefinition): Pick<TableProps, 'partitionKey' | 'sortKey' | 'timeToLiveAttribute'> {
+  return {
+    partitionKey: { name: definition.partitionKey, type: AttributeType.STRING },
+    ...(definition.sortKey !== undefined && { sortKey: { name: definition.sortKey, type: AttributeType.STRING } }),
+    timeToLiveAttribute: definition.timeToLiveAttribute,
+  };
+}
+
+/**
+ * The API's request model, generated from the same schema the function validates with, so the edge and the function
+ * can never disagree about member names or limits. Only what API Gateway's draft-4 validator can express is accepted:
+ * an object of string members with length limits and no other members.
+ */
+export function transferRequestModel(): JsonSchema {
+  const generated = z.toJSONSchema(transferRequestSchema, { target: 'draft-04' });
+  if (generated.type !== 'object' || generated.additionalProperties !== false || generated.properties === undefined) {
+    throw new Error('The request schema is no longer a closed object; update transferRequestModel().');
+  }
+  const properties: Record<string, JsonSchema> = {};
+  for (const [name, member] of Object.entries(generated.properties)) {
+    if (typeof member !== 'object' || member.type !== 'string') {
+      throw new Error(`Request member ${name} is not a plain string; update transferRequestModel().`);
+    }
+    properties[name] = {
+      type: JsonSchemaType.STRING,
+      ...(member.minLength !== undefined && { minLength: member.minLength }),
+      ...(member.maxLength !== undefined && { maxLength: member.maxLength }),
+    };
+  }
+  return {
+    schema: JsonSchemaVersion.DRAFT4,
+    title: 'TransferContactRequest',
+    type: JsonSchemaType.OBJECT,
+    required: generated.required ?? [],
+    additionalProperties: false,
+    properties,
+  };
+}
+
+interface EdgeError {
+  readonly type: ResponseType;
+  /** Omitted: keep the status API Gateway chose. */
+  readonly status?: number;
+  readonly errorType: string;
+  /** Template fragments: JSON values, either literal or API Gateway's quoted `$context` strings. */
+  readonly reason: string;
+  readonly message: string;
+}
+
+const literal = (text: string): string => JSON.stringify(text);
+/** API Gateway's own message, already quoted and escaped for JSON. */
+const AWS_MESSAGE = '$context.error.messageString';
+
+/**
+ * API Gateway's own answers (bad signature, body failing the model, throttling, integration errors) shaped like the
+ * function's errors (contract section 5), so a caller parses one error format whichever layer refused it.
+ */
+function gatewayResponses(props: ContactTransferGatewayProps): EdgeError[] {
+  const denied = (type: ResponseType, reason: string, message = AWS_MESSAGE): EdgeError => ({
+    type,
+    status: 403,
+    errorType: 'AccessDeniedException',
+    reason: literal(reason),
+    message,
+  });
+  const invalid = (type: ResponseType, message: string): EdgeError => ({
+    type,
+    status: 400,
+    errorType: 'InvalidRequestException',
+    reason: literal('VALIDATION_FAILED'),
+    message,
+  });
+  return [
+    denied(ResponseType.ACCESS_DENIED, 'ACCESS_DENIED'),
+    denied(
+      ResponseType.MISSING_AUTHENTICATION_TOKEN,
+      'MISSING_AUTHENTICATION_TOKEN',
+      // API Gateway answers an unknown path or method the same way; its own text ("Missing Authentication Token") misleads.
+      literal('The request is not signed with AWS Signature Version 4, or the method and path do not exist: sign a POST to /contact/transfer.'),
+    ),
+    denied(ResponseType.INVALID_SIGNATURE, 'INVALID_SIGNATURE'),
+    denied(ResponseType.EXPIRED_TOKEN, 'EXPIRED_TOKEN'),
+    denied(ResponseType.UNAUTHORIZED, 'ACCESS_DENIED'),
+    invalid(
+      ResponseType.BAD_REQUEST_BODY,
+      '"The body is not a TransferContact request (ContactId and ContactFlowId required, known members only, strings within their limits): $context.error.validationErrorString"',
+    ),
+    invalid(ResponseType.BAD_REQUEST_PARAMETERS, '"The request parameters are invalid: $context.error.validationErrorString"'),
+    invalid(ResponseType.REQUEST_TOO_LARGE, literal('The body is too large; a request is at most 16 KiB.')),
+    {
+      type: ResponseType.THROTTLED,
+      status: 429,
+      errorType: 'ThrottlingException',
+      reason: literal('THROTTLED'),
+      message: literal(
+        `Too many requests: the gateway admits ${props.throttlingRateLimit} per second (burst ${props.throttlingBurstLimit}), ` +
+          'in line with Amazon Connect\'s TransferContact quota. Retry with backoff and the same idempotency key.',
+      ),
+    },
+    {
+      // Anything else API Gateway refuses keeps its status; the reason is API Gateway's response type.
+      type: ResponseType.DEFAULT_4XX,
+      errorType: 'InvalidRequestException',
+      reason: '"$context.error.responseType"',
+      message: AWS_MESSAGE,
+    },
+    {
+      // Never API Gateway's text for a 5xx: no internals leave the gateway (contract section 5).
+      type: ResponseType.DEFAULT_5XX,
+      status: 500,
+      errorType: 'InternalServiceException',
+      reason: literal('INTERNAL_ERROR'),
+      message: literal('The gateway could not complete the request. Retry with the same idempotency key: a transfer that succeeded is returned, not repeated.'),
+    },
+  ];
+}
+
+/**
+ * One JSON object per request. `messageString` is API Gateway's quoted and escaped form, the rest are plain values,
+ * so the line stays valid JSON whatever the error says.
+ */
+const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
+  `{${[
+    ['requestId', '$context.requestId'],
+    ['extendedRequestId', '$context.extendedRequestId'],
+    ['requestTime', '$context.requestTime'],
+    ['sourceIp', '$context.identity.sourceIp'],
+    ['accountId', '$context.identity.accountId'],
+    ['caller', '$context.identity.caller'],
+    ['userArn', '$context.identity.userArn'],
+    ['userAgent', '$context.identity.userAgent'],
+    ['httpMethod', '$context.httpMethod'],
+    ['resourcePath', '$context.resourcePath'],
+    ['protocol', '$context.protocol'],
+    ['status', '$context.status'],
+    ['responseLength', '$context.responseLength'],
+    ['responseLatency', '$context.responseLatency'],
+    ['integrationStatus', '$context.integration.status'],
+    ['integrationLatency', '$context.integration.latency'],
+    ['errorType', '$context.error.responseType'],
+  ]
+    .map(([field, value]) => `"${field}":"${value}"`)
+    .concat(`"errorMessage":${AWS_MESSAGE}`)
+    .join(',')}}`,
+);

@@ -1,0 +1,142 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ContextError, parseGatewayContext } from '../../lib/context';
+import { INSTANCE_ARN, INSTANCE_ID } from './synth';
+
+const ROOT = path.join(__dirname, '..', '..');
+
+function contextError(source: Record<string, unknown>): ContextError {
+  try {
+    parseGatewayContext(source);
+  } catch (error) {
+    if (error instanceof ContextError) return error;
+    throw error;
+  }
+  throw new Error('expected a ContextError');
+}
+
+describe('parseGatewayContext', () => {
+  it('needs only the instance ARN and applies the contract\'s defaults', () => {
+    expect(parseGatewayContext({ connectInstanceArn: INSTANCE_ARN })).toEqual({
+      connectInstance: { arn: INSTANCE_ARN, id: INSTANCE_ID, partition: 'aws', region: 'us-east-1', account: '111122223333' },
+      allowedChannels: ['TASK', 'EMAIL'],
+      maxTransfers: 11,
+      eventSources: ['internal.contact-transfer'],
+      allowedAccounts: [],
+      throttlingRateLimit: 2,
+      throttlingBurstLimit: 5,
+      logLevel: 'INFO',
+      logRetentionDays: 30,
+      metadataCacheTtlSeconds: 60,
+    });
+  });
+
+  it('reads typed values from cdk.json and strings from -c alike', () => {
+    const typed = parseGatewayContext({
+      connectInstanceArn: INSTANCE_ARN,
+      allowedChannels: ['task'],
+      maxTransfers: 3,
+      eventSources: ['a.b', 'c.d'],
+      allowedAccounts: ['444455556666'],
+      allowedOrganizationId: 'o-abcdefghij',
+      throttlingRateLimit: 1.5,
+      throttlingBurstLimit: 2,
+      logLevel: 'debug',
+      logRetentionDays: 7,
+      metadataCacheTtlSeconds: 0,
+    });
+    const fromCli = parseGatewayContext({
+      connectInstanceArn: ` ${INSTANCE_ARN} `,
+      allowedChannels: '["TASK"]',
+      maxTransfers: '3',
+      eventSources: 'a.b, c.d',
+      allowedAccounts: '444455556666',
+      allowedOrganizationId: 'o-abcdefghij',
+      throttlingRateLimit: '1.5',
+      throttlingBurstLimit: '2',
+      logLevel: 'DEBUG',
+      logRetentionDays: '7',
+      metadataCacheTtlSeconds: '0',
+    });
+    expect(fromCli).toEqual(typed);
+    expect(typed).toMatchObject({ allowedChannels: ['TASK'], eventSources: ['a.b', 'c.d'], logLevel: 'DEBUG', allowedOrganizationId: 'o-abcdefghij' });
+  });
+
+  it('accepts a context reader such as app.node.tryGetContext', () => {
+    const context: Record<string, unknown> = { connectInstanceArn: INSTANCE_ARN, maxTransfers: '5' };
+    expect(parseGatewayContext((key) => context[key]).maxTransfers).toBe(5);
+  });
+
+  it.each([
+    [{}, 'connectInstanceArn', /^Missing CDK context "connectInstanceArn"/],
+    [{ connectInstanceArn: '' }, 'connectInstanceArn', /^Missing CDK context "connectInstanceArn"/],
+    [{ connectInstanceArn: 'arn:aws:connect:us-east-1:1111:instance/x' }, 'connectInstanceArn', /not an Amazon Connect instance ARN/],
+    [{ connectInstanceArn: `${INSTANCE_ARN}/queue/q` }, 'connectInstanceArn', /not an Amazon Connect instance ARN/],
+    [{ connectInstanceArn: 42 }, 'connectInstanceArn', /not an Amazon Connect instance ARN/],
+  ])('%j: %s is rejected with one line saying how to pass it', (source, key, pattern) => {
+    const error = contextError(source);
+    expect(error.key).toBe(key);
+    expect(error.message).toMatch(pattern);
+    expect(error.message).toContain('-c connectInstanceArn=arn:aws:connect:<region>:<account>:instance/<id>');
+    expect(error.message).toContain('cdk.json');
+    expect(error.message).not.toContain('\n');
+  });
+
+  it.each([
+    ['allowedChannels', 'TASK,FAX'],
+    ['allowedChannels', []],
+    ['allowedChannels', '[not json'],
+    ['maxTransfers', '0'],
+    ['maxTransfers', 'eleven'],
+    ['maxTransfers', 2.5],
+    ['eventSources', 'aws.connect'],
+    ['eventSources', [1]],
+    ['allowedAccounts', '1234'],
+    ['allowedOrganizationId', 'org-1'],
+    ['throttlingRateLimit', '0'],
+    ['throttlingBurstLimit', '-1'],
+    ['logLevel', 'LOUD'],
+    ['logRetentionDays', '31'],
+    ['metadataCacheTtlSeconds', '3601'],
+  ])('%s=%j is rejected naming the key', (key, value) => {
+    const error = contextError({ connectInstanceArn: INSTANCE_ARN, [key]: value });
+    expect(error.key).toBe(key);
+    expect(error.message).toMatch(new RegExp(`^Invalid CDK context "${key}"`));
+    expect(error.message).toContain(`-c ${key}=`);
+    expect(error.message).not.toContain('\n');
+  });
+});
+
+describe('bin/app.ts without usable context', () => {
+  /** The app as the CDK CLI runs it, minus the CLI: context arrives in CDK_CONTEXT_JSON. */
+  let outdir: string;
+  beforeAll(() => {
+    outdir = mkdtempSync(path.join(tmpdir(), 'ctg-app-test-'));
+  });
+  afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
+  function runApp(context: Record<string, unknown> | undefined) {
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.CDK_CONTEXT_JSON;
+    // Otherwise the App makes a temporary cdk.out of its own on every run.
+    env.CDK_OUTDIR = outdir;
+    if (context) env.CDK_CONTEXT_JSON = JSON.stringify(context);
+    return spawnSync(process.execPath, ['--import', 'tsx', 'bin/app.ts'], { cwd: ROOT, env, encoding: 'utf8', timeout: 20_000 });
+  }
+
+  it.each([
+    ['missing', undefined, /^Missing CDK context "connectInstanceArn"/],
+    ['malformed', { connectInstanceArn: 'arn:aws:connect:us-east-1:123:instance' }, /^Invalid CDK context "connectInstanceArn"/],
+  ])('%s connectInstanceArn: exit code 1 and one line on stderr, no stack trace', (_, context, pattern) => {
+    const result = runApp(context);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toBe('');
+    const lines = result.stderr.split('\n').filter((line) => line.trim() !== '');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(pattern);
+    expect(lines[0]).toContain('-c connectInstanceArn=arn:aws:connect:<region>:<account>:instance/<id>');
+  });
+});

@@ -1,0 +1,400 @@
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IDEMPOTENCY_TABLE, LEDGER_TABLE } from '../../lambda/tables';
+import { ACCOUNT, INSTANCE_ARN, all, asArray, only, synthesize } from './synth';
+import type { Synthesized } from './synth';
+
+let synth: Synthesized;
+let resolve: (value: unknown) => unknown;
+
+beforeAll(() => {
+  // The one real synthesis of this file, esbuild included: the bundle must build from lambda/handler.ts.
+  synth = synthesize({ bundle: true });
+  resolve = (value) => synth.stack.resolve(value);
+});
+afterAll(() => synth?.cleanup());
+
+const gateway = () => synth.stack.gateway;
+
+describe('the function', () => {
+  it('is Node.js 24 on arm64, bundled from lambda/handler.ts, with a timeout below API Gateway\'s 29 s', () => {
+    const { resource } = only(synth.template, 'AWS::Lambda::Function');
+    expect(resource.Properties).toMatchObject({
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      MemorySize: 512,
+      Timeout: 10,
+    });
+    expect(resource.Properties).not.toHaveProperty('ReservedConcurrentExecutions');
+    // The asset directory is named after the hash that names the uploaded zip.
+    const hash = String((resource.Properties as { Code: { S3Key: string } }).Code.S3Key).replace(/\.zip$/, '');
+    expect(existsSync(path.join(synth.app.outdir, `asset.${hash}`, 'index.js'))).toBe(true);
+    expect(existsSync(path.join(synth.app.outdir, `asset.${hash}`, 'index.js.map'))).toBe(true);
+  });
+
+  it('is configured through the environment variables lambda/config.ts reads', () => {
+    const { resource } = only(synth.template, 'AWS::Lambda::Function');
+    expect((resource.Properties as { Environment: unknown }).Environment).toEqual({
+      Variables: {
+        CONNECT_INSTANCE_ARN: INSTANCE_ARN,
+        ALLOWED_CHANNELS: 'TASK,EMAIL',
+        MAX_TRANSFERS: '11',
+        IDEMPOTENCY_TABLE_NAME: resolve(gateway().idempotencyTable.tableName),
+        LEDGER_TABLE_NAME: resolve(gateway().ledgerTable.tableName),
+        METADATA_CACHE_TTL_SECONDS: '60',
+        POWERTOOLS_SERVICE_NAME: 'contact-transfer-gateway',
+        POWERTOOLS_METRICS_NAMESPACE: 'ContactTransferGateway',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+    });
+  });
+
+  it('logs to its own log group, which has a retention', () => {
+    const { resource } = only(synth.template, 'AWS::Lambda::Function');
+    const logGroup = gateway().gatewayFunction.logGroup;
+    expect((resource.Properties as { LoggingConfig: unknown }).LoggingConfig).toEqual({ LogGroup: resolve(logGroup.logGroupName) });
+    synth.template.hasResource('AWS::Logs::LogGroup', {
+      Properties: { RetentionInDays: 30 },
+      DeletionPolicy: 'Retain',
+    });
+    for (const group of all(synth.template, 'AWS::Logs::LogGroup')) expect(group.Properties?.RetentionInDays).toBe(30);
+  });
+});
+
+describe('IAM', () => {
+  const base = INSTANCE_ARN;
+
+  it('the function role carries exactly the actions the code calls, on the configured instance\'s ARNs', () => {
+    const roleId = only(synth.template, 'AWS::IAM::Role').id;
+    const policies = all(synth.template, 'AWS::IAM::Policy').filter((policy) =>
+      asArray(policy.Properties?.Roles as unknown).some((role) => JSON.stringify(role) === JSON.stringify({ Ref: roleId })),
+    );
+    expect(policies).toHaveLength(1);
+    const statements = (policies[0]!.Properties as { PolicyDocument: { Statement: Record<string, unknown>[] } }).PolicyDocument.Statement;
+    const normalized = statements.map((statement) => ({
+      Effect: statement.Effect,
+      Action: asArray(statement.Action as string | string[]).sort(),
+      Resource: asArray(statement.Resource).map((resource) => (typeof resource === 'string' ? resource : JSON.stringify(resource))).sort(),
+    }));
+    const arn = (token: string) => JSON.stringify(resolve(token));
+    expect(normalized).toEqual([
+      { Effect: 'Allow', Action: ['connect:TransferContact'], Resource: [base, `${base}/contact-flow/*`, `${base}/contact/*`] },
+      { Effect: 'Allow', Action: ['connect:DescribeContact'], Resource: [`${base}/contact/*`] },
+      { Effect: 'Allow', Action: ['connect:DescribeContactFlow'], Resource: [`${base}/contact-flow/*`] },
+      { Effect: 'Allow', Action: ['connect:DescribeQueue'], Resource: [`${base}/queue/*`] },
+      { Effect: 'Allow', Action: ['connect:DescribeUser'], Resource: [`${base}/agent/*`] },
+      {
+        Effect: 'Allow',
+        Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        Resource: [arn(gateway().idempotencyTable.tableArn)],
+      },
+      {
+        Effect: 'Allow',
+        Action: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:Query'],
+        Resource: [arn(gateway().ledgerTable.tableArn)],
+      },
+      { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [arn(gateway().gatewayFunction.logGroup.logGroupArn)] },
+      { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [arn(gateway().deadLetterQueue.queueArn)] },
+    ]);
+  });
+
+  it('the function may be invoked only by the rule and by the stage\'s POST /contact/transfer (no test-invoke grant)', () => {
+    const permissions = all(synth.template, 'AWS::Lambda::Permission').map((permission) => permission.Properties);
+    expect(permissions).toHaveLength(2);
+    const { id: ruleId } = only(synth.template, 'AWS::Events::Rule');
+    expect(permissions).toContainEqual(expect.objectContaining({ Principal: 'events.amazonaws.com', SourceArn: { 'Fn::GetAtt': [ruleId, 'Arn'] } }));
+    const api = permissions.find((permission) => permission?.Principal === 'apigateway.amazonaws.com');
+    expect(JSON.stringify(api?.SourceArn)).toMatch(/"\/POST\/contact\/transfer"\]\]\}$/);
+    expect(JSON.stringify(api?.SourceArn)).not.toContain('test-invoke-stage');
+  });
+
+  it('is the only role, trusted by Lambda only, with no managed or inline policies', () => {
+    const { resource } = only(synth.template, 'AWS::IAM::Role');
+    expect(resource.Properties).not.toHaveProperty('ManagedPolicyArns');
+    expect(resource.Properties).not.toHaveProperty('Policies');
+    expect(resource.Properties?.AssumeRolePolicyDocument).toEqual({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'lambda.amazonaws.com' } }],
+    });
+    synth.template.resourceCountIs('AWS::IAM::ManagedPolicy', 0);
+    synth.template.resourceCountIs('AWS::ApiGateway::Account', 0);
+  });
+
+  it('no identity policy has a wildcard action or a "*" resource', () => {
+    for (const policy of all(synth.template, 'AWS::IAM::Policy')) {
+      const { Statement } = (policy.Properties as { PolicyDocument: { Statement: Record<string, unknown>[] } }).PolicyDocument;
+      for (const statement of Statement) {
+        for (const action of asArray(statement.Action as string | string[])) expect(action).not.toContain('*');
+        for (const resource of asArray(statement.Resource)) expect(resource).not.toBe('*');
+      }
+    }
+  });
+});
+
+describe('DynamoDB', () => {
+  const table = (logicalIdOf: { node: { defaultChild?: unknown } }) => {
+    const id = synth.stack.getLogicalId(logicalIdOf.node.defaultChild as never);
+    return synth.template.toJSON().Resources[synth.stack.resolve(id) as string] as Record<string, unknown> & { Properties: Record<string, unknown> };
+  };
+
+  it('the idempotency table is keyed as lambda/tables.ts says, on demand with TTL, and goes with the stack', () => {
+    const resource = table(gateway().idempotencyTable);
+    expect(IDEMPOTENCY_TABLE).toEqual({ partitionKey: 'id', timeToLiveAttribute: 'expiration' });
+    expect(resource.Properties).toMatchObject({
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+    });
+    expect(resource.Properties).not.toHaveProperty('PointInTimeRecoverySpecification');
+    expect(resource.DeletionPolicy).toBe('Delete');
+  });
+
+  it('the ledger is keyed as lambda/tables.ts says, with TTL, point-in-time recovery, and retained', () => {
+    const resource = table(gateway().ledgerTable);
+    expect(LEDGER_TABLE).toEqual({ partitionKey: 'pk', sortKey: 'sk', timeToLiveAttribute: 'expiresAt' });
+    expect(resource.Properties).toMatchObject({
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      DeletionProtectionEnabled: true,
+    });
+    expect(resource.DeletionPolicy).toBe('Retain');
+    expect(resource.UpdateReplacePolicy).toBe('Retain');
+  });
+});
+
+describe('EventBridge door', () => {
+  it('a rule on the default bus matches detail-type TransferContact from the configured sources and targets the function', () => {
+    const { id, resource } = only(synth.template, 'AWS::Events::Rule');
+    expect(resource.Properties).not.toHaveProperty('EventBusName');
+    expect(resource.Properties?.EventPattern).toEqual({ 'detail-type': ['TransferContact'], source: ['internal.contact-transfer'] });
+    expect(resource.Properties?.Targets).toEqual([
+      {
+        Id: 'Target0',
+        Arn: resolve(gateway().gatewayFunction.functionArn),
+        DeadLetterConfig: { Arn: resolve(gateway().deadLetterQueue.queueArn) },
+        RetryPolicy: { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 4 },
+      },
+    ]);
+    synth.template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      Principal: 'events.amazonaws.com',
+      SourceArn: { 'Fn::GetAtt': [id, 'Arn'] },
+    });
+  });
+
+  it('handler failures are retried twice by Lambda within an hour, then land in the dead-letter queue', () => {
+    const { resource } = only(synth.template, 'AWS::Lambda::EventInvokeConfig');
+    expect(resource.Properties).toEqual({
+      FunctionName: resolve(gateway().gatewayFunction.functionName),
+      Qualifier: '$LATEST',
+      MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: 3600,
+      DestinationConfig: { OnFailure: { Destination: resolve(gateway().deadLetterQueue.queueArn) } },
+    });
+  });
+
+  it('the dead-letter queue is encrypted, SSL-only, and accepts messages only from the rule', () => {
+    const { resource } = only(synth.template, 'AWS::SQS::Queue');
+    expect(resource.Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
+    const { resource: policy } = only(synth.template, 'AWS::SQS::QueuePolicy');
+    const statements = (policy.Properties as { PolicyDocument: { Statement: Record<string, unknown>[] } }).PolicyDocument.Statement;
+    expect(statements).toContainEqual(
+      expect.objectContaining({ Effect: 'Deny', Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    );
+    const { id: ruleId } = only(synth.template, 'AWS::Events::Rule');
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Allow',
+        Action: 'sqs:SendMessage',
+        Principal: { Service: 'events.amazonaws.com' },
+        Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [ruleId, 'Arn'] } } },
+      }),
+    );
+    expect(statements).toHaveLength(2);
+  });
+});
+
+describe('HTTPS door', () => {
+  it('every method requires AWS_IAM, and POST /contact/transfer is the only one', () => {
+    const methods = all(synth.template, 'AWS::ApiGateway::Method');
+    expect(methods).toHaveLength(1);
+    for (const method of methods) expect(method.Properties?.AuthorizationType).toBe('AWS_IAM');
+    expect(methods[0]!.Properties).toMatchObject({ HttpMethod: 'POST', Integration: { Type: 'AWS_PROXY' } });
+    const paths = all(synth.template, 'AWS::ApiGateway::Resource').map((resource) => resource.Properties?.PathPart);
+    expect(paths.sort()).toEqual(['contact', 'transfer']);
+  });
+
+  it('the resource policy allows only the deploying account by default', () => {
+    const { resource } = only(synth.template, 'AWS::ApiGateway::RestApi');
+    expect(resource.Properties?.Policy).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'AllowedAccounts',
+          Effect: 'Allow',
+          Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
+          Action: 'execute-api:Invoke',
+          Resource: 'execute-api:/*/POST/contact/transfer',
+        },
+      ],
+    });
+    expect(resource.Properties?.EndpointConfiguration).toEqual({ Types: ['REGIONAL'] });
+  });
+
+  it('validates the body against a closed model of contract section 2', () => {
+    const { id: modelId, resource: model } = only(synth.template, 'AWS::ApiGateway::Model');
+    expect(model.Properties?.ContentType).toBe('application/json');
+    expect(model.Properties?.Schema).toEqual({
+      $schema: 'http://json-schema.org/draft-04/schema#',
+      title: 'TransferContactRequest',
+      type: 'object',
+      additionalProperties: false,
+      required: ['ContactId', 'ContactFlowId'],
+      properties: {
+        InstanceId: { type: 'string', minLength: 1, maxLength: 256 },
+        ContactId: { type: 'string', minLength: 1, maxLength: 256 },
+        ContactFlowId: { type: 'string', minLength: 1, maxLength: 500 },
+        QueueId: { type: 'string', minLength: 1, maxLength: 256 },
+        UserId: { type: 'string', minLength: 1, maxLength: 256 },
+        ClientToken: { type: 'string', minLength: 1, maxLength: 500 },
+      },
+    });
+    const { id: validatorId, resource: validator } = only(synth.template, 'AWS::ApiGateway::RequestValidator');
+    expect(validator.Properties).toMatchObject({ ValidateRequestBody: true });
+    synth.template.hasResourceProperties('AWS::ApiGateway::Method', {
+      RequestValidatorId: { Ref: validatorId },
+      RequestModels: { 'application/json': { Ref: modelId } },
+    });
+  });
+
+  it('the stage is throttled to Connect\'s TransferContact quota and writes JSON access logs', () => {
+    const { resource } = only(synth.template, 'AWS::ApiGateway::Stage');
+    expect(resource.Properties?.MethodSettings).toEqual([
+      expect.objectContaining({ HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 2, ThrottlingBurstLimit: 5 }),
+    ]);
+    const { DestinationArn, Format } = resource.Properties?.AccessLogSetting as { DestinationArn: unknown; Format: string };
+    const accessLogs = all(synth.template, 'AWS::Logs::LogGroup');
+    expect(accessLogs).toHaveLength(2);
+    expect(DestinationArn).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/ApiAccessLogs/), 'Arn'] });
+    const line = JSON.parse(renderContext(Format)) as Record<string, unknown>;
+    expect(line).toMatchObject({ requestId: 'ctx:requestId', userArn: 'ctx:identity.userArn', status: 'ctx:status', errorMessage: 'say "no"' });
+  });
+
+  describe('API Gateway\'s own errors are shaped like contract section 5', () => {
+    const expectations: [responseType: string, status: string | undefined, type: string, reason: string][] = [
+      ['ACCESS_DENIED', '403', 'AccessDeniedException', 'ACCESS_DENIED'],
+      ['MISSING_AUTHENTICATION_TOKEN', '403', 'AccessDeniedException', 'MISSING_AUTHENTICATION_TOKEN'],
+      ['INVALID_SIGNATURE', '403', 'AccessDeniedException', 'INVALID_SIGNATURE'],
+      ['EXPIRED_TOKEN', '403', 'AccessDeniedException', 'EXPIRED_TOKEN'],
+      ['UNAUTHORIZED', '403', 'AccessDeniedException', 'ACCESS_DENIED'],
+      ['BAD_REQUEST_BODY', '400', 'InvalidRequestException', 'VALIDATION_FAILED'],
+      ['BAD_REQUEST_PARAMETERS', '400', 'InvalidRequestException', 'VALIDATION_FAILED'],
+      ['REQUEST_TOO_LARGE', '400', 'InvalidRequestException', 'VALIDATION_FAILED'],
+      ['THROTTLED', '429', 'ThrottlingException', 'THROTTLED'],
+      // Anything else keeps API Gateway's status; the reason is its response type.
+      ['DEFAULT_4XX', undefined, 'InvalidRequestException', 'ctx:error.responseType'],
+      ['DEFAULT_5XX', '500', 'InternalServiceException', 'INTERNAL_ERROR'],
+    ];
+
+    it('covers exactly these response types', () => {
+      const types = all(synth.template, 'AWS::ApiGateway::GatewayResponse').map((response) => response.Properties?.ResponseType);
+      expect(types.sort()).toEqual(expectations.map(([type]) => type).sort());
+    });
+
+    it.each(expectations)('%s: status %s, x-amzn-ErrorType %s, reason %s', (responseType, status, type, reason) => {
+      const response = all(synth.template, 'AWS::ApiGateway::GatewayResponse').find((r) => r.Properties?.ResponseType === responseType)!;
+      expect(response.Properties?.StatusCode).toBe(status);
+      expect(response.Properties?.ResponseParameters).toEqual({ 'gatewayresponse.header.x-amzn-ErrorType': `'${type}'` });
+      const template = (response.Properties?.ResponseTemplates as Record<string, string>)['application/json']!;
+      const body = JSON.parse(renderContext(template)) as Record<string, unknown>;
+      expect(Object.keys(body)).toEqual(['Type', 'Reason', 'Message']);
+      expect(body).toMatchObject({ Type: type, Reason: reason });
+      expect(typeof body.Message === 'string' && body.Message.length > 0).toBe(true);
+    });
+
+    it('a 5xx never passes API Gateway\'s own text through', () => {
+      const response = all(synth.template, 'AWS::ApiGateway::GatewayResponse').find((r) => r.Properties?.ResponseType === 'DEFAULT_5XX')!;
+      expect(JSON.stringify(response.Properties?.ResponseTemplates)).not.toContain('$context');
+    });
+  });
+});
+
+describe('outputs', () => {
+  it('name the API URL, the function, both tables and the dead-letter queue', () => {
+    const outputs = synth.template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(Object.keys(outputs).sort()).toEqual(['ApiUrl', 'DeadLetterQueueUrl', 'FunctionName', 'IdempotencyTableName', 'LedgerTableName']);
+    expect(outputs.ApiUrl!.Value).toEqual(resolve(gateway().transferUrl));
+    expect(JSON.stringify(outputs.ApiUrl!.Value)).toContain('/contact/transfer');
+    expect(outputs.FunctionName!.Value).toEqual(resolve(gateway().gatewayFunction.functionName));
+    expect(outputs.IdempotencyTableName!.Value).toEqual(resolve(gateway().idempotencyTable.tableName));
+    expect(outputs.LedgerTableName!.Value).toEqual(resolve(gateway().ledgerTable.tableName));
+    expect(outputs.DeadLetterQueueUrl!.Value).toEqual(resolve(gateway().deadLetterQueue.queueUrl));
+  });
+});
+
+describe('cdk-nag v3 (AwsSolutions)', () => {
+  it('reports no unacknowledged violation, warnings included', () => {
+    const report = new AwsSolutionsChecks().validateScope(synth.app);
+    expect(report.violations.map((violation) => `${violation.ruleName} at ${violation.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
+    expect(report.success).toBe(true);
+  });
+
+  it('acknowledges exactly these findings, each with a reason', () => {
+    const acknowledged: string[] = [];
+    for (const construct of synth.app.node.findAll()) {
+      for (const entry of construct.node.metadata) {
+        if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
+        for (const [id, reason] of Object.entries(entry.data as Record<string, unknown>)) {
+          expect(JSON.stringify(reason).length).toBeGreaterThan(80);
+          acknowledged.push(`${construct.node.path} ${id.replace(/^annotation::/i, '')}`);
+        }
+      }
+    }
+    const gatewayPath = 'ContactTransferGateway/Gateway';
+    expect(acknowledged.sort()).toEqual(
+      [
+        `${gatewayPath}/IdempotencyTable AwsSolutions-DDB3`,
+        `${gatewayPath}/DeadLetterQueue AwsSolutions-SQS3`,
+        ...['contact', 'contact-flow', 'queue', 'agent'].map((kind) => `${gatewayPath}/FunctionRole AwsSolutions-IAM5[Resource::${INSTANCE_ARN}/${kind}/*]`),
+        `${gatewayPath}/Api/DeploymentStage.prod AwsSolutions-APIG3`,
+        `${gatewayPath}/Api/DeploymentStage.prod AwsSolutions-APIG6`,
+        `${gatewayPath}/Api/Default/contact/transfer/POST AwsSolutions-COG4`,
+      ].sort(),
+    );
+  });
+
+  it('is not vacuous: the same check does flag an unencrypted queue', () => {
+    const probe = new Stack(new App({ outdir: path.join(synth.app.outdir, 'nag-probe') }), 'NagProbe');
+    new Queue(probe, 'Plain', { encryption: QueueEncryption.UNENCRYPTED });
+    const rules = new AwsSolutionsChecks().validateScope(probe).violations.map((violation) => violation.ruleName);
+    expect(rules).toEqual(expect.arrayContaining(['AwsSolutions-SQS2', 'AwsSolutions-SQS4']));
+  });
+});
+
+/**
+ * Substitutes API Gateway's `$context` variables the way API Gateway does: `messageString` and
+ * `validationErrorString` are inserted JSON-escaped, the rest as plain text. A template that is not valid JSON
+ * after substitution fails JSON.parse in the caller.
+ */
+function renderContext(template: string): string {
+  return template
+    .replaceAll('$context.error.messageString', JSON.stringify('say "no"'))
+    .replaceAll('$context.error.validationErrorString', '[object has missing required properties ([\\"ContactId\\"])]')
+    .replace(/\$context\.([A-Za-z.]+)/g, (_, name: string) => `ctx:${name}`);
+}
