@@ -1,0 +1,77 @@
+import { createRequire } from 'node:module';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { GatewayHandler } from '../../lambda/gateway';
+import { synthesizeDeployedFunction } from '../../local/deployed-artifact';
+import type { DeployedFunction } from '../../local/deployed-artifact';
+import { connectFixtures } from '../support/fixtures';
+import { asHttp, httpEvent, lambdaContext, startGatewayHarness } from '../support/gateway-harness';
+import type { GatewayHarness } from '../support/gateway-harness';
+
+/**
+ * The artifact `cdk deploy` uploads, loaded from the cloud assembly with the environment the template gives the
+ * function: proves its format, its bundled dependencies and its configuration, not only our sources.
+ */
+let harness: GatewayHarness;
+let artifact: DeployedFunction;
+let handler: GatewayHandler;
+let fx: ReturnType<typeof connectFixtures>;
+
+beforeAll(async () => {
+  harness = await startGatewayHarness();
+  artifact = synthesizeDeployedFunction(harness.connect.instanceArn);
+  // Table names are CloudFormation references in the template; locally they name the harness's tables.
+  const tableNames: Record<string, string> = {
+    IDEMPOTENCY_TABLE_NAME: harness.config.idempotencyTable,
+    LEDGER_TABLE_NAME: harness.config.ledgerTable,
+  };
+  expect(Object.keys(artifact.references).sort()).toEqual(Object.keys(tableNames).sort());
+  const { POWERTOOLS_LOG_LEVEL: _keepQuiet, NODE_OPTIONS: _notForThisProcess, ...fromTemplate } = artifact.environment;
+  Object.assign(process.env, fromTemplate, tableNames);
+  const [file, exported] = artifact.handler.split('.');
+  expect(file).toBe('index');
+  const loaded = createRequire(__filename)(artifact.entry) as Record<string, unknown>;
+  handler = loaded[exported ?? 'handler'] as GatewayHandler;
+  fx = connectFixtures(harness.connect);
+}, 120_000);
+
+afterAll(async () => {
+  artifact?.cleanup();
+  await harness?.close();
+});
+
+const post = async (body: unknown, headers?: Record<string, string>) => asHttp(await handler(httpEvent(body, headers), lambdaContext()));
+const transfers = () => harness.connect.callCount('TransferContact');
+
+describe('the deployable bundle', () => {
+  it('exports the handler the template names', () => {
+    expect(typeof handler).toBe('function');
+    expect(artifact.bytes).toBeGreaterThan(0);
+  });
+
+  it('transfers, then replays the same request without a second transfer', async () => {
+    const request = { ContactId: fx.contact(), ContactFlowId: fx.flows.inbound, QueueId: fx.queues.enabled };
+    const first = await post(request, { 'Idempotency-Key': 'bundle-1' });
+    expect(first.status).toBe(200);
+    const before = transfers();
+    const replay = await post(request, { 'Idempotency-Key': 'bundle-1' });
+    expect(replay.body).toEqual(first.body);
+    expect(replay.headers['Idempotent-Replayed']).toBe('true');
+    expect(transfers()).toBe(before);
+  });
+
+  it('rejects by the rules with the contract error', async () => {
+    const answer = await post({ ContactId: fx.contact('VOICE'), ContactFlowId: fx.flows.inbound });
+    expect(answer.status).toBe(400);
+    expect(answer.body).toMatchObject({ Type: 'InvalidRequestException', Reason: 'CHANNEL_NOT_SUPPORTED' });
+  });
+
+  it('fails closed when DynamoDB is unreachable', async () => {
+    const before = transfers();
+    harness.dynamodb.failNext('*', 1000, 'unreachable');
+    const answer = await post({ ContactId: fx.contact(), ContactFlowId: fx.flows.inbound });
+    harness.dynamodb.clearFaults();
+    expect(answer.status).toBe(500);
+    expect(answer.body.Reason).toBe('INTERNAL_ERROR');
+    expect(transfers()).toBe(before);
+  });
+});
