@@ -8,55 +8,17 @@ import type { TransferEvent } from '../../lambda/doors/eventbridge';
 import { httpDoor, isApiGatewayEvent } from '../../lambda/doors/http';
 import type { Origin } from '../../lambda/ports';
 import type { TransferOutcome } from '../../lambda/usecase/transfer-contact';
+import { apiGatewayProxyEvent } from '../../local/lambda-events';
 
 const INSTANCE_ARN = 'arn:aws:connect:eu-west-1:123456789012:instance/11111111-1111-4111-8111-111111111111';
 const request = { ContactId: 'c-1', ContactFlowId: 'f-1' };
 const result = { ContactId: 'c-2', ContactArn: `${INSTANCE_ARN}/contact/c-2` };
 const origin: Origin = { door: 'https', caller: 'arn:aws:iam::123456789012:user/alice', correlationId: 'req-1' };
 
+/** The same builder local mode uses, so these tests see events shaped as API Gateway sends them. */
 function apiEvent(overrides: Partial<APIGatewayProxyEvent> = {}): APIGatewayProxyEvent {
   return {
-    resource: '/contact/transfer',
-    path: '/contact/transfer',
-    httpMethod: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    multiValueHeaders: { 'Content-Type': ['application/json'] },
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    pathParameters: null,
-    stageVariables: null,
-    body: JSON.stringify(request),
-    isBase64Encoded: false,
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'abc123',
-      authorizer: undefined,
-      protocol: 'HTTP/1.1',
-      httpMethod: 'POST',
-      path: '/prod/contact/transfer',
-      stage: 'prod',
-      requestId: 'req-1',
-      requestTimeEpoch: 1_700_000_000_000,
-      resourceId: 'res1',
-      resourcePath: '/contact/transfer',
-      identity: {
-        accessKey: 'AKIDEXAMPLE',
-        accountId: '123456789012',
-        apiKey: null,
-        apiKeyId: null,
-        caller: 'AIDAEXAMPLE',
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
-        sourceIp: '203.0.113.1',
-        user: 'AIDAEXAMPLE',
-        userAgent: 'test',
-        userArn: 'arn:aws:iam::123456789012:user/alice',
-      },
-    },
+    ...apiGatewayProxyEvent({ body: JSON.stringify(request), headers: { 'Content-Type': 'application/json' }, callerArn: origin.caller, account: '123456789012' }),
     ...overrides,
   };
 }
@@ -335,7 +297,8 @@ describe('door detection', () => {
 
 describe('origin of each door (who asked, contract section 7)', () => {
   it('HTTPS: the IAM caller ARN and the API Gateway request id', () => {
-    expect(httpDoor.origin(apiEvent(), {} as Context)).toEqual({ door: 'https', caller: 'arn:aws:iam::123456789012:user/alice', correlationId: 'req-1' });
+    const event = apiEvent();
+    expect(httpDoor.origin(event, {} as Context)).toEqual({ door: 'https', caller: 'arn:aws:iam::123456789012:user/alice', correlationId: event.requestContext.requestId });
   });
 
   it('EventBridge: source and id', () => {
