@@ -206,6 +206,8 @@ export class ContactTransferGateway extends Construct {
       [ENV.idempotencyTable]: this.idempotencyTable.tableName,
       [ENV.ledgerTable]: this.ledgerTable.tableName,
       [ENV.metadataCacheTtlSeconds]: String(props.metadataCacheTtlSeconds),
+      [ENV.idempotencyTtlSeconds]: String(props.idempotencyTtlSeconds),
+      [ENV.ledgerRetentionDays]: String(props.ledgerRetentionDays),
       POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       POWERTOOLS_LOG_LEVEL: props.logLevel,

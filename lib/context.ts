@@ -20,6 +20,8 @@ export const CONTEXT_KEYS = {
   logLevel: 'logLevel',
   logRetentionDays: 'logRetentionDays',
   metadataCacheTtlSeconds: 'metadataCacheTtlSeconds',
+  idempotencyTtlSeconds: 'idempotencyTtlSeconds',
+  ledgerRetentionDays: 'ledgerRetentionDays',
 } as const;
 
 /** Powertools log levels (POWERTOOLS_LOG_LEVEL). */
@@ -63,6 +65,10 @@ export interface GatewaySettings {
   readonly logRetentionDays: number;
   /** How long flow, queue and user descriptions are cached per Lambda container (0 turns the cache off). */
   readonly metadataCacheTtlSeconds: number;
+  /** How long a successful transfer is replayed for its idempotency key (at least an hour). */
+  readonly idempotencyTtlSeconds: number;
+  /** How long ledger records live (at least 30 days). */
+  readonly ledgerRetentionDays: number;
 }
 
 /** Where raw context values come from: `app.node.tryGetContext`, or a plain object when embedding the construct. */
@@ -110,6 +116,14 @@ export function parseGatewayContext(source: ContextSource): GatewaySettings {
       0,
       3600,
     ),
+    idempotencyTtlSeconds: integer(
+      CONTEXT_KEYS.idempotencyTtlSeconds,
+      raw(CONTEXT_KEYS.idempotencyTtlSeconds),
+      DEFAULTS.idempotencyTtlSeconds,
+      3600,
+      7 * 24 * 3600,
+    ),
+    ledgerRetentionDays: integer(CONTEXT_KEYS.ledgerRetentionDays, raw(CONTEXT_KEYS.ledgerRetentionDays), DEFAULTS.ledgerRetentionDays, 30, 3650),
   };
 }
 

@@ -31,6 +31,8 @@ describe('parseGatewayContext', () => {
       logLevel: 'INFO',
       logRetentionDays: 30,
       metadataCacheTtlSeconds: 60,
+      idempotencyTtlSeconds: 3600,
+      ledgerRetentionDays: 30,
     });
   });
 
@@ -47,6 +49,8 @@ describe('parseGatewayContext', () => {
       logLevel: 'debug',
       logRetentionDays: 7,
       metadataCacheTtlSeconds: 0,
+      idempotencyTtlSeconds: 7200,
+      ledgerRetentionDays: 90,
     });
     const fromCli = parseGatewayContext({
       connectInstanceArn: ` ${INSTANCE_ARN} `,
@@ -60,6 +64,8 @@ describe('parseGatewayContext', () => {
       logLevel: 'DEBUG',
       logRetentionDays: '7',
       metadataCacheTtlSeconds: '0',
+      idempotencyTtlSeconds: '7200',
+      ledgerRetentionDays: '90',
     });
     expect(fromCli).toEqual(typed);
     expect(typed).toMatchObject({ allowedChannels: ['TASK'], eventSources: ['a.b', 'c.d'], logLevel: 'DEBUG', allowedOrganizationId: 'o-abcdefghij' });
@@ -101,6 +107,8 @@ describe('parseGatewayContext', () => {
     ['logLevel', 'LOUD'],
     ['logRetentionDays', '31'],
     ['metadataCacheTtlSeconds', '3601'],
+    ['idempotencyTtlSeconds', '600'],
+    ['ledgerRetentionDays', '7'],
   ])('%s=%j is rejected naming the key', (key, value) => {
     const error = contextError({ connectInstanceArn: INSTANCE_ARN, [key]: value });
     expect(error.key).toBe(key);

@@ -47,6 +47,8 @@ describe('the function', () => {
         IDEMPOTENCY_TABLE_NAME: resolve(gateway().idempotencyTable.tableName),
         LEDGER_TABLE_NAME: resolve(gateway().ledgerTable.tableName),
         METADATA_CACHE_TTL_SECONDS: '60',
+        IDEMPOTENCY_TTL_SECONDS: '3600',
+        LEDGER_RETENTION_DAYS: '30',
         POWERTOOLS_SERVICE_NAME: 'contact-transfer-gateway',
         POWERTOOLS_METRICS_NAMESPACE: 'ContactTransferGateway',
         POWERTOOLS_LOG_LEVEL: 'INFO',
