@@ -1,0 +1,385 @@
+import { randomUUID } from 'node:crypto';
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
+import { Hash } from '@smithy/hash-node';
+import { SignatureV4 } from '@smithy/signature-v4';
+
+/**
+ * A client for the contact transfer gateway's HTTPS door (`POST /contact/transfer`, contract section 3.1).
+ * Self-contained on purpose: apps copy or import this folder without pulling in the Lambda's code.
+ */
+
+/** Contract section 2: Connect's own TransferContact members; InstanceId may be omitted (one instance per stack). */
+export interface TransferContactRequest {
+  readonly InstanceId?: string;
+  readonly ContactId: string;
+  readonly ContactFlowId: string;
+  readonly QueueId?: string;
+  readonly UserId?: string;
+  readonly ClientToken?: string;
+}
+
+/** The member names, in Connect's order, for callers that build or check requests generically (the CLI does). */
+export const TRANSFER_CONTACT_MEMBERS = ['InstanceId', 'ContactId', 'ContactFlowId', 'QueueId', 'UserId', 'ClientToken'] as const satisfies readonly (keyof TransferContactRequest)[];
+
+export interface TransferContactResult {
+  readonly ContactId: string;
+  readonly ContactArn: string;
+  /** The gateway answered from its idempotency store: this transfer was made by an earlier request with the same token. */
+  readonly replayed: boolean;
+}
+
+/** Reasons of contract section 5. */
+export type ContractReason =
+  | 'VALIDATION_FAILED'
+  | 'QUEUE_AND_USER_BOTH_SET'
+  | 'CHANNEL_NOT_SUPPORTED'
+  | 'CONTACT_NOT_ACTIVE'
+  | 'FLOW_TYPE_NOT_SUPPORTED'
+  | 'FLOW_NOT_ACTIVE'
+  | 'FLOW_TARGET_MISMATCH'
+  | 'QUEUE_DISABLED'
+  | 'TRANSFER_LIMIT_REACHED'
+  | 'INSTANCE_NOT_ALLOWED'
+  | 'CONTACT_NOT_FOUND'
+  | 'FLOW_NOT_FOUND'
+  | 'QUEUE_NOT_FOUND'
+  | 'USER_NOT_FOUND'
+  | 'REQUEST_IN_PROGRESS'
+  | 'CLIENT_TOKEN_REUSED'
+  | 'THROTTLED'
+  | 'UPSTREAM_FAILURE'
+  | 'INTERNAL_ERROR'
+  | 'CONNECT_REJECTED';
+
+/**
+ * Reasons the deployed API answers with before the Lambda runs (its gateway responses, same body shape):
+ * SigV4 and IAM refusals as 403. Its throttling and 5xx use `THROTTLED` and `INTERNAL_ERROR`, a body failing the
+ * edge model `VALIDATION_FAILED`, and any other refusal API Gateway's own response type (`UNSUPPORTED_MEDIA_TYPE`, ...).
+ */
+export type EdgeReason = 'ACCESS_DENIED' | 'MISSING_AUTHENTICATION_TOKEN' | 'INVALID_SIGNATURE' | 'EXPIRED_TOKEN';
+
+/**
+ * Reasons the client adds for answers without the contract's body (an API Gateway without the gateway's own
+ * responses, a proxy, the network):
+ * - `GATEWAY_REJECTED`: a 4xx, type from `x-amzn-ErrorType`;
+ * - `GATEWAY_ERROR`: a 5xx; the transfer may have happened, so a retry with the same ClientToken is the safe way
+ *   to find out;
+ * - `NETWORK_ERROR`: no HTTP answer at all (status 0);
+ * - `INVALID_RESPONSE`: a 2xx whose body is not `{ContactId, ContactArn}`;
+ * - `CREDENTIALS_ERROR`: no AWS credentials to sign with (status 0, nothing was sent).
+ * A 429 without the contract's body is reported as `THROTTLED`, as the gateway's own would be.
+ */
+export type ClientReason = 'GATEWAY_REJECTED' | 'GATEWAY_ERROR' | 'NETWORK_ERROR' | 'INVALID_RESPONSE' | 'CREDENTIALS_ERROR';
+
+/** The known reasons, and any other response type a future API Gateway may name (`string & {}` keeps completion). */
+export type TransferContactReason = ContractReason | EdgeReason | ClientReason | (string & {});
+
+export interface FieldError {
+  readonly Field: string;
+  readonly Message: string;
+}
+
+export class TransferContactError extends Error {
+  /** Connect's error name (`ResourceNotFoundException`, ...), so code that handles Connect's errors handles these. */
+  readonly type: string;
+  readonly reason: TransferContactReason;
+  /** HTTP status; 0 when no HTTP answer arrived. */
+  readonly status: number;
+  /** `x-amzn-RequestId`, for the gateway's logs. */
+  readonly requestId: string | undefined;
+  readonly fields: readonly FieldError[] | undefined;
+  /** The token that was sent; retrying with it can never transfer twice. */
+  readonly clientToken: string;
+  readonly attempts: number;
+
+  constructor(init: {
+    type: string;
+    reason: TransferContactReason;
+    message: string;
+    status: number;
+    requestId?: string | undefined;
+    fields?: readonly FieldError[] | undefined;
+    clientToken: string;
+    attempts: number;
+    cause?: unknown;
+  }) {
+    super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.name = 'TransferContactError';
+    this.type = init.type;
+    this.reason = init.reason;
+    this.status = init.status;
+    this.requestId = init.requestId;
+    this.fields = init.fields;
+    this.clientToken = init.clientToken;
+    this.attempts = init.attempts;
+  }
+
+  /** Whether the same request (same ClientToken) may succeed later. */
+  get retryable(): boolean {
+    return isRetryable(this.status, this.reason);
+  }
+
+  /** The contract's error body plus what the client knows, for logs and the CLI. */
+  toJSON(): Record<string, unknown> {
+    return {
+      Type: this.type,
+      Reason: this.reason,
+      Message: this.message,
+      ...(this.fields && { Fields: this.fields }),
+      Status: this.status,
+      ...(this.requestId && { RequestId: this.requestId }),
+      Retryable: this.retryable,
+      Attempts: this.attempts,
+      ClientToken: this.clientToken,
+    };
+  }
+}
+
+export function isTransferContactError(error: unknown): error is TransferContactError {
+  return error instanceof TransferContactError;
+}
+
+type SignerInit = ConstructorParameters<typeof SignatureV4>[0];
+/** Static credentials or a provider (the SDK's own types, without depending on @smithy/types directly). */
+export type CredentialsOption = SignerInit['credentials'];
+type SignableRequest = Parameters<SignatureV4['sign']>[0];
+
+export interface TransferClientOptions {
+  /** The API's invoke URL, stage included: `https://<api-id>.execute-api.<region>.amazonaws.com/prod`. */
+  readonly endpoint: string;
+  /** The API's Region, part of the SigV4 scope. */
+  readonly region: string;
+  /** Defaults to the AWS SDK's default provider chain (environment, SSO, profiles, container and instance roles). */
+  readonly credentials?: CredentialsOption;
+  /** Attempts per call, the first included. Default 3, as the AWS SDKs' standard retry mode. */
+  readonly maxAttempts?: number;
+  /** Backoff before retry n is a random delay in [0, min(maxDelayMs, baseDelayMs * 2^(n-1))). Default 200 ms. */
+  readonly baseDelayMs?: number;
+  /** Default 5000 ms. */
+  readonly maxDelayMs?: number;
+  /** Per attempt. API Gateway itself gives up after 29 s. Default 35000 ms. */
+  readonly requestTimeoutMs?: number;
+  readonly fetch?: typeof fetch;
+}
+
+export interface TransferCallOptions {
+  readonly signal?: AbortSignal;
+}
+
+export interface TransferClient {
+  transferContact(request: TransferContactRequest, options?: TransferCallOptions): Promise<TransferContactResult>;
+}
+
+const DEFAULTS = { maxAttempts: 3, baseDelayMs: 200, maxDelayMs: 5000, requestTimeoutMs: 35_000 };
+const TRANSFER_PATH = '/contact/transfer';
+
+export function createTransferClient(options: TransferClientOptions): TransferClient {
+  const url = transferUrl(options.endpoint);
+  const maxAttempts = positiveInteger(options.maxAttempts ?? DEFAULTS.maxAttempts, 'maxAttempts');
+  const baseDelayMs = Math.max(0, options.baseDelayMs ?? DEFAULTS.baseDelayMs);
+  const maxDelayMs = Math.max(0, options.maxDelayMs ?? DEFAULTS.maxDelayMs);
+  const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs;
+  const send = options.fetch ?? globalThis.fetch;
+  const signer = new SignatureV4({
+    service: 'execute-api',
+    region: options.region,
+    credentials: options.credentials ?? defaultProvider(),
+    sha256: Hash.bind(null, 'sha256'),
+  });
+
+  async function attempt(body: string, clientToken: string, attempts: number, signal: AbortSignal | undefined): Promise<TransferContactResult> {
+    const unsigned: SignableRequest = {
+      method: 'POST',
+      protocol: url.protocol,
+      hostname: url.hostname,
+      ...(url.port && { port: Number(url.port) }),
+      path: url.pathname,
+      query: {},
+      // Host is signed, so it must be exactly what fetch will send: the URL's host, port included.
+      headers: { host: url.host, 'content-type': 'application/json', 'idempotency-key': clientToken },
+      body,
+    };
+    let signed: SignableRequest;
+    try {
+      signed = await signer.sign(unsigned);
+    } catch (error) {
+      throw new TransferContactError({
+        type: errorName(error) ?? 'CredentialsError',
+        reason: 'CREDENTIALS_ERROR',
+        message: `Could not sign the request: ${error instanceof Error ? error.message : String(error)}`,
+        status: 0,
+        clientToken,
+        attempts,
+        cause: error,
+      });
+    }
+    // fetch derives Host from the URL and refuses to be told it.
+    const { host: _host, ...headers } = signed.headers;
+    const timeout = AbortSignal.timeout(requestTimeoutMs);
+    let response: Response;
+    let text: string;
+    try {
+      response = await send(url.href, {
+        method: 'POST',
+        headers,
+        body,
+        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+      });
+      text = await response.text();
+    } catch (error) {
+      // The caller's own abort ends the call; anything else on the way (DNS, reset, timeout) is worth another attempt.
+      if (signal?.aborted) throw signal.reason;
+      throw new TransferContactError({
+        type: errorName(error) ?? 'NetworkError',
+        reason: 'NETWORK_ERROR',
+        message: `No answer from ${url.host}: ${describeNetworkError(error)}`,
+        status: 0,
+        clientToken,
+        attempts,
+        cause: error,
+      });
+    }
+    const requestId = response.headers.get('x-amzn-requestid') ?? undefined;
+    if (response.ok) return successOf(response, text, { clientToken, attempts, requestId });
+    throw errorOf(response, text, { clientToken, attempts, requestId });
+  }
+
+  return {
+    async transferContact(request, callOptions = {}) {
+      // One token for every attempt of this call: the whole point of retrying through the gateway's idempotency.
+      const clientToken = request.ClientToken ?? randomUUID();
+      const body = JSON.stringify({ ...request, ClientToken: clientToken });
+      for (let attempts = 1; ; attempts += 1) {
+        try {
+          return await attempt(body, clientToken, attempts, callOptions.signal);
+        } catch (error) {
+          if (!(error instanceof TransferContactError) || !error.retryable || attempts >= maxAttempts) throw error;
+          await sleep(fullJitter(attempts, baseDelayMs, maxDelayMs), callOptions.signal);
+        }
+      }
+    },
+  };
+}
+
+/** Capped exponential backoff with full jitter: spreads the retries of many callers hit by the same throttle. */
+export function fullJitter(retry: number, baseDelayMs: number, maxDelayMs: number): number {
+  return Math.floor(Math.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (retry - 1)));
+}
+
+function isRetryable(status: number, reason: TransferContactReason): boolean {
+  if (reason === 'CREDENTIALS_ERROR' || reason === 'INVALID_RESPONSE') return false;
+  return status === 0 || status === 429 || status >= 500 || reason === 'REQUEST_IN_PROGRESS';
+}
+
+function transferUrl(endpoint: string): URL {
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    throw new TypeError(`endpoint must be an absolute URL such as https://<api-id>.execute-api.<region>.amazonaws.com/prod, not '${endpoint}'`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TypeError(`endpoint must be an http(s) URL, not '${endpoint}'`);
+  if (url.search || url.hash) throw new TypeError(`endpoint must not have a query or fragment: '${endpoint}'`);
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}${TRANSFER_PATH}`;
+  return url;
+}
+
+function positiveInteger(value: number, name: string): number {
+  if (!Number.isInteger(value) || value < 1) throw new TypeError(`${name} must be a positive integer, not ${value}`);
+  return value;
+}
+
+interface AnswerContext {
+  readonly clientToken: string;
+  readonly attempts: number;
+  readonly requestId: string | undefined;
+}
+
+function successOf(response: Response, text: string, context: AnswerContext): TransferContactResult {
+  const body = parseJson(text);
+  if (!isRecord(body) || typeof body.ContactId !== 'string' || typeof body.ContactArn !== 'string') {
+    throw new TransferContactError({
+      type: 'InvalidResponse',
+      reason: 'INVALID_RESPONSE',
+      message: `The gateway answered ${response.status} without {ContactId, ContactArn}.`,
+      status: response.status,
+      ...context,
+    });
+  }
+  return { ContactId: body.ContactId, ContactArn: body.ContactArn, replayed: response.headers.get('idempotent-replayed') === 'true' };
+}
+
+/**
+ * The contract's `{Type, Reason, Message, Fields?}` when the Lambda or the API's gateway responses answered; otherwise
+ * a bare API Gateway's answer (`{"message": ...}`, type in `x-amzn-ErrorType`), which carries no reason.
+ */
+function errorOf(response: Response, text: string, context: AnswerContext): TransferContactError {
+  const body = parseJson(text);
+  const status = response.status;
+  if (isRecord(body) && typeof body.Type === 'string' && typeof body.Reason === 'string') {
+    return new TransferContactError({
+      type: body.Type,
+      reason: body.Reason,
+      message: typeof body.Message === 'string' ? body.Message : `The gateway answered ${status} ${body.Reason}.`,
+      status,
+      fields: fieldsOf(body.Fields),
+      ...context,
+    });
+  }
+  // API Gateway sends `x-amzn-ErrorType: AccessDeniedException:http://internal.amazon.com/coral/...` at times.
+  const headerType = response.headers.get('x-amzn-errortype')?.split(':')[0]?.trim();
+  const bodyMessage = isRecord(body) ? (body.message ?? body.Message) : undefined;
+  const reason: TransferContactReason = status === 429 ? 'THROTTLED' : status >= 500 ? 'GATEWAY_ERROR' : 'GATEWAY_REJECTED';
+  const fallbackType = status === 429 ? 'ThrottlingException' : status >= 500 ? 'InternalServiceException' : 'HttpError';
+  return new TransferContactError({
+    type: headerType || fallbackType,
+    reason,
+    message: typeof bodyMessage === 'string' && bodyMessage ? bodyMessage : `API Gateway answered ${status}${response.statusText ? ` ${response.statusText}` : ''}.`,
+    status,
+    ...context,
+  });
+}
+
+function fieldsOf(value: unknown): readonly FieldError[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  return value.filter((item): item is FieldError => isRecord(item) && typeof item.Field === 'string' && typeof item.Message === 'string');
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function errorName(error: unknown): string | undefined {
+  return error instanceof Error && error.name !== 'Error' ? error.name : undefined;
+}
+
+/** fetch reports every failure as "fetch failed"; the cause (ECONNREFUSED, ENOTFOUND, timeout) is what helps. */
+function describeNetworkError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause;
+  if (cause instanceof Error) return `${error.message} (${'code' in cause && typeof cause.code === 'string' ? `${cause.code}: ` : ''}${cause.message})`;
+  return error.message;
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason as Error);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason as Error);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,276 @@
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createTransferClient, fullJitter, TransferContactError } from '../../client';
+import type { TransferClientOptions } from '../../client';
+import { startLocalGateway } from '../../local/local-gateway';
+import type { LocalGateway } from '../../local/local-gateway';
+import type { ConnectSimulator } from '../../simulator/connect-simulator';
+import { connectFixtures } from '../support/fixtures';
+import { startIamDoor } from '../support/iam-door';
+import type { IamDoor } from '../support/iam-door';
+import { checkSignature } from '../support/sigv4-verifier';
+
+const credentials = { accessKeyId: 'AKIDCLIENTTEST', secretAccessKey: 'client-test-secret' };
+
+let local: LocalGateway;
+let connect: ConnectSimulator;
+let door: IamDoor;
+let fx: ReturnType<typeof connectFixtures>;
+
+beforeAll(async () => {
+  local = await startLocalGateway({ port: 0 });
+  connect = local.connect!;
+  door = await startIamDoor(local.url, credentials);
+  fx = connectFixtures(connect);
+});
+afterAll(async () => {
+  await door?.close();
+  await local?.close();
+});
+beforeEach(() => {
+  connect.setLatency(0);
+  connect.setLatency(0, 'TransferContact');
+});
+
+/** Every answer the client received, for asserting what it retried. */
+function recordingFetch(): { fetch: typeof fetch; statuses: number[]; bodies: string[] } {
+  const statuses: number[] = [];
+  const bodies: string[] = [];
+  return {
+    statuses,
+    bodies,
+    fetch: async (input, init) => {
+      bodies.push(String(init?.body));
+      const response = await fetch(input, init);
+      statuses.push(response.status);
+      return response;
+    },
+  };
+}
+
+/** A port that was just free: nothing listens there, so a connection is refused. */
+async function closedPortUrl(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return `http://127.0.0.1:${port}`;
+}
+
+const client = (options: Partial<TransferClientOptions> = {}) =>
+  createTransferClient({ endpoint: door.url, region: 'eu-west-2', credentials, baseDelayMs: 20, ...options });
+const queueTransfer = () => ({ ContactId: fx.contact(), ContactFlowId: fx.flows.inbound, QueueId: fx.queues.enabled });
+const transfersOf = (contactId: string) => connect.calls('TransferContact').filter((call) => call.input.ContactId === contactId && call.status === 200);
+
+describe('transferContact', () => {
+  it('transfers a contact and answers with the new segment, not replayed', async () => {
+    const request = queueTransfer();
+    const result = await client().transferContact(request);
+
+    expect(result.replayed).toBe(false);
+    expect(result.ContactId).not.toBe(request.ContactId);
+    expect(result.ContactArn).toBe(`${local.instanceArn}/contact/${result.ContactId}`);
+    expect(connect.contact(request.ContactId)?.DisconnectTimestamp).toBeDefined();
+    expect(connect.contact(result.ContactId)?.PreviousContactId).toBe(request.ContactId);
+  });
+
+  it('replays through the same ClientToken: same answer, marked replayed, one transfer in Connect', async () => {
+    const request = { ...queueTransfer(), ClientToken: randomUUID() };
+    const first = await client().transferContact(request);
+    const again = await client().transferContact(request);
+
+    expect(again).toEqual({ ...first, replayed: true });
+    expect(transfersOf(request.ContactId)).toHaveLength(1);
+  });
+
+  it('generates one ClientToken per call and sends it on every attempt of that call', async () => {
+    const request = queueTransfer();
+    const recorder = recordingFetch();
+    // More throttles than the Lambda's SDK retries: the gateway answers 429 once, then the retry goes through.
+    connect.failNext('TransferContact', 3, 'throttle');
+    const result = await client({ fetch: recorder.fetch, maxAttempts: 4 }).transferContact(request);
+
+    expect(recorder.statuses).toEqual([429, 200]);
+    const tokens = recorder.bodies.map((body) => (JSON.parse(body) as { ClientToken?: string }).ClientToken);
+    expect(tokens[0]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(tokens[1]).toBe(tokens[0]);
+    expect(result.replayed).toBe(false);
+    expect(transfersOf(request.ContactId)).toHaveLength(1);
+  });
+
+  it('retries 409 REQUEST_IN_PROGRESS until the first request finishes, then answers with its result', async () => {
+    const request = { ...queueTransfer(), ClientToken: randomUUID() };
+    connect.setLatency(600, 'TransferContact');
+    const recorder = recordingFetch();
+    const patient = client({ fetch: recorder.fetch, maxAttempts: 10, baseDelayMs: 150 });
+    const first = patient.transferContact(request);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Whichever of the two reaches the lock second is told 409 and waits it out; on a busy machine it may be either.
+    const results = await Promise.all([first, patient.transferContact(request)]);
+
+    expect(recorder.statuses).toContain(409);
+    expect(recorder.statuses.filter((status) => status !== 409)).toEqual([200, 200]);
+    expect(new Set(results.map((result) => result.ContactId)).size).toBe(1);
+    expect(results.map((result) => result.replayed).sort()).toEqual([false, true]);
+    expect(transfersOf(request.ContactId)).toHaveLength(1);
+  });
+
+  it('surfaces a rule rejection as a typed error at once, without retrying', async () => {
+    const recorder = recordingFetch();
+    const request = { ContactId: fx.contact(), ContactFlowId: fx.flows.inbound, QueueId: fx.queues.disabled };
+    const error = await client({ fetch: recorder.fetch }).transferContact(request).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(TransferContactError);
+    expect(error).toMatchObject({ reason: 'QUEUE_DISABLED', type: 'InvalidRequestException', status: 400, attempts: 1, retryable: false });
+    expect((error as TransferContactError).requestId).toBeTruthy();
+    expect((error as TransferContactError).message).toMatch(/queue/i);
+    expect(recorder.statuses).toEqual([400]);
+  });
+
+  it('carries the field messages of a validation failure', async () => {
+    const error = (await client()
+      .transferContact({ ContactId: fx.contact(), ContactFlowId: fx.flows.inbound, QueueId: fx.queues.enabled, UserId: fx.users.agent })
+      .catch((caught: unknown) => caught)) as TransferContactError;
+
+    expect(error.reason).toBe('QUEUE_AND_USER_BOTH_SET');
+    const invalid = (await client()
+      .transferContact({ ContactId: '', ContactFlowId: fx.flows.inbound })
+      .catch((caught: unknown) => caught)) as TransferContactError;
+    expect(invalid.reason).toBe('VALIDATION_FAILED');
+    expect(invalid.fields?.map((field) => field.Field)).toContain('ContactId');
+  });
+
+  it('gives up after the attempt limit and says the last answer, keeping the token for a later retry', async () => {
+    const request = queueTransfer();
+    const callsBefore = connect.callCount('TransferContact');
+    // The Lambda's SDK makes 3 attempts per gateway call; 2 gateway calls use up exactly these.
+    connect.failNext('TransferContact', 6, 'internal');
+    const error = (await client({ maxAttempts: 2 })
+      .transferContact(request)
+      .catch((caught: unknown) => caught)) as TransferContactError;
+
+    expect(connect.callCount('TransferContact') - callsBefore).toBe(6);
+    expect(error).toMatchObject({ reason: 'UPSTREAM_FAILURE', status: 500, attempts: 2, retryable: true });
+    expect(error.clientToken).toMatch(/^[0-9a-f-]{36}$/);
+    const later = await client().transferContact({ ...request, ClientToken: error.clientToken });
+    expect(later.replayed).toBe(false);
+    expect(transfersOf(request.ContactId)).toHaveLength(1);
+  });
+
+  it('reports no answer at all as a retryable network error', async () => {
+    const error = (await createTransferClient({ endpoint: await closedPortUrl(), region: 'eu-west-2', credentials, maxAttempts: 2, baseDelayMs: 1 })
+      .transferContact(queueTransfer())
+      .catch((caught: unknown) => caught)) as TransferContactError;
+
+    expect(error).toMatchObject({ reason: 'NETWORK_ERROR', status: 0, attempts: 2 });
+    expect(error.message).toContain('ECONNREFUSED');
+  });
+
+  it('rejects an endpoint that is not an absolute http(s) URL when the client is made', () => {
+    expect(() => createTransferClient({ endpoint: 'execute-api/prod', region: 'eu-west-2', credentials })).toThrow(/absolute URL/);
+    expect(() => createTransferClient({ endpoint: door.url, region: 'eu-west-2', credentials, maxAttempts: 0 })).toThrow(/maxAttempts/);
+  });
+});
+
+describe('SigV4 signing', () => {
+  it('signs for execute-api in the configured Region, and the signature holds for the request as it arrived', async () => {
+    const before = door.checks.length;
+    await client({ region: 'ap-southeast-2' }).transferContact(queueTransfer());
+    const [check] = door.checks.slice(before);
+
+    expect(check).toMatchObject({ valid: true, accessKeyId: credentials.accessKeyId, scope: { region: 'ap-southeast-2', service: 'execute-api' } });
+    expect(check?.signedHeaders).toEqual(expect.arrayContaining(['host', 'x-amz-date', 'content-type', 'idempotency-key']));
+  });
+
+  it('is refused by the IAM door when signed with the wrong secret, and is not retried', async () => {
+    const recorder = recordingFetch();
+    const wrong = { ...credentials, secretAccessKey: 'not-the-secret' };
+    const request = queueTransfer();
+    const error = (await client({ credentials: wrong, fetch: recorder.fetch })
+      .transferContact(request)
+      .catch((caught: unknown) => caught)) as TransferContactError;
+
+    expect(error).toMatchObject({ reason: 'INVALID_SIGNATURE', type: 'AccessDeniedException', status: 403, attempts: 1, retryable: false });
+    expect(error.message).toContain('signature does not match');
+    expect(recorder.statuses).toEqual([403]);
+    expect(transfersOf(request.ContactId)).toHaveLength(0);
+  });
+
+  it('uses the default credential chain when given no credentials', async () => {
+    const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+    process.env.AWS_ACCESS_KEY_ID = credentials.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = credentials.secretAccessKey;
+    try {
+      const result = await createTransferClient({ endpoint: door.url, region: 'eu-west-2' }).transferContact(queueTransfer());
+      expect(result.replayed).toBe(false);
+    } finally {
+      process.env.AWS_ACCESS_KEY_ID = saved.id;
+      process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
+    }
+  });
+
+  it('the verifier agrees with the example AWS publishes for SigV4 (IAM ListUsers, 2015-08-30)', () => {
+    const check = checkSignature(
+      {
+        method: 'GET',
+        path: '/',
+        query: 'Action=ListUsers&Version=2010-05-08',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded; charset=utf-8',
+          host: 'iam.amazonaws.com',
+          'x-amz-date': '20150830T123600Z',
+          authorization:
+            'AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7',
+        },
+        body: '',
+      },
+      'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+    );
+    expect(check.valid).toBe(true);
+  });
+});
+
+describe('answers without the contract body: an API Gateway without the stack gateway responses, a proxy', () => {
+  const answering = (...answers: Response[]): { fetch: typeof fetch; calls: () => number } => {
+    let calls = 0;
+    return { fetch: () => Promise.resolve(answers[Math.min(calls++, answers.length - 1)]!), calls: () => calls };
+  };
+  const request = { ContactId: 'c', ContactFlowId: 'f', QueueId: 'q' };
+
+  it('takes the type of a bare 4xx from x-amzn-ErrorType and does not retry it', async () => {
+    const stub = answering(new Response('{"message":"Forbidden"}', { status: 403, headers: { 'x-amzn-ErrorType': 'AccessDeniedException:http://internal.amazon.com/coral/' } }));
+    const error = (await client({ fetch: stub.fetch }).transferContact(request).catch((caught: unknown) => caught)) as TransferContactError;
+
+    expect(error).toMatchObject({ reason: 'GATEWAY_REJECTED', type: 'AccessDeniedException', message: 'Forbidden', status: 403 });
+    expect(stub.calls()).toBe(1);
+  });
+
+  it('retries a bare 5xx and a bare 429, then succeeds', async () => {
+    const ok = new Response('{"ContactId":"n","ContactArn":"arn:aws:connect:eu-west-2:1:instance/i/contact/n"}', { status: 200, headers: { 'Idempotent-Replayed': 'true' } });
+    const stub = answering(new Response('', { status: 504 }), new Response('{"message":"Too Many Requests"}', { status: 429 }), ok);
+    const result = await client({ fetch: stub.fetch, maxAttempts: 3 }).transferContact(request);
+
+    expect(result).toEqual({ ContactId: 'n', ContactArn: 'arn:aws:connect:eu-west-2:1:instance/i/contact/n', replayed: true });
+    expect(stub.calls()).toBe(3);
+  });
+
+  it('reports a success without ContactId and ContactArn as an invalid response, not as a transfer', async () => {
+    const stub = answering(new Response('<html>captive portal</html>', { status: 200 }));
+    const error = (await client({ fetch: stub.fetch }).transferContact(request).catch((caught: unknown) => caught)) as TransferContactError;
+
+    expect(error).toMatchObject({ reason: 'INVALID_RESPONSE', status: 200, retryable: false });
+  });
+});
+
+describe('backoff', () => {
+  it('grows exponentially with full jitter and never exceeds the cap', () => {
+    const samples = (retry: number) => Array.from({ length: 200 }, () => fullJitter(retry, 100, 1000));
+    expect(Math.max(...samples(1))).toBeLessThan(100);
+    expect(Math.max(...samples(3))).toBeLessThan(400);
+    expect(Math.max(...samples(3))).toBeGreaterThanOrEqual(100);
+    expect(Math.max(...samples(10))).toBeLessThan(1000);
+    expect(new Set(samples(10)).size).toBeGreaterThan(50);
+  });
+});
