@@ -1,0 +1,290 @@
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
+import { createTransferClient, TRANSFER_CONTACT_MEMBERS, TransferContactError } from './index';
+import type { CredentialsOption, TransferContactRequest } from './index';
+
+/**
+ * `transfer-contact`: the gateway's TransferContact with the AWS CLI's conventions for `aws connect transfer-contact`,
+ * so a command line written for Connect works here with `--endpoint` added.
+ */
+
+export const EXIT = {
+  OK: 0,
+  /** Anything not below: no credentials, an answer the client cannot read. */
+  OTHER: 1,
+  USAGE: 2,
+  CLIENT_ERROR: 3,
+  THROTTLED: 4,
+  SERVER_ERROR: 5,
+} as const;
+
+export interface CliIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly env: NodeJS.ProcessEnv;
+  /** For `file://` inputs; relative paths resolve against the process's working directory. */
+  readonly readFile?: (path: string) => Promise<string>;
+  readonly fetch?: typeof fetch;
+  /** Overrides the default credential provider chain (tests; apps that hold credentials already). */
+  readonly credentials?: CredentialsOption;
+}
+
+type Member = (typeof TRANSFER_CONTACT_MEMBERS)[number];
+
+/** Flag per request member, as the AWS CLI spells them. */
+const MEMBER_FLAGS: Record<Member, string> = {
+  InstanceId: 'instance-id',
+  ContactId: 'contact-id',
+  ContactFlowId: 'contact-flow-id',
+  QueueId: 'queue-id',
+  UserId: 'user-id',
+  ClientToken: 'client-token',
+};
+
+const OPTIONS = {
+  'instance-id': { type: 'string' },
+  'contact-id': { type: 'string' },
+  'contact-flow-id': { type: 'string' },
+  'queue-id': { type: 'string' },
+  'user-id': { type: 'string' },
+  'client-token': { type: 'string' },
+  'cli-input-json': { type: 'string' },
+  'generate-cli-skeleton': { type: 'boolean' },
+  endpoint: { type: 'string' },
+  region: { type: 'string' },
+  profile: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export const HELP = `Usage: transfer-contact --contact-id <id> --contact-flow-id <id> [--queue-id <id> | --user-id <id>]
+                        [--instance-id <id>] [--client-token <token>] [--cli-input-json <json|file://path>]
+                        [--endpoint <url>] [--region <region>] [--profile <name>]
+       transfer-contact --generate-cli-skeleton [input|output]
+
+Transfers an Amazon Connect TASK or EMAIL contact through the contact transfer gateway (POST /contact/transfer),
+signed with SigV4 (execute-api) using the AWS default credential chain. Members and meaning are those of
+Connect's TransferContact.
+
+Request:
+  --contact-id <id>          Required. The contact to transfer (1..256 chars).
+  --contact-flow-id <id>     Required. The flow to transfer it to (1..500 chars).
+  --queue-id <id|arn>        The queue to transfer to (with a Transfer to queue or Inbound flow).
+  --user-id <id|arn>         The agent to transfer to (with a Transfer to agent or Inbound flow). Not with --queue-id.
+  --instance-id <id|arn>     Optional: the gateway is bound to one instance; given, it must be that one.
+  --client-token <token>     Idempotency token (1..500 chars). Generated when absent and reused across this
+                             command's own retries; pass the same token again to retry safely yourself.
+  --cli-input-json <json>    The request as JSON, inline or file://path. Flags given as well override its members.
+                             Members left as "" (as in the skeleton) are omitted.
+  --generate-cli-skeleton    Print a sample request with every member ("output": a sample result) and exit.
+
+Connection:
+  --endpoint <url>           The API's invoke URL with its stage, e.g.
+                             https://abc123.execute-api.us-east-1.amazonaws.com/prod
+                             (default: $TRANSFER_GATEWAY_ENDPOINT).
+  --region <region>          The API's Region for signing (default: $AWS_REGION, $AWS_DEFAULT_REGION, or the
+                             Region in an execute-api endpoint).
+  --profile <name>           The AWS profile to sign with (default: $AWS_PROFILE, then the default chain).
+  -h, --help                 Show this help.
+  Retries: 429, 5xx, network errors and 409 REQUEST_IN_PROGRESS are retried with backoff; attempts in all
+  default to 3 ($AWS_MAX_ATTEMPTS overrides). Other 4xx are never retried.
+
+Output: the result {"ContactId", "ContactArn", "replayed"} as JSON on stdout. On failure, the error as JSON
+on stderr ({"Type", "Reason", "Message", "Status", "RequestId", "ClientToken", ...}).
+
+Exit codes: 0 transferred (or replayed), 1 other failure (e.g. no credentials), 2 usage error,
+            3 rejected (4xx), 4 throttled (429), 5 server or network error (5xx, no answer).
+`;
+
+const INPUT_SKELETON: Record<Member, string> = {
+  InstanceId: '',
+  ContactId: '',
+  ContactFlowId: '',
+  QueueId: '',
+  UserId: '',
+  ClientToken: '',
+};
+const OUTPUT_SKELETON = { ContactId: '', ContactArn: '', replayed: false };
+
+class UsageError extends Error {}
+
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  try {
+    return await run(argv, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr(`transfer-contact: ${error.message}\nRun 'transfer-contact --help' for the options.\n`);
+      return EXIT.USAGE;
+    }
+    if (error instanceof TransferContactError) {
+      io.stderr(`${JSON.stringify(error, null, 4)}\n`);
+      return exitCodeOf(error);
+    }
+    io.stderr(`transfer-contact: ${error instanceof Error ? error.message : String(error)}\n`);
+    return EXIT.OTHER;
+  }
+}
+
+export function exitCodeOf(error: TransferContactError): number {
+  if (error.status === 429) return EXIT.THROTTLED;
+  if (error.status === 0) return error.reason === 'NETWORK_ERROR' ? EXIT.SERVER_ERROR : EXIT.OTHER;
+  if (error.status >= 500) return EXIT.SERVER_ERROR;
+  if (error.status >= 400) return EXIT.CLIENT_ERROR;
+  return EXIT.OTHER;
+}
+
+async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommandLine(argv);
+  if (values.help) {
+    io.stdout(HELP);
+    return EXIT.OK;
+  }
+  if (values['generate-cli-skeleton']) {
+    const [kind = 'input', ...rest] = positionals;
+    if (rest.length > 0 || (kind !== 'input' && kind !== 'output')) {
+      throw new UsageError(`--generate-cli-skeleton takes 'input' or 'output', not '${positionals.join(' ')}'.`);
+    }
+    io.stdout(`${JSON.stringify(kind === 'input' ? INPUT_SKELETON : OUTPUT_SKELETON, null, 4)}\n`);
+    return EXIT.OK;
+  }
+  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'; every value follows its option.`);
+
+  const request = await requestOf(values, io);
+  const endpoint = values.endpoint ?? io.env.TRANSFER_GATEWAY_ENDPOINT;
+  if (!endpoint) throw new UsageError('no endpoint: pass --endpoint <invoke URL with stage> or set TRANSFER_GATEWAY_ENDPOINT.');
+  const region = values.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION ?? regionOfEndpoint(endpoint);
+  if (!region) throw new UsageError('no Region to sign for: pass --region or set AWS_REGION.');
+  const maxAttempts = io.env.AWS_MAX_ATTEMPTS ? Number(io.env.AWS_MAX_ATTEMPTS) : undefined;
+  if (maxAttempts !== undefined && !(Number.isInteger(maxAttempts) && maxAttempts >= 1)) {
+    throw new UsageError(`AWS_MAX_ATTEMPTS must be a positive integer, not '${io.env.AWS_MAX_ATTEMPTS}'.`);
+  }
+
+  const client = usage(() =>
+    createTransferClient({
+      endpoint,
+      region,
+      credentials: io.credentials ?? defaultProvider(values.profile ? { profile: values.profile } : {}),
+      ...(maxAttempts !== undefined && { maxAttempts }),
+      ...(io.fetch && { fetch: io.fetch }),
+    }),
+  );
+  const result = await client.transferContact(request);
+  io.stdout(`${JSON.stringify(result, null, 4)}\n`);
+  return EXIT.OK;
+}
+
+/** The client checks the endpoint's form; on the command line a bad one is a usage error. */
+function usage<T>(build: () => T): T {
+  try {
+    return build();
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+type ParsedValues = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+
+function parseCommandLine(argv: readonly string[]): { values: ParsedValues; positionals: string[] } {
+  try {
+    return parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError(describeParseError(error));
+  }
+}
+
+/** node:util's messages are written for scripts that take positionals; name the option and suggest the likely one. */
+function describeParseError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = error instanceof Error && 'code' in error ? error.code : undefined;
+  const quoted = /'([^']+)'/.exec(message)?.[1];
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && quoted) {
+    const suggestion = closestOption(quoted);
+    return `unknown option '${quoted}'${suggestion ? `; did you mean '--${suggestion}'?` : '.'}`;
+  }
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && quoted) {
+    const name = quoted.split(' ')[0] ?? quoted;
+    return OPTIONS[name.replace(/^-+/, '') as keyof typeof OPTIONS]?.type === 'boolean'
+      ? `option '${name}' takes no value.`
+      : `option '${name}' needs a value.`;
+  }
+  return message;
+}
+
+function closestOption(given: string): string | undefined {
+  const name = given.replace(/^-+/, '').split('=')[0]?.toLowerCase() ?? '';
+  const normalized = (text: string): string => text.toLowerCase().replace(/[-_]/g, '');
+  let best: { option: string; distance: number } | undefined;
+  for (const option of Object.keys(OPTIONS)) {
+    const distance = normalized(option) === normalized(name) ? 0 : editDistance(option, name);
+    if (distance <= 3 && (!best || distance < best.distance)) best = { option, distance };
+  }
+  return best?.option;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i += 1) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j += 1) {
+      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? Math.max(a.length, b.length);
+}
+
+async function requestOf(values: ParsedValues, io: CliIo): Promise<TransferContactRequest> {
+  const merged: Partial<Record<Member, string>> = values['cli-input-json'] === undefined ? {} : await cliInput(values['cli-input-json'], io);
+  for (const member of TRANSFER_CONTACT_MEMBERS) {
+    const flag = MEMBER_FLAGS[member];
+    const value = values[flag as keyof ParsedValues];
+    if (typeof value !== 'string') continue;
+    if (value === '') throw new UsageError(`option '--${flag}' needs a non-empty value.`);
+    merged[member] = value;
+  }
+  const missing = (['ContactId', 'ContactFlowId'] as const).filter((member) => merged[member] === undefined);
+  if (missing.length > 0) {
+    throw new UsageError(`missing required ${missing.map((member) => `--${MEMBER_FLAGS[member]}`).join(' and ')} (or ${missing.join(' and ')} in --cli-input-json).`);
+  }
+  const { ContactId, ContactFlowId, ...optional } = merged as Partial<Record<Member, string>> & { ContactId: string; ContactFlowId: string };
+  return { ContactId, ContactFlowId, ...optional };
+}
+
+/** As the AWS CLI: the value is JSON, or `file://path` naming a file of JSON. */
+async function cliInput(value: string, io: CliIo): Promise<Partial<Record<Member, string>>> {
+  let text = value;
+  if (value.startsWith('file://')) {
+    const path = value.slice('file://'.length);
+    try {
+      text = await (io.readFile ?? ((file: string) => readFile(file, 'utf8')))(path);
+    } catch (error) {
+      throw new UsageError(`--cli-input-json: cannot read '${path}': ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new UsageError(`--cli-input-json is not valid JSON (${error instanceof Error ? error.message : String(error)}).`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UsageError('--cli-input-json must be a JSON object.');
+  const input: Partial<Record<Member, string>> = {};
+  for (const [key, member] of Object.entries(parsed)) {
+    // A misspelt member must not quietly become a transfer to the flow alone (contract section 2).
+    if (!(TRANSFER_CONTACT_MEMBERS as readonly string[]).includes(key)) {
+      throw new UsageError(`unknown parameter '${key}' in --cli-input-json; valid: ${TRANSFER_CONTACT_MEMBERS.join(', ')}.`);
+    }
+    if (typeof member !== 'string') throw new UsageError(`parameter '${key}' in --cli-input-json must be a string.`);
+    if (member !== '') input[key as Member] = member;
+  }
+  return input;
+}
+
+/** `https://<id>.execute-api.<region>.amazonaws.com[.cn]/...` names its Region; custom domains do not. */
+function regionOfEndpoint(endpoint: string): string | undefined {
+  try {
+    return /\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/.exec(new URL(endpoint).hostname)?.[1];
+  } catch {
+    return undefined;
+  }
+}
