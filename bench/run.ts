@@ -12,9 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { build } from 'esbuild';
 import type { BuildOptions } from 'esbuild';
-import { GATEWAY_BUNDLING } from '../lib/contact-transfer-gateway';
+import { bundleGateway } from '../lib/gateway-bundle';
 import { createGatewayTables, startEmbeddedDynamoDb } from '../local/embedded-dynamodb';
 import type { EmbeddedDynamoDb } from '../local/embedded-dynamodb';
 import { synthesizeDeployedFunction } from '../local/deployed-artifact';
@@ -92,24 +91,14 @@ async function gatewayEnvironment(connect: ConnectSimulator, dynamodbUrl: string
 
 /** The deployed bundle next to the alternatives it was chosen over, built from the same entry and options. */
 async function bundleFigures(deployedEntry: string, workdir: string, env: Record<string, string>): Promise<void> {
-  const base: BuildOptions = {
-    entryPoints: [join(ROOT, 'lambda', 'handler.ts')],
-    bundle: true,
-    platform: 'node',
-    target: GATEWAY_BUNDLING.target,
-    format: 'cjs',
-    minify: true,
-    mainFields: GATEWAY_BUNDLING.mainFields,
-    external: GATEWAY_BUNDLING.externalModules,
-    logLevel: 'silent',
-  };
-  const variant = async (name: string, options: BuildOptions): Promise<string> => {
-    const outfile = join(workdir, name, 'index.js');
-    await build({ ...base, ...options, outfile });
-    return outfile;
+  const variant = async (name: string, overrides: BuildOptions): Promise<string> => {
+    const outdir = join(workdir, name);
+    await bundleGateway(outdir, { ...overrides, logLevel: 'silent', sourcemap: false });
+    return join(outdir, 'index.js');
   };
   const entries: [string, string][] = [
-    ['deployed (GATEWAY_BUNDLING)', deployedEntry],
+    ['deployed (GATEWAY_BUNDLE)', deployedEntry],
+    ['without pure schema keys', await variant('schema-keys', { plugins: [] })],
     ['whole SDK bundled', await variant('sdk-whole', { external: [] })],
     ['SDK left to the runtime', await variant('sdk-external', { external: ['@aws-sdk/*'] })],
     ['default main fields', await variant('main-fields', { mainFields: undefined })],

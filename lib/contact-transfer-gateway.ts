@@ -1,5 +1,6 @@
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { spawnSync } from 'node:child_process';
+import { AssetHashType, DockerImage, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
   AuthorizationType,
@@ -17,10 +18,8 @@ import type { TableProps } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { AccountPrincipal, AnyPrincipal, Effect, PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Code, Function as LambdaFn, Runtime } from 'aws-cdk-lib/aws-lambda';
 import type { DestinationConfig, IDestination } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
-import type { BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -38,38 +37,29 @@ import type { GatewaySettings } from './context';
 const PROJECT_ROOT = path.join(__dirname, '..');
 
 /**
- * esbuild options of the function, in one place so they can be tuned with measurements. The AWS SDK is bundled
- * rather than taken from the runtime: the versions the tests ran against are the versions deployed, and
- * `module` first lets esbuild pick the SDK's ES builds, which tree-shake to about two thirds of the size.
+ * The function's code: `lib/gateway-bundle.ts` run by esbuild on this machine (never Docker), in a child process
+ * because CDK's bundling hook is synchronous and the bundle needs an esbuild plugin. Hashed by output, so a change
+ * anywhere the bundle reaches (lambda/, a dependency) is a new asset and nothing else is.
  */
-export const LAMBDA_UNUSED_CREDENTIAL_PROVIDERS = [
-  '@aws-sdk/credential-provider-ini',
-  '@aws-sdk/credential-provider-process',
-  '@aws-sdk/credential-provider-sso',
-  '@aws-sdk/credential-provider-web-identity',
-  '@aws-sdk/credential-provider-login',
-  '@aws-sdk/credential-provider-http',
-  '@aws-sdk/nested-clients',
-  '@aws-sdk/token-providers',
-  '@smithy/credential-provider-imds',
-];
-
-export const GATEWAY_BUNDLING: BundlingOptions = {
-  forceDockerBundling: false,
-  minify: true,
-  sourceMap: true,
-  // Stack traces need the mappings, not a second copy of every source file: a smaller map loads faster.
-  sourcesContent: false,
-  target: 'node24',
-  format: OutputFormat.CJS,
-  mainFields: ['module', 'main'],
-  // The SDK is bundled (one pinned version, one file to compile at cold start), except the credential
-  // providers Lambda never reaches: its credentials are environment variables, which the chain reads first.
-  // They are only ever required lazily, and the Lambda runtime's own SDK copy would answer if one were.
-  // Measured with `npm run bench` (README, Performance).
-  externalModules: LAMBDA_UNUSED_CREDENTIAL_PROVIDERS,
-};
-
+function gatewayCode(): Code {
+  return Code.fromAsset(path.join(PROJECT_ROOT, 'lambda'), {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      // Required by the type; unused, since local bundling either succeeds or throws.
+      image: DockerImage.fromRegistry('public.ecr.aws/sam/build-nodejs24.x'),
+      local: {
+        tryBundle(outputDir) {
+          const bundler = spawnSync(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'lib', 'gateway-bundle.ts'), outputDir], {
+            cwd: PROJECT_ROOT,
+            stdio: ['ignore', 'inherit', 'inherit'],
+          });
+          if (bundler.status !== 0) throw new Error(`Bundling the gateway function failed (esbuild's messages are above); exit ${String(bundler.status ?? bundler.signal)}.`);
+          return true;
+        },
+      },
+    },
+  });
+}
 
 export const TRANSFER_PATH = ['contact', 'transfer'] as const;
 
@@ -78,8 +68,6 @@ export interface ContactTransferGatewayProps extends GatewaySettings {
   readonly memorySize?: number;
   /** Must stay below API Gateway's 29 s integration timeout. @default 10 seconds */
   readonly timeout?: Duration;
-  /** @default GATEWAY_BUNDLING */
-  readonly bundling?: BundlingOptions;
   /** API Gateway stage name. @default 'prod' */
   readonly stageName?: string;
 }
@@ -105,7 +93,7 @@ export class ContactTransferGateway extends Construct {
   readonly api: RestApi;
   /** Full URL of `POST /contact/transfer`. */
   readonly transferUrl: string;
-  readonly gatewayFunction: NodejsFunction;
+  readonly gatewayFunction: LambdaFn;
   readonly role: Role;
   readonly idempotencyTable: Table;
   readonly ledgerTable: Table;
@@ -216,20 +204,18 @@ export class ContactTransferGateway extends Construct {
     // The function's own configuration check, run at synth: a value it would refuse at cold start fails here instead.
     loadConfig(environment);
 
-    this.gatewayFunction = new NodejsFunction(this, 'Function', {
+    this.gatewayFunction = new LambdaFn(this, 'Function', {
       description: `Contact transfer gateway for ${instance.arn}`,
-      entry: path.join(PROJECT_ROOT, 'lambda', 'handler.ts'),
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      code: gatewayCode(),
+      handler: 'index.handler',
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
       timeout,
       role: this.role,
       logGroup: functionLogs,
-      environment,
-      bundling: props.bundling ?? GATEWAY_BUNDLING,
+      // The bundle is minified; its source map turns stack traces back into lambda/ paths and lines.
+      environment: { ...environment, NODE_OPTIONS: '--enable-source-maps' },
     });
 
     // Asynchronous invocations (the EventBridge door): a handler that throws is retried twice by Lambda, then the

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GatewayHandler } from '../../lambda/gateway';
@@ -46,6 +47,17 @@ describe('the deployable bundle', () => {
   it('exports the handler the template names', () => {
     expect(typeof handler).toBe('function');
     expect(artifact.bytes).toBeGreaterThan(0);
+  });
+
+  it('carries the five Connect operations the gateway calls and none of the others (npm run bench: size)', () => {
+    const bindings = readFileSync(artifact.entry, 'utf8').matchAll(/http:\["(GET|POST|PUT|DELETE|PATCH)","([^"]+)",\d+\]/g);
+    expect([...bindings].map(([, method, path]) => `${method} ${path}`).sort()).toEqual([
+      'GET /contact-flows/{InstanceId}/{ContactFlowId}', // DescribeContactFlow
+      'GET /contacts/{InstanceId}/{ContactId}', // DescribeContact
+      'GET /queues/{InstanceId}/{QueueId}', // DescribeQueue
+      'GET /users/{InstanceId}/{UserId}', // DescribeUser
+      'POST /contact/transfer', // TransferContact
+    ]);
   });
 
   it('transfers, then replays the same request without a second transfer', async () => {

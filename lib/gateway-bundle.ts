@@ -1,0 +1,90 @@
+import { readFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { build } from 'esbuild';
+import type { BuildOptions, Metafile, Plugin } from 'esbuild';
+
+const PROJECT_ROOT = path.join(__dirname, '..');
+
+/**
+ * Credential providers Lambda never reaches: its credentials are environment variables, which the default chain
+ * reads first. They are only ever required lazily, and the Lambda runtime's own SDK copy would answer if one were.
+ */
+export const LAMBDA_UNUSED_CREDENTIAL_PROVIDERS = [
+  '@aws-sdk/credential-provider-ini',
+  '@aws-sdk/credential-provider-process',
+  '@aws-sdk/credential-provider-sso',
+  '@aws-sdk/credential-provider-web-identity',
+  '@aws-sdk/credential-provider-login',
+  '@aws-sdk/credential-provider-http',
+  '@aws-sdk/nested-clients',
+  '@aws-sdk/token-providers',
+  '@smithy/credential-provider-imds',
+];
+
+/**
+ * The SDK clients' schema modules write HTTP bindings as `{ [_h]: [...] }`, `_h` being a module constant. esbuild
+ * cannot prove a computed key free of side effects, so it keeps every operation schema, and through them every
+ * shape: for Connect, about 170 KB of operations the gateway never calls. Writing the constant's string in place of
+ * the computed key changes nothing at run time and lets esbuild drop what is unused.
+ */
+export const pureSchemaKeys: Plugin = {
+  name: 'pure-sdk-schema-keys',
+  setup(pluginBuild) {
+    pluginBuild.onLoad({ filter: /[\\/]@aws-sdk[\\/]client-[^\\/]+[\\/]dist-es[\\/]schemas[\\/]schemas_\d+\.js$/ }, async ({ path: file }) => ({
+      contents: inlineConstantKeys(await readFile(file, 'utf8')),
+      loader: 'js',
+    }));
+  },
+};
+
+/** `{ [_h]: x }` to `{ "http": x }` for every `const _h = "http";` of the module; other computed keys stay. */
+export function inlineConstantKeys(source: string): string {
+  const constants = new Map([...source.matchAll(/^const (_\w+) = ("[^"\\]*");$/gm)].map(([, name = '', value = '']) => [name, value]));
+  return source.replace(/\[(_\w+)\]:/g, (key: string, name: string) => {
+    const value = constants.get(name);
+    return value === undefined ? key : `${value}:`;
+  });
+}
+
+/**
+ * The function's esbuild options, in one place so that the stack, the benchmark and its alternatives build the
+ * same thing. Chosen with `npm run bench` (README, Performance): the SDK bundled (the versions the tests ran
+ * against are the versions deployed, one file to load at cold start), `module` first so that esbuild takes the
+ * SDK's ES builds, which tree-shake, CommonJS output, minified, source maps without a copy of the sources.
+ */
+export const GATEWAY_BUNDLE: BuildOptions = {
+  entryPoints: [path.join(PROJECT_ROOT, 'lambda', 'handler.ts')],
+  bundle: true,
+  platform: 'node',
+  target: 'node24',
+  format: 'cjs',
+  mainFields: ['module', 'main'],
+  minify: true,
+  sourcemap: true,
+  sourcesContent: false,
+  external: LAMBDA_UNUSED_CREDENTIAL_PROVIDERS,
+  plugins: [pureSchemaKeys],
+  logLevel: 'warning',
+};
+
+/** Builds `index.js` (and its map) into `outdir`; `overrides` build the alternatives the benchmark compares. */
+export async function bundleGateway(outdir: string, overrides: BuildOptions = {}): Promise<Metafile> {
+  const result = await build({ ...GATEWAY_BUNDLE, ...overrides, outfile: path.join(outdir, 'index.js'), metafile: true });
+  return result.metafile;
+}
+
+// The stack's asset bundling is synchronous and esbuild plugins need the asynchronous API, so the construct runs
+// this file in a child process: `node --import tsx lib/gateway-bundle.ts <outdir>`.
+if (require.main === module) {
+  const [outdir] = process.argv.slice(2);
+  if (!outdir) {
+    console.error('usage: node --import tsx lib/gateway-bundle.ts <outdir>');
+    process.exitCode = 2;
+  } else {
+    bundleGateway(outdir).catch((error: unknown) => {
+      // esbuild has already printed what failed and where.
+      console.error(error instanceof Error ? error.message : String(error));
+      process.exitCode = 1;
+    });
+  }
+}

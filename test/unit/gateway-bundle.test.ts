@@ -1,0 +1,14 @@
+import { describe, expect, it } from 'vitest';
+import { inlineConstantKeys } from '../../lib/gateway-bundle';
+
+describe('inlineConstantKeys (the bundle plugin that lets esbuild drop unused SDK operations)', () => {
+  it('writes a module string constant in place of a computed key that names it', () => {
+    const source = ['const _h = "http";', 'export var Op$ = [9, n0, _O, { [_h]: ["GET", "/x", 200] }, () => In$];'].join('\n');
+    expect(inlineConstantKeys(source)).toContain('{ "http": ["GET", "/x", 200] }');
+  });
+
+  it('leaves computed keys alone when their name is not a plain string constant, and the rest of the module as it was', () => {
+    const source = ['let _m = "mutable";', 'const _e = `template`;', 'var a = { [_m]: 1, [_e]: 2, [_u]: 3 };', 'var list = [_h];'].join('\n');
+    expect(inlineConstantKeys(source)).toBe(source);
+  });
+});
