@@ -11,7 +11,7 @@ export type WorkerRequest =
   | { readonly op: 'gateway'; readonly body: Record<string, string> }
   | { readonly op: 'bare'; readonly body: Record<string, string> }
   | { readonly op: 'memory' };
-export type WorkerReply = { readonly ms: number } | { readonly heapUsedBytes: number; readonly rssBytes: number } | { readonly error: string };
+export type WorkerReply = { readonly ms: number; readonly cpuMs: number } | { readonly heapUsedBytes: number; readonly rssBytes: number } | { readonly error: string };
 
 type Handler = (event: unknown, context: unknown) => Promise<{ statusCode: number; body: string }>;
 const { handler } = createRequire(__filename)(process.env.BENCH_ENTRY ?? '') as { handler: Handler };
@@ -27,6 +27,7 @@ async function serve(request: WorkerRequest): Promise<WorkerReply> {
     return { heapUsedBytes: usage.heapUsed, rssBytes: usage.rss };
   }
   const started = process.hrtime.bigint();
+  const cpuBefore = process.cpuUsage();
   if (request.op === 'bare') {
     const { InstanceId = '', ContactId = '', ContactFlowId = '', ...rest } = request.body;
     await bare.send(new TransferContactCommand({ InstanceId, ContactId, ContactFlowId, ...rest }));
@@ -34,7 +35,8 @@ async function serve(request: WorkerRequest): Promise<WorkerReply> {
     const result = await handler(apiGatewayProxyEvent({ body: JSON.stringify(request.body) }), lambdaContext());
     if (result.statusCode !== 200) return { error: `gateway answered ${result.statusCode}: ${result.body}` };
   }
-  return { ms: Number(process.hrtime.bigint() - started) / 1e6 };
+  const cpu = process.cpuUsage(cpuBefore);
+  return { ms: Number(process.hrtime.bigint() - started) / 1e6, cpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
 process.on('message', (request: WorkerRequest) => {
