@@ -51,7 +51,7 @@ function banner(gateway: LocalGateway, seed: Seed, seedPath: string): string {
     `  DynamoDB: ${gateway.dynamodb ? `embedded dynalite at ${gateway.dynamodbEndpoint}` : gateway.dynamodbEndpoint}`,
     `  Instance: ${gateway.instanceArn}`,
   ];
-  const [first, second] = active;
+  const [first, second, third] = active;
   if (gateway.connect && first && second && flow && queue) {
     const transfer = JSON.stringify({ ContactId: first.Id, ContactFlowId: flow.Id, QueueId: queue.Id });
     const curl = (body: string, extra = ''): string => `  curl -s -X POST ${gateway.url}/contact/transfer -H 'Content-Type: application/json'${extra} -d '${body}'`;
@@ -69,6 +69,12 @@ function banner(gateway: LocalGateway, seed: Seed, seedPath: string): string {
       '# an event through the EventBridge rule',
       `  curl -s -X POST ${gateway.url}/events -H 'Content-Type: application/json' -d '{"Entries":[{"Source":"internal.contact-transfer","DetailType":"TransferContact","Detail":${detail}}]}'`,
     );
+    if (third) {
+      lines.push(
+        '# the internal-app command, signed with SigV4 (any credentials do locally)',
+        `  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local npm run -s transfer-contact -- --endpoint ${gateway.url} --region us-east-1 --contact-id ${third.Id} --contact-flow-id ${flow.Id} --queue-id ${queue.Id}`,
+      );
+    }
   }
   lines.push('', 'Ctrl-C stops everything.');
   return lines.join('\n');

@@ -1,6 +1,7 @@
-import { spawn } from 'node:child_process';
+import { exec, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSeed } from '../../simulator/seed';
 
@@ -82,6 +83,13 @@ describe('npm start', () => {
       FailedEntryCount: 0,
       Entries: [{ Delivery: { Matched: true, Result: { outcome: 'transferred' } } }, { Delivery: { Matched: false } }],
     });
+  });
+
+  it('prints a transfer-contact command that works as printed', async () => {
+    const command = /^ {2}(AWS_ACCESS_KEY_ID=.* npm run -s transfer-contact -- .*)$/m.exec(output)?.[1];
+    expect(command).toBeDefined();
+    const { stdout } = await promisify(exec)(command ?? '', { cwd: root });
+    expect(JSON.parse(stdout)).toMatchObject({ replayed: false, ContactArn: expect.stringContaining('/contact/') as unknown });
   });
 
   it('stops cleanly on Ctrl-C', async () => {
