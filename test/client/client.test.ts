@@ -184,6 +184,15 @@ describe('SigV4 signing', () => {
     expect(check?.signedHeaders).toEqual(expect.arrayContaining(['host', 'x-amz-date', 'content-type', 'idempotency-key']));
   });
 
+  it('signs the session token of temporary credentials (roles, SSO), as API Gateway requires', async () => {
+    const before = door.checks.length;
+    await client({ credentials: { ...credentials, sessionToken: 'temporary-session-token' } }).transferContact(queueTransfer());
+    const [check] = door.checks.slice(before);
+
+    expect(check?.valid).toBe(true);
+    expect(check?.signedHeaders).toContain('x-amz-security-token');
+  });
+
   it('is refused by the IAM door when signed with the wrong secret, and is not retried', async () => {
     const recorder = recordingFetch();
     const wrong = { ...credentials, secretAccessKey: 'not-the-secret' };
