@@ -2,6 +2,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { METRICS_NAMESPACE, SERVICE_NAME } from './config';
 import type { TransferError } from './domain/errors';
+import { METRIC } from './metric-names';
+import type { ConnectOperation } from './metric-names';
 import type { Origin } from './ports';
 import type { TransferOutcome } from './usecase/transfer-contact';
 
@@ -9,13 +11,7 @@ import type { TransferOutcome } from './usecase/transfer-contact';
 export const logger = new Logger({ serviceName: SERVICE_NAME });
 export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
 
-export const METRIC = {
-  succeeded: 'TransfersSucceeded',
-  replayed: 'TransfersReplayed',
-  rejected: 'TransfersRejected',
-  failed: 'TransfersFailed',
-  connectThrottles: 'ConnectThrottles',
-} as const;
+export { METRIC };
 
 export interface OutcomeReport {
   readonly origin: Origin;
@@ -50,6 +46,6 @@ export function reportOutcome({ origin, contactId, startedAt, outcome, error }: 
   metrics.singleMetric().addDimension('Reason', error.reason).addMetric(failed ? METRIC.failed : METRIC.rejected, MetricUnit.Count, 1);
 }
 
-export function reportConnectThrottle(operation: string): void {
+export function reportConnectThrottle(operation: ConnectOperation): void {
   metrics.singleMetric().addDimension('Operation', operation).addMetric(METRIC.connectThrottles, MetricUnit.Count, 1);
 }

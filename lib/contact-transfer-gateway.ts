@@ -12,16 +12,18 @@ import {
   ResponseType,
   RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
-import type { JsonSchema } from 'aws-cdk-lib/aws-apigateway';
+import type { EndpointConfiguration, JsonSchema } from 'aws-cdk-lib/aws-apigateway';
 import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { TableProps } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { AccountPrincipal, AnyPrincipal, Effect, PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Code, Function as LambdaFn, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { InterfaceVpcEndpoint } from 'aws-cdk-lib/aws-ec2';
+import { Architecture, Code, Function as LambdaFn, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import type { DestinationConfig, IDestination } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -33,6 +35,7 @@ import { transferRequestSchema } from '../lambda/domain/request';
 import { IDEMPOTENCY_TABLE, LEDGER_TABLE } from '../lambda/tables';
 import type { TableDefinition } from '../lambda/tables';
 import type { GatewaySettings } from './context';
+import { GatewayMonitoring } from './gateway-monitoring';
 
 const PROJECT_ROOT = path.join(__dirname, '..');
 
@@ -100,6 +103,8 @@ export class ContactTransferGateway extends Construct {
   /** Receives EventBridge delivery failures and events the function still failed after its async retries. */
   readonly deadLetterQueue: Queue;
   readonly transferRule: Rule;
+  /** Alarms, the topic they notify and the dashboard. */
+  readonly monitoring: GatewayMonitoring;
 
   constructor(scope: Construct, id: string, props: ContactTransferGatewayProps) {
     super(scope, id);
@@ -214,6 +219,7 @@ export class ContactTransferGateway extends Construct {
       timeout,
       role: this.role,
       logGroup: functionLogs,
+      ...(props.tracing && { tracing: Tracing.ACTIVE }),
       // The bundle is minified; its source map turns stack traces back into lambda/ paths and lines.
       environment: { ...environment, NODE_OPTIONS: '--enable-source-maps' },
     });
@@ -243,6 +249,32 @@ export class ContactTransferGateway extends Construct {
 
     this.api = this.restApi(props);
     this.transferUrl = this.api.urlForPath(`/${TRANSFER_PATH.join('/')}`);
+
+    if (props.tracing) {
+      Validations.of(this.role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'Active tracing (opt-in): xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.',
+      });
+    }
+    this.monitoring = new GatewayMonitoring(this, 'Monitoring', {
+      gatewayFunction: this.gatewayFunction,
+      api: this.api,
+      deadLetterQueue: this.deadLetterQueue,
+      ...(props.alarmTopicArn !== undefined && { alarmTopic: Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn) }),
+      ...(props.alarmEmail !== undefined && { alarmEmail: props.alarmEmail }),
+      bufferAgeAlarmSeconds: props.bufferAgeAlarmSeconds,
+    });
+  }
+
+  /** Regional by default; private, bound to the given interface endpoints, when there are any. */
+  private endpointConfiguration(vpcEndpointIds: readonly string[]): EndpointConfiguration {
+    if (vpcEndpointIds.length === 0) return { types: [EndpointType.REGIONAL] };
+    return {
+      types: [EndpointType.PRIVATE],
+      vpcEndpoints: vpcEndpointIds.map((vpcEndpointId) =>
+        InterfaceVpcEndpoint.fromInterfaceVpcEndpointAttributes(this, `ApiEndpoint-${vpcEndpointId}`, { vpcEndpointId, port: 443 }),
+      ),
+    };
   }
 
   private restApi(props: ContactTransferGatewayProps): RestApi {
@@ -263,6 +295,19 @@ export class ContactTransferGateway extends Construct {
         resources: [methodResource],
       }),
     ];
+    if (props.vpcEndpointIds.length > 0) {
+      // A private API is reachable only through interface endpoints; this keeps it to the listed ones.
+      statements.push(
+        new PolicyStatement({
+          sid: 'OnlyThroughListedVpcEndpoints',
+          effect: Effect.DENY,
+          principals: [new AnyPrincipal()],
+          actions: ['execute-api:Invoke'],
+          resources: ['execute-api:/*'],
+          conditions: { StringNotEquals: { 'aws:SourceVpce': [...props.vpcEndpointIds] } },
+        }),
+      );
+    }
     if (props.allowedOrganizationId !== undefined) {
       statements.push(
         new PolicyStatement({
@@ -279,7 +324,7 @@ export class ContactTransferGateway extends Construct {
     const api = new RestApi(this, 'Api', {
       restApiName: `${stack.stackName}-${this.node.id}`,
       description: `Contact transfer gateway for ${props.connectInstance.arn}`,
-      endpointTypes: [EndpointType.REGIONAL],
+      endpointConfiguration: this.endpointConfiguration(props.vpcEndpointIds),
       // The account-wide API Gateway logging role is a singleton that a reusable construct must not own.
       cloudWatchRole: false,
       policy: new PolicyDocument({ statements }),
@@ -290,6 +335,7 @@ export class ContactTransferGateway extends Construct {
         throttlingBurstLimit: props.throttlingBurstLimit,
         accessLogDestination: new LogGroupLogDestination(accessLogs),
         accessLogFormat: ACCESS_LOG_FORMAT,
+        tracingEnabled: props.tracing,
       },
     });
     // The stack declares its own outputs; the default one would be duplicated in every embedding app.

@@ -22,6 +22,11 @@ export const CONTEXT_KEYS = {
   metadataCacheTtlSeconds: 'metadataCacheTtlSeconds',
   idempotencyTtlSeconds: 'idempotencyTtlSeconds',
   ledgerRetentionDays: 'ledgerRetentionDays',
+  alarmTopicArn: 'alarmTopicArn',
+  alarmEmail: 'alarmEmail',
+  bufferAgeAlarmSeconds: 'bufferAgeAlarmSeconds',
+  tracing: 'tracing',
+  vpcEndpointIds: 'vpcEndpointIds',
 } as const;
 
 /** Powertools log levels (POWERTOOLS_LOG_LEVEL). */
@@ -41,6 +46,8 @@ export const CONTEXT_DEFAULTS = {
   logLevel: 'INFO' as LogLevel,
   /** Operational logs only: the durable audit trail is the ledger table. */
   logRetentionDays: RetentionDays.ONE_MONTH as number,
+  /** Fifteen minutes of backlog: at the default drain rate of 2 per second, a burst of about 1,800 requests. */
+  bufferAgeAlarmSeconds: 900,
 } as const;
 
 /** The validated configuration of one gateway, bound to one Amazon Connect instance. */
@@ -69,6 +76,16 @@ export interface GatewaySettings {
   readonly idempotencyTtlSeconds: number;
   /** How long ledger records live (at least 30 days). */
   readonly ledgerRetentionDays: number;
+  /** An existing SNS topic for the alarms; otherwise the gateway creates one. */
+  readonly alarmTopicArn?: string;
+  /** An address subscribed to the alarm topic. */
+  readonly alarmEmail?: string;
+  /** Age of the oldest buffered request at which the buffer alarm fires. */
+  readonly bufferAgeAlarmSeconds: number;
+  /** Active X-Ray tracing of the function and the API stage. */
+  readonly tracing: boolean;
+  /** Interface VPC endpoints (`vpce-...`) that alone may reach the API, which then is private. */
+  readonly vpcEndpointIds: readonly string[];
 }
 
 /** Where raw context values come from: `app.node.tryGetContext`, or a plain object when embedding the construct. */
@@ -124,7 +141,47 @@ export function parseGatewayContext(source: ContextSource): GatewaySettings {
       7 * 24 * 3600,
     ),
     ledgerRetentionDays: integer(CONTEXT_KEYS.ledgerRetentionDays, raw(CONTEXT_KEYS.ledgerRetentionDays), DEFAULTS.ledgerRetentionDays, 30, 3650),
+    ...optionalMatch(CONTEXT_KEYS.alarmTopicArn, raw(CONTEXT_KEYS.alarmTopicArn), SNS_TOPIC_ARN, 'an SNS topic ARN', 'arn:aws:sns:us-east-1:111122223333:ops-alarms'),
+    ...optionalMatch(CONTEXT_KEYS.alarmEmail, raw(CONTEXT_KEYS.alarmEmail), EMAIL, 'an e-mail address', 'oncall@example.com'),
+    // From one five-minute alarm period to the 14 days SQS can keep a message at most.
+    bufferAgeAlarmSeconds: integer(
+      CONTEXT_KEYS.bufferAgeAlarmSeconds,
+      raw(CONTEXT_KEYS.bufferAgeAlarmSeconds),
+      CONTEXT_DEFAULTS.bufferAgeAlarmSeconds,
+      300,
+      14 * 24 * 3600,
+    ),
+    tracing: flag(CONTEXT_KEYS.tracing, raw(CONTEXT_KEYS.tracing)),
+    vpcEndpointIds: vpcEndpoints(raw(CONTEXT_KEYS.vpcEndpointIds)),
   };
+}
+
+const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
+/** An optional string that must match a pattern, spread into the settings only when given. */
+function optionalMatch<K extends string>(key: K, value: unknown, pattern: RegExp, expectation: string, example: string): Partial<Record<K, string>> {
+  if (value === undefined || value === null) return {};
+  const text = typeof value === 'string' ? value.trim() : '';
+  if (!pattern.test(text)) throw new ContextError(key, `Invalid CDK context "${key}" ${shown(value)}, expected ${expectation}`, example);
+  return { [key]: text } as Partial<Record<K, string>>;
+}
+
+/** true or false, from cdk.json or as the strings `-c` passes. */
+function flag(key: string, value: unknown): boolean {
+  if (value === undefined || value === null) return false;
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw new ContextError(key, `Invalid CDK context "${key}" ${shown(value)}, expected true or false`, 'true');
+}
+
+function vpcEndpoints(value: unknown): readonly string[] {
+  const key = CONTEXT_KEYS.vpcEndpointIds;
+  const items = list(key, value);
+  if (items === undefined) return [];
+  const bad = items.find((id) => !/^vpce-[0-9a-f]{8,17}$/.test(id));
+  if (bad !== undefined) throw new ContextError(key, `Invalid CDK context "${key}" value "${bad}", expected interface VPC endpoint ids such as vpce-0123456789abcdef0`, 'vpce-0123456789abcdef0');
+  return items;
 }
 
 function instanceArn(value: unknown): ConnectInstance {

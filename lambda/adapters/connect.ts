@@ -10,6 +10,7 @@ import type { ConnectInstance } from '../domain/arn';
 import { contactArn } from '../domain/arn';
 import { TransferError } from '../domain/errors';
 import type { TransferRequest } from '../domain/request';
+import type { ConnectOperation } from '../metric-names';
 import type { ConnectPort, ContactFacts, FlowFacts, QueueFacts, TransferResult, UserFacts } from '../ports';
 import { TtlCache } from './ttl-cache';
 
@@ -21,7 +22,7 @@ export interface ConnectAdapterOptions {
 }
 
 /** Called once per Connect throttle that survived the SDK's retries, for the ConnectThrottles metric. */
-export type ThrottleListener = (operation: string) => void;
+export type ThrottleListener = (operation: ConnectOperation) => void;
 
 export class ConnectAdapter implements ConnectPort {
   private readonly flows: TtlCache<FlowFacts>;
@@ -121,7 +122,7 @@ export class ConnectAdapter implements ConnectPort {
   }
 
   /** A Describe call whose 404 is an answer ("not found"), not a failure. */
-  private async read<T>(operation: string, call: () => Promise<T>): Promise<T | undefined> {
+  private async read<T>(operation: ConnectOperation, call: () => Promise<T>): Promise<T | undefined> {
     try {
       return await call();
     } catch (error) {
@@ -131,7 +132,7 @@ export class ConnectAdapter implements ConnectPort {
     }
   }
 
-  private translate(operation: string, error: unknown): TransferError {
+  private translate(operation: ConnectOperation, error: unknown): TransferError {
     const failure = classifyConnectError(error);
     if (failure.reason === 'THROTTLED') this.onThrottle(operation);
     return failure;

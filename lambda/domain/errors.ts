@@ -27,6 +27,17 @@ export const REASONS = {
 export type KnownReason = keyof typeof REASONS;
 export type Reason = KnownReason | 'CONNECT_REJECTED';
 
+/** Whether the same request may succeed later (contract 3.2): the EventBridge door retries these, and they count as failures. */
+function isRetryable(reason: Reason, status: number): boolean {
+  return status >= 500 || status === 429 || reason === 'REQUEST_IN_PROGRESS';
+}
+
+/**
+ * The reasons reported as failed rather than rejected. CONNECT_REJECTED never is: Connect's throttles and 5xx map to
+ * THROTTLED and UPSTREAM_FAILURE.
+ */
+export const FAILURE_REASONS = (Object.keys(REASONS) as KnownReason[]).filter((reason) => isRetryable(reason, REASONS[reason].status));
+
 export interface FieldError {
   readonly Field: string;
   readonly Message: string;
@@ -61,8 +72,7 @@ export class TransferError extends Error {
     return new TransferError('CONNECT_REJECTED', status, type, message || 'Amazon Connect rejected the transfer.', undefined, { cause });
   }
 
-  /** Whether the same request may succeed later (contract 3.2): these must throw on the EventBridge door. */
   get retryable(): boolean {
-    return this.status >= 500 || this.status === 429 || this.reason === 'REQUEST_IN_PROGRESS';
+    return isRetryable(this.reason, this.status);
   }
 }

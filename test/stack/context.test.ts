@@ -33,6 +33,9 @@ describe('parseGatewayContext', () => {
       metadataCacheTtlSeconds: 60,
       idempotencyTtlSeconds: 3600,
       ledgerRetentionDays: 30,
+      bufferAgeAlarmSeconds: 900,
+      tracing: false,
+      vpcEndpointIds: [],
     });
   });
 
@@ -51,6 +54,11 @@ describe('parseGatewayContext', () => {
       metadataCacheTtlSeconds: 0,
       idempotencyTtlSeconds: 7200,
       ledgerRetentionDays: 90,
+      alarmTopicArn: 'arn:aws:sns:us-east-1:111122223333:ops-alarms',
+      alarmEmail: 'oncall@example.com',
+      bufferAgeAlarmSeconds: 600,
+      tracing: true,
+      vpcEndpointIds: ['vpce-0123456789abcdef0', 'vpce-0fedcba9876543210'],
     });
     const fromCli = parseGatewayContext({
       connectInstanceArn: ` ${INSTANCE_ARN} `,
@@ -66,6 +74,11 @@ describe('parseGatewayContext', () => {
       metadataCacheTtlSeconds: '0',
       idempotencyTtlSeconds: '7200',
       ledgerRetentionDays: '90',
+      alarmTopicArn: 'arn:aws:sns:us-east-1:111122223333:ops-alarms',
+      alarmEmail: ' oncall@example.com ',
+      bufferAgeAlarmSeconds: '600',
+      tracing: 'true',
+      vpcEndpointIds: 'vpce-0123456789abcdef0,vpce-0fedcba9876543210',
     });
     expect(fromCli).toEqual(typed);
     expect(typed).toMatchObject({ allowedChannels: ['TASK'], eventSources: ['a.b', 'c.d'], logLevel: 'DEBUG', allowedOrganizationId: 'o-abcdefghij' });
@@ -109,6 +122,12 @@ describe('parseGatewayContext', () => {
     ['metadataCacheTtlSeconds', '3601'],
     ['idempotencyTtlSeconds', '600'],
     ['ledgerRetentionDays', '7'],
+    ['alarmTopicArn', 'ops-alarms'],
+    ['alarmTopicArn', 'arn:aws:sqs:us-east-1:111122223333:ops-alarms'],
+    ['alarmEmail', 'oncall'],
+    ['bufferAgeAlarmSeconds', '60'],
+    ['tracing', 'yes'],
+    ['vpcEndpointIds', 'vpc-0123456789abcdef0'],
   ])('%s=%j is rejected naming the key', (key, value) => {
     const error = contextError({ connectInstanceArn: INSTANCE_ARN, [key]: value });
     expect(error.key).toBe(key);

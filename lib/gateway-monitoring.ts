@@ -1,0 +1,232 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
+import {
+  Alarm,
+  AlarmStatusWidget,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  MathExpression,
+  Metric,
+  Stats,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import type { IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../lambda/config';
+import { FAILURE_REASONS } from '../lambda/domain/errors';
+import { CONNECT_OPERATIONS, METRIC } from '../lambda/metric-names';
+
+export interface GatewayMonitoringProps {
+  readonly gatewayFunction: IFunction;
+  readonly api: RestApi;
+  readonly deadLetterQueue: IQueue;
+  /** The event door's buffer: its oldest message's age is watched when given. @default no buffer alarm */
+  readonly buffer?: IQueue;
+  /** Where alarms go. @default a topic this construct creates, encrypted with its own KMS key and TLS-only */
+  readonly alarmTopic?: ITopic;
+  /** Subscribed to the alarm topic when given (the address must confirm the subscription). @default none */
+  readonly alarmEmail?: string;
+  /** The oldest buffered request may wait this long before the buffer alarm fires. @default 900 */
+  readonly bufferAgeAlarmSeconds?: number;
+}
+
+/** Every alarm is evaluated over five-minute periods: short enough to page within minutes, long enough not to flap. */
+const PERIOD = Duration.minutes(5);
+
+/**
+ * Alarms that tell the team running the gateway what to do, a topic they notify, and one dashboard. Built with
+ * aws-cdk-lib's own CloudWatch constructs: the gateway needs seven alarms and one dashboard, which read plainly in
+ * the template this way, and cdk-monitoring-constructs would add a dependency and its own naming for no gain.
+ */
+export class GatewayMonitoring extends Construct {
+  readonly alarmTopic: ITopic;
+  readonly alarms: readonly Alarm[];
+  readonly dashboard: Dashboard;
+
+  constructor(scope: Construct, id: string, props: GatewayMonitoringProps) {
+    super(scope, id);
+    this.alarmTopic = props.alarmTopic ?? this.encryptedTopic();
+    if (props.alarmEmail !== undefined) this.alarmTopic.addSubscription(new EmailSubscription(props.alarmEmail));
+
+    const { gatewayFunction, api, deadLetterQueue, buffer } = props;
+    const failed = sumOf(
+      'Transfers failed',
+      FAILURE_REASONS.map((reason) => gatewayMetric(METRIC.failed, { Reason: reason })),
+    );
+    const connectThrottles = sumOf(
+      'Connect throttles',
+      CONNECT_OPERATIONS.map((operation) => gatewayMetric(METRIC.connectThrottles, { Operation: operation })),
+    );
+    const stackName = Stack.of(this).stackName;
+    const alarm = (name: string, definition: AlarmDefinition): Alarm => {
+      const created = new Alarm(this, name, {
+        alarmName: `${stackName}-${name}`,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        ...definition,
+      });
+      created.addAlarmAction(new SnsAction(this.alarmTopic));
+      created.addOkAction(new SnsAction(this.alarmTopic));
+      return created;
+    };
+
+    const alarms = [
+      alarm('DeadLetterQueueNotEmpty', {
+        metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: Stats.MAXIMUM }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        alarmDescription:
+          'Transfer requests failed after every retry and wait in the dead-letter queue. Read them (README "Reading the ' +
+          'dead-letter queue"), fix the cause, then move them back with `aws sqs start-message-move-task`; a request ' +
+          'that had already succeeded is answered as a replay, never transferred twice.',
+      }),
+      alarm('TransfersFailing', {
+        metric: failed,
+        threshold: 1,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 2,
+        alarmDescription:
+          `Transfers failed (${METRIC.failed}: ${FAILURE_REASONS.join(', ')}) in two of the last three five-minute periods. ` +
+          'Look up the function log lines with outcome "failed" for the reason: THROTTLED means Connect\'s quota is ' +
+          'exhausted, UPSTREAM_FAILURE that Connect fails or is unreachable, INTERNAL_ERROR that DynamoDB or the function failed.',
+      }),
+      alarm('ConnectThrottlesSustained', {
+        metric: connectThrottles,
+        threshold: 1,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 3,
+        alarmDescription:
+          'Amazon Connect throttled the gateway in each of the last three five-minute periods, after the SDK\'s retries. ' +
+          'The TransferContact quota is per account and Region and shared with every other caller: find who else calls ' +
+          'it, or ask for a quota increase and raise the gateway\'s rate settings with it.',
+      }),
+      alarm('FunctionErrors', {
+        metric: gatewayFunction.metricErrors({ period: PERIOD, statistic: Stats.SUM }),
+        threshold: 1,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 2,
+        alarmDescription:
+          'The gateway function ended invocations with an error in two of the last three five-minute periods. Direct ' +
+          'invocations (Step Functions) see every rejection as an error by design; look at the function log lines with ' +
+          'outcome "failed" or with no outcome line at all (a crash or a timeout).',
+      }),
+      alarm('FunctionThrottled', {
+        metric: gatewayFunction.metricThrottles({ period: PERIOD, statistic: Stats.SUM }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        alarmDescription:
+          'Lambda throttled the gateway function: the account\'s concurrency is exhausted. HTTPS callers got 5xx; buffered ' +
+          'requests wait and are retried. Check the account\'s concurrent executions and other functions\' usage.',
+      }),
+      alarm('Api5xx', {
+        metric: api.metricServerError({ period: PERIOD, statistic: Stats.SUM }),
+        threshold: 1,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 2,
+        alarmDescription:
+          'The HTTPS API answered 5xx in two of the last three five-minute periods. Callers retry with the same idempotency ' +
+          'key safely; find the cause in the API access log (errorType, integrationStatus) and the function log.',
+      }),
+    ];
+    if (buffer) {
+      const maxAge = props.bufferAgeAlarmSeconds ?? 900;
+      alarms.push(
+        alarm('BufferedRequestsWaiting', {
+          metric: buffer.metricApproximateAgeOfOldestMessage({ period: PERIOD, statistic: Stats.MAXIMUM }),
+          threshold: maxAge,
+          evaluationPeriods: 1,
+          alarmDescription:
+            `The oldest buffered transfer request has waited ${maxAge} s or more. The event door drains at the configured ` +
+            'rate; a growing age means a burst larger than the rate drains in that time, Connect keeps throttling, or the ' +
+            'function keeps failing (see TransfersFailing and the function log).',
+        }),
+      );
+    }
+    this.alarms = alarms;
+
+    this.dashboard = new Dashboard(this, 'Dashboard', { dashboardName: `${stackName}-${id}` });
+    const widget = (title: string, left: IMetric[], right: IMetric[] = []): GraphWidget =>
+      new GraphWidget({ title, left, right, width: 12, height: 6 });
+    this.dashboard.addWidgets(
+      widget('Transfers by outcome', [
+        gatewayMetric(METRIC.succeeded),
+        gatewayMetric(METRIC.replayed),
+        byDimension(METRIC.rejected, 'Reason'),
+        byDimension(METRIC.failed, 'Reason'),
+      ]),
+      widget(
+        'Latency (ms)',
+        ['p50', 'p90', 'p99'].map((statistic) => gatewayFunction.metricDuration({ period: PERIOD, statistic, label: `function ${statistic}` })),
+        ['p50', 'p99'].map((statistic) => api.metricLatency({ period: PERIOD, statistic, label: `API ${statistic}` })),
+      ),
+      widget('Connect throttles by operation', [byDimension(METRIC.connectThrottles, 'Operation')]),
+      widget(
+        'Buffer and dead-letter queue',
+        [
+          ...(buffer ? [buffer.metricApproximateNumberOfMessagesVisible({ period: PERIOD, label: 'buffered' })] : []),
+          deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, label: 'dead-lettered' }),
+        ],
+        buffer ? [buffer.metricApproximateAgeOfOldestMessage({ period: PERIOD, label: 'oldest buffered (s)' })] : [],
+      ),
+      new AlarmStatusWidget({ title: 'Alarms', alarms, width: 24 }),
+    );
+  }
+
+  /** CloudWatch can publish to an encrypted topic only with a customer managed key whose policy lets it use the key. */
+  private encryptedTopic(): Topic {
+    const key = new Key(this, 'AlarmTopicKey', {
+      description: 'Encrypts the contact transfer gateway alarm topic',
+      enableKeyRotation: true,
+    });
+    key.addToResourcePolicy(
+      new PolicyStatement({
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+    );
+    return new Topic(this, 'AlarmTopic', { masterKey: key, enforceSSL: true, displayName: 'Contact transfer gateway alarms' });
+  }
+}
+
+type AlarmDefinition = Pick<
+  ConstructorParameters<typeof Alarm>[2],
+  'metric' | 'threshold' | 'evaluationPeriods' | 'datapointsToAlarm' | 'alarmDescription'
+>;
+
+/** A metric the function publishes through Powertools, which adds the `service` dimension to every one. */
+function gatewayMetric(metricName: string, dimensions: Record<string, string> = {}): Metric {
+  return new Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName,
+    dimensionsMap: { service: SERVICE_NAME, ...dimensions },
+    statistic: Stats.SUM,
+    period: PERIOD,
+  });
+}
+
+/** An alarm cannot SEARCH, so a metric published per dimension value is summed over the values the code can emit. */
+function sumOf(label: string, metrics: readonly Metric[]): MathExpression {
+  const usingMetrics = Object.fromEntries(metrics.map((metric, index) => [`m${index}`, metric]));
+  return new MathExpression({ expression: `SUM([${Object.keys(usingMetrics).join(',')}])`, usingMetrics, label, period: PERIOD });
+}
+
+/** One line per dimension value, including values added after the dashboard was deployed. */
+function byDimension(metricName: string, dimension: string): MathExpression {
+  return new MathExpression({
+    expression: `SEARCH('{${METRICS_NAMESPACE},${dimension},service} MetricName="${metricName}"', 'Sum', ${PERIOD.toSeconds()})`,
+    usingMetrics: {},
+    label: metricName,
+    period: PERIOD,
+  });
+}

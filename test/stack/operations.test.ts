@@ -1,0 +1,157 @@
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FAILURE_REASONS } from '../../lambda/domain/errors';
+import { CONNECT_OPERATIONS } from '../../lambda/metric-names';
+import { ACCOUNT, all, asArray, only, synthesize } from './synth';
+import type { Synthesized } from './synth';
+
+type Resource = ReturnType<typeof all>[number];
+type Props = Record<string, unknown>;
+
+const props = (resource: Resource): Props => (resource.Properties ?? {}) as Props;
+const nagViolations = (synth: Synthesized): string[] =>
+  new AwsSolutionsChecks().validateScope(synth.app).violations.map((violation) => `${violation.ruleName} at ${violation.violatingResources.map((r) => r.constructPath).join(', ')}`);
+
+/** The alarm whose name ends in `-<suffix>`, failing loudly when there is none. */
+function alarm(synth: Synthesized, suffix: string): Props {
+  const found = all(synth.template, 'AWS::CloudWatch::Alarm').map(props).find((p) => String(p.AlarmName).endsWith(`-${suffix}`));
+  if (!found) throw new Error(`no alarm ${suffix}`);
+  return found;
+}
+
+/** The metrics an alarm reads: its own metric, or those its math expression sums. */
+function alarmMetrics(properties: Props): { MetricName: string; Namespace: string; Dimensions: { Name: string; Value: unknown }[] }[] {
+  if (properties.MetricName !== undefined) return [properties as never];
+  return asArray(properties.Metrics as Props[]).flatMap((query) => (query.MetricStat ? [(query.MetricStat as { Metric: never }).Metric] : []));
+}
+
+describe('default operations', () => {
+  let synth: Synthesized;
+  beforeAll(() => {
+    synth = synthesize();
+  });
+  afterAll(() => synth?.cleanup());
+
+  const topicRef = () => ({ Ref: only(synth.template, 'AWS::SNS::Topic').id });
+
+  it('creates an alarm topic encrypted with a rotated customer managed key CloudWatch may use, TLS only', () => {
+    const topic = only(synth.template, 'AWS::SNS::Topic');
+    const key = only(synth.template, 'AWS::KMS::Key');
+    expect(props(topic.resource).KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [key.id, 'Arn'] });
+    expect(props(key.resource).EnableKeyRotation).toBe(true);
+    const keyStatements = (props(key.resource).KeyPolicy as { Statement: Props[] }).Statement;
+    expect(keyStatements).toContainEqual(
+      expect.objectContaining({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] }),
+    );
+    const policy = only(synth.template, 'AWS::SNS::TopicPolicy');
+    const statements = (props(policy.resource).PolicyDocument as { Statement: Props[] }).Statement;
+    expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
+  });
+
+  it('has one alarm per thing an operator must act on, each notifying the topic on alarm and recovery', () => {
+    const alarms = all(synth.template, 'AWS::CloudWatch::Alarm').map(props);
+    expect(alarms.map((p) => String(p.AlarmName).replace(/^.*-/, '')).sort()).toEqual(
+      ['Api5xx', 'ConnectThrottlesSustained', 'DeadLetterQueueNotEmpty', 'FunctionErrors', 'FunctionThrottled', 'TransfersFailing'].sort(),
+    );
+    for (const p of alarms) {
+      expect(p.AlarmActions).toEqual([topicRef()]);
+      expect(p.OKActions).toEqual([topicRef()]);
+      expect(p.ComparisonOperator).toBe('GreaterThanOrEqualToThreshold');
+      expect(p.TreatMissingData).toBe('notBreaching');
+      expect(String(p.AlarmDescription).length).toBeGreaterThan(80);
+    }
+  });
+
+  it('alarms on the first message in the dead-letter queue', () => {
+    const p = alarm(synth, 'DeadLetterQueueNotEmpty');
+    expect(p).toMatchObject({ Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Statistic: 'Maximum', Threshold: 1, EvaluationPeriods: 1 });
+    expect(p.Dimensions).toEqual([{ Name: 'QueueName', Value: { 'Fn::GetAtt': [only(synth.template, 'AWS::SQS::Queue').id, 'QueueName'] } }]);
+    expect(String(p.AlarmDescription)).toContain('start-message-move-task');
+  });
+
+  it('sums TransfersFailed over every failure reason the function can report, and ConnectThrottles over every operation', () => {
+    const failing = alarm(synth, 'TransfersFailing');
+    expect(failing).toMatchObject({ Threshold: 1, EvaluationPeriods: 3, DatapointsToAlarm: 2 });
+    const failed = alarmMetrics(failing);
+    expect(failed.map((m) => m.MetricName)).toEqual(FAILURE_REASONS.map(() => 'TransfersFailed'));
+    expect(failed.map((m) => m.Dimensions)).toEqual(
+      FAILURE_REASONS.map((reason) => [
+        { Name: 'Reason', Value: reason },
+        { Name: 'service', Value: 'contact-transfer-gateway' },
+      ]),
+    );
+    expect(FAILURE_REASONS).toEqual(expect.arrayContaining(['THROTTLED', 'UPSTREAM_FAILURE', 'INTERNAL_ERROR', 'REQUEST_IN_PROGRESS']));
+    expect(FAILURE_REASONS).not.toContain('CONTACT_NOT_FOUND');
+
+    const throttles = alarm(synth, 'ConnectThrottlesSustained');
+    expect(throttles).toMatchObject({ Threshold: 1, EvaluationPeriods: 3, DatapointsToAlarm: 3 });
+    expect(alarmMetrics(throttles).map((m) => m.Dimensions.find((d) => d.Name === 'Operation')?.Value)).toEqual([...CONNECT_OPERATIONS]);
+    expect(alarmMetrics(throttles).every((m) => m.Namespace === 'ContactTransferGateway' && m.MetricName === 'ConnectThrottles')).toBe(true);
+  });
+
+  it('watches the function\'s errors and throttles and the API\'s 5xx', () => {
+    const fn = { Name: 'FunctionName', Value: { Ref: only(synth.template, 'AWS::Lambda::Function').id } };
+    expect(alarm(synth, 'FunctionErrors')).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Errors', Statistic: 'Sum', Dimensions: [fn] });
+    expect(alarm(synth, 'FunctionThrottled')).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Throttles', Statistic: 'Sum', Dimensions: [fn] });
+    expect(alarm(synth, 'Api5xx')).toMatchObject({ Namespace: 'AWS/ApiGateway', MetricName: '5XXError', Statistic: 'Sum' });
+  });
+
+  it('has a dashboard of outcomes by reason, latency percentiles, Connect throttles and the dead-letter queue', () => {
+    const body = JSON.stringify(synth.stack.resolve(props(only(synth.template, 'AWS::CloudWatch::Dashboard').resource).DashboardBody));
+    for (const expected of ['TransfersSucceeded', 'TransfersReplayed', 'MetricName=\\\\\\"TransfersRejected', 'MetricName=\\\\\\"TransfersFailed', 'MetricName=\\\\\\"ConnectThrottles', 'p99', 'ApproximateNumberOfMessagesVisible']) {
+      expect(body).toContain(expected);
+    }
+  });
+
+  it('is not traced and the API is regional unless asked', () => {
+    expect(props(only(synth.template, 'AWS::Lambda::Function').resource)).not.toHaveProperty('TracingConfig');
+    expect(props(only(synth.template, 'AWS::ApiGateway::Stage').resource).TracingEnabled).toBe(false);
+    expect(props(only(synth.template, 'AWS::ApiGateway::RestApi').resource).EndpointConfiguration).toEqual({ Types: ['REGIONAL'] });
+  });
+
+  it('passes cdk-nag', () => {
+    expect(nagViolations(synth)).toEqual([]);
+  });
+});
+
+describe('operations with every knob set', () => {
+  const topicArn = `arn:aws:sns:us-east-1:${ACCOUNT}:ops-alarms`;
+  const endpoints = ['vpce-0123456789abcdef0', 'vpce-0fedcba9876543210'];
+  let synth: Synthesized;
+  beforeAll(() => {
+    synth = synthesize({
+      context: { alarmTopicArn: topicArn, alarmEmail: 'oncall@example.com', tracing: 'true', vpcEndpointIds: endpoints.join(',') },
+    });
+  });
+  afterAll(() => synth?.cleanup());
+
+  it('notifies the given topic instead of creating one, and subscribes the address to it', () => {
+    expect(all(synth.template, 'AWS::SNS::Topic')).toEqual([]);
+    for (const p of all(synth.template, 'AWS::CloudWatch::Alarm').map(props)) expect(p.AlarmActions).toEqual([topicArn]);
+    expect(props(only(synth.template, 'AWS::SNS::Subscription').resource)).toEqual({ Protocol: 'email', Endpoint: 'oncall@example.com', TopicArn: topicArn });
+  });
+
+  it('traces the function and the stage, granting only X-Ray\'s two write actions', () => {
+    expect(props(only(synth.template, 'AWS::Lambda::Function').resource).TracingConfig).toEqual({ Mode: 'Active' });
+    expect(props(only(synth.template, 'AWS::ApiGateway::Stage').resource).TracingEnabled).toBe(true);
+    const statements = all(synth.template, 'AWS::IAM::Policy').flatMap((policy) => (props(policy).PolicyDocument as { Statement: Props[] }).Statement);
+    expect(statements).toContainEqual(expect.objectContaining({ Action: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], Resource: '*' }));
+  });
+
+  it('makes the API private to the listed interface endpoints', () => {
+    const api = props(only(synth.template, 'AWS::ApiGateway::RestApi').resource);
+    expect(api.EndpointConfiguration).toEqual({ Types: ['PRIVATE'], VpcEndpointIds: endpoints });
+    expect((api.Policy as { Statement: Props[] }).Statement).toContainEqual({
+      Sid: 'OnlyThroughListedVpcEndpoints',
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: 'execute-api:Invoke',
+      Resource: 'execute-api:/*',
+      Condition: { StringNotEquals: { 'aws:SourceVpce': endpoints } },
+    });
+  });
+
+  it('passes cdk-nag', () => {
+    expect(nagViolations(synth)).toEqual([]);
+  });
+});
