@@ -1,8 +1,9 @@
 import { ConnectClient } from '@aws-sdk/client-connect';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { ConnectAdapter } from './adapters/connect';
 import { PowertoolsIdempotency } from './adapters/idempotency';
+import { DynamoDbTransferHistory } from './adapters/history';
 import { DynamoDbLedger } from './adapters/ledger';
 import type { GatewayConfig } from './config';
 import { TransferError } from './domain/errors';
@@ -11,6 +12,7 @@ import type { Door } from './doors/door';
 import { directDoor } from './doors/direct';
 import { eventBridgeDoor, isEventBridgeEvent } from './doors/eventbridge';
 import type { EventResult } from './doors/eventbridge';
+import { historyQueryOf, historyResponse, isHistoryRequest } from './doors/history';
 import { httpDoor, isApiGatewayEvent } from './doors/http';
 import { logger, metrics, reportConnectThrottle, reportOutcome } from './observability';
 import type { TransferResult } from './ports';
@@ -43,6 +45,24 @@ export function createGateway(config: GatewayConfig, clients: GatewayClients = {
       logger.error('Connect accepted the transfer but the ledger write failed; record it by hand', { ...transfer, error }),
   });
 
+  const history = new DynamoDbTransferHistory(dynamodb, config.ledgerTable);
+
+  /** `GET /contact/transfers/{ContactId}`: a read, so no idempotency and nothing of Connect's. */
+  async function serveHistory(event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> {
+    const origin = httpDoor.origin(event, context);
+    logger.appendKeys({ correlationId: origin.correlationId });
+    try {
+      const page = await history.list(historyQueryOf(event));
+      logger.info('history', { contactId: event.pathParameters?.ContactId, transfers: page.Transfers.length, more: page.NextToken !== undefined });
+      return historyResponse(page, origin);
+    } catch (caught) {
+      const error = caught instanceof TransferError ? caught : TransferError.of('INTERNAL_ERROR', { message: 'The gateway could not read the transfer history; retry later.', cause: caught });
+      if (error.retryable) logger.error('history', { reason: error.reason, error: error.cause ?? error });
+      else logger.info('history', { reason: error.reason, status: error.status });
+      return httpDoor.failed(error, origin);
+    }
+  }
+
   async function serve<Event, Response>(door: Door<Event, Response>, event: Event, context: Context): Promise<Response> {
     const startedAt = Date.now();
     const origin = door.origin(event, context);
@@ -66,7 +86,7 @@ export function createGateway(config: GatewayConfig, clients: GatewayClients = {
   return async (event, context) => {
     logger.addContext(context);
     idempotency.registerLambdaContext(context);
-    if (isApiGatewayEvent(event)) return serve(httpDoor, event, context);
+    if (isApiGatewayEvent(event)) return isHistoryRequest(event) ? serveHistory(event, context) : serve(httpDoor, event, context);
     if (isEventBridgeEvent(event)) return serve(eventBridgeDoor, event, context);
     return serve(directDoor, event, context);
   };

@@ -31,6 +31,7 @@ import * as z from 'zod/mini';
 import { ENV, loadConfig, METRICS_NAMESPACE, SERVICE_NAME } from '../lambda/config';
 import type { ConnectInstance } from '../lambda/domain/arn';
 import { TRANSFER_DETAIL_TYPE } from '../lambda/doors/eventbridge';
+import { HISTORY_RESOURCE } from '../lambda/doors/history';
 import { transferRequestSchema } from '../lambda/domain/request';
 import { IDEMPOTENCY_TABLE, LEDGER_TABLE } from '../lambda/tables';
 import type { TableDefinition } from '../lambda/tables';
@@ -65,6 +66,8 @@ function gatewayCode(): Code {
 }
 
 export const TRANSFER_PATH = ['contact', 'transfer'] as const;
+/** `contact/transfers/{ContactId}`, as the function matches it. */
+const HISTORY_PATH = HISTORY_RESOURCE.split('/').filter((part) => part !== '');
 
 export interface ContactTransferGatewayProps extends GatewaySettings {
   /** @default 512 */
@@ -283,7 +286,8 @@ export class ContactTransferGateway extends Construct {
       retention: props.logRetentionDays as RetentionDays,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    const methodResource = `execute-api:/*/POST/${TRANSFER_PATH.join('/')}`;
+    // One ARN per method, so a caller's identity policy can allow reading the history without allowing transfers.
+    const methodResources = [`execute-api:/*/POST/${TRANSFER_PATH.join('/')}`, `execute-api:/*/GET/${HISTORY_PATH.slice(0, -1).join('/')}/*`];
     const statements = [
       // The deploying account, and any listed ones, delegate to their own IAM: a caller also needs an identity policy
       // allowing execute-api:Invoke. Principals of any other account are refused by this policy.
@@ -292,7 +296,7 @@ export class ContactTransferGateway extends Construct {
         effect: Effect.ALLOW,
         principals: [stack.account, ...props.allowedAccounts].map((account) => new AccountPrincipal(account)),
         actions: ['execute-api:Invoke'],
-        resources: [methodResource],
+        resources: methodResources,
       }),
     ];
     if (props.vpcEndpointIds.length > 0) {
@@ -315,7 +319,7 @@ export class ContactTransferGateway extends Construct {
           effect: Effect.ALLOW,
           principals: [new AnyPrincipal()],
           actions: ['execute-api:Invoke'],
-          resources: [methodResource],
+          resources: methodResources,
           conditions: { StringEquals: { 'aws:PrincipalOrgID': props.allowedOrganizationId } },
         }),
       );
@@ -364,6 +368,17 @@ export class ContactTransferGateway extends Construct {
       reason:
         'Callers are internal services and workflows, not end users: every method requires a SigV4 signature (AWS_IAM) ' +
         'from a principal the resource policy and the caller\'s identity policy both allow. There is no user pool to authorize against.',
+    });
+
+    const historyResource = HISTORY_PATH.reduce((parent, part) => parent.getResource(part) ?? parent.addResource(part), api.root);
+    const historyMethod = historyResource.addMethod('GET', new LambdaIntegration(this.gatewayFunction, { proxy: true, allowTestInvoke: false }), {
+      authorizationType: AuthorizationType.IAM,
+      requestValidator: validator,
+      requestParameters: { 'method.request.querystring.MaxResults': false, 'method.request.querystring.NextToken': false },
+    });
+    Validations.of(historyMethod).acknowledge({
+      id: 'AwsSolutions-COG4',
+      reason: 'The history is read by the same internal services as the transfer method, with the same SigV4 (AWS_IAM) authorisation; there is no user pool.',
     });
 
     for (const response of gatewayResponses(props)) {
@@ -485,7 +500,7 @@ function gatewayResponses(props: ContactTransferGatewayProps): EdgeError[] {
       ResponseType.MISSING_AUTHENTICATION_TOKEN,
       'MISSING_AUTHENTICATION_TOKEN',
       // API Gateway answers an unknown path or method the same way; its own text ("Missing Authentication Token") misleads.
-      literal('The request is not signed with AWS Signature Version 4, or the method and path do not exist: sign a POST to /contact/transfer.'),
+      literal('The request is not signed with AWS Signature Version 4, or the method and path do not exist: sign a POST to /contact/transfer or a GET of /contact/transfers/{ContactId}.'),
     ),
     denied(ResponseType.INVALID_SIGNATURE, 'INVALID_SIGNATURE'),
     denied(ResponseType.EXPIRED_TOKEN, 'EXPIRED_TOKEN'),

@@ -13,6 +13,14 @@ export interface HttpRequestInput {
   /** API Gateway puts the SigV4 caller here; locally there is none, so a stand-in. */
   readonly callerArn?: string;
   readonly account?: string;
+  /** A route other than `POST /contact/transfer`, e.g. the history: GET, its resource template and parameters. */
+  readonly route?: {
+    readonly method: string;
+    readonly resource: string;
+    readonly path: string;
+    readonly pathParameters: Record<string, string>;
+    readonly query?: Record<string, string>;
+  };
 }
 
 export const LOCAL_CALLER_ARN = 'arn:aws:iam::111122223333:user/local-developer';
@@ -21,30 +29,32 @@ export function apiGatewayProxyEvent(input: HttpRequestInput): APIGatewayProxyEv
   const headers = input.headers ?? {};
   const account = input.account ?? '111122223333';
   const callerArn = input.callerArn ?? LOCAL_CALLER_ARN;
+  const route = input.route ?? { method: 'POST', resource: '/contact/transfer', path: '/contact/transfer', pathParameters: null, query: undefined };
+  const query = route.query && Object.keys(route.query).length > 0 ? route.query : null;
   return {
-    httpMethod: 'POST',
-    path: '/contact/transfer',
-    resource: '/contact/transfer',
+    httpMethod: route.method,
+    path: route.path,
+    resource: route.resource,
     body: input.body,
     isBase64Encoded: input.isBase64Encoded ?? false,
     headers,
     multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, [value]])),
-    pathParameters: null,
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
+    pathParameters: route.pathParameters,
+    queryStringParameters: query,
+    multiValueQueryStringParameters: query && Object.fromEntries(Object.entries(query).map(([name, value]) => [name, [value]])),
     stageVariables: null,
     requestContext: {
       accountId: account,
       apiId: 'local',
       authorizer: null,
       protocol: 'HTTP/1.1',
-      httpMethod: 'POST',
-      path: '/local/contact/transfer',
+      httpMethod: route.method,
+      path: `/local${route.path}`,
       stage: 'local',
       requestId: randomUUID(),
       requestTimeEpoch: Date.now(),
       resourceId: 'local',
-      resourcePath: '/contact/transfer',
+      resourcePath: route.resource,
       identity: {
         accessKey: null,
         accountId: account,

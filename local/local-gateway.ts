@@ -5,6 +5,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { ENV, loadConfig } from '../lambda/config';
 import { DEFAULT_EVENT_SOURCES, TRANSFER_DETAIL_TYPE } from '../lambda/doors/eventbridge';
+import { HISTORY_RESOURCE } from '../lambda/doors/history';
 import { createGateway } from '../lambda/gateway';
 import type { GatewayHandler } from '../lambda/gateway';
 import { startConnectSimulator } from '../simulator/connect-simulator';
@@ -112,9 +113,27 @@ async function route(
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> {
-  const path = (request.url ?? '/').split('?')[0];
+  const url = new URL(request.url ?? '/', 'http://local');
+  const path = url.pathname;
+  const historyOf = /^\/contact\/transfers\/([^/]+)$/.exec(path);
+  if (historyOf) {
+    if (request.method !== 'GET') return sendJson(response, 405, { Message: `${path} takes GET.` });
+    let contactId: string;
+    try {
+      contactId = decodeURIComponent(historyOf[1] ?? '');
+    } catch {
+      // API Gateway itself refuses a path it cannot decode before the function runs.
+      return sendJson(response, 400, { Type: 'InvalidRequestException', Reason: 'VALIDATION_FAILED', Message: 'The path is not valid percent-encoding.' });
+    }
+    const event = apiGatewayProxyEvent({
+      body: null,
+      account,
+      route: { method: 'GET', resource: HISTORY_RESOURCE, path, pathParameters: { ContactId: contactId }, query: Object.fromEntries(url.searchParams) },
+    });
+    return sendApiGatewayResult(response, (await handler(event, lambdaContext())) as APIGatewayProxyResult);
+  }
   if (path !== '/contact/transfer' && path !== '/events') {
-    return sendJson(response, 404, { Message: 'Local mode serves POST /contact/transfer and POST /events.' });
+    return sendJson(response, 404, { Message: 'Local mode serves POST /contact/transfer, GET /contact/transfers/{ContactId} and POST /events.' });
   }
   if (request.method !== 'POST') return sendJson(response, 405, { Message: `${path} takes POST.` });
   const body = await readBody(request, MAX_READ_BYTES);
@@ -122,10 +141,7 @@ async function route(
 
   if (path === '/contact/transfer') {
     const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(',') : (value ?? '')]));
-    const result = (await handler(apiGatewayProxyEvent({ body, headers, account }), lambdaContext())) as APIGatewayProxyResult;
-    response.writeHead(result.statusCode, { ...(result.headers as Record<string, string> | undefined) });
-    response.end(result.body);
-    return;
+    return sendApiGatewayResult(response, (await handler(apiGatewayProxyEvent({ body, headers, account }), lambdaContext())) as APIGatewayProxyResult);
   }
   return sendJson(response, 200, await putEvents(handler, eventSources, account, body));
 }
@@ -174,6 +190,11 @@ async function putEvents(handler: GatewayHandler, eventSources: readonly string[
     }),
   );
   return { FailedEntryCount: results.filter((result) => 'ErrorCode' in result).length, Entries: results };
+}
+
+function sendApiGatewayResult(response: ServerResponse, result: APIGatewayProxyResult): void {
+  response.writeHead(result.statusCode, { ...(result.headers as Record<string, string> | undefined) });
+  response.end(result.body);
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {

@@ -46,6 +46,7 @@ function banner(gateway: LocalGateway, seed: Seed, seedPath: string): string {
   const lines = [
     'Contact transfer gateway, local mode',
     `  POST ${gateway.url}/contact/transfer   the HTTPS door (API Gateway proxy event)`,
+    `  GET  ${gateway.url}/contact/transfers/{ContactId}   the transfer history of that contact's tree`,
     `  POST ${gateway.url}/events             PutEvents-style entries for the EventBridge rule`,
     `  Connect:  ${gateway.connect ? `embedded simulator at ${gateway.connectEndpoint}, seeded from ${seedPath}` : gateway.connectEndpoint}`,
     `  DynamoDB: ${gateway.dynamodb ? `embedded dynalite at ${gateway.dynamodbEndpoint}` : gateway.dynamodbEndpoint}`,
@@ -63,6 +64,7 @@ function banner(gateway: LocalGateway, seed: Seed, seedPath: string): string {
       '# the same request again: the same answer, header Idempotent-Replayed: true, no second transfer',
       curl(transfer, " -i -H 'Idempotency-Key: demo-1'"),
     );
+    lines.push('# the history of that contact\'s tree (any contact of it: the first, or the one the transfer made)', `  curl -s ${gateway.url}/contact/transfers/${first.Id}`);
     if (ended) lines.push('# a rejected transfer: the contact has ended', curl(JSON.stringify({ ContactId: ended.Id, ContactFlowId: flow.Id, QueueId: queue.Id })));
     const detail = JSON.stringify(JSON.stringify({ ContactId: second.Id, ContactFlowId: flow.Id, QueueId: queue.Id }));
     lines.push(

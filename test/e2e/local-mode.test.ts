@@ -68,6 +68,17 @@ describe('npm start', () => {
     expect(rejected.status).toBe(400);
     expect(rejected.headers.get('x-amzn-ErrorType')).toBe('InvalidRequestException');
     expect(rejected.body.Reason).toBe('VALIDATION_FAILED');
+
+    // The history, named by either contact of the tree, as the banner shows how to read it.
+    expect(output).toContain(`curl -s ${url}/contact/transfers/${first?.Id}`);
+    for (const contactId of [first?.Id, transferred.body.ContactId]) {
+      const history = await fetch(`${url}/contact/transfers/${String(contactId)}`);
+      expect(history.status).toBe(200);
+      expect(await history.json()).toMatchObject({ Transfers: [{ TransferNumber: 1, FromContactId: first?.Id, ToContactId: transferred.body.ContactId, Door: 'https' }] });
+    }
+    const malformed = await fetch(`${url}/contact/transfers/x?MaxResults=1000`);
+    expect(malformed.status).toBe(400);
+    expect(await malformed.json()).toMatchObject({ Reason: 'VALIDATION_FAILED', Fields: [{ Field: 'MaxResults' }] });
   });
 
   it('delivers a PutEvents entry that matches the rule, and ignores one that does not', async () => {

@@ -106,14 +106,16 @@ describe('IAM', () => {
     ]);
   });
 
-  it('the function may be invoked only by the rule and by the stage\'s POST /contact/transfer (no test-invoke grant)', () => {
+  it('the function may be invoked only by the rule and by the stage\'s two methods (no test-invoke grant)', () => {
     const permissions = all(synth.template, 'AWS::Lambda::Permission').map((permission) => permission.Properties);
-    expect(permissions).toHaveLength(2);
+    expect(permissions).toHaveLength(3);
     const { id: ruleId } = only(synth.template, 'AWS::Events::Rule');
     expect(permissions).toContainEqual(expect.objectContaining({ Principal: 'events.amazonaws.com', SourceArn: { 'Fn::GetAtt': [ruleId, 'Arn'] } }));
-    const api = permissions.find((permission) => permission?.Principal === 'apigateway.amazonaws.com');
-    expect(JSON.stringify(api?.SourceArn)).toMatch(/"\/POST\/contact\/transfer"\]\]\}$/);
-    expect(JSON.stringify(api?.SourceArn)).not.toContain('test-invoke-stage');
+    const api = permissions.filter((permission) => permission?.Principal === 'apigateway.amazonaws.com').map((permission) => JSON.stringify(permission?.SourceArn));
+    expect(api).toHaveLength(2);
+    expect(api.some((arn) => /"\/POST\/contact\/transfer"\]\]\}$/.test(arn))).toBe(true);
+    expect(api.some((arn) => /"\/GET\/contact\/transfers\/\*"\]\]\}$/.test(arn))).toBe(true);
+    for (const arn of api) expect(arn).not.toContain('test-invoke-stage');
   });
 
   it('is the only role, trusted by Lambda only, with no managed or inline policies', () => {
@@ -233,13 +235,15 @@ describe('EventBridge door', () => {
 });
 
 describe('HTTPS door', () => {
-  it('every method requires AWS_IAM, and POST /contact/transfer is the only one', () => {
+  it('every method requires AWS_IAM: POST /contact/transfer and GET /contact/transfers/{ContactId}, nothing else', () => {
     const methods = all(synth.template, 'AWS::ApiGateway::Method');
-    expect(methods).toHaveLength(1);
-    for (const method of methods) expect(method.Properties?.AuthorizationType).toBe('AWS_IAM');
-    expect(methods[0]!.Properties).toMatchObject({ HttpMethod: 'POST', Integration: { Type: 'AWS_PROXY' } });
+    expect(methods).toHaveLength(2);
+    for (const method of methods) expect(method.Properties).toMatchObject({ AuthorizationType: 'AWS_IAM', Integration: { Type: 'AWS_PROXY' } });
+    expect(methods.map((method) => method.Properties?.HttpMethod).sort()).toEqual(['GET', 'POST']);
+    const read = methods.find((method) => method.Properties?.HttpMethod === 'GET')!;
+    expect(read.Properties?.RequestParameters).toEqual({ 'method.request.querystring.MaxResults': false, 'method.request.querystring.NextToken': false });
     const paths = all(synth.template, 'AWS::ApiGateway::Resource').map((resource) => resource.Properties?.PathPart);
-    expect(paths.sort()).toEqual(['contact', 'transfer']);
+    expect(paths.sort()).toEqual(['contact', 'transfer', 'transfers', '{ContactId}']);
   });
 
   it('the resource policy allows only the deploying account by default', () => {
@@ -252,7 +256,8 @@ describe('HTTPS door', () => {
           Effect: 'Allow',
           Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
           Action: 'execute-api:Invoke',
-          Resource: 'execute-api:/*/POST/contact/transfer',
+          // Two ARNs, so an identity policy can grant reading the history without granting transfers.
+          Resource: ['execute-api:/*/GET/contact/transfers/*', 'execute-api:/*/POST/contact/transfer'],
         },
       ],
     });
@@ -377,6 +382,7 @@ describe('cdk-nag v3 (AwsSolutions)', () => {
         `${gatewayPath}/Api/DeploymentStage.prod AwsSolutions-APIG3`,
         `${gatewayPath}/Api/DeploymentStage.prod AwsSolutions-APIG6`,
         `${gatewayPath}/Api/Default/contact/transfer/POST AwsSolutions-COG4`,
+        `${gatewayPath}/Api/Default/contact/transfers/{ContactId}/GET AwsSolutions-COG4`,
       ].sort(),
     );
   });

@@ -30,7 +30,7 @@ afterAll(() => synth?.cleanup());
 describe('context knobs reach the stack', () => {
   it('the resource policy adds the listed accounts and the organization', () => {
     const { resource } = only(synth.template, 'AWS::ApiGateway::RestApi');
-    const method = 'execute-api:/*/POST/contact/transfer';
+    const method = ['execute-api:/*/GET/contact/transfers/*', 'execute-api:/*/POST/contact/transfer'];
     expect(resource.Properties?.Policy).toEqual({
       Version: '2012-10-17',
       Statement: [
