@@ -180,7 +180,7 @@ export class ContactTransferGateway extends Construct {
         ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
         [this.idempotencyTable.tableArn],
       ),
-      statement('TransferLedger', ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:Query'], [this.ledgerTable.tableArn]),
+      statement('TransferLedger', ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:Query'], [this.ledgerTable.tableArn]),
       statement('OwnLogGroup', ['logs:CreateLogStream', 'logs:PutLogEvents'], [functionLogs.logGroupArn]),
       // Lambda delivers the on-failure destination record with the function's role.
       statement('FailureDestination', ['sqs:SendMessage'], [this.deadLetterQueue.queueArn]),

@@ -98,7 +98,7 @@ describe('IAM', () => {
       },
       {
         Effect: 'Allow',
-        Action: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:Query'],
+        Action: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:Query'],
         Resource: [arn(gateway().ledgerTable.tableArn)],
       },
       { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [arn(gateway().gatewayFunction.logGroup.logGroupArn)] },
