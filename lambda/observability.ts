@@ -7,9 +7,13 @@ import type { ConnectOperation } from './metric-names';
 import type { Origin } from './ports';
 import type { TransferOutcome } from './usecase/transfer-contact';
 
-/** One Logger and one Metrics for the function; POWERTOOLS_* variables tune them. */
-export const logger = new Logger({ serviceName: SERVICE_NAME });
-export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+/**
+ * One Logger and one Metrics for the function; POWERTOOLS_* variables tune them. The stack names each gateway's
+ * service, so two gateways in one account and Region never share metrics (nor each other's alarms).
+ */
+const serviceName = process.env.POWERTOOLS_SERVICE_NAME || SERVICE_NAME;
+export const logger = new Logger({ serviceName });
+export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName });
 
 export { METRIC };
 

@@ -28,7 +28,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import * as z from 'zod/mini';
-import { ENV, loadConfig, METRICS_NAMESPACE, SERVICE_NAME } from '../lambda/config';
+import { ENV, loadConfig, METRICS_NAMESPACE } from '../lambda/config';
 import type { ConnectInstance } from '../lambda/domain/arn';
 import { TRANSFER_DETAIL_TYPE } from '../lambda/doors/eventbridge';
 import { HISTORY_RESOURCE } from '../lambda/doors/history';
@@ -108,10 +108,16 @@ export class ContactTransferGateway extends Construct {
   readonly transferRule: Rule;
   /** Alarms, the topic they notify and the dashboard. */
   readonly monitoring: GatewayMonitoring;
+  /**
+   * `<stack>-<construct id>`: unique per gateway in an account and Region. Names the API, the alarms and the dashboard,
+   * and is the `service` dimension of the function's metrics.
+   */
+  readonly gatewayName: string;
 
   constructor(scope: Construct, id: string, props: ContactTransferGatewayProps) {
     super(scope, id);
     const stack = Stack.of(this);
+    this.gatewayName = `${stack.stackName}-${id}`;
     const instance = props.connectInstance;
     if (!Token.isUnresolved(stack.account) && stack.account !== instance.account) {
       throw new Error(
@@ -204,7 +210,7 @@ export class ContactTransferGateway extends Construct {
       [ENV.metadataCacheTtlSeconds]: String(props.metadataCacheTtlSeconds),
       [ENV.idempotencyTtlSeconds]: String(props.idempotencyTtlSeconds),
       [ENV.ledgerRetentionDays]: String(props.ledgerRetentionDays),
-      POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+      POWERTOOLS_SERVICE_NAME: this.gatewayName,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       POWERTOOLS_LOG_LEVEL: props.logLevel,
       NODE_OPTIONS: '--enable-source-maps',
@@ -260,6 +266,7 @@ export class ContactTransferGateway extends Construct {
       });
     }
     this.monitoring = new GatewayMonitoring(this, 'Monitoring', {
+      gatewayName: this.gatewayName,
       gatewayFunction: this.gatewayFunction,
       api: this.api,
       deadLetterQueue: this.deadLetterQueue,
@@ -326,7 +333,7 @@ export class ContactTransferGateway extends Construct {
     }
 
     const api = new RestApi(this, 'Api', {
-      restApiName: `${stack.stackName}-${this.node.id}`,
+      restApiName: this.gatewayName,
       description: `Contact transfer gateway for ${props.connectInstance.arn}`,
       endpointConfiguration: this.endpointConfiguration(props.vpcEndpointIds),
       // The account-wide API Gateway logging role is a singleton that a reusable construct must not own.
@@ -354,7 +361,7 @@ export class ContactTransferGateway extends Construct {
     const validator = api.addRequestValidator('BodyValidator', {
       requestValidatorName: 'transfer-request-body',
       validateRequestBody: true,
-      // No parameter is declared, so this checks nothing today; it keeps any parameter added later validated too.
+      // The history's query parameters are optional; declared parameters marked required are checked at the edge.
       validateRequestParameters: true,
     });
     const resource = TRANSFER_PATH.reduce((parent, part) => parent.addResource(part), api.root);

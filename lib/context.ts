@@ -114,8 +114,18 @@ export function parseGatewayContext(source: ContextSource): GatewaySettings {
   };
 
   const allowedOrganizationId = optionalOrganization(raw(CONTEXT_KEYS.allowedOrganizationId));
+  const connectInstance = instanceArn(raw(CONTEXT_KEYS.connectInstanceArn));
+  const alarmTopic = optionalMatch(CONTEXT_KEYS.alarmTopicArn, raw(CONTEXT_KEYS.alarmTopicArn), SNS_TOPIC_ARN, 'an SNS topic ARN', 'arn:aws:sns:us-east-1:111122223333:ops-alarms');
+  // Alarm actions can only notify a topic in the alarm's own Region, which is the instance's.
+  if (alarmTopic.alarmTopicArn !== undefined && alarmTopic.alarmTopicArn.split(':')[3] !== connectInstance.region) {
+    throw new ContextError(
+      CONTEXT_KEYS.alarmTopicArn,
+      `Invalid CDK context "${CONTEXT_KEYS.alarmTopicArn}" ${shown(alarmTopic.alarmTopicArn)}, expected a topic in ${connectInstance.region}, the Region the gateway deploys to`,
+      `arn:aws:sns:${connectInstance.region}:${connectInstance.account}:ops-alarms`,
+    );
+  }
   return {
-    connectInstance: instanceArn(raw(CONTEXT_KEYS.connectInstanceArn)),
+    connectInstance,
     allowedChannels: channels(raw(CONTEXT_KEYS.allowedChannels)),
     maxTransfers: integer(CONTEXT_KEYS.maxTransfers, raw(CONTEXT_KEYS.maxTransfers), DEFAULTS.maxTransfers, 1, 1000),
     eventSources: eventSources(raw(CONTEXT_KEYS.eventSources)),
@@ -141,7 +151,7 @@ export function parseGatewayContext(source: ContextSource): GatewaySettings {
       7 * 24 * 3600,
     ),
     ledgerRetentionDays: integer(CONTEXT_KEYS.ledgerRetentionDays, raw(CONTEXT_KEYS.ledgerRetentionDays), DEFAULTS.ledgerRetentionDays, 30, 3650),
-    ...optionalMatch(CONTEXT_KEYS.alarmTopicArn, raw(CONTEXT_KEYS.alarmTopicArn), SNS_TOPIC_ARN, 'an SNS topic ARN', 'arn:aws:sns:us-east-1:111122223333:ops-alarms'),
+    ...alarmTopic,
     ...optionalMatch(CONTEXT_KEYS.alarmEmail, raw(CONTEXT_KEYS.alarmEmail), EMAIL, 'an e-mail address', 'oncall@example.com'),
     // From one five-minute alarm period to the 14 days SQS can keep a message at most.
     bufferAgeAlarmSeconds: integer(

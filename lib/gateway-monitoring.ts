@@ -21,11 +21,14 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE, SERVICE_NAME } from '../lambda/config';
+import { METRICS_NAMESPACE } from '../lambda/config';
+import { CONTEXT_DEFAULTS } from './context';
 import { FAILURE_REASONS } from '../lambda/domain/errors';
 import { CONNECT_OPERATIONS, METRIC } from '../lambda/metric-names';
 
 export interface GatewayMonitoringProps {
+  /** Prefixes the alarm and dashboard names; also the `service` dimension the function's metrics carry. */
+  readonly gatewayName: string;
   readonly gatewayFunction: IFunction;
   readonly api: RestApi;
   readonly deadLetterQueue: IQueue;
@@ -39,12 +42,18 @@ export interface GatewayMonitoringProps {
   readonly bufferAgeAlarmSeconds?: number;
 }
 
+/**
+ * Failures an operator must look into. Throttles are left to ConnectThrottlesSustained (one cause, one page), and
+ * REQUEST_IN_PROGRESS is a duplicate arriving while its first copy runs, which at-least-once delivery does by design.
+ */
+const ALARMING_FAILURE_REASONS = FAILURE_REASONS.filter((reason) => reason !== 'THROTTLED' && reason !== 'REQUEST_IN_PROGRESS');
+
 /** Every alarm is evaluated over five-minute periods: short enough to page within minutes, long enough not to flap. */
 const PERIOD = Duration.minutes(5);
 
 /**
  * Alarms that tell the team running the gateway what to do, a topic they notify, and one dashboard. Built with
- * aws-cdk-lib's own CloudWatch constructs: the gateway needs seven alarms and one dashboard, which read plainly in
+ * aws-cdk-lib's own CloudWatch constructs: the gateway needs six or seven alarms and one dashboard, which read plainly in
  * the template this way, and cdk-monitoring-constructs would add a dependency and its own naming for no gain.
  */
 export class GatewayMonitoring extends Construct {
@@ -54,22 +63,24 @@ export class GatewayMonitoring extends Construct {
 
   constructor(scope: Construct, id: string, props: GatewayMonitoringProps) {
     super(scope, id);
-    this.alarmTopic = props.alarmTopic ?? this.encryptedTopic();
+    const { gatewayName } = props;
+    this.alarmTopic = props.alarmTopic ?? this.encryptedTopic(gatewayName);
     if (props.alarmEmail !== undefined) this.alarmTopic.addSubscription(new EmailSubscription(props.alarmEmail));
 
     const { gatewayFunction, api, deadLetterQueue, buffer } = props;
+    const gatewayMetric = (metricName: string, dimensions: Record<string, string> = {}): Metric =>
+      new Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: gatewayName, ...dimensions }, statistic: Stats.SUM, period: PERIOD });
     const failed = sumOf(
       'Transfers failed',
-      FAILURE_REASONS.map((reason) => gatewayMetric(METRIC.failed, { Reason: reason })),
+      ALARMING_FAILURE_REASONS.map((reason) => gatewayMetric(METRIC.failed, { Reason: reason })),
     );
     const connectThrottles = sumOf(
       'Connect throttles',
       CONNECT_OPERATIONS.map((operation) => gatewayMetric(METRIC.connectThrottles, { Operation: operation })),
     );
-    const stackName = Stack.of(this).stackName;
     const alarm = (name: string, definition: AlarmDefinition): Alarm => {
       const created = new Alarm(this, name, {
-        alarmName: `${stackName}-${name}`,
+        alarmName: `${gatewayName}-${name}`,
         treatMissingData: TreatMissingData.NOT_BREACHING,
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         ...definition,
@@ -95,9 +106,9 @@ export class GatewayMonitoring extends Construct {
         evaluationPeriods: 3,
         datapointsToAlarm: 2,
         alarmDescription:
-          `Transfers failed (${METRIC.failed}: ${FAILURE_REASONS.join(', ')}) in two of the last three five-minute periods. ` +
-          'Look up the function log lines with outcome "failed" for the reason: THROTTLED means Connect\'s quota is ' +
-          'exhausted, UPSTREAM_FAILURE that Connect fails or is unreachable, INTERNAL_ERROR that DynamoDB or the function failed.',
+          `Transfers failed (${METRIC.failed}: ${ALARMING_FAILURE_REASONS.join(', ')}) in two of the last three five-minute periods. ` +
+          'Look up the function log lines with outcome "failed" for the reason: UPSTREAM_FAILURE means Connect fails or is ' +
+          'unreachable, INTERNAL_ERROR that DynamoDB or the function failed. Throttling has its own alarm.',
       }),
       alarm('ConnectThrottlesSustained', {
         metric: connectThrottles,
@@ -138,7 +149,7 @@ export class GatewayMonitoring extends Construct {
       }),
     ];
     if (buffer) {
-      const maxAge = props.bufferAgeAlarmSeconds ?? 900;
+      const maxAge = props.bufferAgeAlarmSeconds ?? CONTEXT_DEFAULTS.bufferAgeAlarmSeconds;
       alarms.push(
         alarm('BufferedRequestsWaiting', {
           metric: buffer.metricApproximateAgeOfOldestMessage({ period: PERIOD, statistic: Stats.MAXIMUM }),
@@ -153,7 +164,14 @@ export class GatewayMonitoring extends Construct {
     }
     this.alarms = alarms;
 
-    this.dashboard = new Dashboard(this, 'Dashboard', { dashboardName: `${stackName}-${id}` });
+    this.dashboard = new Dashboard(this, 'Dashboard', { dashboardName: gatewayName });
+    const byDimension = (metricName: string, dimension: string): MathExpression =>
+      new MathExpression({
+        expression: `SEARCH('{${METRICS_NAMESPACE},${dimension},service} MetricName="${metricName}" service="${gatewayName}"', 'Sum', ${PERIOD.toSeconds()})`,
+        usingMetrics: {},
+        label: metricName,
+        period: PERIOD,
+      });
     const widget = (title: string, left: IMetric[], right: IMetric[] = []): GraphWidget =>
       new GraphWidget({ title, left, right, width: 12, height: 6 });
     this.dashboard.addWidgets(
@@ -181,21 +199,30 @@ export class GatewayMonitoring extends Construct {
     );
   }
 
-  /** CloudWatch can publish to an encrypted topic only with a customer managed key whose policy lets it use the key. */
-  private encryptedTopic(): Topic {
+  /**
+   * CloudWatch can publish to an encrypted topic only with a customer managed key whose policy lets it use the key,
+   * and a topic with a policy of its own (enforceSSL writes one) must also allow CloudWatch to publish. Both are
+   * limited to this gateway's alarms.
+   */
+  private encryptedTopic(gatewayName: string): Topic {
+    const stack = Stack.of(this);
+    const ownAlarms = {
+      StringEquals: { 'aws:SourceAccount': stack.account },
+      ArnLike: { 'aws:SourceArn': `arn:${stack.partition}:cloudwatch:${stack.region}:${stack.account}:alarm:${gatewayName}-*` },
+    };
     const key = new Key(this, 'AlarmTopicKey', {
-      description: 'Encrypts the contact transfer gateway alarm topic',
+      description: `Encrypts the alarm topic of ${gatewayName}`,
       enableKeyRotation: true,
     });
+    const cloudWatch = new ServicePrincipal('cloudwatch.amazonaws.com');
     key.addToResourcePolicy(
-      new PolicyStatement({
-        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
-      }),
+      new PolicyStatement({ principals: [cloudWatch], actions: ['kms:Decrypt', 'kms:GenerateDataKey*'], resources: ['*'], conditions: ownAlarms }),
     );
-    return new Topic(this, 'AlarmTopic', { masterKey: key, enforceSSL: true, displayName: 'Contact transfer gateway alarms' });
+    const topic = new Topic(this, 'AlarmTopic', { masterKey: key, enforceSSL: true, displayName: `${gatewayName} alarms` });
+    topic.addToResourcePolicy(
+      new PolicyStatement({ principals: [cloudWatch], actions: ['sns:Publish'], resources: [topic.topicArn], conditions: ownAlarms }),
+    );
+    return topic;
   }
 }
 
@@ -204,29 +231,9 @@ type AlarmDefinition = Pick<
   'metric' | 'threshold' | 'evaluationPeriods' | 'datapointsToAlarm' | 'alarmDescription'
 >;
 
-/** A metric the function publishes through Powertools, which adds the `service` dimension to every one. */
-function gatewayMetric(metricName: string, dimensions: Record<string, string> = {}): Metric {
-  return new Metric({
-    namespace: METRICS_NAMESPACE,
-    metricName,
-    dimensionsMap: { service: SERVICE_NAME, ...dimensions },
-    statistic: Stats.SUM,
-    period: PERIOD,
-  });
-}
-
 /** An alarm cannot SEARCH, so a metric published per dimension value is summed over the values the code can emit. */
 function sumOf(label: string, metrics: readonly Metric[]): MathExpression {
   const usingMetrics = Object.fromEntries(metrics.map((metric, index) => [`m${index}`, metric]));
   return new MathExpression({ expression: `SUM([${Object.keys(usingMetrics).join(',')}])`, usingMetrics, label, period: PERIOD });
 }
 
-/** One line per dimension value, including values added after the dashboard was deployed. */
-function byDimension(metricName: string, dimension: string): MathExpression {
-  return new MathExpression({
-    expression: `SEARCH('{${METRICS_NAMESPACE},${dimension},service} MetricName="${metricName}"', 'Sum', ${PERIOD.toSeconds()})`,
-    usingMetrics: {},
-    label: metricName,
-    period: PERIOD,
-  });
-}

@@ -24,23 +24,30 @@ export class DynamoDbTransferHistory implements TransferHistoryPort {
   async list(query: HistoryQuery): Promise<HistoryPage> {
     const treeId = await this.treeOf(query.ContactId);
     const tree = ledgerKeys.tree(treeId);
-    const startKey = query.nextToken === undefined ? undefined : decodeToken(query.nextToken, tree);
-    const output = await this.client.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: '#pk = :tree AND begins_with(#sk, :transfer)',
-        // A reservation whose transfer has not been confirmed by Connect is not (yet) history.
-        FilterExpression: 'attribute_not_exists(#status) OR #status = :transferred',
-        ExpressionAttributeNames: { '#pk': PK, '#sk': SK, '#status': 'status' },
-        ExpressionAttributeValues: marshall({ ':tree': tree, ':transfer': TRANSFER_PREFIX, ':transferred': 'TRANSFERRED' }),
-        ExclusiveStartKey: startKey,
-        Limit: query.maxResults,
-        ConsistentRead: true,
-      }),
-    );
-    const transfers = (output.Items ?? []).map((item) => historyItem(unmarshall(item)));
-    const last = output.LastEvaluatedKey;
-    return { Transfers: transfers, ...(last && { NextToken: encodeToken(last) }) };
+    let startKey = query.nextToken === undefined ? undefined : decodeToken(query.nextToken, tree);
+    const transfers: ReadItem[] = [];
+    // DynamoDB applies Limit before the filter, so a page is filled by reading on until it is full or the tree ends.
+    do {
+      const output = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: '#pk = :tree AND begins_with(#sk, :transfer)',
+          // A transfer's place reserved before Connect answered is not history until Connect accepted it.
+          FilterExpression: 'attribute_not_exists(#status) OR #status = :transferred',
+          ExpressionAttributeNames: { '#pk': PK, '#sk': SK, '#status': 'status' },
+          ExpressionAttributeValues: marshall({ ':tree': tree, ':transfer': TRANSFER_PREFIX, ':transferred': 'TRANSFERRED' }),
+          ExclusiveStartKey: startKey,
+          Limit: query.maxResults - transfers.length,
+          ConsistentRead: true,
+        }),
+      );
+      for (const item of output.Items ?? []) transfers.push(historyItem(unmarshall(item)));
+      startKey = output.LastEvaluatedKey;
+    } while (startKey && transfers.length < query.maxResults);
+    // The token names the last item returned, so the next page starts right after it.
+    const last = transfers.at(-1);
+    const more = startKey !== undefined && last !== undefined;
+    return { Transfers: transfers.map(({ item }) => item), ...(more && { NextToken: encodeToken(tree, last.sk) }) };
   }
 
   private async treeOf(contactId: string): Promise<string> {
@@ -52,14 +59,21 @@ export class DynamoDbTransferHistory implements TransferHistoryPort {
   }
 }
 
-function historyItem(item: Record<string, unknown>): HistoryItem {
+/** A history item and the sort key it was read from, which a NextToken resumes after. */
+interface ReadItem {
+  readonly item: HistoryItem;
+  readonly sk: string;
+}
+
+function historyItem(item: Record<string, unknown>): ReadItem {
   const text = (name: string): string => (typeof item[name] === 'string' ? (item[name] as string) : '');
   const optional = (name: string): string | undefined => (typeof item[name] === 'string' ? (item[name] as string) : undefined);
   const door = DOORS.find((known) => known === item.door) ?? 'invoke';
+  const transferNumber = Number(item.transferNumber ?? item.transfersInTree);
   const queueId = optional('queueId');
   const userId = optional('userId');
-  return {
-    TransferNumber: Number(item.transfersInTree ?? item.transferNumber),
+  const read: HistoryItem = {
+    TransferNumber: Number.isInteger(transferNumber) ? transferNumber : 0,
     FromContactId: text('fromContactId'),
     ToContactId: text('toContactId'),
     ToContactArn: text('toContactArn'),
@@ -70,14 +84,21 @@ function historyItem(item: Record<string, unknown>): HistoryItem {
     Door: door,
     TransferredAt: text('at'),
   };
+  return { item: read, sk: text(SK) };
 }
+
+/** The sort keys `ledgerKeys.transfer` writes: a zero-padded number and the new contact's id. */
+const TRANSFER_SORT_KEY = /^TRANSFER#\d{4}#[^#]{1,256}$/;
 
 /** Opaque to callers; bound to one tree, so a token cannot be replayed against another contact's history. */
-function encodeToken(key: Record<string, AttributeValue>): string {
-  const { [PK]: pk, [SK]: sk } = unmarshall(key) as Record<string, unknown>;
-  return Buffer.from(JSON.stringify([pk, sk]), 'utf8').toString('base64url');
+function encodeToken(tree: string, sk: string): string {
+  return Buffer.from(JSON.stringify([tree, sk]), 'utf8').toString('base64url');
 }
 
+/**
+ * Only a sort key the ledger itself could have written is accepted: anything else would reach DynamoDB as a
+ * malformed key and come back as a 500.
+ */
 function decodeToken(token: string, tree: string): Record<string, AttributeValue> {
   let decoded: unknown;
   try {
@@ -85,7 +106,7 @@ function decodeToken(token: string, tree: string): Record<string, AttributeValue
   } catch {
     throw invalidNextToken();
   }
-  if (!Array.isArray(decoded) || decoded.length !== 2 || decoded[0] !== tree || typeof decoded[1] !== 'string' || !decoded[1].startsWith(TRANSFER_PREFIX)) {
+  if (!Array.isArray(decoded) || decoded.length !== 2 || decoded[0] !== tree || typeof decoded[1] !== 'string' || !TRANSFER_SORT_KEY.test(decoded[1])) {
     throw invalidNextToken();
   }
   return marshall({ [PK]: tree, [SK]: decoded[1] });

@@ -123,6 +123,7 @@ describe('parseGatewayContext', () => {
     ['idempotencyTtlSeconds', '600'],
     ['ledgerRetentionDays', '7'],
     ['alarmTopicArn', 'ops-alarms'],
+    ['alarmTopicArn', 'arn:aws:sns:eu-west-1:111122223333:ops-alarms'],
     ['alarmTopicArn', 'arn:aws:sqs:us-east-1:111122223333:ops-alarms'],
     ['alarmEmail', 'oncall'],
     ['bufferAgeAlarmSeconds', '60'],

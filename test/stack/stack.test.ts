@@ -49,7 +49,8 @@ describe('the function', () => {
         METADATA_CACHE_TTL_SECONDS: '60',
         IDEMPOTENCY_TTL_SECONDS: '3600',
         LEDGER_RETENTION_DAYS: '30',
-        POWERTOOLS_SERVICE_NAME: 'contact-transfer-gateway',
+        // Unique per gateway, so two stacks in one account never share metrics or alarms.
+        POWERTOOLS_SERVICE_NAME: 'ContactTransferGateway-Gateway',
         POWERTOOLS_METRICS_NAMESPACE: 'ContactTransferGateway',
         POWERTOOLS_LOG_LEVEL: 'INFO',
         NODE_OPTIONS: '--enable-source-maps',

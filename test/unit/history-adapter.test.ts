@@ -77,6 +77,30 @@ describe('DynamoDbTransferHistory', () => {
     expect(dynamodb.commandCalls(QueryCommand)).toHaveLength(2);
   });
 
+  it('reads on past reservations that are not history yet, so a page is as full as the tree allows', async () => {
+    dynamodb.on(GetItemCommand).resolves({});
+    dynamodb
+      .on(QueryCommand)
+      .resolvesOnce({ Items: [record(1)], LastEvaluatedKey: marshall({ pk: 'TREE#first', sk: 'TRANSFER#0002#c-2' }) })
+      .resolvesOnce({ Items: [record(3)] });
+    const page = await history.list({ ContactId: 'first', maxResults: 3 });
+    expect(page.Transfers.map((item) => item.TransferNumber)).toEqual([1, 3]);
+    expect(page.NextToken).toBeUndefined();
+    const [first, second] = dynamodb.commandCalls(QueryCommand).map((call) => call.args[0].input);
+    expect(first!.FilterExpression).toBe('attribute_not_exists(#status) OR #status = :transferred');
+    expect([first!.Limit, second!.Limit]).toEqual([3, 2]);
+  });
+
+  it.each([
+    ['not base64 JSON', '%%%'],
+    ['a sort key the ledger never writes', Buffer.from(JSON.stringify(['TREE#first', `TRANSFER#0001#${'x'.repeat(1100)}`])).toString('base64url')],
+    ['another item kind', Buffer.from(JSON.stringify(['TREE#first', 'RESULT'])).toString('base64url')],
+  ])('refuses a NextToken that is %s without asking DynamoDB to read it', async (_name, nextToken) => {
+    dynamodb.on(GetItemCommand).resolves({});
+    await expect(history.list({ ContactId: 'first', maxResults: 1, nextToken })).rejects.toMatchObject({ reason: 'VALIDATION_FAILED', fields: [{ Field: 'NextToken' }] });
+    expect(dynamodb.commandCalls(QueryCommand)).toHaveLength(0);
+  });
+
   it('lets a DynamoDB failure through for the door to answer as INTERNAL_ERROR', async () => {
     dynamodb.on(GetItemCommand).rejects(new Error('ProvisionedThroughputExceededException'));
     await expect(history.list({ ContactId: 'c-1', maxResults: 1 })).rejects.toThrow('ProvisionedThroughputExceededException');
