@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { ENV, loadConfig } from '../lambda/config';
-import { DEFAULT_EVENT_SOURCES, TRANSFER_DETAIL_TYPE } from '../lambda/doors/eventbridge';
+import { TRANSFER_DETAIL_TYPE } from '../lambda/doors/eventbridge';
 import { HISTORY_RESOURCE } from '../lambda/doors/history';
 import { createGateway } from '../lambda/gateway';
 import type { GatewayHandler } from '../lambda/gateway';
@@ -14,7 +14,7 @@ import type { Seed } from '../simulator/seed';
 import { closeServer, listen, readBody } from '../simulator/http-server';
 import { createGatewayTables, startEmbeddedDynamoDb } from './embedded-dynamodb';
 import type { EmbeddedDynamoDb } from './embedded-dynamodb';
-import { apiGatewayProxyEvent, eventBridgeEvent, lambdaContext } from './lambda-events';
+import { apiGatewayProxyEvent, eventBridgeEvent, lambdaContext, LOCAL_API_ENVIRONMENT } from './lambda-events';
 
 export interface LocalGatewayOptions {
   readonly port?: number;
@@ -63,6 +63,9 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     env[ENV.instanceArn] ??= options.seed?.instance.arn;
     env[ENV.idempotencyTable] ??= 'contact-transfer-idempotency';
     env[ENV.ledgerTable] ??= 'contact-transfer-ledger';
+    // The function takes only events of the API and sources its configuration names, as the stack configures it.
+    for (const [name, value] of Object.entries(LOCAL_API_ENVIRONMENT)) env[name] ??= value;
+    if (options.eventSources) env[ENV.eventSources] = options.eventSources.join(',');
     // Local endpoints accept any signature; the SDK still wants credentials and a Region to sign with.
     env.AWS_ACCESS_KEY_ID ??= 'local';
     env.AWS_SECRET_ACCESS_KEY ??= 'local';
@@ -80,9 +83,8 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     });
 
     const handler = createGateway(config);
-    const eventSources = options.eventSources ?? DEFAULT_EVENT_SOURCES;
     const server = createServer((request, response) => {
-      route(handler, eventSources, config.instance.account, request, response).catch((error: unknown) => {
+      route(handler, config.doors.eventSources, config.instance.account, request, response).catch((error: unknown) => {
         sendJson(response, 500, { Message: `Local mode failed: ${error instanceof Error ? error.message : String(error)}` });
       });
     });
