@@ -102,7 +102,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   };
 }
 
-/** Names as API Gateway and EventBridge allow them: a REST API id, a stage name, an event source. */
+/** As AWS writes them: a REST API id, an API Gateway stage name, an account id. */
 const API_ID = /^[a-z0-9]{1,32}$/;
 const STAGE_NAME = /^[A-Za-z0-9_-]{1,128}$/;
 const ACCOUNT = /^\d{12}$/;

@@ -67,13 +67,17 @@ export function isApiGatewayEvent(event: unknown, trust: DoorTrust): event is AP
     typeof event.httpMethod === 'string' &&
     (event.body === null || event.body === undefined || typeof event.body === 'string') &&
     (event.isBase64Encoded === undefined || typeof event.isBase64Encoded === 'boolean') &&
-    isHeaderMap(event.headers, (value) => typeof value === 'string') &&
-    isHeaderMap(event.multiValueHeaders, (values) => Array.isArray(values) && values.every((value) => typeof value === 'string'))
+    isMapOf(event.headers, isString) &&
+    isMapOf(event.multiValueHeaders, (values) => Array.isArray(values) && values.every(isString)) &&
+    isMapOf(event.pathParameters, isString) &&
+    isMapOf(event.queryStringParameters, isString)
   );
 }
 
-/** API Gateway sends null (or nothing) when there are no headers, otherwise an object of header values. */
-function isHeaderMap(value: unknown, isValue: (value: unknown) => boolean): boolean {
+const isString = (value: unknown): boolean => typeof value === 'string';
+
+/** API Gateway sends null (or nothing) for no headers or parameters, otherwise an object of their values. */
+function isMapOf(value: unknown, isValue: (value: unknown) => boolean): boolean {
   return value === null || value === undefined || (isRecord(value) && Object.values(value).every((entry) => entry === undefined || isValue(entry)));
 }
 

@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HISTORY_RESOURCE } from '../../lambda/doors/history';
 import type { GatewayHandler } from '../../lambda/gateway';
 import { connectFixtures } from '../support/fixtures';
 import { asHttp, httpEvent, lambdaContext, startGatewayHarness, transferEvent } from '../support/gateway-harness';
@@ -71,6 +72,7 @@ describe('an API Gateway-shaped event API Gateway would never send is a direct i
     ['an object body', (event) => ({ ...event, body: { ContactId: 'c' } })],
     ['multiValueHeaders that are not lists', (event) => ({ ...event, multiValueHeaders: { 'Idempotency-Key': 'key-1' } })],
     ['headers that are a string', (event) => ({ ...event, headers: 'Idempotency-Key: key-1' })],
+    ['a history route with a numeric ContactId', (event) => ({ ...event, httpMethod: 'GET', resource: HISTORY_RESOURCE, body: null, pathParameters: { ContactId: 42 } })],
   ])('%s: InvalidRequestException, not a 5xx, and no transfer', async (_case, malform) => {
     const before = transfers();
     await expect(gateway(malform(httpEvent(validRequest())), lambdaContext())).rejects.toMatchObject(invalidRequestThrown);

@@ -309,6 +309,8 @@ describe('door detection: only what the stack\'s own doors set chooses a door (c
     ['multiValueHeaders that are not lists', { ...api, multiValueHeaders: { 'Idempotency-Key': 'k' } }],
     ['a header value that is not a string', { ...api, headers: { 'Idempotency-Key': 7 } }],
     ['a non-boolean isBase64Encoded', { ...api, isBase64Encoded: 'yes' }],
+    ['path parameters that are not strings', { ...api, pathParameters: { ContactId: 7 } }],
+    ['query parameters that are a string', { ...api, queryStringParameters: 'MaxResults=5' }],
   ])('an API Gateway-shaped event with %s is not the HTTPS door', (_case, event) => {
     expect(isApiGatewayEvent(event, trust)).toBe(false);
   });
