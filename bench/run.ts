@@ -17,6 +17,7 @@ import { bundleGateway } from '../lib/gateway-bundle';
 import { createGatewayTables, startEmbeddedDynamoDb } from '../local/embedded-dynamodb';
 import type { EmbeddedDynamoDb } from '../local/embedded-dynamodb';
 import { synthesizeDeployedFunction } from '../local/deployed-artifact';
+import { LOCAL_API_ENVIRONMENT } from '../local/lambda-events';
 import { startConnectSimulator } from '../simulator/connect-simulator';
 import type { ConnectSimulator } from '../simulator/connect-simulator';
 import type { WorkerReply, WorkerRequest } from './gateway-worker';
@@ -79,6 +80,8 @@ async function gatewayEnvironment(connect: ConnectSimulator, dynamodbUrl: string
     AWS_ENDPOINT_URL_DYNAMODB: dynamodbUrl,
     IDEMPOTENCY_TABLE_NAME: 'bench-idempotency',
     LEDGER_TABLE_NAME: 'bench-ledger',
+    // The REST API is a reference in the template; the worker's events stand in for it.
+    ...LOCAL_API_ENVIRONMENT,
     POWERTOOLS_METRICS_DISABLED: 'true',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };

@@ -1,5 +1,6 @@
 import { parseInstanceArn } from './domain/arn';
 import type { ConnectInstance } from './domain/arn';
+import { DEFAULT_EVENT_SOURCES } from './doors/eventbridge';
 
 /** Environment variables the function reads; the stack sets them from CDK context (contract section 1). */
 export const ENV = {
@@ -11,6 +12,10 @@ export const ENV = {
   metadataCacheTtlSeconds: 'METADATA_CACHE_TTL_SECONDS',
   idempotencyTtlSeconds: 'IDEMPOTENCY_TTL_SECONDS',
   ledgerRetentionDays: 'LEDGER_RETENTION_DAYS',
+  stackAccount: 'STACK_ACCOUNT_ID',
+  apiId: 'TRANSFER_API_ID',
+  apiStage: 'TRANSFER_API_STAGE',
+  eventSources: 'EVENT_SOURCES',
 } as const;
 
 /** Powertools names; the stack also sets them as POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE. */
@@ -38,6 +43,21 @@ export interface GatewayConfig {
   readonly metadataCacheTtlMs: number;
   readonly idempotencyTtlSeconds: number;
   readonly ledgerRetentionDays: number;
+  readonly doors: DoorTrust;
+}
+
+/**
+ * What only the deployed stack's own doors put into an event (contract section 7: who asked cannot be forged through
+ * the payload). An event shaped like a door's but without these is a direct invocation. Anyone allowed
+ * lambda:InvokeFunction can still copy them, which is why that permission is an administrator's.
+ */
+export interface DoorTrust {
+  /** The stack's account: API Gateway's `requestContext.accountId`, EventBridge's `account`. */
+  readonly account: string;
+  /** The REST API and stage in front of the function; absent, no event is taken for an API Gateway one. */
+  readonly api?: { readonly id: string; readonly stage: string };
+  /** EventBridge `source` values the stack's rule accepts. */
+  readonly eventSources: readonly string[];
 }
 
 export class ConfigurationError extends Error {
@@ -78,7 +98,39 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     metadataCacheTtlMs: integer(ENV.metadataCacheTtlSeconds, DEFAULTS.metadataCacheTtlSeconds, 0, 3600) * 1000,
     idempotencyTtlSeconds: integer(ENV.idempotencyTtlSeconds, DEFAULTS.idempotencyTtlSeconds, 3600, 7 * 24 * 3600),
     ledgerRetentionDays: integer(ENV.ledgerRetentionDays, DEFAULTS.ledgerRetentionDays, 30, 3650),
+    doors: doorTrust(env, instance),
   };
+}
+
+/** As AWS writes them: a REST API id, an API Gateway stage name, an account id. */
+const API_ID = /^[a-z0-9]{1,32}$/;
+const STAGE_NAME = /^[A-Za-z0-9_-]{1,128}$/;
+const ACCOUNT = /^\d{12}$/;
+
+function doorTrust(env: NodeJS.ProcessEnv, instance: ConnectInstance): DoorTrust {
+  const value = (name: string): string | undefined => env[name]?.trim() || undefined;
+  // The stack deploys to the instance's account (the function's role can only call Connect there).
+  const account = value(ENV.stackAccount) ?? instance.account;
+  if (!ACCOUNT.test(account)) throw new ConfigurationError(ENV.stackAccount, `must be a 12-digit AWS account id, got "${account}"`);
+  const apiId = value(ENV.apiId);
+  if (apiId !== undefined && !API_ID.test(apiId)) throw new ConfigurationError(ENV.apiId, `must be a REST API id (lower-case letters and digits), got "${apiId}"`);
+  const stage = value(ENV.apiStage) ?? 'prod';
+  if (!STAGE_NAME.test(stage)) throw new ConfigurationError(ENV.apiStage, `must be an API Gateway stage name, got "${stage}"`);
+  return {
+    account,
+    ...(apiId !== undefined && { api: { id: apiId, stage } }),
+    eventSources: parseEventSources(env[ENV.eventSources]),
+  };
+}
+
+/** Comma-separated EventBridge sources; `aws.` sources are AWS services' own and cannot be published. */
+export function parseEventSources(raw: string | undefined): readonly string[] {
+  if (raw === undefined || raw.trim() === '') return DEFAULT_EVENT_SOURCES;
+  const sources = raw.split(',').map((source) => source.trim());
+  if (sources.some((source) => source === '' || source.length > 256 || source.startsWith('aws.'))) {
+    throw new ConfigurationError(ENV.eventSources, `must list custom EventBridge sources (at most 256 characters, not aws.*) separated by commas, got "${raw}"`);
+  }
+  return [...new Set(sources)];
 }
 
 /** Comma-separated channel names, e.g. "TASK,EMAIL". */

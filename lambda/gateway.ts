@@ -86,8 +86,9 @@ export function createGateway(config: GatewayConfig, clients: GatewayClients = {
   return async (event, context) => {
     logger.addContext(context);
     idempotency.registerLambdaContext(context);
-    if (isApiGatewayEvent(event)) return isHistoryRequest(event) ? serveHistory(event, context) : serve(httpDoor, event, context);
-    if (isEventBridgeEvent(event)) return serve(eventBridgeDoor, event, context);
+    // The door is chosen by what only that door sets, never by shape alone: anything else is a direct invocation.
+    if (isApiGatewayEvent(event, config.doors)) return isHistoryRequest(event) ? serveHistory(event, context) : serve(httpDoor, event, context);
+    if (isEventBridgeEvent(event, config.doors)) return serve(eventBridgeDoor, event, context);
     return serve(directDoor, event, context);
   };
 }

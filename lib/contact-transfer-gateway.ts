@@ -126,6 +126,7 @@ export class ContactTransferGateway extends Construct {
       );
     }
     const timeout = props.timeout ?? Duration.seconds(10);
+    const stageName = props.stageName ?? 'prod';
     if (timeout.toSeconds() >= 29) throw new Error('timeout must stay below API Gateway\'s 29 s integration timeout.');
 
     // Two tables because their lifecycles differ. Idempotency records are ephemeral (an hour or so, recreated by any
@@ -176,6 +177,10 @@ export class ContactTransferGateway extends Construct {
     });
     const arns = connectResourceArns(instance);
     const grants: PolicyStatement[] = [
+      // The Service Authorization Reference (list_amazonconnect.html) lists exactly three resource types for
+      // connect:TransferContact, all required: instance*, contact*, contact-flow* (the same in the iam-dataset generated
+      // from it, iann0036/iam-dataset aws/iam_definition.json). Queue and user (agent) are not among them, so IAM
+      // never evaluates their ARNs for this action and a grant on them would add nothing.
       statement('ConnectTransferContact', ['connect:TransferContact'], [arns.instance, arns.contacts, arns.flows]),
       statement('ConnectDescribeContact', ['connect:DescribeContact'], [arns.contacts]),
       statement('ConnectDescribeContactFlow', ['connect:DescribeContactFlow'], [arns.flows]),
@@ -210,6 +215,10 @@ export class ContactTransferGateway extends Construct {
       [ENV.metadataCacheTtlSeconds]: String(props.metadataCacheTtlSeconds),
       [ENV.idempotencyTtlSeconds]: String(props.idempotencyTtlSeconds),
       [ENV.ledgerRetentionDays]: String(props.ledgerRetentionDays),
+      // What only this stack's doors put into an event; the REST API's id is added once the API exists, below.
+      [ENV.stackAccount]: instance.account,
+      [ENV.apiStage]: stageName,
+      [ENV.eventSources]: props.eventSources.join(','),
       POWERTOOLS_SERVICE_NAME: this.gatewayName,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       POWERTOOLS_LOG_LEVEL: props.logLevel,
@@ -256,7 +265,10 @@ export class ContactTransferGateway extends Construct {
       ],
     });
 
-    this.api = this.restApi(props);
+    this.api = this.restApi(props, stageName);
+    // The function's configuration refers to the API (Ref RestApi); the API's method refers to the function. No cycle:
+    // the RestApi resource itself depends on nothing of the function's, and the deployment waits for the method.
+    this.gatewayFunction.addEnvironment(ENV.apiId, this.api.restApiId);
     this.transferUrl = this.api.urlForPath(`/${TRANSFER_PATH.join('/')}`);
 
     if (props.tracing) {
@@ -287,7 +299,7 @@ export class ContactTransferGateway extends Construct {
     };
   }
 
-  private restApi(props: ContactTransferGatewayProps): RestApi {
+  private restApi(props: ContactTransferGatewayProps, stageName: string): RestApi {
     const stack = Stack.of(this);
     const accessLogs = new LogGroup(this, 'ApiAccessLogs', {
       retention: props.logRetentionDays as RetentionDays,
@@ -341,7 +353,7 @@ export class ContactTransferGateway extends Construct {
       policy: new PolicyDocument({ statements }),
       defaultMethodOptions: { authorizationType: AuthorizationType.IAM },
       deployOptions: {
-        stageName: props.stageName ?? 'prod',
+        stageName,
         throttlingRateLimit: props.throttlingRateLimit,
         throttlingBurstLimit: props.throttlingBurstLimit,
         accessLogDestination: new LogGroupLogDestination(accessLogs),

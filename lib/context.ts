@@ -1,5 +1,5 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { ConfigurationError, DEFAULTS, parseChannels } from '../lambda/config';
+import { ConfigurationError, DEFAULTS, parseChannels, parseEventSources } from '../lambda/config';
 import { parseInstanceArn } from '../lambda/domain/arn';
 import type { ConnectInstance } from '../lambda/domain/arn';
 import { DEFAULT_EVENT_SOURCES } from '../lambda/doors/eventbridge';
@@ -251,11 +251,14 @@ function eventSources(value: unknown): readonly string[] {
   const key = CONTEXT_KEYS.eventSources;
   const items = list(key, value);
   if (items === undefined) return CONTEXT_DEFAULTS.eventSources;
-  const bad = items.find((source) => source.length > 256 || source.startsWith('aws.'));
-  if (bad !== undefined) {
-    throw new ContextError(key, `Invalid CDK context "${key}" value "${bad}", expected custom sources of at most 256 characters not starting with "aws."`, 'my.app');
+  try {
+    // The function's own parser: the same bounds at synth as at cold start, where it checks each event's source.
+    return parseEventSources(items.join(','));
+  } catch (error) {
+    if (!(error instanceof ConfigurationError)) throw error;
+    const bad = items.find((source) => source.length > 256 || source.startsWith('aws.')) ?? value;
+    throw new ContextError(key, `Invalid CDK context "${key}" value "${String(bad)}", expected custom sources of at most 256 characters not starting with "aws."`, 'my.app');
   }
-  return items;
 }
 
 function accounts(value: unknown): readonly string[] {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import { ENV } from '../lambda/config';
 import type { TransferEvent } from '../lambda/doors/eventbridge';
 
 /**
@@ -8,7 +9,8 @@ import type { TransferEvent } from '../lambda/doors/eventbridge';
  */
 export interface HttpRequestInput {
   readonly body: string | null;
-  readonly headers?: Record<string, string>;
+  /** A header sent more than once is given as the list of its values, in order. */
+  readonly headers?: Record<string, string | readonly string[]>;
   readonly isBase64Encoded?: boolean;
   /** API Gateway puts the SigV4 caller here; locally there is none, so a stand-in. */
   readonly callerArn?: string;
@@ -24,13 +26,26 @@ export interface HttpRequestInput {
 }
 
 export const LOCAL_CALLER_ARN = 'arn:aws:iam::111122223333:user/local-developer';
+const LOCAL_ACCOUNT = '111122223333';
+
+/**
+ * The REST API local mode and the tests stand in for. The function takes an event for an API Gateway one only when it
+ * carries the API id, account and stage its configuration names, so whoever builds these events configures the
+ * function with LOCAL_API_ENVIRONMENT (the stack sets the real API's instead).
+ */
+export const LOCAL_API = { id: 'local0api', stage: 'local' } as const;
+export const LOCAL_API_ENVIRONMENT: Readonly<Record<string, string>> = { [ENV.apiId]: LOCAL_API.id, [ENV.apiStage]: LOCAL_API.stage };
 
 export function apiGatewayProxyEvent(input: HttpRequestInput): APIGatewayProxyEvent {
-  const headers = input.headers ?? {};
-  const account = input.account ?? '111122223333';
+  const account = input.account ?? LOCAL_ACCOUNT;
   const callerArn = input.callerArn ?? LOCAL_CALLER_ARN;
   const route = input.route ?? { method: 'POST', resource: '/contact/transfer', path: '/contact/transfer', pathParameters: null, query: undefined };
   const query = route.query && Object.keys(route.query).length > 0 ? route.query : null;
+  const multiValueHeaders = Object.fromEntries(
+    Object.entries(input.headers ?? {}).map(([name, value]) => [name, typeof value === 'string' ? [value] : [...value]]),
+  );
+  // As API Gateway does: `headers` keeps the last value of a repeated header, `multiValueHeaders` keeps them all.
+  const headers = Object.fromEntries(Object.entries(multiValueHeaders).map(([name, values]) => [name, values.at(-1) ?? '']));
   return {
     httpMethod: route.method,
     path: route.path,
@@ -38,19 +53,19 @@ export function apiGatewayProxyEvent(input: HttpRequestInput): APIGatewayProxyEv
     body: input.body,
     isBase64Encoded: input.isBase64Encoded ?? false,
     headers,
-    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, [value]])),
+    multiValueHeaders,
     pathParameters: route.pathParameters,
     queryStringParameters: query,
     multiValueQueryStringParameters: query && Object.fromEntries(Object.entries(query).map(([name, value]) => [name, [value]])),
     stageVariables: null,
     requestContext: {
       accountId: account,
-      apiId: 'local',
+      apiId: LOCAL_API.id,
       authorizer: null,
       protocol: 'HTTP/1.1',
       httpMethod: route.method,
-      path: `/local${route.path}`,
-      stage: 'local',
+      path: `/${LOCAL_API.stage}${route.path}`,
+      stage: LOCAL_API.stage,
       requestId: randomUUID(),
       requestTimeEpoch: Date.now(),
       resourceId: 'local',
@@ -82,7 +97,7 @@ export function eventBridgeEvent(detail: unknown, options: { source?: string; id
     id: options.id ?? randomUUID(),
     'detail-type': 'TransferContact',
     source: options.source ?? 'internal.contact-transfer',
-    account: options.account ?? '111122223333',
+    account: options.account ?? LOCAL_ACCOUNT,
     time: new Date().toISOString(),
     region: options.region ?? 'us-east-1',
     resources: [],

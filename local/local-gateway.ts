@@ -4,17 +4,18 @@ import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { ENV, loadConfig } from '../lambda/config';
-import { DEFAULT_EVENT_SOURCES, TRANSFER_DETAIL_TYPE } from '../lambda/doors/eventbridge';
+import { TRANSFER_DETAIL_TYPE } from '../lambda/doors/eventbridge';
 import { HISTORY_RESOURCE } from '../lambda/doors/history';
 import { createGateway } from '../lambda/gateway';
-import type { GatewayHandler } from '../lambda/gateway';
 import { startConnectSimulator } from '../simulator/connect-simulator';
 import type { ConnectSimulator } from '../simulator/connect-simulator';
 import type { Seed } from '../simulator/seed';
 import { closeServer, listen, readBody } from '../simulator/http-server';
 import { createGatewayTables, startEmbeddedDynamoDb } from './embedded-dynamodb';
 import type { EmbeddedDynamoDb } from './embedded-dynamodb';
-import { apiGatewayProxyEvent, eventBridgeEvent, lambdaContext } from './lambda-events';
+import { apiGatewayProxyEvent, eventBridgeEvent, LOCAL_API_ENVIRONMENT } from './lambda-events';
+import { startLocalLambdaRuntime } from './lambda-runtime';
+import type { LocalInvoke } from './lambda-runtime';
 
 export interface LocalGatewayOptions {
   readonly port?: number;
@@ -44,6 +45,8 @@ const MAX_READ_BYTES = 1024 * 1024;
  * door, with an embedded Connect simulator and DynamoDB unless endpoints are given.
  */
 export async function startLocalGateway(options: LocalGatewayOptions = {}): Promise<LocalGateway> {
+  // First: the SDK calls below fix the kind of invocation store for the whole process.
+  const runtime = await startLocalLambdaRuntime();
   const env: NodeJS.ProcessEnv = { ...(options.env ?? process.env) };
   const started: { close(): Promise<void> }[] = [];
   try {
@@ -63,6 +66,9 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     env[ENV.instanceArn] ??= options.seed?.instance.arn;
     env[ENV.idempotencyTable] ??= 'contact-transfer-idempotency';
     env[ENV.ledgerTable] ??= 'contact-transfer-ledger';
+    // The function takes only events of the API and sources its configuration names, as the stack configures it.
+    for (const [name, value] of Object.entries(LOCAL_API_ENVIRONMENT)) env[name] ??= value;
+    if (options.eventSources) env[ENV.eventSources] = options.eventSources.join(',');
     // Local endpoints accept any signature; the SDK still wants credentials and a Region to sign with.
     env.AWS_ACCESS_KEY_ID ??= 'local';
     env.AWS_SECRET_ACCESS_KEY ??= 'local';
@@ -79,10 +85,9 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       if (!(error instanceof Error && error.name === 'ResourceInUseException')) throw error;
     });
 
-    const handler = createGateway(config);
-    const eventSources = options.eventSources ?? DEFAULT_EVENT_SOURCES;
+    const invoke = runtime.invoker(createGateway(config));
     const server = createServer((request, response) => {
-      route(handler, eventSources, config.instance.account, request, response).catch((error: unknown) => {
+      route(invoke, config.doors.eventSources, config.instance.account, request, response).catch((error: unknown) => {
         sendJson(response, 500, { Message: `Local mode failed: ${error instanceof Error ? error.message : String(error)}` });
       });
     });
@@ -107,7 +112,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
 }
 
 async function route(
-  handler: GatewayHandler,
+  invoke: LocalInvoke,
   eventSources: readonly string[],
   account: string,
   request: IncomingMessage,
@@ -130,7 +135,7 @@ async function route(
       account,
       route: { method: 'GET', resource: HISTORY_RESOURCE, path, pathParameters: { ContactId: contactId }, query: Object.fromEntries(url.searchParams) },
     });
-    return sendApiGatewayResult(response, (await handler(event, lambdaContext())) as APIGatewayProxyResult);
+    return sendApiGatewayResult(response, (await invoke(event)) as APIGatewayProxyResult);
   }
   if (path !== '/contact/transfer' && path !== '/events') {
     return sendJson(response, 404, { Message: 'Local mode serves POST /contact/transfer, GET /contact/transfers/{ContactId} and POST /events.' });
@@ -140,34 +145,53 @@ async function route(
   if (body === undefined) return sendJson(response, 413, { Message: 'The body is too large.' });
 
   if (path === '/contact/transfer') {
-    const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(',') : (value ?? '')]));
-    return sendApiGatewayResult(response, (await handler(apiGatewayProxyEvent({ body, headers, account }), lambdaContext())) as APIGatewayProxyResult);
+    return sendApiGatewayResult(response, (await invoke(apiGatewayProxyEvent({ body, headers: sentHeaders(request), account }))) as APIGatewayProxyResult);
   }
-  return sendJson(response, 200, await putEvents(handler, eventSources, account, body));
+  return sendJson(response, 200, await putEvents(invoke, eventSources, account, body));
+}
+
+/**
+ * Every header line as sent, each value kept: Node's `request.headers` joins a repeated header into one value with
+ * ", ", which would turn two different Idempotency-Key headers into one token. API Gateway passes them all.
+ */
+function sentHeaders(request: IncomingMessage): Record<string, string[]> {
+  const headers: Record<string, string[]> = {};
+  const raw = request.rawHeaders;
+  for (let index = 0; index + 1 < raw.length; index += 2) {
+    (headers[raw[index] ?? ''] ??= []).push(raw[index + 1] ?? '');
+  }
+  return headers;
 }
 
 interface PutEventsEntry {
-  readonly Source?: unknown;
-  readonly DetailType?: unknown;
-  readonly Detail?: unknown;
+  readonly Source: string;
+  readonly DetailType: string;
+  readonly Detail: string;
+}
+
+/** Whatever an entry is (null, a number, an object missing a member), a bad one is that entry's error, as in PutEvents. */
+function isPutEventsEntry(entry: unknown): entry is PutEventsEntry {
+  if (typeof entry !== 'object' || entry === null) return false;
+  const { Source, DetailType, Detail } = entry as Record<string, unknown>;
+  return typeof Source === 'string' && typeof DetailType === 'string' && typeof Detail === 'string';
 }
 
 /**
  * PutEvents semantics for the one rule the stack owns: entries that match are delivered to the handler as
  * EventBridge would deliver them. What each delivery did is reported too, which PutEvents itself cannot do.
  */
-async function putEvents(handler: GatewayHandler, eventSources: readonly string[], account: string, body: string): Promise<Record<string, unknown>> {
-  let entries: PutEventsEntry[];
+async function putEvents(invoke: LocalInvoke, eventSources: readonly string[], account: string, body: string): Promise<Record<string, unknown>> {
+  let entries: unknown[];
   try {
-    const parsed = JSON.parse(body) as { Entries?: unknown };
-    if (!Array.isArray(parsed.Entries) || parsed.Entries.length === 0 || parsed.Entries.length > 10) throw new Error();
-    entries = parsed.Entries as PutEventsEntry[];
+    const parsed = JSON.parse(body) as { Entries?: unknown } | null;
+    if (!Array.isArray(parsed?.Entries) || parsed.Entries.length === 0 || parsed.Entries.length > 10) throw new Error();
+    entries = parsed.Entries as unknown[];
   } catch {
     return { FailedEntryCount: 1, Entries: [{ ErrorCode: 'ValidationException', ErrorMessage: 'The body must be {"Entries": [...]} with 1 to 10 entries.' }] };
   }
   const results = await Promise.all(
-    entries.map(async (entry) => {
-      if (typeof entry.Source !== 'string' || typeof entry.DetailType !== 'string' || typeof entry.Detail !== 'string') {
+    entries.map(async (entry: unknown) => {
+      if (!isPutEventsEntry(entry)) {
         return { ErrorCode: 'InvalidArgument', ErrorMessage: 'Source, DetailType and Detail (a JSON string) are required.' };
       }
       let detail: unknown;
@@ -181,7 +205,7 @@ async function putEvents(handler: GatewayHandler, eventSources: readonly string[
         return { EventId: event.id, Delivery: { Matched: false } };
       }
       try {
-        return { EventId: event.id, Delivery: { Matched: true, Result: await handler(event, lambdaContext()) } };
+        return { EventId: event.id, Delivery: { Matched: true, Result: await invoke(event) } };
       } catch (error) {
         // In AWS, Lambda would retry this invocation and then send the event to the dead-letter queue.
         const failure = error instanceof Error ? { name: error.name, message: error.message } : { message: String(error) };

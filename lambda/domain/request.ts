@@ -8,6 +8,13 @@ import type { FieldError } from './errors';
 export const MAX_BODY_BYTES = 16 * 1024;
 
 /**
+ * An error names at most this many problems, and echoes at most this many characters of a member name the caller
+ * sent: a body of a thousand unknown members gets a short error, not a copy of itself.
+ */
+export const MAX_LISTED_PROBLEMS = 10;
+export const MAX_ECHOED_NAME_LENGTH = 64;
+
+/**
  * The request of contract section 2: Connect's own TransferContact members and limits, InstanceId optional.
  * Strict, so a misspelt member such as `QueueID` is an error instead of a silent transfer to the flow alone.
  */
@@ -20,9 +27,20 @@ export const transferRequestSchema = z.strictObject({
   ClientToken: z.optional(text(500)),
 });
 
-/** zod/mini instead of zod's classic API: the same checks at a twentieth of the bundle size. */
+/** In unicode mode a surrogate pair is one code point, so this matches only a lone (unpaired) surrogate. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * zod/mini instead of zod's classic API: the same checks at a twentieth of the bundle size. A lone UTF-16 surrogate
+ * (`"\ud800"` is valid JSON) is not text Connect can take: the SDK cannot URI-encode it, and hashing it as UTF-8
+ * would turn every such token into the same key. It is a shape error like any other (rule 1).
+ */
 function text(maxLength: number) {
-  return z.string().check(z.minLength(1), z.maxLength(maxLength));
+  return z.string().check(
+    z.minLength(1),
+    z.maxLength(maxLength),
+    z.refine((value) => !LONE_SURROGATE.test(value), { message: 'must be well-formed Unicode text (it contains a lone UTF-16 surrogate)' }),
+  );
 }
 
 const MEMBERS = Object.keys(transferRequestSchema.shape);
@@ -43,9 +61,7 @@ export function parseTransferRequest(input: unknown, instance: ConnectInstance):
   }
   // reportInput lets a wrong type ("must be a string") be told apart from a missing member ("is required").
   const parsed = transferRequestSchema.safeParse(input, { reportInput: true });
-  if (!parsed.success) {
-    throw TransferError.of('VALIDATION_FAILED', { fields: parsed.error.issues.flatMap(describeIssue) });
-  }
+  if (!parsed.success) throw validationFailure(parsed.error.issues.flatMap(describeIssue));
   const { InstanceId, ContactId, ContactFlowId, QueueId, UserId, ClientToken } = parsed.data;
   // An ARN of the wrong shape is a shape error (rule 1); one of another instance is rule 3, checked after rule 2.
   const flow = resolveResourceId(ContactFlowId, 'contact-flow', instance);
@@ -76,11 +92,27 @@ function idInInstance(field: string, resolved: ResolvedId): string {
   throw TransferError.of('INSTANCE_NOT_ALLOWED', { message: `${field} names a resource of another Amazon Connect instance.` });
 }
 
+/** The first problems, and how many there are in all, so the error stays small whatever the request held. */
+function validationFailure(fields: readonly FieldError[]): TransferError {
+  if (fields.length <= MAX_LISTED_PROBLEMS) return TransferError.of('VALIDATION_FAILED', { fields });
+  return TransferError.of('VALIDATION_FAILED', {
+    message: `The request does not match the TransferContact request shape: ${fields.length} problems, the first ${MAX_LISTED_PROBLEMS} listed in Fields.`,
+    fields: fields.slice(0, MAX_LISTED_PROBLEMS),
+  });
+}
+
+/** Cut by code points, so a cut never leaves half a surrogate pair behind. */
+function echoed(name: string): string {
+  // Enough code units for one code point more than the limit, so a longer name is always seen as longer.
+  const codePoints = Array.from(name.slice(0, (MAX_ECHOED_NAME_LENGTH + 1) * 2));
+  return codePoints.length <= MAX_ECHOED_NAME_LENGTH ? codePoints.join('') : `${codePoints.slice(0, MAX_ECHOED_NAME_LENGTH - 1).join('')}…`;
+}
+
 function describeIssue(issue: z.core.$ZodIssue): FieldError[] {
   const field = issue.path.map(String).join('.');
   switch (issue.code) {
     case 'unrecognized_keys':
-      return issue.keys.map((key) => ({ Field: key, Message: unknownMemberMessage(key) }));
+      return issue.keys.map((key) => ({ Field: echoed(key), Message: unknownMemberMessage(key) }));
     case 'invalid_type':
       return [{ Field: field, Message: issue.input === undefined ? 'is required' : 'must be a string' }];
     case 'too_small':

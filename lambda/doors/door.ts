@@ -25,3 +25,8 @@ export function namedFailure(error: TransferError): Error {
   failure.name = error.type;
   return failure;
 }
+
+/** A JSON object: what every event shape check starts from. */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

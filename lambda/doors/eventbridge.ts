@@ -1,6 +1,7 @@
 import type { EventBridgeEvent } from 'aws-lambda';
+import type { DoorTrust } from '../config';
 import type { Door } from './door';
-import { namedFailure } from './door';
+import { isRecord, namedFailure } from './door';
 
 /** The rule the stack owns matches this detail-type (contract section 3.2). */
 export const TRANSFER_DETAIL_TYPE = 'TransferContact';
@@ -26,13 +27,20 @@ export const eventBridgeDoor: Door<TransferEvent, EventResult> = {
   },
 };
 
-export function isEventBridgeEvent(event: unknown): event is TransferEvent {
+/**
+ * An event the stack's rule delivered: the detail-type it matches, one of its configured sources, and the stack's own
+ * account (EventBridge sets `account` to the account the event was put in). An event shaped like this from anywhere
+ * else is a direct invocation, so a payload cannot record itself as some source's request.
+ */
+export function isEventBridgeEvent(event: unknown, trust: DoorTrust): event is TransferEvent {
   return (
-    typeof event === 'object' &&
-    event !== null &&
-    'detail-type' in event &&
-    'source' in event &&
-    'detail' in event &&
-    typeof (event as { source: unknown }).source === 'string'
+    isRecord(event) &&
+    event['detail-type'] === TRANSFER_DETAIL_TYPE &&
+    typeof event.source === 'string' &&
+    trust.eventSources.includes(event.source) &&
+    event.account === trust.account &&
+    typeof event.id === 'string' &&
+    event.id !== '' &&
+    'detail' in event
   );
 }

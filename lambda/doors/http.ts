@@ -1,7 +1,9 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { DoorTrust } from '../config';
 import { TransferError } from '../domain/errors';
 import { MAX_BODY_BYTES } from '../domain/request';
 import type { Door } from './door';
+import { isRecord } from './door';
 
 const IDEMPOTENCY_HEADER = 'idempotency-key';
 
@@ -9,8 +11,9 @@ const IDEMPOTENCY_HEADER = 'idempotency-key';
 export const httpDoor: Door<APIGatewayProxyEvent, APIGatewayProxyResult> = {
   origin: (event) => ({
     door: 'https',
-    caller: event.requestContext?.identity?.userArn ?? event.requestContext?.identity?.caller ?? 'unknown',
-    correlationId: event.requestContext?.requestId ?? 'unknown',
+    // isApiGatewayEvent admits only events whose IAM caller is set.
+    caller: event.requestContext.identity.userArn ?? 'unknown',
+    correlationId: event.requestContext.requestId,
   }),
 
   input: (event) => {
@@ -44,8 +47,38 @@ export const httpDoor: Door<APIGatewayProxyEvent, APIGatewayProxyResult> = {
   }),
 };
 
-export function isApiGatewayEvent(event: unknown): event is APIGatewayProxyEvent {
-  return typeof event === 'object' && event !== null && 'httpMethod' in event && 'requestContext' in event;
+/**
+ * An event the stack's own REST API built: the API id, account and stage that only the deployed API puts into
+ * `requestContext`, the caller IAM authorization always sets, and members of the types API Gateway sends (so a
+ * malformed copy is a direct invocation, rejected as a request, instead of a crash in this door).
+ */
+export function isApiGatewayEvent(event: unknown, trust: DoorTrust): event is APIGatewayProxyEvent {
+  if (!isRecord(event) || trust.api === undefined) return false;
+  const context = event.requestContext;
+  if (!isRecord(context) || !isRecord(context.identity)) return false;
+  const { userArn } = context.identity;
+  return (
+    context.apiId === trust.api.id &&
+    context.accountId === trust.account &&
+    context.stage === trust.api.stage &&
+    typeof context.requestId === 'string' &&
+    typeof userArn === 'string' &&
+    userArn !== '' &&
+    typeof event.httpMethod === 'string' &&
+    (event.body === null || event.body === undefined || typeof event.body === 'string') &&
+    (event.isBase64Encoded === undefined || typeof event.isBase64Encoded === 'boolean') &&
+    isMapOf(event.headers, isString) &&
+    isMapOf(event.multiValueHeaders, (values) => Array.isArray(values) && values.every(isString)) &&
+    isMapOf(event.pathParameters, isString) &&
+    isMapOf(event.queryStringParameters, isString)
+  );
+}
+
+const isString = (value: unknown): boolean => typeof value === 'string';
+
+/** API Gateway sends null (or nothing) for no headers or parameters, otherwise an object of their values. */
+function isMapOf(value: unknown, isValue: (value: unknown) => boolean): boolean {
+  return value === null || value === undefined || (isRecord(value) && Object.values(value).every((entry) => entry === undefined || isValue(entry)));
 }
 
 function parseJsonBody(event: APIGatewayProxyEvent): unknown {

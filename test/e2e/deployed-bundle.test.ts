@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GatewayHandler } from '../../lambda/gateway';
 import { synthesizeDeployedFunction } from '../../local/deployed-artifact';
 import type { DeployedFunction } from '../../local/deployed-artifact';
+import { ENV } from '../../lambda/config';
+import { LOCAL_API, LOCAL_API_ENVIRONMENT } from '../../local/lambda-events';
 import { connectFixtures } from '../support/fixtures';
 import { asHttp, httpEvent, lambdaContext, startGatewayHarness } from '../support/gateway-harness';
 import type { GatewayHarness } from '../support/gateway-harness';
@@ -20,14 +22,16 @@ let fx: ReturnType<typeof connectFixtures>;
 beforeAll(async () => {
   harness = await startGatewayHarness();
   artifact = synthesizeDeployedFunction(harness.connect.instanceArn);
-  // Table names are CloudFormation references in the template; locally they name the harness's tables.
-  const tableNames: Record<string, string> = {
+  // Table names and the REST API's id are CloudFormation references in the template; locally they name the harness's
+  // tables and the API the event builders stand in for (its stage too).
+  const references: Record<string, string> = {
     IDEMPOTENCY_TABLE_NAME: harness.config.idempotencyTable,
     LEDGER_TABLE_NAME: harness.config.ledgerTable,
+    [ENV.apiId]: LOCAL_API.id,
   };
-  expect(Object.keys(artifact.references).sort()).toEqual(Object.keys(tableNames).sort());
+  expect(Object.keys(artifact.references).sort()).toEqual(Object.keys(references).sort());
   const { POWERTOOLS_LOG_LEVEL: _keepQuiet, NODE_OPTIONS: _notForThisProcess, ...fromTemplate } = artifact.environment;
-  Object.assign(process.env, fromTemplate, tableNames);
+  Object.assign(process.env, fromTemplate, references, LOCAL_API_ENVIRONMENT);
   const [file, exported] = artifact.handler.split('.');
   expect(file).toBe('index');
   const loaded = createRequire(__filename)(artifact.entry) as Record<string, unknown>;

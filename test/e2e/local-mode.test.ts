@@ -1,5 +1,6 @@
 import { exec, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,7 +20,8 @@ let output = '';
 beforeAll(async () => {
   child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts'], {
     cwd: root,
-    env: { ...process.env, PORT: '0', POWERTOOLS_LOG_LEVEL: 'WARN' },
+    // INFO: the one line per request, which the log test below reads.
+    env: { ...process.env, PORT: '0', POWERTOOLS_LOG_LEVEL: 'INFO' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   url = await new Promise<string>((resolve, reject) => {
@@ -94,6 +96,65 @@ describe('npm start', () => {
       FailedEntryCount: 0,
       Entries: [{ Delivery: { Matched: true, Result: { outcome: 'transferred' } } }, { Delivery: { Matched: false } }],
     });
+  });
+
+  it('two Idempotency-Key headers with different values are a 400 naming the header, not one joined token', async () => {
+    const answer = await new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
+      const outgoing = httpRequest(`${url}/contact/transfer`, { method: 'POST' }, (response) => {
+        let text = '';
+        response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> }));
+      });
+      outgoing.on('error', reject);
+      outgoing.setHeader('Content-Type', 'application/json');
+      // Two header lines, as a client that set the header twice sends them.
+      outgoing.setHeader('Idempotency-Key', ['key-a', 'key-b']);
+      outgoing.end(JSON.stringify({ ContactId: 'c-1', ContactFlowId: flow.Id }));
+    });
+    expect(answer.status).toBe(400);
+    expect(answer.body).toMatchObject({ Reason: 'VALIDATION_FAILED', Fields: [expect.objectContaining({ Field: 'Idempotency-Key' })] });
+  });
+
+  it('a malformed PutEvents entry is that entry\'s error, beside a good one', async () => {
+    const detail = JSON.stringify({ ContactId: 'unknown-contact', ContactFlowId: flow.Id });
+    const answer = await post('/events', {
+      Entries: [null, 7, 'entry', [], {}, { Source: 'internal.contact-transfer', DetailType: 'TransferContact', Detail: detail }],
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.body.FailedEntryCount).toBe(5);
+    const entries = answer.body.Entries as Record<string, unknown>[];
+    for (const entry of entries.slice(0, 5)) expect(entry).toMatchObject({ ErrorCode: 'InvalidArgument', ErrorMessage: expect.any(String) as unknown });
+    expect(entries[5]).toMatchObject({ Delivery: { Matched: true, Result: { outcome: 'rejected', Reason: 'CONTACT_NOT_FOUND' } } });
+  });
+
+  it('under concurrent requests every log line carries its own request\'s correlation id', async () => {
+    const tag = Date.now().toString(36);
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, async (_, index) => {
+        const response = await fetch(`${url}/contact/transfer`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ ContactId: `missing-${tag}-${index}`, ContactFlowId: flow.Id }),
+        });
+        expect(response.status).toBe(404);
+        return { contactId: `missing-${tag}-${index}`, requestId: response.headers.get('x-amzn-RequestId') };
+      }),
+    );
+    const logLines = async (): Promise<Record<string, unknown>[]> => {
+      for (let attempt = 0; attempt < 50; attempt++) {
+        const lines = output
+          .split('\n')
+          .filter((line) => line.startsWith('{') && line.includes(`missing-${tag}-`))
+          .map((line) => JSON.parse(line) as Record<string, unknown>);
+        if (lines.length >= answers.length) return lines;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      throw new Error(`not every request was logged:\n${output.slice(-2000)}`);
+    };
+    const lines = await logLines();
+    expect(lines).toHaveLength(20);
+    const mislabelled = lines.filter((line) => line.correlationId !== answers.find((answer) => answer.contactId === line.contactId)?.requestId);
+    expect(mislabelled).toEqual([]);
   });
 
   it('prints a transfer-contact command that works as printed', async () => {

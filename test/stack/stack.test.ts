@@ -49,6 +49,10 @@ describe('the function', () => {
         METADATA_CACHE_TTL_SECONDS: '60',
         IDEMPOTENCY_TTL_SECONDS: '3600',
         LEDGER_RETENTION_DAYS: '30',
+        STACK_ACCOUNT_ID: ACCOUNT,
+        TRANSFER_API_ID: resolve(gateway().api.restApiId),
+        TRANSFER_API_STAGE: 'prod',
+        EVENT_SOURCES: 'internal.contact-transfer',
         // Unique per gateway, so two stacks in one account never share metrics or alarms.
         POWERTOOLS_SERVICE_NAME: 'ContactTransferGateway-Gateway',
         POWERTOOLS_METRICS_NAMESPACE: 'ContactTransferGateway',
@@ -56,6 +60,14 @@ describe('the function', () => {
         NODE_OPTIONS: '--enable-source-maps',
       },
     });
+  });
+
+  it('names its own REST API to the function without a dependency cycle: the API does not depend on the function', () => {
+    const { id: functionId } = only(synth.template, 'AWS::Lambda::Function');
+    const { id: apiId, resource: api } = only(synth.template, 'AWS::ApiGateway::RestApi');
+    expect(JSON.stringify(api)).not.toContain(functionId);
+    const { resource } = only(synth.template, 'AWS::Lambda::Function');
+    expect((resource.Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables.TRANSFER_API_ID).toEqual({ Ref: apiId });
   });
 
   it('logs to its own log group, which has a retention', () => {
@@ -105,6 +117,15 @@ describe('IAM', () => {
       { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [arn(gateway().gatewayFunction.logGroup.logGroupArn)] },
       { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [arn(gateway().deadLetterQueue.queueArn)] },
     ]);
+  });
+
+  it('TransferContact is granted on exactly the resource types the Service Authorization Reference lists for it', () => {
+    // list_amazonconnect.html: connect:TransferContact takes instance*, contact*, contact-flow*; no queue, no user.
+    const policies = all(synth.template, 'AWS::IAM::Policy');
+    const grants = policies.flatMap((policy) => (policy.Properties as { PolicyDocument: { Statement: Record<string, unknown>[] } }).PolicyDocument.Statement);
+    const transfer = grants.filter((grant) => asArray(grant.Action as string | string[]).includes('connect:TransferContact'));
+    expect(transfer).toHaveLength(1);
+    expect(asArray(transfer[0]?.Resource as string | string[]).sort()).toEqual([base, `${base}/contact-flow/*`, `${base}/contact/*`]);
   });
 
   it('the function may be invoked only by the rule and by the stage\'s two methods (no test-invoke grant)', () => {

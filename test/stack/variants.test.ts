@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContactTransferGateway } from '../../lib/contact-transfer-gateway';
 import { parseGatewayContext } from '../../lib/context';
@@ -60,6 +61,14 @@ describe('context knobs reach the stack', () => {
     expect(resource.Properties?.EventPattern).toEqual({ 'detail-type': ['TransferContact'], source: ['billing.workflows', 'crm.escalations'] });
   });
 
+  it('the function trusts exactly the sources the rule matches (contract section 7)', () => {
+    const { resource } = only(synth.template, 'AWS::Lambda::Function');
+    expect((resource.Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables).toMatchObject({
+      EVENT_SOURCES: 'billing.workflows,crm.escalations',
+      STACK_ACCOUNT_ID: ACCOUNT,
+    });
+  });
+
   it('the function gets channels, limits, cache TTL and log level', () => {
     const { resource } = only(synth.template, 'AWS::Lambda::Function');
     expect((resource.Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables).toMatchObject({
@@ -93,6 +102,13 @@ describe('the construct refuses what cannot work', () => {
 
   it('a timeout that API Gateway would cut off', () => {
     expect(() => new ContactTransferGateway(stackIn(ACCOUNT), 'Gateway', { ...settings, timeout: Duration.seconds(29) })).toThrow(/29 s/);
+  });
+
+  it('the function is told the stage the API serves, whatever it is named', () => {
+    const stack = stackIn(ACCOUNT);
+    new ContactTransferGateway(stack, 'Gateway', { ...settings, stageName: 'live' });
+    const functions = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'));
+    expect(functions.map((fn) => (fn.Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables.TRANSFER_API_STAGE)).toEqual(['live']);
   });
 
   it('a configuration the function itself would refuse at cold start', () => {

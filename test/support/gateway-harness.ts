@@ -8,7 +8,7 @@ import type { GatewayConfig } from '../../lambda/config';
 import { createGateway } from '../../lambda/gateway';
 import type { GatewayHandler } from '../../lambda/gateway';
 import { createGatewayTables, startEmbeddedDynamoDb } from '../../local/embedded-dynamodb';
-import { apiGatewayProxyEvent, eventBridgeEvent } from '../../local/lambda-events';
+import { apiGatewayProxyEvent, eventBridgeEvent, LOCAL_API_ENVIRONMENT } from '../../local/lambda-events';
 import type { EmbeddedDynamoDb } from '../../local/embedded-dynamodb';
 import { startConnectSimulator } from '../../simulator/connect-simulator';
 import type { ConnectSimulator } from '../../simulator/connect-simulator';
@@ -42,6 +42,8 @@ export async function startGatewayHarness(options: { seed?: Seed; env?: Record<s
     LEDGER_TABLE_NAME: `ledger-${suffix}`,
     POWERTOOLS_LOG_LEVEL: 'SILENT',
     POWERTOOLS_METRICS_DISABLED: 'true',
+    // The API the event builders stand in for, as the stack names its own REST API to the function.
+    ...LOCAL_API_ENVIRONMENT,
     ...options.env,
   };
   Object.assign(process.env, env);

@@ -87,3 +87,30 @@ describe('loadConfig: a bad variable fails the cold start with one line naming i
     expect(configErrorOf({ ...minimal, ALLOWED_CHANNELS: 'SMS' }).message).toMatch(/VOICE, CHAT, TASK, EMAIL/);
   });
 });
+
+describe('loadConfig: what only the stack\'s own doors set (contract section 7)', () => {
+  it('by default trusts the instance\'s account and the default event source, and no API', () => {
+    expect(loadConfig(minimal).doors).toEqual({ account: '123456789012', eventSources: ['internal.contact-transfer'] });
+  });
+
+  it('reads the REST API, its stage, the stack account and the event sources', () => {
+    const config = loadConfig({ ...minimal, TRANSFER_API_ID: 'a1b2c3d4e5', TRANSFER_API_STAGE: 'live', STACK_ACCOUNT_ID: '444455556666', EVENT_SOURCES: 'crm.escalations, billing.jobs' });
+    expect(config.doors).toEqual({ account: '444455556666', api: { id: 'a1b2c3d4e5', stage: 'live' }, eventSources: ['crm.escalations', 'billing.jobs'] });
+  });
+
+  it('the stage defaults to prod, as the stack\'s', () => {
+    expect(loadConfig({ ...minimal, TRANSFER_API_ID: 'a1b2c3d4e5' }).doors.api).toEqual({ id: 'a1b2c3d4e5', stage: 'prod' });
+  });
+
+  it.each<[string, NodeJS.ProcessEnv, string]>([
+    ['an API id that is not one', { ...minimal, TRANSFER_API_ID: 'My API' }, 'TRANSFER_API_ID'],
+    ['a stage name with a slash', { ...minimal, TRANSFER_API_STAGE: 'prod/x' }, 'TRANSFER_API_STAGE'],
+    ['a short account', { ...minimal, STACK_ACCOUNT_ID: '1234' }, 'STACK_ACCOUNT_ID'],
+    ['an aws.* event source', { ...minimal, EVENT_SOURCES: 'aws.connect' }, 'EVENT_SOURCES'],
+    ['an empty event source in the list', { ...minimal, EVENT_SOURCES: 'a.b,,c.d' }, 'EVENT_SOURCES'],
+  ])('%s fails the cold start naming the variable', (_case, env, variable) => {
+    const error = configErrorOf(env);
+    expect(error.message).toContain(variable);
+    expect(error.message).not.toContain('\n');
+  });
+});

@@ -8,7 +8,8 @@ import type { TransferEvent } from '../../lambda/doors/eventbridge';
 import { httpDoor, isApiGatewayEvent } from '../../lambda/doors/http';
 import type { Origin } from '../../lambda/ports';
 import type { TransferOutcome } from '../../lambda/usecase/transfer-contact';
-import { apiGatewayProxyEvent } from '../../local/lambda-events';
+import type { DoorTrust } from '../../lambda/config';
+import { apiGatewayProxyEvent, LOCAL_API } from '../../local/lambda-events';
 
 const INSTANCE_ARN = 'arn:aws:connect:eu-west-1:123456789012:instance/11111111-1111-4111-8111-111111111111';
 const request = { ContactId: 'c-1', ContactFlowId: 'f-1' };
@@ -281,7 +282,11 @@ describe('directDoor', () => {
   });
 });
 
-describe('door detection', () => {
+describe('door detection: only what the stack\'s own doors set chooses a door (contract section 7)', () => {
+  const trust: DoorTrust = { account: '123456789012', api: { id: LOCAL_API.id, stage: LOCAL_API.stage }, eventSources: ['internal.contact-transfer'] };
+  const api = apiEvent();
+  const withContext = (overrides: Record<string, unknown>): unknown => ({ ...api, requestContext: { ...api.requestContext, ...overrides } });
+
   it.each([
     ['an API Gateway proxy event', apiEvent(), true, false],
     ['an EventBridge event', eventBridgeEvent, false, true],
@@ -289,9 +294,39 @@ describe('door detection', () => {
     ['a plain request with every member', { ...request, QueueId: 'q', ClientToken: 't', InstanceId: 'i' }, false, false],
     ['null', null, false, false],
     ['a string', 'transfer', false, false],
-  ])('%s: API Gateway=%s, EventBridge=%s', (_case, event, api, eventBridge) => {
-    expect(isApiGatewayEvent(event)).toBe(api);
-    expect(isEventBridgeEvent(event)).toBe(eventBridge);
+  ])('%s: API Gateway=%s, EventBridge=%s', (_case, event, isApi, isEventBridge) => {
+    expect(isApiGatewayEvent(event, trust)).toBe(isApi);
+    expect(isEventBridgeEvent(event, trust)).toBe(isEventBridge);
+  });
+
+  it.each<[string, unknown]>([
+    ['another REST API', withContext({ apiId: 'abcdef1234' })],
+    ['another account', withContext({ accountId: '999999999999' })],
+    ['another stage', withContext({ stage: 'prod' })],
+    ['no IAM caller', withContext({ identity: { ...api.requestContext.identity, userArn: null } })],
+    ['no requestContext', { ...api, requestContext: undefined }],
+    ['a numeric body', { ...api, body: 42 }],
+    ['multiValueHeaders that are not lists', { ...api, multiValueHeaders: { 'Idempotency-Key': 'k' } }],
+    ['a header value that is not a string', { ...api, headers: { 'Idempotency-Key': 7 } }],
+    ['a non-boolean isBase64Encoded', { ...api, isBase64Encoded: 'yes' }],
+    ['path parameters that are not strings', { ...api, pathParameters: { ContactId: 7 } }],
+    ['query parameters that are a string', { ...api, queryStringParameters: 'MaxResults=5' }],
+  ])('an API Gateway-shaped event with %s is not the HTTPS door', (_case, event) => {
+    expect(isApiGatewayEvent(event, trust)).toBe(false);
+  });
+
+  it('without a configured API, no event is the HTTPS door', () => {
+    expect(isApiGatewayEvent(api, { account: trust.account, eventSources: trust.eventSources })).toBe(false);
+  });
+
+  it.each<[string, unknown]>([
+    ['a source the rule does not match', { ...eventBridgeEvent, source: 'someone.else' }],
+    ['another account', { ...eventBridgeEvent, account: '999999999999' }],
+    ['another detail-type', { ...eventBridgeEvent, 'detail-type': 'Something' }],
+    ['no id', { ...eventBridgeEvent, id: undefined }],
+    ['no detail', Object.fromEntries(Object.entries(eventBridgeEvent).filter(([member]) => member !== 'detail'))],
+  ])('an EventBridge-shaped event with %s is not the EventBridge door', (_case, event) => {
+    expect(isEventBridgeEvent(event, trust)).toBe(false);
   });
 });
 

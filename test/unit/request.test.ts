@@ -217,3 +217,37 @@ describe('rule 1 before rules 2 and 3: a malformed ARN is a shape error', () => 
     }
   });
 });
+
+describe('parseTransferRequest: text must be well-formed Unicode (rule 1)', () => {
+  it.each(['InstanceId', 'ContactId', 'ContactFlowId', 'QueueId', 'UserId', 'ClientToken'])('a lone surrogate in %s is VALIDATION_FAILED naming it', (field) => {
+    expectValidationFailed({ ...base, [field]: 'id-\ud800' }, field, /well-formed Unicode/);
+    expectValidationFailed({ ...base, [field]: '\udc00-id' }, field, /well-formed Unicode/);
+  });
+
+  it('a surrogate pair (an emoji) is text like any other', () => {
+    expect(parseTransferRequest({ ...base, ClientToken: 'case-😀' }, instance)).toMatchObject({ ClientToken: 'case-😀' });
+  });
+});
+
+describe('parseTransferRequest: a short error whatever the request held', () => {
+  it('lists the first 10 of 1,000 unknown members and says how many there are', () => {
+    const input: Record<string, unknown> = { ...base };
+    for (let index = 0; index < 1000; index++) input[`Unknown${index}`] = 'x';
+    const error = expectValidationFailed(input);
+    expect(error.fields).toHaveLength(10);
+    expect(error.message).toMatch(/1000 problems, the first 10/);
+    expect(JSON.stringify({ Message: error.message, Fields: error.fields }).length).toBeLessThan(2500);
+  });
+
+  it('cuts a long unknown member name short when echoing it, never inside a surrogate pair', () => {
+    const error = expectValidationFailed({ ...base, ['😀'.repeat(5000)]: 'x' });
+    const [field] = error.fields ?? [];
+    expect(Array.from(field?.Field ?? '')).toHaveLength(64);
+    expect(field?.Field.endsWith('😀…')).toBe(true);
+    expect(/\p{Cs}/u.test(field?.Field ?? '')).toBe(false);
+  });
+
+  it('echoes a short unknown member name in full', () => {
+    expectValidationFailed({ ...base, Priority: 1 }, 'Priority');
+  });
+});
