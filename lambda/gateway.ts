@@ -32,17 +32,14 @@ export function createGateway(config: GatewayConfig, clients: GatewayClients = {
   // Connect is called in the instance's own Region, wherever the function runs.
   const connectClient = clients.connect ?? new ConnectClient({ region: config.instance.region });
   const dynamodb = clients.dynamodb ?? new DynamoDBClient({});
-  const idempotency = new PowertoolsIdempotency(dynamodb, config.idempotencyTable, config.idempotencyTtlSeconds, (error) =>
-    logger.error('Connect accepted the transfer but its idempotency record was not completed; the ledger answers retries', { error }),
-  );
+  const idempotency = new PowertoolsIdempotency(dynamodb, config.idempotencyTable, config.idempotencyTtlSeconds);
   const useCase = new TransferContactUseCase({
     instance: config.instance,
     policy: { allowedChannels: config.allowedChannels, maxTransfers: config.maxTransfers },
     connect: new ConnectAdapter(connectClient, config.instance, { metadataCacheTtlMs: config.metadataCacheTtlMs }, reportConnectThrottle),
     ledger: new DynamoDbLedger(dynamodb, config.ledgerTable, config.ledgerRetentionDays),
     idempotency,
-    onLedgerFailure: (error, transfer) =>
-      logger.error('Connect accepted the transfer but the ledger write failed; record it by hand', { ...transfer, error }),
+    alert: (message, details) => logger.error(message, details),
   });
 
   const history = new DynamoDbTransferHistory(dynamodb, config.ledgerTable);

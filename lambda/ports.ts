@@ -50,12 +50,15 @@ export interface Origin {
   readonly correlationId: string;
 }
 
-export interface TransferRecord {
+/**
+ * A transfer's place in its tree, taken before Connect is asked (rule 14 cannot be exceeded whatever the ledger's
+ * health), together with the intent that lets a retry finish what a lost invocation started (contract section 6).
+ */
+export interface Reservation {
   readonly treeId: string;
-  /** How many gateway transfers the tree has including this one. */
+  /** The slot in the tree: the attempt's number, never reused, so a refused attempt stays on record. */
   readonly transferNumber: number;
   readonly fromContactId: string;
-  readonly result: TransferResult;
   readonly request: TransferRequest;
   readonly origin: Origin;
   readonly idempotencyKey: string;
@@ -63,19 +66,49 @@ export interface TransferRecord {
   readonly at: Date;
 }
 
+/** What the ledger needs to find a reservation again: the intent's key and the tree slot it holds. */
+export type ReservationRef = Pick<Reservation, 'treeId' | 'transferNumber' | 'idempotencyKey'>;
+
+export type IntentStatus = 'PENDING' | 'TRANSFERRED' | 'RELEASED';
+
+/** The write-ahead intent stored under an idempotency key. */
+export interface Intent extends ReservationRef {
+  readonly status: IntentStatus;
+  readonly payloadHash: string;
+  /** When the intent was written: Connect's memory of the ClientToken is counted from about then. */
+  readonly intendedAt: Date;
+  /** What Connect returned, once the transfer is recorded. */
+  readonly result?: TransferResult;
+}
+
 /** What the ledger knows before a transfer, read in one request keyed by what the request itself names. */
 export interface LedgerView {
-  /** Gateway transfers in the tree up to the named contact, when the gateway made that contact. */
+  /**
+   * Made by a gateway transfer: the tree and that transfer's number, an upper bound of the transfers the tree has
+   * (a later transfer ends this contact, and a refused attempt leaves its number behind).
+   */
   readonly transfersInTree?: { readonly treeId: string; readonly count: number };
-  /** The result already recorded under this idempotency key. */
-  readonly recorded?: { readonly result: TransferResult; readonly payloadHash: string };
+  readonly intent?: Intent;
 }
+
+/** The tree's slots: how many hold or held a transfer (rule 14), and the highest number taken (the next slot follows it). */
+export interface TreeTally {
+  readonly counted: number;
+  readonly lastNumber: number;
+}
+
+export type ReserveOutcome = 'reserved' | 'slot-taken' | 'key-taken';
 
 export interface LedgerPort {
   read(contactId: string, idempotencyKey: string): Promise<LedgerView>;
-  /** Fallback when the named contact was not made by the gateway but belongs to a longer tree. */
-  countTransfers(treeId: string): Promise<number>;
-  record(record: TransferRecord): Promise<void>;
+  /** Fallback when the named contact was not made by the gateway, or its slot was taken meanwhile. */
+  tally(treeId: string): Promise<TreeTally>;
+  /** Writes the intent and the tree slot together, refusing to overwrite either. */
+  reserve(reservation: Reservation): Promise<ReserveOutcome>;
+  /** Turns the slot and the intent into the transfer record, and records the new contact's tree, all or nothing. */
+  complete(reservation: ReservationRef, result: TransferResult, at: Date): Promise<void>;
+  /** Connect refused: the slot and the intent stay on record as released, and the key can be used again. */
+  release(reservation: ReservationRef, reason: string, at: Date): Promise<void>;
 }
 
 /** Runs `work` at most once per key; a stored success is returned again with `replayed`. */
@@ -83,5 +116,12 @@ export interface IdempotencyPort {
   once(
     key: { readonly idempotencyKey: string; readonly payloadHash: string },
     work: () => Promise<TransferResult>,
-  ): Promise<{ readonly result: TransferResult; readonly replayed: boolean }>;
+  ): Promise<IdempotencyOutcome>;
+}
+
+export interface IdempotencyOutcome {
+  readonly result: TransferResult;
+  readonly replayed: boolean;
+  /** Set when `work` succeeded but its result could not be stored: the next attempt with the key runs `work` again. */
+  readonly storeFailure?: unknown;
 }

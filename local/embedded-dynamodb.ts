@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
-import { closeServer, listen } from '../simulator/http-server';
+import { closeServer, listen, readBody } from '../simulator/http-server';
+import { EmbeddedTransactions, ReadWriteLock } from './dynamodb-transactions';
 import type { TableDefinition } from '../lambda/tables';
 import { IDEMPOTENCY_TABLE, LEDGER_TABLE } from '../lambda/tables';
 
@@ -30,6 +31,10 @@ export async function startEmbeddedDynamoDb(options: { port?: number; host?: str
   const store = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve) => store.listen(0, '127.0.0.1', resolve));
   const forward = store.listeners('request')[0] as RequestListener;
+  const storeAddress = store.address() as AddressInfo;
+  const transactions = new EmbeddedTransactions(`http://127.0.0.1:${storeAddress.port}`);
+  // A transaction runs alone, so no request sees half of one (dynalite has none of its own).
+  const isolation = new ReadWriteLock();
 
   const counts = new Map<string, number>();
   const faults: { operation: string; remaining: number; fault: DynamoFault }[] = [];
@@ -40,7 +45,7 @@ export async function startEmbeddedDynamoDb(options: { port?: number; host?: str
     counts.set(operation, (counts.get(operation) ?? 0) + 1);
     const fault = faults.find((candidate) => candidate.remaining > 0 && (candidate.operation === operation || candidate.operation === '*'));
     const answer = (): void => {
-      if (!fault) return forward(request, response);
+      if (!fault) return void serve(operation, request, response);
       fault.remaining -= 1;
       if (fault.fault === 'unreachable') return void request.socket.destroy();
       response.writeHead(500, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-errortype': 'InternalServerError' });
@@ -49,6 +54,26 @@ export async function startEmbeddedDynamoDb(options: { port?: number; host?: str
     if (latencyMs > 0) setTimeout(answer, latencyMs);
     else answer();
   });
+  async function serve(operation: string, request: IncomingMessage, response: ServerResponse): Promise<void> {
+    if (operation !== 'TransactWriteItems') {
+      const release = await isolation.acquire(false);
+      response.once('close', release);
+      return forward(request, response);
+    }
+    const body = (await readBody(request)) ?? '';
+    const release = await isolation.acquire(true);
+    try {
+      const answer = await transactions.transactWriteItems(body);
+      response.writeHead(answer.status, { 'content-type': 'application/x-amz-json-1.0' });
+      response.end(JSON.stringify(answer.body));
+    } catch (error) {
+      response.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' });
+      response.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: String(error) }));
+    } finally {
+      release();
+    }
+  }
+
   const { port, host = '127.0.0.1' } = options;
   await listen(front, port ?? 0, host);
   const address = front.address() as AddressInfo;

@@ -13,7 +13,11 @@ import type { Seed, SeedContact, SeedFlow, SeedQueue, SeedUser } from './seed';
  */
 export type ConnectOperation = 'TransferContact' | 'DescribeContact' | 'DescribeContactFlow' | 'DescribeQueue' | 'DescribeUser';
 
-export type ConnectFault = 'throttle' | 'internal' | { readonly status: number; readonly type: string; readonly message?: string };
+/**
+ * `answer-lost` performs the operation and then drops the connection before answering, as a network failure after
+ * Connect accepted would: the caller cannot tell that the transfer happened.
+ */
+export type ConnectFault = 'throttle' | 'internal' | 'answer-lost' | { readonly status: number; readonly type: string; readonly message?: string };
 
 export interface SimContact {
   Id: string;
@@ -31,6 +35,11 @@ export interface SimulatorCall {
   readonly operation: ConnectOperation;
   readonly input: Record<string, string>;
   readonly status: number;
+  /** What was (or, for a lost answer, would have been) returned. */
+  readonly output?: unknown;
+  /** A TransferContact answered from its ClientToken's earlier result, changing nothing. */
+  readonly tokenReplay?: boolean;
+  readonly answerLost?: boolean;
 }
 
 export interface ConnectSimulator {
@@ -53,6 +62,12 @@ export interface ConnectSimulator {
   reset(seed?: Seed): void;
   close(): Promise<void>;
 }
+
+/**
+ * How long a ClientToken answers with its original result. TransferContact's reference names no window; Connect's
+ * contact-starting APIs say "The token is valid for 7 days after creation", and the simulator models that.
+ */
+export const CLIENT_TOKEN_VALIDITY_MS = 7 * 24 * 60 * 60 * 1000;
 
 /** Connect's documented limit of transfers per contact tree. */
 const MAX_TRANSFERS_PER_TREE = 11;
@@ -79,16 +94,19 @@ interface State {
   queues: Map<string, SeedQueue>;
   users: Map<string, SeedUser>;
   treeTransfers: Map<string, number>;
-  tokens: Map<string, { readonly fingerprint: string; readonly response: { ContactId: string; ContactArn: string } }>;
+  tokens: Map<string, { readonly fingerprint: string; readonly createdAt: number; readonly response: { ContactId: string; ContactArn: string } }>;
 }
 
-export async function startConnectSimulator(options: { seed?: Seed; port?: number; host?: string } = {}): Promise<ConnectSimulator> {
+export async function startConnectSimulator(options: { seed?: Seed; port?: number; host?: string; now?: () => number } = {}): Promise<ConnectSimulator> {
+  const now = options.now ?? Date.now;
   let seed = options.seed ?? emptySeed();
   let state = stateOf(seed);
   let calls: SimulatorCall[] = [];
   let transfers = 0;
   let faults: { operation: ConnectOperation; remaining: number; fault: ConnectFault }[] = [];
   let latency = new Map<ConnectOperation | '*', number>();
+  /** Set by TransferContact while it runs, read once it returns. */
+  let tokenReplay = false;
 
   const instanceArn = (): string => seed.instance.arn;
   const arnOf = (kind: string, id: string): string => `${instanceArn()}/${kind}/${id}`;
@@ -149,9 +167,12 @@ export async function startConnectSimulator(options: { seed?: Seed; port?: numbe
       const queueId = input.QueueId === undefined ? undefined : idOf(input.QueueId, 'queue');
       const userId = input.UserId === undefined ? undefined : idOf(input.UserId, 'agent');
       const fingerprint = JSON.stringify([contactId, flowId, queueId, userId]);
+      // The token is checked before the contact's state: a repeat of an accepted transfer gets the original answer even
+      // though the contact has since ended; the same token with another request is Connect's IdempotencyException.
       const previous = input.ClientToken === undefined ? undefined : state.tokens.get(input.ClientToken);
-      if (previous) {
-        if (previous.fingerprint !== fingerprint) throw new ConnectError(409, 'IdempotencyException', 'The ClientToken was used with other parameters');
+      if (previous && now() - previous.createdAt <= CLIENT_TOKEN_VALIDITY_MS) {
+        if (previous.fingerprint !== fingerprint) throw new ConnectError(409, 'IdempotencyException', 'An entity with the same name already exists.');
+        tokenReplay = true;
         return previous.response;
       }
 
@@ -170,23 +191,23 @@ export async function startConnectSimulator(options: { seed?: Seed; port?: numbe
       const made = state.treeTransfers.get(treeId) ?? 0;
       if (made >= MAX_TRANSFERS_PER_TREE) throw new ConnectError(402, 'ServiceQuotaExceededException', 'The contact has reached the maximum number of transfers');
 
-      const now = Date.now() / 1000;
+      const nowSeconds = now() / 1000;
       const next: SimContact = {
         Id: randomUUID(),
         Channel: contact.Channel,
         InitiationMethod: 'TRANSFER',
         InitialContactId: treeId,
         PreviousContactId: contact.Id,
-        InitiationTimestamp: now,
+        InitiationTimestamp: nowSeconds,
         ...(queueId !== undefined && { QueueId: queueId }),
         ...(userId !== undefined && { AgentId: userId }),
       };
-      contact.DisconnectTimestamp = now;
+      contact.DisconnectTimestamp = nowSeconds;
       state.contacts.set(next.Id, next);
       state.treeTransfers.set(treeId, made + 1);
       transfers += 1;
       const response = { ContactId: next.Id, ContactArn: arnOf('contact', next.Id) };
-      if (input.ClientToken !== undefined) state.tokens.set(input.ClientToken, { fingerprint, response });
+      if (input.ClientToken !== undefined) state.tokens.set(input.ClientToken, { fingerprint, createdAt: now(), response });
       return response;
     },
   };
@@ -207,10 +228,12 @@ export async function startConnectSimulator(options: { seed?: Seed; port?: numbe
     let status = 200;
     let payload: unknown;
     let errorType: string | undefined;
+    const answerLost = fault?.fault === 'answer-lost';
+    tokenReplay = false;
     try {
       if (fault) {
         fault.remaining -= 1;
-        throw faultError(fault.fault);
+        if (!answerLost) throw faultError(fault.fault);
       }
       payload = operations[operation](input);
     } catch (error) {
@@ -219,7 +242,8 @@ export async function startConnectSimulator(options: { seed?: Seed; port?: numbe
       errorType = failure.type;
       payload = { Message: failure.message };
     }
-    calls.push({ operation, input, status });
+    calls.push({ operation, input, status, output: payload, ...((tokenReplay as boolean) ? { tokenReplay: true } : {}), ...(answerLost ? { answerLost: true } : {}) });
+    if (answerLost) return void request.socket.destroy();
     send(response, status, payload, errorType);
   }
 
@@ -315,7 +339,7 @@ function routeOf(method: string, url: string, body: string): { operation: Connec
 
 function faultError(fault: ConnectFault): ConnectError {
   if (fault === 'throttle') return new ConnectError(429, 'ThrottlingException', 'Rate exceeded');
-  if (fault === 'internal') return new ConnectError(500, 'InternalServiceException', 'Internal service error');
+  if (fault === 'internal' || fault === 'answer-lost') return new ConnectError(500, 'InternalServiceException', 'Internal service error');
   return new ConnectError(fault.status, fault.type, fault.message ?? fault.type);
 }
 

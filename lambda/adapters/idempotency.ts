@@ -3,7 +3,7 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import { TransferError } from '../domain/errors';
-import type { IdempotencyPort, TransferResult } from '../ports';
+import type { IdempotencyOutcome, IdempotencyPort, TransferResult } from '../ports';
 import { IDEMPOTENCY_TABLE } from '../tables';
 
 interface IdempotencyInput {
@@ -13,9 +13,6 @@ interface IdempotencyInput {
 
 type StoredResult = TransferResult & { readonly replayed?: true };
 
-/** Notified when Connect accepted a transfer but its idempotency record could not be completed. */
-export type CompletionFailureListener = (error: unknown) => void;
-
 /**
  * Powertools idempotency around the one function whose result must be stored: the transfer. A thrown
  * rejection releases the key, a returned result is kept, and a key reused with another payload fails validation.
@@ -24,12 +21,7 @@ export class PowertoolsIdempotency implements IdempotencyPort {
   private readonly config: IdempotencyConfig;
   private readonly runOnce: (input: IdempotencyInput, work: () => Promise<TransferResult>) => Promise<StoredResult>;
 
-  constructor(
-    client: DynamoDBClient,
-    tableName: string,
-    expiresAfterSeconds: number,
-    private readonly onCompletionFailure: CompletionFailureListener = () => undefined,
-  ) {
+  constructor(client: DynamoDBClient, tableName: string, expiresAfterSeconds: number) {
     this.config = new IdempotencyConfig({
       eventKeyJmesPath: 'idempotencyKey',
       payloadValidationJmesPath: 'payloadHash',
@@ -55,10 +47,7 @@ export class PowertoolsIdempotency implements IdempotencyPort {
     this.config.registerLambdaContext(context);
   }
 
-  async once(
-    key: IdempotencyInput,
-    work: () => Promise<TransferResult>,
-  ): Promise<{ readonly result: TransferResult; readonly replayed: boolean }> {
+  async once(key: IdempotencyInput, work: () => Promise<TransferResult>): Promise<IdempotencyOutcome> {
     let accepted: TransferResult | undefined;
     try {
       const { replayed, ...result } = await this.runOnce(
@@ -68,11 +57,8 @@ export class PowertoolsIdempotency implements IdempotencyPort {
       return { result, replayed: replayed === true };
     } catch (error) {
       if (error instanceof TransferError) throw error;
-      // Connect accepted: the caller must hear success. The ledger holds the result for a later retry.
-      if (accepted) {
-        this.onCompletionFailure(error);
-        return { result: accepted, replayed: false };
-      }
+      // Connect accepted: the caller must hear success; the use case says what a retry will find.
+      if (accepted) return { result: accepted, replayed: false, storeFailure: error };
       throw translateIdempotencyError(error);
     }
   }

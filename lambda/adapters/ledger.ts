@@ -1,22 +1,29 @@
-import { BatchGetItemCommand, BatchWriteItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
-import type { AttributeValue, BatchGetItemCommandOutput, BatchWriteItemCommandOutput, DynamoDBClient, QueryCommandOutput, WriteRequest } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, QueryCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, BatchGetItemCommandOutput, DynamoDBClient, QueryCommandOutput, TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import type { LedgerPort, LedgerView, TransferRecord } from '../ports';
+import type { Intent, IntentStatus, LedgerPort, LedgerView, Reservation, ReservationRef, ReserveOutcome, TransferResult, TreeTally } from '../ports';
 import { LEDGER_TABLE } from '../tables';
 
 const { partitionKey: PK, sortKey: SK = 'sk', timeToLiveAttribute: TTL } = LEDGER_TABLE;
 
 /** Item keys of the ledger; tables.ts says what each item kind is for. */
 export const ledgerKeys = {
+  slot: (treeId: string, transferNumber: number) => ({ [PK]: `TREE#${treeId}`, [SK]: `TRANSFER#${String(transferNumber).padStart(4, '0')}` }),
   tree: (treeId: string) => `TREE#${treeId}`,
-  transfer: (transferNumber: number, toContactId: string) => `TRANSFER#${String(transferNumber).padStart(4, '0')}#${toContactId}`,
   contact: (contactId: string) => ({ [PK]: `CONTACT#${contactId}`, [SK]: 'TREE' }),
-  result: (idempotencyKey: string) => ({ [PK]: `KEY#${idempotencyKey}`, [SK]: 'RESULT' }),
+  intent: (idempotencyKey: string) => ({ [PK]: `KEY#${idempotencyKey}`, [SK]: 'INTENT' }),
 };
 
-/** BatchGet/BatchWrite may hand back unprocessed work under load; it is retried, never dropped. */
+export const STATUS = { pending: 'PENDING', transferred: 'TRANSFERRED', released: 'RELEASED' } as const satisfies Record<string, IntentStatus>;
+
+/** BatchGet may hand back unprocessed keys under load; they are retried, never dropped. */
 const UNPROCESSED_RETRIES = 4;
 
+/**
+ * The transfer ledger on DynamoDB. Append-only by construction: every write is part of a transaction whose
+ * conditions refuse to overwrite (a slot or contact item is created once; a status moves only from PENDING), and
+ * the function's role holds no action that deletes (contract section 7).
+ */
 export class DynamoDbLedger implements LedgerPort {
   constructor(
     private readonly client: DynamoDBClient,
@@ -25,83 +32,245 @@ export class DynamoDbLedger implements LedgerPort {
   ) {}
 
   async read(contactId: string, idempotencyKey: string): Promise<LedgerView> {
-    let keys: Record<string, AttributeValue>[] | undefined = [marshall(ledgerKeys.contact(contactId)), marshall(ledgerKeys.result(idempotencyKey))];
-    const items: Record<string, unknown>[] = [];
-    for (let attempt = 0; keys?.length; attempt += 1) {
-      if (attempt > UNPROCESSED_RETRIES) throw new Error('The ledger left keys unprocessed after retries');
-      if (attempt > 0) await backOff(attempt);
-      const output: BatchGetItemCommandOutput = await this.client.send(
-        new BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
-      );
-      items.push(...(output.Responses?.[this.tableName] ?? []).map((item) => unmarshall(item)));
-      keys = output.UnprocessedKeys?.[this.tableName]?.Keys;
-    }
-
+    const contactKey = ledgerKeys.contact(contactId);
+    const intentKey = ledgerKeys.intent(idempotencyKey);
+    const items = await this.batchGet([contactKey, intentKey]);
     const view: { -readonly [K in keyof LedgerView]: LedgerView[K] } = {};
     for (const item of items) {
-      if (item[PK] === ledgerKeys.contact(contactId)[PK] && typeof item.treeId === 'string' && typeof item.transfersInTree === 'number') {
+      if (item[PK] === contactKey[PK] && typeof item.treeId === 'string' && typeof item.transfersInTree === 'number') {
         view.transfersInTree = { treeId: item.treeId, count: item.transfersInTree };
       }
-      if (item[PK] === ledgerKeys.result(idempotencyKey)[PK] && typeof item.ContactId === 'string' && typeof item.ContactArn === 'string') {
-        view.recorded = { result: { ContactId: item.ContactId, ContactArn: item.ContactArn }, payloadHash: String(item.payloadHash) };
-      }
+      if (item[PK] === intentKey[PK]) view.intent = intentOf(item, idempotencyKey);
     }
     return view;
   }
 
-  async countTransfers(treeId: string): Promise<number> {
-    let count = 0;
+  async tally(treeId: string): Promise<TreeTally> {
+    let counted = 0;
+    let lastNumber = 0;
     let startKey: Record<string, AttributeValue> | undefined;
     do {
       const output: QueryCommandOutput = await this.client.send(
         new QueryCommand({
           TableName: this.tableName,
-          KeyConditionExpression: '#pk = :tree',
-          ExpressionAttributeNames: { '#pk': PK },
-          ExpressionAttributeValues: { ':tree': { S: ledgerKeys.tree(treeId) } },
-          Select: 'COUNT',
+          KeyConditionExpression: '#pk = :tree AND begins_with(#sk, :transfer)',
+          ProjectionExpression: '#status, transferNumber',
+          ExpressionAttributeNames: { '#pk': PK, '#sk': SK, '#status': 'status' },
+          ExpressionAttributeValues: { ':tree': { S: ledgerKeys.tree(treeId) }, ':transfer': { S: 'TRANSFER#' } },
           ConsistentRead: true,
           ExclusiveStartKey: startKey,
         }),
       );
-      count += output.Count ?? 0;
+      for (const item of (output.Items ?? []).map((raw) => unmarshall(raw))) {
+        // A pending slot counts: its transfer may have happened (fail closed).
+        if (item.status !== STATUS.released) counted += 1;
+        if (typeof item.transferNumber === 'number') lastNumber = Math.max(lastNumber, item.transferNumber);
+      }
       startKey = output.LastEvaluatedKey;
     } while (startKey);
-    return count;
+    return { counted, lastNumber };
   }
 
-  async record(record: TransferRecord): Promise<void> {
-    // Rounded up: the retention is a minimum the contract promises.
-    const expiresAt = Math.ceil(record.at.getTime() / 1000) + this.retentionDays * 86_400;
-    const common = { treeId: record.treeId, transfersInTree: record.transferNumber, [TTL]: expiresAt };
-    const items = [
-      {
-        [PK]: ledgerKeys.tree(record.treeId),
-        [SK]: ledgerKeys.transfer(record.transferNumber, record.result.ContactId),
-        ...common,
-        fromContactId: record.fromContactId,
-        toContactId: record.result.ContactId,
-        toContactArn: record.result.ContactArn,
-        contactFlowId: record.request.ContactFlowId,
-        queueId: record.request.QueueId,
-        userId: record.request.UserId,
-        door: record.origin.door,
-        requestedBy: record.origin.caller,
-        correlationId: record.origin.correlationId,
-        idempotencyKey: record.idempotencyKey,
-        at: record.at.toISOString(),
-      },
-      { ...ledgerKeys.contact(record.result.ContactId), ...common },
-      { ...ledgerKeys.result(record.idempotencyKey), ...record.result, payloadHash: record.payloadHash, [TTL]: expiresAt },
-    ];
-    let pending: WriteRequest[] | undefined = items.map((item) => ({ PutRequest: { Item: marshall(item, { removeUndefinedValues: true }) } }));
-    for (let attempt = 0; pending?.length; attempt += 1) {
-      if (attempt > UNPROCESSED_RETRIES) throw new Error('The ledger left items unprocessed after retries');
-      if (attempt > 0) await backOff(attempt);
-      const output: BatchWriteItemCommandOutput = await this.client.send(new BatchWriteItemCommand({ RequestItems: { [this.tableName]: pending } }));
-      pending = output.UnprocessedItems?.[this.tableName];
+  async reserve(reservation: Reservation): Promise<ReserveOutcome> {
+    const { request, origin } = reservation;
+    const at = reservation.at.toISOString();
+    const expiresAt = this.expiryFrom(reservation.at);
+    const common = { treeId: reservation.treeId, transferNumber: reservation.transferNumber, fromContactId: reservation.fromContactId };
+    const intent = {
+      ...ledgerKeys.intent(reservation.idempotencyKey),
+      ...common,
+      status: STATUS.pending,
+      payloadHash: reservation.payloadHash,
+      intendedAt: at,
+      [TTL]: expiresAt,
+    };
+    const slot = {
+      ...ledgerKeys.slot(reservation.treeId, reservation.transferNumber),
+      ...common,
+      status: STATUS.pending,
+      contactFlowId: request.ContactFlowId,
+      queueId: request.QueueId,
+      userId: request.UserId,
+      door: origin.door,
+      requestedBy: origin.caller,
+      correlationId: origin.correlationId,
+      idempotencyKey: reservation.idempotencyKey,
+      clientToken: request.ClientToken,
+      reservedAt: at,
+      [TTL]: expiresAt,
+    };
+    try {
+      await this.transact([
+        {
+          // A released intent gives its key back (contract section 6: a rejection releases the key).
+          Put: {
+            TableName: this.tableName,
+            Item: marshall(intent, { removeUndefinedValues: true }),
+            ConditionExpression: 'attribute_not_exists(#pk) OR #status = :released',
+            ExpressionAttributeNames: { '#pk': PK, '#status': 'status' },
+            ExpressionAttributeValues: { ':released': { S: STATUS.released } },
+          },
+        },
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: marshall(slot, { removeUndefinedValues: true }),
+            ConditionExpression: 'attribute_not_exists(#pk)',
+            ExpressionAttributeNames: { '#pk': PK },
+          },
+        },
+      ]);
+      return 'reserved';
+    } catch (error) {
+      const failed = failedConditions(error);
+      if (failed?.[1]) return 'slot-taken';
+      if (failed?.[0]) return 'key-taken';
+      throw error;
     }
   }
+
+  async complete(reservation: ReservationRef, result: TransferResult, at: Date): Promise<void> {
+    const expiresAt = this.expiryFrom(at);
+    const transferred = {
+      ':transferred': { S: STATUS.transferred },
+      ':pending': { S: STATUS.pending },
+      ':to': { S: result.ContactId },
+      ':toArn': { S: result.ContactArn },
+      ':at': { S: at.toISOString() },
+      ':expires': { N: String(expiresAt) },
+      ':key': { S: reservation.idempotencyKey },
+    };
+    try {
+      await this.transact([
+        {
+          Update: {
+            TableName: this.tableName,
+            Key: marshall(ledgerKeys.slot(reservation.treeId, reservation.transferNumber)),
+            UpdateExpression: 'SET #status = :transferred, toContactId = :to, toContactArn = :toArn, #at = :at, #ttl = :expires',
+            ConditionExpression: '#status = :pending AND idempotencyKey = :key',
+            ExpressionAttributeNames: { '#status': 'status', '#at': 'at', '#ttl': TTL },
+            ExpressionAttributeValues: transferred,
+          },
+        },
+        {
+          Update: {
+            TableName: this.tableName,
+            Key: marshall(ledgerKeys.intent(reservation.idempotencyKey)),
+            UpdateExpression: 'SET #status = :transferred, toContactId = :to, toContactArn = :toArn, #at = :at, #ttl = :expires',
+            ConditionExpression: '#status = :pending AND treeId = :tree AND transferNumber = :number',
+            ExpressionAttributeNames: { '#status': 'status', '#at': 'at', '#ttl': TTL },
+            ExpressionAttributeValues: {
+              ...withoutKey(transferred),
+              ':tree': { S: reservation.treeId },
+              ':number': { N: String(reservation.transferNumber) },
+            },
+          },
+        },
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: marshall({
+              ...ledgerKeys.contact(result.ContactId),
+              treeId: reservation.treeId,
+              transfersInTree: reservation.transferNumber,
+              [TTL]: expiresAt,
+            }),
+            ConditionExpression: 'attribute_not_exists(#pk)',
+            ExpressionAttributeNames: { '#pk': PK },
+          },
+        },
+      ]);
+    } catch (error) {
+      // An earlier attempt (this invocation's lost answer, or a concurrent retry) may have recorded it already.
+      if (!failedConditions(error)) throw error;
+      const [item] = await this.batchGet([ledgerKeys.intent(reservation.idempotencyKey)]);
+      const intent = item && intentOf(item, reservation.idempotencyKey);
+      if (intent?.status !== STATUS.transferred || intent.result?.ContactId !== result.ContactId) throw error;
+    }
+  }
+
+  async release(reservation: ReservationRef, reason: string, at: Date): Promise<void> {
+    const values = {
+      ':released': { S: STATUS.released },
+      ':pending': { S: STATUS.pending },
+      ':reason': { S: reason },
+      ':at': { S: at.toISOString() },
+    };
+    await this.transact([
+      {
+        Update: {
+          TableName: this.tableName,
+          Key: marshall(ledgerKeys.slot(reservation.treeId, reservation.transferNumber)),
+          UpdateExpression: 'SET #status = :released, releasedAt = :at, releaseReason = :reason',
+          ConditionExpression: '#status = :pending AND idempotencyKey = :key',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ...values, ':key': { S: reservation.idempotencyKey } },
+        },
+      },
+      {
+        Update: {
+          TableName: this.tableName,
+          Key: marshall(ledgerKeys.intent(reservation.idempotencyKey)),
+          UpdateExpression: 'SET #status = :released, releasedAt = :at, releaseReason = :reason',
+          ConditionExpression: '#status = :pending AND treeId = :tree AND transferNumber = :number',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ...values, ':tree': { S: reservation.treeId }, ':number': { N: String(reservation.transferNumber) } },
+        },
+      },
+    ]);
+  }
+
+  private async transact(items: TransactWriteItem[]): Promise<void> {
+    await this.client.send(new TransactWriteItemsCommand({ TransactItems: items }));
+  }
+
+  private async batchGet(keys: Record<string, string>[]): Promise<Record<string, unknown>[]> {
+    let pending: Record<string, AttributeValue>[] | undefined = keys.map((key) => marshall(key));
+    const items: Record<string, unknown>[] = [];
+    for (let attempt = 0; pending?.length; attempt += 1) {
+      if (attempt > UNPROCESSED_RETRIES) throw new Error('The ledger left keys unprocessed after retries');
+      if (attempt > 0) await backOff(attempt);
+      const output: BatchGetItemCommandOutput = await this.client.send(
+        new BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }),
+      );
+      items.push(...(output.Responses?.[this.tableName] ?? []).map((item) => unmarshall(item)));
+      pending = output.UnprocessedKeys?.[this.tableName]?.Keys;
+    }
+    return items;
+  }
+
+  /** Rounded up: the retention is a minimum the contract promises. */
+  private expiryFrom(at: Date): number {
+    return Math.ceil(at.getTime() / 1000) + this.retentionDays * 86_400;
+  }
+}
+
+function intentOf(item: Record<string, unknown>, idempotencyKey: string): Intent | undefined {
+  const { status, payloadHash, treeId, transferNumber, intendedAt, toContactId, toContactArn } = item;
+  if (status !== STATUS.pending && status !== STATUS.transferred && status !== STATUS.released) return undefined;
+  if (typeof payloadHash !== 'string' || typeof treeId !== 'string' || typeof transferNumber !== 'number') return undefined;
+  return {
+    idempotencyKey,
+    status,
+    payloadHash,
+    treeId,
+    transferNumber,
+    intendedAt: new Date(typeof intendedAt === 'string' ? intendedAt : 0),
+    ...(typeof toContactId === 'string' && typeof toContactArn === 'string' && { result: { ContactId: toContactId, ContactArn: toContactArn } }),
+  };
+}
+
+/** Which actions of a cancelled transaction failed their condition; undefined when it failed for another reason. */
+function failedConditions(error: unknown): boolean[] | undefined {
+  if (!(error instanceof Error) || error.name !== 'TransactionCanceledException') return undefined;
+  const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+  const failed = reasons.map((reason) => reason.Code === 'ConditionalCheckFailed');
+  return failed.some(Boolean) ? failed : undefined;
+}
+
+function withoutKey(values: Record<string, AttributeValue>): Record<string, AttributeValue> {
+  const { ':key': _unused, ...rest } = values;
+  return rest;
 }
 
 function backOff(attempt: number): Promise<void> {

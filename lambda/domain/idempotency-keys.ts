@@ -21,3 +21,13 @@ export function idempotencyKeysOf(request: TransferRequest, instanceId: string):
   const idempotencyKey = request.ClientToken === undefined ? `intent:${payloadHash}` : `token:${sha256(request.ClientToken)}`;
   return { idempotencyKey, payloadHash, connectClientToken: sha256(`${instanceId}\n${idempotencyKey}`) };
 }
+
+/**
+ * How long Connect is documented to answer a repeated ClientToken with the original result. TransferContact's own
+ * reference says only that the token ensures the request's idempotency; Connect's contact-starting APIs
+ * (StartChatContact, StartTaskContact, StartOutboundChatContact, ...) say "The token is valid for 7 days after
+ * creation. If a contact is already started, the contact ID is returned." We rely on no more than that: an intent
+ * older than this is not re-sent to learn its outcome. (Re-sending could never transfer twice, since a transfer ends
+ * the contact it moves; it could only mistake a forgotten token for a refusal.)
+ */
+export const CONNECT_CLIENT_TOKEN_VALIDITY_MS = 7 * 24 * 60 * 60 * 1000;

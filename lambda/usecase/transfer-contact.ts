@@ -1,11 +1,11 @@
 import type { ConnectInstance } from '../domain/arn';
 import { TransferError } from '../domain/errors';
-import { idempotencyKeysOf } from '../domain/idempotency-keys';
+import { CONNECT_CLIENT_TOKEN_VALIDITY_MS, idempotencyKeysOf } from '../domain/idempotency-keys';
 import type { IdempotencyKeys } from '../domain/idempotency-keys';
 import type { TransferRequest } from '../domain/request';
 import { firstFailingRule, treeIdOf } from '../domain/rules';
 import type { TransferFacts, TransferPolicy } from '../domain/rules';
-import type { ConnectPort, IdempotencyPort, LedgerPort, LedgerView, Origin, TransferResult } from '../ports';
+import type { ConnectPort, IdempotencyPort, Intent, LedgerPort, LedgerView, Origin, Reservation, ReservationRef, TransferResult, TreeTally } from '../ports';
 
 export interface TransferOutcome {
   readonly result: TransferResult;
@@ -14,105 +14,306 @@ export interface TransferOutcome {
   readonly treeId?: string;
 }
 
+export interface ExecuteOptions {
+  /**
+   * Take the idempotency lock before the Describe calls and the ledger read, so that a duplicate or a replay costs
+   * no Connect call (the event door). Without it the lock and the look-ups run at once, one round trip fewer (HTTPS).
+   */
+  readonly lockBeforeLookups?: boolean;
+}
+
 export interface TransferDependencies {
   readonly instance: ConnectInstance;
   readonly policy: TransferPolicy;
   readonly connect: ConnectPort;
   readonly ledger: LedgerPort;
   readonly idempotency: IdempotencyPort;
-  /** A transfer that happened but could not be written to the ledger must still reach an operator. */
-  readonly onLedgerFailure: (error: unknown, context: { readonly contactId: string; readonly result: TransferResult }) => void;
+  /**
+   * Something an operator must act on: a transfer Connect accepted that is not fully recorded, or a reservation
+   * that could not be released. One line that says what a retry will find, with everything needed to act by hand.
+   */
+  readonly alert: (message: string, details: Record<string, unknown>) => void;
+  readonly now?: () => Date;
 }
 
 interface Gathered {
   readonly facts: TransferFacts;
-  readonly ledger: LedgerView;
+  readonly view: LedgerView;
+  readonly tally: TreeTally;
   readonly treeId?: string;
 }
 
+interface LookUps {
+  readonly ledger: Promise<LedgerView>;
+  readonly gathered: Promise<Gathered>;
+}
+
+/** What one invocation did inside the idempotency lock, for what it reports once the lock is left. */
+interface Attempt {
+  ran: boolean;
+  replayed: boolean;
+  treeId?: string;
+  /** The ledger write that records an accepted transfer: resolves to its error, or undefined when it landed. */
+  recording?: Promise<unknown>;
+  details?: Record<string, unknown>;
+}
+
 /**
- * Rules 4-15 for a request that passed 1-3. Remote work runs in three stages: the idempotency lock together with
- * the Describe calls and the ledger read; TransferContact; the idempotency record together with the ledger write.
+ * Rules 4-15 for a request that passed 1-3. A new transfer takes four sequential stages of remote work: the
+ * idempotency lock with the Describe calls and the ledger read; the reservation (the write-ahead intent and the tree
+ * slot, together); TransferContact; the idempotency record with the ledger record. A retry that finds its intent
+ * pending re-sends TransferContact with the same ClientToken instead of reserving again (contract sections 6-7).
  */
 export class TransferContactUseCase {
-  constructor(private readonly deps: TransferDependencies) {}
+  private readonly now: () => Date;
 
-  async execute(request: TransferRequest, origin: Origin): Promise<TransferOutcome> {
-    const keys = idempotencyKeysOf(request, this.deps.instance.id);
-    const gathering = this.gather(request, keys.idempotencyKey);
-    // When the lock answers first (replay, in progress, store down) nobody awaits the look-ups.
-    gathering.catch(() => undefined);
-
-    let treeId: string | undefined;
-    let ledgerWrite: Promise<void> | undefined;
-    let answeredFromLedger = false;
-    const { result, replayed } = await this.deps.idempotency.once(keys, async () => {
-      const gathered = await gathering;
-      treeId = gathered.treeId;
-      const recorded = gathered.ledger.recorded;
-      if (recorded) {
-        // Connect accepted this key before but its idempotency record was lost: answer as the first time did.
-        if (recorded.payloadHash !== keys.payloadHash) throw TransferError.of('CLIENT_TOKEN_REUSED');
-        answeredFromLedger = true;
-        return recorded.result;
-      }
-      const failing = firstFailingRule(gathered.facts, this.deps.policy);
-      if (failing) throw TransferError.of(failing);
-
-      const transferred = await this.deps.connect.transferContact(request, keys.connectClientToken);
-      ledgerWrite = this.record(request, origin, keys, gathered, transferred);
-      return transferred;
-    });
-    await ledgerWrite;
-    return { result, replayed: replayed || answeredFromLedger, ...(treeId !== undefined && { treeId }) };
+  constructor(private readonly deps: TransferDependencies) {
+    this.now = deps.now ?? (() => new Date());
   }
 
-  private async gather(request: TransferRequest, idempotencyKey: string): Promise<Gathered> {
+  async execute(request: TransferRequest, origin: Origin, options: ExecuteOptions = {}): Promise<TransferOutcome> {
+    const keys = idempotencyKeysOf(request, this.deps.instance.id);
+    let started: LookUps | undefined;
+    const lookUps = (): LookUps => (started ??= this.lookUp(request, keys.idempotencyKey));
+    if (!options.lockBeforeLookups) lookUps();
+
+    const attempt: Attempt = { ran: false, replayed: false };
+    const outcome = await this.deps.idempotency.once(keys, async () => {
+      attempt.ran = true;
+      return this.transferOnce(request, origin, keys, await lookUps().gathered, attempt);
+    });
+
+    if (attempt.recording) {
+      this.reportRecording(await attempt.recording, outcome.storeFailure, attempt.details ?? {});
+    } else if (outcome.storeFailure) {
+      this.deps.alert('The idempotency record of a transfer the ledger already holds was not completed; the ledger answers a retry', {
+        ...this.details(request, origin, keys),
+        error: outcome.storeFailure,
+      });
+    }
+    if (outcome.replayed && !attempt.ran) {
+      await this.finishFromReplay(request, origin, keys, outcome.result, started?.ledger);
+    }
+    const treeId = attempt.treeId;
+    return { result: outcome.result, replayed: outcome.replayed || attempt.replayed, ...(treeId !== undefined && { treeId }) };
+  }
+
+  private lookUp(request: TransferRequest, idempotencyKey: string): LookUps {
     const { connect, ledger } = this.deps;
-    const [contact, flow, queue, user, ledgerView] = await Promise.all([
-      connect.describeContact(request.ContactId),
-      connect.describeFlow(request.ContactFlowId),
-      request.QueueId === undefined ? undefined : connect.describeQueue(request.QueueId),
-      request.UserId === undefined ? undefined : connect.describeUser(request.UserId),
-      ledger.read(request.ContactId, idempotencyKey),
-    ]);
-    const treeId = contact && treeIdOf(contact);
-    const facts: TransferFacts = {
-      contact,
-      flow,
-      ...(queue && { queue }),
-      ...(user && { user }),
-      transfersInTree: contact ? await this.transfersInTree(contact.id, treeId ?? contact.id, ledgerView) : 0,
-    };
-    return { facts, ledger: ledgerView, ...(treeId !== undefined && { treeId }) };
+    const view = ledger.read(request.ContactId, idempotencyKey);
+    const gathered = (async (): Promise<Gathered> => {
+      const [contact, flow, queue, user, ledgerView] = await Promise.all([
+        connect.describeContact(request.ContactId),
+        connect.describeFlow(request.ContactFlowId),
+        request.QueueId === undefined ? undefined : connect.describeQueue(request.QueueId),
+        request.UserId === undefined ? undefined : connect.describeUser(request.UserId),
+        view,
+      ]);
+      const treeId = contact && treeIdOf(contact);
+      const tally = contact ? await this.tallyOf(contact.id, treeId ?? contact.id, ledgerView) : { counted: 0, lastNumber: 0 };
+      const facts: TransferFacts = { contact, flow, ...(queue && { queue }), ...(user && { user }), transfersInTree: tally.counted };
+      return { facts, view: ledgerView, tally, ...(treeId !== undefined && { treeId }) };
+    })();
+    // When the lock answers first (replay, in progress, store down) nobody may await these.
+    view.catch(() => undefined);
+    gathered.catch(() => undefined);
+    return { ledger: view, gathered };
   }
 
   /**
-   * The ledger knows the count of any contact the gateway made; a tree's first contact has none before it.
-   * Only a contact made by a transfer outside the gateway needs the tree counted (an extra, rare round trip).
+   * The ledger knows the number of any contact the gateway made; a tree's first contact has none before it. Only a
+   * contact made outside the gateway in a longer tree needs the tree's slots counted (an extra, rare round trip).
    */
-  private async transfersInTree(contactId: string, treeId: string, view: LedgerView): Promise<number> {
-    if (view.transfersInTree) return view.transfersInTree.count;
-    if (treeId === contactId) return 0;
-    return this.deps.ledger.countTransfers(treeId);
+  private async tallyOf(contactId: string, treeId: string, view: LedgerView): Promise<TreeTally> {
+    if (view.transfersInTree) return { counted: view.transfersInTree.count, lastNumber: view.transfersInTree.count };
+    if (treeId === contactId) return { counted: 0, lastNumber: 0 };
+    return this.deps.ledger.tally(treeId);
   }
 
-  /** Never rejects: the transfer happened, so a ledger failure is reported, not returned to the caller. */
-  private async record(request: TransferRequest, origin: Origin, keys: IdempotencyKeys, gathered: Gathered, result: TransferResult): Promise<void> {
-    try {
-      await this.deps.ledger.record({
-        treeId: gathered.treeId ?? request.ContactId,
-        transferNumber: gathered.facts.transfersInTree + 1,
+  private async transferOnce(request: TransferRequest, origin: Origin, keys: IdempotencyKeys, gathered: Gathered, attempt: Attempt): Promise<TransferResult> {
+    if (gathered.treeId !== undefined) attempt.treeId = gathered.treeId;
+    const intent = gathered.view.intent;
+    if (intent && intent.status !== 'RELEASED') {
+      if (intent.payloadHash !== keys.payloadHash) throw TransferError.of('CLIENT_TOKEN_REUSED');
+      if (intent.status === 'PENDING') return this.resume(request, origin, keys, intent, gathered, attempt);
+      // Connect accepted this key before and the ledger holds it, but the idempotency record was lost.
+      if (!intent.result) throw TransferError.of('INTERNAL_ERROR');
+      attempt.replayed = true;
+      return intent.result;
+    }
+
+    const failing = firstFailingRule(gathered.facts, this.deps.policy);
+    if (failing) throw TransferError.of(failing);
+    const reservation = await this.reserve(request, origin, keys, gathered.treeId ?? request.ContactId, gathered.tally);
+    return this.send(request, origin, keys, reservation, attempt, false);
+  }
+
+  /**
+   * Rule 14 whatever the ledger's health: the transfer's numbered slot is taken before Connect is asked, and a slot
+   * exists only after every lower one did, so the slots counted before taking one are all there were.
+   */
+  private async reserve(request: TransferRequest, origin: Origin, keys: IdempotencyKeys, treeId: string, tally: TreeTally): Promise<Reservation> {
+    const { ledger, policy } = this.deps;
+    let transferNumber = tally.lastNumber + 1;
+    for (let recounted = false; ; recounted = true) {
+      const reservation: Reservation = {
+        treeId,
+        transferNumber,
         fromContactId: request.ContactId,
-        result,
         request,
         origin,
         idempotencyKey: keys.idempotencyKey,
         payloadHash: keys.payloadHash,
-        at: new Date(),
-      });
-    } catch (error) {
-      this.deps.onLedgerFailure(error, { contactId: request.ContactId, result });
+        at: this.now(),
+      };
+      const outcome = await failClosed(() => ledger.reserve(reservation));
+      if (outcome === 'reserved') return reservation;
+      if (outcome === 'key-taken') throw TransferError.of('REQUEST_IN_PROGRESS');
+      if (recounted) {
+        throw TransferError.of('REQUEST_IN_PROGRESS', { message: "Another transfer of this contact's tree is in progress; retry later." });
+      }
+      // Someone took the slot after the count was read: count the tree's slots themselves.
+      const fresh = await failClosed(() => ledger.tally(treeId));
+      if (fresh.counted >= policy.maxTransfers) throw TransferError.of('TRANSFER_LIMIT_REACHED');
+      transferNumber = fresh.lastNumber + 1;
     }
+  }
+
+  /**
+   * A pending intent means an earlier invocation reserved this transfer and its outcome was lost. A transfer ends the
+   * contact it moves, so an active contact was not transferred: check the rules again (the slot already holds rule
+   * 14's place) and send it. An ended contact may have been transferred by that attempt: re-send the same request
+   * with the same ClientToken, and Connect answers with the original result, or refuses if it never happened.
+   */
+  private async resume(request: TransferRequest, origin: Origin, keys: IdempotencyKeys, intent: Intent, gathered: Gathered, attempt: Attempt): Promise<TransferResult> {
+    if (!gathered.facts.contact?.disconnected) {
+      const failing = firstFailingRule({ ...gathered.facts, transfersInTree: 0 }, this.deps.policy);
+      if (failing) {
+        await this.release(intent, failing, request, origin);
+        throw TransferError.of(failing);
+      }
+      return this.send(request, origin, keys, intent, attempt, false);
+    }
+    if (this.now().getTime() - intent.intendedAt.getTime() > CONNECT_CLIENT_TOKEN_VALIDITY_MS) {
+      this.deps.alert(
+        "A pending transfer intent is older than Connect's ClientToken window and its contact has ended: whether Connect transferred it is unknown; check the contact in Connect and record or release it by hand",
+        this.details(request, origin, keys, intent),
+      );
+      throw TransferError.of('INTERNAL_ERROR', { message: 'The outcome of an earlier attempt with this idempotency key cannot be confirmed.' });
+    }
+    return this.send(request, origin, keys, intent, attempt, true);
+  }
+
+  private async send(
+    request: TransferRequest,
+    origin: Origin,
+    keys: IdempotencyKeys,
+    reservation: ReservationRef,
+    attempt: Attempt,
+    answersEarlierAttempt: boolean,
+  ): Promise<TransferResult> {
+    let result: TransferResult;
+    try {
+      result = await this.deps.connect.transferContact(request, keys.connectClientToken);
+    } catch (error) {
+      // Connect answered and refused: nothing was transferred. Anything else (throttled after retries, 5xx, no
+      // answer) may hide an attempt Connect accepted, so the intent stays for a retry to re-send.
+      if (error instanceof TransferError && error.reason === 'CONNECT_REJECTED') await this.release(reservation, error.type, request, origin);
+      throw error;
+    }
+    attempt.replayed = answersEarlierAttempt;
+    attempt.details = this.details(request, origin, keys, reservation, result);
+    const at = this.now();
+    attempt.recording = this.deps.ledger.complete(reservation, result, at).then(
+      () => undefined,
+      (error: unknown) => error ?? new Error('The ledger write failed'),
+    );
+    return result;
+  }
+
+  private async release(reservation: ReservationRef, reason: string, request: TransferRequest, origin: Origin): Promise<void> {
+    try {
+      await this.deps.ledger.release(reservation, reason, this.now());
+    } catch (error) {
+      this.deps.alert(
+        'A reservation whose transfer did not happen could not be released: it counts toward maxTransfers (fail closed) until a retry with the same key releases it',
+        { ...this.details(request, origin, undefined, reservation), reason, error },
+      );
+    }
+  }
+
+  /** A replay from the idempotency store: if this invocation's predecessor failed to record the transfer, record it now. */
+  private async finishFromReplay(
+    request: TransferRequest,
+    origin: Origin,
+    keys: IdempotencyKeys,
+    result: TransferResult,
+    readAlongside: Promise<LedgerView> | undefined,
+  ): Promise<void> {
+    try {
+      const view = await (readAlongside ?? this.deps.ledger.read(request.ContactId, keys.idempotencyKey));
+      const intent = view.intent;
+      if (intent?.status !== 'PENDING' || intent.payloadHash !== keys.payloadHash) return;
+      await this.deps.ledger.complete(intent, result, this.now());
+    } catch (error) {
+      this.deps.alert('Connect accepted this transfer earlier and the ledger still does not hold it; record it by hand', {
+        ...this.details(request, origin, keys, undefined, result),
+        error,
+      });
+    }
+  }
+
+  /** Says only what is true of this invocation's writes, and what a retry with the same key will find. */
+  private reportRecording(ledgerFailure: unknown, storeFailure: unknown, details: Record<string, unknown>): void {
+    if (ledgerFailure === undefined && storeFailure === undefined) return;
+    if (ledgerFailure === undefined) {
+      this.deps.alert('Connect accepted the transfer and the ledger recorded it, but its idempotency record was not completed; the ledger answers a retry', {
+        ...details,
+        error: storeFailure,
+      });
+    } else if (storeFailure === undefined) {
+      this.deps.alert(
+        'Connect accepted the transfer but the ledger did not record it: its slot stays reserved (PENDING) and counts toward maxTransfers; a retry with the same key records it, otherwise record it by hand',
+        { ...details, error: ledgerFailure },
+      );
+    } else {
+      this.deps.alert(
+        "Connect accepted the transfer but neither the ledger nor the idempotency record holds it: its slot stays reserved (PENDING); a retry with the same key re-sends it with the same ClientToken and records Connect's original answer, otherwise record it by hand",
+        { ...details, error: ledgerFailure, storeError: storeFailure },
+      );
+    }
+  }
+
+  /** Everything needed to record a transfer by hand: tree, number, contacts, flow, queue or user, caller, key. */
+  private details(
+    request: TransferRequest,
+    origin: Origin,
+    keys?: IdempotencyKeys,
+    reservation?: ReservationRef,
+    result?: TransferResult,
+  ): Record<string, unknown> {
+    return {
+      treeId: reservation?.treeId,
+      transferNumber: reservation?.transferNumber,
+      fromContactId: request.ContactId,
+      toContactId: result?.ContactId,
+      toContactArn: result?.ContactArn,
+      contactFlowId: request.ContactFlowId,
+      queueId: request.QueueId,
+      userId: request.UserId,
+      door: origin.door,
+      requestedBy: origin.caller,
+      correlationId: origin.correlationId,
+      idempotencyKey: reservation?.idempotencyKey ?? keys?.idempotencyKey,
+    };
+  }
+}
+
+/** The ledger could not be read or written before the transfer: refuse rather than risk rule 14 (retryable). */
+async function failClosed<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw TransferError.of('INTERNAL_ERROR', { cause: error });
   }
 }

@@ -9,14 +9,16 @@ import type {
   ContactFacts,
   FlowFacts,
   IdempotencyPort,
+  Intent,
   LedgerPort,
   LedgerView,
   Origin,
   QueueFacts,
-  TransferRecord,
+  Reservation,
   TransferResult,
   UserFacts,
 } from '../../lambda/ports';
+import { CONNECT_CLIENT_TOKEN_VALIDITY_MS } from '../../lambda/domain/idempotency-keys';
 import { TransferContactUseCase } from '../../lambda/usecase/transfer-contact';
 import type { TransferDependencies } from '../../lambda/usecase/transfer-contact';
 
@@ -25,6 +27,7 @@ const instance = parseInstanceArn(INSTANCE_ARN) as ConnectInstance;
 const origin: Origin = { door: 'eventbridge', caller: 'internal.contact-transfer/evt-1', correlationId: 'evt-1' };
 const toQueue: TransferRequest = { ContactId: 'c-1', ContactFlowId: 'f-1', QueueId: 'q-1' };
 const transferred: TransferResult = { ContactId: 'c-new', ContactArn: `${INSTANCE_ARN}/contact/c-new` };
+const NOW = new Date('2026-11-23T10:00:00Z');
 
 interface World {
   contact?: ContactFacts;
@@ -32,8 +35,8 @@ interface World {
   queue?: QueueFacts;
   user?: UserFacts;
   view?: LedgerView;
-  treeCount?: number;
-  recordFails?: boolean;
+  tally?: { counted: number; lastNumber: number };
+  completeFails?: boolean;
 }
 
 function fakeConnect(world: World) {
@@ -49,10 +52,12 @@ function fakeConnect(world: World) {
 function fakeLedger(world: World) {
   return {
     read: vi.fn<LedgerPort['read']>(async () => world.view ?? {}),
-    countTransfers: vi.fn<LedgerPort['countTransfers']>(async () => world.treeCount ?? 0),
-    record: vi.fn<LedgerPort['record']>(async () => {
-      if (world.recordFails) throw new Error('ledger table unreachable');
+    tally: vi.fn<LedgerPort['tally']>(async () => world.tally ?? { counted: 0, lastNumber: 0 }),
+    reserve: vi.fn<LedgerPort['reserve']>(async () => 'reserved'),
+    complete: vi.fn<LedgerPort['complete']>(async () => {
+      if (world.completeFails) throw new Error('ledger table unreachable');
     }),
+    release: vi.fn<LedgerPort['release']>(async () => undefined),
   } satisfies LedgerPort;
 }
 
@@ -62,17 +67,18 @@ const runsWork: IdempotencyPort = { once: async (_key, work) => ({ result: await
 function setUp(world: World, overrides: Partial<TransferDependencies> = {}) {
   const connect = fakeConnect(world);
   const ledger = fakeLedger(world);
-  const onLedgerFailure = vi.fn<TransferDependencies['onLedgerFailure']>();
+  const alert = vi.fn<TransferDependencies['alert']>();
   const useCase = new TransferContactUseCase({
     instance,
     policy: { allowedChannels: ['TASK', 'EMAIL'], maxTransfers: 11 },
     connect,
     ledger,
     idempotency: runsWork,
-    onLedgerFailure,
+    alert,
+    now: () => NOW,
     ...overrides,
   });
-  return { useCase, connect, ledger, onLedgerFailure };
+  return { useCase, connect, ledger, alert };
 }
 
 const rootTask: ContactFacts = { id: 'c-1', channel: 'TASK', disconnected: false };
@@ -87,9 +93,9 @@ async function reasonOf(promise: Promise<unknown>): Promise<string> {
   return (error as TransferError).reason;
 }
 
-function recorded(ledger: ReturnType<typeof fakeLedger>): TransferRecord {
-  expect(ledger.record).toHaveBeenCalledTimes(1);
-  return ledger.record.mock.calls[0]![0];
+function reserved(ledger: ReturnType<typeof fakeLedger>): Reservation {
+  expect(ledger.reserve).toHaveBeenCalledTimes(1);
+  return ledger.reserve.mock.calls[0]![0];
 }
 
 describe('TransferContactUseCase: a transfer', () => {
@@ -112,126 +118,281 @@ describe('TransferContactUseCase: a transfer', () => {
     ['a missing contact', {}, 'CONTACT_NOT_FOUND'],
     ['an ended contact', { contact: { ...rootTask, disconnected: true } }, 'CONTACT_NOT_ACTIVE'],
     ['a disabled queue', { contact: rootTask, queue: { found: true, enabled: false } }, 'QUEUE_DISABLED'],
-  ])('%s is rejected with %s before Connect is asked to transfer, and nothing is recorded', async (_case, world, reason) => {
+  ])('%s is rejected with %s before anything is reserved or sent', async (_case, world, reason) => {
     const { useCase, connect, ledger } = setUp(world);
     expect(await reasonOf(useCase.execute(toQueue, origin))).toBe(reason);
+    expect(ledger.reserve).not.toHaveBeenCalled();
     expect(connect.transferContact).not.toHaveBeenCalled();
-    expect(ledger.record).not.toHaveBeenCalled();
   });
 
-  it('a failure of Connect reaches the caller and nothing is recorded', async () => {
+  it('reserves the transfer (intent and tree slot) before asking Connect, and records it after', async () => {
     const { useCase, connect, ledger } = setUp({ contact: rootTask });
-    connect.transferContact.mockRejectedValueOnce(TransferError.of('THROTTLED'));
-    expect(await reasonOf(useCase.execute(toQueue, origin))).toBe('THROTTLED');
-    expect(ledger.record).not.toHaveBeenCalled();
+    const order: string[] = [];
+    ledger.reserve.mockImplementationOnce(async () => (order.push('reserve'), 'reserved'));
+    connect.transferContact.mockImplementationOnce(async () => (order.push('transfer'), transferred));
+    ledger.complete.mockImplementationOnce(async () => void order.push('complete'));
+    await useCase.execute(toQueue, origin);
+    expect(order).toEqual(['reserve', 'transfer', 'complete']);
+    const keys = idempotencyKeysOf(toQueue, instance.id);
+    expect(reserved(ledger)).toEqual({
+      treeId: 'c-1',
+      transferNumber: 1,
+      fromContactId: 'c-1',
+      request: toQueue,
+      origin,
+      idempotencyKey: keys.idempotencyKey,
+      payloadHash: keys.payloadHash,
+      at: NOW,
+    });
+    expect(ledger.complete).toHaveBeenCalledExactlyOnceWith(reserved(ledger), transferred, NOW);
+  });
+
+  it('Connect refusing releases the reservation (it stays on record) and passes the refusal on', async () => {
+    const { useCase, connect, ledger } = setUp({ contact: rootTask });
+    connect.transferContact.mockRejectedValueOnce(TransferError.connectRejected(404, 'ResourceNotFoundException', 'The contact has ended'));
+    expect(await reasonOf(useCase.execute(toQueue, origin))).toBe('CONNECT_REJECTED');
+    expect(ledger.release).toHaveBeenCalledExactlyOnceWith(reserved(ledger), 'ResourceNotFoundException', NOW);
+    expect(ledger.complete).not.toHaveBeenCalled();
+  });
+
+  it.each(['THROTTLED', 'UPSTREAM_FAILURE'] as const)(
+    'Connect failing with %s keeps the intent: an earlier SDK attempt may have been accepted with its answer lost',
+    async (reason) => {
+      const { useCase, connect, ledger } = setUp({ contact: rootTask });
+      connect.transferContact.mockRejectedValueOnce(TransferError.of(reason));
+      expect(await reasonOf(useCase.execute(toQueue, origin))).toBe(reason);
+      expect(ledger.release).not.toHaveBeenCalled();
+      expect(ledger.complete).not.toHaveBeenCalled();
+    },
+  );
+
+  it('fails closed when the reservation cannot be written: INTERNAL_ERROR and no transfer', async () => {
+    const { useCase, connect, ledger } = setUp({ contact: rootTask });
+    ledger.reserve.mockRejectedValueOnce(new Error('ledger unreachable'));
+    expect(await reasonOf(useCase.execute(toQueue, origin))).toBe('INTERNAL_ERROR');
+    expect(connect.transferContact).not.toHaveBeenCalled();
   });
 });
 
-describe('TransferContactUseCase: rule 14 counts transfers from the ledger', () => {
+describe('TransferContactUseCase: rule 14 reserves a numbered slot', () => {
   it.each<[number, boolean]>([
     [9, true],
     [10, true],
     [11, false],
     [12, false],
-  ])('%i transfers recorded for the tree, maxTransfers 11: transferred=%s', async (count, allowed) => {
+  ])('the named contact was made by transfer %i, maxTransfers 11: transferred=%s', async (count, allowed) => {
     const { useCase, connect, ledger } = setUp({ contact: transferredTask, view: { transfersInTree: { treeId: 'c-0', count } } });
     if (allowed) {
       await useCase.execute(toQueue, origin);
-      expect(recorded(ledger).transferNumber).toBe(count + 1);
+      expect(reserved(ledger).transferNumber).toBe(count + 1);
     } else {
       expect(await reasonOf(useCase.execute(toQueue, origin))).toBe('TRANSFER_LIMIT_REACHED');
       expect(connect.transferContact).not.toHaveBeenCalled();
     }
-    expect(ledger.countTransfers).not.toHaveBeenCalled();
+    expect(ledger.tally).not.toHaveBeenCalled();
   });
 
   it.each<[string, ContactFacts]>([
     ['without InitialContactId', rootTask],
     ['whose InitialContactId is itself', { ...rootTask, initialContactId: 'c-1' }],
-  ])('a contact %s with no ledger entry is a tree root: count 0, no countTransfers', async (_case, contact) => {
+  ])('a contact %s with no ledger entry is a tree root: slot 1, no tally', async (_case, contact) => {
     const { useCase, ledger } = setUp({ contact });
     await useCase.execute(toQueue, origin);
-    expect(ledger.countTransfers).not.toHaveBeenCalled();
-    expect(recorded(ledger)).toMatchObject({ treeId: 'c-1', transferNumber: 1 });
+    expect(ledger.tally).not.toHaveBeenCalled();
+    expect(reserved(ledger)).toMatchObject({ treeId: 'c-1', transferNumber: 1 });
   });
 
-  it('a contact of a longer tree that the gateway did not make is counted by its tree id', async () => {
-    const { useCase, ledger } = setUp({ contact: transferredTask, treeCount: 4 });
+  it('a contact of a longer tree that the gateway did not make is tallied by its tree id; pending slots count', async () => {
+    const { useCase, ledger } = setUp({ contact: transferredTask, tally: { counted: 4, lastNumber: 5 } });
     await useCase.execute(toQueue, origin);
-    expect(ledger.countTransfers).toHaveBeenCalledExactlyOnceWith('c-0');
-    expect(recorded(ledger)).toMatchObject({ treeId: 'c-0', transferNumber: 5 });
+    expect(ledger.tally).toHaveBeenCalledExactlyOnceWith('c-0');
+    expect(reserved(ledger)).toMatchObject({ treeId: 'c-0', transferNumber: 6 });
   });
 
-  it('that count also enforces the limit', async () => {
-    const { useCase, connect } = setUp({ contact: transferredTask, treeCount: 11 });
+  it('that tally also enforces the limit', async () => {
+    const { useCase, connect } = setUp({ contact: transferredTask, tally: { counted: 11, lastNumber: 11 } });
     expect(await reasonOf(useCase.execute(toQueue, origin))).toBe('TRANSFER_LIMIT_REACHED');
     expect(connect.transferContact).not.toHaveBeenCalled();
   });
+
+  it('a slot taken since the count was read: the tree is tallied and the next slot reserved', async () => {
+    const { useCase, ledger } = setUp({ contact: transferredTask, view: { transfersInTree: { treeId: 'c-0', count: 2 } }, tally: { counted: 3, lastNumber: 3 } });
+    ledger.reserve.mockResolvedValueOnce('slot-taken');
+    await useCase.execute(toQueue, origin);
+    expect(ledger.reserve.mock.calls.map(([reservation]) => reservation.transferNumber)).toEqual([3, 4]);
+  });
+
+  it('a slot taken and the tally at the limit: TRANSFER_LIMIT_REACHED, nothing sent', async () => {
+    const { useCase, connect, ledger } = setUp({ contact: transferredTask, view: { transfersInTree: { treeId: 'c-0', count: 10 } }, tally: { counted: 11, lastNumber: 11 } });
+    ledger.reserve.mockResolvedValueOnce('slot-taken');
+    expect(await reasonOf(useCase.execute(toQueue, origin))).toBe('TRANSFER_LIMIT_REACHED');
+    expect(connect.transferContact).not.toHaveBeenCalled();
+  });
+
+  it.each<[string, 'slot-taken' | 'key-taken', 'slot-taken' | 'key-taken' | 'reserved']>([
+    ['the slot is taken twice', 'slot-taken', 'slot-taken'],
+    ['the key is taken by a concurrent run', 'key-taken', 'reserved'],
+  ])('%s: a retryable REQUEST_IN_PROGRESS, nothing sent', async (_case, first, second) => {
+    const { useCase, connect, ledger } = setUp({ contact: rootTask, tally: { counted: 1, lastNumber: 1 } });
+    ledger.reserve.mockResolvedValueOnce(first).mockResolvedValueOnce(second);
+    const error = await useCase.execute(toQueue, origin).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ reason: 'REQUEST_IN_PROGRESS', retryable: true });
+    expect(connect.transferContact).not.toHaveBeenCalled();
+  });
+
+  it('fails closed when the tree cannot be tallied', async () => {
+    const { useCase, connect, ledger } = setUp({ contact: transferredTask });
+    ledger.tally.mockRejectedValueOnce(new Error('ledger unreachable'));
+    const error = await useCase.execute(toQueue, origin).catch((caught: unknown) => caught);
+    expect(error).not.toBeUndefined();
+    expect(connect.transferContact).not.toHaveBeenCalled();
+  });
 });
 
-describe('TransferContactUseCase: a result already in the ledger', () => {
+describe('TransferContactUseCase: an intent already in the ledger', () => {
   const withToken: TransferRequest = { ...toQueue, ClientToken: 'token-1' };
   const keys = idempotencyKeysOf(withToken, instance.id);
+  const intent = (overrides: Partial<Intent> = {}): Intent => ({
+    idempotencyKey: keys.idempotencyKey,
+    treeId: 'c-1',
+    transferNumber: 1,
+    status: 'PENDING',
+    payloadHash: keys.payloadHash,
+    intendedAt: new Date(NOW.getTime() - 60_000),
+    ...overrides,
+  });
+  const ended: ContactFacts = { ...rootTask, disconnected: true };
 
-  it('with the same payload is returned as a replay without transferring again', async () => {
+  it('transferred, same payload: the recorded result is a replay, nothing sent or written', async () => {
     // The contact has since been transferred, so the rules alone would now reject it.
-    const { useCase, connect, ledger } = setUp({
-      contact: { ...rootTask, disconnected: true },
-      view: { recorded: { result: transferred, payloadHash: keys.payloadHash } },
-    });
+    const { useCase, connect, ledger } = setUp({ contact: ended, view: { intent: intent({ status: 'TRANSFERRED', result: transferred }) } });
     await expect(useCase.execute(withToken, origin)).resolves.toMatchObject({ result: transferred, replayed: true });
     expect(ledger.read).toHaveBeenCalledWith('c-1', keys.idempotencyKey);
     expect(connect.transferContact).not.toHaveBeenCalled();
-    expect(ledger.record).not.toHaveBeenCalled();
+    expect(ledger.reserve).not.toHaveBeenCalled();
+    expect(ledger.complete).not.toHaveBeenCalled();
   });
 
-  it('with another payload under the same token is CLIENT_TOKEN_REUSED', async () => {
-    const { useCase, connect } = setUp({ contact: rootTask, view: { recorded: { result: transferred, payloadHash: 'another-payload' } } });
+  it.each(['PENDING', 'TRANSFERRED'] as const)('%s under the same token with another payload is CLIENT_TOKEN_REUSED', async (status) => {
+    const { useCase, connect } = setUp({ contact: rootTask, view: { intent: intent({ status, payloadHash: 'another-payload', result: transferred }) } });
     expect(await reasonOf(useCase.execute(withToken, origin))).toBe('CLIENT_TOKEN_REUSED');
     expect(connect.transferContact).not.toHaveBeenCalled();
   });
+
+  it('released: the key runs again as a new transfer', async () => {
+    const { useCase, ledger } = setUp({ contact: rootTask, view: { intent: intent({ status: 'RELEASED', payloadHash: 'another-payload' }) } });
+    await expect(useCase.execute(withToken, origin)).resolves.toMatchObject({ result: transferred, replayed: false });
+    expect(ledger.reserve).toHaveBeenCalledTimes(1);
+  });
+
+  it("pending with the contact ended: re-sends the same ClientToken without rule 7, answers Connect's original as a replay, records it", async () => {
+    const { useCase, connect, ledger } = setUp({ contact: ended, view: { intent: intent() } });
+    await expect(useCase.execute(withToken, origin)).resolves.toMatchObject({ result: transferred, replayed: true });
+    expect(connect.transferContact).toHaveBeenCalledExactlyOnceWith(withToken, keys.connectClientToken);
+    expect(ledger.reserve).not.toHaveBeenCalled();
+    expect(ledger.complete).toHaveBeenCalledExactlyOnceWith(intent(), transferred, NOW);
+  });
+
+  it('pending with the contact ended and Connect refusing the re-send: released, and Connect\'s answer passed on', async () => {
+    const { useCase, connect, ledger } = setUp({ contact: ended, view: { intent: intent() } });
+    connect.transferContact.mockRejectedValueOnce(TransferError.connectRejected(404, 'ResourceNotFoundException', 'The contact has ended'));
+    const error = await useCase.execute(withToken, origin).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ reason: 'CONNECT_REJECTED', status: 404 });
+    expect(ledger.release).toHaveBeenCalledExactlyOnceWith(intent(), 'ResourceNotFoundException', NOW);
+  });
+
+  it('pending with the contact still active: the transfer never happened; rules run again (not 14) and it is sent in its slot', async () => {
+    const { useCase, connect, ledger } = setUp({ contact: rootTask, view: { intent: intent({ transferNumber: 11 }), transfersInTree: { treeId: 'c-1', count: 11 } } });
+    await expect(useCase.execute(withToken, origin)).resolves.toMatchObject({ result: transferred, replayed: false });
+    expect(connect.transferContact).toHaveBeenCalledTimes(1);
+    expect(ledger.reserve).not.toHaveBeenCalled();
+    expect(ledger.complete).toHaveBeenCalledExactlyOnceWith(intent({ transferNumber: 11 }), transferred, NOW);
+  });
+
+  it('pending with the contact active but a rule now failing: released, and the rule answered', async () => {
+    const { useCase, connect, ledger } = setUp({ contact: rootTask, queue: { found: true, enabled: false }, view: { intent: intent() } });
+    expect(await reasonOf(useCase.execute(withToken, origin))).toBe('QUEUE_DISABLED');
+    expect(ledger.release).toHaveBeenCalledExactlyOnceWith(intent(), 'QUEUE_DISABLED', NOW);
+    expect(connect.transferContact).not.toHaveBeenCalled();
+  });
+
+  it("pending, contact ended, older than Connect's documented token window: not re-sent; an operator is told", async () => {
+    const old = intent({ intendedAt: new Date(NOW.getTime() - CONNECT_CLIENT_TOKEN_VALIDITY_MS - 1000) });
+    const { useCase, connect, ledger, alert } = setUp({ contact: ended, view: { intent: old } });
+    const error = await useCase.execute(withToken, origin).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ reason: 'INTERNAL_ERROR', retryable: true });
+    expect(connect.transferContact).not.toHaveBeenCalled();
+    expect(ledger.release).not.toHaveBeenCalled();
+    expect(alert).toHaveBeenCalledWith(expect.stringContaining('unknown'), expect.objectContaining({ treeId: 'c-1', transferNumber: 1 }));
+  });
 });
 
-describe('TransferContactUseCase: the ledger record', () => {
-  it('carries tree, transfer number, both contacts, the request, who asked and the idempotency key', async () => {
-    const { useCase, ledger } = setUp({ contact: transferredTask, view: { transfersInTree: { treeId: 'c-0', count: 2 } } });
-    await useCase.execute(toQueue, origin);
-    const keys = idempotencyKeysOf(toQueue, instance.id);
-    const record = recorded(ledger);
-    expect(record).toMatchObject({
-      treeId: 'c-0',
-      transferNumber: 3,
-      fromContactId: 'c-1',
-      result: transferred,
-      request: toQueue,
-      origin,
-      idempotencyKey: keys.idempotencyKey,
-      payloadHash: keys.payloadHash,
-    });
-    expect(record.at).toBeInstanceOf(Date);
-  });
+describe('TransferContactUseCase: recording and what the log says', () => {
+  const everything = {
+    treeId: 'c-0',
+    transferNumber: 3,
+    fromContactId: 'c-1',
+    toContactId: transferred.ContactId,
+    toContactArn: transferred.ContactArn,
+    contactFlowId: 'f-1',
+    queueId: 'q-1',
+    door: 'eventbridge',
+    requestedBy: origin.caller,
+    correlationId: origin.correlationId,
+    idempotencyKey: idempotencyKeysOf(toQueue, instance.id).idempotencyKey,
+  };
+  const storeFails = (): IdempotencyPort => ({ once: async (_key, work) => ({ result: await work(), replayed: false, storeFailure: new Error('store down') }) });
 
-  it('a failing ledger write still answers success and reaches an operator', async () => {
-    const { useCase, onLedgerFailure } = setUp({ contact: rootTask, recordFails: true });
+  it('a failing ledger record still answers success, and the line carries everything to record it by hand', async () => {
+    const { useCase, alert } = setUp({ contact: transferredTask, view: { transfersInTree: { treeId: 'c-0', count: 2 } }, completeFails: true });
     await expect(useCase.execute(toQueue, origin)).resolves.toMatchObject({ result: transferred, replayed: false });
-    expect(onLedgerFailure).toHaveBeenCalledExactlyOnceWith(expect.objectContaining({ message: 'ledger table unreachable' }), {
-      contactId: 'c-1',
-      result: transferred,
-    });
+    expect(alert).toHaveBeenCalledOnce();
+    const [message, details] = alert.mock.calls[0]!;
+    expect(details).toMatchObject({ ...everything, error: expect.objectContaining({ message: 'ledger table unreachable' }) });
+    expect(message).toMatch(/record it by hand/);
+    expect(message).not.toMatch(/ledger answers/);
   });
 
-  it('the ledger write is done before execute answers', async () => {
+  it('only the idempotency record failing: the line says the ledger answers a retry', async () => {
+    const { useCase, alert } = setUp({ contact: transferredTask, view: { transfersInTree: { treeId: 'c-0', count: 2 } } }, { idempotency: storeFails() });
+    await expect(useCase.execute(toQueue, origin)).resolves.toMatchObject({ result: transferred });
+    expect(alert).toHaveBeenCalledExactlyOnceWith(expect.stringMatching(/ledger recorded it.*the ledger answers a retry/), expect.objectContaining(everything));
+  });
+
+  it('both failing: the line claims nothing of the ledger but the pending intent a retry re-sends', async () => {
+    const { useCase, alert } = setUp(
+      { contact: transferredTask, view: { transfersInTree: { treeId: 'c-0', count: 2 } }, completeFails: true },
+      { idempotency: storeFails() },
+    );
+    await expect(useCase.execute(toQueue, origin)).resolves.toMatchObject({ result: transferred });
+    const [message, details] = alert.mock.calls[0]!;
+    expect(message).toMatch(/neither the ledger nor the idempotency record holds it/);
+    expect(message).not.toMatch(/ledger answers/);
+    expect(details).toMatchObject(everything);
+  });
+
+  it('the ledger record is done before execute answers', async () => {
     let finishWrite: () => void = () => undefined;
     const { useCase, ledger } = setUp({ contact: rootTask });
-    ledger.record.mockImplementationOnce(() => new Promise<void>((resolve) => (finishWrite = resolve)));
+    ledger.complete.mockImplementationOnce(() => new Promise<void>((resolve) => (finishWrite = resolve)));
     let answered = false;
     const execution = useCase.execute(toQueue, origin).then(() => (answered = true));
-    await vi.waitFor(() => expect(ledger.record).toHaveBeenCalled());
+    await vi.waitFor(() => expect(ledger.complete).toHaveBeenCalled());
     await new Promise((resolve) => setTimeout(resolve, 5));
     expect(answered).toBe(false);
     finishWrite();
     await execution;
     expect(answered).toBe(true);
+  });
+
+  it('a replay from the idempotency store whose predecessor left the ledger pending records it now', async () => {
+    const keys = idempotencyKeysOf(toQueue, instance.id);
+    const pending: Intent = { idempotencyKey: keys.idempotencyKey, treeId: 'c-1', transferNumber: 1, status: 'PENDING', payloadHash: keys.payloadHash, intendedAt: NOW };
+    const stored: IdempotencyPort = { once: async () => ({ result: transferred, replayed: true }) };
+    const { useCase, connect, ledger } = setUp({ contact: rootTask, view: { intent: pending } }, { idempotency: stored });
+    await expect(useCase.execute(toQueue, origin)).resolves.toMatchObject({ result: transferred, replayed: true });
+    expect(ledger.complete).toHaveBeenCalledExactlyOnceWith(pending, transferred, NOW);
+    expect(connect.transferContact).not.toHaveBeenCalled();
   });
 });
 
@@ -260,6 +421,31 @@ describe('TransferContactUseCase: idempotency', () => {
     expect(connect.transferContact).toHaveBeenCalledTimes(1);
   });
 
+  it('with lockBeforeLookups, nothing is looked up until the lock is held, and a replay costs no Connect call', async () => {
+    let grantLock: () => void = () => undefined;
+    const lock = new Promise<void>((resolve) => (grantLock = resolve));
+    const slowLock: IdempotencyPort = {
+      once: async (_key, work) => {
+        await lock;
+        return { result: await work(), replayed: false };
+      },
+    };
+    const { useCase, connect, ledger } = setUp({ contact: rootTask }, { idempotency: slowLock });
+    const execution = useCase.execute(toQueue, origin, { lockBeforeLookups: true });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(connect.describeContact).not.toHaveBeenCalled();
+    expect(ledger.read).not.toHaveBeenCalled();
+    grantLock();
+    await expect(execution).resolves.toMatchObject({ result: transferred });
+
+    const stored: IdempotencyPort = { once: async () => ({ result: transferred, replayed: true }) };
+    const replay = setUp({ contact: rootTask }, { idempotency: stored });
+    await expect(replay.useCase.execute(toQueue, origin, { lockBeforeLookups: true })).resolves.toMatchObject({ replayed: true });
+    expect(replay.connect.describeContact).not.toHaveBeenCalled();
+    expect(replay.connect.describeFlow).not.toHaveBeenCalled();
+    expect(replay.connect.transferContact).not.toHaveBeenCalled();
+  });
+
   it('passes the key and payload hash to the idempotency store', async () => {
     const once = vi.fn<IdempotencyPort['once']>(async (_key, work) => ({ result: await work(), replayed: false }));
     const { useCase } = setUp({ contact: rootTask }, { idempotency: { once } });
@@ -273,7 +459,8 @@ describe('TransferContactUseCase: idempotency', () => {
     const { useCase, connect, ledger } = setUp({ contact: rootTask }, { idempotency: stored });
     await expect(useCase.execute(toQueue, origin)).resolves.toEqual({ result: transferred, replayed: true });
     expect(connect.transferContact).not.toHaveBeenCalled();
-    expect(ledger.record).not.toHaveBeenCalled();
+    expect(ledger.reserve).not.toHaveBeenCalled();
+    expect(ledger.complete).not.toHaveBeenCalled();
   });
 
   it('a lock that fails (store unreachable, in progress) fails the request without transferring', async () => {
@@ -285,8 +472,9 @@ describe('TransferContactUseCase: idempotency', () => {
 
   it('a look-up failing while the lock answers first leaves no unhandled rejection behind', async () => {
     const failing: IdempotencyPort = { once: async () => Promise.reject(TransferError.of('INTERNAL_ERROR')) };
-    const { useCase, connect } = setUp({}, { idempotency: failing });
+    const { useCase, connect, ledger } = setUp({}, { idempotency: failing });
     connect.describeContact.mockRejectedValueOnce(TransferError.of('UPSTREAM_FAILURE'));
+    ledger.read.mockRejectedValueOnce(new Error('ledger unreachable'));
     expect(await reasonOf(useCase.execute(toQueue, origin))).toBe('INTERNAL_ERROR');
     await new Promise((resolve) => setTimeout(resolve, 5));
   });
