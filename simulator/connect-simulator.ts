@@ -13,11 +13,7 @@ import type { Seed, SeedContact, SeedFlow, SeedQueue, SeedUser } from './seed';
  */
 export type ConnectOperation = 'TransferContact' | 'DescribeContact' | 'DescribeContactFlow' | 'DescribeQueue' | 'DescribeUser';
 
-/**
- * `answer-lost` performs the operation and then drops the connection before answering, as a network failure after
- * Connect accepted would: the caller cannot tell that the transfer happened.
- */
-export type ConnectFault = 'throttle' | 'internal' | 'answer-lost' | { readonly status: number; readonly type: string; readonly message?: string };
+export type ConnectFault = 'throttle' | 'internal' | { readonly status: number; readonly type: string; readonly message?: string };
 
 export interface SimContact {
   Id: string;
@@ -35,11 +31,10 @@ export interface SimulatorCall {
   readonly operation: ConnectOperation;
   readonly input: Record<string, string>;
   readonly status: number;
-  /** What was (or, for a lost answer, would have been) returned. */
+  /** What was returned. */
   readonly output?: unknown;
   /** A TransferContact answered from its ClientToken's earlier result, changing nothing. */
   readonly tokenReplay?: boolean;
-  readonly answerLost?: boolean;
 }
 
 export interface ConnectSimulator {
@@ -228,12 +223,11 @@ export async function startConnectSimulator(options: { seed?: Seed; port?: numbe
     let status = 200;
     let payload: unknown;
     let errorType: string | undefined;
-    const answerLost = fault?.fault === 'answer-lost';
     tokenReplay = false;
     try {
       if (fault) {
         fault.remaining -= 1;
-        if (!answerLost) throw faultError(fault.fault);
+        throw faultError(fault.fault);
       }
       payload = operations[operation](input);
     } catch (error) {
@@ -242,8 +236,7 @@ export async function startConnectSimulator(options: { seed?: Seed; port?: numbe
       errorType = failure.type;
       payload = { Message: failure.message };
     }
-    calls.push({ operation, input, status, output: payload, ...((tokenReplay as boolean) ? { tokenReplay: true } : {}), ...(answerLost ? { answerLost: true } : {}) });
-    if (answerLost) return void request.socket.destroy();
+    calls.push({ operation, input, status, output: payload, ...((tokenReplay as boolean) ? { tokenReplay: true } : {}) });
     send(response, status, payload, errorType);
   }
 
@@ -339,7 +332,7 @@ function routeOf(method: string, url: string, body: string): { operation: Connec
 
 function faultError(fault: ConnectFault): ConnectError {
   if (fault === 'throttle') return new ConnectError(429, 'ThrottlingException', 'Rate exceeded');
-  if (fault === 'internal' || fault === 'answer-lost') return new ConnectError(500, 'InternalServiceException', 'Internal service error');
+  if (fault === 'internal') return new ConnectError(500, 'InternalServiceException', 'Internal service error');
   return new ConnectError(fault.status, fault.type, fault.message ?? fault.type);
 }
 

@@ -3,25 +3,54 @@ import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { ConnectClient, TransferContactCommand } from '@aws-sdk/client-connect';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DynamoDbLedger } from '../../lambda/adapters/ledger';
+import { loadConfig } from '../../lambda/config';
+import { createGateway } from '../../lambda/gateway';
 import type { GatewayHandler } from '../../lambda/gateway';
+import { answerOf, DOORS, eventFor, settle } from '../support/doors';
+import type { DoorAnswer, DoorName } from '../support/doors';
 import { connectFixtures } from '../support/fixtures';
+import { gatewayRequests, startInterposer } from '../support/interposer';
+import type { Interposer } from '../support/interposer';
 import { asHttp, httpEvent, lambdaContext, startGatewayHarness, transferEvent } from '../support/gateway-harness';
 import type { GatewayHarness } from '../support/gateway-harness';
 
 let harness: GatewayHarness;
 let gateway: GatewayHandler;
 let fx: ReturnType<typeof connectFixtures>;
+/** Between the function and DynamoDB, to fail or hold the ledger's and the idempotency store's writes. */
+let dynamoProxy: Interposer;
 
 beforeAll(async () => {
   harness = await startGatewayHarness();
   gateway = harness.newContainer();
   fx = connectFixtures(harness.connect);
+  dynamoProxy = await startInterposer(harness.dynamodb.url);
 });
-afterAll(() => harness.close());
+afterAll(async () => {
+  await dynamoProxy.close();
+  await harness.close();
+});
 beforeEach(() => {
   harness.dynamodb.clearFaults();
   harness.connect.setLatency(0);
+  dynamoProxy.clear();
 });
+
+/** A fresh container whose DynamoDB requests pass through `dynamoProxy`. */
+const proxiedContainer = (env: Record<string, string> = {}): GatewayHandler =>
+  createGateway(loadConfig({ ...harness.env, ...env }), { dynamodb: new DynamoDBClient({ endpoint: dynamoProxy.url }) });
+const tables = () => ({ idempotency: harness.config.idempotencyTable, ledger: harness.config.ledgerTable });
+const call = async (handler: GatewayHandler, door: DoorName, event: unknown, remainingMs?: number): Promise<DoorAnswer> =>
+  answerOf(door, await settle(handler(event, lambdaContext(remainingMs))));
+/** Transfers Connect performed from this contact; token replays change nothing and are not counted. */
+const acceptedTransfersOf = (contactId: string) =>
+  harness.connect.calls('TransferContact').filter((c) => c.input.ContactId === contactId && c.status === 200 && !c.tokenReplay);
+const VARIANTS = DOORS.flatMap((door) => [
+  { door, withToken: true },
+  { door, withToken: false },
+]);
+const requestFor = (withToken: boolean): Record<string, string> => ({ ...queueTransfer(), ...(withToken && { ClientToken: randomUUID() }) });
 
 const transferCalls = (): number => harness.connect.callCount('TransferContact');
 const post = async (handler: GatewayHandler, body: unknown, headers?: Record<string, string>, remainingMs?: number) =>
@@ -165,6 +194,140 @@ describe('faults', () => {
   });
 });
 
+describe('a transfer Connect accepted is never reported as a failure (contract section 6)', () => {
+  it("Connect's answer lost on every SDK attempt: a retry gets the original result as a replay, and the ledger holds it, on every door", async () => {
+    const connectProxy = await startInterposer(harness.connect.url);
+    try {
+      await Promise.all(
+        VARIANTS.map(async ({ door, withToken }) => {
+          const label = `${door} ${withToken ? 'with' : 'without'} a ClientToken`;
+          const request = requestFor(withToken);
+          const event = eventFor(door, request);
+          connectProxy.drop(gatewayRequests.transferContact(request.ContactId));
+          const first = await call(harness.newContainer({ AWS_ENDPOINT_URL_CONNECT: connectProxy.url }), door, event);
+          expect(first, label).toMatchObject({ ok: false, reason: 'UPSTREAM_FAILURE' });
+          // Every SDK attempt reached Connect, which accepted the first and answered the others from the token.
+          expect(harness.connect.calls('TransferContact').filter((c) => c.input.ContactId === request.ContactId).length, label).toBeGreaterThan(1);
+
+          const retry = await call(harness.newContainer(), door, event);
+          const [original] = acceptedTransfersOf(request.ContactId!);
+          expect(retry, label).toMatchObject({ ok: true, ...(original?.output as object) });
+          if (door !== 'direct') expect(retry.replayed, label).toBe(true);
+          expect(acceptedTransfersOf(request.ContactId!), label).toHaveLength(1);
+          expect(await ledgerRecords(request.ContactId!), label).toEqual([expect.objectContaining({ status: 'TRANSFERRED', toContactId: retry.ContactId })]);
+        }),
+      );
+    } finally {
+      await connectProxy.close();
+    }
+  });
+
+  it('every completion write failing: the caller hears success; a retry after the in-progress record expires gets the original as a replay and the ledger holds it', async () => {
+    dynamoProxy.fail(gatewayRequests.idempotencyCompletion(tables().idempotency));
+    dynamoProxy.fail(gatewayRequests.ledgerRecord(tables().ledger));
+    const runs = await Promise.all(
+      VARIANTS.map(async ({ door, withToken }) => {
+        const request = requestFor(withToken);
+        const event = eventFor(door, request);
+        // A short remaining time makes the in-progress record expire soon, as a timed-out invocation's would.
+        return { door, withToken, request, event, first: await call(proxiedContainer(), door, event, 1000) };
+      }),
+    );
+    for (const { door, withToken, first } of runs) expect(first.ok, `${door} ${withToken}`).toBe(true);
+    dynamoProxy.clear();
+    await sleep(1100);
+    for (const { door, withToken, request, event, first } of runs) {
+      const label = `${door} ${withToken ? 'with' : 'without'} a ClientToken`;
+      const retry = await call(harness.newContainer(), door, event);
+      expect(retry, label).toMatchObject({ ok: true, ContactId: first.ContactId, ContactArn: first.ContactArn });
+      if (door !== 'direct') expect(retry.replayed, label).toBe(true);
+      expect(acceptedTransfersOf(request.ContactId!), label).toHaveLength(1);
+      expect(await ledgerRecords(request.ContactId!), label).toEqual([expect.objectContaining({ status: 'TRANSFERRED', toContactId: first.ContactId })]);
+    }
+  });
+});
+
+describe('rule 14 whatever the ledger does (contract section 7)', () => {
+  it('maxTransfers=3 with every ledger record write failing: three transfers reach Connect, then TRANSFER_LIMIT_REACHED', async () => {
+    dynamoProxy.fail(gatewayRequests.ledgerRecord(tables().ledger));
+    const limited = proxiedContainer({ MAX_TRANSFERS: '3' });
+    const treeId = fx.contact();
+    let contactId = treeId;
+    const answers: DoorAnswer[] = [];
+    for (let n = 1; n <= 6; n += 1) {
+      const answer = await call(limited, 'https', httpEvent({ ContactId: contactId, ContactFlowId: fx.flows.inbound }));
+      answers.push(answer);
+      if (answer.ok) contactId = answer.ContactId!;
+    }
+    expect(answers.map((answer) => answer.ok)).toEqual([true, true, true, false, false, false]);
+    expect(answers[3]?.reason).toBe('TRANSFER_LIMIT_REACHED');
+    const transfersInTree = harness.connect.calls('TransferContact').filter((c) => c.status === 200 && [treeId, ...answers.map((a) => a.ContactId)].includes(c.input.ContactId));
+    expect(transfersInTree).toHaveLength(3);
+  });
+
+  it('maxTransfers=2: a request on the new contact while the previous ledger write is still pending cannot make a third transfer', async () => {
+    const limited = proxiedContainer({ MAX_TRANSFERS: '2' });
+    const first = await call(limited, 'https', httpEvent({ ContactId: fx.contact(), ContactFlowId: fx.flows.inbound }));
+    expect(first.ok).toBe(true);
+    const held = dynamoProxy.hold(gatewayRequests.ledgerRecord(tables().ledger));
+    const second = call(limited, 'https', httpEvent({ ContactId: first.ContactId!, ContactFlowId: fx.flows.inbound }));
+    const write = await held;
+    // Connect made the new contact; its ledger record has not been acknowledged yet.
+    const [made] = acceptedTransfersOf(first.ContactId!);
+    const newContactId = (made?.output as { ContactId: string }).ContactId;
+    const third = await call(proxiedContainer({ MAX_TRANSFERS: '2' }), 'https', httpEvent({ ContactId: newContactId, ContactFlowId: fx.flows.inbound }));
+    write.release();
+    expect(await second).toMatchObject({ ok: true, ContactId: newContactId });
+    expect(third).toMatchObject({ ok: false, reason: 'TRANSFER_LIMIT_REACHED' });
+    expect(acceptedTransfersOf(newContactId)).toHaveLength(0);
+  });
+
+  it('refuses (retryably) rather than transfers when the ledger cannot be written before the transfer', async () => {
+    dynamoProxy.fail(gatewayRequests.ledgerReservation(tables().ledger));
+    const request = queueTransfer();
+    const answer = await call(proxiedContainer(), 'https', httpEvent(request));
+    expect(answer).toMatchObject({ ok: false, reason: 'INTERNAL_ERROR' });
+    expect(acceptedTransfersOf(request.ContactId)).toHaveLength(0);
+  });
+});
+
+describe('the ledger is append-only and atomic (contract section 7)', () => {
+  const ledger = () => new DynamoDbLedger(new DynamoDBClient({ endpoint: harness.dynamodb.url }), harness.config.ledgerTable, 30);
+  const reservation = (treeId: string, idempotencyKey: string) => ({
+    treeId,
+    transferNumber: 1,
+    fromContactId: treeId,
+    request: { ContactId: treeId, ContactFlowId: 'flow' },
+    origin: { door: 'invoke' as const, caller: 'invoke', correlationId: idempotencyKey },
+    idempotencyKey,
+    payloadHash: 'hash',
+    at: new Date(),
+  });
+
+  it('a taken slot or a recorded transfer is never overwritten', async () => {
+    const treeId = randomUUID();
+    const first = reservation(treeId, `token:${randomUUID()}`);
+    await expect(ledger().reserve(first)).resolves.toBe('reserved');
+    await expect(ledger().reserve(reservation(treeId, `token:${randomUUID()}`))).resolves.toBe('slot-taken');
+    await ledger().complete(first, { ContactId: 'made-1', ContactArn: 'arn:made-1' }, new Date());
+    await expect(ledger().complete(first, { ContactId: 'other', ContactArn: 'arn:other' }, new Date())).rejects.toThrow();
+    await expect(ledger().release(first, 'late', new Date())).rejects.toThrow();
+    expect(await ledgerRecords(treeId)).toEqual([expect.objectContaining({ status: 'TRANSFERRED', toContactId: 'made-1', idempotencyKey: first.idempotencyKey })]);
+  });
+
+  it("a transfer's items are written together or not at all", async () => {
+    const request = queueTransfer();
+    // The record's transaction names the new contact's item: fail exactly its first attempt's worth of tries.
+    dynamoProxy.fail(gatewayRequests.ledgerRecord(tables().ledger));
+    const answer = await call(proxiedContainer(), 'https', httpEvent(request));
+    expect(answer.ok).toBe(true);
+    const [slot] = await ledgerRecords(request.ContactId);
+    expect(slot).toMatchObject({ status: 'PENDING', transferNumber: 1 });
+    expect(slot?.toContactId).toBeUndefined();
+    expect(await contactItem(answer.ContactId!)).toBeUndefined();
+  });
+});
+
 describe('the transfer ledger (contract section 7)', () => {
   it('allows eleven chained transfers and refuses the twelfth without calling Connect', async () => {
     let contactId = fx.contact();
@@ -227,6 +390,18 @@ describe('the transfer ledger (contract section 7)', () => {
     expect(fromEvent).toMatchObject({ door: 'eventbridge', requestedBy: `internal.contact-transfer/${event.id}` });
   });
 });
+
+async function contactItem(contactId: string): Promise<Record<string, unknown> | undefined> {
+  const client = new DynamoDBClient({ endpoint: harness.dynamodb.url });
+  const output = await client.send(
+    new QueryCommand({
+      TableName: harness.config.ledgerTable,
+      KeyConditionExpression: 'pk = :contact',
+      ExpressionAttributeValues: { ':contact': { S: `CONTACT#${contactId}` } },
+    }),
+  );
+  return output.Items?.[0] && unmarshall(output.Items[0]);
+}
 
 async function ledgerRecords(treeId: string): Promise<Record<string, unknown>[]> {
   const client = new DynamoDBClient({ endpoint: harness.dynamodb.url });

@@ -1,0 +1,133 @@
+import { createServer, request as httpRequest } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { closeServer, listen, readBody } from '../../simulator/http-server';
+
+/**
+ * An HTTP proxy between the function and DynamoDB or Connect that sees each request from outside the function:
+ * it can fail chosen requests, or let one through and hold its answer, so a test knows the write or the transfer
+ * happened and can kill the function before it hears so. Nothing in lambda/ knows it is there.
+ */
+export interface SeenRequest {
+  readonly method: string;
+  readonly path: string;
+  /** DynamoDB's operation (the X-Amz-Target action), empty for Connect. */
+  readonly operation: string;
+  readonly body: string;
+}
+
+export type RequestMatcher = (request: SeenRequest) => boolean;
+
+export interface HeldAnswer {
+  readonly request: SeenRequest;
+  readonly status: number;
+  readonly body: string;
+  /** Sends the held answer, if the caller is still there. */
+  release(): void;
+}
+
+export interface Interposer {
+  readonly url: string;
+  /** Answers matching requests with DynamoDB's 500 without passing them on. */
+  fail(match: RequestMatcher, times?: number): void;
+  /** Passes matching requests on and drops the connection instead of answering, as a network failure would. */
+  drop(match: RequestMatcher, times?: number): void;
+  /** Passes the next matching request on and holds its answer; resolves once upstream has answered. */
+  hold(match: RequestMatcher): Promise<HeldAnswer>;
+  clear(): void;
+  close(): Promise<void>;
+}
+
+interface Rule {
+  readonly match: RequestMatcher;
+  remaining: number;
+  readonly kind: 'fail' | 'drop' | 'hold';
+  readonly onHeld?: (held: HeldAnswer) => void;
+}
+
+export async function startInterposer(upstreamUrl: string): Promise<Interposer> {
+  const upstream = new URL(upstreamUrl);
+  let rules: Rule[] = [];
+
+  const server = createServer((request, response) => {
+    void handle(request, response);
+  });
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const body = (await readBody(request)) ?? '';
+    const seen: SeenRequest = {
+      method: request.method ?? 'GET',
+      path: request.url ?? '/',
+      operation: String(request.headers['x-amz-target'] ?? '').split('.').pop() ?? '',
+      body,
+    };
+    const rule = rules.find((candidate) => candidate.remaining > 0 && candidate.match(seen));
+    if (rule) rule.remaining -= 1;
+    if (rule?.kind === 'fail') {
+      response.writeHead(500, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-errortype': 'InternalServerError' });
+      response.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: 'Injected failure' }));
+      return;
+    }
+    const answer = await forward(upstream, seen, request.headers);
+    if (rule?.kind === 'drop') return void request.socket.destroy();
+    const send = (): void => {
+      if (response.destroyed || response.writableEnded) return;
+      response.writeHead(answer.status, answer.headers);
+      response.end(answer.body);
+    };
+    if (rule?.kind === 'hold') rule.onHeld?.({ request: seen, status: answer.status, body: answer.body, release: send });
+    else send();
+  }
+
+  await listen(server, 0, '127.0.0.1');
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    fail: (match, times = Number.POSITIVE_INFINITY) => void rules.push({ match, remaining: times, kind: 'fail' }),
+    drop: (match, times = Number.POSITIVE_INFINITY) => void rules.push({ match, remaining: times, kind: 'drop' }),
+    hold: (match) => new Promise((resolve) => rules.push({ match, remaining: 1, kind: 'hold', onHeld: resolve })),
+    clear: () => void (rules = []),
+    close: () => closeServer(server),
+  };
+}
+
+function forward(
+  upstream: URL,
+  seen: SeenRequest,
+  headers: IncomingHttpHeaders,
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    const outgoing = httpRequest(
+      { host: upstream.hostname, port: upstream.port, method: seen.method, path: seen.path, headers: { ...headers, host: upstream.host } },
+      (incoming) => {
+        const chunks: Buffer[] = [];
+        incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+        incoming.on('end', () => resolve({ status: incoming.statusCode ?? 500, headers: incoming.headers, body: Buffer.concat(chunks).toString('utf8') }));
+        incoming.on('error', reject);
+      },
+    );
+    outgoing.on('error', reject);
+    outgoing.end(seen.body);
+  });
+}
+
+/** Requests the gateway makes, told apart by what any implementation of them must send. */
+export const gatewayRequests = {
+  /** Powertools taking the idempotency lock: a conditional put on the idempotency table. */
+  idempotencyLock: (table: string): RequestMatcher => (request) => request.operation === 'PutItem' && request.body.includes(`"TableName":"${table}"`),
+  /** Powertools storing the result. */
+  idempotencyCompletion: (table: string): RequestMatcher => (request) =>
+    request.operation === 'UpdateItem' && request.body.includes(`"TableName":"${table}"`),
+  /** A ledger write before Connect is asked: the reservation of a tree slot that records no new contact yet. */
+  ledgerReservation: (table: string): RequestMatcher => (request) =>
+    isWrite(request) && request.body.includes(`"TableName":"${table}"`) && request.body.includes('"TREE#') && !request.body.includes('"CONTACT#'),
+  /** The ledger write that records a made transfer: the only one naming the new contact's item. */
+  ledgerRecord: (table: string): RequestMatcher => (request) =>
+    isWrite(request) && request.body.includes(`"TableName":"${table}"`) && request.body.includes('"CONTACT#'),
+  transferContact: (contactId?: string): RequestMatcher => (request) =>
+    request.method === 'POST' && request.path === '/contact/transfer' && (contactId === undefined || request.body.includes(`"ContactId":"${contactId}"`)),
+};
+
+function isWrite(request: SeenRequest): boolean {
+  return ['PutItem', 'UpdateItem', 'BatchWriteItem', 'TransactWriteItems'].includes(request.operation);
+}
