@@ -269,10 +269,10 @@ describe('rule 14 whatever the ledger does (contract section 7)', () => {
     const limited = proxiedContainer({ MAX_TRANSFERS: '2' });
     const first = await call(limited, 'https', httpEvent({ ContactId: fx.contact(), ContactFlowId: fx.flows.inbound }));
     expect(first.ok).toBe(true);
-    const held = dynamoProxy.hold(gatewayRequests.ledgerRecord(tables().ledger));
+    const held = dynamoProxy.delay(gatewayRequests.ledgerRecord(tables().ledger));
     const second = call(limited, 'https', httpEvent({ ContactId: first.ContactId!, ContactFlowId: fx.flows.inbound }));
     const write = await held;
-    // Connect made the new contact; its ledger record has not been acknowledged yet.
+    // Connect made the new contact; its ledger record has not reached DynamoDB yet.
     const [made] = acceptedTransfersOf(first.ContactId!);
     const newContactId = (made?.output as { ContactId: string }).ContactId;
     const third = await call(proxiedContainer({ MAX_TRANSFERS: '2' }), 'https', httpEvent({ ContactId: newContactId, ContactFlowId: fx.flows.inbound }));

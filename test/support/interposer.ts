@@ -20,9 +20,10 @@ export type RequestMatcher = (request: SeenRequest) => boolean;
 
 export interface HeldAnswer {
   readonly request: SeenRequest;
+  /** Upstream's answer (0 and empty while a delayed request has not been passed on). */
   readonly status: number;
   readonly body: string;
-  /** Sends the held answer, if the caller is still there. */
+  /** Sends the held answer, if the caller is still there (or passes a delayed request on). */
   release(): void;
 }
 
@@ -34,6 +35,8 @@ export interface Interposer {
   drop(match: RequestMatcher, times?: number): void;
   /** Passes the next matching request on and holds its answer; resolves once upstream has answered. */
   hold(match: RequestMatcher): Promise<HeldAnswer>;
+  /** Holds the next matching request before it reaches upstream (a write still in flight); `release` passes it on. */
+  delay(match: RequestMatcher): Promise<HeldAnswer>;
   clear(): void;
   close(): Promise<void>;
 }
@@ -41,7 +44,7 @@ export interface Interposer {
 interface Rule {
   readonly match: RequestMatcher;
   remaining: number;
-  readonly kind: 'fail' | 'drop' | 'hold';
+  readonly kind: 'fail' | 'drop' | 'hold' | 'delay';
   readonly onHeld?: (held: HeldAnswer) => void;
 }
 
@@ -68,6 +71,9 @@ export async function startInterposer(upstreamUrl: string): Promise<Interposer> 
       response.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: 'Injected failure' }));
       return;
     }
+    if (rule?.kind === 'delay') {
+      await new Promise<void>((resolve) => rule.onHeld?.({ request: seen, status: 0, body: '', release: resolve }));
+    }
     const answer = await forward(upstream, seen, request.headers);
     if (rule?.kind === 'drop') return void request.socket.destroy();
     const send = (): void => {
@@ -84,6 +90,7 @@ export async function startInterposer(upstreamUrl: string): Promise<Interposer> 
   return {
     url: `http://127.0.0.1:${port}`,
     fail: (match, times = Number.POSITIVE_INFINITY) => void rules.push({ match, remaining: times, kind: 'fail' }),
+    delay: (match) => new Promise((resolve) => rules.push({ match, remaining: 1, kind: 'delay', onHeld: resolve })),
     drop: (match, times = Number.POSITIVE_INFINITY) => void rules.push({ match, remaining: times, kind: 'drop' }),
     hold: (match) => new Promise((resolve) => rules.push({ match, remaining: 1, kind: 'hold', onHeld: resolve })),
     clear: () => void (rules = []),
@@ -114,16 +121,16 @@ function forward(
 /** Requests the gateway makes, told apart by what any implementation of them must send. */
 export const gatewayRequests = {
   /** Powertools taking the idempotency lock: a conditional put on the idempotency table. */
-  idempotencyLock: (table: string): RequestMatcher => (request) => request.operation === 'PutItem' && request.body.includes(`"TableName":"${table}"`),
+  idempotencyLock: (table: string): RequestMatcher => (request) => request.operation === 'PutItem' && request.body.includes(`"${table}"`),
   /** Powertools storing the result. */
   idempotencyCompletion: (table: string): RequestMatcher => (request) =>
-    request.operation === 'UpdateItem' && request.body.includes(`"TableName":"${table}"`),
+    request.operation === 'UpdateItem' && request.body.includes(`"${table}"`),
   /** A ledger write before Connect is asked: the reservation of a tree slot that records no new contact yet. */
   ledgerReservation: (table: string): RequestMatcher => (request) =>
-    isWrite(request) && request.body.includes(`"TableName":"${table}"`) && request.body.includes('"TREE#') && !request.body.includes('"CONTACT#'),
+    isWrite(request) && request.body.includes(`"${table}"`) && request.body.includes('"TREE#') && !request.body.includes('"CONTACT#'),
   /** The ledger write that records a made transfer: the only one naming the new contact's item. */
   ledgerRecord: (table: string): RequestMatcher => (request) =>
-    isWrite(request) && request.body.includes(`"TableName":"${table}"`) && request.body.includes('"CONTACT#'),
+    isWrite(request) && request.body.includes(`"${table}"`) && request.body.includes('"CONTACT#'),
   transferContact: (contactId?: string): RequestMatcher => (request) =>
     request.method === 'POST' && request.path === '/contact/transfer' && (contactId === undefined || request.body.includes(`"ContactId":"${contactId}"`)),
 };
