@@ -16,13 +16,16 @@ export const IDEMPOTENCY_TABLE: TableDefinition = {
 };
 
 /**
- * The transfer ledger, one table holding three item kinds written together per transfer:
- * - `TREE#<treeId>` / `TRANSFER#<nn>`: the transfer record; one Query on the tree lists a contact's transfers in order.
- * - `CONTACT#<newContactId>` / `TREE`: which tree the new segment belongs to and how many transfers the tree had
- *   when it was made, so rule 14 reads the count with one GetItem keyed by the request's ContactId, concurrently
- *   with DescribeContact instead of after it.
- * - `KEY#<idempotencyKey>` / `RESULT`: what Connect returned, so a retry whose idempotency record was lost after
- *   Connect accepted gets the original result instead of a second transfer or CONTACT_NOT_ACTIVE.
+ * The transfer ledger, one table holding three item kinds. A transfer's items are written in one transaction whose
+ * conditions refuse to overwrite, and the function may not delete (contract section 7):
+ * - `TREE#<treeId>` / `TRANSFER#<nnnn>`: the transfer's numbered slot, reserved (`status` PENDING) before Connect is
+ *   asked, so rule 14 holds whatever happens next; it becomes the transfer record (TRANSFERRED, with the new contact)
+ *   or stays on record as RELEASED when Connect refused. Numbers are never reused; one Query on the tree lists them.
+ * - `KEY#<idempotencyKey>` / `INTENT`: the write-ahead intent, written with the slot: the payload hash and the slot it
+ *   holds, then what Connect returned. A retry whose invocation was lost after the reservation finds it and finishes
+ *   the transfer (re-sending the same ClientToken) instead of a second transfer or CONTACT_NOT_ACTIVE.
+ * - `CONTACT#<newContactId>` / `TREE`: which tree the new segment belongs to and its transfer's number, so rule 14
+ *   reads the count with one GetItem keyed by the request's ContactId, concurrently with DescribeContact.
  */
 export const LEDGER_TABLE: TableDefinition = {
   partitionKey: 'pk',

@@ -191,7 +191,14 @@ export class ContactTransferGateway extends Construct {
         ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
         [this.idempotencyTable.tableArn],
       ),
-      statement('TransferLedger', ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:Query'], [this.ledgerTable.tableArn]),
+      // Append-only: no action that deletes (BatchWriteItem can). The ledger writes with TransactWriteItems, which IAM
+      // authorises per contained action: Put and Update, each with a condition that refuses to overwrite. GetItem is
+      // the history's tree lookup.
+      statement(
+        'TransferLedger',
+        ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        [this.ledgerTable.tableArn],
+      ),
       statement('OwnLogGroup', ['logs:CreateLogStream', 'logs:PutLogEvents'], [functionLogs.logGroupArn]),
       // Lambda delivers the on-failure destination record with the function's role.
       statement('FailureDestination', ['sqs:SendMessage'], [this.deadLetterQueue.queueArn]),

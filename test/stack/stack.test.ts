@@ -111,7 +111,7 @@ describe('IAM', () => {
       },
       {
         Effect: 'Allow',
-        Action: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:Query'],
+        Action: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
         Resource: [arn(gateway().ledgerTable.tableArn)],
       },
       { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [arn(gateway().gatewayFunction.logGroup.logGroupArn)] },
@@ -126,6 +126,18 @@ describe('IAM', () => {
     const transfer = grants.filter((grant) => asArray(grant.Action as string | string[]).includes('connect:TransferContact'));
     expect(transfer).toHaveLength(1);
     expect(asArray(transfer[0]?.Resource as string | string[]).sort()).toEqual([base, `${base}/contact-flow/*`, `${base}/contact/*`]);
+  });
+
+  it('the ledger is append-only for the function: no action on it can delete an item (contract section 7)', () => {
+    const ledgerArn = JSON.stringify(resolve(gateway().ledgerTable.tableArn));
+    const onLedger = all(synth.template, 'AWS::IAM::Policy')
+      .flatMap((policy) => (policy.Properties as { PolicyDocument: { Statement: Record<string, unknown>[] } }).PolicyDocument.Statement)
+      .filter((statement) => asArray(statement.Resource as unknown).some((resource) => JSON.stringify(resource).includes(ledgerArn.slice(1, -1))))
+      .flatMap((statement) => asArray(statement.Action as string | string[]));
+    expect(onLedger.length).toBeGreaterThan(0);
+    for (const action of ['dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:PartiQLDelete', 'dynamodb:*', 'dynamodb:DeleteTable']) {
+      expect(onLedger).not.toContain(action);
+    }
   });
 
   it('the function may be invoked only by the rule and by the stage\'s two methods (no test-invoke grant)', () => {
