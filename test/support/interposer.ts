@@ -53,7 +53,8 @@ export async function startInterposer(upstreamUrl: string): Promise<Interposer> 
   let rules: Rule[] = [];
 
   const server = createServer((request, response) => {
-    void handle(request, response);
+    // A killed function drops its connections mid-request: that ends this exchange, not the test.
+    handle(request, response).catch(() => response.destroy());
   });
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {

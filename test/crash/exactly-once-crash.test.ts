@@ -1,0 +1,198 @@
+import { fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleGateway } from '../../lib/gateway-bundle';
+import { answerOf, DOORS, eventFor } from '../support/doors';
+import type { DoorAnswer, DoorName } from '../support/doors';
+import { connectFixtures } from '../support/fixtures';
+import { startGatewayHarness } from '../support/gateway-harness';
+import type { GatewayHarness } from '../support/gateway-harness';
+import { gatewayRequests, startInterposer } from '../support/interposer';
+import type { HeldAnswer, Interposer } from '../support/interposer';
+import type { InvocationOutcome } from '../support/lambda-child';
+
+/**
+ * Contract section 6, the hard way: the deployable bundle runs in a child process, which is killed with SIGKILL at
+ * each point of a transfer. Proxies in front of DynamoDB and the Connect simulator see each request from outside
+ * and hold its answer after it took effect, so the kill lands exactly after that point. A fresh child then
+ * retries the same event, as a caller or Lambda's retry would once the in-progress record has expired.
+ */
+let harness: GatewayHarness;
+let fx: ReturnType<typeof connectFixtures>;
+let workDir: string;
+let runner: string;
+let bundle: string;
+const children = new Set<ChildProcess>();
+
+beforeAll(async () => {
+  harness = await startGatewayHarness();
+  fx = connectFixtures(harness.connect);
+  workDir = mkdtempSync(join(tmpdir(), 'crash-test-'));
+  await bundleGateway(workDir);
+  bundle = join(workDir, 'index.js');
+  runner = join(workDir, 'lambda-child.js');
+  await build({ entryPoints: [join(__dirname, '..', 'support', 'lambda-child.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: runner, logLevel: 'warning' });
+}, 60_000);
+
+afterAll(async () => {
+  for (const child of children) child.kill('SIGKILL');
+  await harness?.close();
+  if (workDir) rmSync(workDir, { recursive: true, force: true });
+});
+
+interface FunctionProcess {
+  invoke(event: unknown, remainingMs: number): Promise<InvocationOutcome>;
+  kill(): Promise<void>;
+}
+
+/** A cold container in its own process; its SDK clients go wherever `endpoints` say. */
+async function startFunction(endpoints: { connect: string; dynamodb: string }): Promise<FunctionProcess> {
+  const child = fork(runner, [bundle], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      ...harness.env,
+      AWS_ENDPOINT_URL_CONNECT: endpoints.connect,
+      AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  children.add(child);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  void exited.then(() => children.delete(child));
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`the function process exited with ${String(code)} before it was ready`)));
+  });
+  let next = 0;
+  return {
+    invoke: (event, remainingMs) =>
+      new Promise((resolve) => {
+        const id = (next += 1);
+        const listener = (message: InvocationOutcome): void => {
+          if (message.id !== id) return;
+          child.off('message', listener);
+          resolve(message);
+        };
+        child.on('message', listener);
+        child.send({ id, event, remainingMs });
+      }),
+    kill: async () => {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+interface CrashPoint {
+  readonly name: string;
+  /** Whether Connect had accepted the transfer when the function died, so the retry's answer is a replay. */
+  readonly connectAccepted: boolean;
+  reached(proxies: { readonly dynamodb: Interposer; readonly connect: Interposer }, contactId: string): Promise<HeldAnswer>;
+}
+
+const CRASH_POINTS: readonly CrashPoint[] = [
+  {
+    name: 'after the idempotency lock',
+    connectAccepted: false,
+    reached: ({ dynamodb }) => dynamodb.hold(gatewayRequests.idempotencyLock(harness.config.idempotencyTable)),
+  },
+  {
+    name: 'after the transfer was reserved in the ledger',
+    connectAccepted: false,
+    reached: ({ dynamodb }) => dynamodb.hold(gatewayRequests.ledgerReservation(harness.config.ledgerTable)),
+  },
+  {
+    name: 'after Connect accepted the transfer',
+    connectAccepted: true,
+    reached: ({ connect }, contactId) => connect.hold(gatewayRequests.transferContact(contactId)),
+  },
+  {
+    name: 'after the ledger recorded the transfer',
+    connectAccepted: true,
+    reached: ({ dynamodb }) => dynamodb.hold(gatewayRequests.ledgerRecord(harness.config.ledgerTable)),
+  },
+];
+
+/** The victim's in-progress record expires this long after its lock, as a timed-out invocation's would. */
+const VICTIM_REMAINING_MS = 800;
+
+/** Retries as a caller would: REQUEST_IN_PROGRESS means the dead invocation's record has not expired yet. */
+async function retryUntilSettled(fn: FunctionProcess, door: DoorName, event: unknown): Promise<DoorAnswer> {
+  for (let attempt = 0; ; attempt += 1) {
+    const answer = answerOf(door, await fn.invoke(event, 10_000));
+    if (answer.reason !== 'REQUEST_IN_PROGRESS' || attempt >= 40) return answer;
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+}
+
+async function treeItems(treeId: string): Promise<Record<string, unknown>[]> {
+  const client = new DynamoDBClient({ endpoint: harness.dynamodb.url });
+  const output = await client.send(
+    new QueryCommand({
+      TableName: harness.config.ledgerTable,
+      KeyConditionExpression: 'pk = :tree',
+      ExpressionAttributeValues: { ':tree': { S: `TREE#${treeId}` } },
+    }),
+  );
+  return (output.Items ?? []).map((item) => unmarshall(item));
+}
+
+describe('SIGKILL at each point of a transfer, then a retry in a fresh process (contract section 6)', () => {
+  it('every point, every door, with and without a ClientToken: one transfer at Connect, the original result, the ledger record', async () => {
+    const scenarios = CRASH_POINTS.flatMap((point) => DOORS.flatMap((door) => [true, false].map((withToken) => ({ point, door, withToken }))));
+
+    // Every victim runs its own proxies, so each kill lands on its own request.
+    const killed = await Promise.all(
+      scenarios.map(async (scenario) => {
+        const request: Record<string, string> = {
+          ContactId: fx.contact(),
+          ContactFlowId: fx.flows.inbound,
+          QueueId: fx.queues.enabled,
+          ...(scenario.withToken && { ClientToken: randomUUID() }),
+        };
+        const event = eventFor(scenario.door, request);
+        const proxies = { dynamodb: await startInterposer(harness.dynamodb.url), connect: await startInterposer(harness.connect.url) };
+        try {
+          const victim = await startFunction({ connect: proxies.connect.url, dynamodb: proxies.dynamodb.url });
+          const reached = scenario.point.reached(proxies, request.ContactId ?? '');
+          const finished = victim.invoke(event, VICTIM_REMAINING_MS).then((outcome) => {
+            throw new Error(`${scenario.point.name} was never reached; the invocation ended with ${JSON.stringify(outcome)}`);
+          });
+          try {
+            await Promise.race([reached, finished]);
+          } finally {
+            await victim.kill();
+          }
+        } finally {
+          await Promise.all([proxies.dynamodb.close(), proxies.connect.close()]);
+        }
+        return { ...scenario, request, event };
+      }),
+    );
+
+    const survivor = await startFunction({ connect: harness.connect.url, dynamodb: harness.dynamodb.url });
+    const retried = await Promise.all(killed.map(async (scenario) => ({ ...scenario, answer: await retryUntilSettled(survivor, scenario.door, scenario.event) })));
+    await survivor.kill();
+
+    for (const { point, door, withToken, request, answer } of retried) {
+      const label = `killed ${point.name}, ${door}, ${withToken ? 'with' : 'without'} a ClientToken`;
+      const contactId = request.ContactId ?? '';
+      const accepted = harness.connect.calls('TransferContact').filter((c) => c.input.ContactId === contactId && c.status === 200 && !c.tokenReplay);
+      expect(accepted, label).toHaveLength(1);
+      expect(answer, label).toMatchObject({ ok: true, ...(accepted[0]?.output as object) });
+      // The direct door answers with Connect's shape only; the others say whether the answer is a replay.
+      if (door !== 'direct') expect(answer.replayed, label).toBe(point.connectAccepted);
+      expect(await treeItems(contactId), label).toEqual([
+        expect.objectContaining({ status: 'TRANSFERRED', transferNumber: 1, fromContactId: contactId, toContactId: answer.ContactId }),
+      ]);
+    }
+  }, 60_000);
+});
