@@ -8,7 +8,7 @@ import {
   TransferContactCommand,
 } from '@aws-sdk/client-connect';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startConnectSimulator } from '../../simulator/connect-simulator';
+import { CLIENT_TOKEN_VALIDITY_MS, startConnectSimulator } from '../../simulator/connect-simulator';
 import type { ConnectSimulator } from '../../simulator/connect-simulator';
 import { DEMO_SEED_PATH, loadSeed, parseSeed } from '../../simulator/seed';
 
@@ -74,6 +74,25 @@ describe('Connect simulator over the real SDK client', () => {
     expect(again.ContactId).toBe(first.ContactId);
     expect(sim.transfersPerformed()).toBe(before + 1);
     expect(await errorOf(send('f1000000-0000-4000-8000-000000000003'))).toMatchObject({ name: 'IdempotencyException', status: 409 });
+  });
+
+  it("answers a repeated token with the original result after the contact ended, for the documented 7 days, then forgets it", async () => {
+    let now = Date.now();
+    const clocked = await startConnectSimulator({ seed, now: () => now });
+    const clockedClient = new ConnectClient({ region: 'us-east-1', endpoint: clocked.url, credentials: { accessKeyId: 'a', secretAccessKey: 's' }, maxAttempts: 1 });
+    try {
+      const send = () => clockedClient.send(new TransferContactCommand({ InstanceId: clocked.instanceId, ContactId: activeTask(4), ContactFlowId: inbound, ClientToken: 'token-2' }));
+      const first = await send();
+      expect(clocked.contact(activeTask(4))?.DisconnectTimestamp).toBeDefined();
+      now += CLIENT_TOKEN_VALIDITY_MS;
+      expect((await send()).ContactId).toBe(first.ContactId);
+      expect(clocked.calls('TransferContact').at(-1)?.tokenReplay).toBe(true);
+      now += 1000;
+      expect(await errorOf(send())).toMatchObject({ name: 'ResourceNotFoundException', status: 404 });
+      expect(clocked.transfersPerformed()).toBe(1);
+    } finally {
+      await clocked.close();
+    }
   });
 
   it('refuses the twelfth transfer of a tree with ServiceQuotaExceededException', async () => {

@@ -315,6 +315,18 @@ describe('the ledger is append-only and atomic (contract section 7)', () => {
     expect(await ledgerRecords(treeId)).toEqual([expect.objectContaining({ status: 'TRANSFERRED', toContactId: 'made-1', idempotencyKey: first.idempotencyKey })]);
   });
 
+  it('a reservation Connect refused stays on record as RELEASED, its number is not reused, and the key runs again', async () => {
+    const request = { ...queueTransfer(), ClientToken: randomUUID() };
+    harness.connect.failNext('TransferContact', 1, { status: 400, type: 'InvalidRequestException', message: 'refused' });
+    expect(await call(gateway, 'https', httpEvent(request))).toMatchObject({ ok: false, reason: 'CONNECT_REJECTED' });
+    const retry = await call(gateway, 'https', httpEvent(request));
+    expect(retry.ok).toBe(true);
+    expect(await ledgerRecords(request.ContactId)).toEqual([
+      expect.objectContaining({ transferNumber: 1, status: 'RELEASED', releaseReason: 'InvalidRequestException', clientToken: request.ClientToken }),
+      expect.objectContaining({ transferNumber: 2, status: 'TRANSFERRED', toContactId: retry.ContactId }),
+    ]);
+  });
+
   it("a transfer's items are written together or not at all", async () => {
     const request = queueTransfer();
     // The record's transaction names the new contact's item: fail exactly its first attempt's worth of tries.
