@@ -250,14 +250,15 @@ export class TransferContactUseCase {
     result: TransferResult,
     readAlongside: Promise<LedgerView> | undefined,
   ): Promise<void> {
+    // Best effort: a read that fails says nothing about the ledger, and the next replay looks again.
+    const view = await (readAlongside ?? this.deps.ledger.read(request.ContactId, keys.idempotencyKey)).catch(() => undefined);
+    const intent = view?.intent;
+    if (intent?.status !== 'PENDING' || intent.payloadHash !== keys.payloadHash) return;
     try {
-      const view = await (readAlongside ?? this.deps.ledger.read(request.ContactId, keys.idempotencyKey));
-      const intent = view.intent;
-      if (intent?.status !== 'PENDING' || intent.payloadHash !== keys.payloadHash) return;
       await this.deps.ledger.complete(intent, result, this.now());
     } catch (error) {
-      this.deps.alert('Connect accepted this transfer earlier and the ledger still does not hold it; record it by hand', {
-        ...this.details(request, origin, keys, undefined, result),
+      this.deps.alert('Connect accepted this transfer earlier and the ledger still holds it as PENDING; a later replay tries again, otherwise record it by hand', {
+        ...this.details(request, origin, keys, intent, result),
         error,
       });
     }

@@ -396,6 +396,29 @@ describe('TransferContactUseCase: recording and what the log says', () => {
   });
 });
 
+describe('TransferContactUseCase: a replay finishing its predecessor', () => {
+  const keys = idempotencyKeysOf(toQueue, instance.id);
+  const pending: Intent = { idempotencyKey: keys.idempotencyKey, treeId: 'c-1', transferNumber: 1, status: 'PENDING', payloadHash: keys.payloadHash, intendedAt: NOW };
+  const stored: IdempotencyPort = { once: async () => ({ result: transferred, replayed: true }) };
+
+  it('a ledger read that fails claims nothing and records nothing; the replay is still answered', async () => {
+    const { useCase, ledger, alert } = setUp({ contact: rootTask }, { idempotency: stored });
+    ledger.read.mockRejectedValueOnce(new Error('ledger unreachable'));
+    await expect(useCase.execute(toQueue, origin)).resolves.toMatchObject({ result: transferred, replayed: true });
+    expect(ledger.complete).not.toHaveBeenCalled();
+    expect(alert).not.toHaveBeenCalled();
+  });
+
+  it('a record that still fails is reported with everything to record it by hand', async () => {
+    const { useCase, alert } = setUp({ contact: rootTask, view: { intent: pending }, completeFails: true }, { idempotency: stored });
+    await expect(useCase.execute(toQueue, origin)).resolves.toMatchObject({ result: transferred, replayed: true });
+    expect(alert).toHaveBeenCalledExactlyOnceWith(
+      expect.stringMatching(/PENDING/),
+      expect.objectContaining({ treeId: 'c-1', transferNumber: 1, toContactId: transferred.ContactId, idempotencyKey: keys.idempotencyKey }),
+    );
+  });
+});
+
 describe('TransferContactUseCase: idempotency', () => {
   it('the Describe calls and the ledger read start while the idempotency lock is still pending', async () => {
     let grantLock: () => void = () => undefined;
