@@ -4,7 +4,7 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { invalidNextToken } from '../domain/history';
 import type { HistoryItem, HistoryPage, HistoryQuery, TransferHistoryPort } from '../domain/history';
 import { LEDGER_TABLE } from '../tables';
-import { ledgerKeys } from './ledger';
+import { ledgerKeys, TRANSFER_SORT_KEY } from './ledger';
 
 const { partitionKey: PK, sortKey: SK = 'sk' } = LEDGER_TABLE;
 const TRANSFER_PREFIX = 'TRANSFER#';
@@ -86,9 +86,6 @@ function historyItem(item: Record<string, unknown>): ReadItem {
   };
   return { item: read, sk: text(SK) };
 }
-
-/** The sort keys `ledgerKeys.transfer` writes: a zero-padded number and the new contact's id. */
-const TRANSFER_SORT_KEY = /^TRANSFER#\d{4}#[^#]{1,256}$/;
 
 /** Opaque to callers; bound to one tree, so a token cannot be replayed against another contact's history. */
 function encodeToken(tree: string, sk: string): string {

@@ -14,6 +14,9 @@ export const ledgerKeys = {
   intent: (idempotencyKey: string) => ({ [PK]: `KEY#${idempotencyKey}`, [SK]: 'INTENT' }),
 };
 
+/** A transfer slot's sort key, as `ledgerKeys.slot` writes it (the old `#<new contact id>` suffix is still read). */
+export const TRANSFER_SORT_KEY = /^TRANSFER#\d{4}(#[^#]{1,256})?$/;
+
 export const STATUS = { pending: 'PENDING', transferred: 'TRANSFERRED', released: 'RELEASED' } as const satisfies Record<string, IntentStatus>;
 
 /** BatchGet may hand back unprocessed keys under load; they are retried, never dropped. */
