@@ -1,3 +1,5 @@
+#!/usr/bin/env node
+// The `transfer-contact` command. Built to dist/bin.js at pack time (tsc keeps this line), so it runs on plain Node.
 import { main } from './cli';
 
 main(process.argv.slice(2), {
