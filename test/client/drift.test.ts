@@ -1,10 +1,11 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type * as z from 'zod/mini';
-import { CONTRACT_REASONS, TRANSFER_CONTACT_MEMBERS } from '../../client/index';
+import { CLIENT_REASONS, CONTRACT_REASONS, EDGE_REASONS, TRANSFER_CONTACT_MEMBERS } from '../../client/index';
 import type { ContractReason, TransferContactRequest } from '../../client/index';
 import { REASONS } from '../../lambda/domain/errors';
 import type { Reason } from '../../lambda/domain/errors';
 import { transferRequestSchema } from '../../lambda/domain/request';
+import { EDGE_ERRORS } from '../../lib/openapi';
 
 /**
  * The client is a package of its own and cannot import the function's code, so it repeats the request's members and
@@ -25,4 +26,11 @@ describe('the client against the server', () => {
     expectTypeOf<ContractReason>().toEqualTypeOf<Reason>();
   });
 
+
+  it('knows the reasons the API itself answers with (lib/openapi.ts, tied to the template), and keeps its own apart', () => {
+    const edgeOnly = EDGE_ERRORS.map((error) => error.reason).filter((reason) => !(CONTRACT_REASONS as readonly string[]).includes(reason));
+    expect([...EDGE_REASONS].sort()).toEqual([...new Set(edgeOnly)].sort());
+    const known = new Set<string>([...CONTRACT_REASONS, ...EDGE_REASONS]);
+    expect(CLIENT_REASONS.filter((reason) => known.has(reason))).toEqual([]);
+  });
 });
