@@ -1,6 +1,6 @@
 /**
  * The OpenAPI 3 description of the gateway's HTTPS API, generated from what the function itself uses: the request
- * schema (`transferRequestSchema`) and the error table (`REASONS`). `npm run openapi` writes docs/openapi.json; a test
+ * schema (`transferRequestSchema`), the history's page schema (`historyPageSchema`) and the error table (`REASONS`). `npm run openapi` writes docs/openapi.json; a test
  * fails when the committed file and this generator disagree, and checks both against the synthesized API and against
  * real answers of local mode.
  */
@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import * as z from 'zod/mini';
 import { REASONS } from '../lambda/domain/errors';
 import type { Reason } from '../lambda/domain/errors';
+import { HISTORY_PAGE, historyItemSchema, historyPageSchema } from '../lambda/domain/history';
 import { MAX_BODY_BYTES, transferRequestSchema } from '../lambda/domain/request';
+import { HISTORY_RESOURCE } from '../lambda/doors/history';
 
 export const OPENAPI_PATH = join(__dirname, '..', 'docs', 'openapi.json');
 
@@ -43,29 +45,19 @@ const MEMBER_DESCRIPTIONS: Record<keyof typeof transferRequestSchema.shape, stri
     'UserId, so the same request again is a replay.',
 };
 
-/**
- * The history of contract section 10, described from the contract until its route and schema are in the code: then
- * this is to be generated from the server's page schema like the request is. Names follow the ledger's record and
- * Connect's List APIs.
- */
-const HISTORY = {
-  maxResults: { min: 1, max: 100, default: 100 },
-  item: {
-    type: 'object',
-    required: ['TransferNumber', 'FromContactId', 'ToContactId', 'ContactFlowId', 'RequestedBy', 'Door', 'TransferredAt'],
-    properties: {
-      TransferNumber: { type: 'integer', minimum: 1, description: 'The transfer\'s place in the contact tree, 1 for the first.' },
-      FromContactId: { type: 'string', description: 'The contact before the transfer.' },
-      ToContactId: { type: 'string', description: 'The contact segment the transfer created.' },
-      ContactFlowId: { type: 'string', description: 'The flow transferred to.' },
-      QueueId: { type: 'string', description: 'The queue transferred to, for a queue transfer.' },
-      UserId: { type: 'string', description: 'The agent transferred to, for an agent transfer.' },
-      RequestedBy: { type: 'string', description: 'Who asked: the IAM caller ARN (https), source/id of the event (eventbridge), or invoke.' },
-      Door: { type: 'string', enum: ['https', 'eventbridge', 'invoke'] },
-      TransferredAt: { type: 'string', format: 'date-time' },
-    },
-  },
-} as const;
+/** What each item of the history means to a caller; the server's schema holds the members. Every member must have one. */
+const HISTORY_ITEM_DESCRIPTIONS: Record<keyof typeof historyItemSchema.shape, string> = {
+  TransferNumber: 'The transfer\'s place in the contact tree, 1 for the first.',
+  FromContactId: 'The contact before the transfer.',
+  ToContactId: 'The contact segment the transfer created.',
+  ToContactArn: 'Its ARN.',
+  ContactFlowId: 'The flow transferred to.',
+  QueueId: 'The queue transferred to, for a queue transfer.',
+  UserId: 'The agent transferred to, for an agent transfer.',
+  RequestedBy: 'Who asked: the IAM caller ARN (https), source/id of the event (eventbridge), or invoke.',
+  Door: 'The door the request came through.',
+  TransferredAt: 'When Connect accepted the transfer (ISO 8601).',
+};
 
 type Schema = Record<string, unknown>;
 interface ErrorGroup {
@@ -88,21 +80,32 @@ export function errorGroups(): ErrorGroup[] {
   return [...groups.values()].sort((a, b) => a.status - b.status);
 }
 
-function requestSchema(): Schema {
-  const { $schema: _dialect, ...generated } = z.toJSONSchema(transferRequestSchema, { target: 'openapi-3.0' }) as Schema & {
-    properties: Record<string, Schema>;
-  };
+/** The server's schema as OpenAPI 3.0, each member with its description. */
+function described(schema: z.core.$ZodType, descriptions: Readonly<Record<string, string>>, name: string): Schema & { properties: Record<string, Schema> } {
+  const { $schema: _dialect, ...generated } = z.toJSONSchema(schema, { target: 'openapi-3.0' }) as Schema & { properties: Record<string, Schema> };
   const properties = Object.fromEntries(
-    Object.entries(generated.properties).map(([member, schema]) => {
-      const description = MEMBER_DESCRIPTIONS[member as keyof typeof MEMBER_DESCRIPTIONS];
-      if (description === undefined) throw new Error(`Request member ${member} has no description in lib/openapi.ts.`);
-      return [member, { ...schema, description }];
+    Object.entries(generated.properties).map(([member, property]) => {
+      const description = descriptions[member];
+      if (description === undefined) throw new Error(`${name} member ${member} has no description in lib/openapi.ts.`);
+      return [member, { ...property, description }];
     }),
   );
+  return { ...generated, properties };
+}
+
+function requestSchema(): Schema {
   return {
-    ...generated,
-    properties,
+    ...described(transferRequestSchema, MEMBER_DESCRIPTIONS, 'Request'),
     description: `The request of contract section 2: Connect's TransferContact members, InstanceId optional. At most ${MAX_BODY_BYTES / 1024} KiB.`,
+  };
+}
+
+/** The history page of contract section 10, from the schema the function answers with. */
+function historySchemas(): Record<string, Schema> {
+  const page = described(historyPageSchema, { Transfers: 'Oldest first.', NextToken: 'Present when there is a next page: pass it as NextToken.' }, 'History page');
+  return {
+    ContactTransfer: { ...described(historyItemSchema, HISTORY_ITEM_DESCRIPTIONS, 'History item'), description: 'One transfer, as the ledger recorded it.' },
+    ContactTransfersPage: { ...page, properties: { ...page.properties, Transfers: { ...page.properties.Transfers, items: ref('ContactTransfer') } } },
   };
 }
 
@@ -226,7 +229,7 @@ export function openApiDocument(): Schema {
           },
         },
       },
-      '/contact/transfers/{ContactId}': {
+      [HISTORY_RESOURCE]: {
         get: {
           operationId: 'ListContactTransfers',
           summary: 'The transfers of the contact tree a contact belongs to, oldest first (contract section 10)',
@@ -236,7 +239,7 @@ export function openApiDocument(): Schema {
               name: 'MaxResults',
               in: 'query',
               required: false,
-              schema: { type: 'integer', minimum: HISTORY.maxResults.min, maximum: HISTORY.maxResults.max, default: HISTORY.maxResults.default },
+              schema: { type: 'integer', minimum: HISTORY_PAGE.min, maximum: HISTORY_PAGE.max, default: HISTORY_PAGE.default },
             },
             { name: 'NextToken', in: 'query', required: false, description: 'The NextToken of the previous page.', schema: { type: 'string', minLength: 1 } },
           ],
@@ -266,13 +269,7 @@ export function openApiDocument(): Schema {
           },
           additionalProperties: false,
         },
-        ContactTransfer: { ...HISTORY.item, additionalProperties: false },
-        ContactTransfersPage: {
-          type: 'object',
-          required: ['Transfers'],
-          properties: { Transfers: { type: 'array', items: ref('ContactTransfer') }, NextToken: { type: 'string' } },
-          additionalProperties: false,
-        },
+        ...historySchemas(),
         ...errorSchemas(groups),
       },
     },
