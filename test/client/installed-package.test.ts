@@ -107,7 +107,12 @@ beforeAll(async () => {
   };
   await writeFile(join(app, 'package.json'), JSON.stringify(manifest, null, 2));
   await writeFile(join(app, 'package-lock.json'), JSON.stringify(lockfile, null, 2));
-  await npm(['ci', '--offline', '--no-audit', '--no-fund', '--ignore-scripts'], app);
+  const install = (mode: string) => npm(['ci', mode, '--no-audit', '--no-fund', '--ignore-scripts'], app);
+  // A machine whose npm cache was emptied after the repository's own npm ci may fetch what is missing.
+  await install('--offline').catch((error: { stderr?: string }) => {
+    if (!error.stderr?.includes('ENOTCACHED')) throw error;
+    return install('--prefer-offline');
+  });
 }, 120_000);
 
 afterAll(async () => {
