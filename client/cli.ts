@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
-import { createTransferClient, TRANSFER_CONTACT_MEMBERS, TransferContactError } from './index';
+import { createTransferClient, idempotencyKeyOf, TRANSFER_CONTACT_MEMBERS, TransferContactError } from './index';
 import type { CredentialsOption, TransferContactRequest } from './index';
 
 /**
@@ -22,7 +22,8 @@ export const EXIT = {
 export interface CliIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
-  readonly env: NodeJS.ProcessEnv;
+  /** The process environment (a plain record, so the declarations need no Node types). */
+  readonly env: Readonly<Record<string, string | undefined>>;
   /** For `file://` inputs; relative paths resolve against the process's working directory. */
   readonly readFile?: (path: string) => Promise<string>;
   readonly fetch?: typeof fetch;
@@ -72,25 +73,28 @@ Request:
   --queue-id <id|arn>        The queue to transfer to (with a Transfer to queue or Inbound flow).
   --user-id <id|arn>         The agent to transfer to (with a Transfer to agent or Inbound flow). Not with --queue-id.
   --instance-id <id|arn>     Optional: the gateway is bound to one instance; given, it must be that one.
-  --client-token <token>     Idempotency token (1..500 chars). Generated when absent and reused across this
-                             command's own retries; pass the same token again to retry safely yourself.
+  --client-token <token>     Idempotency token (1..500 chars). Without one the gateway keys the request by
+                             its ContactId, ContactFlowId, QueueId and UserId, so running the same command
+                             again (for example after a timeout) is a replay, never a second transfer.
+                             The token or key used is printed on stderr.
   --cli-input-json <json>    The request as JSON, inline or file://path. Flags given as well override its members.
                              Members left as "" (as in the skeleton) are omitted.
   --generate-cli-skeleton    Print a sample request with every member ("output": a sample result) and exit.
 
 Connection:
-  --endpoint <url>           The API's invoke URL with its stage, e.g.
+  --endpoint <url>           The API's base URL with its stage (the stack's ApiEndpoint output), e.g.
                              https://abc123.execute-api.us-east-1.amazonaws.com/prod
                              (default: $TRANSFER_GATEWAY_ENDPOINT).
   --region <region>          The API's Region for signing (default: $AWS_REGION, $AWS_DEFAULT_REGION, or the
                              Region in an execute-api endpoint).
   --profile <name>           The AWS profile to sign with (default: $AWS_PROFILE, then the default chain).
   -h, --help                 Show this help.
-  Retries: 429, 5xx, network errors and 409 REQUEST_IN_PROGRESS are retried with backoff; attempts in all
-  default to 3 ($AWS_MAX_ATTEMPTS overrides). Other 4xx are never retried.
+  Retries: 429, 5xx, network errors and 409 REQUEST_IN_PROGRESS are retried with backoff and the same
+  idempotency key; attempts in all default to 3 ($AWS_MAX_ATTEMPTS overrides). Other 4xx are never retried.
 
-Output: the result {"ContactId", "ContactArn", "replayed"} as JSON on stdout. On failure, the error as JSON
-on stderr ({"Type", "Reason", "Message", "Status", "RequestId", "ClientToken", ...}).
+Output: the result {"ContactId", "ContactArn", "replayed"} as JSON on stdout, and one line on stderr naming
+the idempotency key used. On failure, the error as JSON on stderr ({"Type", "Reason", "Message", "Status",
+"RequestId", "ClientToken" or "IdempotencyKey", ...}).
 
 Exit codes: 0 transferred (or replayed), 1 other failure (e.g. no credentials), 2 usage error,
             3 rejected (4xx), 4 throttled (429), 5 server or network error (5xx, no answer).
@@ -170,6 +174,8 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   );
   const result = await client.transferContact(request);
   io.stdout(`${JSON.stringify(result, null, 4)}\n`);
+  // stderr, so stdout stays the result alone for a pipe into jq.
+  io.stderr(`transfer-contact: idempotency key: ${idempotencyKeyOf(request.ClientToken)}${result.replayed ? ' (replayed: no second transfer)' : ''}\n`);
   return EXIT.OK;
 }
 

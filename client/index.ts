@@ -1,11 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 
 /**
  * A client for the contact transfer gateway's HTTPS door (`POST /contact/transfer`, contract section 3.1).
- * Self-contained on purpose: apps copy or import this folder without pulling in the Lambda's code.
+ * Self-contained on purpose: apps install this package without pulling in the Lambda's code. What it repeats of the
+ * server (request members, reasons) is tied to the server's own definitions by test/client/drift.test.ts.
  */
 
 /** Contract section 2: Connect's own TransferContact members; InstanceId may be omitted (one instance per stack). */
@@ -15,11 +15,23 @@ export interface TransferContactRequest {
   readonly ContactFlowId: string;
   readonly QueueId?: string;
   readonly UserId?: string;
+  /**
+   * The idempotency token (contract section 6). Without one the gateway keys the request by its payload
+   * (`PAYLOAD_KEY_MEMBERS`), so the same request again within the idempotency window is a replay, not a second transfer.
+   */
   readonly ClientToken?: string;
 }
 
 /** The member names, in Connect's order, for callers that build or check requests generically (the CLI does). */
 export const TRANSFER_CONTACT_MEMBERS = ['InstanceId', 'ContactId', 'ContactFlowId', 'QueueId', 'UserId', 'ClientToken'] as const satisfies readonly (keyof TransferContactRequest)[];
+
+/** What the gateway keys a request without a ClientToken by: a contact ends when transferred, so these are the intent. */
+export const PAYLOAD_KEY_MEMBERS = ['ContactId', 'ContactFlowId', 'QueueId', 'UserId'] as const satisfies readonly (keyof TransferContactRequest)[];
+
+/** How a call is identified to the gateway's idempotency: for logs, errors and the CLI. */
+export function idempotencyKeyOf(clientToken: string | undefined): string {
+  return clientToken === undefined ? `payload (${PAYLOAD_KEY_MEMBERS.join(', ')})` : `ClientToken ${clientToken}`;
+}
 
 export interface TransferContactResult {
   readonly ContactId: string;
@@ -28,35 +40,38 @@ export interface TransferContactResult {
   readonly replayed: boolean;
 }
 
-/** Reasons of contract section 5. */
-export type ContractReason =
-  | 'VALIDATION_FAILED'
-  | 'QUEUE_AND_USER_BOTH_SET'
-  | 'CHANNEL_NOT_SUPPORTED'
-  | 'CONTACT_NOT_ACTIVE'
-  | 'FLOW_TYPE_NOT_SUPPORTED'
-  | 'FLOW_NOT_ACTIVE'
-  | 'FLOW_TARGET_MISMATCH'
-  | 'QUEUE_DISABLED'
-  | 'TRANSFER_LIMIT_REACHED'
-  | 'INSTANCE_NOT_ALLOWED'
-  | 'CONTACT_NOT_FOUND'
-  | 'FLOW_NOT_FOUND'
-  | 'QUEUE_NOT_FOUND'
-  | 'USER_NOT_FOUND'
-  | 'REQUEST_IN_PROGRESS'
-  | 'CLIENT_TOKEN_REUSED'
-  | 'THROTTLED'
-  | 'UPSTREAM_FAILURE'
-  | 'INTERNAL_ERROR'
-  | 'CONNECT_REJECTED';
+/** Reasons of contract section 5, in the order of its table. */
+export const CONTRACT_REASONS = [
+  'VALIDATION_FAILED',
+  'QUEUE_AND_USER_BOTH_SET',
+  'CHANNEL_NOT_SUPPORTED',
+  'CONTACT_NOT_ACTIVE',
+  'FLOW_TYPE_NOT_SUPPORTED',
+  'FLOW_NOT_ACTIVE',
+  'FLOW_TARGET_MISMATCH',
+  'QUEUE_DISABLED',
+  'TRANSFER_LIMIT_REACHED',
+  'INSTANCE_NOT_ALLOWED',
+  'CONTACT_NOT_FOUND',
+  'FLOW_NOT_FOUND',
+  'QUEUE_NOT_FOUND',
+  'USER_NOT_FOUND',
+  'REQUEST_IN_PROGRESS',
+  'CLIENT_TOKEN_REUSED',
+  'THROTTLED',
+  'UPSTREAM_FAILURE',
+  'INTERNAL_ERROR',
+  'CONNECT_REJECTED',
+] as const;
+export type ContractReason = (typeof CONTRACT_REASONS)[number];
 
 /**
  * Reasons the deployed API answers with before the Lambda runs (its gateway responses, same body shape):
  * SigV4 and IAM refusals as 403. Its throttling and 5xx use `THROTTLED` and `INTERNAL_ERROR`, a body failing the
  * edge model `VALIDATION_FAILED`, and any other refusal API Gateway's own response type (`UNSUPPORTED_MEDIA_TYPE`, ...).
  */
-export type EdgeReason = 'ACCESS_DENIED' | 'MISSING_AUTHENTICATION_TOKEN' | 'INVALID_SIGNATURE' | 'EXPIRED_TOKEN';
+export const EDGE_REASONS = ['ACCESS_DENIED', 'MISSING_AUTHENTICATION_TOKEN', 'INVALID_SIGNATURE', 'EXPIRED_TOKEN'] as const;
+export type EdgeReason = (typeof EDGE_REASONS)[number];
 
 /**
  * Reasons the client adds for answers without the contract's body (an API Gateway without the gateway's own
@@ -69,7 +84,8 @@ export type EdgeReason = 'ACCESS_DENIED' | 'MISSING_AUTHENTICATION_TOKEN' | 'INV
  * - `CREDENTIALS_ERROR`: no AWS credentials to sign with (status 0, nothing was sent).
  * A 429 without the contract's body is reported as `THROTTLED`, as the gateway's own would be.
  */
-export type ClientReason = 'GATEWAY_REJECTED' | 'GATEWAY_ERROR' | 'NETWORK_ERROR' | 'INVALID_RESPONSE' | 'CREDENTIALS_ERROR';
+export const CLIENT_REASONS = ['GATEWAY_REJECTED', 'GATEWAY_ERROR', 'NETWORK_ERROR', 'INVALID_RESPONSE', 'CREDENTIALS_ERROR'] as const;
+export type ClientReason = (typeof CLIENT_REASONS)[number];
 
 /** The known reasons, and any other response type a future API Gateway may name (`string & {}` keeps completion). */
 export type TransferContactReason = ContractReason | EdgeReason | ClientReason | (string & {});
@@ -88,8 +104,11 @@ export class TransferContactError extends Error {
   /** `x-amzn-RequestId`, for the gateway's logs. */
   readonly requestId: string | undefined;
   readonly fields: readonly FieldError[] | undefined;
-  /** The token that was sent; retrying with it can never transfer twice. */
-  readonly clientToken: string;
+  /**
+   * The token that was sent; retrying with it can never transfer twice. Undefined when the call had none: then the
+   * same request again (same ContactId, ContactFlowId, QueueId, UserId) is the safe retry.
+   */
+  readonly clientToken: string | undefined;
   readonly attempts: number;
 
   constructor(init: {
@@ -99,7 +118,7 @@ export class TransferContactError extends Error {
     status: number;
     requestId?: string | undefined;
     fields?: readonly FieldError[] | undefined;
-    clientToken: string;
+    clientToken: string | undefined;
     attempts: number;
     cause?: unknown;
   }) {
@@ -130,7 +149,7 @@ export class TransferContactError extends Error {
       ...(this.requestId && { RequestId: this.requestId }),
       Retryable: this.retryable,
       Attempts: this.attempts,
-      ClientToken: this.clientToken,
+      ...(this.clientToken === undefined ? { IdempotencyKey: idempotencyKeyOf(undefined) } : { ClientToken: this.clientToken }),
     };
   }
 }
@@ -145,7 +164,10 @@ export type CredentialsOption = SignerInit['credentials'];
 type SignableRequest = Parameters<SignatureV4['sign']>[0];
 
 export interface TransferClientOptions {
-  /** The API's invoke URL, stage included: `https://<api-id>.execute-api.<region>.amazonaws.com/prod`. */
+  /**
+   * The API's base URL, its stage included: the stack's `ApiEndpoint` output,
+   * `https://<api-id>.execute-api.<region>.amazonaws.com/prod`. The client adds the route (`/contact/transfer`).
+   */
   readonly endpoint: string;
   /** The API's Region, part of the SigV4 scope. */
   readonly region: string;
@@ -187,7 +209,7 @@ export function createTransferClient(options: TransferClientOptions): TransferCl
     sha256: Hash.bind(null, 'sha256'),
   });
 
-  async function attempt(body: string, clientToken: string, attempts: number, signal: AbortSignal | undefined): Promise<TransferContactResult> {
+  async function attempt(body: string, clientToken: string | undefined, attempts: number, signal: AbortSignal | undefined): Promise<TransferContactResult> {
     const unsigned: SignableRequest = {
       method: 'POST',
       protocol: url.protocol,
@@ -196,7 +218,7 @@ export function createTransferClient(options: TransferClientOptions): TransferCl
       path: url.pathname,
       query: {},
       // Host is signed, so it must be exactly what fetch will send: the URL's host, port included.
-      headers: { host: url.host, 'content-type': 'application/json', 'idempotency-key': clientToken },
+      headers: { host: url.host, 'content-type': 'application/json' },
       body,
     };
     let signed: SignableRequest;
@@ -246,9 +268,11 @@ export function createTransferClient(options: TransferClientOptions): TransferCl
 
   return {
     async transferContact(request, callOptions = {}) {
-      // One token for every attempt of this call: the whole point of retrying through the gateway's idempotency.
-      const clientToken = request.ClientToken ?? randomUUID();
-      const body = JSON.stringify({ ...request, ClientToken: clientToken });
+      // Every attempt sends the same body, so every attempt has the same idempotency key: the caller's ClientToken or,
+      // without one, the gateway's key of the payload itself. No token is made up here: a fresh one per call would turn
+      // the same call made again (a re-run command, a restarted job) into a second transfer instead of a replay.
+      const clientToken = request.ClientToken;
+      const body = JSON.stringify(request);
       for (let attempts = 1; ; attempts += 1) {
         try {
           return await attempt(body, clientToken, attempts, callOptions.signal);
@@ -280,6 +304,10 @@ function transferUrl(endpoint: string): URL {
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TypeError(`endpoint must be an http(s) URL, not '${endpoint}'`);
   if (url.search || url.hash) throw new TypeError(`endpoint must not have a query or fragment: '${endpoint}'`);
+  // The route is the client's to add; given the route's own URL it would request /contact/transfer/contact/transfer.
+  if (url.pathname.replace(/\/+$/, '').endsWith(TRANSFER_PATH)) {
+    throw new TypeError(`endpoint is the API's base URL with its stage (the stack's ApiEndpoint output), without ${TRANSFER_PATH}: not '${endpoint}'`);
+  }
   url.pathname = `${url.pathname.replace(/\/+$/, '')}${TRANSFER_PATH}`;
   return url;
 }
@@ -290,7 +318,7 @@ function positiveInteger(value: number, name: string): number {
 }
 
 interface AnswerContext {
-  readonly clientToken: string;
+  readonly clientToken: string | undefined;
   readonly attempts: number;
   readonly requestId: string | undefined;
 }

@@ -17,7 +17,16 @@ export class ContactTransferGatewayStack extends Stack {
     this.gateway = new ContactTransferGateway(this, 'Gateway', props.gateway);
     const { gateway } = this;
 
-    new CfnOutput(this, 'ApiUrl', { description: 'POST target of the HTTPS door (SigV4, service execute-api)', value: gateway.transferUrl });
+    // The base URL is what clients take (they add the routes); the route's own URL is for curl, named so that nobody
+    // passes it as an endpoint.
+    new CfnOutput(this, 'ApiEndpoint', {
+      description: 'The API base URL with its stage: the endpoint to give the client, transfer-contact --endpoint, or an AWS SDK Connect client (SigV4, service execute-api)',
+      value: gateway.api.url,
+    });
+    new CfnOutput(this, 'TransferUrl', {
+      description: 'Full URL of POST /contact/transfer, for curl and other raw HTTP callers; not an endpoint for the client or SDKs',
+      value: gateway.transferUrl,
+    });
     new CfnOutput(this, 'FunctionName', { value: gateway.gatewayFunction.functionName });
     new CfnOutput(this, 'IdempotencyTableName', { value: gateway.idempotencyTable.tableName });
     new CfnOutput(this, 'LedgerTableName', { value: gateway.ledgerTable.tableName });

@@ -7,6 +7,7 @@ import { ENV, loadConfig } from '../lambda/config';
 import { TRANSFER_DETAIL_TYPE } from '../lambda/doors/eventbridge';
 import { HISTORY_RESOURCE } from '../lambda/doors/history';
 import { createGateway } from '../lambda/gateway';
+import { openApiDocument } from '../lib/openapi';
 import { startConnectSimulator } from '../simulator/connect-simulator';
 import type { ConnectSimulator } from '../simulator/connect-simulator';
 import type { Seed } from '../simulator/seed';
@@ -39,6 +40,22 @@ export interface LocalGateway {
 
 /** Largest body local mode reads; the handler itself rejects anything over 16 KiB with the contract's error. */
 const MAX_READ_BYTES = 1024 * 1024;
+
+/** What local mode serves, path by method; the history's path carries the contact id. */
+const ROUTES: Readonly<Record<string, readonly string[]>> = {
+  '/contact/transfer': ['POST'],
+  '/events': ['POST'],
+  '/health': ['GET'],
+  '/openapi.json': ['GET'],
+};
+const HISTORY_PATH = /^\/contact\/transfers\/([^/]+)$/;
+const HISTORY_METHODS: readonly string[] = ['GET'];
+
+function describeRoutes(): string {
+  return [...Object.entries(ROUTES), ['/contact/transfers/{ContactId}', HISTORY_METHODS] as const]
+    .map(([path, methods]) => `${methods.join('/')} ${path}`)
+    .join(', ');
+}
 
 /**
  * The gateway on one local port: the real handler behind an API Gateway-shaped door and an EventBridge-shaped
@@ -88,7 +105,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     const invoke = runtime.invoker(createGateway(config));
     const server = createServer((request, response) => {
       route(invoke, config.doors.eventSources, config.instance.account, request, response).catch((error: unknown) => {
-        sendJson(response, 500, { Message: `Local mode failed: ${error instanceof Error ? error.message : String(error)}` });
+        sendError(response, 500, 'InternalServiceException', 'INTERNAL_ERROR', `Local mode failed: ${error instanceof Error ? error.message : String(error)}`);
       });
     });
     await listen(server, options.port ?? 3000, options.host ?? '127.0.0.1');
@@ -120,15 +137,23 @@ async function route(
 ): Promise<void> {
   const url = new URL(request.url ?? '/', 'http://local');
   const path = url.pathname;
-  const historyOf = /^\/contact\/transfers\/([^/]+)$/.exec(path);
+  const historyOf = HISTORY_PATH.exec(path);
+  const methods = historyOf ? HISTORY_METHODS : ROUTES[path];
+  if (!methods) {
+    return sendError(response, 404, 'ResourceNotFoundException', 'RESOURCE_NOT_FOUND', `Local mode serves ${describeRoutes()}; not ${path}.`);
+  }
+  if (!methods.includes(request.method ?? '')) {
+    return sendError(response, 405, 'InvalidRequestException', 'METHOD_NOT_ALLOWED', `${path} takes ${methods.join(', ')}, not ${request.method ?? ''}.`, {
+      Allow: methods.join(', '),
+    });
+  }
   if (historyOf) {
-    if (request.method !== 'GET') return sendJson(response, 405, { Message: `${path} takes GET.` });
     let contactId: string;
     try {
       contactId = decodeURIComponent(historyOf[1] ?? '');
     } catch {
       // API Gateway itself refuses a path it cannot decode before the function runs.
-      return sendJson(response, 400, { Type: 'InvalidRequestException', Reason: 'VALIDATION_FAILED', Message: 'The path is not valid percent-encoding.' });
+      return sendError(response, 400, 'InvalidRequestException', 'VALIDATION_FAILED', 'The path is not valid percent-encoding.');
     }
     const event = apiGatewayProxyEvent({
       body: null,
@@ -137,12 +162,15 @@ async function route(
     });
     return sendApiGatewayResult(response, (await invoke(event)) as APIGatewayProxyResult);
   }
-  if (path !== '/contact/transfer' && path !== '/events') {
-    return sendJson(response, 404, { Message: 'Local mode serves POST /contact/transfer, GET /contact/transfers/{ContactId} and POST /events.' });
+  if (path === '/health') return sendJson(response, 200, { Status: 'OK' });
+  if (path === '/openapi.json') {
+    // The committed description, with this server as the one to try requests against.
+    return sendJson(response, 200, { ...openApiDocument(), servers: [{ url: `http://${request.headers.host ?? '127.0.0.1'}`, description: 'local mode (no SigV4 check)' }] });
   }
-  if (request.method !== 'POST') return sendJson(response, 405, { Message: `${path} takes POST.` });
   const body = await readBody(request, MAX_READ_BYTES);
-  if (body === undefined) return sendJson(response, 413, { Message: 'The body is too large.' });
+  if (body === undefined) {
+    return sendError(response, 413, 'InvalidRequestException', 'VALIDATION_FAILED', `The body is larger than ${MAX_READ_BYTES / 1024} KiB; a request is at most 16 KiB.`);
+  }
 
   if (path === '/contact/transfer') {
     return sendApiGatewayResult(response, (await invoke(apiGatewayProxyEvent({ body, headers: sentHeaders(request), account }))) as APIGatewayProxyResult);
@@ -221,7 +249,12 @@ function sendApiGatewayResult(response: ServerResponse, result: APIGatewayProxyR
   response.end(result.body);
 }
 
-function sendJson(response: ServerResponse, status: number, body: unknown): void {
-  response.writeHead(status, { 'Content-Type': 'application/json' });
+function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  response.writeHead(status, { 'Content-Type': 'application/json', ...headers });
   response.end(JSON.stringify(body));
+}
+
+/** Local mode's own refusals in the contract's error shape (section 5), so a client parses one format. */
+function sendError(response: ServerResponse, status: number, type: string, reason: string, message: string, headers: Record<string, string> = {}): void {
+  sendJson(response, status, { Type: type, Reason: reason, Message: message }, { 'x-amzn-ErrorType': type, ...headers });
 }

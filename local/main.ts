@@ -4,6 +4,7 @@
  */
 import './process-defaults';
 import { parseArgs } from 'node:util';
+import { ENV } from '../lambda/config';
 import { DEMO_SEED_PATH, loadSeed } from '../simulator/seed';
 import type { Seed } from '../simulator/seed';
 import { startLocalGateway } from './local-gateway';
@@ -50,6 +51,9 @@ function banner(gateway: LocalGateway, seed: Seed, seedPath: string): string {
     `  POST ${gateway.url}/events             PutEvents-style entries for the EventBridge rule`,
     `  Connect:  ${gateway.connect ? `embedded simulator at ${gateway.connectEndpoint}, seeded from ${seedPath}` : gateway.connectEndpoint}`,
     `  DynamoDB: ${gateway.dynamodb ? `embedded dynalite at ${gateway.dynamodbEndpoint}` : gateway.dynamodbEndpoint}`,
+    // Local mode put its settings in the environment the function reads; these are the tables it created or found.
+    `  Tables:   ${process.env[ENV.idempotencyTable] ?? '?'} (idempotency), ${process.env[ENV.ledgerTable] ?? '?'} (ledger)`,
+    `  GET  ${gateway.url}/health, ${gateway.url}/openapi.json (the API's OpenAPI description)`,
     `  Instance: ${gateway.instanceArn}`,
   ];
   const [first, second, third] = active;

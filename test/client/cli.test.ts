@@ -63,9 +63,21 @@ describe('transfer-contact', () => {
     const run = await cli(['--contact-id', contactId, '--contact-flow-id', fx.flows.inbound, '--queue-id', fx.queues.enabled, '--endpoint', local.url]);
 
     expect(run.code).toBe(EXIT.OK);
-    expect(run.stderr).toBe('');
     expect(run.json()).toMatchObject({ ContactArn: expect.stringContaining('/contact/') as unknown, replayed: false });
+    expect(run.stderr).toBe('transfer-contact: idempotency key: payload (ContactId, ContactFlowId, QueueId, UserId)\n');
     expect(transferredFrom(contactId)).toBe(true);
+  });
+
+  it('without --client-token, running the same command again is a replay, not a second transfer', async () => {
+    const contactId = fx.contact();
+    const args = ['--contact-id', contactId, '--contact-flow-id', fx.flows.inbound, '--queue-id', fx.queues.enabled];
+    const first = await cli(args);
+    const again = await cli(args);
+
+    expect(again.code).toBe(EXIT.OK);
+    expect(again.json()).toEqual({ ...first.json(), replayed: true });
+    expect(again.stderr).toMatch(/idempotency key: payload .*\(replayed: no second transfer\)/);
+    expect(connect.calls('TransferContact').filter((call) => call.input.ContactId === contactId && call.status === 200)).toHaveLength(1);
   });
 
   it('replays through --client-token', async () => {
@@ -75,6 +87,7 @@ describe('transfer-contact', () => {
 
     expect(again.code).toBe(EXIT.OK);
     expect(again.json()).toEqual({ ...first.json(), replayed: true });
+    expect(first.stderr).toBe('transfer-contact: idempotency key: ClientToken cli-replay-1\n');
   });
 
   it('reads --cli-input-json inline or from file://, and flags override its members', async () => {
@@ -102,6 +115,7 @@ describe('transfer-contact', () => {
     expect(run.error()).toMatchObject({ Type: 'InvalidRequestException', Reason: 'CHANNEL_NOT_SUPPORTED', Status: 400, Retryable: false });
     expect(run.error().RequestId).toBeTruthy();
     expect(run.error().Message).toEqual(expect.any(String));
+    expect(run.error().IdempotencyKey).toBe('payload (ContactId, ContactFlowId, QueueId, UserId)');
   });
 
   it('exits with the throttling code when Connect keeps throttling, and the server-error code when it keeps failing', async () => {
@@ -176,7 +190,7 @@ describe('the transfer-contact command', () => {
     const contactId = fx.contact();
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      ['client/transfer-contact.js', '--contact-id', contactId, '--contact-flow-id', fx.flows.inbound, '--queue-id', fx.queues.enabled],
+      ['--import', 'tsx', 'client/bin.ts', '--contact-id', contactId, '--contact-flow-id', fx.flows.inbound, '--queue-id', fx.queues.enabled],
       {
         cwd: root,
         env: { ...process.env, TRANSFER_GATEWAY_ENDPOINT: local.url, AWS_REGION: 'eu-west-2', AWS_ACCESS_KEY_ID: 'AKIDENV', AWS_SECRET_ACCESS_KEY: 'env-secret' },
@@ -187,7 +201,7 @@ describe('the transfer-contact command', () => {
   });
 
   it('exits with the usage code on an unknown flag', async () => {
-    const failure = await promisify(execFile)(process.execPath, ['client/transfer-contact.js', '--bogus'], { cwd: root }).catch(
+    const failure = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'client/bin.ts', '--bogus'], { cwd: root }).catch(
       (error: unknown) => error as { code: number; stderr: string },
     );
     expect(failure).toMatchObject({ code: EXIT.USAGE, stderr: expect.stringContaining("unknown option '--bogus'") as unknown });

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createTransferClient, fullJitter, TransferContactError } from '../../client';
-import type { TransferClientOptions } from '../../client';
+import { createTransferClient, fullJitter, TransferContactError } from '../../client/index';
+import type { TransferClientOptions } from '../../client/index';
 import { startLocalGateway } from '../../local/local-gateway';
 import type { LocalGateway } from '../../local/local-gateway';
 import type { ConnectSimulator } from '../../simulator/connect-simulator';
@@ -85,7 +85,7 @@ describe('transferContact', () => {
     expect(transfersOf(request.ContactId)).toHaveLength(1);
   });
 
-  it('generates one ClientToken per call and sends it on every attempt of that call', async () => {
+  it('sends no token of its own: every attempt of a token-less call is the same request, one transfer in Connect', async () => {
     const request = queueTransfer();
     const recorder = recordingFetch();
     // More throttles than the Lambda's SDK retries: the gateway answers 429 once, then the retry goes through.
@@ -93,10 +93,30 @@ describe('transferContact', () => {
     const result = await client({ fetch: recorder.fetch, maxAttempts: 4 }).transferContact(request);
 
     expect(recorder.statuses).toEqual([429, 200]);
-    const tokens = recorder.bodies.map((body) => (JSON.parse(body) as { ClientToken?: string }).ClientToken);
-    expect(tokens[0]).toMatch(/^[0-9a-f-]{36}$/);
-    expect(tokens[1]).toBe(tokens[0]);
+    expect(recorder.bodies.map((body) => JSON.parse(body) as unknown)).toEqual([request, request]);
     expect(result.replayed).toBe(false);
+    expect(transfersOf(request.ContactId)).toHaveLength(1);
+  });
+
+  it('without a token, an attempt that timed out after Connect accepted is answered by the retry, not transferred again', async () => {
+    const request = queueTransfer();
+    // The first attempt gives up while the gateway is still transferring; the retries meet the gateway's payload key
+    // (409 in progress, then the stored result).
+    connect.setLatency(500, 'TransferContact');
+    const recorder = recordingFetch();
+    const result = await client({ fetch: recorder.fetch, requestTimeoutMs: 200, maxAttempts: 12, baseDelayMs: 100, maxDelayMs: 200 }).transferContact(request);
+
+    expect(result.replayed).toBe(true);
+    expect(transfersOf(request.ContactId)).toHaveLength(1);
+    expect(connect.contact(result.ContactId)?.PreviousContactId).toBe(request.ContactId);
+  });
+
+  it('without a token, the same request made again is a replay of the first', async () => {
+    const request = queueTransfer();
+    const first = await client().transferContact(request);
+    const again = await client().transferContact(request);
+
+    expect(again).toEqual({ ...first, replayed: true });
     expect(transfersOf(request.ContactId)).toHaveLength(1);
   });
 
@@ -142,7 +162,7 @@ describe('transferContact', () => {
     expect(invalid.fields?.map((field) => field.Field)).toContain('ContactId');
   });
 
-  it('gives up after the attempt limit and says the last answer, keeping the token for a later retry', async () => {
+  it('gives up after the attempt limit and says the last answer; the same request later transfers once', async () => {
     const request = queueTransfer();
     const callsBefore = connect.callCount('TransferContact');
     // The Lambda's SDK makes 3 attempts per gateway call; 2 gateway calls use up exactly these.
@@ -152,9 +172,9 @@ describe('transferContact', () => {
       .catch((caught: unknown) => caught)) as TransferContactError;
 
     expect(connect.callCount('TransferContact') - callsBefore).toBe(6);
-    expect(error).toMatchObject({ reason: 'UPSTREAM_FAILURE', status: 500, attempts: 2, retryable: true });
-    expect(error.clientToken).toMatch(/^[0-9a-f-]{36}$/);
-    const later = await client().transferContact({ ...request, ClientToken: error.clientToken });
+    expect(error).toMatchObject({ reason: 'UPSTREAM_FAILURE', status: 500, attempts: 2, retryable: true, clientToken: undefined });
+    expect(error.toJSON()).toMatchObject({ IdempotencyKey: 'payload (ContactId, ContactFlowId, QueueId, UserId)' });
+    const later = await client().transferContact(request);
     expect(later.replayed).toBe(false);
     expect(transfersOf(request.ContactId)).toHaveLength(1);
   });
@@ -171,17 +191,21 @@ describe('transferContact', () => {
   it('rejects an endpoint that is not an absolute http(s) URL when the client is made', () => {
     expect(() => createTransferClient({ endpoint: 'execute-api/prod', region: 'eu-west-2', credentials })).toThrow(/absolute URL/);
     expect(() => createTransferClient({ endpoint: door.url, region: 'eu-west-2', credentials, maxAttempts: 0 })).toThrow(/maxAttempts/);
+    // The stack's TransferUrl output is the route itself; the client would otherwise request the route twice over.
+    expect(() => createTransferClient({ endpoint: 'https://abc.execute-api.eu-west-2.amazonaws.com/prod/contact/transfer/', region: 'eu-west-2', credentials })).toThrow(
+      /ApiEndpoint output\), without \/contact\/transfer/,
+    );
   });
 });
 
 describe('SigV4 signing', () => {
   it('signs for execute-api in the configured Region, and the signature holds for the request as it arrived', async () => {
     const before = door.checks.length;
-    await client({ region: 'ap-southeast-2' }).transferContact(queueTransfer());
+    await client({ region: 'ap-southeast-2' }).transferContact({ ...queueTransfer(), ClientToken: randomUUID() });
     const [check] = door.checks.slice(before);
 
     expect(check).toMatchObject({ valid: true, accessKeyId: credentials.accessKeyId, scope: { region: 'ap-southeast-2', service: 'execute-api' } });
-    expect(check?.signedHeaders).toEqual(expect.arrayContaining(['host', 'x-amz-date', 'content-type', 'idempotency-key']));
+    expect(check?.signedHeaders).toEqual(expect.arrayContaining(['host', 'x-amz-date', 'content-type']));
   });
 
   it('signs the session token of temporary credentials (roles, SSO), as API Gateway requires', async () => {

@@ -54,6 +54,8 @@ describe('npm start', () => {
     expect(output).toContain('/events');
     expect(output).toContain(`"ContactId":"${first?.Id}"`);
     expect(output).toContain('curl');
+    expect(output).toMatch(/Tables: +contact-transfer-idempotency \(idempotency\), contact-transfer-ledger \(ledger\)/);
+    expect(output).toContain('/openapi.json');
   });
 
   it('transfers a demo contact, replays it, and rejects an invalid one', async () => {

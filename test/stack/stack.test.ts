@@ -332,7 +332,8 @@ describe('HTTPS door', () => {
     const { DestinationArn, Format } = resource.Properties?.AccessLogSetting as { DestinationArn: unknown; Format: string };
     const accessLogs = all(synth.template, 'AWS::Logs::LogGroup');
     expect(accessLogs).toHaveLength(2);
-    expect(DestinationArn).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/ApiAccessLogs/), 'Arn'] });
+    // The log group's ARN without the trailing :* (feature flag logGroupDestinationArnWithoutWildcard).
+    expect(JSON.stringify(DestinationArn)).toMatch(/log-group:","?\{"Ref":"\w*ApiAccessLogs\w*"\}\]\]\}$/);
     const line = JSON.parse(renderContext(Format)) as Record<string, unknown>;
     expect(line).toMatchObject({ requestId: 'ctx:requestId', userArn: 'ctx:identity.userArn', status: 'ctx:status', errorMessage: 'say "no"' });
   });
@@ -377,11 +378,16 @@ describe('HTTPS door', () => {
 });
 
 describe('outputs', () => {
-  it('name the API URL, the function, both tables and the dead-letter queue', () => {
-    const outputs = synth.template.toJSON().Outputs as Record<string, { Value: unknown }>;
-    expect(Object.keys(outputs).sort()).toEqual(['ApiUrl', 'DeadLetterQueueUrl', 'FunctionName', 'IdempotencyTableName', 'LedgerTableName']);
-    expect(outputs.ApiUrl!.Value).toEqual(resolve(gateway().transferUrl));
-    expect(JSON.stringify(outputs.ApiUrl!.Value)).toContain('/contact/transfer');
+  it('name the API endpoint, the transfer URL, the function, both tables and the dead-letter queue', () => {
+    const outputs = synth.template.toJSON().Outputs as Record<string, { Value: unknown; Description?: string }>;
+    expect(Object.keys(outputs).sort()).toEqual(['ApiEndpoint', 'DeadLetterQueueUrl', 'FunctionName', 'IdempotencyTableName', 'LedgerTableName', 'TransferUrl']);
+    // What clients take: the stage URL, without the route they add themselves.
+    expect(outputs.ApiEndpoint!.Value).toEqual(resolve(gateway().api.url));
+    expect(JSON.stringify(outputs.ApiEndpoint!.Value)).not.toContain('/contact/transfer');
+    expect(outputs.ApiEndpoint!.Description).toMatch(/endpoint to give the client/);
+    expect(outputs.TransferUrl!.Value).toEqual(resolve(gateway().transferUrl));
+    expect(JSON.stringify(outputs.TransferUrl!.Value)).toContain('/contact/transfer');
+    expect(outputs.TransferUrl!.Description).toMatch(/not an endpoint for the client/);
     expect(outputs.FunctionName!.Value).toEqual(resolve(gateway().gatewayFunction.functionName));
     expect(outputs.IdempotencyTableName!.Value).toEqual(resolve(gateway().idempotencyTable.tableName));
     expect(outputs.LedgerTableName!.Value).toEqual(resolve(gateway().ledgerTable.tableName));

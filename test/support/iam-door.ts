@@ -14,8 +14,8 @@ export interface IamDoor {
 
 /**
  * What the deployed API's IAM authorisation does before the Lambda sees a call: check the SigV4 signature of the
- * request exactly as it arrived and, when it does not hold, answer 403 as the stack's INVALID_SIGNATURE gateway
- * response does; otherwise pass the call on unchanged.
+ * request exactly as it arrived, and that it is scoped to service execute-api; when either fails, answer 403 as the
+ * stack's INVALID_SIGNATURE gateway response does; otherwise pass the call on unchanged.
  * Local mode itself accepts any signature, so tests of signing put this in front of it.
  */
 export async function startIamDoor(target: string, credentials: { accessKeyId: string; secretAccessKey: string }): Promise<IamDoor> {
@@ -27,9 +27,13 @@ export async function startIamDoor(target: string, credentials: { accessKeyId: s
       const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(',') : value]));
       const check = checkSignature({ method: request.method ?? 'GET', path, query, headers, body }, credentials.secretAccessKey);
       checks.push(check);
-      if (!check.valid || check.accessKeyId !== credentials.accessKeyId) {
+      // API Gateway checks the scope's service too: a signature for another service (an SDK's default) is refused.
+      const wrongService = check.valid && check.scope?.service !== 'execute-api';
+      if (!check.valid || check.accessKeyId !== credentials.accessKeyId || wrongService) {
         response.writeHead(403, { 'Content-Type': 'application/json', 'x-amzn-ErrorType': 'AccessDeniedException', 'x-amzn-RequestId': 'iam-door' });
-        const message = `The request signature we calculated does not match the signature you provided (${check.problem ?? 'unknown access key'}).`;
+        const message = wrongService
+          ? `Credential should be scoped to correct service: 'execute-api', not '${check.scope?.service ?? ''}'.`
+          : `The request signature we calculated does not match the signature you provided (${check.problem ?? 'unknown access key'}).`;
         response.end(JSON.stringify({ Type: 'AccessDeniedException', Reason: 'INVALID_SIGNATURE', Message: message }));
         return;
       }
