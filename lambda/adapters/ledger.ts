@@ -122,6 +122,7 @@ export class DynamoDbLedger implements LedgerPort {
             ExpressionAttributeNames: { '#pk': PK },
           },
         },
+        ...this.memberOfTree(reservation.fromContactId, reservation.treeId, expiresAt),
       ]);
       return 'reserved';
     } catch (error) {
@@ -130,6 +131,26 @@ export class DynamoDbLedger implements LedgerPort {
       if (failed?.[0]) return 'key-taken';
       throw error;
     }
+  }
+
+  /**
+   * The history finds a tree from any of its contacts (contract section 10): the first is the tree's own id, and a
+   * contact the gateway made has its CONTACT# item. A contact made outside the gateway that the gateway then
+   * transfers needs one too; `if_not_exists` only ever adds, so an existing item (and its count) is left as it is.
+   */
+  private memberOfTree(contactId: string, treeId: string, expiresAt: number): TransactWriteItem[] {
+    if (contactId === treeId) return [];
+    return [
+      {
+        Update: {
+          TableName: this.tableName,
+          Key: marshall(ledgerKeys.contact(contactId)),
+          UpdateExpression: 'SET treeId = if_not_exists(treeId, :tree), #ttl = if_not_exists(#ttl, :expires)',
+          ExpressionAttributeNames: { '#ttl': TTL },
+          ExpressionAttributeValues: { ':tree': { S: treeId }, ':expires': { N: String(expiresAt) } },
+        },
+      },
+    ];
   }
 
   async complete(reservation: ReservationRef, result: TransferResult, at: Date): Promise<void> {

@@ -90,6 +90,31 @@ describe('transfer history (contract section 10)', () => {
     expect(answer.body).toMatchObject({ Type: 'InvalidRequestException', Reason: 'VALIDATION_FAILED', Fields: [{ Field: 'NextToken' }] });
   });
 
+  it('finds the tree from a contact made outside the gateway, once the gateway has transferred it', async () => {
+    const root = fx.contact();
+    const outside = harness.connect.addContact({ Id: randomUUID(), Channel: 'TASK', InitiationMethod: 'TRANSFER', InitialContactId: root }).Id;
+    const answer = asHttp(await gateway(httpEvent({ ContactId: outside, ContactFlowId: fx.flows.inbound, QueueId: fx.queues.enabled }), lambdaContext()));
+    expect(answer.status).toBe(200);
+    for (const contactId of [root, outside, String(answer.body.ContactId)]) {
+      const page = await history(contactId);
+      expect(page.body.Transfers, contactId).toEqual([expect.objectContaining({ TransferNumber: 1, FromContactId: outside, ToContactId: answer.body.ContactId })]);
+    }
+  });
+
+  it('lists neither a place reserved for a transfer Connect has not confirmed nor one Connect refused', async () => {
+    const contactId = fx.contact();
+    const request = { ContactId: contactId, ContactFlowId: fx.flows.inbound, QueueId: fx.queues.enabled };
+    harness.connect.failNext('TransferContact', 1, { status: 400, type: 'InvalidRequestException', message: 'refused' });
+    expect(asHttp(await gateway(httpEvent({ ...request, ClientToken: randomUUID() }), lambdaContext())).status).toBe(400);
+    harness.connect.failNext('TransferContact', 3, 'internal');
+    expect(asHttp(await gateway(httpEvent(request), lambdaContext())).status).toBe(500);
+    expect((await history(contactId)).body).toEqual({ Transfers: [] });
+
+    const retried = asHttp(await gateway(httpEvent(request), lambdaContext(1_000)));
+    expect(retried.status).toBe(200);
+    expect((await history(contactId)).body.Transfers).toEqual([expect.objectContaining({ FromContactId: contactId, ToContactId: retried.body.ContactId })]);
+  });
+
   it('answers an empty list for a contact the ledger has never seen, and for one not yet transferred', async () => {
     for (const contactId of [randomUUID(), fx.contact()]) {
       const answer = await history(contactId);
