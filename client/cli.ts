@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { createTransferClient, idempotencyKeyOf, TRANSFER_CONTACT_MEMBERS, TransferContactError } from './index';
-import type { CredentialsOption, TransferContactRequest } from './index';
+import type { CredentialsOption, TransferClient, TransferContactRequest } from './index';
 
 /**
  * `transfer-contact`: the gateway's TransferContact with the AWS CLI's conventions for `aws connect transfer-contact`,
@@ -43,6 +44,13 @@ const MEMBER_FLAGS: Record<Member, string> = {
   ClientToken: 'client-token',
 };
 
+/** The options every command of this package takes to reach and sign for the gateway. */
+export const CONNECTION_OPTIONS = {
+  endpoint: { type: 'string' },
+  region: { type: 'string' },
+  profile: { type: 'string' },
+} as const;
+
 const OPTIONS = {
   'instance-id': { type: 'string' },
   'contact-id': { type: 'string' },
@@ -52,9 +60,7 @@ const OPTIONS = {
   'client-token': { type: 'string' },
   'cli-input-json': { type: 'string' },
   'generate-cli-skeleton': { type: 'boolean' },
-  endpoint: { type: 'string' },
-  region: { type: 'string' },
-  profile: { type: 'string' },
+  ...CONNECTION_OPTIONS,
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -110,21 +116,27 @@ const INPUT_SKELETON: Record<Member, string> = {
 };
 const OUTPUT_SKELETON = { ContactId: '', ContactArn: '', replayed: false };
 
-class UsageError extends Error {}
+/** A mistake on the command line: exit 2 with the message and a pointer to --help. */
+export class UsageError extends Error {}
 
-export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+export function main(argv: readonly string[], io: CliIo): Promise<number> {
+  return runCommand('transfer-contact', () => run(argv, io), io);
+}
+
+/** Runs one command and turns what went wrong into the output and exit code the AWS CLI's users expect. */
+export async function runCommand(command: string, body: () => Promise<number>, io: CliIo): Promise<number> {
   try {
-    return await run(argv, io);
+    return await body();
   } catch (error) {
     if (error instanceof UsageError) {
-      io.stderr(`transfer-contact: ${error.message}\nRun 'transfer-contact --help' for the options.\n`);
+      io.stderr(`${command}: ${error.message}\nRun '${command} --help' for the options.\n`);
       return EXIT.USAGE;
     }
     if (error instanceof TransferContactError) {
       io.stderr(`${JSON.stringify(error, null, 4)}\n`);
       return exitCodeOf(error);
     }
-    io.stderr(`transfer-contact: ${error instanceof Error ? error.message : String(error)}\n`);
+    io.stderr(`${command}: ${error instanceof Error ? error.message : String(error)}\n`);
     return EXIT.OTHER;
   }
 }
@@ -154,6 +166,16 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'; every value follows its option.`);
 
   const request = await requestOf(values, io);
+  const client = connectedClient(values, io);
+  const result = await client.transferContact(request);
+  io.stdout(`${JSON.stringify(result, null, 4)}\n`);
+  // stderr, so stdout stays the result alone for a pipe into jq.
+  io.stderr(`transfer-contact: idempotency key: ${idempotencyKeyOf(request.ClientToken)}${result.replayed ? ' (replayed: no second transfer)' : ''}\n`);
+  return EXIT.OK;
+}
+
+/** A client for the gateway named by --endpoint (or TRANSFER_GATEWAY_ENDPOINT), signing for --region as --profile. */
+export function connectedClient(values: { endpoint?: string | undefined; region?: string | undefined; profile?: string | undefined }, io: CliIo): TransferClient {
   const endpoint = values.endpoint ?? io.env.TRANSFER_GATEWAY_ENDPOINT;
   if (!endpoint) throw new UsageError('no endpoint: pass --endpoint <invoke URL with stage> or set TRANSFER_GATEWAY_ENDPOINT.');
   const region = values.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION ?? regionOfEndpoint(endpoint);
@@ -162,8 +184,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   if (maxAttempts !== undefined && !(Number.isInteger(maxAttempts) && maxAttempts >= 1)) {
     throw new UsageError(`AWS_MAX_ATTEMPTS must be a positive integer, not '${io.env.AWS_MAX_ATTEMPTS}'.`);
   }
-
-  const client = usage(() =>
+  return usage(() =>
     createTransferClient({
       endpoint,
       region,
@@ -172,11 +193,6 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       ...(io.fetch && { fetch: io.fetch }),
     }),
   );
-  const result = await client.transferContact(request);
-  io.stdout(`${JSON.stringify(result, null, 4)}\n`);
-  // stderr, so stdout stays the result alone for a pipe into jq.
-  io.stderr(`transfer-contact: idempotency key: ${idempotencyKeyOf(request.ClientToken)}${result.replayed ? ' (replayed: no second transfer)' : ''}\n`);
-  return EXIT.OK;
 }
 
 /** The client checks the endpoint's form; on the command line a bad one is a usage error. */
@@ -191,36 +207,43 @@ function usage<T>(build: () => T): T {
 type ParsedValues = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
 
 function parseCommandLine(argv: readonly string[]): { values: ParsedValues; positionals: string[] } {
+  return parseOptions(argv, OPTIONS);
+}
+
+type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
+
+/** node:util's parser, with its errors turned into usage errors that name the option and suggest the likely one. */
+export function parseOptions<T extends OptionsConfig>(argv: readonly string[], options: T): ReturnType<typeof parseArgs<{ options: T; allowPositionals: true }>> {
   try {
-    return parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+    return parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UsageError(describeParseError(error));
+    throw new UsageError(describeParseError(error, options));
   }
 }
 
 /** node:util's messages are written for scripts that take positionals; name the option and suggest the likely one. */
-function describeParseError(error: unknown): string {
+function describeParseError(error: unknown, options: OptionsConfig): string {
   const message = error instanceof Error ? error.message : String(error);
   const code = error instanceof Error && 'code' in error ? error.code : undefined;
   const quoted = /'([^']+)'/.exec(message)?.[1];
   if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && quoted) {
-    const suggestion = closestOption(quoted);
+    const suggestion = closestOption(quoted, Object.keys(options));
     return `unknown option '${quoted}'${suggestion ? `; did you mean '--${suggestion}'?` : '.'}`;
   }
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && quoted) {
     const name = quoted.split(' ')[0] ?? quoted;
-    return OPTIONS[name.replace(/^-+/, '') as keyof typeof OPTIONS]?.type === 'boolean'
+    return options[name.replace(/^-+/, '')]?.type === 'boolean'
       ? `option '${name}' takes no value.`
       : `option '${name}' needs a value.`;
   }
   return message;
 }
 
-function closestOption(given: string): string | undefined {
+function closestOption(given: string, known: readonly string[]): string | undefined {
   const name = given.replace(/^-+/, '').split('=')[0]?.toLowerCase() ?? '';
   const normalized = (text: string): string => text.toLowerCase().replace(/[-_]/g, '');
   let best: { option: string; distance: number } | undefined;
-  for (const option of Object.keys(OPTIONS)) {
+  for (const option of known) {
     const distance = normalized(option) === normalized(name) ? 0 : editDistance(option, name);
     if (distance <= 3 && (!best || distance < best.distance)) best = { option, distance };
   }

@@ -40,6 +40,37 @@ export interface TransferContactResult {
   readonly replayed: boolean;
 }
 
+/** `GET /contact/transfers/{ContactId}` (contract section 10): Connect's List API conventions. */
+export interface ListContactTransfersRequest {
+  /** Any contact of the tree: the first, one in the middle, or the latest. */
+  readonly ContactId: string;
+  /** 1-100; the gateway's default is 100. */
+  readonly MaxResults?: number;
+  /** The NextToken of the previous page. */
+  readonly NextToken?: string;
+}
+
+/** One recorded transfer, oldest first. */
+export interface ContactTransfer {
+  readonly TransferNumber: number;
+  readonly FromContactId: string;
+  readonly ToContactId: string;
+  readonly ToContactArn: string;
+  readonly ContactFlowId: string;
+  readonly QueueId?: string;
+  readonly UserId?: string;
+  /** The IAM caller ARN (HTTPS), `<source>/<event id>` (EventBridge) or `invoke`. */
+  readonly RequestedBy: string;
+  readonly Door: 'https' | 'eventbridge' | 'invoke';
+  readonly TransferredAt: string;
+}
+
+export interface ListContactTransfersResult {
+  readonly Transfers: readonly ContactTransfer[];
+  /** Present when there is another page. */
+  readonly NextToken?: string;
+}
+
 /** Reasons of contract section 5, in the order of its table. */
 export const CONTRACT_REASONS = [
   'VALIDATION_FAILED',
@@ -110,6 +141,8 @@ export class TransferContactError extends Error {
    */
   readonly clientToken: string | undefined;
   readonly attempts: number;
+  /** Reads have no idempotency key to report. */
+  readonly operation: GatewayOperation;
 
   constructor(init: {
     type: string;
@@ -120,6 +153,7 @@ export class TransferContactError extends Error {
     fields?: readonly FieldError[] | undefined;
     clientToken: string | undefined;
     attempts: number;
+    operation?: GatewayOperation;
     cause?: unknown;
   }) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
@@ -131,6 +165,7 @@ export class TransferContactError extends Error {
     this.fields = init.fields;
     this.clientToken = init.clientToken;
     this.attempts = init.attempts;
+    this.operation = init.operation ?? 'TransferContact';
   }
 
   /** Whether the same request (same ClientToken) may succeed later. */
@@ -149,10 +184,13 @@ export class TransferContactError extends Error {
       ...(this.requestId && { RequestId: this.requestId }),
       Retryable: this.retryable,
       Attempts: this.attempts,
-      ...(this.clientToken === undefined ? { IdempotencyKey: idempotencyKeyOf(undefined) } : { ClientToken: this.clientToken }),
+      ...(this.operation === 'TransferContact' &&
+        (this.clientToken === undefined ? { IdempotencyKey: idempotencyKeyOf(undefined) } : { ClientToken: this.clientToken })),
     };
   }
 }
+
+export type GatewayOperation = 'TransferContact' | 'ListContactTransfers';
 
 export function isTransferContactError(error: unknown): error is TransferContactError {
   return error instanceof TransferContactError;
@@ -190,13 +228,39 @@ export interface TransferCallOptions {
 
 export interface TransferClient {
   transferContact(request: TransferContactRequest, options?: TransferCallOptions): Promise<TransferContactResult>;
+  /** One page of the transfer history of the contact's tree; reads are retried like transfers. */
+  listContactTransfers(request: ListContactTransfersRequest, options?: TransferCallOptions): Promise<ListContactTransfersResult>;
+  /** Every page, following NextToken, as the AWS SDKs' `paginate*` helpers do: `for await (const page of ...)`. */
+  paginateContactTransfers(request: ListContactTransfersRequest, options?: TransferCallOptions): AsyncIterable<ListContactTransfersResult>;
 }
 
 const DEFAULTS = { maxAttempts: 3, baseDelayMs: 200, maxDelayMs: 5000, requestTimeoutMs: 35_000 };
 const TRANSFER_PATH = '/contact/transfer';
+const HISTORY_PATH = '/contact/transfers/';
+
+/** One HTTP exchange with the gateway, as the client signs and sends it. */
+interface GatewayCall {
+  readonly operation: GatewayOperation;
+  readonly method: 'POST' | 'GET';
+  readonly url: URL;
+  readonly body?: string;
+  readonly clientToken: string | undefined;
+}
+
+interface GatewayAnswer {
+  readonly response: Response;
+  readonly text: string;
+  readonly requestId: string | undefined;
+}
 
 export function createTransferClient(options: TransferClientOptions): TransferClient {
-  const url = transferUrl(options.endpoint);
+  const base = baseUrl(options.endpoint);
+  const route = (path: string): URL => {
+    const url = new URL(base);
+    url.pathname = `${base.pathname.replace(/\/+$/, '')}${path}`;
+    return url;
+  };
+  const transferUrl = route(TRANSFER_PATH);
   const maxAttempts = positiveInteger(options.maxAttempts ?? DEFAULTS.maxAttempts, 'maxAttempts');
   const baseDelayMs = Math.max(0, options.baseDelayMs ?? DEFAULTS.baseDelayMs);
   const maxDelayMs = Math.max(0, options.maxDelayMs ?? DEFAULTS.maxDelayMs);
@@ -209,17 +273,19 @@ export function createTransferClient(options: TransferClientOptions): TransferCl
     sha256: Hash.bind(null, 'sha256'),
   });
 
-  async function attempt(body: string, clientToken: string | undefined, attempts: number, signal: AbortSignal | undefined): Promise<TransferContactResult> {
+  async function attempt(call: GatewayCall, attempts: number, signal: AbortSignal | undefined): Promise<GatewayAnswer> {
+    const { url, body, clientToken, operation } = call;
     const unsigned: SignableRequest = {
-      method: 'POST',
+      method: call.method,
       protocol: url.protocol,
       hostname: url.hostname,
       ...(url.port && { port: Number(url.port) }),
+      // Sent percent-encoded once; the signer encodes the path again for the canonical request, as SigV4 wants.
       path: url.pathname,
-      query: {},
+      query: Object.fromEntries(url.searchParams),
       // Host is signed, so it must be exactly what fetch will send: the URL's host, port included.
-      headers: { host: url.host, 'content-type': 'application/json' },
-      body,
+      headers: { host: url.host, ...(body !== undefined && { 'content-type': 'application/json' }) },
+      ...(body !== undefined && { body }),
     };
     let signed: SignableRequest;
     try {
@@ -232,6 +298,7 @@ export function createTransferClient(options: TransferClientOptions): TransferCl
         status: 0,
         clientToken,
         attempts,
+        operation,
         cause: error,
       });
     }
@@ -242,9 +309,9 @@ export function createTransferClient(options: TransferClientOptions): TransferCl
     let text: string;
     try {
       response = await send(url.href, {
-        method: 'POST',
+        method: call.method,
         headers,
-        body,
+        ...(body !== undefined && { body }),
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
       });
       text = await response.text();
@@ -258,29 +325,54 @@ export function createTransferClient(options: TransferClientOptions): TransferCl
         status: 0,
         clientToken,
         attempts,
+        operation,
         cause: error,
       });
     }
     const requestId = response.headers.get('x-amzn-requestid') ?? undefined;
-    if (response.ok) return successOf(response, text, { clientToken, attempts, requestId });
-    throw errorOf(response, text, { clientToken, attempts, requestId });
+    if (response.ok) return { response, text, requestId };
+    throw errorOf(response, text, { clientToken, attempts, requestId, operation });
+  }
+
+  /** Every attempt sends the same request, so a transfer's attempts share one idempotency key. */
+  async function withRetries<T>(call: GatewayCall, signal: AbortSignal | undefined, read: (answer: GatewayAnswer, attempts: number) => T): Promise<T> {
+    for (let attempts = 1; ; attempts += 1) {
+      try {
+        return read(await attempt(call, attempts, signal), attempts);
+      } catch (error) {
+        if (!(error instanceof TransferContactError) || !error.retryable || attempts >= maxAttempts) throw error;
+        await sleep(fullJitter(attempts, baseDelayMs, maxDelayMs), signal);
+      }
+    }
+  }
+
+  async function listContactTransfers(request: ListContactTransfersRequest, callOptions: TransferCallOptions = {}): Promise<ListContactTransfersResult> {
+    const url = route(`${HISTORY_PATH}${encodeURIComponent(request.ContactId)}`);
+    if (request.MaxResults !== undefined) url.searchParams.set('MaxResults', String(request.MaxResults));
+    if (request.NextToken !== undefined) url.searchParams.set('NextToken', request.NextToken);
+    const call: GatewayCall = { operation: 'ListContactTransfers', method: 'GET', url, clientToken: undefined };
+    return withRetries(call, callOptions.signal, ({ response, text, requestId }, attempts) =>
+      historyOf(response, text, { clientToken: undefined, attempts, requestId, operation: call.operation }),
+    );
   }
 
   return {
     async transferContact(request, callOptions = {}) {
-      // Every attempt sends the same body, so every attempt has the same idempotency key: the caller's ClientToken or,
-      // without one, the gateway's key of the payload itself. No token is made up here: a fresh one per call would turn
-      // the same call made again (a re-run command, a restarted job) into a second transfer instead of a replay.
-      const clientToken = request.ClientToken;
-      const body = JSON.stringify(request);
-      for (let attempts = 1; ; attempts += 1) {
-        try {
-          return await attempt(body, clientToken, attempts, callOptions.signal);
-        } catch (error) {
-          if (!(error instanceof TransferContactError) || !error.retryable || attempts >= maxAttempts) throw error;
-          await sleep(fullJitter(attempts, baseDelayMs, maxDelayMs), callOptions.signal);
-        }
-      }
+      // No token is made up here: without one the gateway keys the request by its payload, so the same call made again
+      // (a re-run command, a restarted job) is a replay; a fresh token per call would make it a second transfer.
+      const call: GatewayCall = { operation: 'TransferContact', method: 'POST', url: transferUrl, body: JSON.stringify(request), clientToken: request.ClientToken };
+      return withRetries(call, callOptions.signal, ({ response, text, requestId }, attempts) =>
+        successOf(response, text, { clientToken: call.clientToken, attempts, requestId, operation: call.operation }),
+      );
+    },
+    listContactTransfers,
+    async *paginateContactTransfers(request, callOptions = {}) {
+      let nextToken = request.NextToken;
+      do {
+        const page = await listContactTransfers({ ...request, ...(nextToken !== undefined && { NextToken: nextToken }) }, callOptions);
+        yield page;
+        nextToken = page.NextToken;
+      } while (nextToken !== undefined);
     },
   };
 }
@@ -295,7 +387,7 @@ function isRetryable(status: number, reason: TransferContactReason): boolean {
   return status === 0 || status === 429 || status >= 500 || reason === 'REQUEST_IN_PROGRESS';
 }
 
-function transferUrl(endpoint: string): URL {
+function baseUrl(endpoint: string): URL {
   let url: URL;
   try {
     url = new URL(endpoint);
@@ -304,11 +396,10 @@ function transferUrl(endpoint: string): URL {
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TypeError(`endpoint must be an http(s) URL, not '${endpoint}'`);
   if (url.search || url.hash) throw new TypeError(`endpoint must not have a query or fragment: '${endpoint}'`);
-  // The route is the client's to add; given the route's own URL it would request /contact/transfer/contact/transfer.
+  // The routes are the client's to add; given a route's own URL it would request /contact/transfer/contact/transfer.
   if (url.pathname.replace(/\/+$/, '').endsWith(TRANSFER_PATH)) {
     throw new TypeError(`endpoint is the API's base URL with its stage (the stack's ApiEndpoint output), without ${TRANSFER_PATH}: not '${endpoint}'`);
   }
-  url.pathname = `${url.pathname.replace(/\/+$/, '')}${TRANSFER_PATH}`;
   return url;
 }
 
@@ -321,6 +412,7 @@ interface AnswerContext {
   readonly clientToken: string | undefined;
   readonly attempts: number;
   readonly requestId: string | undefined;
+  readonly operation: GatewayOperation;
 }
 
 function successOf(response: Response, text: string, context: AnswerContext): TransferContactResult {
@@ -366,6 +458,20 @@ function errorOf(response: Response, text: string, context: AnswerContext): Tran
     status,
     ...context,
   });
+}
+
+function historyOf(response: Response, text: string, context: AnswerContext): ListContactTransfersResult {
+  const body = parseJson(text);
+  if (!isRecord(body) || !Array.isArray(body.Transfers) || !body.Transfers.every(isRecord) || (body.NextToken !== undefined && typeof body.NextToken !== 'string')) {
+    throw new TransferContactError({
+      type: 'InvalidResponse',
+      reason: 'INVALID_RESPONSE',
+      message: `The gateway answered ${response.status} without {Transfers, NextToken?}.`,
+      status: response.status,
+      ...context,
+    });
+  }
+  return { Transfers: body.Transfers as unknown as ContactTransfer[], ...(body.NextToken !== undefined && { NextToken: body.NextToken }) };
 }
 
 function fieldsOf(value: unknown): readonly FieldError[] | undefined {

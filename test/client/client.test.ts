@@ -231,6 +231,22 @@ describe('SigV4 signing', () => {
     expect(transfersOf(request.ContactId)).toHaveLength(0);
   });
 
+  it('signs a history read, path and query string included, as API Gateway checks it', async () => {
+    const gateway = client();
+    const first = await gateway.transferContact(queueTransfer());
+    const request = { ContactId: first.ContactId, ContactFlowId: fx.flows.inbound, QueueId: fx.queues.enabled };
+    await gateway.transferContact(request);
+    const before = door.checks.length;
+    const page = await gateway.listContactTransfers({ ContactId: first.ContactId, MaxResults: 1 });
+    const next = await gateway.listContactTransfers({ ContactId: first.ContactId, MaxResults: 1, NextToken: page.NextToken! });
+    const checks = door.checks.slice(before);
+
+    expect(checks).toHaveLength(2);
+    for (const check of checks) expect(check).toMatchObject({ valid: true, scope: { service: 'execute-api' } });
+    expect(checks[0]?.signedHeaders).not.toContain('content-type');
+    expect([...page.Transfers, ...next.Transfers].map((transfer) => transfer.TransferNumber)).toEqual([1, 2]);
+  });
+
   it('uses the default credential chain when given no credentials', async () => {
     const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
     process.env.AWS_ACCESS_KEY_ID = credentials.accessKeyId;

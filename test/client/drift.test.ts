@@ -1,7 +1,8 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type * as z from 'zod/mini';
 import { CLIENT_REASONS, CONTRACT_REASONS, EDGE_REASONS, TRANSFER_CONTACT_MEMBERS } from '../../client/index';
-import type { ContractReason, TransferContactRequest } from '../../client/index';
+import type { ContactTransfer, ContractReason, ListContactTransfersResult, TransferContactRequest } from '../../client/index';
+import { historyPageSchema } from '../../lambda/domain/history';
 import { REASONS } from '../../lambda/domain/errors';
 import type { Reason } from '../../lambda/domain/errors';
 import { transferRequestSchema } from '../../lambda/domain/request';
@@ -19,6 +20,11 @@ describe('the client against the server', () => {
   it('types the request exactly as the server schema accepts it: the same members, the same required ones', () => {
     // Checked by tsc (npm test type-checks the tests): a member added, removed or made optional on one side fails.
     expectTypeOf<TransferContactRequest>().toEqualTypeOf<Readonly<z.input<typeof transferRequestSchema>>>();
+  });
+
+  it('types a history page exactly as the server answers it', () => {
+    expectTypeOf<ContactTransfer>().toEqualTypeOf<Readonly<z.infer<typeof historyPageSchema>['Transfers'][number]>>();
+    expectTypeOf<ListContactTransfersResult['NextToken']>().toEqualTypeOf<z.infer<typeof historyPageSchema>['NextToken']>();
   });
 
   it("knows every reason of the server's error table, and no other", () => {

@@ -192,7 +192,7 @@ gateway.transferContact({ ...request, ContactId: ${JSON.stringify(contact)} })
     expect(again.stdout).toBe(first.stdout.replace('transferred', 'transferred earlier by the same token'));
   });
 
-  it('runs the transfer-contact command from the package, printing the result on stdout and the key on stderr', async () => {
+  it('runs the transfer-contact and list-contact-transfers commands from the package, printing results on stdout', async () => {
     const { stdout, stderr } = await run(
       join(app, 'node_modules', '.bin', 'transfer-contact'),
       ['--endpoint', local.url, '--contact-id', 'a1000000-0000-4000-8000-000000000004', '--contact-flow-id', 'f1000000-0000-4000-8000-000000000003', '--queue-id', 'q1000000-0000-4000-8000-000000000001'],
@@ -202,6 +202,11 @@ gateway.transferContact({ ...request, ContactId: ${JSON.stringify(contact)} })
     expect(stderr).toContain('idempotency key: payload');
     const { stdout: help } = await run(join(app, 'node_modules', '.bin', 'transfer-contact'), ['--help'], { cwd: app });
     expect(help).toContain('--contact-id');
+    const { stdout: history } = await run(join(app, 'node_modules', '.bin', 'list-contact-transfers'), ['--endpoint', local.url, '--contact-id', 'a1000000-0000-4000-8000-000000000004'], {
+      cwd: app,
+      env: { ...process.env, ...credentials },
+    });
+    expect(JSON.parse(history)).toMatchObject({ Transfers: [{ TransferNumber: 1, FromContactId: 'a1000000-0000-4000-8000-000000000004' }] });
     expect(clientVersion).toMatch(/^\d+\.\d+\.\d+$/);
   });
 });

@@ -36,9 +36,9 @@ describe('the client package', () => {
     expect(clientPackage.main).toBe('dist/index.js');
     expect(clientPackage.types).toBe('dist/index.d.ts');
     expect(clientPackage.exports['.']).toEqual({ types: './dist/index.d.ts', default: './dist/index.js' });
-    expect(clientPackage.bin).toEqual({ 'transfer-contact': 'dist/bin.js' });
+    expect(clientPackage.bin).toEqual({ 'transfer-contact': 'dist/bin.js', 'list-contact-transfers': 'dist/list-bin.js' });
     expect(clientPackage.scripts.prepack).toBeDefined();
-    expect(sources.sort()).toEqual(['bin.ts', 'cli.ts', 'index.ts']);
+    expect(sources.sort()).toEqual(['bin.ts', 'cli.ts', 'index.ts', 'list-bin.ts', 'list-cli.ts']);
   });
 
   it('imports only Node built-ins, its own files and its declared dependencies; nothing compiles at run time', () => {

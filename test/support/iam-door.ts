@@ -40,7 +40,8 @@ export async function startIamDoor(target: string, credentials: { accessKeyId: s
       const forwarded = await fetch(`${target}${request.url ?? '/'}`, {
         method: request.method ?? 'POST',
         headers: Object.fromEntries(Object.entries(headers).filter((entry): entry is [string, string] => entry[0] !== 'host' && entry[1] !== undefined)),
-        body,
+        // fetch refuses a body on GET, as HTTP gives it no meaning there.
+        ...(request.method !== 'GET' && request.method !== 'HEAD' && { body }),
       });
       response.writeHead(forwarded.status, Object.fromEntries(forwarded.headers));
       response.end(await forwarded.text());

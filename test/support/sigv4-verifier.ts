@@ -2,8 +2,9 @@ import { createHash, createHmac } from 'node:crypto';
 
 /**
  * An independent SigV4 check, written from AWS's description of the algorithm rather than with the SDK's signer,
- * so that a test of the client's signing is not the signer checking itself. Covers what the client sends: no
- * query string, a path of unreserved characters, one value per header.
+ * so that a test of the client's signing is not the signer checking itself. Covers what the client sends: a query
+ * string (canonicalised: each name and value RFC 3986-encoded, sorted), a path of unreserved characters, one value
+ * per header.
  */
 export interface SignedRequest {
   readonly method: string;
@@ -42,7 +43,7 @@ export function checkSignature(request: SignedRequest, secretAccessKey: string):
   const canonicalRequest = [
     request.method,
     request.path,
-    request.query ?? '',
+    canonicalQuery(request.query ?? ''),
     ...signedHeaders.map((name) => `${name}:${(request.headers[name] ?? '').trim().replace(/\s+/g, ' ')}`),
     '',
     signedHeaderList,
@@ -54,6 +55,23 @@ export function checkSignature(request: SignedRequest, secretAccessKey: string):
   const expected = createHmac('sha256', signingKey).update(stringToSign).digest('hex');
   const result = { accessKeyId, scope: { date, region, service }, signedHeaders };
   return expected === signature ? { valid: true, ...result } : { valid: false, problem: 'the signature does not match', ...result };
+}
+
+/** AWS's rule: decode what arrived, encode every byte but A-Z a-z 0-9 - _ . ~ as %XX, sort by name then value. */
+function canonicalQuery(query: string): string {
+  if (query === '') return '';
+  const encode = (text: string): string =>
+    encodeURIComponent(text).replace(/[!'()*]/g, (character) => `%${character.charCodeAt(0).toString(16).toUpperCase()}`);
+  const decode = (text: string): string => decodeURIComponent(text.replace(/\+/g, ' '));
+  return query
+    .split('&')
+    .map((pair) => {
+      const [name = '', value = ''] = pair.split('=');
+      return [encode(decode(name)), encode(decode(value))] as const;
+    })
+    .sort(([a, x], [b, y]) => (a === b ? (x < y ? -1 : 1) : a < b ? -1 : 1))
+    .map(([name, value]) => `${name}=${value}`)
+    .join('&');
 }
 
 function sha256(text: string): string {

@@ -1,0 +1,117 @@
+import type { ContactTransfer } from './index';
+import { CONNECTION_OPTIONS, connectedClient, EXIT, parseOptions, runCommand, UsageError } from './cli';
+import type { CliIo } from './cli';
+
+/**
+ * `list-contact-transfers`: the transfer history of a contact's tree (`GET /contact/transfers/{ContactId}`) with the
+ * AWS CLI's conventions for a List command: it pages through everything unless `--max-items` stops it, and then
+ * prints a `NextToken` for `--starting-token` to resume from.
+ */
+
+const OPTIONS = {
+  'contact-id': { type: 'string' },
+  'max-items': { type: 'string' },
+  'starting-token': { type: 'string' },
+  'page-size': { type: 'string' },
+  ...CONNECTION_OPTIONS,
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** The gateway's MaxResults bounds (contract section 10). */
+const PAGE_SIZE = { min: 1, max: 100 } as const;
+
+export const LIST_HELP = `Usage: list-contact-transfers --contact-id <id> [--max-items <n>] [--starting-token <token>] [--page-size <n>]
+                              [--endpoint <url>] [--region <region>] [--profile <name>]
+
+Lists the transfers recorded for the tree the contact belongs to (GET /contact/transfers/{ContactId}), oldest
+first, whichever contact of the tree is named. Signed with SigV4 (execute-api) like transfer-contact.
+
+  --contact-id <id>          Required. Any contact of the tree: the first, one in the middle, or the latest.
+  --max-items <n>            Print at most n transfers; when more remain, the output has a NextToken.
+  --starting-token <token>   Resume from the NextToken a --max-items run printed.
+  --page-size <n>            Transfers per request to the gateway (${PAGE_SIZE.min}-${PAGE_SIZE.max}, default ${PAGE_SIZE.max}); the output is the same.
+  --endpoint, --region, --profile, -h/--help: as for transfer-contact.
+
+Output: {"Transfers": [{"TransferNumber", "FromContactId", "ToContactId", "ToContactArn", "ContactFlowId",
+"QueueId" or "UserId", "RequestedBy", "Door", "TransferredAt"}, ...], "NextToken"?} as JSON on stdout.
+Exit codes as transfer-contact: 0 listed (an unknown contact lists nothing), 2 usage, 3 rejected, 4 throttled,
+5 server or network error, 1 other.
+`;
+
+/** Where a listing resumes: the gateway's token for the page, and how many of that page's items were printed. */
+interface Resume {
+  readonly NextToken?: string;
+  readonly skip: number;
+}
+
+export function listMain(argv: readonly string[], io: CliIo): Promise<number> {
+  return runCommand('list-contact-transfers', () => run(argv, io), io);
+}
+
+async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseOptions(argv, OPTIONS);
+  if (values.help) {
+    io.stdout(LIST_HELP);
+    return EXIT.OK;
+  }
+  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'; every value follows its option.`);
+  const contactId = values['contact-id'];
+  if (!contactId) throw new UsageError('missing required --contact-id.');
+  const maxItems = values['max-items'] === undefined ? undefined : wholeNumber('--max-items', values['max-items'], 1, Number.MAX_SAFE_INTEGER);
+  const pageSize = values['page-size'] === undefined ? undefined : wholeNumber('--page-size', values['page-size'], PAGE_SIZE.min, PAGE_SIZE.max);
+  let resume = values['starting-token'] === undefined ? { skip: 0 } : decodeResume(values['starting-token']);
+  const client = connectedClient(values, io);
+
+  const transfers: ContactTransfer[] = [];
+  let stoppedAt: Resume | undefined;
+  for (;;) {
+    const page = await client.listContactTransfers({
+      ContactId: contactId,
+      ...(pageSize !== undefined && { MaxResults: pageSize }),
+      ...(resume.NextToken !== undefined && { NextToken: resume.NextToken }),
+    });
+    const unseen = page.Transfers.slice(resume.skip);
+    const room = maxItems === undefined ? unseen.length : maxItems - transfers.length;
+    transfers.push(...unseen.slice(0, room));
+    if (room < unseen.length) {
+      stoppedAt = { ...(resume.NextToken !== undefined && { NextToken: resume.NextToken }), skip: resume.skip + room };
+      break;
+    }
+    if (page.NextToken === undefined) break;
+    resume = { NextToken: page.NextToken, skip: 0 };
+    if (maxItems !== undefined && transfers.length >= maxItems) {
+      stoppedAt = resume;
+      break;
+    }
+  }
+  io.stdout(`${JSON.stringify({ Transfers: transfers, ...(stoppedAt && { NextToken: encodeResume(stoppedAt) }) }, null, 4)}\n`);
+  return EXIT.OK;
+}
+
+function wholeNumber(option: string, text: string, min: number, max: number): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new UsageError(`${option} must be a whole number from ${min} to ${max === Number.MAX_SAFE_INTEGER ? 'up' : max}, not '${text}'.`);
+  }
+  return value;
+}
+
+/** Opaque to the user, as the AWS CLI's own pagination tokens are. */
+function encodeResume(resume: Resume): string {
+  return Buffer.from(JSON.stringify(resume), 'utf8').toString('base64url');
+}
+
+function decodeResume(token: string): Resume {
+  try {
+    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as unknown;
+    if (typeof parsed === 'object' && parsed !== null) {
+      const { NextToken, skip } = parsed as Record<string, unknown>;
+      if ((NextToken === undefined || typeof NextToken === 'string') && Number.isSafeInteger(skip) && (skip as number) >= 0) {
+        return { ...(NextToken !== undefined && { NextToken }), skip: skip as number };
+      }
+    }
+  } catch {
+    // Reported below, as any other token this command did not print.
+  }
+  throw new UsageError('--starting-token is not a NextToken this command printed.');
+}
