@@ -2,7 +2,7 @@ import { describe, expect, expectTypeOf, it } from 'vitest';
 import type * as z from 'zod/mini';
 import { CLIENT_REASONS, CONTRACT_REASONS, EDGE_REASONS, TRANSFER_CONTACT_MEMBERS } from '../../client/index';
 import type { ContactTransfer, ContractReason, ListContactTransfersResult, TransferContactRequest } from '../../client/index';
-import { historyPageSchema } from '../../lambda/domain/history';
+import type { historyPageSchema } from '../../lambda/domain/history';
 import { REASONS } from '../../lambda/domain/errors';
 import type { Reason } from '../../lambda/domain/errors';
 import { transferRequestSchema } from '../../lambda/domain/request';
