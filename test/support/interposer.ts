@@ -126,12 +126,17 @@ export const gatewayRequests = {
   /** Powertools storing the result. */
   idempotencyCompletion: (table: string): RequestMatcher => (request) =>
     request.operation === 'UpdateItem' && request.body.includes(`"${table}"`),
-  /** A ledger write before Connect is asked: the reservation of a tree slot that records no new contact yet. */
+  /** A ledger write before Connect is asked: a tree slot put as PENDING (a release only updates, a record sets TRANSFERRED). */
   ledgerReservation: (table: string): RequestMatcher => (request) =>
-    isWrite(request) && request.body.includes(`"${table}"`) && request.body.includes('"TREE#') && !request.body.includes('"CONTACT#'),
-  /** The ledger write that records a made transfer: the only one naming the new contact's item. */
+    isWrite(request) &&
+    request.body.includes(`"${table}"`) &&
+    request.body.includes('"TREE#') &&
+    request.body.includes('"Put":') &&
+    request.body.includes('"PENDING"') &&
+    !request.body.includes('"TRANSFERRED"'),
+  /** The ledger write that records a made transfer: the only one that sets a status TRANSFERRED. */
   ledgerRecord: (table: string): RequestMatcher => (request) =>
-    isWrite(request) && request.body.includes(`"${table}"`) && request.body.includes('"CONTACT#'),
+    isWrite(request) && request.body.includes(`"${table}"`) && request.body.includes('"TRANSFERRED"'),
   transferContact: (contactId?: string): RequestMatcher => (request) =>
     request.method === 'POST' && request.path === '/contact/transfer' && (contactId === undefined || request.body.includes(`"ContactId":"${contactId}"`)),
 };
