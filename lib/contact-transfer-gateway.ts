@@ -69,8 +69,11 @@ export const TRANSFER_PATH = ['contact', 'transfer'] as const;
 /** `contact/transfers/{ContactId}`, as the function matches it. */
 const HISTORY_PATH = HISTORY_RESOURCE.split('/').filter((part) => part !== '');
 
+/** Chosen by `npm run bench` from latency and cost by memory size (README, Performance). */
+export const DEFAULT_MEMORY_SIZE_MB = 512;
+
 export interface ContactTransferGatewayProps extends GatewaySettings {
-  /** @default 512 */
+  /** @default DEFAULT_MEMORY_SIZE_MB */
   readonly memorySize?: number;
   /** Must stay below API Gateway's 29 s integration timeout. @default 10 seconds */
   readonly timeout?: Duration;
@@ -240,7 +243,7 @@ export class ContactTransferGateway extends Construct {
       handler: 'index.handler',
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
-      memorySize: props.memorySize ?? 512,
+      memorySize: props.memorySize ?? DEFAULT_MEMORY_SIZE_MB,
       timeout,
       role: this.role,
       logGroup: functionLogs,
