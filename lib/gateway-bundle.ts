@@ -48,7 +48,7 @@ export function inlineConstantKeys(source: string): string {
 
 /**
  * The SDK's HTTP protocols load their event-stream codec with a dynamic `import()` the first time an operation streams
- * events. esbuild bundles what a dynamic import names, so the codec (15 KB) sat in the bundle although neither Connect
+ * events. esbuild bundles what a dynamic import names, so the codec (about 20 KB) sat in the bundle although neither Connect
  * nor DynamoDB has such an operation. It is replaced by a module that says so if it is ever loaded.
  */
 export const withoutEventStreams: Plugin = {
