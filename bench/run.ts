@@ -10,7 +10,7 @@
 import { execFile, fork, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -33,6 +33,8 @@ const ROOT = join(__dirname, '..');
 // The bench's own SDK client (it creates the tables) would warn about Node 20 on every run.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const PROFILE_DIR = '/tmp/prof';
+/** Where lambda-cpu makes its cgroups (v1 cpu controller). */
+const CGROUP_CPU = '/sys/fs/cgroup/cpu';
 /** The configured size and its neighbours; 1,769 MB is where Lambda gives one full vCPU. */
 const MEMORY_SIZES_MB = [...new Set([256, 512, 1024, 1769, DEFAULT_MEMORY_SIZE_MB])].sort((a, b) => a - b);
 
@@ -100,7 +102,8 @@ async function findLambdaCpu(): Promise<string | undefined> {
   for (const candidate of candidates) {
     if (!candidate || !existsSync(candidate)) continue;
     try {
-      await promisify(execFile)(candidate, ['--clean']);
+      // A throwaway command under a share: the tool makes its group, runs it and removes the group again.
+      await promisify(execFile)(candidate, ['1769', '--', 'true']);
       return candidate;
     } catch {
       // Present but unusable (not root, no cgroup v1 cpu controller).
@@ -131,6 +134,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const workdir = mkdtempSync(join(tmpdir(), 'ctg-bench-'));
   const artifact = synthesizeDeployedFunction(connect.instanceArn);
   const workers: ChildProcess[] = [];
+  const cpuGroups: string[] = [];
   try {
     const { NODE_OPTIONS: nodeOptions = '', ...templateEnvironment } = artifact.environment;
     const bench: Bench = { options, connect, dynamodb, env: await gatewayEnvironment(connect, dynamodb.url, templateEnvironment), nodeOptions, lambdaCpu };
@@ -146,7 +150,12 @@ async function main(argv: readonly string[]): Promise<void> {
       });
       workers.push(worker);
       await ask(worker, { op: 'memory' });
-      if (memoryMb !== undefined && lambdaCpu && worker.pid !== undefined) await promisify(execFile)(lambdaCpu, [String(memoryMb), '--pid', String(worker.pid)]);
+      if (memoryMb !== undefined && lambdaCpu && worker.pid !== undefined) {
+        const placing = execFile(lambdaCpu, [String(memoryMb), '--pid', String(worker.pid)]);
+        await new Promise((resolve, reject) => placing.once('exit', (code) => (code === 0 ? resolve(code) : reject(new Error(`lambda-cpu --pid exited with ${String(code)}`)))));
+        // The tool names the group after its own process id and leaves it for the worker; it is removed below.
+        cpuGroups.push(join(CGROUP_CPU, `lambda-cpu-${memoryMb}-${String(placing.pid)}`));
+      }
       return worker;
     };
     const machine = await startWorker(undefined);
@@ -166,7 +175,15 @@ async function main(argv: readonly string[]): Promise<void> {
         return worker.exitCode === null ? exited : undefined;
       }),
     );
-    if (lambdaCpu) await promisify(execFile)(lambdaCpu, ['--clean']).catch(() => undefined);
+    // Only the groups this run made (`lambda-cpu --clean` would also remove other people's empty ones).
+    for (const group of cpuGroups) {
+      try {
+        // rmdir, not rm: a cgroup's control files cannot be deleted, only the emptied group itself.
+        rmdirSync(group);
+      } catch {
+        // Already gone, or a worker still in it: lambda-cpu --clean removes it later.
+      }
+    }
     artifact.cleanup();
     rmSync(workdir, { recursive: true, force: true });
     await Promise.all([connect.close(), dynamodb.close()]);

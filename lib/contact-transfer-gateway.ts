@@ -73,7 +73,7 @@ const HISTORY_PATH = HISTORY_RESOURCE.split('/').filter((part) => part !== '');
 export const DEFAULT_MEMORY_SIZE_MB = 512;
 
 export interface ContactTransferGatewayProps extends GatewaySettings {
-  /** @default DEFAULT_MEMORY_SIZE_MB */
+  /** @default 512 (DEFAULT_MEMORY_SIZE_MB, chosen by `npm run bench`) */
   readonly memorySize?: number;
   /** Must stay below API Gateway's 29 s integration timeout. @default 10 seconds */
   readonly timeout?: Duration;
