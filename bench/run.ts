@@ -1,31 +1,71 @@
 /**
  * `npm run bench`: the figures of the Performance section, measured side by side in one run, medians over
- * repeated runs. It prints numbers; it asserts nothing (timing on a shared 2-core machine is noisy).
- *   --runs N      latency and cold-import repetitions (default 15)
- *   --latency MS  latency injected on every Connect and DynamoDB request (default 25; also measured at 4x)
+ * repeated interleaved runs. It prints numbers; it asserts nothing (timing on a shared 2-core machine is noisy).
+ *   --runs N           repetitions of every latency, cold-start and cold-import figure (default 11)
+ *   --latency MS       latency injected on every Connect and DynamoDB request (default 25; also measured at 4x)
+ *   --memory 512,1024  Lambda memory sizes whose CPU share the function runs under (default 256,512,1024,1769
+ *                      and the construct's default); needs lambda-cpu (LAMBDA_CPU, or ../shared/tools), else none
+ * BENCH_PROFILE=1 writes CPU profiles of the warm worker and of one cold start to /tmp/prof.
  */
-import { fork, spawnSync } from 'node:child_process';
+import { execFile, fork, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { build } from 'esbuild';
 import type { BuildOptions } from 'esbuild';
-import { bundleGateway } from '../lib/gateway-bundle';
+import { DEFAULT_MEMORY_SIZE_MB } from '../lib/contact-transfer-gateway';
+import { bundleGateway, pureSchemaKeys, withoutEventStreams } from '../lib/gateway-bundle';
 import { createGatewayTables, startEmbeddedDynamoDb } from '../local/embedded-dynamodb';
 import type { EmbeddedDynamoDb } from '../local/embedded-dynamodb';
 import { synthesizeDeployedFunction } from '../local/deployed-artifact';
-import { LOCAL_API_ENVIRONMENT } from '../local/lambda-events';
+import { apiGatewayProxyEvent, LOCAL_API_ENVIRONMENT } from '../local/lambda-events';
 import { startConnectSimulator } from '../simulator/connect-simulator';
 import type { ConnectSimulator } from '../simulator/connect-simulator';
+import type { ColdStartTimings } from './cold-start';
 import type { WorkerReply, WorkerRequest } from './gateway-worker';
 
 const ROOT = join(__dirname, '..');
-const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '15' }, latency: { type: 'string', default: '25' } } });
-const RUNS = Number(args.runs);
-const LATENCY_MS = Number(args.latency);
+// The bench's own SDK client (it creates the tables) would warn about Node 20 on every run.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+const PROFILE_DIR = '/tmp/prof';
+/** Where lambda-cpu makes its cgroups (v1 cpu controller). */
+const CGROUP_CPU = '/sys/fs/cgroup/cpu';
+/** The configured size and its neighbours; 1,769 MB is where Lambda gives one full vCPU. */
+const MEMORY_SIZES_MB = [...new Set([256, 512, 1024, 1769, DEFAULT_MEMORY_SIZE_MB])].sort((a, b) => a - b);
+
+/**
+ * Lambda on arm64, US East (N. Virginia), first pricing tier: $0.0000133334 per GB-second and $0.20 per million
+ * requests (aws.amazon.com/lambda/pricing), duration billed rounded up to the millisecond, a GB being 1,024 MB.
+ */
+const LAMBDA_ARM_PRICE = { perGbSecond: 0.0000133334, perRequest: 0.2 / 1e6 } as const;
+const costPerThousand = (durationMs: number, memoryMb: number): number =>
+  1000 * ((Math.ceil(durationMs) / 1000) * (memoryMb / 1024) * LAMBDA_ARM_PRICE.perGbSecond + LAMBDA_ARM_PRICE.perRequest);
+
+interface Options {
+  readonly runs: number;
+  readonly latencyMs: number;
+  readonly memorySizes: readonly number[];
+}
+
+function parseOptions(argv: readonly string[]): Options {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      runs: { type: 'string', default: '11' },
+      latency: { type: 'string', default: '25' },
+      memory: { type: 'string', default: MEMORY_SIZES_MB.join(',') },
+    },
+  });
+  const memorySizes = values.memory.split(',').filter(Boolean).map(Number);
+  const bad = memorySizes.find((size) => !Number.isInteger(size) || size < 128 || size > 10_240);
+  if (bad !== undefined) throw new Error(`--memory takes Lambda memory sizes from 128 to 10240 MB, got ${bad}`);
+  return { runs: Number(values.runs), latencyMs: Number(values.latency), memorySizes };
+}
 
 const median = (values: readonly number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -34,35 +74,116 @@ const median = (values: readonly number[]): number => {
 };
 const ms = (value: number): string => `${value.toFixed(1)} ms`;
 const kb = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KB`;
+const times = (value: number): string => `${value.toFixed(2)} x`;
+const dollars = (value: number): string => `$${value.toFixed(5)}`;
 const table = (rows: (string | number)[][]): void => {
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => String(row[column]).length))) ?? [];
   for (const row of rows) console.log(`  ${row.map((cell, column) => String(cell).padEnd(widths[column] ?? 0)).join('  ')}`);
 };
+/** Samples by name, in the order the names were first seen. */
+class Samples {
+  private readonly byName = new Map<string, number[]>();
+  add(name: string, value: number): void {
+    const list = this.byName.get(name) ?? [];
+    list.push(value);
+    this.byName.set(name, list);
+  }
+  median(name: string): number {
+    return median(this.byName.get(name) ?? []);
+  }
+}
 
-async function main(): Promise<void> {
-  console.log(`Contact transfer gateway benchmark: node ${process.version}, ${process.arch}, ${RUNS} runs, injected latency ${LATENCY_MS} ms`);
+/**
+ * `lambda-cpu` puts a process under the CPU share Lambda gives a memory size (cgroup v1 CPU bandwidth, root only).
+ * Undefined when it is missing or cannot work here: the bench then measures at the machine's full speed only.
+ */
+async function findLambdaCpu(): Promise<string | undefined> {
+  const candidates = [process.env.LAMBDA_CPU, join(ROOT, '..', 'shared', 'tools', 'lambda-cpu'), join(ROOT, '..', '..', 'shared', 'tools', 'lambda-cpu')];
+  for (const candidate of candidates) {
+    if (!candidate || !existsSync(candidate)) continue;
+    try {
+      // A throwaway command under a share: the tool makes its group, runs it and removes the group again.
+      await promisify(execFile)(candidate, ['1769', '--', 'true']);
+      return candidate;
+    } catch {
+      // Present but unusable (not root, no cgroup v1 cpu controller).
+    }
+  }
+  return undefined;
+}
+
+interface Bench {
+  readonly options: Options;
+  readonly connect: ConnectSimulator;
+  readonly dynamodb: EmbeddedDynamoDb;
+  readonly env: Record<string, string>;
+  /** NODE_OPTIONS as the template sets them: part of a cold start as Lambda has it. */
+  readonly nodeOptions: string;
+  readonly lambdaCpu: string | undefined;
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  const parsed = parseOptions(argv);
+  const lambdaCpu = await findLambdaCpu();
+  const options = lambdaCpu ? parsed : { ...parsed, memorySizes: [] };
+  console.log(
+    `Contact transfer gateway benchmark: node ${process.version}, ${process.arch}, ${options.runs} runs, injected latency ${options.latencyMs} ms, ` +
+      `memory sizes ${options.memorySizes.join(', ') || 'none (lambda-cpu unavailable: full machine speed only)'}, default ${DEFAULT_MEMORY_SIZE_MB} MB`,
+  );
   const [connect, dynamodb] = await Promise.all([startConnectSimulator(), startEmbeddedDynamoDb()]);
   const workdir = mkdtempSync(join(tmpdir(), 'ctg-bench-'));
   const artifact = synthesizeDeployedFunction(connect.instanceArn);
+  const workers: ChildProcess[] = [];
+  const cpuGroups: string[] = [];
   try {
-    const env = await gatewayEnvironment(connect, dynamodb.url, artifact.environment);
-    await bundleFigures(artifact.entry, workdir, env);
-    const worker = fork(join(__dirname, 'gateway-worker.ts'), {
-      execArgv: ['--expose-gc', '--import', 'tsx', ...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : [])],
-      env: { ...process.env, ...env, BENCH_ENTRY: artifact.entry },
-      // The template's log level is measured as deployed; the lines themselves are not needed.
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    });
-    try {
-      await latencyFigures(worker, connect, dynamodb);
-      await memoryFigures(worker, connect);
-    } finally {
-      // Closing the channel lets the worker exit on its own (and write a profile when BENCH_PROFILE asks for one).
-      const exited = new Promise((resolve) => worker.once('exit', resolve));
-      worker.disconnect();
-      await exited;
-    }
+    const { NODE_OPTIONS: nodeOptions = '', ...templateEnvironment } = artifact.environment;
+    const bench: Bench = { options, connect, dynamodb, env: await gatewayEnvironment(connect, dynamodb.url, templateEnvironment), nodeOptions, lambdaCpu };
+    await bundleFigures(bench, artifact.entry, workdir);
+    const cold = await coldStartFigures(bench, artifact.entry, workdir);
+
+    const startWorker = async (memoryMb: number | undefined): Promise<ChildProcess> => {
+      const worker = fork(join(__dirname, 'gateway-worker.ts'), {
+        execArgv: ['--expose-gc', '--import', 'tsx', ...(process.env.BENCH_PROFILE && memoryMb === undefined ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [])],
+        env: { ...process.env, ...bench.env, BENCH_ENTRY: artifact.entry },
+        // The template's log level is measured as deployed; the lines themselves are not needed.
+        stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      });
+      workers.push(worker);
+      await ask(worker, { op: 'memory' });
+      if (memoryMb !== undefined && lambdaCpu && worker.pid !== undefined) {
+        const placing = execFile(lambdaCpu, [String(memoryMb), '--pid', String(worker.pid)]);
+        await new Promise((resolve, reject) => placing.once('exit', (code) => (code === 0 ? resolve(code) : reject(new Error(`lambda-cpu --pid exited with ${String(code)}`)))));
+        // The tool names the group after its own process id and leaves it for the worker; it is removed below.
+        cpuGroups.push(join(CGROUP_CPU, `lambda-cpu-${memoryMb}-${String(placing.pid)}`));
+      }
+      return worker;
+    };
+    const machine = await startWorker(undefined);
+    const capped = new Map<number, ChildProcess>();
+    for (const memoryMb of options.memorySizes) capped.set(memoryMb, await startWorker(memoryMb));
+
+    await latencyFigures(bench, machine);
+    const warm = await latencyByMemorySize(bench, machine, capped);
+    memorySizeSummary(bench, warm, cold);
+    await memoryFigures(machine, connect);
   } finally {
+    await Promise.all(
+      workers.map((worker) => {
+        // Closing the channel lets a worker exit on its own (and write a profile when BENCH_PROFILE asks for one).
+        const exited = new Promise((resolve) => worker.once('exit', resolve));
+        if (worker.connected) worker.disconnect();
+        return worker.exitCode === null ? exited : undefined;
+      }),
+    );
+    // Only the groups this run made (`lambda-cpu --clean` would also remove other people's empty ones).
+    for (const group of cpuGroups) {
+      try {
+        // rmdir, not rm: a cgroup's control files cannot be deleted, only the emptied group itself.
+        rmdirSync(group);
+      } catch {
+        // Already gone, or a worker still in it: lambda-cpu --clean removes it later.
+      }
+    }
     artifact.cleanup();
     rmSync(workdir, { recursive: true, force: true });
     await Promise.all([connect.close(), dynamodb.close()]);
@@ -70,9 +191,8 @@ async function main(): Promise<void> {
 }
 
 async function gatewayEnvironment(connect: ConnectSimulator, dynamodbUrl: string, fromTemplate: Readonly<Record<string, string>>): Promise<Record<string, string>> {
-  const { NODE_OPTIONS: _sourceMapsCostExtraAndLambdaSetsItAnyway, ...templateEnvironment } = fromTemplate;
   const env = {
-    ...templateEnvironment,
+    ...fromTemplate,
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'bench',
     AWS_SECRET_ACCESS_KEY: 'bench',
@@ -82,7 +202,6 @@ async function gatewayEnvironment(connect: ConnectSimulator, dynamodbUrl: string
     LEDGER_TABLE_NAME: 'bench-ledger',
     // The REST API is a reference in the template; the worker's events stand in for it.
     ...LOCAL_API_ENVIRONMENT,
-    POWERTOOLS_METRICS_DISABLED: 'true',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
   await createGatewayTables(new DynamoDBClient({ endpoint: dynamodbUrl, region: 'us-east-1', credentials: { accessKeyId: 'b', secretAccessKey: 'b' } }), {
@@ -93,7 +212,7 @@ async function gatewayEnvironment(connect: ConnectSimulator, dynamodbUrl: string
 }
 
 /** The deployed bundle next to the alternatives it was chosen over, built from the same entry and options. */
-async function bundleFigures(deployedEntry: string, workdir: string, env: Record<string, string>): Promise<void> {
+async function bundleFigures({ options, env }: Bench, deployedEntry: string, workdir: string): Promise<void> {
   const variant = async (name: string, overrides: BuildOptions): Promise<string> => {
     const outdir = join(workdir, name);
     await bundleGateway(outdir, { ...overrides, logLevel: 'silent', sourcemap: false });
@@ -101,7 +220,8 @@ async function bundleFigures(deployedEntry: string, workdir: string, env: Record
   };
   const entries: [string, string][] = [
     ['deployed (GATEWAY_BUNDLE)', deployedEntry],
-    ['without pure schema keys', await variant('schema-keys', { plugins: [] })],
+    ['without pure schema keys', await variant('schema-keys', { plugins: [withoutEventStreams] })],
+    ['with the event-stream codec', await variant('event-streams', { plugins: [pureSchemaKeys] })],
     ['whole SDK bundled', await variant('sdk-whole', { external: [] })],
     ['SDK left to the runtime', await variant('sdk-external', { external: ['@aws-sdk/*'] })],
     ['default main fields', await variant('main-fields', { mainFields: undefined })],
@@ -109,26 +229,131 @@ async function bundleFigures(deployedEntry: string, workdir: string, env: Record
   ];
   // The Lambda runtime resolves a bundle's externals from its own SDK copy; node_modules plays that part here.
   const importEnv = { ...process.env, ...env, NODE_PATH: join(ROOT, 'node_modules') };
-  const timeNode = (script: string): number => {
+  const timeNode = async (script: string): Promise<number> => {
     const started = process.hrtime.bigint();
-    const result = spawnSync(process.execPath, ['-e', script], { env: importEnv, stdio: ['ignore', 'ignore', 'pipe'] });
-    if (result.status !== 0) throw new Error(`node -e failed: ${result.stderr.toString()}`);
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn(process.execPath, ['-e', script], { env: importEnv, stdio: ['ignore', 'ignore', 'inherit'] });
+      child.once('error', reject);
+      child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`node -e ${script} exited with ${String(code)}`))));
+    });
     return Number(process.hrtime.bigint() - started) / 1e6;
   };
-  const samples = new Map<string, number[]>([['node -e 0', []], ...entries.map(([name]): [string, number[]] => [name, []])]);
-  for (let run = 0; run < RUNS; run += 1) {
-    samples.get('node -e 0')?.push(timeNode('0'));
-    for (const [name, entry] of entries) samples.get(name)?.push(timeNode(`require(${JSON.stringify(entry)})`));
+  const samples = new Samples();
+  for (let run = 0; run < options.runs; run += 1) {
+    samples.add('node -e 0', await timeNode('0'));
+    for (const [name, entry] of entries) samples.add(name, await timeNode(`require(${JSON.stringify(entry)})`));
   }
-  const floor = median(samples.get('node -e 0') ?? []);
-  console.log(`\nBundle and cold import (median of ${RUNS} interleaved runs; node -e 0 = ${ms(floor)})`);
+  const floor = samples.median('node -e 0');
+  console.log(`\nBundle and cold import (median of ${options.runs} interleaved runs; node -e 0 = ${ms(floor)})`);
   table([
     ['bundle', 'size', 'cold import', 'above node -e 0'],
     ...entries.map(([name, entry]) => {
-      const cold = median(samples.get(name) ?? []);
+      const cold = samples.median(name);
       return [name, kb(statSync(entry).size), ms(cold), ms(cold - floor)];
     }),
   ]);
+}
+
+/** Cold-start medians by memory size ('machine' = no CPU cap) and path. */
+type ColdFigures = Map<string, { bare: number; gateway: number }>;
+
+const SOURCE_MAPS = '--enable-source-maps';
+const machineOr = (memoryMb: number | undefined): string => (memoryMb === undefined ? 'machine' : `${memoryMb} MB`);
+
+/**
+ * The first request of a fresh process, as Lambda serves it after a cold start: the deployed bundle is loaded and
+ * answers one request, next to the bare handler bundled the same way doing the same, under each memory size's CPU
+ * share (the process alone is capped, not the simulator or DynamoDB), interleaved. At the default size also the
+ * deployed bundle with source maps toggled, and a first request that fails (a 5xx from Connect, logged with its stack).
+ */
+async function coldStartFigures(bench: Bench, deployedEntry: string, workdir: string): Promise<ColdFigures> {
+  const { options, connect, env, nodeOptions, lambdaCpu } = bench;
+  const script = join(workdir, 'cold-start.js');
+  const bareEntry = join(workdir, 'bare', 'index.js');
+  await build({ entryPoints: [join(__dirname, 'cold-start.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: script, logLevel: 'silent' });
+  await bundleGateway(join(workdir, 'bare'), { entryPoints: [join(__dirname, 'bare-handler.ts')], logLevel: 'silent' });
+
+  const flowId = connect.addFlow({ Id: randomUUID(), Name: 'bench cold start', Type: 'CONTACT_FLOW', State: 'ACTIVE', Status: 'PUBLISHED' }).Id;
+  const queueId = connect.addQueue({ Id: randomUUID(), Name: 'bench cold start', Status: 'ENABLED' }).Id;
+  const newContact = (): string => connect.addContact({ Id: randomUUID(), Channel: 'TASK' }).Id;
+  const gatewayEvent = (): unknown => apiGatewayProxyEvent({ body: JSON.stringify({ ContactId: newContact(), ContactFlowId: flowId, QueueId: queueId }) });
+  const bareEvent = (): unknown => ({ InstanceId: connect.instanceId, ContactId: newContact(), ContactFlowId: flowId, QueueId: queueId, ClientToken: randomUUID() });
+  const toggled = nodeOptions.includes(SOURCE_MAPS) ? nodeOptions.replace(SOURCE_MAPS, '').trim() : `${nodeOptions} ${SOURCE_MAPS}`.trim();
+  const toggledName = nodeOptions.includes(SOURCE_MAPS) ? `without ${SOURCE_MAPS}` : `with ${SOURCE_MAPS}`;
+
+  const start = async (entry: string, event: unknown, memoryMb: number | undefined, nodeOptionsOf: string, extraArgs: string[] = []): Promise<ColdStartTimings> => {
+    const command = [process.execPath, ...extraArgs, script, entry];
+    const [file = '', ...args] = memoryMb !== undefined && lambdaCpu ? [lambdaCpu, String(memoryMb), '--', ...command] : command;
+    const child = spawn(file, args, {
+      env: { ...process.env, ...env, NODE_OPTIONS: nodeOptionsOf, BENCH_EVENT: JSON.stringify(event) },
+      // The function's log lines are written as in Lambda (to a pipe) but not kept, unless the process fails.
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+    });
+    let output = '';
+    let logs = '';
+    child.stdout?.on('data', (chunk: Buffer) => (logs += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (logs += chunk.toString()));
+    child.stdio[3]?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    await new Promise((resolve) => child.once('close', resolve));
+    const timings = JSON.parse(output || '{"error":"no output"}') as ColdStartTimings | { error: string };
+    if ('error' in timings) throw new Error(`cold start of ${entry} failed: ${timings.error}\n${logs}`);
+    return timings;
+  };
+
+  type Case = { name: string; memoryMb: number | undefined; run: () => Promise<ColdStartTimings>; expect: number };
+  const cases: Case[] = [];
+  for (const memoryMb of [undefined, ...options.memorySizes]) {
+    cases.push({ name: `bare|${machineOr(memoryMb)}`, memoryMb, run: () => start(bareEntry, bareEvent(), memoryMb, ''), expect: 200 });
+    cases.push({ name: `gateway|${machineOr(memoryMb)}`, memoryMb, run: () => start(deployedEntry, gatewayEvent(), memoryMb, nodeOptions), expect: 200 });
+  }
+  // The SDK makes three attempts at a 500 before the gateway answers; the simulator fails all three.
+  const failingFirst = (nodeOptionsOf: string, memoryMb: number | undefined) => () => {
+    connect.failNext('TransferContact', 3, 'internal');
+    return start(deployedEntry, gatewayEvent(), memoryMb, nodeOptionsOf);
+  };
+  const defaultSize = options.memorySizes.includes(DEFAULT_MEMORY_SIZE_MB) ? DEFAULT_MEMORY_SIZE_MB : undefined;
+  const variantsAt = machineOr(defaultSize);
+  cases.push({ name: `gateway, ${toggledName}|${variantsAt}`, memoryMb: defaultSize, run: () => start(deployedEntry, gatewayEvent(), defaultSize, toggled), expect: 200 });
+  cases.push({ name: `gateway, first request fails (500)|${variantsAt}`, memoryMb: defaultSize, run: failingFirst(nodeOptions, defaultSize), expect: 500 });
+  cases.push({ name: `gateway, ${toggledName}, first request fails (500)|${variantsAt}`, memoryMb: defaultSize, run: failingFirst(toggled, defaultSize), expect: 500 });
+
+  setLatency(bench, options.latencyMs);
+  const total = new Samples();
+  const load = new Samples();
+  const first = new Samples();
+  const cpu = new Samples();
+  for (let run = 0; run < options.runs; run += 1) {
+    for (const { name, run: once, expect } of cases) {
+      const timings = await once();
+      if (timings.statusCode !== expect) throw new Error(`${name}: the first request answered ${timings.statusCode}, expected ${expect}`);
+      total.add(name, timings.loadMs + timings.firstRequestMs);
+      load.add(name, timings.loadMs);
+      first.add(name, timings.firstRequestMs);
+      cpu.add(name, timings.cpuMs);
+    }
+  }
+  setLatency(bench, 0);
+  if (process.env.BENCH_PROFILE) {
+    await start(deployedEntry, gatewayEvent(), undefined, nodeOptions, ['--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${PROFILE_DIR}`, '--cpu-prof-name=cold-start.cpuprofile']);
+  }
+
+  console.log(`\nCold start: a fresh process loads the bundle and serves its first request, ${options.latencyMs} ms on every remote request`);
+  console.log(`  (median of ${options.runs} interleaved runs; NODE_OPTIONS as the template sets them: "${nodeOptions}"; Node's own boot is not counted)`);
+  const figures: ColdFigures = new Map();
+  table([
+    ['handler', 'CPU share of', 'load', 'first request', 'cold start', 'ratio to bare', 'process CPU'],
+    ...cases.map(({ name, memoryMb }) => {
+      const [path = '', size = ''] = name.split('|');
+      const bare = total.median(`bare|${size}`);
+      if (path === 'gateway' || path === 'bare') {
+        const entry = figures.get(size) ?? { bare: 0, gateway: 0 };
+        entry[path] = total.median(name);
+        figures.set(size, entry);
+      }
+      return [path === 'bare' ? 'bare TransferContact' : path, memoryMb === undefined ? 'machine' : `${memoryMb} MB`, ms(load.median(name)), ms(first.median(name)), ms(total.median(name)), times(total.median(name) / bare), ms(cpu.median(name))];
+    }),
+  ]);
+  return figures;
 }
 
 /** Sends one request to the worker and waits for its answer. */
@@ -145,40 +370,63 @@ async function timed(worker: ChildProcess, request: WorkerRequest): Promise<{ ms
   return reply;
 }
 
-/** The gateway against a bare handler that only calls TransferContact, both under the same injected latency. */
-async function latencyFigures(worker: ChildProcess, connect: ConnectSimulator, dynamodb: EmbeddedDynamoDb): Promise<void> {
+type PathName = 'bare' | 'warm' | 'cold cache';
+const PATH_LABEL: Record<PathName, string> = { bare: 'bare TransferContact', warm: 'gateway, warm', 'cold cache': 'gateway, cold cache' };
+
+/** Requests for the three paths: the bare call, a warm transfer, and one whose flow and queue were never seen. */
+function requestPaths(connect: ConnectSimulator): Record<PathName, () => WorkerRequest> {
   const warmFlow = connect.addFlow({ Id: randomUUID(), Name: 'bench inbound', Type: 'CONTACT_FLOW', State: 'ACTIVE', Status: 'PUBLISHED' }).Id;
   const warmQueue = connect.addQueue({ Id: randomUUID(), Name: 'bench queue', Status: 'ENABLED' }).Id;
   const newContact = (): string => connect.addContact({ Id: randomUUID(), Channel: 'TASK' }).Id;
-  const paths: Record<string, () => WorkerRequest> = {
+  return {
     bare: () => ({ op: 'bare', body: { InstanceId: connect.instanceId, ContactId: newContact(), ContactFlowId: warmFlow, QueueId: warmQueue, ClientToken: randomUUID() } }),
     warm: () => ({ op: 'gateway', body: { ContactId: newContact(), ContactFlowId: warmFlow, QueueId: warmQueue } }),
-    // A flow and queue never seen before: nothing cached, as in a new container.
-    cold: () => ({
+    // A warm process, but a flow and queue it has never described: its metadata cache cannot help.
+    'cold cache': () => ({
       op: 'gateway',
       body: {
         ContactId: newContact(),
-        ContactFlowId: connect.addFlow({ Id: randomUUID(), Name: 'bench cold', Type: 'CONTACT_FLOW', State: 'ACTIVE', Status: 'PUBLISHED' }).Id,
-        QueueId: connect.addQueue({ Id: randomUUID(), Name: 'bench cold', Status: 'ENABLED' }).Id,
+        ContactFlowId: connect.addFlow({ Id: randomUUID(), Name: 'bench cold cache', Type: 'CONTACT_FLOW', State: 'ACTIVE', Status: 'PUBLISHED' }).Id,
+        QueueId: connect.addQueue({ Id: randomUUID(), Name: 'bench cold cache', Status: 'ENABLED' }).Id,
       },
     }),
   };
-  // Unmeasured first rounds: connections, JIT and the warm flow/queue cache.
+}
+
+/** Unmeasured first rounds: connections, JIT and the warm flow/queue cache. */
+async function warmUp(worker: ChildProcess, paths: Record<PathName, () => WorkerRequest>): Promise<void> {
   for (let round = 0; round < 3; round += 1) for (const request of Object.values(paths)) await timed(worker, request());
+}
+
+const setLatency = ({ connect, dynamodb }: Bench, latencyMs: number): void => {
+  connect.setLatency(latencyMs);
+  dynamodb.setLatency(latencyMs);
+};
+
+/** At the machine's full speed: the gateway against a bare handler at 0, L and 4 L, to separate structure from CPU. */
+async function latencyFigures(bench: Bench, worker: ChildProcess): Promise<void> {
+  const { options, connect, dynamodb } = bench;
+  const paths = requestPaths(connect);
+  const names = Object.keys(paths) as PathName[];
+  await warmUp(worker, paths);
 
   const measure = async (latencyMs: number) => {
-    connect.setLatency(latencyMs);
-    dynamodb.setLatency(latencyMs);
-    const timings = new Map<string, number[]>(Object.keys(paths).map((name) => [name, []]));
-    const cpu = new Map<string, number[]>(Object.keys(paths).map((name) => [name, []]));
-    const calls = new Map<string, { connect: number; dynamodb: number }>(Object.keys(paths).map((name) => [name, { connect: 0, dynamodb: 0 }]));
-    for (let run = 0; run < RUNS; run += 1) {
-      for (const [name, request] of Object.entries(paths)) {
+    setLatency(bench, latencyMs);
+    const timings = new Samples();
+    const cpu = new Samples();
+    const serviceCpu = new Samples();
+    const calls = new Map<string, { connect: number; dynamodb: number }>(names.map((name) => [name, { connect: 0, dynamodb: 0 }]));
+    for (let run = 0; run < options.runs; run += 1) {
+      for (const name of names) {
         const connectBefore = connect.callCount();
         const dynamoBefore = dynamodb.requestCount();
-        const { ms: elapsed, cpuMs } = await timed(worker, request());
-        timings.get(name)?.push(elapsed);
-        cpu.get(name)?.push(cpuMs);
+        const request = paths[name]();
+        const parentBefore = process.cpuUsage();
+        const { ms: elapsed, cpuMs } = await timed(worker, request);
+        const parent = process.cpuUsage(parentBefore);
+        timings.add(name, elapsed);
+        cpu.add(name, cpuMs);
+        serviceCpu.add(name, (parent.user + parent.system) / 1000);
         const counted = calls.get(name);
         if (counted) {
           counted.connect += connect.callCount() - connectBefore;
@@ -186,65 +434,139 @@ async function latencyFigures(worker: ChildProcess, connect: ConnectSimulator, d
         }
       }
     }
-    connect.setLatency(0);
-    dynamodb.setLatency(0);
-    return {
-      medians: new Map([...timings].map(([name, values]) => [name, median(values)])),
-      cpuMedians: new Map([...cpu].map(([name, values]) => [name, median(values)])),
-      calls,
-    };
+    setLatency(bench, 0);
+    return { timings, cpu, serviceCpu, calls };
   };
   const without = await measure(0);
   // At four times the latency the fixed CPU cost weighs four times less: the stage count converges on the structure.
-  for (const latencyMs of [LATENCY_MS, 4 * LATENCY_MS]) {
+  for (const latencyMs of [options.latencyMs, 4 * options.latencyMs]) {
     const withLatency = await measure(latencyMs);
-    const bareMedian = withLatency.medians.get('bare') ?? 0;
-    console.log(`\nTransfer latency with ${latencyMs} ms on every Connect and DynamoDB request (median of ${RUNS} interleaved runs)`);
+    const bareMedian = withLatency.timings.median('bare');
+    console.log(`\nWarm transfer latency at the machine's full speed, ${latencyMs} ms on every Connect and DynamoDB request (median of ${options.runs} interleaved runs)`);
     console.log(`  sequential stages = (median at ${latencyMs} ms - median at 0 ms) / ${latencyMs} ms: how many round trips wait on one another`);
     console.log("  function CPU = the function process's own CPU time per transfer (signing, hashing, JSON, logs, metrics)");
+    console.log('  service CPU = the CPU time the Connect simulator and the embedded DynamoDB (this process) spent answering it');
     table([
-      ['path', `median at ${latencyMs} ms`, 'ratio to bare', 'median at 0 ms', 'sequential stages', 'function CPU', 'Connect calls', 'DynamoDB requests'],
-      ...Object.keys(paths).map((name) => {
+      ['path', `median at ${latencyMs} ms`, 'ratio to bare', 'median at 0 ms', 'sequential stages', 'function CPU', 'service CPU', 'Connect calls', 'DynamoDB requests'],
+      ...names.map((name) => {
         const counted = withLatency.calls.get(name) ?? { connect: 0, dynamodb: 0 };
-        const slow = withLatency.medians.get(name) ?? 0;
-        const fast = without.medians.get(name) ?? 0;
+        const slow = withLatency.timings.median(name);
+        const fast = without.timings.median(name);
         return [
-          name === 'bare' ? 'bare TransferContact' : `gateway, ${name}`,
+          PATH_LABEL[name],
           ms(slow),
-          `${(slow / bareMedian).toFixed(2)} x`,
+          times(slow / bareMedian),
           ms(fast),
           ((slow - fast) / latencyMs).toFixed(2),
-          ms(withLatency.cpuMedians.get(name) ?? 0),
-          (counted.connect / RUNS).toFixed(1),
-          (counted.dynamodb / RUNS).toFixed(1),
+          ms(withLatency.cpu.median(name)),
+          ms(withLatency.serviceCpu.median(name)),
+          (counted.connect / options.runs).toFixed(1),
+          (counted.dynamodb / options.runs).toFixed(1),
         ];
       }),
     ]);
   }
 }
 
-/** Memory of the worker (one warm container) after 1,000 warm transfers against after 10. */
+/** Warm medians by memory size ('machine' = no CPU cap) and path, at the injected latency. */
+type WarmFigures = Map<string, Record<PathName, number>>;
+
+/** The same three paths at L under each memory size's CPU share, one worker per size, all interleaved. */
+async function latencyByMemorySize(bench: Bench, machine: ChildProcess, capped: ReadonlyMap<number, ChildProcess>): Promise<WarmFigures> {
+  const { options, connect } = bench;
+  const paths = requestPaths(connect);
+  const names = Object.keys(paths) as PathName[];
+  const workers: [string, ChildProcess][] = [['machine', machine], ...[...capped].map(([memoryMb, worker]): [string, ChildProcess] => [`${memoryMb} MB`, worker])];
+  for (const [, worker] of workers) await warmUp(worker, paths);
+  setLatency(bench, options.latencyMs);
+  const timings = new Samples();
+  const cpu = new Samples();
+  for (let run = 0; run < options.runs; run += 1) {
+    for (const [size, worker] of workers) {
+      for (const name of names) {
+        const { ms: elapsed, cpuMs } = await timed(worker, paths[name]());
+        timings.add(`${name}|${size}`, elapsed);
+        cpu.add(`${name}|${size}`, cpuMs);
+      }
+    }
+  }
+  setLatency(bench, 0);
+  console.log(`\nWarm transfer latency by memory size, ${options.latencyMs} ms on every remote request (median of ${options.runs} interleaved runs; the function's process alone is capped)`);
+  table([
+    ['CPU share of', ...names.map((name) => PATH_LABEL[name]), 'warm ratio', 'cold cache ratio', 'function CPU, warm'],
+    ...workers.map(([size]) => {
+      const bare = timings.median(`bare|${size}`);
+      return [
+        size,
+        ...names.map((name) => ms(timings.median(`${name}|${size}`))),
+        times(timings.median(`warm|${size}`) / bare),
+        times(timings.median(`cold cache|${size}`) / bare),
+        ms(cpu.median(`warm|${size}`)),
+      ];
+    }),
+  ]);
+  return new Map(workers.map(([size]) => [size, { bare: timings.median(`bare|${size}`), warm: timings.median(`warm|${size}`), 'cold cache': timings.median(`cold cache|${size}`) }]));
+}
+
+/** The README's table: latency and cost by memory size, from the two runs above. */
+function memorySizeSummary({ options }: Bench, warm: WarmFigures, cold: ColdFigures): void {
+  if (options.memorySizes.length === 0) return;
+  console.log(`\nBy memory size (warm at ${options.latencyMs} ms per remote request; cost of 1,000 warm transfers on arm64: billed ms x GB x $${LAMBDA_ARM_PRICE.perGbSecond}/GB-s + $0.20 per million requests)`);
+  table([
+    ['memory', 'vCPU share', 'warm', 'warm / bare', 'cold start', 'cold start / bare', 'billed warm', 'cost per 1,000 transfers'],
+    ...options.memorySizes.map((memoryMb) => {
+      const size = `${memoryMb} MB`;
+      const warmAt = warm.get(size);
+      const coldAt = cold.get(size);
+      const warmMs = warmAt?.warm ?? 0;
+      return [
+        `${size}${memoryMb === DEFAULT_MEMORY_SIZE_MB ? ' (default)' : ''}`,
+        (memoryMb / 1769).toFixed(2),
+        ms(warmMs),
+        times(warmMs / (warmAt?.bare ?? 1)),
+        ms(coldAt?.gateway ?? 0),
+        times((coldAt?.gateway ?? 0) / (coldAt?.bare ?? 1)),
+        `${Math.ceil(warmMs)} ms`,
+        dollars(costPerThousand(warmMs, memoryMb)),
+      ];
+    }),
+  ]);
+}
+
+/**
+ * Memory of the worker (one warm container) after 10, 1,000 and 2,000 warm transfers. The first thousand includes
+ * warm-up (optimised code, connection pools); growth over the second thousand is what a leak would show.
+ */
 async function memoryFigures(worker: ChildProcess, connect: ConnectSimulator): Promise<void> {
   const flowId = connect.addFlow({ Id: randomUUID(), Name: 'bench memory', Type: 'CONTACT_FLOW', State: 'ACTIVE', Status: 'PUBLISHED' }).Id;
   const queueId = connect.addQueue({ Id: randomUUID(), Name: 'bench memory', Status: 'ENABLED' }).Id;
+  const checkpoints = [10, 1000, 2000];
   const samples: { transfers: number; heapUsedBytes: number; rssBytes: number }[] = [];
-  for (let done = 1; done <= 1000; done += 1) {
+  for (let done = 1; done <= Math.max(...checkpoints); done += 1) {
     await timed(worker, { op: 'gateway', body: { ContactId: connect.addContact({ Id: randomUUID(), Channel: 'TASK' }).Id, ContactFlowId: flowId, QueueId: queueId } });
-    if (done === 10 || done === 1000) {
+    if (checkpoints.includes(done)) {
       const reply = await ask(worker, { op: 'memory' });
       if ('heapUsedBytes' in reply) samples.push({ transfers: done, ...reply });
     }
   }
-  const [after10, after1000] = samples;
+  const growth = (from: number, to: number): (string | number)[] => {
+    const [first, last] = [samples.find((sample) => sample.transfers === from), samples.find((sample) => sample.transfers === to)];
+    return first && last ? [`growth ${from} -> ${to}`, kb(last.heapUsedBytes - first.heapUsedBytes), kb(last.rssBytes - first.rssBytes)] : [];
+  };
   console.log('\nMemory of one warm container (after a full GC)');
   table([
     ['after', 'heap used', 'resident'],
     ...samples.map((sample) => [`${sample.transfers} transfers`, kb(sample.heapUsedBytes), kb(sample.rssBytes)]),
-    ...(after10 && after1000 ? [['growth', kb(after1000.heapUsedBytes - after10.heapUsedBytes), kb(after1000.rssBytes - after10.rssBytes)]] : []),
+    growth(10, 1000),
+    growth(1000, 2000),
   ]);
 }
 
-main().catch((error: unknown) => {
+// The first option may name another benchmark (`--burst ...`): dispatch on it here, before the figures' options.
+const benchmarks: Record<string, (argv: readonly string[]) => Promise<void>> = {};
+const [first = '', ...rest] = process.argv.slice(2);
+const chosen = benchmarks[first];
+(chosen ? chosen(rest) : main(process.argv.slice(2))).catch((error: unknown) => {
   console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
   process.exit(1);
 });

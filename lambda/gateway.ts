@@ -27,11 +27,27 @@ export interface GatewayClients {
   readonly dynamodb?: DynamoDBClient;
 }
 
+/**
+ * Options of the SDK clients the gateway builds. `cacheMiddleware` resolves each command's middleware stack once per
+ * container instead of on every request; nothing modifies the stacks after the first request.
+ */
+const SDK_CLIENT_OPTIONS = { cacheMiddleware: true } as const;
+
+/**
+ * The SDK's logger middleware copies every request and response through their schemas, masking sensitive members,
+ * before handing them to the client's logger, which by default (and here) discards them: a schema walk per request
+ * for nothing. No client option turns it off; removing it from the stack does.
+ */
+function withoutLogFiltering<Client extends ConnectClient | DynamoDBClient>(client: Client): Client {
+  client.middlewareStack.remove('loggerMiddleware');
+  return client;
+}
+
 /** Wires the adapters once per container and returns the Lambda handler that serves all three doors. */
 export function createGateway(config: GatewayConfig, clients: GatewayClients = {}): GatewayHandler {
   // Connect is called in the instance's own Region, wherever the function runs.
-  const connectClient = clients.connect ?? new ConnectClient({ region: config.instance.region });
-  const dynamodb = clients.dynamodb ?? new DynamoDBClient({});
+  const connectClient = clients.connect ?? withoutLogFiltering(new ConnectClient({ ...SDK_CLIENT_OPTIONS, region: config.instance.region }));
+  const dynamodb = clients.dynamodb ?? withoutLogFiltering(new DynamoDBClient(SDK_CLIENT_OPTIONS));
   const idempotency = new PowertoolsIdempotency(dynamodb, config.idempotencyTable, config.idempotencyTtlSeconds);
   const useCase = new TransferContactUseCase({
     instance: config.instance,

@@ -69,8 +69,11 @@ export const TRANSFER_PATH = ['contact', 'transfer'] as const;
 /** `contact/transfers/{ContactId}`, as the function matches it. */
 const HISTORY_PATH = HISTORY_RESOURCE.split('/').filter((part) => part !== '');
 
+/** Chosen by `npm run bench` from latency and cost by memory size (README, Performance). */
+export const DEFAULT_MEMORY_SIZE_MB = 512;
+
 export interface ContactTransferGatewayProps extends GatewaySettings {
-  /** @default 512 */
+  /** @default 512 (DEFAULT_MEMORY_SIZE_MB, chosen by `npm run bench`) */
   readonly memorySize?: number;
   /** Must stay below API Gateway's 29 s integration timeout. @default 10 seconds */
   readonly timeout?: Duration;
@@ -229,7 +232,6 @@ export class ContactTransferGateway extends Construct {
       POWERTOOLS_SERVICE_NAME: this.gatewayName,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       POWERTOOLS_LOG_LEVEL: props.logLevel,
-      NODE_OPTIONS: '--enable-source-maps',
     };
     // The function's own configuration check, run at synth: a value it would refuse at cold start fails here instead.
     loadConfig(environment);
@@ -240,13 +242,15 @@ export class ContactTransferGateway extends Construct {
       handler: 'index.handler',
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
-      memorySize: props.memorySize ?? 512,
+      memorySize: props.memorySize ?? DEFAULT_MEMORY_SIZE_MB,
       timeout,
       role: this.role,
       logGroup: functionLogs,
       ...(props.tracing && { tracing: Tracing.ACTIVE }),
-      // The bundle is minified; its source map turns stack traces back into lambda/ paths and lines.
-      environment: { ...environment, NODE_OPTIONS: '--enable-source-maps' },
+      // No NODE_OPTIONS=--enable-source-maps: Node then reads the bundle's source map at every cold start and maps
+      // every stack trace it formats, which `npm run bench` measures in the cold start and the first failing request
+      // (README, Performance). The map ships with the bundle; set the option on the function to debug with it.
+      environment,
     });
 
     // Asynchronous invocations (the EventBridge door): a handler that throws is retried twice by Lambda, then the

@@ -47,6 +47,22 @@ export function inlineConstantKeys(source: string): string {
 }
 
 /**
+ * The SDK's HTTP protocols load their event-stream codec with a dynamic `import()` the first time an operation streams
+ * events. esbuild bundles what a dynamic import names, so the codec (about 20 KB) sat in the bundle although neither Connect
+ * nor DynamoDB has such an operation. It is replaced by a module that says so if it is ever loaded.
+ */
+export const withoutEventStreams: Plugin = {
+  name: 'without-sdk-event-streams',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^@smithy\/core\/event-streams$/ }, ({ path: specifier }) => ({ path: specifier, namespace: 'not-bundled' }));
+    pluginBuild.onLoad({ filter: /.*/, namespace: 'not-bundled' }, ({ path: specifier }) => ({
+      contents: `throw new Error(${JSON.stringify(`${specifier} is not bundled: the gateway calls no operation that streams events`)});`,
+      loader: 'js',
+    }));
+  },
+};
+
+/**
  * The function's esbuild options, in one place so that the stack, the benchmark and its alternatives build the
  * same thing. Chosen with `npm run bench` (README, Performance): the SDK bundled (the versions the tests ran
  * against are the versions deployed, one file to load at cold start), `module` first so that esbuild takes the
@@ -63,7 +79,7 @@ export const GATEWAY_BUNDLE: BuildOptions = {
   sourcemap: true,
   sourcesContent: false,
   external: LAMBDA_UNUSED_CREDENTIAL_PROVIDERS,
-  plugins: [pureSchemaKeys],
+  plugins: [pureSchemaKeys, withoutEventStreams],
   logLevel: 'warning',
 };
 

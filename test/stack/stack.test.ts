@@ -57,7 +57,6 @@ describe('the function', () => {
         POWERTOOLS_SERVICE_NAME: 'ContactTransferGateway-Gateway',
         POWERTOOLS_METRICS_NAMESPACE: 'ContactTransferGateway',
         POWERTOOLS_LOG_LEVEL: 'INFO',
-        NODE_OPTIONS: '--enable-source-maps',
       },
     });
   });
