@@ -123,6 +123,27 @@ export function main(argv: readonly string[], io: CliIo): Promise<number> {
   return runCommand('transfer-contact', () => run(argv, io), io);
 }
 
+/** A command's entry point on plain Node: real stdio and environment, and the exit code set once stdout drained. */
+export function runFromProcess(command: (argv: readonly string[], io: CliIo) => Promise<number>): void {
+  // On Node 20 the AWS SDK warns, once per process, that its releases after early January 2027 need Node 22. A
+  // command's stderr carries its error JSON, which the warning would break; an app that wants it sees it in its own code.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  command(process.argv.slice(2), {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    env: process.env,
+  }).then(
+    (code) => {
+      // exitCode rather than exit(): lets stdout drain when it is a pipe.
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      console.error(error);
+      process.exitCode = 1;
+    },
+  );
+}
+
 /** Runs one command and turns what went wrong into the output and exit code the AWS CLI's users expect. */
 export async function runCommand(command: string, body: () => Promise<number>, io: CliIo): Promise<number> {
   try {
