@@ -27,6 +27,30 @@ export interface SimContact {
   AgentId?: string;
 }
 
+/** A token bucket: `rate` tokens a second, at most `burst` held. */
+export interface OperationQuota {
+  readonly rate: number;
+  readonly burst: number;
+}
+
+/** Per-operation quotas; an operation left out is not throttled. */
+export type ConnectQuotas = Partial<Record<ConnectOperation, OperationQuota>>;
+
+/**
+ * Connect throttles per account, Region and API with a token bucket (connect-api.md, "Quotas"; Connect API
+ * Reference, "Throttling in Amazon Connect APIs"): 2 requests/s with a burst of 5 for most operations, TransferContact
+ * and the flow, queue and user descriptions among them. DescribeContact is among the read APIs with a higher quota
+ * (secondary sources only, so inferred): 10/s, burst 15 here. Tests that fire many requests pass `UNLIMITED`.
+ */
+export const CONNECT_DEFAULT_QUOTAS: ConnectQuotas = {
+  TransferContact: { rate: 2, burst: 5 },
+  DescribeContact: { rate: 10, burst: 15 },
+  DescribeContactFlow: { rate: 2, burst: 5 },
+  DescribeQueue: { rate: 2, burst: 5 },
+  DescribeUser: { rate: 2, burst: 5 },
+};
+export const UNLIMITED: ConnectQuotas = {};
+
 export interface SimulatorCall {
   readonly operation: ConnectOperation;
   readonly input: Record<string, string>;
@@ -35,6 +59,8 @@ export interface SimulatorCall {
   readonly output?: unknown;
   /** A TransferContact answered from its ClientToken's earlier result, changing nothing. */
   readonly tokenReplay?: boolean;
+  /** When the simulator answered, ms since the epoch. */
+  readonly at: number;
 }
 
 export interface ConnectSimulator {
@@ -49,6 +75,10 @@ export interface ConnectSimulator {
   failNext(operation: ConnectOperation, times: number, fault: ConnectFault): void;
   /** Delay before answering, for one operation or (without one) all. */
   setLatency(ms: number, operation?: ConnectOperation): void;
+  /** Replaces the quotas (full buckets); `UNLIMITED` turns throttling off. */
+  setQuotas(quotas: ConnectQuotas): void;
+  /** Requests answered 429 because an operation's quota was used up (injected faults not counted). */
+  throttledCount(operation?: ConnectOperation): number;
   contact(id: string): SimContact | undefined;
   addContact(contact: SeedContact): SimContact;
   addFlow(flow: SeedFlow): SeedFlow;
@@ -92,9 +122,44 @@ interface State {
   tokens: Map<string, { readonly fingerprint: string; readonly createdAt: number; readonly response: { ContactId: string; ContactArn: string } }>;
 }
 
-export async function startConnectSimulator(options: { seed?: Seed; port?: number; host?: string; now?: () => number } = {}): Promise<ConnectSimulator> {
+export interface ConnectSimulatorOptions {
+  readonly seed?: Seed;
+  readonly port?: number;
+  readonly host?: string;
+  /** The clock of ClientToken validity; quotas always run on real time. */
+  readonly now?: () => number;
+  /** @default CONNECT_DEFAULT_QUOTAS */
+  readonly quotas?: ConnectQuotas;
+}
+
+/** Connect's token bucket for one operation: full at start, refilled continuously. */
+class TokenBucket {
+  private tokens: number;
+  private updatedAt = Date.now();
+
+  constructor(private readonly quota: OperationQuota) {
+    this.tokens = quota.burst;
+  }
+
+  take(): boolean {
+    const now = Date.now();
+    this.tokens = Math.min(this.quota.burst, this.tokens + ((now - this.updatedAt) / 1000) * this.quota.rate);
+    this.updatedAt = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
+
+const bucketsOf = (quotas: ConnectQuotas): Map<ConnectOperation, TokenBucket> =>
+  new Map(Object.entries(quotas).map(([operation, quota]) => [operation as ConnectOperation, new TokenBucket(quota)]));
+
+export async function startConnectSimulator(options: ConnectSimulatorOptions = {}): Promise<ConnectSimulator> {
   const now = options.now ?? Date.now;
   let seed = options.seed ?? emptySeed();
+  let quotas = options.quotas ?? CONNECT_DEFAULT_QUOTAS;
+  let buckets = bucketsOf(quotas);
+  const throttled = new Map<ConnectOperation, number>();
   let state = stateOf(seed);
   let calls: SimulatorCall[] = [];
   let transfers = 0;
@@ -229,6 +294,10 @@ export async function startConnectSimulator(options: { seed?: Seed; port?: numbe
         fault.remaining -= 1;
         throw faultError(fault.fault);
       }
+      if (buckets.get(operation)?.take() === false) {
+        throttled.set(operation, (throttled.get(operation) ?? 0) + 1);
+        throw faultError('throttle');
+      }
       payload = operations[operation](input);
     } catch (error) {
       const failure = error instanceof ConnectError ? error : new ConnectError(500, 'InternalServiceException', 'Simulator failure');
@@ -236,7 +305,7 @@ export async function startConnectSimulator(options: { seed?: Seed; port?: numbe
       errorType = failure.type;
       payload = { Message: failure.message };
     }
-    calls.push({ operation, input, status, output: payload, ...((tokenReplay as boolean) ? { tokenReplay: true } : {}) });
+    calls.push({ operation, input, status, output: payload, ...((tokenReplay as boolean) ? { tokenReplay: true } : {}), at: Date.now() });
     send(response, status, payload, errorType);
   }
 
@@ -256,6 +325,12 @@ export async function startConnectSimulator(options: { seed?: Seed; port?: numbe
     transfersPerformed: () => transfers,
     failNext: (operation, times, fault) => void faults.push({ operation, remaining: times, fault }),
     setLatency: (ms, operation) => void latency.set(operation ?? '*', ms),
+    setQuotas: (next) => {
+      quotas = next;
+      buckets = bucketsOf(quotas);
+    },
+    throttledCount: (operation) =>
+      operation ? (throttled.get(operation) ?? 0) : [...throttled.values()].reduce((sum, count) => sum + count, 0),
     contact: (id) => state.contacts.get(id),
     addContact: (contact) => {
       const added = simContact(contact);
@@ -272,6 +347,8 @@ export async function startConnectSimulator(options: { seed?: Seed; port?: numbe
       transfers = 0;
       faults = [];
       latency = new Map();
+      throttled.clear();
+      buckets = bucketsOf(quotas);
     },
     close: () => closeServer(server),
   };

@@ -8,7 +8,7 @@ import {
   TransferContactCommand,
 } from '@aws-sdk/client-connect';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLIENT_TOKEN_VALIDITY_MS, startConnectSimulator } from '../../simulator/connect-simulator';
+import { CLIENT_TOKEN_VALIDITY_MS, startConnectSimulator, UNLIMITED } from '../../simulator/connect-simulator';
 import type { ConnectSimulator } from '../../simulator/connect-simulator';
 import { DEMO_SEED_PATH, loadSeed, parseSeed } from '../../simulator/seed';
 
@@ -20,7 +20,8 @@ const activeTask = (n: number) => `a1000000-0000-4000-8000-00000000000${n}`;
 const inbound = 'f1000000-0000-4000-8000-000000000001';
 
 beforeAll(async () => {
-  sim = await startConnectSimulator({ seed });
+  // Quotas have their own suite (connect-quota.test.ts); these tests call faster than Connect would allow.
+  sim = await startConnectSimulator({ seed, quotas: UNLIMITED });
   client = new ConnectClient({ region: 'us-east-1', endpoint: sim.url, credentials: { accessKeyId: 'a', secretAccessKey: 's' }, maxAttempts: 1 });
 });
 afterAll(() => sim.close());
@@ -78,7 +79,7 @@ describe('Connect simulator over the real SDK client', () => {
 
   it("answers a repeated token with the original result after the contact ended, for the documented 7 days, then forgets it", async () => {
     let now = Date.now();
-    const clocked = await startConnectSimulator({ seed, now: () => now });
+    const clocked = await startConnectSimulator({ seed, now: () => now, quotas: UNLIMITED });
     const clockedClient = new ConnectClient({ region: 'us-east-1', endpoint: clocked.url, credentials: { accessKeyId: 'a', secretAccessKey: 's' }, maxAttempts: 1 });
     try {
       const send = () => clockedClient.send(new TransferContactCommand({ InstanceId: clocked.instanceId, ContactId: activeTask(4), ContactFlowId: inbound, ClientToken: 'token-2' }));

@@ -10,7 +10,8 @@ import type { GatewayHandler } from '../../lambda/gateway';
 import { createGatewayTables, startEmbeddedDynamoDb } from '../../local/embedded-dynamodb';
 import { apiGatewayProxyEvent, eventBridgeEvent, LOCAL_API_ENVIRONMENT } from '../../local/lambda-events';
 import type { EmbeddedDynamoDb } from '../../local/embedded-dynamodb';
-import { startConnectSimulator } from '../../simulator/connect-simulator';
+import { startConnectSimulator, UNLIMITED } from '../../simulator/connect-simulator';
+import type { ConnectQuotas } from '../../simulator/connect-simulator';
 import type { ConnectSimulator } from '../../simulator/connect-simulator';
 import type { Seed } from '../../simulator/seed';
 
@@ -28,8 +29,18 @@ export interface GatewayHarness {
   close(): Promise<void>;
 }
 
-export async function startGatewayHarness(options: { seed?: Seed; env?: Record<string, string> } = {}): Promise<GatewayHarness> {
-  const [connect, dynamodb] = await Promise.all([startConnectSimulator({ seed: options.seed }), startEmbeddedDynamoDb()]);
+export interface GatewayHarnessOptions {
+  readonly seed?: Seed;
+  readonly env?: Record<string, string>;
+  /** Connect's quotas; suites that fire many requests at once keep the default, none. @default UNLIMITED */
+  readonly quotas?: ConnectQuotas;
+}
+
+export async function startGatewayHarness(options: GatewayHarnessOptions = {}): Promise<GatewayHarness> {
+  const [connect, dynamodb] = await Promise.all([
+    startConnectSimulator({ ...(options.seed && { seed: options.seed }), quotas: options.quotas ?? UNLIMITED }),
+    startEmbeddedDynamoDb(),
+  ]);
   const suffix = randomUUID().slice(0, 8);
   const env: Record<string, string> = {
     AWS_REGION: 'us-east-1',
