@@ -16,6 +16,10 @@ export const ENV = {
   apiId: 'TRANSFER_API_ID',
   apiStage: 'TRANSFER_API_STAGE',
   eventSources: 'EVENT_SOURCES',
+  transferRatePerSecond: 'TRANSFER_RATE_PER_SECOND',
+  transferBurst: 'TRANSFER_BURST',
+  eventBufferQueueArn: 'EVENT_BUFFER_QUEUE_ARN',
+  eventMaxReceives: 'EVENT_MAX_RECEIVES',
 } as const;
 
 /** Powertools names; the stack also sets them as POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE. */
@@ -32,6 +36,20 @@ export const DEFAULTS = {
   idempotencyTtlSeconds: 3600,
   /** A task lives at most 7 days; the contract keeps the ledger at least 30. */
   ledgerRetentionDays: 30,
+  /**
+   * Connect's TransferContact quota is 2/s with a burst of 5 per account and Region (connect-api.md, "Quotas"). The
+   * gateway uses the whole rate but only 2 of the burst, so the 3 tokens it leaves absorb timing jitter between its
+   * clock and Connect's and a few calls from other callers.
+   */
+  transferRatePerSecond: 2,
+  transferBurst: 2,
+} as const;
+
+/** Bounds of the pacing settings, shared by the function's check and the CDK context's. */
+export const PACE_BOUNDS = {
+  /** Connect's quota can be raised by request; beyond 1000/s one shared DynamoDB item would be the bottleneck. */
+  transferRatePerSecond: { min: 0.1, max: 1000 },
+  transferBurst: { min: 1, max: 100 },
 } as const;
 
 export interface GatewayConfig {
@@ -44,6 +62,9 @@ export interface GatewayConfig {
   readonly idempotencyTtlSeconds: number;
   readonly ledgerRetentionDays: number;
   readonly doors: DoorTrust;
+  readonly pace: { readonly ratePerSecond: number; readonly burst: number };
+  /** The event door: the buffer queue the stack owns, and how often SQS delivers a message before dead-lettering it. */
+  readonly eventBuffer?: { readonly queueArn: string; readonly maxReceives: number };
 }
 
 /**
@@ -84,6 +105,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     return value;
   };
 
+  const decimal = (name: string, fallback: number, { min, max }: { min: number; max: number }): number => {
+    const raw = env[name]?.trim();
+    if (!raw) return fallback;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value < min || value > max) {
+      throw new ConfigurationError(name, `must be a number from ${min} to ${max}, got "${raw}"`);
+    }
+    return value;
+  };
+
   const instanceArn = required(ENV.instanceArn);
   const instance = parseInstanceArn(instanceArn);
   if (!instance) {
@@ -99,6 +130,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     idempotencyTtlSeconds: integer(ENV.idempotencyTtlSeconds, DEFAULTS.idempotencyTtlSeconds, 3600, 7 * 24 * 3600),
     ledgerRetentionDays: integer(ENV.ledgerRetentionDays, DEFAULTS.ledgerRetentionDays, 30, 3650),
     doors: doorTrust(env, instance),
+    pace: {
+      ratePerSecond: decimal(ENV.transferRatePerSecond, DEFAULTS.transferRatePerSecond, PACE_BOUNDS.transferRatePerSecond),
+      burst: integer(ENV.transferBurst, DEFAULTS.transferBurst, PACE_BOUNDS.transferBurst.min, PACE_BOUNDS.transferBurst.max),
+    },
+    ...eventBufferOf(env, integer),
   };
 }
 
@@ -131,6 +167,22 @@ export function parseEventSources(raw: string | undefined): readonly string[] {
     throw new ConfigurationError(ENV.eventSources, `must list custom EventBridge sources (at most 256 characters, not aws.*) separated by commas, got "${raw}"`);
   }
   return [...new Set(sources)];
+}
+
+
+/** Without a buffer queue the function has no event door: an SQS-shaped payload is then a direct invocation. */
+function eventBufferOf(
+  env: NodeJS.ProcessEnv,
+  integer: (name: string, fallback: number, min: number, max: number) => number,
+): Pick<GatewayConfig, 'eventBuffer'> {
+  const queueArn = env[ENV.eventBufferQueueArn]?.trim();
+  if (!queueArn) return {};
+  if (!/^arn:[\w-]+:sqs:[\w-]+:\d{12}:[\w-]+$/.test(queueArn)) {
+    throw new ConfigurationError(ENV.eventBufferQueueArn, `must be an SQS queue ARN, got "${queueArn}"`);
+  }
+  if (!env[ENV.eventMaxReceives]?.trim()) throw new ConfigurationError(ENV.eventMaxReceives, `is required with ${ENV.eventBufferQueueArn}`);
+  // SQS allows 1 to 1000 receives before a message is dead-lettered.
+  return { eventBuffer: { queueArn, maxReceives: integer(ENV.eventMaxReceives, 1, 1, 1000) } };
 }
 
 /** Comma-separated channel names, e.g. "TASK,EMAIL". */

@@ -1,10 +1,14 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { ConnectClient } from '@aws-sdk/client-connect';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context, SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { ConnectAdapter } from './adapters/connect';
+import { DynamoDbFailureLog } from './adapters/failure-records';
+import type { FailureOutcome } from './adapters/failure-records';
 import { PowertoolsIdempotency } from './adapters/idempotency';
 import { DynamoDbTransferHistory } from './adapters/history';
 import { DynamoDbLedger } from './adapters/ledger';
+import { DynamoDbPacer } from './adapters/transfer-pacer';
 import type { GatewayConfig } from './config';
 import { TransferError } from './domain/errors';
 import { parseTransferRequest } from './domain/request';
@@ -14,11 +18,24 @@ import { eventBridgeDoor, isEventBridgeEvent } from './doors/eventbridge';
 import type { EventResult } from './doors/eventbridge';
 import { historyQueryOf, historyResponse, isHistoryRequest } from './doors/history';
 import { httpDoor, isApiGatewayEvent } from './doors/http';
+import { bufferedRecordDoor, isBufferEvent, originalRequestOf, receiveCountOf, serveBuffer } from './doors/sqs';
 import { logger, metrics, reportConnectThrottle, reportOutcome } from './observability';
 import type { TransferResult } from './ports';
 import { TransferContactUseCase } from './usecase/transfer-contact';
+import type { ExecuteOptions } from './usecase/transfer-contact';
 
-export type GatewayResponse = APIGatewayProxyResult | EventResult | TransferResult;
+export type GatewayResponse = APIGatewayProxyResult | EventResult | TransferResult | SQSBatchResponse;
+
+/**
+ * Kept free after the pacer's slot for TransferContact itself (the SDK's retries of a throttle take up to ~2 s) and
+ * the records that follow; a slot later than the invocation's end less this is not taken.
+ */
+const AFTER_SLOT_MS = 3000;
+/** A throttle from Connect despite the pacing means another caller used the quota: every container waits this much more. */
+const CONNECT_THROTTLE_BACKOFF_MS = 1000;
+/** A buffered record that Connect throttled is tried again inside the invocation while this much time is left. */
+const RETRY_INSIDE_INVOCATION_MS = 5000;
+const PACED_OUT = 'The gateway\'s share of Amazon Connect\'s TransferContact quota is taken for longer than this request can wait; retry later.';
 export type GatewayHandler = (event: unknown, context: Context) => Promise<GatewayResponse>;
 
 /** SDK clients the gateway builds itself unless given; endpoints come from AWS_ENDPOINT_URL_* when set. */
@@ -49,10 +66,39 @@ export function createGateway(config: GatewayConfig, clients: GatewayClients = {
   const connectClient = clients.connect ?? withoutLogFiltering(new ConnectClient({ ...SDK_CLIENT_OPTIONS, region: config.instance.region }));
   const dynamodb = clients.dynamodb ?? withoutLogFiltering(new DynamoDBClient(SDK_CLIENT_OPTIONS));
   const idempotency = new PowertoolsIdempotency(dynamodb, config.idempotencyTable, config.idempotencyTtlSeconds);
+  // One budget per account and Region, as Connect counts its quota.
+  const pacer = new DynamoDbPacer(dynamodb, config.idempotencyTable, config.pace, `${config.instance.account}:${config.instance.region}`);
+  // The end of the current invocation less AFTER_SLOT_MS; local mode and tests run invocations concurrently in one process.
+  const slotDeadline = new AsyncLocalStorage<number>();
+  const connect = new ConnectAdapter(
+    connectClient,
+    config.instance,
+    {
+      metadataCacheTtlMs: config.metadataCacheTtlMs,
+      beforeTransfer: async () => {
+        let granted: boolean;
+        try {
+          granted = await pacer.acquire(slotDeadline.getStore() ?? Date.now());
+        } catch (error) {
+          // Pacing fails open: Connect's own quota still holds, and the idempotency record already guards the transfer.
+          logger.warn('The shared pacer could not be reached; calling Connect unpaced', { error });
+          return;
+        }
+        if (!granted) throw TransferError.of('THROTTLED', { message: PACED_OUT });
+      },
+    },
+    (operation) => {
+      reportConnectThrottle(operation);
+      if (operation === 'TransferContact') {
+        pacer.slowDown(CONNECT_THROTTLE_BACKOFF_MS).catch((error: unknown) => logger.warn('Could not slow the shared pacer down', { error }));
+      }
+    },
+  );
+  const failures = new DynamoDbFailureLog(dynamodb, config.ledgerTable, config.ledgerRetentionDays);
   const useCase = new TransferContactUseCase({
     instance: config.instance,
     policy: { allowedChannels: config.allowedChannels, maxTransfers: config.maxTransfers },
-    connect: new ConnectAdapter(connectClient, config.instance, { metadataCacheTtlMs: config.metadataCacheTtlMs }, reportConnectThrottle),
+    connect,
     ledger: new DynamoDbLedger(dynamodb, config.ledgerTable, config.ledgerRetentionDays),
     idempotency,
     alert: (message, details) => logger.error(message, details),
@@ -76,7 +122,7 @@ export function createGateway(config: GatewayConfig, clients: GatewayClients = {
     }
   }
 
-  async function serve<Event, Response>(door: Door<Event, Response>, event: Event, context: Context): Promise<Response> {
+  async function serve<Event, Response>(door: Door<Event, Response>, event: Event, context: Context, options?: ExecuteOptions): Promise<Response> {
     const startedAt = Date.now();
     const origin = door.origin(event, context);
     logger.appendKeys({ correlationId: origin.correlationId });
@@ -84,7 +130,7 @@ export function createGateway(config: GatewayConfig, clients: GatewayClients = {
     try {
       const request = parseTransferRequest(door.input(event), config.instance);
       contactId = request.ContactId;
-      const outcome = await useCase.execute(request, origin);
+      const outcome = await useCase.execute(request, origin, options);
       reportOutcome({ origin, contactId, startedAt, outcome });
       return door.succeeded(outcome, origin);
     } catch (caught) {
@@ -96,12 +142,47 @@ export function createGateway(config: GatewayConfig, clients: GatewayClients = {
     }
   }
 
+  /**
+   * One buffered event. The lock comes before the Describe calls, so a duplicate or a replay costs Connect nothing.
+   * A Connect throttle is tried again while the invocation has time (the pacer has slowed every container down
+   * meanwhile), rather than spending one of the message's receives; the last receive's failure is recorded for the
+   * `Contact Transfer Failed` event before SQS dead-letters the message.
+   */
+  async function serveBufferedRecord(record: SQSRecord, context: Context): Promise<void> {
+    const failed = (outcome: FailureOutcome, error: { type: string; reason: string; message: string }) =>
+      failures.record({ outcome, request: originalRequestOf(record), error, origin: bufferedRecordDoor.origin(record, context), at: new Date() });
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        const result = await serve(bufferedRecordDoor, record, context, { lockBeforeLookups: true });
+        if (result.outcome === 'rejected') await failed('REJECTED', { type: result.Type, reason: result.Reason, message: result.Message });
+        return;
+      } catch (failure) {
+        const named = failure instanceof Error ? failure : new Error(String(failure));
+        const [reason = 'INTERNAL_ERROR', ...rest] = named.message.split(': ');
+        const message = rest.join(': ');
+        const connectThrottled = reason === 'THROTTLED' && message !== PACED_OUT;
+        if (connectThrottled && attempt < 3 && context.getRemainingTimeInMillis() > RETRY_INSIDE_INVOCATION_MS) continue;
+        if (receiveCountOf(record) >= (config.eventBuffer?.maxReceives ?? 1)) {
+          await failed('DEAD_LETTERED', { type: named.name, reason, message }).catch((error: unknown) =>
+            logger.error('The failure record of a dead-lettered event was not written', { error }),
+          );
+        }
+        throw named;
+      }
+    }
+  }
+
+  /** The door is chosen by what only that door sets, never by shape alone: anything else is a direct invocation. */
+  function route(event: unknown, context: Context): Promise<GatewayResponse> {
+    if (isApiGatewayEvent(event, config.doors)) return isHistoryRequest(event) ? serveHistory(event, context) : serve(httpDoor, event, context);
+    if (isBufferEvent(event, config.eventBuffer?.queueArn)) return serveBuffer(event, context, (record) => serveBufferedRecord(record, context));
+    if (isEventBridgeEvent(event, config.doors)) return serve(eventBridgeDoor, event, context);
+    return serve(directDoor, event, context);
+  }
+
   return async (event, context) => {
     logger.addContext(context);
     idempotency.registerLambdaContext(context);
-    // The door is chosen by what only that door sets, never by shape alone: anything else is a direct invocation.
-    if (isApiGatewayEvent(event, config.doors)) return isHistoryRequest(event) ? serveHistory(event, context) : serve(httpDoor, event, context);
-    if (isEventBridgeEvent(event, config.doors)) return serve(eventBridgeDoor, event, context);
-    return serve(directDoor, event, context);
+    return slotDeadline.run(Date.now() + context.getRemainingTimeInMillis() - AFTER_SLOT_MS, () => route(event, context));
   };
 }

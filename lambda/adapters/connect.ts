@@ -19,6 +19,8 @@ export interface ConnectAdapterOptions {
   readonly metadataCacheTtlMs: number;
   readonly maxCachedEntries?: number;
   readonly now?: () => number;
+  /** Runs right before each TransferContact: the pacing to Connect's quota. Throws to send nothing. */
+  readonly beforeTransfer?: () => Promise<void>;
 }
 
 /** Called once per Connect throttle that survived the SDK's retries, for the ConnectThrottles metric. */
@@ -32,7 +34,7 @@ export class ConnectAdapter implements ConnectPort {
   constructor(
     private readonly client: ConnectClient,
     private readonly instance: ConnectInstance,
-    options: ConnectAdapterOptions,
+    private readonly options: ConnectAdapterOptions,
     private readonly onThrottle: ThrottleListener = () => undefined,
   ) {
     const cache = <V>(): TtlCache<V> => new TtlCache<V>(options.metadataCacheTtlMs, options.maxCachedEntries ?? 500, options.now);
@@ -103,6 +105,7 @@ export class ConnectAdapter implements ConnectPort {
   }
 
   async transferContact(request: TransferRequest, clientToken: string): Promise<TransferResult> {
+    await this.options.beforeTransfer?.();
     try {
       const output = await this.client.send(
         new TransferContactCommand({

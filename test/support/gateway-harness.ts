@@ -55,6 +55,9 @@ export async function startGatewayHarness(options: GatewayHarnessOptions = {}): 
     POWERTOOLS_METRICS_DISABLED: 'true',
     // The API the event builders stand in for, as the stack names its own REST API to the function.
     ...LOCAL_API_ENVIRONMENT,
+    // Without a Connect quota there is nothing to pace to; suites about pacing set both.
+    TRANSFER_RATE_PER_SECOND: '1000',
+    TRANSFER_BURST: '100',
     ...options.env,
   };
   Object.assign(process.env, env);

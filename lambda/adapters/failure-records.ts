@@ -1,0 +1,64 @@
+import { BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { Origin } from '../ports';
+import { LEDGER_TABLE } from '../tables';
+
+/** How an event-door request ended without a transfer (contract section 9). */
+export type FailureOutcome = 'REJECTED' | 'DEAD_LETTERED';
+
+export interface FailedRequest {
+  readonly outcome: FailureOutcome;
+  /** The request as the publisher sent it (the event's detail, or the message body when unreadable). */
+  readonly request: unknown;
+  /** The contract's error type, reason and message (section 5). */
+  readonly error: { readonly type: string; readonly reason: string; readonly message: string };
+  readonly origin: Origin;
+  readonly at: Date;
+}
+
+export interface FailureLog {
+  record(failure: FailedRequest): Promise<void>;
+}
+
+/** Item keys of a failure record; one per event (its id), so a redelivered event cannot make a second one. */
+export const failureKeys = (correlationId: string) => ({ [LEDGER_TABLE.partitionKey]: `FAILURE#${correlationId}`, [LEDGER_TABLE.sortKey ?? 'sk']: 'OUTCOME' });
+
+/**
+ * Failure records in the ledger table: the same DynamoDB stream and pipe that turn transfer records into
+ * `Contact Transferred` events turn these into `Contact Transfer Failed` events, so the function needs no EventBridge
+ * client and the event does not depend on the function surviving after the write. Written with the ledger's own
+ * BatchWriteItem grant; a second write of the same record (a redelivery) is a MODIFY, which the pipe ignores.
+ */
+export class DynamoDbFailureLog implements FailureLog {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+    private readonly retentionDays: number,
+  ) {}
+
+  async record({ outcome, request, error, origin, at }: FailedRequest): Promise<void> {
+    const token = typeof request === 'object' && request !== null ? (request as { ClientToken?: unknown }).ClientToken : undefined;
+    const contactId = typeof request === 'object' && request !== null ? (request as { ContactId?: unknown }).ContactId : undefined;
+    const item = {
+      ...failureKeys(origin.correlationId),
+      status: outcome,
+      // Text, so that a body that was not even JSON is kept as it came.
+      request: typeof request === 'string' ? request : JSON.stringify(request) ?? 'null',
+      ...(typeof token === 'string' && { clientToken: token }),
+      ...(typeof contactId === 'string' && { contactId }),
+      type: error.type,
+      reason: error.reason,
+      message: error.message,
+      door: origin.door,
+      requestedBy: origin.caller,
+      correlationId: origin.correlationId,
+      at: at.toISOString(),
+      [LEDGER_TABLE.timeToLiveAttribute]: Math.ceil(at.getTime() / 1000) + this.retentionDays * 86_400,
+    };
+    const output = await this.client.send(
+      new BatchWriteItemCommand({ RequestItems: { [this.tableName]: [{ PutRequest: { Item: marshall(item, { removeUndefinedValues: true }) } }] } }),
+    );
+    if (output.UnprocessedItems?.[this.tableName]?.length) throw new Error('The ledger did not take the failure record; the message will be retried');
+  }
+}

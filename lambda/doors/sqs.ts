@@ -1,0 +1,112 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { TransferError } from '../domain/errors';
+import type { Origin } from '../ports';
+import type { Door } from './door';
+import { namedFailure } from './door';
+import { TRANSFER_DETAIL_TYPE } from './eventbridge';
+import type { TransferEvent } from './eventbridge';
+
+/**
+ * The event door behind its buffer: the stack's rule delivers each TransferContact event into an SQS queue, and an
+ * event source mapping hands the function batches of them (contract section 3.2). Each record's body is the
+ * EventBridge event exactly as the rule delivered it.
+ */
+export type BufferedResult =
+  | { readonly outcome: 'transferred' | 'replayed'; readonly ContactId: string; readonly ContactArn: string }
+  | { readonly outcome: 'rejected'; readonly Type: string; readonly Reason: string; readonly Message: string };
+
+/** An SQS event from the event source mapping, every record from the one buffer queue this stack owns. */
+export function isBufferEvent(event: unknown, bufferQueueArn: string | undefined): event is SQSEvent {
+  if (bufferQueueArn === undefined || typeof event !== 'object' || event === null || !('Records' in event)) return false;
+  const { Records } = event as { Records: unknown };
+  return (
+    Array.isArray(Records) &&
+    Records.length > 0 &&
+    Records.every(
+      (record: unknown) =>
+        typeof record === 'object' &&
+        record !== null &&
+        (record as Partial<SQSRecord>).eventSource === 'aws:sqs' &&
+        (record as Partial<SQSRecord>).eventSourceARN === bufferQueueArn &&
+        typeof (record as Partial<SQSRecord>).body === 'string' &&
+        typeof (record as Partial<SQSRecord>).messageId === 'string',
+    )
+  );
+}
+
+/**
+ * The event a record carries. Anything else (not JSON, another detail-type, a detail that is not an object) is a
+ * final rejection with its reason: retrying a message cannot change its body, so it must never loop to the DLQ.
+ */
+export function transferEventOf(record: SQSRecord): TransferEvent {
+  let event: unknown;
+  try {
+    event = JSON.parse(record.body);
+  } catch {
+    throw malformed('The buffered message is not JSON; the event door takes the EventBridge events its rule delivers.');
+  }
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) throw malformed('The buffered message is not an EventBridge event.');
+  const fields = event as Record<string, unknown>;
+  if (fields['detail-type'] !== TRANSFER_DETAIL_TYPE) {
+    throw malformed(`The buffered message is not a ${TRANSFER_DETAIL_TYPE} event (detail-type ${JSON.stringify(fields['detail-type'] ?? null)}).`);
+  }
+  if (typeof fields.source !== 'string' || typeof fields.id !== 'string') throw malformed('The buffered event has no source or id.');
+  const detail = fields.detail;
+  if (typeof detail !== 'object' || detail === null || Array.isArray(detail)) {
+    throw malformed('The event\'s detail must be a JSON object with the members of TransferContact.');
+  }
+  return event as TransferEvent;
+}
+
+const malformed = (message: string): TransferError => TransferError.of('VALIDATION_FAILED', { message });
+
+/** The original request as the publisher sent it, for the failure event: the detail, or the body when unreadable. */
+export function originalRequestOf(record: SQSRecord): unknown {
+  try {
+    const event = JSON.parse(record.body) as { detail?: unknown };
+    return typeof event === 'object' && event !== null && 'detail' in event ? event.detail : event;
+  } catch {
+    return record.body;
+  }
+}
+
+/** How many times SQS has delivered this message, this delivery included. */
+export function receiveCountOf(record: SQSRecord): number {
+  const count = Number(record.attributes?.ApproximateReceiveCount);
+  return Number.isInteger(count) && count > 0 ? count : 1;
+}
+
+/**
+ * One record: who asked is the event's source and id (as on the EventBridge door), or the message id when the body is
+ * unreadable. A rejection returns (the record is deleted); a failure a retry can fix throws, so the record is reported
+ * as a batch item failure and comes back from the buffer.
+ */
+export const bufferedRecordDoor: Door<SQSRecord, BufferedResult> = {
+  origin: (record): Origin => {
+    try {
+      const event = transferEventOf(record);
+      return { door: 'eventbridge', caller: `${event.source}/${event.id}`, correlationId: event.id };
+    } catch {
+      return { door: 'eventbridge', caller: `sqs/${record.messageId}`, correlationId: record.messageId };
+    }
+  },
+  input: (record) => transferEventOf(record).detail,
+  succeeded: ({ result, replayed }) => ({ outcome: replayed ? 'replayed' : 'transferred', ...result }),
+  failed: (error) => {
+    if (error.retryable) throw namedFailure(error);
+    return { outcome: 'rejected', Type: error.type, Reason: error.reason, Message: error.message };
+  },
+};
+
+// One processor per container, as Powertools intends; it is reset at the start of every batch.
+const processor = new BatchProcessor(EventType.SQS);
+
+/**
+ * Records one at a time, in order: the calls to Connect are paced anyway, and a record served sequentially knows how
+ * much of the invocation is left for it. A batch whose every record failed is answered with all of them as item
+ * failures, not a thrown error, so SQS keeps one receive count per message and Lambda does not back off the mapping.
+ */
+export function serveBuffer(event: SQSEvent, context: Context, serveRecord: (record: SQSRecord) => Promise<unknown>): Promise<SQSBatchResponse> {
+  return processPartialResponse(event, serveRecord, processor, { context, processInParallel: false, throwOnFullBatchFailure: false });
+}
