@@ -16,16 +16,14 @@ import type { EndpointConfiguration, JsonSchema } from 'aws-cdk-lib/aws-apigatew
 import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { TableProps } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import { AccountPrincipal, AnyPrincipal, Effect, PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { InterfaceVpcEndpoint } from 'aws-cdk-lib/aws-ec2';
-import { Architecture, Code, Function as LambdaFn, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import type { DestinationConfig, IDestination } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Code, EventSourceMapping, Function as LambdaFn, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
-import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import * as z from 'zod/mini';
 import { ENV, loadConfig, METRICS_NAMESPACE } from '../lambda/config';
@@ -72,6 +70,28 @@ const HISTORY_PATH = HISTORY_RESOURCE.split('/').filter((part) => part !== '');
 /** Chosen by `npm run bench` from latency and cost by memory size (README, Performance). */
 export const DEFAULT_MEMORY_SIZE_MB = 512;
 
+/**
+ * How the event door drains its buffer, chosen with `npm run bench -- --burst 200` (README, Performance).
+ * - Lambda reads an SQS queue with at most `maxConcurrency` concurrent invocations; 2 is the least AWS accepts
+ *   (Lambda developer guide, "Configuring maximum concurrency for Amazon SQS event sources"), and enough: the pacer
+ *   lets 2 transfers a second through, so one invocation waits for its slot while the other finishes its records.
+ * - Batches of 3, no batching window: the pacer sets the pace, a window would only delay the first record of a burst.
+ *   Records are served one after another and each waits for its slot, so a batch must fit the 10 s timeout less
+ *   AFTER_SLOT_MS even when HTTPS traffic takes half the rate (3 records at 0.5/s per invocation = 6 s).
+ * - Visibility timeout 120 s: at least six times the function's timeout, as the Lambda developer guide asks for SQS
+ *   event sources ("Configuring an Amazon SQS queue to use with Lambda"), and the wait before a failed record returns.
+ * - 31 receives: 30 waits of 120 s between the first attempt and the last, an hour of retries before SQS moves the
+ *   message to the dead-letter queue (maxReceiveCount, SQS developer guide, "Using dead-letter queues").
+ */
+export const EVENT_BUFFER = {
+  batchSize: 3,
+  maxConcurrency: 2,
+  visibilityTimeout: Duration.seconds(120),
+  maxReceiveCount: 31,
+  /** Longer than the retry window, so waiting never costs a message (SQS default: 4 days). */
+  retentionPeriod: Duration.days(4),
+} as const;
+
 export interface ContactTransferGatewayProps extends GatewaySettings {
   /** @default 512 (DEFAULT_MEMORY_SIZE_MB, chosen by `npm run bench`) */
   readonly memorySize?: number;
@@ -106,8 +126,11 @@ export class ContactTransferGateway extends Construct {
   readonly role: Role;
   readonly idempotencyTable: Table;
   readonly ledgerTable: Table;
-  /** Receives EventBridge delivery failures and events the function still failed after its async retries. */
+  /** Receives EventBridge delivery failures and buffered events that still failed after an hour of retries. */
   readonly deadLetterQueue: Queue;
+  /** The event door's durable buffer between the rule and the function. */
+  readonly eventBuffer: Queue;
+  readonly eventBufferMapping: EventSourceMapping;
   readonly transferRule: Rule;
   /** Alarms, the topic they notify and the dashboard. */
   readonly monitoring: GatewayMonitoring;
@@ -163,8 +186,15 @@ export class ContactTransferGateway extends Construct {
     Validations.of(this.deadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
       reason:
-        'This queue is itself the dead-letter queue: the EventBridge target and the function\'s asynchronous invoke ' +
-        'configuration send their failures here. A dead-letter queue for it would add nothing; messages are kept 14 days for an operator.',
+        'This queue is itself the dead-letter queue: the rule target\'s delivery failures and the buffer\'s redrive send their ' +
+        'messages here. A dead-letter queue for it would add nothing; messages are kept 14 days for an operator.',
+    });
+    this.eventBuffer = new Queue(this, 'EventBuffer', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: EVENT_BUFFER.visibilityTimeout,
+      retentionPeriod: EVENT_BUFFER.retentionPeriod,
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: EVENT_BUFFER.maxReceiveCount },
     });
 
     const functionLogs = new LogGroup(this, 'FunctionLogs', {
@@ -203,8 +233,8 @@ export class ContactTransferGateway extends Construct {
         [this.ledgerTable.tableArn],
       ),
       statement('OwnLogGroup', ['logs:CreateLogStream', 'logs:PutLogEvents'], [functionLogs.logGroupArn]),
-      // Lambda delivers the on-failure destination record with the function's role.
-      statement('FailureDestination', ['sqs:SendMessage'], [this.deadLetterQueue.queueArn]),
+      // The event source mapping polls with the function's role: exactly the actions the Lambda developer guide lists.
+      statement('EventBuffer', ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], [this.eventBuffer.queueArn]),
     ];
     grants.forEach((grant) => this.role.addToPolicy(grant));
     for (const resource of [arns.contacts, arns.flows, arns.queues, arns.users]) {
@@ -229,12 +259,17 @@ export class ContactTransferGateway extends Construct {
       [ENV.stackAccount]: instance.account,
       [ENV.apiStage]: stageName,
       [ENV.eventSources]: props.eventSources.join(','),
+      [ENV.transferRatePerSecond]: String(props.transferRatePerSecond),
+      [ENV.transferBurst]: String(props.transferBurst),
+      [ENV.eventBufferQueueArn]: this.eventBuffer.queueArn,
+      [ENV.eventMaxReceives]: String(EVENT_BUFFER.maxReceiveCount),
       POWERTOOLS_SERVICE_NAME: this.gatewayName,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       POWERTOOLS_LOG_LEVEL: props.logLevel,
     };
     // The function's own configuration check, run at synth: a value it would refuse at cold start fails here instead.
-    loadConfig(environment);
+    // The queue ARN is a token until deploy; a placeholder of the same shape stands in for the check.
+    loadConfig({ ...environment, [ENV.eventBufferQueueArn]: `arn:aws:sqs:${instance.region}:${instance.account}:event-buffer` });
 
     this.gatewayFunction = new LambdaFn(this, 'Function', {
       description: `Contact transfer gateway for ${instance.arn}`,
@@ -253,28 +288,23 @@ export class ContactTransferGateway extends Construct {
       environment,
     });
 
-    // Asynchronous invocations (the EventBridge door): a handler that throws is retried twice by Lambda, then the
-    // invocation record, with the original event, goes to the dead-letter queue. An hour keeps every retry inside the
-    // idempotency window, so a late retry is still recognised as a replay.
-    this.gatewayFunction.configureAsyncInvoke({
-      retryAttempts: 2,
-      maxEventAge: Duration.hours(1),
-      onFailure: new QueueFailureDestination(this.deadLetterQueue),
-    });
-
+    // The event door (contract section 3.2): the rule delivers into the buffer, which only this rule may send to; the
+    // function drains it through the event source mapping with partial batch responses. The target's own dead-letter
+    // queue catches what EventBridge could not deliver to the buffer at all.
     this.transferRule = new Rule(this, 'TransferRule', {
       description: 'TransferContact requests published to the default event bus (contract section 3.2)',
       eventPattern: { detailType: [TRANSFER_DETAIL_TYPE], source: [...props.eventSources] },
-      targets: [
-        // A target DLQ catches delivery failures only (the function could not be invoked); handler failures are
-        // retried by the async invoke configuration above and end in the same queue.
-        new LambdaFunction(this.gatewayFunction, {
-          deadLetterQueue: this.deadLetterQueue,
-          retryAttempts: 4,
-          maxEventAge: Duration.hours(1),
-        }),
-      ],
+      targets: [new SqsQueue(this.eventBuffer, { deadLetterQueue: this.deadLetterQueue, retryAttempts: 4, maxEventAge: Duration.hours(1) })],
     });
+    this.eventBufferMapping = new EventSourceMapping(this, 'EventBufferMapping', {
+      target: this.gatewayFunction,
+      eventSourceArn: this.eventBuffer.queueArn,
+      batchSize: EVENT_BUFFER.batchSize,
+      maxConcurrency: EVENT_BUFFER.maxConcurrency,
+      reportBatchItemFailures: true,
+    });
+    // The mapping polls with the role: the policy must exist before the mapping is created.
+    this.eventBufferMapping.node.addDependency(this.role);
 
     this.api = this.restApi(props, stageName);
     // The function's configuration refers to the API (Ref RestApi); the API's method refers to the function. No cycle:
@@ -293,6 +323,7 @@ export class ContactTransferGateway extends Construct {
       gatewayFunction: this.gatewayFunction,
       api: this.api,
       deadLetterQueue: this.deadLetterQueue,
+      buffer: this.eventBuffer,
       ...(props.alarmTopicArn !== undefined && { alarmTopic: Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn) }),
       ...(props.alarmEmail !== undefined && { alarmEmail: props.alarmEmail }),
       bufferAgeAlarmSeconds: props.bufferAgeAlarmSeconds,
@@ -436,14 +467,6 @@ export class ContactTransferGateway extends Construct {
         'logs each outcome. Execution logging needs the account-wide API Gateway CloudWatch role, an account singleton this stack must not own.',
     });
     return api;
-  }
-}
-
-/** Lambda's on-failure destination without the extra sqs:GetQueue* actions the stock SqsDestination grants. */
-class QueueFailureDestination implements IDestination {
-  constructor(private readonly queue: IQueue) {}
-  bind(): DestinationConfig {
-    return { destination: this.queue.queueArn };
   }
 }
 

@@ -1,5 +1,5 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { ConfigurationError, DEFAULTS, parseChannels, parseEventSources } from '../lambda/config';
+import { ConfigurationError, DEFAULTS, PACE_BOUNDS, parseChannels, parseEventSources } from '../lambda/config';
 import { parseInstanceArn } from '../lambda/domain/arn';
 import type { ConnectInstance } from '../lambda/domain/arn';
 import { DEFAULT_EVENT_SOURCES } from '../lambda/doors/eventbridge';
@@ -27,6 +27,8 @@ export const CONTEXT_KEYS = {
   bufferAgeAlarmSeconds: 'bufferAgeAlarmSeconds',
   tracing: 'tracing',
   vpcEndpointIds: 'vpcEndpointIds',
+  transferRatePerSecond: 'transferRatePerSecond',
+  transferBurst: 'transferBurst',
 } as const;
 
 /** Powertools log levels (POWERTOOLS_LOG_LEVEL). */
@@ -86,6 +88,10 @@ export interface GatewaySettings {
   readonly tracing: boolean;
   /** Interface VPC endpoints (`vpce-...`) that alone may reach the API, which then is private. */
   readonly vpcEndpointIds: readonly string[];
+  /** TransferContact calls per second across both doors and every container (the shared pacer). */
+  readonly transferRatePerSecond: number;
+  /** Calls the pacer lets go at once after a quiet spell. */
+  readonly transferBurst: number;
 }
 
 /** Where raw context values come from: `app.node.tryGetContext`, or a plain object when embedding the construct. */
@@ -163,6 +169,14 @@ export function parseGatewayContext(source: ContextSource): GatewaySettings {
     ),
     tracing: flag(CONTEXT_KEYS.tracing, raw(CONTEXT_KEYS.tracing)),
     vpcEndpointIds: vpcEndpoints(raw(CONTEXT_KEYS.vpcEndpointIds)),
+    transferRatePerSecond: bounded(CONTEXT_KEYS.transferRatePerSecond, raw(CONTEXT_KEYS.transferRatePerSecond), DEFAULTS.transferRatePerSecond, PACE_BOUNDS.transferRatePerSecond),
+    transferBurst: integer(
+      CONTEXT_KEYS.transferBurst,
+      raw(CONTEXT_KEYS.transferBurst),
+      DEFAULTS.transferBurst,
+      PACE_BOUNDS.transferBurst.min,
+      PACE_BOUNDS.transferBurst.max,
+    ),
   };
 }
 
@@ -292,6 +306,14 @@ function integer(key: string, value: unknown, fallback: number, min: number, max
   if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
     throw new ContextError(key, `Invalid CDK context "${key}" ${shown(value)}, expected ${expectation}`);
   }
+  return parsed;
+}
+
+function bounded(key: string, value: unknown, fallback: number, { min, max }: { min: number; max: number }): number {
+  if (value === undefined || value === null) return fallback;
+  const expectation = `a number from ${min} to ${max}`;
+  const parsed = number(key, value, expectation);
+  if (parsed < min || parsed > max) throw new ContextError(key, `Invalid CDK context "${key}" ${shown(value)}, expected ${expectation}`);
   return parsed;
 }
 

@@ -36,7 +36,20 @@ describe('parseGatewayContext', () => {
       bufferAgeAlarmSeconds: 900,
       tracing: false,
       vpcEndpointIds: [],
+      transferRatePerSecond: 2,
+      transferBurst: 2,
     });
+  });
+
+  it('bounds the pacing of TransferContact as the function does', () => {
+    expect(parseGatewayContext({ connectInstanceArn: INSTANCE_ARN, transferRatePerSecond: '0.5', transferBurst: '1' })).toMatchObject({
+      transferRatePerSecond: 0.5,
+      transferBurst: 1,
+    });
+    expect(() => parseGatewayContext({ connectInstanceArn: INSTANCE_ARN, transferRatePerSecond: 0 })).toThrow(
+      'Invalid CDK context "transferRatePerSecond" ("0"), expected a number from 0.1 to 1000: pass -c transferRatePerSecond=<value>',
+    );
+    expect(() => parseGatewayContext({ connectInstanceArn: INSTANCE_ARN, transferBurst: 101 })).toThrow(/expected a whole number from 1 to 100/);
   });
 
   it('reads typed values from cdk.json and strings from -c alike', () => {

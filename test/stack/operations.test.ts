@@ -59,7 +59,7 @@ describe('default operations', () => {
   it('has one alarm per thing an operator must act on, each notifying the topic on alarm and recovery', () => {
     const alarms = all(synth.template, 'AWS::CloudWatch::Alarm').map(props);
     expect(alarms.map((p) => String(p.AlarmName).replace(/^.*-/, '')).sort()).toEqual(
-      ['Api5xx', 'ConnectThrottlesSustained', 'DeadLetterQueueNotEmpty', 'FunctionErrors', 'FunctionThrottled', 'TransfersFailing'].sort(),
+      ['Api5xx', 'BufferedRequestsWaiting', 'ConnectThrottlesSustained', 'DeadLetterQueueNotEmpty', 'FunctionErrors', 'FunctionThrottled', 'TransfersFailing'].sort(),
     );
     for (const p of alarms) {
       expect(p.AlarmActions).toEqual([topicRef()]);
@@ -73,8 +73,16 @@ describe('default operations', () => {
   it('alarms on the first message in the dead-letter queue', () => {
     const p = alarm(synth, 'DeadLetterQueueNotEmpty');
     expect(p).toMatchObject({ Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Statistic: 'Maximum', Threshold: 1, EvaluationPeriods: 1 });
-    expect(p.Dimensions).toEqual([{ Name: 'QueueName', Value: { 'Fn::GetAtt': [only(synth.template, 'AWS::SQS::Queue').id, 'QueueName'] } }]);
+    const deadLetterQueueId = synth.stack.resolve(synth.stack.getLogicalId(synth.stack.gateway.deadLetterQueue.node.defaultChild as never)) as string;
+    expect(p.Dimensions).toEqual([{ Name: 'QueueName', Value: { 'Fn::GetAtt': [deadLetterQueueId, 'QueueName'] } }]);
     expect(String(p.AlarmDescription)).toContain('start-message-move-task');
+  });
+
+  it('alarms when the oldest buffered event has waited bufferAgeAlarmSeconds (900 s by default)', () => {
+    const p = alarm(synth, 'BufferedRequestsWaiting');
+    const bufferId = synth.stack.resolve(synth.stack.getLogicalId(synth.stack.gateway.eventBuffer.node.defaultChild as never)) as string;
+    expect(p).toMatchObject({ Namespace: 'AWS/SQS', MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 900 });
+    expect(p.Dimensions).toEqual([{ Name: 'QueueName', Value: { 'Fn::GetAtt': [bufferId, 'QueueName'] } }]);
   });
 
   it('sums TransfersFailed over the failures an operator must look into, and ConnectThrottles over every operation', () => {

@@ -54,6 +54,11 @@ describe('the function', () => {
         TRANSFER_API_STAGE: 'prod',
         EVENT_SOURCES: 'internal.contact-transfer',
         // Unique per gateway, so two stacks in one account never share metrics or alarms.
+        TRANSFER_RATE_PER_SECOND: '2',
+        TRANSFER_BURST: '2',
+        EVENT_BUFFER_QUEUE_ARN: resolve(gateway().eventBuffer.queueArn),
+        EVENT_MAX_RECEIVES: '31',
+        // Unique per gateway, so two stacks in one account never share metrics or alarms.
         POWERTOOLS_SERVICE_NAME: 'ContactTransferGateway-Gateway',
         POWERTOOLS_METRICS_NAMESPACE: 'ContactTransferGateway',
         POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -114,7 +119,11 @@ describe('IAM', () => {
         Resource: [arn(gateway().ledgerTable.tableArn)],
       },
       { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [arn(gateway().gatewayFunction.logGroup.logGroupArn)] },
-      { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [arn(gateway().deadLetterQueue.queueArn)] },
+      {
+        Effect: 'Allow',
+        Action: ['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'],
+        Resource: [arn(gateway().eventBuffer.queueArn)],
+      },
     ]);
   });
 
@@ -139,11 +148,9 @@ describe('IAM', () => {
     }
   });
 
-  it('the function may be invoked only by the rule and by the stage\'s two methods (no test-invoke grant)', () => {
+  it('the function may be invoked only by the stage\'s two methods (no test-invoke grant); events come through the buffer', () => {
     const permissions = all(synth.template, 'AWS::Lambda::Permission').map((permission) => permission.Properties);
-    expect(permissions).toHaveLength(3);
-    const { id: ruleId } = only(synth.template, 'AWS::Events::Rule');
-    expect(permissions).toContainEqual(expect.objectContaining({ Principal: 'events.amazonaws.com', SourceArn: { 'Fn::GetAtt': [ruleId, 'Arn'] } }));
+    expect(permissions).toHaveLength(2);
     const api = permissions.filter((permission) => permission?.Principal === 'apigateway.amazonaws.com').map((permission) => JSON.stringify(permission?.SourceArn));
     expect(api).toHaveLength(2);
     expect(api.some((arn) => /"\/POST\/contact\/transfer"\]\]\}$/.test(arn))).toBe(true);
@@ -215,42 +222,67 @@ describe('DynamoDB', () => {
   });
 });
 
-describe('EventBridge door', () => {
-  it('a rule on the default bus matches detail-type TransferContact from the configured sources and targets the function', () => {
-    const { id, resource } = only(synth.template, 'AWS::Events::Rule');
+describe('EventBridge door: a buffer drained at a bounded concurrency', () => {
+  const queueProps = (queue: { node: { defaultChild?: unknown } }) => {
+    const id = synth.stack.resolve(synth.stack.getLogicalId(queue.node.defaultChild as never)) as string;
+    return { id, properties: (synth.template.toJSON().Resources[id] as { Properties: Record<string, unknown> }).Properties };
+  };
+  const policyOf = (queueId: string) => {
+    const policy = all(synth.template, 'AWS::SQS::QueuePolicy').find((candidate) => JSON.stringify(candidate.Properties?.Queues) === JSON.stringify([{ Ref: queueId }]));
+    return (policy?.Properties as { PolicyDocument: { Statement: Record<string, unknown>[] } }).PolicyDocument.Statement;
+  };
+
+  it('a rule on the default bus matches detail-type TransferContact from the configured sources and delivers into the buffer', () => {
+    const { resource } = only(synth.template, 'AWS::Events::Rule');
     expect(resource.Properties).not.toHaveProperty('EventBusName');
     expect(resource.Properties?.EventPattern).toEqual({ 'detail-type': ['TransferContact'], source: ['internal.contact-transfer'] });
     expect(resource.Properties?.Targets).toEqual([
       {
         Id: 'Target0',
-        Arn: resolve(gateway().gatewayFunction.functionArn),
+        Arn: resolve(gateway().eventBuffer.queueArn),
         DeadLetterConfig: { Arn: resolve(gateway().deadLetterQueue.queueArn) },
         RetryPolicy: { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 4 },
       },
     ]);
-    synth.template.hasResourceProperties('AWS::Lambda::Permission', {
-      Action: 'lambda:InvokeFunction',
-      Principal: 'events.amazonaws.com',
-      SourceArn: { 'Fn::GetAtt': [id, 'Arn'] },
-    });
+    synth.template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 0);
   });
 
-  it('handler failures are retried twice by Lambda within an hour, then land in the dead-letter queue', () => {
-    const { resource } = only(synth.template, 'AWS::Lambda::EventInvokeConfig');
+  it('the buffer is encrypted, TLS-only, writable by this rule only, and dead-letters after an hour of receives', () => {
+    const { id, properties } = queueProps(gateway().eventBuffer);
+    expect(properties).toEqual({
+      SqsManagedSseEnabled: true,
+      VisibilityTimeout: 120,
+      MessageRetentionPeriod: 4 * 24 * 3600,
+      RedrivePolicy: { deadLetterTargetArn: resolve(gateway().deadLetterQueue.queueArn), maxReceiveCount: 31 },
+    });
+    // Every retry waits the visibility timeout: 30 waits between the first receive and the last are an hour.
+    expect((31 - 1) * 120).toBeGreaterThanOrEqual(3600);
+    const statements = policyOf(id);
+    expect(statements).toHaveLength(2);
+    expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Deny', Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
+    const { id: ruleId } = only(synth.template, 'AWS::Events::Rule');
+    const allow = statements.find((statement) => statement.Effect === 'Allow');
+    expect(allow).toMatchObject({ Principal: { Service: 'events.amazonaws.com' }, Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [ruleId, 'Arn'] } } } });
+    expect(asArray(allow?.Action as string[])).toContain('sqs:SendMessage');
+  });
+
+  it('the function drains the buffer in batches of 3, at most 2 at a time, with partial batch responses', () => {
+    const { resource } = only(synth.template, 'AWS::Lambda::EventSourceMapping');
     expect(resource.Properties).toEqual({
+      EventSourceArn: resolve(gateway().eventBuffer.queueArn),
       FunctionName: resolve(gateway().gatewayFunction.functionName),
-      Qualifier: '$LATEST',
-      MaximumRetryAttempts: 2,
-      MaximumEventAgeInSeconds: 3600,
-      DestinationConfig: { OnFailure: { Destination: resolve(gateway().deadLetterQueue.queueArn) } },
+      BatchSize: 3,
+      ScalingConfig: { MaximumConcurrency: 2 },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
+    // Created after the role's policy, so its first poll is allowed.
+    expect(JSON.stringify(resource.DependsOn)).toMatch(/FunctionRole/);
   });
 
-  it('the dead-letter queue is encrypted, SSL-only, and accepts messages only from the rule', () => {
-    const { resource } = only(synth.template, 'AWS::SQS::Queue');
-    expect(resource.Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
-    const { resource: policy } = only(synth.template, 'AWS::SQS::QueuePolicy');
-    const statements = (policy.Properties as { PolicyDocument: { Statement: Record<string, unknown>[] } }).PolicyDocument.Statement;
+  it('the dead-letter queue is encrypted, SSL-only, keeps messages 14 days, and accepts delivery failures only from the rule', () => {
+    const { id, properties } = queueProps(gateway().deadLetterQueue);
+    expect(properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
+    const statements = policyOf(id);
     expect(statements).toContainEqual(
       expect.objectContaining({ Effect: 'Deny', Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
     );
