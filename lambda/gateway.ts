@@ -153,7 +153,10 @@ export function createGateway(config: GatewayConfig, clients: GatewayClients = {
       failures.record({ outcome, request: originalRequestOf(record), error, origin: bufferedRecordDoor.origin(record, context), at: new Date() });
     for (let attempt = 1; ; attempt += 1) {
       try {
-        const result = await serve(bufferedRecordDoor, record, context, { lockBeforeLookups: true });
+        // Entered again per record: the batch processor's sequential loop does not carry the invocation's store along.
+        const result = await slotDeadline.run(Date.now() + context.getRemainingTimeInMillis() - AFTER_SLOT_MS, () =>
+          serve(bufferedRecordDoor, record, context, { lockBeforeLookups: true }),
+        );
         if (result.outcome === 'rejected') await failed('REJECTED', { type: result.Type, reason: result.Reason, message: result.Message });
         return;
       } catch (failure) {

@@ -59,6 +59,15 @@ export function transferEventOf(record: SQSRecord): TransferEvent {
   return event as TransferEvent;
 }
 
+function parsedOrNothing(body: string): { readonly id?: unknown; readonly source?: unknown } {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    return typeof parsed === 'object' && parsed !== null ? parsed : {};
+  } catch {
+    return {};
+  }
+}
+
 const malformed = (message: string): TransferError => TransferError.of('VALIDATION_FAILED', { message });
 
 /** The original request as the publisher sent it, for the failure event: the detail, or the body when unreadable. */
@@ -84,12 +93,10 @@ export function receiveCountOf(record: SQSRecord): number {
  */
 export const bufferedRecordDoor: Door<SQSRecord, BufferedResult> = {
   origin: (record): Origin => {
-    try {
-      const event = transferEventOf(record);
-      return { door: 'eventbridge', caller: `${event.source}/${event.id}`, correlationId: event.id };
-    } catch {
-      return { door: 'eventbridge', caller: `sqs/${record.messageId}`, correlationId: record.messageId };
-    }
+    // Any event's own id and source, even one this door will reject: the publisher knows its events by them.
+    const { id, source } = parsedOrNothing(record.body);
+    if (typeof id === 'string' && typeof source === 'string') return { door: 'eventbridge', caller: `${source}/${id}`, correlationId: id };
+    return { door: 'eventbridge', caller: `sqs/${record.messageId}`, correlationId: record.messageId };
   },
   input: (record) => transferEventOf(record).detail,
   succeeded: ({ result, replayed }) => ({ outcome: replayed ? 'replayed' : 'transferred', ...result }),
