@@ -1,0 +1,248 @@
+/**
+ * `npm run bench -- --burst N [--https R] [--compress F]`: a burst of N TransferContact events through the event door
+ * as deployed, against a Connect simulator that enforces Connect's default quotas (TransferContact 2/s, burst 5).
+ * - The function is the deployed bundle read back from the cloud assembly, with the template's configuration; each
+ *   container is a fresh load of that bundle.
+ * - The buffered wiring runs on the delivery models of local/buffered-delivery.ts with the stack's own numbers
+ *   (EVENT_BUFFER: batch 3, max concurrency 2, visibility 120 s, 31 receives) and AWS's waits uncompressed.
+ * - The direct async-invoke wiring it replaced is run the same way: every event an asynchronous invocation at once,
+ *   Lambda's two retries after about 1 and 2 minutes (Lambda developer guide, "Error handling and automatic retries
+ *   in Lambda", asynchronous invocation), then the dead-letter queue. Those waits are divided by --compress (default
+ *   10, printed), and pacing is off, as it was before the buffer.
+ * - --https R adds signed-caller-shaped HTTPS requests at R per second while the burst drains.
+ * It prints numbers and asserts nothing.
+ */
+import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { parseArgs } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { APIGatewayProxyResult, Context, SQSEvent } from 'aws-lambda';
+import { EVENT_BUFFER } from '../lib/contact-transfer-gateway';
+import { EventSourceMappingModel, QueueModel, containerPool } from '../local/buffered-delivery';
+import { synthesizeDeployedFunction } from '../local/deployed-artifact';
+import { createGatewayTables, startEmbeddedDynamoDb } from '../local/embedded-dynamodb';
+import { apiGatewayProxyEvent, eventBridgeEvent, lambdaContext } from '../local/lambda-events';
+import { CONNECT_DEFAULT_QUOTAS, startConnectSimulator } from '../simulator/connect-simulator';
+import type { ConnectSimulator } from '../simulator/connect-simulator';
+
+type Handler = (event: unknown, context: Context) => Promise<unknown>;
+
+export interface BurstOptions {
+  readonly events: number;
+  readonly httpsPerSecond: number;
+  readonly compress: number;
+}
+
+const QUOTA = CONNECT_DEFAULT_QUOTAS.TransferContact ?? { rate: 2, burst: 5 };
+const BUFFER_ARN = 'arn:aws:sqs:us-east-1:111122223333:event-buffer';
+const FUNCTION_TIMEOUT_MS = 10_000;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/** `npm run bench -- --burst N [--https R] [--compress F]`: run.ts hands over what follows `--burst`. */
+export function burstBenchmark(argv: readonly string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: { https: { type: 'string', default: '0' }, compress: { type: 'string', default: '10' } },
+  });
+  const events = Number(positionals[0] ?? '200');
+  const options = { events, httpsPerSecond: Number(values.https), compress: Number(values.compress) };
+  if (!Number.isInteger(events) || events < 1 || !(options.httpsPerSecond >= 0) || !(options.compress >= 1)) {
+    throw new Error('usage: npm run bench -- --burst <events> [--https <requests per second>] [--compress <factor of the async-invoke waits, at least 1>]');
+  }
+  return runBurst(options);
+}
+
+export async function runBurst(options: BurstOptions): Promise<void> {
+  console.log(
+    `Burst of ${options.events} events against Connect's default TransferContact quota (${QUOTA.rate}/s, burst ${QUOTA.burst})` +
+      (options.httpsPerSecond > 0 ? `, HTTPS requests at ${options.httpsPerSecond}/s meanwhile` : ''),
+  );
+  const [connect, dynamodb] = await Promise.all([startConnectSimulator({ quotas: CONNECT_DEFAULT_QUOTAS }), startEmbeddedDynamoDb()]);
+  const artifact = synthesizeDeployedFunction(connect.instanceArn);
+  try {
+    const { NODE_OPTIONS: _sourceMapsCostExtra, POWERTOOLS_LOG_LEVEL: _quiet, ...fromTemplate } = artifact.environment;
+    const base = {
+      ...fromTemplate,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'bench',
+      AWS_SECRET_ACCESS_KEY: 'bench',
+      AWS_ENDPOINT_URL_CONNECT: connect.url,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamodb.url,
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    };
+    let run = 0;
+    /** Fresh tables and a full Connect bucket for each wiring; the environment as the template sets it. */
+    const prepare = async (extra: Record<string, string>) => {
+      run += 1;
+      const env = { ...base, IDEMPOTENCY_TABLE_NAME: `burst-idempotency-${run}`, LEDGER_TABLE_NAME: `burst-ledger-${run}`, ...extra };
+      const client = new DynamoDBClient({ endpoint: dynamodb.url, region: 'us-east-1', credentials: { accessKeyId: 'b', secretAccessKey: 'b' } });
+      await createGatewayTables(client, { idempotency: env.IDEMPOTENCY_TABLE_NAME, ledger: env.LEDGER_TABLE_NAME });
+      Object.assign(process.env, env);
+      connect.reset();
+      return () => loadContainer(artifact.entry);
+    };
+
+    const flow = () => connect.addFlow({ Id: randomUUID(), Name: 'burst', Type: 'CONTACT_FLOW', State: 'ACTIVE', Status: 'PUBLISHED' }).Id;
+    const queue = () => connect.addQueue({ Id: randomUUID(), Name: 'burst', Status: 'ENABLED' }).Id;
+
+    // The buffered door, as the stack wires it.
+    {
+      const newContainer = await prepare({ EVENT_BUFFER_QUEUE_ARN: BUFFER_ARN, EVENT_MAX_RECEIVES: String(EVENT_BUFFER.maxReceiveCount) });
+      const [flowId, queueId] = [flow(), queue()];
+      const deadLetters = new QueueModel({ arn: `${BUFFER_ARN}-dlq`, visibilityTimeoutMs: 30_000 });
+      const buffer = new QueueModel({
+        arn: BUFFER_ARN,
+        visibilityTimeoutMs: EVENT_BUFFER.visibilityTimeout.toMilliseconds(),
+        maxReceiveCount: EVENT_BUFFER.maxReceiveCount,
+        deadLetterQueue: deadLetters,
+      });
+      const pool = containerPool(() => newContainer() as (event: SQSEvent, context: Context) => Promise<unknown>);
+      const mapping = new EventSourceMappingModel({
+        queue: buffer,
+        handler: pool,
+        batchSize: EVENT_BUFFER.batchSize,
+        maxConcurrency: EVENT_BUFFER.maxConcurrency,
+        functionTimeoutMs: FUNCTION_TIMEOUT_MS,
+      });
+      const contacts = Array.from({ length: options.events }, () => connect.addContact({ Id: randomUUID(), Channel: 'TASK' }).Id);
+      const https = httpsTraffic(options.httpsPerSecond, newContainer(), connect, flowId, queueId);
+      const started = Date.now();
+      for (const contactId of contacts) buffer.send(JSON.stringify(eventBridgeEvent({ ContactId: contactId, ContactFlowId: flowId, QueueId: queueId })));
+      mapping.start();
+      while (buffer.size > 0) await sleep(20);
+      const drained = Date.now() - started;
+      await mapping.stop();
+      const httpsCounts = await https.stop();
+      report('buffered (SQS + event source mapping, paced)', {
+        connect,
+        contacts,
+        deadLettered: deadLetters.size,
+        drainedMs: drained,
+        https: httpsCounts,
+        extra: `containers ${pool.size()}, peak concurrency ${mapping.peakConcurrency}, invocations ${mapping.invocations.length}, records returned to the buffer ${mapping.invocations.reduce((sum, i) => sum + i.failed, 0)}`,
+      });
+    }
+
+    // The direct asynchronous invocation it replaced, pacing off as before.
+    {
+      const newContainer = await prepare({ TRANSFER_RATE_PER_SECOND: '1000', TRANSFER_BURST: '100' });
+      const [flowId, queueId] = [flow(), queue()];
+      const handler = newContainer();
+      const contacts = Array.from({ length: options.events }, () => connect.addContact({ Id: randomUUID(), Channel: 'TASK' }).Id);
+      const retryDelays = [60_000, 120_000].map((ms) => ms / options.compress);
+      const https = httpsTraffic(options.httpsPerSecond, newContainer(), connect, flowId, queueId);
+      const started = Date.now();
+      let deadLettered = 0;
+      await Promise.all(
+        contacts.map(async (contactId) => {
+          const event = eventBridgeEvent({ ContactId: contactId, ContactFlowId: flowId, QueueId: queueId });
+          for (let attempt = 0; ; attempt += 1) {
+            try {
+              await handler(event, lambdaContext(FUNCTION_TIMEOUT_MS));
+              return;
+            } catch {
+              const delay = retryDelays[attempt];
+              if (delay === undefined) {
+                deadLettered += 1;
+                return;
+              }
+              await sleep(delay);
+            }
+          }
+        }),
+      );
+      const drained = lastTransferAt(connect) - started;
+      const httpsCounts = await https.stop();
+      report(`direct async invoke (Lambda retries after 1 and 2 min, compressed ${options.compress}x to ${retryDelays.map(seconds).join(' and ')})`, {
+        connect,
+        contacts,
+        deadLettered,
+        drainedMs: drained,
+        https: httpsCounts,
+        extra: `drain time is in compressed time; uncompressed, each retry round adds ${options.compress}x its compressed wait`,
+      });
+    }
+  } finally {
+    artifact.cleanup();
+    await Promise.all([connect.close(), dynamodb.close()]);
+  }
+}
+
+/** A fresh load of the bundle: what a new Lambda container would run. */
+function loadContainer(entry: string): Handler {
+  const load = createRequire(__filename);
+  for (const key of Object.keys(load.cache)) if (key.startsWith(entry)) delete load.cache[key];
+  return (load(entry) as { handler: Handler }).handler;
+}
+
+interface HttpsCounts {
+  readonly sent: number;
+  readonly byStatus: Record<string, number>;
+}
+
+/** HTTPS requests at a steady rate through the same bundle, as API Gateway (throttled at the stage) would send them. */
+function httpsTraffic(perSecond: number, handler: Handler, connect: ConnectSimulator, flowId: string, queueId: string): { stop(): Promise<HttpsCounts> } {
+  if (perSecond <= 0) return { stop: async () => ({ sent: 0, byStatus: {} }) };
+  const byStatus: Record<string, number> = {};
+  const pending = new Set<Promise<void>>();
+  let sent = 0;
+  const timer = setInterval(() => {
+    sent += 1;
+    const body = JSON.stringify({ ContactId: connect.addContact({ Id: randomUUID(), Channel: 'TASK' }).Id, ContactFlowId: flowId, QueueId: queueId });
+    const request = (handler(apiGatewayProxyEvent({ body, headers: { 'Content-Type': 'application/json' } }), lambdaContext(FUNCTION_TIMEOUT_MS)) as Promise<APIGatewayProxyResult>)
+      .then((result) => {
+        byStatus[result.statusCode] = (byStatus[result.statusCode] ?? 0) + 1;
+      })
+      .finally(() => pending.delete(request));
+    pending.add(request);
+  }, 1000 / perSecond);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await Promise.all(pending);
+      return { sent, byStatus };
+    },
+  };
+}
+
+function lastTransferAt(connect: ConnectSimulator): number {
+  return Math.max(0, ...connect.calls('TransferContact').filter((call) => call.status === 200).map((call) => call.at));
+}
+
+function report(
+  wiring: string,
+  { connect, contacts, deadLettered, drainedMs, https, extra }: { connect: ConnectSimulator; contacts: readonly string[]; deadLettered: number; drainedMs: number; https: HttpsCounts; extra: string },
+): void {
+  const successes = new Map<string, number>();
+  for (const call of connect.calls('TransferContact')) {
+    if (call.status === 200 && call.input.ContactId) successes.set(call.input.ContactId, (successes.get(call.input.ContactId) ?? 0) + 1);
+  }
+  const events = new Set(contacts);
+  const transferred = contacts.filter((contact) => (successes.get(contact) ?? 0) >= 1).length;
+  const twice = contacts.filter((contact) => (successes.get(contact) ?? 0) > 1).length;
+  const httpsTransfers = [...successes.keys()].filter((contact) => !events.has(contact)).length;
+  const connectCalls = connect.callCount();
+  const throttled = connect.throttledCount();
+  const floorMs = ((contacts.length - QUOTA.burst) / QUOTA.rate) * 1000;
+  const sharedFloorMs = ((contacts.length + httpsTransfers - QUOTA.burst) / QUOTA.rate) * 1000;
+  console.log(`\n${wiring}`);
+  const rows: [string, string][] = [
+    ['transferred', `${transferred} of ${contacts.length}`],
+    ['dead-lettered', String(deadLettered)],
+    ['transferred twice', String(twice)],
+    ['throttled Connect calls', `${throttled} of ${connectCalls} (${((100 * throttled) / Math.max(1, connectCalls)).toFixed(1)}%), TransferContact ${connect.throttledCount('TransferContact')} of ${connect.callCount('TransferContact')}`],
+    ['time to drain', seconds(drainedMs)],
+    ['floor (N - burst) / rate', `${seconds(floorMs)}; drain = ${(drainedMs / floorMs).toFixed(2)} x floor`],
+  ];
+  if (https.sent > 0) {
+    rows.push(['HTTPS requests', `${https.sent} sent, ${Object.entries(https.byStatus).map(([status, count]) => `${count} x ${status}`).join(', ')}`]);
+    rows.push(['floor with the HTTPS transfers', `${seconds(sharedFloorMs)} for ${contacts.length + httpsTransfers} transfers; drain = ${(drainedMs / sharedFloorMs).toFixed(2)} x`]);
+  }
+  rows.push(['', extra]);
+  const width = Math.max(...rows.map(([name]) => name.length));
+  for (const [name, value] of rows) console.log(`  ${name.padEnd(width)}  ${value}`);
+}
