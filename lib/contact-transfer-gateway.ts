@@ -13,7 +13,7 @@ import {
   RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
 import type { EndpointConfiguration, JsonSchema } from 'aws-cdk-lib/aws-apigateway';
-import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, StreamViewType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { TableProps } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
@@ -23,6 +23,7 @@ import { Architecture, Code, EventSourceMapping, Function as LambdaFn, Runtime, 
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
+import { CfnPipe } from 'aws-cdk-lib/aws-pipes';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import * as z from 'zod/mini';
@@ -35,6 +36,7 @@ import { IDEMPOTENCY_TABLE, LEDGER_TABLE } from '../lambda/tables';
 import type { TableDefinition } from '../lambda/tables';
 import type { GatewaySettings } from './context';
 import { GatewayMonitoring } from './gateway-monitoring';
+import { TRANSFER_EVENT_PIPES } from './transfer-events';
 
 const PROJECT_ROOT = path.join(__dirname, '..');
 
@@ -139,6 +141,8 @@ export class ContactTransferGateway extends Construct {
    * and is the `service` dimension of the function's metrics.
    */
   readonly gatewayName: string;
+  /** `Contact Transferred` and `Contact Transfer Failed`, from the ledger's stream to the default bus. */
+  readonly eventPipes: CfnPipe[];
 
   constructor(scope: Construct, id: string, props: ContactTransferGatewayProps) {
     super(scope, id);
@@ -175,6 +179,9 @@ export class ContactTransferGateway extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
+      // The source of the transfer events (contract section 9): a record that is in the table is an event that will be
+      // published, whatever happens to the function after writing it. Old images let the pipe see PENDING -> TRANSFERRED.
+      stream: StreamViewType.NEW_AND_OLD_IMAGES,
     });
 
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
@@ -306,6 +313,7 @@ export class ContactTransferGateway extends Construct {
     // The mapping polls with the role: the policy must exist before the mapping is created.
     this.eventBufferMapping.node.addDependency(this.role);
 
+    this.eventPipes = this.transferEventPipes(props);
     this.api = this.restApi(props, stageName);
     // The function's configuration refers to the API (Ref RestApi); the API's method refers to the function. No cycle:
     // the RestApi resource itself depends on nothing of the function's, and the deployment waits for the method.
@@ -339,6 +347,53 @@ export class ContactTransferGateway extends Construct {
         InterfaceVpcEndpoint.fromInterfaceVpcEndpointAttributes(this, `ApiEndpoint-${vpcEndpointId}`, { vpcEndpointId, port: 443 }),
       ),
     };
+  }
+
+  /**
+   * DynamoDB Streams on the ledger and one EventBridge Pipe per event type into the default bus. Chosen over publishing
+   * from the function: the event follows from the durable record (the function may die right after writing it), the
+   * request path pays nothing, and the bundle needs no EventBridge client. Each pipe reads the stream (two readers per
+   * shard is what DynamoDB Streams allows) and retries a record until it is published or the stream drops it (24 h).
+   */
+  private transferEventPipes(props: ContactTransferGatewayProps): CfnPipe[] {
+    const stack = Stack.of(this);
+    const streamArn = this.ledgerTable.tableStreamArn;
+    if (streamArn === undefined) throw new Error('The ledger table has no stream.');
+    const defaultBus = stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' });
+    const role = new Role(this, 'EventPipesRole', {
+      assumedBy: new ServicePrincipal('pipes.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': stack.account } } }),
+      description: 'Publishes the contact transfer gateway\'s transfer events from the ledger stream',
+    });
+    role.addToPolicy(statement('ReadLedgerStream', ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'], [streamArn]));
+    role.addToPolicy(
+      new PolicyStatement({
+        sid: 'PublishTransferEvents',
+        effect: Effect.ALLOW,
+        actions: ['events:PutEvents'],
+        resources: [defaultBus],
+        // The pipes can publish nothing but the gateway's own source.
+        conditions: { StringEquals: { 'events:source': props.transferEventSource } },
+      }),
+    );
+    return TRANSFER_EVENT_PIPES.map((pipe) => {
+      const resource = new CfnPipe(this, `${pipe.detailType.replace(/\s+/g, '')}Pipe`, {
+        description: `${pipe.detailType} events (contract section 9) from the transfer ledger`,
+        roleArn: role.roleArn,
+        source: streamArn,
+        sourceParameters: {
+          dynamoDbStreamParameters: { startingPosition: 'TRIM_HORIZON', batchSize: 10 },
+          filterCriteria: { filters: pipe.filters.map((pattern) => ({ pattern: JSON.stringify(pattern) })) },
+        },
+        target: defaultBus,
+        targetParameters: {
+          inputTemplate: pipe.inputTemplate,
+          eventBridgeEventBusParameters: { detailType: pipe.detailType, source: props.transferEventSource },
+        },
+      });
+      // The pipe validates its role when it is created.
+      resource.node.addDependency(role);
+      return resource;
+    });
   }
 
   private restApi(props: ContactTransferGatewayProps, stageName: string): RestApi {

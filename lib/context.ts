@@ -3,6 +3,7 @@ import { ConfigurationError, DEFAULTS, PACE_BOUNDS, parseChannels, parseEventSou
 import { parseInstanceArn } from '../lambda/domain/arn';
 import type { ConnectInstance } from '../lambda/domain/arn';
 import { DEFAULT_EVENT_SOURCES } from '../lambda/doors/eventbridge';
+import { TRANSFER_EVENTS_SOURCE_DEFAULT } from './transfer-events';
 
 /**
  * CDK context keys of the gateway (contract section 1 plus the knobs the README lists). Values arrive typed from
@@ -29,6 +30,7 @@ export const CONTEXT_KEYS = {
   vpcEndpointIds: 'vpcEndpointIds',
   transferRatePerSecond: 'transferRatePerSecond',
   transferBurst: 'transferBurst',
+  transferEventSource: 'transferEventSource',
 } as const;
 
 /** Powertools log levels (POWERTOOLS_LOG_LEVEL). */
@@ -92,6 +94,8 @@ export interface GatewaySettings {
   readonly transferRatePerSecond: number;
   /** Calls the pacer lets go at once after a quiet spell. */
   readonly transferBurst: number;
+  /** The `source` of the `Contact Transferred` and `Contact Transfer Failed` events. */
+  readonly transferEventSource: string;
 }
 
 /** Where raw context values come from: `app.node.tryGetContext`, or a plain object when embedding the construct. */
@@ -177,6 +181,7 @@ export function parseGatewayContext(source: ContextSource): GatewaySettings {
       PACE_BOUNDS.transferBurst.min,
       PACE_BOUNDS.transferBurst.max,
     ),
+    transferEventSource: transferEventSource(raw(CONTEXT_KEYS.transferEventSource)),
   };
 }
 
@@ -273,6 +278,17 @@ function eventSources(value: unknown): readonly string[] {
     const bad = items.find((source) => source.length > 256 || source.startsWith('aws.')) ?? value;
     throw new ContextError(key, `Invalid CDK context "${key}" value "${String(bad)}", expected custom sources of at most 256 characters not starting with "aws."`, 'my.app');
   }
+}
+
+/** A source the gateway publishes with: the same rules as a rule's sources, one value. */
+function transferEventSource(value: unknown): string {
+  const key = CONTEXT_KEYS.transferEventSource;
+  if (value === undefined || value === null) return TRANSFER_EVENTS_SOURCE_DEFAULT;
+  const source = typeof value === 'string' ? value.trim() : '';
+  if (source === '' || source.length > 256 || source.startsWith('aws.')) {
+    throw new ContextError(key, `Invalid CDK context "${key}" ${shown(value)}, expected a custom source of at most 256 characters not starting with "aws."`, 'my.app');
+  }
+  return source;
 }
 
 function accounts(value: unknown): readonly string[] {

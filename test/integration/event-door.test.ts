@@ -4,11 +4,12 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { failureKeys } from '../../lambda/adapters/failure-records';
 import { EventSourceMappingModel, QueueModel, containerPool } from '../../local/buffered-delivery';
+import { startTransferEvents } from '../../local/event-pipes';
 import type { BatchHandler } from '../../local/buffered-delivery';
 import { eventBridgeEvent } from '../../local/lambda-events';
 import { CONNECT_DEFAULT_QUOTAS } from '../../simulator/connect-simulator';
 import { connectFixtures } from '../support/fixtures';
-import { lambdaContext, startGatewayHarness } from '../support/gateway-harness';
+import { asHttp, httpEvent, lambdaContext, startGatewayHarness } from '../support/gateway-harness';
 import type { GatewayHarness } from '../support/gateway-harness';
 
 /**
@@ -168,6 +169,58 @@ describe('what ends without a transfer (contract sections 3.2 and 9)', () => {
     await door.drained();
     expect(transfersOf(fine.ContactId)).toHaveLength(1);
     expect(door.deadLetters.size).toBe(1);
+  });
+});
+
+describe('transfer events from the ledger stream (contract section 9, local model of the deployed pipes)', () => {
+  it('publishes one Contact Transferred per transfer from any door, one Contact Transfer Failed per failed event, none for a replay', async () => {
+    const events = startTransferEvents(dynamodb, harness.config.ledgerTable, 'contact-transfer-gateway', 60_000);
+    await events.flush();
+    const before = events.published.length;
+    const door = eventDoor();
+    const transferred = { ...queueTransfer(), ClientToken: 'crm-case-7' };
+    const transferredId = door.publish(transferred);
+    const rejected = { ContactId: fx.contact('VOICE'), ContactFlowId: fx.flows.inbound, ClientToken: 'crm-case-8' };
+    const rejectedId = door.publish(rejected);
+    await door.drained();
+    // A replay of the same request, by HTTPS this time, and a transfer by HTTPS.
+    expect(asHttp(await harness.newContainer()(httpEvent(transferred), lambdaContext())).headers['Idempotent-Replayed']).toBe('true');
+    const overHttps = queueTransfer();
+    expect(asHttp(await harness.newContainer()(httpEvent(overHttps), lambdaContext())).status).toBe(200);
+    await events.flush();
+    await events.stop();
+
+    const published = events.published.slice(before);
+    expect(published.map((event) => event['detail-type']).sort()).toEqual(['Contact Transfer Failed', 'Contact Transferred', 'Contact Transferred']);
+    const byEvent = published.find((event) => (event.detail as { CorrelationId?: string }).CorrelationId === transferredId);
+    expect(byEvent).toMatchObject({
+      source: 'contact-transfer-gateway',
+      detail: {
+        TreeId: transferred.ContactId,
+        TransferNumber: 1,
+        FromContactId: transferred.ContactId,
+        ToContactId: expect.any(String),
+        ContactFlowId: transferred.ContactFlowId,
+        QueueId: transferred.QueueId,
+        UserId: '',
+        Door: 'eventbridge',
+        RequestedBy: `internal.contact-transfer/${transferredId}`,
+        ClientToken: 'crm-case-7',
+      },
+    });
+    expect(published.find((event) => (event.detail as { FromContactId?: string }).FromContactId === overHttps.ContactId)?.detail).toMatchObject({ Door: 'https' });
+    expect(published.find((event) => event['detail-type'] === 'Contact Transfer Failed')?.detail).toEqual({
+      Outcome: 'REJECTED',
+      Type: 'InvalidRequestException',
+      Reason: 'CHANNEL_NOT_SUPPORTED',
+      Message: 'Only contacts of an allowed channel can be transferred.',
+      Request: JSON.stringify(rejected),
+      ClientToken: 'crm-case-8',
+      ContactId: rejected.ContactId,
+      EventId: rejectedId,
+      RequestedBy: `internal.contact-transfer/${rejectedId}`,
+      At: expect.any(String),
+    });
   });
 });
 

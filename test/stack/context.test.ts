@@ -38,6 +38,7 @@ describe('parseGatewayContext', () => {
       vpcEndpointIds: [],
       transferRatePerSecond: 2,
       transferBurst: 2,
+      transferEventSource: 'contact-transfer-gateway',
     });
   });
 

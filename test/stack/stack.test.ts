@@ -5,6 +5,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IDEMPOTENCY_TABLE, LEDGER_TABLE } from '../../lambda/tables';
+import { TRANSFER_EVENT_PIPES } from '../../lib/transfer-events';
 import { ACCOUNT, INSTANCE_ARN, all, asArray, only, synthesize } from './synth';
 import type { Synthesized } from './synth';
 
@@ -19,6 +20,9 @@ beforeAll(() => {
 afterAll(() => synth?.cleanup());
 
 const gateway = () => synth.stack.gateway;
+const logicalId = (construct: { node: { defaultChild?: unknown } }) => synth.stack.resolve(synth.stack.getLogicalId(construct.node.defaultChild as never)) as string;
+const functionRoleId = () => logicalId(gateway().role);
+const pipesRoleId = () => logicalId(gateway().node.findChild('EventPipesRole') as never);
 
 describe('the function', () => {
   it('is Node.js 24 on arm64, bundled from lambda/handler.ts, with a timeout below API Gateway\'s 29 s', () => {
@@ -90,7 +94,7 @@ describe('IAM', () => {
   const base = INSTANCE_ARN;
 
   it('the function role carries exactly the actions the code calls, on the configured instance\'s ARNs', () => {
-    const roleId = only(synth.template, 'AWS::IAM::Role').id;
+    const roleId = functionRoleId();
     const policies = all(synth.template, 'AWS::IAM::Policy').filter((policy) =>
       asArray(policy.Properties?.Roles as unknown).some((role) => JSON.stringify(role) === JSON.stringify({ Ref: roleId })),
     );
@@ -158,13 +162,22 @@ describe('IAM', () => {
     for (const arn of api) expect(arn).not.toContain('test-invoke-stage');
   });
 
-  it('is the only role, trusted by Lambda only, with no managed or inline policies', () => {
-    const { resource } = only(synth.template, 'AWS::IAM::Role');
-    expect(resource.Properties).not.toHaveProperty('ManagedPolicyArns');
-    expect(resource.Properties).not.toHaveProperty('Policies');
-    expect(resource.Properties?.AssumeRolePolicyDocument).toEqual({
+  it('two roles: the function\'s, trusted by Lambda only, and the event pipes\', trusted by Pipes in this account; no managed or inline policies', () => {
+    const roles = synth.template.findResources('AWS::IAM::Role') as Record<string, { Properties: Record<string, unknown> }>;
+    expect(Object.keys(roles).sort()).toEqual([functionRoleId(), pipesRoleId()].sort());
+    for (const role of Object.values(roles)) {
+      expect(role.Properties).not.toHaveProperty('ManagedPolicyArns');
+      expect(role.Properties).not.toHaveProperty('Policies');
+    }
+    expect(roles[functionRoleId()]?.Properties.AssumeRolePolicyDocument).toEqual({
       Version: '2012-10-17',
       Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'lambda.amazonaws.com' } }],
+    });
+    expect(roles[pipesRoleId()]?.Properties.AssumeRolePolicyDocument).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'pipes.amazonaws.com' }, Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT } } },
+      ],
     });
     synth.template.resourceCountIs('AWS::IAM::ManagedPolicy', 0);
     synth.template.resourceCountIs('AWS::ApiGateway::Account', 0);
@@ -296,6 +309,54 @@ describe('EventBridge door: a buffer drained at a bounded concurrency', () => {
       }),
     );
     expect(statements).toHaveLength(2);
+  });
+});
+
+describe('transfer events (contract section 9)', () => {
+  it('the ledger streams new and old images', () => {
+    synth.template.hasResourceProperties('AWS::DynamoDB::Table', { StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' } });
+  });
+
+  it('one pipe per event type from the ledger stream to the default bus, with the filters and templates local mode renders', () => {
+    const pipes = all(synth.template, 'AWS::Pipes::Pipe');
+    expect(pipes).toHaveLength(2);
+    const bus = `arn:aws:events:us-east-1:${ACCOUNT}:event-bus/default`;
+    for (const definition of TRANSFER_EVENT_PIPES) {
+      const pipe = pipes.find((candidate) => JSON.stringify(candidate.Properties?.TargetParameters).includes(definition.detailType));
+      expect(pipe?.Properties).toMatchObject({
+        RoleArn: { 'Fn::GetAtt': [pipesRoleId(), 'Arn'] },
+        Source: resolve(gateway().ledgerTable.tableStreamArn),
+        Target: bus,
+        SourceParameters: {
+          DynamoDBStreamParameters: { StartingPosition: 'TRIM_HORIZON' },
+          FilterCriteria: { Filters: definition.filters.map((pattern) => ({ Pattern: JSON.stringify(pattern) })) },
+        },
+        TargetParameters: {
+          InputTemplate: definition.inputTemplate,
+          EventBridgeEventBusParameters: { DetailType: definition.detailType, Source: 'contact-transfer-gateway' },
+        },
+      });
+    }
+  });
+
+  it('the pipes may read the ledger stream and put events only on the default bus, only with the gateway\'s source', () => {
+    const policy = all(synth.template, 'AWS::IAM::Policy').find((candidate) => JSON.stringify(candidate.Properties?.Roles) === JSON.stringify([{ Ref: pipesRoleId() }]));
+    const statements = (policy?.Properties as { PolicyDocument: { Statement: Record<string, unknown>[] } }).PolicyDocument.Statement;
+    expect(statements).toEqual([
+      {
+        Sid: 'ReadLedgerStream',
+        Effect: 'Allow',
+        Action: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
+        Resource: resolve(gateway().ledgerTable.tableStreamArn),
+      },
+      {
+        Sid: 'PublishTransferEvents',
+        Effect: 'Allow',
+        Action: 'events:PutEvents',
+        Resource: `arn:aws:events:us-east-1:${ACCOUNT}:event-bus/default`,
+        Condition: { StringEquals: { 'events:source': 'contact-transfer-gateway' } },
+      },
+    ]);
   });
 });
 
