@@ -17,7 +17,7 @@ import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyResult, Context, SQSEvent } from 'aws-lambda';
-import { EVENT_BUFFER } from '../lib/contact-transfer-gateway';
+import { EVENT_BUFFER } from '../lib/event-buffer';
 import { EventSourceMappingModel, QueueModel, containerPool } from '../local/buffered-delivery';
 import { synthesizeDeployedFunction } from '../local/deployed-artifact';
 import { createGatewayTables, startEmbeddedDynamoDb } from '../local/embedded-dynamodb';
@@ -96,7 +96,7 @@ export async function runBurst(options: BurstOptions): Promise<void> {
       const deadLetters = new QueueModel({ arn: `${BUFFER_ARN}-dlq`, visibilityTimeoutMs: 30_000 });
       const buffer = new QueueModel({
         arn: BUFFER_ARN,
-        visibilityTimeoutMs: EVENT_BUFFER.visibilityTimeout.toMilliseconds(),
+        visibilityTimeoutMs: EVENT_BUFFER.visibilityTimeoutSeconds * 1000,
         maxReceiveCount: EVENT_BUFFER.maxReceiveCount,
         deadLetterQueue: deadLetters,
       });

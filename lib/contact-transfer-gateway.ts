@@ -35,6 +35,7 @@ import { transferRequestSchema } from '../lambda/domain/request';
 import { IDEMPOTENCY_TABLE, LEDGER_TABLE } from '../lambda/tables';
 import type { TableDefinition } from '../lambda/tables';
 import type { GatewaySettings } from './context';
+import { EVENT_BUFFER } from './event-buffer';
 import { GatewayMonitoring } from './gateway-monitoring';
 import { TRANSFER_EVENT_PIPES } from './transfer-events';
 
@@ -71,28 +72,6 @@ const HISTORY_PATH = HISTORY_RESOURCE.split('/').filter((part) => part !== '');
 
 /** Chosen by `npm run bench` from latency and cost by memory size (README, Performance). */
 export const DEFAULT_MEMORY_SIZE_MB = 512;
-
-/**
- * How the event door drains its buffer, chosen with `npm run bench -- --burst 200` (README, Performance).
- * - Lambda reads an SQS queue with at most `maxConcurrency` concurrent invocations; 2 is the least AWS accepts
- *   (Lambda developer guide, "Configuring maximum concurrency for Amazon SQS event sources"), and enough: the pacer
- *   lets 2 transfers a second through, so one invocation waits for its slot while the other finishes its records.
- * - Batches of 3, no batching window: the pacer sets the pace, a window would only delay the first record of a burst.
- *   Records are served one after another and each waits for its slot, so a batch must fit the 10 s timeout less
- *   AFTER_SLOT_MS even when HTTPS traffic takes half the rate (3 records at 0.5/s per invocation = 6 s).
- * - Visibility timeout 120 s: at least six times the function's timeout, as the Lambda developer guide asks for SQS
- *   event sources ("Configuring an Amazon SQS queue to use with Lambda"), and the wait before a failed record returns.
- * - 31 receives: 30 waits of 120 s between the first attempt and the last, an hour of retries before SQS moves the
- *   message to the dead-letter queue (maxReceiveCount, SQS developer guide, "Using dead-letter queues").
- */
-export const EVENT_BUFFER = {
-  batchSize: 3,
-  maxConcurrency: 2,
-  visibilityTimeout: Duration.seconds(120),
-  maxReceiveCount: 31,
-  /** Longer than the retry window, so waiting never costs a message (SQS default: 4 days). */
-  retentionPeriod: Duration.days(4),
-} as const;
 
 export interface ContactTransferGatewayProps extends GatewaySettings {
   /** @default 512 (DEFAULT_MEMORY_SIZE_MB, chosen by `npm run bench`) */
@@ -199,8 +178,8 @@ export class ContactTransferGateway extends Construct {
     this.eventBuffer = new Queue(this, 'EventBuffer', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      visibilityTimeout: EVENT_BUFFER.visibilityTimeout,
-      retentionPeriod: EVENT_BUFFER.retentionPeriod,
+      visibilityTimeout: Duration.seconds(EVENT_BUFFER.visibilityTimeoutSeconds),
+      retentionPeriod: Duration.days(EVENT_BUFFER.retentionDays),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: EVENT_BUFFER.maxReceiveCount },
     });
 

@@ -2,18 +2,23 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyResult, Context, SQSEvent } from 'aws-lambda';
 import { ENV, loadConfig } from '../lambda/config';
 import { TRANSFER_DETAIL_TYPE } from '../lambda/doors/eventbridge';
 import { HISTORY_RESOURCE } from '../lambda/doors/history';
 import { createGateway } from '../lambda/gateway';
+import { EVENT_BUFFER } from '../lib/event-buffer';
 import { openApiDocument } from '../lib/openapi';
+import { TRANSFER_EVENTS_SOURCE_DEFAULT } from '../lib/transfer-events';
 import { startConnectSimulator } from '../simulator/connect-simulator';
-import type { ConnectSimulator } from '../simulator/connect-simulator';
+import type { ConnectQuotas, ConnectSimulator } from '../simulator/connect-simulator';
 import type { Seed } from '../simulator/seed';
 import { closeServer, listen, readBody } from '../simulator/http-server';
 import { createGatewayTables, startEmbeddedDynamoDb } from './embedded-dynamodb';
 import type { EmbeddedDynamoDb } from './embedded-dynamodb';
+import { EventSourceMappingModel, QueueModel, containerPool } from './buffered-delivery';
+import { startTransferEvents } from './event-pipes';
+import type { PublishedEvent } from './event-pipes';
 import { apiGatewayProxyEvent, eventBridgeEvent, LOCAL_API_ENVIRONMENT } from './lambda-events';
 import { startLocalLambdaRuntime } from './lambda-runtime';
 import type { LocalInvoke } from './lambda-runtime';
@@ -25,6 +30,10 @@ export interface LocalGatewayOptions {
   readonly seed?: Seed;
   readonly env?: NodeJS.ProcessEnv;
   readonly eventSources?: readonly string[];
+  /** The embedded simulator's quotas. @default Connect's defaults (TransferContact 2/s, burst 5) */
+  readonly connectQuotas?: ConnectQuotas;
+  /** Called with each `Contact Transferred` / `Contact Transfer Failed` event the gateway publishes. */
+  readonly onPublished?: (event: PublishedEvent) => void;
 }
 
 export interface LocalGateway {
@@ -35,8 +44,13 @@ export interface LocalGateway {
   readonly dynamodb?: EmbeddedDynamoDb;
   readonly connectEndpoint: string;
   readonly dynamodbEndpoint: string;
+  /** Everything published so far, as `GET /events/published` lists it. */
+  readonly published: readonly PublishedEvent[];
   close(): Promise<void>;
 }
+
+/** The local event buffer, with the stack's numbers (lib/event-buffer.ts) and AWS's waits, uncompressed. */
+const LOCAL_BUFFER_ARN = 'arn:aws:sqs:us-east-1:111122223333:contact-transfer-event-buffer';
 
 /** Largest body local mode reads; the handler itself rejects anything over 16 KiB with the contract's error. */
 const MAX_READ_BYTES = 1024 * 1024;
@@ -45,6 +59,7 @@ const MAX_READ_BYTES = 1024 * 1024;
 const ROUTES: Readonly<Record<string, readonly string[]>> = {
   '/contact/transfer': ['POST'],
   '/events': ['POST'],
+  '/events/published': ['GET'],
   '/health': ['GET'],
   '/openapi.json': ['GET'],
 };
@@ -69,7 +84,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
   try {
     let connect: ConnectSimulator | undefined;
     if (!env.AWS_ENDPOINT_URL_CONNECT) {
-      connect = await startConnectSimulator(options.seed ? { seed: options.seed } : {});
+      connect = await startConnectSimulator({ ...(options.seed && { seed: options.seed }), ...(options.connectQuotas && { quotas: options.connectQuotas }) });
       started.push(connect);
       env.AWS_ENDPOINT_URL_CONNECT = connect.url;
       env[ENV.instanceArn] = connect.instanceArn;
@@ -86,6 +101,8 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     // The function takes only events of the API and sources its configuration names, as the stack configures it.
     for (const [name, value] of Object.entries(LOCAL_API_ENVIRONMENT)) env[name] ??= value;
     if (options.eventSources) env[ENV.eventSources] = options.eventSources.join(',');
+    env[ENV.eventBufferQueueArn] ??= LOCAL_BUFFER_ARN;
+    env[ENV.eventMaxReceives] ??= String(EVENT_BUFFER.maxReceiveCount);
     // Local endpoints accept any signature; the SDK still wants credentials and a Region to sign with.
     env.AWS_ACCESS_KEY_ID ??= 'local';
     env.AWS_SECRET_ACCESS_KEY ??= 'local';
@@ -103,8 +120,30 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     });
 
     const invoke = runtime.invoker(createGateway(config));
+    // The event door as deployed: the rule delivers into a buffer that the event source mapping drains, paced.
+    const deadLetters = new QueueModel({ arn: `${LOCAL_BUFFER_ARN}-dlq`, visibilityTimeoutMs: 30_000 });
+    const buffer = new QueueModel({
+      arn: config.eventBuffer?.queueArn ?? LOCAL_BUFFER_ARN,
+      visibilityTimeoutMs: EVENT_BUFFER.visibilityTimeoutSeconds * 1000,
+      maxReceiveCount: EVENT_BUFFER.maxReceiveCount,
+      deadLetterQueue: deadLetters,
+    });
+    const mapping = new EventSourceMappingModel({
+      queue: buffer,
+      handler: containerPool(() => runtime.invoker(createGateway(config)) as (event: SQSEvent, context: Context) => Promise<unknown>),
+      batchSize: EVENT_BUFFER.batchSize,
+      maxConcurrency: EVENT_BUFFER.maxConcurrency,
+      functionTimeoutMs: 10_000,
+    });
+    mapping.start();
+    started.push({ close: () => mapping.stop() });
+    const events = startTransferEvents(new DynamoDBClient({ endpoint: env.AWS_ENDPOINT_URL_DYNAMODB }), config.ledgerTable, TRANSFER_EVENTS_SOURCE_DEFAULT);
+    started.push({ close: () => events.stop() });
+    if (options.onPublished) events.onPublish(options.onPublished);
+    const door: LocalEventDoor = { buffer, deadLetters, published: events.published };
+
     const server = createServer((request, response) => {
-      route(invoke, config.doors.eventSources, config.instance.account, request, response).catch((error: unknown) => {
+      route(invoke, door, config.doors.eventSources, config.instance.account, request, response).catch((error: unknown) => {
         sendError(response, 500, 'InternalServiceException', 'INTERNAL_ERROR', `Local mode failed: ${error instanceof Error ? error.message : String(error)}`);
       });
     });
@@ -117,9 +156,11 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       ...(dynamodb && { dynamodb }),
       connectEndpoint: env.AWS_ENDPOINT_URL_CONNECT,
       dynamodbEndpoint: env.AWS_ENDPOINT_URL_DYNAMODB,
+      published: events.published,
       close: async () => {
         await closeServer(server);
-        await Promise.all(started.map((service) => service.close()));
+        // The buffer's drain and the stream first: they still talk to the simulator and DynamoDB.
+        for (const service of [...started].reverse()) await service.close();
       },
     };
   } catch (error) {
@@ -128,8 +169,15 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
   }
 }
 
+interface LocalEventDoor {
+  readonly buffer: QueueModel;
+  readonly deadLetters: QueueModel;
+  readonly published: readonly PublishedEvent[];
+}
+
 async function route(
   invoke: LocalInvoke,
+  door: LocalEventDoor,
   eventSources: readonly string[],
   account: string,
   request: IncomingMessage,
@@ -163,6 +211,9 @@ async function route(
     return sendApiGatewayResult(response, (await invoke(event)) as APIGatewayProxyResult);
   }
   if (path === '/health') return sendJson(response, 200, { Status: 'OK' });
+  if (path === '/events/published') {
+    return sendJson(response, 200, { Buffered: door.buffer.size, DeadLettered: door.deadLetters.size, Events: door.published });
+  }
   if (path === '/openapi.json') {
     // The committed description, with this server as the one to try requests against.
     return sendJson(response, 200, { ...openApiDocument(), servers: [{ url: `http://${request.headers.host ?? '127.0.0.1'}`, description: 'local mode (no SigV4 check)' }] });
@@ -175,7 +226,7 @@ async function route(
   if (path === '/contact/transfer') {
     return sendApiGatewayResult(response, (await invoke(apiGatewayProxyEvent({ body, headers: sentHeaders(request), account }))) as APIGatewayProxyResult);
   }
-  return sendJson(response, 200, await putEvents(invoke, eventSources, account, body));
+  return sendJson(response, 200, putEvents(door.buffer, eventSources, account, body));
 }
 
 /**
@@ -205,10 +256,11 @@ function isPutEventsEntry(entry: unknown): entry is PutEventsEntry {
 }
 
 /**
- * PutEvents semantics for the one rule the stack owns: entries that match are delivered to the handler as
- * EventBridge would deliver them. What each delivery did is reported too, which PutEvents itself cannot do.
+ * PutEvents semantics for the one rule the stack owns: entries that match are delivered into the event buffer, as
+ * the rule's SQS target delivers them, and drained by the event source mapping at the gateway's pace. Like PutEvents,
+ * the answer says only what was accepted; the outcome is a published event (`GET /events/published`).
  */
-async function putEvents(invoke: LocalInvoke, eventSources: readonly string[], account: string, body: string): Promise<Record<string, unknown>> {
+function putEvents(buffer: QueueModel, eventSources: readonly string[], account: string, body: string): Record<string, unknown> {
   let entries: unknown[];
   try {
     const parsed = JSON.parse(body) as { Entries?: unknown } | null;
@@ -217,30 +269,23 @@ async function putEvents(invoke: LocalInvoke, eventSources: readonly string[], a
   } catch {
     return { FailedEntryCount: 1, Entries: [{ ErrorCode: 'ValidationException', ErrorMessage: 'The body must be {"Entries": [...]} with 1 to 10 entries.' }] };
   }
-  const results = await Promise.all(
-    entries.map(async (entry: unknown) => {
-      if (!isPutEventsEntry(entry)) {
-        return { ErrorCode: 'InvalidArgument', ErrorMessage: 'Source, DetailType and Detail (a JSON string) are required.' };
-      }
-      let detail: unknown;
-      try {
-        detail = JSON.parse(entry.Detail);
-      } catch {
-        return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is not valid JSON.' };
-      }
-      const event = eventBridgeEvent(detail, { source: entry.Source, account });
-      if (entry.DetailType !== TRANSFER_DETAIL_TYPE || !eventSources.includes(entry.Source)) {
-        return { EventId: event.id, Delivery: { Matched: false } };
-      }
-      try {
-        return { EventId: event.id, Delivery: { Matched: true, Result: await invoke(event) } };
-      } catch (error) {
-        // In AWS, Lambda would retry this invocation and then send the event to the dead-letter queue.
-        const failure = error instanceof Error ? { name: error.name, message: error.message } : { message: String(error) };
-        return { EventId: event.id, Delivery: { Matched: true, Error: failure } };
-      }
-    }),
-  );
+  const results = entries.map((entry: unknown) => {
+    if (!isPutEventsEntry(entry)) {
+      return { ErrorCode: 'InvalidArgument', ErrorMessage: 'Source, DetailType and Detail (a JSON string) are required.' };
+    }
+    let detail: unknown;
+    try {
+      detail = JSON.parse(entry.Detail);
+    } catch {
+      return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is not valid JSON.' };
+    }
+    const event = eventBridgeEvent(detail, { source: entry.Source, account });
+    if (entry.DetailType !== TRANSFER_DETAIL_TYPE || !eventSources.includes(entry.Source)) {
+      return { EventId: event.id, Delivery: { Matched: false } };
+    }
+    buffer.send(JSON.stringify(event));
+    return { EventId: event.id, Delivery: { Matched: true, Buffered: true } };
+  });
   return { FailedEntryCount: results.filter((result) => 'ErrorCode' in result).length, Entries: results };
 }
 

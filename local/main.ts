@@ -21,7 +21,12 @@ async function main(): Promise<void> {
   const port = process.env.PORT === undefined ? 3000 : Number(process.env.PORT);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got "${process.env.PORT}"`);
 
-  const gateway = await startLocalGateway({ port, seed });
+  const gateway = await startLocalGateway({
+    port,
+    seed,
+    // What a consumer of the default bus would receive: one line per event, as the deployed pipes publish them.
+    onPublished: (event) => console.log(`published ${event['detail-type']}: ${JSON.stringify(event.detail)}`),
+  });
   console.log(banner(gateway, seed, seedPath));
 
   let stopping = false;
@@ -48,7 +53,8 @@ function banner(gateway: LocalGateway, seed: Seed, seedPath: string): string {
     'Contact transfer gateway, local mode',
     `  POST ${gateway.url}/contact/transfer   the HTTPS door (API Gateway proxy event)`,
     `  GET  ${gateway.url}/contact/transfers/{ContactId}   the transfer history of that contact's tree`,
-    `  POST ${gateway.url}/events             PutEvents-style entries for the EventBridge rule`,
+    `  POST ${gateway.url}/events             PutEvents-style entries for the EventBridge rule, buffered and drained at 2 transfers/s`,
+    `  GET  ${gateway.url}/events/published   the Contact Transferred / Contact Transfer Failed events published so far (also printed here)`,
     `  Connect:  ${gateway.connect ? `embedded simulator at ${gateway.connectEndpoint}, seeded from ${seedPath}` : gateway.connectEndpoint}`,
     `  DynamoDB: ${gateway.dynamodb ? `embedded dynalite at ${gateway.dynamodbEndpoint}` : gateway.dynamodbEndpoint}`,
     // Local mode put its settings in the environment the function reads; these are the tables it created or found.
@@ -75,6 +81,19 @@ function banner(gateway: LocalGateway, seed: Seed, seedPath: string): string {
       '# an event through the EventBridge rule',
       `  curl -s -X POST ${gateway.url}/events -H 'Content-Type: application/json' -d '{"Entries":[{"Source":"internal.contact-transfer","DetailType":"TransferContact","Detail":${detail}}]}'`,
     );
+    const burst = active.slice(3);
+    if (burst.length > 0) {
+      const entries = burst.map((contact) => ({
+        Source: 'internal.contact-transfer',
+        DetailType: 'TransferContact',
+        Detail: JSON.stringify({ ContactId: contact.Id, ContactFlowId: flow.Id, QueueId: queue.Id, ClientToken: `burst-${contact.Id.slice(-4)}` }),
+      }));
+      lines.push(
+        `# a burst of ${burst.length} events in one PutEvents call: watch them drain at the gateway's pace, one published event each`,
+        `  curl -s -X POST ${gateway.url}/events -H 'Content-Type: application/json' -d '${JSON.stringify({ Entries: entries })}'`,
+        `  curl -s ${gateway.url}/events/published`,
+      );
+    }
     if (third) {
       lines.push(
         '# the internal-app command, signed with SigV4 (any credentials do locally)',

@@ -49,6 +49,22 @@ const post = async (path: string, body: unknown, headers: Record<string, string>
   return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, unknown> };
 };
 
+interface Published {
+  readonly 'detail-type': string;
+  readonly detail: Record<string, unknown>;
+}
+
+/** The first event published that matches, as `GET /events/published` lists them (waits for the buffer to drain). */
+async function publishedEvent(matches: (event: Published) => boolean): Promise<Published | undefined> {
+  for (let waited = 0; waited < 10_000; waited += 100) {
+    const { Events } = (await (await fetch(`${url}/events/published`)).json()) as { Events: Published[] };
+    const found = Events.find(matches);
+    if (found) return found;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return undefined;
+}
+
 describe('npm start', () => {
   it('prints what it serves and example requests', () => {
     expect(output).toContain('/events');
@@ -96,8 +112,22 @@ describe('npm start', () => {
     expect(answer.status).toBe(200);
     expect(answer.body).toMatchObject({
       FailedEntryCount: 0,
-      Entries: [{ Delivery: { Matched: true, Result: { outcome: 'transferred' } } }, { Delivery: { Matched: false } }],
+      Entries: [{ Delivery: { Matched: true, Buffered: true } }, { Delivery: { Matched: false } }],
     });
+    // The buffer drains at the gateway's pace; the outcome is a published event, listed and printed.
+    expect(await publishedEvent((event) => event.detail.FromContactId === second?.Id)).toMatchObject({
+      'detail-type': 'Contact Transferred',
+      detail: { Door: 'eventbridge', QueueId: queue.Id },
+    });
+    expect(output).toContain(`published Contact Transferred: {"TreeId":"${second?.Id}"`);
+  });
+
+  it('prints a burst that works as printed', async () => {
+    const command = /^ {2}(curl -s -X POST \S+\/events .*)$/gm;
+    const burst = [...output.matchAll(command)].map((match) => match[1]).find((line) => line?.includes('burst-'));
+    expect(burst).toBeDefined();
+    const { stdout } = await promisify(exec)(burst ?? '', { cwd: root });
+    expect(JSON.parse(stdout)).toMatchObject({ FailedEntryCount: 0 });
   });
 
   it('two Idempotency-Key headers with different values are a 400 naming the header, not one joined token', async () => {
@@ -126,7 +156,12 @@ describe('npm start', () => {
     expect(answer.body.FailedEntryCount).toBe(5);
     const entries = answer.body.Entries as Record<string, unknown>[];
     for (const entry of entries.slice(0, 5)) expect(entry).toMatchObject({ ErrorCode: 'InvalidArgument', ErrorMessage: expect.any(String) as unknown });
-    expect(entries[5]).toMatchObject({ Delivery: { Matched: true, Result: { outcome: 'rejected', Reason: 'CONTACT_NOT_FOUND' } } });
+    expect(entries[5]).toMatchObject({ Delivery: { Matched: true, Buffered: true } });
+    // Its outcome is published once the buffer delivers it.
+    expect(await publishedEvent((event) => event.detail.EventId === entries[5]?.EventId)).toMatchObject({
+      'detail-type': 'Contact Transfer Failed',
+      detail: { Outcome: 'REJECTED', Reason: 'CONTACT_NOT_FOUND', Type: 'ResourceNotFoundException' },
+    });
   });
 
   it('under concurrent requests every log line carries its own request\'s correlation id', async () => {
