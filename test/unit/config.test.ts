@@ -114,3 +114,24 @@ describe('loadConfig: what only the stack\'s own doors set (contract section 7)'
     expect(error.message).not.toContain('\n');
   });
 });
+
+describe('loadConfig: pacing and the event buffer', () => {
+  it('paces TransferContact at 2/s with a burst of 2 by default, and has no event door without a buffer', () => {
+    const config = loadConfig(minimal);
+    expect(config.pace).toEqual({ ratePerSecond: 2, burst: 2 });
+    expect(config.eventBuffer).toBeUndefined();
+  });
+
+  it('reads the buffer queue and its receives, and refuses what SQS or the quota would not', () => {
+    const buffer = { EVENT_BUFFER_QUEUE_ARN: 'arn:aws:sqs:eu-west-1:123456789012:buffer', EVENT_MAX_RECEIVES: '31' };
+    expect(loadConfig({ ...minimal, ...buffer, TRANSFER_RATE_PER_SECOND: '0.5' })).toMatchObject({
+      pace: { ratePerSecond: 0.5, burst: 2 },
+      eventBuffer: { queueArn: buffer.EVENT_BUFFER_QUEUE_ARN, maxReceives: 31 },
+    });
+    expect(configErrorOf({ ...minimal, EVENT_BUFFER_QUEUE_ARN: buffer.EVENT_BUFFER_QUEUE_ARN }).message).toMatch(/EVENT_MAX_RECEIVES is required/);
+    expect(configErrorOf({ ...minimal, ...buffer, EVENT_BUFFER_QUEUE_ARN: 'buffer' }).message).toMatch(/must be an SQS queue ARN/);
+    expect(configErrorOf({ ...minimal, ...buffer, EVENT_MAX_RECEIVES: '1001' }).message).toMatch(/from 1 to 1000/);
+    expect(configErrorOf({ ...minimal, TRANSFER_RATE_PER_SECOND: '0' }).message).toMatch(/TRANSFER_RATE_PER_SECOND must be a number from 0.1 to 1000/);
+    expect(configErrorOf({ ...minimal, TRANSFER_BURST: '2.5' }).message).toMatch(/TRANSFER_BURST must be a whole number/);
+  });
+});

@@ -1,0 +1,79 @@
+import type { SQSRecord } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { TransferError } from '../../lambda/domain/errors';
+import { bufferedRecordDoor, isBufferEvent, originalRequestOf, receiveCountOf, transferEventOf } from '../../lambda/doors/sqs';
+import { QueueModel } from '../../local/buffered-delivery';
+import { eventBridgeEvent, lambdaContext } from '../../local/lambda-events';
+
+const ARN = 'arn:aws:sqs:us-east-1:111122223333:event-buffer';
+const recordOf = (body: string, arn = ARN): SQSRecord => {
+  const queue = new QueueModel({ arn, visibilityTimeoutMs: 1000 });
+  queue.send(body);
+  return queue.receive(1)[0]!;
+};
+const request = { ContactId: 'c-1', ContactFlowId: 'f-1', QueueId: 'q-1', ClientToken: 'crm-1' };
+const rejectionOf = (body: string) => {
+  try {
+    transferEventOf(recordOf(body));
+  } catch (error) {
+    return error instanceof TransferError ? `${error.reason}: ${error.message}` : error;
+  }
+  return 'accepted';
+};
+
+describe('the buffered event door', () => {
+  it('takes SQS events only when every record comes from the configured buffer', () => {
+    const own = recordOf('{}');
+    expect(isBufferEvent({ Records: [own] }, ARN)).toBe(true);
+    expect(isBufferEvent({ Records: [own, recordOf('{}', `${ARN}-other`)] }, ARN)).toBe(false);
+    expect(isBufferEvent({ Records: [own] }, undefined)).toBe(false);
+    expect(isBufferEvent({ Records: [] }, ARN)).toBe(false);
+    expect(isBufferEvent(eventBridgeEvent(request), ARN)).toBe(false);
+  });
+
+  it('reads the EventBridge event the rule delivered', () => {
+    const event = eventBridgeEvent(request, { id: 'event-1' });
+    expect(transferEventOf(recordOf(JSON.stringify(event)))).toEqual(event);
+    expect(bufferedRecordDoor.input(recordOf(JSON.stringify(event)))).toEqual(request);
+    expect(bufferedRecordDoor.origin(recordOf(JSON.stringify(event)), lambdaContext())).toEqual({
+      door: 'eventbridge',
+      caller: 'internal.contact-transfer/event-1',
+      correlationId: 'event-1',
+    });
+  });
+
+  it('answers what is not a transfer event with a final VALIDATION_FAILED and its reason', () => {
+    expect(rejectionOf('{not json')).toMatch(/^VALIDATION_FAILED: The buffered message is not JSON/);
+    expect(rejectionOf('[1]')).toMatch(/^VALIDATION_FAILED: The buffered message is not an EventBridge event/);
+    expect(rejectionOf(JSON.stringify({ ...eventBridgeEvent(request), 'detail-type': 'Other' }))).toMatch(/not a TransferContact event \(detail-type "Other"\)/);
+    expect(rejectionOf(JSON.stringify(eventBridgeEvent('text')))).toMatch(/detail must be a JSON object/);
+    expect(rejectionOf(JSON.stringify(eventBridgeEvent([request])))).toMatch(/detail must be a JSON object/);
+    const { id: _id, ...withoutId } = eventBridgeEvent(request);
+    expect(rejectionOf(JSON.stringify(withoutId))).toMatch(/no source or id/);
+  });
+
+  it('keeps the original request for the failure event, even when it is not JSON', () => {
+    expect(originalRequestOf(recordOf(JSON.stringify(eventBridgeEvent(request))))).toEqual(request);
+    expect(originalRequestOf(recordOf('{not json'))).toBe('{not json');
+    expect(bufferedRecordDoor.origin(recordOf('{not json'), lambdaContext()).caller).toMatch(/^sqs\//);
+  });
+
+  it('counts receives from the record\'s attributes', () => {
+    const queue = new QueueModel({ arn: ARN, visibilityTimeoutMs: 0 });
+    queue.send('{}');
+    queue.receive(1);
+    expect(receiveCountOf(queue.receive(1)[0]!)).toBe(2);
+  });
+
+  it('returns rejections (the record is deleted) and throws retryable failures (the record comes back)', () => {
+    expect(bufferedRecordDoor.failed(TransferError.of('CONTACT_NOT_ACTIVE'), bufferedRecordDoor.origin(recordOf('{}'), lambdaContext()))).toEqual({
+      outcome: 'rejected',
+      Type: 'InvalidRequestException',
+      Reason: 'CONTACT_NOT_ACTIVE',
+      Message: 'The contact has ended; only active contacts can be transferred.',
+    });
+    for (const reason of ['THROTTLED', 'REQUEST_IN_PROGRESS', 'UPSTREAM_FAILURE', 'INTERNAL_ERROR'] as const) {
+      expect(() => bufferedRecordDoor.failed(TransferError.of(reason), bufferedRecordDoor.origin(recordOf('{}'), lambdaContext()))).toThrow(new RegExp(`^${reason}: `));
+    }
+  });
+});
