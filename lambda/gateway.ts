@@ -68,23 +68,30 @@ export function createGateway(config: GatewayConfig, clients: GatewayClients = {
   const idempotency = new PowertoolsIdempotency(dynamodb, config.idempotencyTable, config.idempotencyTtlSeconds);
   // One budget per account and Region, as Connect counts its quota.
   const pacer = new DynamoDbPacer(dynamodb, config.idempotencyTable, config.pace, `${config.instance.account}:${config.instance.region}`);
-  // The end of the current invocation less AFTER_SLOT_MS; local mode and tests run invocations concurrently in one process.
-  const slotDeadline = new AsyncLocalStorage<number>();
+  /**
+   * Per invocation (local mode and tests run invocations concurrently in one process): the latest a slot may come,
+   * the invocation's end less AFTER_SLOT_MS, and a slot reserved early, while the HTTPS door's look-ups run.
+   */
+  const invocation = new AsyncLocalStorage<{ readonly deadline: number; early?: Promise<number | undefined> }>();
   const connect = new ConnectAdapter(
     connectClient,
     config.instance,
     {
       metadataCacheTtlMs: config.metadataCacheTtlMs,
       beforeTransfer: async () => {
-        let granted: boolean;
+        const current = invocation.getStore();
+        const early = current?.early;
+        if (current) current.early = undefined;
+        let sendAt: number | undefined;
         try {
-          granted = await pacer.acquire(slotDeadline.getStore() ?? Date.now());
+          sendAt = await (early ?? pacer.reserve(current?.deadline ?? Date.now()));
         } catch (error) {
           // Pacing fails open: Connect's own quota still holds, and the idempotency record already guards the transfer.
           logger.warn('The shared pacer could not be reached; calling Connect unpaced', { error });
           return;
         }
-        if (!granted) throw TransferError.of('THROTTLED', { message: PACED_OUT });
+        if (sendAt === undefined) throw TransferError.of('THROTTLED', { message: PACED_OUT });
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, sendAt - Date.now())));
       },
     },
     (operation) => {
@@ -122,6 +129,26 @@ export function createGateway(config: GatewayConfig, clients: GatewayClients = {
     }
   }
 
+  /**
+   * HTTPS, direct and EventBridge-shaped invocations reserve their slot while the lock and the look-ups run, so pacing
+   * adds no sequential stage; a slot the request ends up not using (rejected, replayed) is given back. The buffered door
+   * reserves only once its rules passed: there latency matters less than the quota.
+   */
+  function reserveEarly(): void {
+    const current = invocation.getStore();
+    if (!current) return;
+    current.early = pacer.reserve(current.deadline);
+    current.early.catch(() => undefined);
+  }
+
+  function releaseUnused(): void {
+    const unused = invocation.getStore()?.early;
+    if (!unused) return;
+    unused
+      .then((sendAt) => (sendAt === undefined ? undefined : pacer.release(sendAt)))
+      .catch((error: unknown) => logger.warn('Could not give an unused pacing slot back', { error }));
+  }
+
   async function serve<Event, Response>(door: Door<Event, Response>, event: Event, context: Context, options?: ExecuteOptions): Promise<Response> {
     const startedAt = Date.now();
     const origin = door.origin(event, context);
@@ -130,6 +157,7 @@ export function createGateway(config: GatewayConfig, clients: GatewayClients = {
     try {
       const request = parseTransferRequest(door.input(event), config.instance);
       contactId = request.ContactId;
+      if (!options?.lockBeforeLookups) reserveEarly();
       const outcome = await useCase.execute(request, origin, options);
       reportOutcome({ origin, contactId, startedAt, outcome });
       return door.succeeded(outcome, origin);
@@ -138,6 +166,7 @@ export function createGateway(config: GatewayConfig, clients: GatewayClients = {
       reportOutcome({ origin, contactId, startedAt, error });
       return door.failed(error, origin);
     } finally {
+      releaseUnused();
       if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
     }
   }
@@ -154,7 +183,7 @@ export function createGateway(config: GatewayConfig, clients: GatewayClients = {
     for (let attempt = 1; ; attempt += 1) {
       try {
         // Entered again per record: the batch processor's sequential loop does not carry the invocation's store along.
-        const result = await slotDeadline.run(Date.now() + context.getRemainingTimeInMillis() - AFTER_SLOT_MS, () =>
+        const result = await invocation.run({ deadline: Date.now() + context.getRemainingTimeInMillis() - AFTER_SLOT_MS }, () =>
           serve(bufferedRecordDoor, record, context, { lockBeforeLookups: true }),
         );
         if (result.outcome === 'rejected') await failed('REJECTED', { type: result.Type, reason: result.Reason, message: result.Message });
@@ -186,6 +215,6 @@ export function createGateway(config: GatewayConfig, clients: GatewayClients = {
   return async (event, context) => {
     logger.addContext(context);
     idempotency.registerLambdaContext(context);
-    return slotDeadline.run(Date.now() + context.getRemainingTimeInMillis() - AFTER_SLOT_MS, () => route(event, context));
+    return invocation.run({ deadline: Date.now() + context.getRemainingTimeInMillis() - AFTER_SLOT_MS }, () => route(event, context));
   };
 }

@@ -12,6 +12,13 @@ export interface TransferPacer {
    * A slot free now is taken whatever the deadline.
    */
   acquire(deadline: number): Promise<boolean>;
+  /**
+   * Reserves the next slot without waiting for it: when it comes (ms since the epoch), or undefined when that would be
+   * after `deadline` (nothing reserved). Lets the HTTPS door reserve while its look-ups run instead of after them.
+   */
+  reserve(deadline: number): Promise<number | undefined>;
+  /** Gives back a reserved slot that will not be used (the request was rejected or replayed), if it is still ahead. */
+  release(sendAt: number): Promise<void>;
   /** Connect throttled anyway (a caller outside the gateway used the quota): every container waits `ms` more. */
   slowDown(ms: number): Promise<void>;
 }
@@ -47,8 +54,8 @@ abstract class CellRatePacer implements TransferPacer {
     return true;
   }
 
-  /** When the reserved call may go, or undefined when that would be after the deadline (nothing reserved). */
-  protected abstract reserve(deadline: number): Promise<number | undefined>;
+  abstract reserve(deadline: number): Promise<number | undefined>;
+  abstract release(sendAt: number): Promise<void>;
   abstract slowDown(ms: number): Promise<void>;
 }
 
@@ -56,13 +63,17 @@ abstract class CellRatePacer implements TransferPacer {
 export class InMemoryPacer extends CellRatePacer {
   private tat = 0;
 
-  protected async reserve(deadline: number): Promise<number | undefined> {
+  async reserve(deadline: number): Promise<number | undefined> {
     const now = Date.now();
     const tat = Math.max(this.tat, now);
     const sendAt = tat - this.toleranceMs;
     if (sendAt > Math.max(deadline, now)) return undefined;
     this.tat = tat + this.intervalMs;
     return Math.max(now, sendAt);
+  }
+
+  async release(sendAt: number): Promise<void> {
+    if (sendAt > Date.now()) this.tat -= this.intervalMs;
   }
 
   async slowDown(ms: number): Promise<void> {
@@ -91,7 +102,7 @@ export class DynamoDbPacer extends CellRatePacer {
     this.key = `pacer#TransferContact#${scope}`;
   }
 
-  protected async reserve(deadline: number): Promise<number | undefined> {
+  async reserve(deadline: number): Promise<number | undefined> {
     for (let round = 0; round < 2; round += 1) {
       const now = Date.now();
       const busy = this.lastTat >= now;
@@ -125,6 +136,16 @@ export class DynamoDbPacer extends CellRatePacer {
     if (tat === undefined) return undefined;
     this.lastTat = tat;
     return now;
+  }
+
+  /**
+   * Moves the queue of slots back by one interval, unless the slot has already passed (then it was capacity that
+   * nobody used, and is gone). Over time the rate holds: every reservation given back is one not used.
+   */
+  async release(sendAt: number): Promise<void> {
+    const now = Date.now();
+    if (sendAt <= now) return;
+    await this.update('SET #tat = #tat - :interval, #expiry = :expiry', '#tat >= :later', { ':interval': this.intervalMs, ':later': now + this.intervalMs });
   }
 
   async slowDown(ms: number): Promise<void> {

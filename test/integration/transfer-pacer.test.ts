@@ -44,6 +44,17 @@ describe('the shared TransferContact pacer', () => {
     expect(await tatOf('deadline')).toBe(tat);
   });
 
+  it('takes back a reserved slot that will not be used, while it is still ahead', async () => {
+    const pacer = new DynamoDbPacer(client, TABLE, { ratePerSecond: 1, burst: 1 }, 'release');
+    expect(await pacer.acquire(0)).toBe(true);
+    const before = await tatOf('release');
+    const sendAt = await pacer.reserve(Date.now() + 5000);
+    expect(sendAt).toBeGreaterThan(Date.now());
+    expect(await tatOf('release')).toBe(before + 1000);
+    await pacer.release(sendAt ?? 0);
+    expect(await tatOf('release')).toBe(before);
+  });
+
   it('slows every container down after Connect throttled anyway', async () => {
     const pacer = new DynamoDbPacer(client, TABLE, { ratePerSecond: 100, burst: 1 }, 'slow');
     await pacer.slowDown(5000);
