@@ -31,5 +31,6 @@ export class ContactTransferGatewayStack extends Stack {
     new CfnOutput(this, 'IdempotencyTableName', { value: gateway.idempotencyTable.tableName });
     new CfnOutput(this, 'LedgerTableName', { value: gateway.ledgerTable.tableName });
     new CfnOutput(this, 'DeadLetterQueueUrl', { description: 'Failed EventBridge transfers', value: gateway.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'EventBufferUrl', { description: 'The event door\'s buffer: its depth is the backlog of a burst', value: gateway.eventBuffer.queueUrl });
   }
 }

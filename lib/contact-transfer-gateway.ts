@@ -212,7 +212,7 @@ export class ContactTransferGateway extends Construct {
       ),
       // Append-only: no action that deletes (BatchWriteItem can). The ledger writes with TransactWriteItems, which IAM
       // authorises per contained action: Put and Update, each with a condition that refuses to overwrite. GetItem is
-      // the history's tree lookup.
+      // the history's tree lookup. The event door's failure records are conditional PutItems too.
       statement(
         'TransferLedger',
         ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],

@@ -1,4 +1,4 @@
-import { BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { Origin } from '../ports';
@@ -27,8 +27,8 @@ export const failureKeys = (correlationId: string) => ({ [LEDGER_TABLE.partition
 /**
  * Failure records in the ledger table: the same DynamoDB stream and pipe that turn transfer records into
  * `Contact Transferred` events turn these into `Contact Transfer Failed` events, so the function needs no EventBridge
- * client and the event does not depend on the function surviving after the write. Written with the ledger's own
- * BatchWriteItem grant; a second write of the same record (a redelivery) is a MODIFY, which the pipe ignores.
+ * client and the event does not depend on the function surviving after the write. Append-only like every ledger item:
+ * a redelivered event finds its record already there and leaves it as it is, so the pipe sees one INSERT.
  */
 export class DynamoDbFailureLog implements FailureLog {
   constructor(
@@ -56,9 +56,18 @@ export class DynamoDbFailureLog implements FailureLog {
       at: at.toISOString(),
       [LEDGER_TABLE.timeToLiveAttribute]: Math.ceil(at.getTime() / 1000) + this.retentionDays * 86_400,
     };
-    const output = await this.client.send(
-      new BatchWriteItemCommand({ RequestItems: { [this.tableName]: [{ PutRequest: { Item: marshall(item, { removeUndefinedValues: true }) } }] } }),
-    );
-    if (output.UnprocessedItems?.[this.tableName]?.length) throw new Error('The ledger did not take the failure record; the message will be retried');
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: marshall(item, { removeUndefinedValues: true }),
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': LEDGER_TABLE.partitionKey },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException || (error instanceof Error && error.name === 'ConditionalCheckFailedException')) return;
+      throw error;
+    }
   }
 }

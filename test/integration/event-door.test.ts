@@ -136,6 +136,12 @@ describe('what ends without a transfer (contract sections 3.2 and 9)', () => {
     expect(await failureRecord(wrongTypeId)).toMatchObject({ status: 'REJECTED', reason: 'VALIDATION_FAILED', message: expect.stringContaining('not a TransferContact event') });
     expect(await failureRecord(notAnObjectId)).toMatchObject({ status: 'REJECTED', reason: 'VALIDATION_FAILED', message: expect.stringContaining('detail must be a JSON object') });
     expect(await failureRecord(notJson)).toMatchObject({ status: 'REJECTED', reason: 'VALIDATION_FAILED', request: '{not json', message: expect.stringContaining('not JSON') });
+
+    // EventBridge delivers at least once: the same event again leaves its failure record, and its one event, as they were.
+    const first = await failureRecord(endedId);
+    door.publish(ended, { id: endedId });
+    await door.drained();
+    expect(await failureRecord(endedId)).toEqual(first);
   });
 
   it('retries a record Connect throttled inside the invocation, then transfers it, without spending a receive', async () => {

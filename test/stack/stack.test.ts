@@ -470,9 +470,10 @@ describe('HTTPS door', () => {
 });
 
 describe('outputs', () => {
-  it('name the API endpoint, the transfer URL, the function, both tables and the dead-letter queue', () => {
+  it('name the API endpoint, the transfer URL, the function, both tables, the dead-letter queue and the event buffer', () => {
     const outputs = synth.template.toJSON().Outputs as Record<string, { Value: unknown; Description?: string }>;
-    expect(Object.keys(outputs).sort()).toEqual(['ApiEndpoint', 'DeadLetterQueueUrl', 'FunctionName', 'IdempotencyTableName', 'LedgerTableName', 'TransferUrl']);
+    expect(Object.keys(outputs).sort()).toEqual(['ApiEndpoint', 'DeadLetterQueueUrl', 'EventBufferUrl', 'FunctionName', 'IdempotencyTableName', 'LedgerTableName', 'TransferUrl']);
+    expect(outputs.EventBufferUrl!.Value).toEqual(resolve(gateway().eventBuffer.queueUrl));
     // What clients take: the stage URL, without the route they add themselves.
     expect(outputs.ApiEndpoint!.Value).toEqual(resolve(gateway().api.url));
     expect(JSON.stringify(outputs.ApiEndpoint!.Value)).not.toContain('/contact/transfer');
