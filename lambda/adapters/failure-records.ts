@@ -1,8 +1,9 @@
-import { ConditionalCheckFailedException, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { Origin } from '../ports';
 import { LEDGER_TABLE } from '../tables';
+import { isConditionalCheckFailed } from './conditions';
 
 /** How an event-door request ended without a transfer (contract section 9). */
 export type FailureOutcome = 'REJECTED' | 'DEAD_LETTERED';
@@ -66,7 +67,7 @@ export class DynamoDbFailureLog implements FailureLog {
         }),
       );
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException || (error instanceof Error && error.name === 'ConditionalCheckFailedException')) return;
+      if (isConditionalCheckFailed(error)) return;
       throw error;
     }
   }

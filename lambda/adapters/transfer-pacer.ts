@@ -1,6 +1,7 @@
-import { ConditionalCheckFailedException, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IDEMPOTENCY_TABLE } from '../tables';
+import { isConditionalCheckFailed } from './conditions';
 
 /**
  * Paces the gateway's TransferContact calls to a rate within Connect's quota, which is per account and Region and
@@ -172,7 +173,7 @@ export class DynamoDbPacer extends CellRatePacer {
       );
       return Number(output.Attributes?.tat?.N);
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException || (error instanceof Error && error.name === 'ConditionalCheckFailedException')) return undefined;
+      if (isConditionalCheckFailed(error)) return undefined;
       throw error;
     }
   }
