@@ -21,7 +21,7 @@ import { EVENT_BUFFER } from '../lib/event-buffer';
 import { EventSourceMappingModel, QueueModel, containerPool } from '../local/buffered-delivery';
 import { synthesizeDeployedFunction } from '../local/deployed-artifact';
 import { createGatewayTables, startEmbeddedDynamoDb } from '../local/embedded-dynamodb';
-import { apiGatewayProxyEvent, eventBridgeEvent, lambdaContext } from '../local/lambda-events';
+import { apiGatewayProxyEvent, eventBridgeEvent, lambdaContext, LOCAL_API_ENVIRONMENT } from '../local/lambda-events';
 import { CONNECT_DEFAULT_QUOTAS, startConnectSimulator } from '../simulator/connect-simulator';
 import type { ConnectSimulator } from '../simulator/connect-simulator';
 
@@ -72,6 +72,8 @@ export async function runBurst(options: BurstOptions): Promise<void> {
       AWS_ENDPOINT_URL_DYNAMODB: dynamodb.url,
       POWERTOOLS_LOG_LEVEL: 'SILENT',
       POWERTOOLS_METRICS_DISABLED: 'true',
+      // The REST API is a reference in the template; the HTTPS requests' events stand in for it.
+      ...LOCAL_API_ENVIRONMENT,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     };
     let run = 0;
