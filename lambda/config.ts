@@ -37,7 +37,7 @@ export const DEFAULTS = {
   /** A task lives at most 7 days; the contract keeps the ledger at least 30. */
   ledgerRetentionDays: 30,
   /**
-   * Connect's TransferContact quota is 2/s with a burst of 5 per account and Region (connect-api.md, "Quotas"). The
+   * Connect's TransferContact quota is 2/s with a burst of 5 per account and Region (docs/connect-api.md, "Quotas"). The
    * gateway uses the whole rate but only 2 of the burst, so the 3 tokens it leaves absorb timing jitter between its
    * clock and Connect's and a few calls from other callers.
    */

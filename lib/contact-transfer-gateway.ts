@@ -82,7 +82,7 @@ export interface ContactTransferGatewayProps extends GatewaySettings {
   readonly stageName?: string;
 }
 
-/** The ARNs of the configured instance that the function's Connect actions need (connect-api.md, "ARNs and IAM"). */
+/** The ARNs of the configured instance that the function's Connect actions need (docs/connect-api.md, "ARNs and IAM"). */
 export function connectResourceArns(instance: ConnectInstance) {
   const base = `arn:${instance.partition}:connect:${instance.region}:${instance.account}:instance/${instance.id}`;
   return {

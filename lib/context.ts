@@ -41,7 +41,7 @@ export const CONTEXT_DEFAULTS = {
   eventSources: DEFAULT_EVENT_SOURCES,
   /**
    * Connect's TransferContact quota is 2 requests/s with a burst of 5 per account and Region, shared by every
-   * caller (connect-api.md, "Quotas"). The stage admits no more than that: a request above it would only be
+   * caller (docs/connect-api.md, "Quotas"). The stage admits no more than that: a request above it would only be
    * throttled by Connect after the SDK's retries (up to ~2 s of Lambda time and 3x the calls), so it is cheaper
    * and clearer to answer 429 THROTTLED at the edge before anything runs.
    */

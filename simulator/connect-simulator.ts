@@ -37,7 +37,7 @@ export interface OperationQuota {
 export type ConnectQuotas = Partial<Record<ConnectOperation, OperationQuota>>;
 
 /**
- * Connect throttles per account, Region and API with a token bucket (connect-api.md, "Quotas"; Connect API
+ * Connect throttles per account, Region and API with a token bucket (docs/connect-api.md, "Quotas"; Connect API
  * Reference, "Throttling in Amazon Connect APIs"): 2 requests/s with a burst of 5 for most operations, TransferContact
  * and the flow, queue and user descriptions among them. DescribeContact is among the read APIs with a higher quota
  * (secondary sources only, so inferred): 10/s, burst 15 here. Tests that fire many requests pass `UNLIMITED`.
@@ -380,7 +380,7 @@ function simContact(contact: SeedContact): SimContact {
   };
 }
 
-/** The REST routes of connect-api.md: describes take ids in the path, TransferContact takes a JSON body. */
+/** The REST routes of docs/connect-api.md: describes take ids in the path, TransferContact takes a JSON body. */
 function routeOf(method: string, url: string, body: string): { operation: ConnectOperation; input: Record<string, string> } | undefined {
   const segments = url.split('?')[0]?.split('/').filter(Boolean).map(decodeURIComponent) ?? [];
   const [resource, instanceId, id] = segments;

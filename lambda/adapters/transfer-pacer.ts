@@ -5,7 +5,7 @@ import { isConditionalCheckFailed } from './conditions';
 
 /**
  * Paces the gateway's TransferContact calls to a rate within Connect's quota, which is per account and Region and
- * shared by every caller (connect-api.md, "Quotas"): one budget for the HTTPS door, the event door and every container.
+ * shared by every caller (docs/connect-api.md, "Quotas"): one budget for the HTTPS door, the event door and every container.
  */
 export interface TransferPacer {
   /**

@@ -1,4 +1,4 @@
-/** Amazon Connect ARNs (connect-api.md, "ARNs and IAM"). */
+/** Amazon Connect ARNs (docs/connect-api.md, "ARNs and IAM"). */
 export interface ConnectInstance {
   readonly arn: string;
   readonly id: string;
