@@ -1,10 +1,26 @@
+import { randomUUID } from 'node:crypto';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { EventResult } from '../../lambda/doors/eventbridge';
 import type { TransferResult } from '../../lambda/ports';
-import { asHttp, httpEvent, transferEvent } from './gateway-harness';
+import { asHttp, httpEvent, TEST_BUFFER_ARN, transferEvent } from './gateway-harness';
 
-/** The three doors of contract section 3, driven alike so one test can prove a behaviour on each. */
-export const DOORS = ['https', 'eventbridge', 'direct'] as const;
+/**
+ * The doors of contract section 3, driven alike so one test can prove a behaviour on each: HTTPS, the event door as
+ * deployed (an SQS record from its buffer), an EventBridge event delivered directly, and direct invocation.
+ */
+export const DOORS = ['https', 'buffered', 'eventbridge', 'direct'] as const;
 export type DoorName = (typeof DOORS)[number];
+
+/**
+ * What each door tells its caller. The buffered door answers the event source mapping only with the records that
+ * failed (the outcome goes out as a transfer event); the direct door answers with Connect's shape, without a replay flag.
+ */
+export const DOOR_REPORTS: Record<DoorName, { readonly result: boolean; readonly replay: boolean; readonly reason: boolean }> = {
+  https: { result: true, replay: true, reason: true },
+  buffered: { result: false, replay: false, reason: false },
+  eventbridge: { result: true, replay: true, reason: true },
+  direct: { result: true, replay: false, reason: true },
+};
 
 /** What a caller of any door learnt: the transfer (and whether it was a replay, where the door says so), or the reason. */
 export interface DoorAnswer {
@@ -16,11 +32,34 @@ export interface DoorAnswer {
   readonly reason?: string;
 }
 
+/** The buffered door's only failure answer: the record goes back to the buffer for SQS to deliver again. */
+export const RETURNED_TO_BUFFER = 'RETURNED_TO_BUFFER';
+
 /** The event Lambda hands the function for `request` through `door`; the same event is what a retry redelivers. */
 export function eventFor(door: DoorName, request: Record<string, string>): unknown {
   if (door === 'https') return httpEvent(request);
   if (door === 'eventbridge') return transferEvent(request);
+  if (door === 'buffered') return bufferedEvent(transferEvent(request));
   return { ...request };
+}
+
+/** One message of the buffer, as the event source mapping delivers it: its body is the event the rule sent. */
+function bufferedEvent(event: unknown): SQSEvent {
+  return {
+    Records: [
+      {
+        messageId: randomUUID(),
+        receiptHandle: randomUUID(),
+        body: JSON.stringify(event),
+        attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()), SenderId: 'AIDAEVENTBRIDGE', ApproximateFirstReceiveTimestamp: String(Date.now()) },
+        messageAttributes: {},
+        md5OfBody: '',
+        eventSource: 'aws:sqs',
+        eventSourceARN: TEST_BUFFER_ARN,
+        awsRegion: 'us-east-1',
+      },
+    ],
+  };
 }
 
 /** Reads a handler's answer, or its thrown error (a failed invocation), the way that door's caller would. */
@@ -35,6 +74,10 @@ export function answerOf(door: DoorName, outcome: { readonly result?: unknown; r
       ContactArn: String(answer.body.ContactArn),
       replayed: answer.headers['Idempotent-Replayed'] === 'true',
     };
+  }
+  if (door === 'buffered') {
+    const { batchItemFailures } = outcome.result as SQSBatchResponse;
+    return batchItemFailures.length === 0 ? { ok: true } : { ok: false, reason: RETURNED_TO_BUFFER };
   }
   if (door === 'eventbridge') {
     const result = outcome.result as EventResult;

@@ -36,6 +36,9 @@ export interface GatewayHarnessOptions {
   readonly quotas?: ConnectQuotas;
 }
 
+/** The buffer queue the harness's gateways drain, as the stack names its own queue to the function. */
+export const TEST_BUFFER_ARN = 'arn:aws:sqs:us-east-1:111122223333:test-event-buffer';
+
 export async function startGatewayHarness(options: GatewayHarnessOptions = {}): Promise<GatewayHarness> {
   const [connect, dynamodb] = await Promise.all([
     startConnectSimulator({ ...(options.seed && { seed: options.seed }), quotas: options.quotas ?? UNLIMITED }),
@@ -55,6 +58,9 @@ export async function startGatewayHarness(options: GatewayHarnessOptions = {}): 
     POWERTOOLS_METRICS_DISABLED: 'true',
     // The API the event builders stand in for, as the stack names its own REST API to the function.
     ...LOCAL_API_ENVIRONMENT,
+    // The event door's buffer, so SQS records built for it (test/support/doors.ts) reach the handler as that door.
+    EVENT_BUFFER_QUEUE_ARN: TEST_BUFFER_ARN,
+    EVENT_MAX_RECEIVES: '31',
     // Without a Connect quota there is nothing to pace to; suites about pacing set both.
     TRANSFER_RATE_PER_SECOND: '1000',
     TRANSFER_BURST: '100',
