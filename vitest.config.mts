@@ -6,6 +6,9 @@ export default defineConfig({
     environment: 'node',
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // Vitest leaves one of the two cores idle by default; most suites here wait on simulated latency, quotas and
+    // child processes rather than compute, so two workers halve the wall time without starving either.
+    maxWorkers: 2,
     // The SDK warns on every client when Node is older than its next floor; tests don't need that noise.
     // Logs and EMF metrics would bury the test report; tests that check them capture them on purpose.
     env: {
