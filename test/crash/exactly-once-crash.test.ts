@@ -4,15 +4,13 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleGateway } from '../../lib/gateway-bundle';
 import { answerOf, DOOR_REPORTS, DOORS, eventFor, RETURNED_TO_BUFFER } from '../support/doors';
 import type { DoorAnswer, DoorName } from '../support/doors';
 import { connectFixtures } from '../support/fixtures';
-import { startGatewayHarness } from '../support/gateway-harness';
+import { ledgerItems, startGatewayHarness } from '../support/gateway-harness';
 import type { GatewayHarness } from '../support/gateway-harness';
 import { gatewayRequests, startInterposer } from '../support/interposer';
 import type { HeldAnswer, Interposer } from '../support/interposer';
@@ -140,17 +138,7 @@ async function retryUntilSettled(fn: FunctionProcess, door: DoorName, event: unk
   }
 }
 
-async function treeItems(treeId: string): Promise<Record<string, unknown>[]> {
-  const client = new DynamoDBClient({ endpoint: harness.dynamodb.url });
-  const output = await client.send(
-    new QueryCommand({
-      TableName: harness.config.ledgerTable,
-      KeyConditionExpression: 'pk = :tree',
-      ExpressionAttributeValues: { ':tree': { S: `TREE#${treeId}` } },
-    }),
-  );
-  return (output.Items ?? []).map((item) => unmarshall(item));
-}
+const treeItems = (treeId: string) => ledgerItems(harness, `TREE#${treeId}`);
 
 describe('SIGKILL at each point of a transfer, then a retry in a fresh process (contract section 6)', () => {
   it('every point, every door, with and without a ClientToken: one transfer at Connect, the original result, the ledger record', async () => {

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ConnectClient, TransferContactCommand } from '@aws-sdk/client-connect';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbLedger } from '../../lambda/adapters/ledger';
 import { loadConfig } from '../../lambda/config';
@@ -12,7 +11,7 @@ import type { DoorAnswer, DoorName } from '../support/doors';
 import { connectFixtures } from '../support/fixtures';
 import { gatewayRequests, startInterposer } from '../support/interposer';
 import type { Interposer } from '../support/interposer';
-import { asHttp, httpEvent, lambdaContext, startGatewayHarness, transferEvent } from '../support/gateway-harness';
+import { asHttp, httpEvent, lambdaContext, ledgerItems, startGatewayHarness, transferEvent } from '../support/gateway-harness';
 import type { GatewayHarness } from '../support/gateway-harness';
 
 let harness: GatewayHarness;
@@ -406,26 +405,5 @@ describe('the transfer ledger (contract section 7)', () => {
   });
 });
 
-async function contactItem(contactId: string): Promise<Record<string, unknown> | undefined> {
-  const client = new DynamoDBClient({ endpoint: harness.dynamodb.url });
-  const output = await client.send(
-    new QueryCommand({
-      TableName: harness.config.ledgerTable,
-      KeyConditionExpression: 'pk = :contact',
-      ExpressionAttributeValues: { ':contact': { S: `CONTACT#${contactId}` } },
-    }),
-  );
-  return output.Items?.[0] && unmarshall(output.Items[0]);
-}
-
-async function ledgerRecords(treeId: string): Promise<Record<string, unknown>[]> {
-  const client = new DynamoDBClient({ endpoint: harness.dynamodb.url });
-  const output = await client.send(
-    new QueryCommand({
-      TableName: harness.config.ledgerTable,
-      KeyConditionExpression: 'pk = :tree',
-      ExpressionAttributeValues: { ':tree': { S: `TREE#${treeId}` } },
-    }),
-  );
-  return (output.Items ?? []).map((item) => unmarshall(item));
-}
+const contactItem = async (contactId: string): Promise<Record<string, unknown> | undefined> => (await ledgerItems(harness, `CONTACT#${contactId}`))[0];
+const ledgerRecords = (treeId: string) => ledgerItems(harness, `TREE#${treeId}`);

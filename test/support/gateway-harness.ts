@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConnectClient } from '@aws-sdk/client-connect';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { TransferEvent } from '../../lambda/doors/eventbridge';
 import { loadConfig } from '../../lambda/config';
@@ -34,6 +35,19 @@ export interface GatewayHarnessOptions {
   readonly env?: Record<string, string>;
   /** Connect's quotas; suites that fire many requests at once keep the default, none. @default UNLIMITED */
   readonly quotas?: ConnectQuotas;
+}
+
+/** Every ledger item of one partition (`TREE#<tree>`, `CONTACT#<contact>`), read as a test inspects the ledger. */
+export async function ledgerItems(harness: GatewayHarness, partitionKey: string): Promise<Record<string, unknown>[]> {
+  const client = new DynamoDBClient({ endpoint: harness.dynamodb.url });
+  const output = await client.send(
+    new QueryCommand({
+      TableName: harness.config.ledgerTable,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': { S: partitionKey } },
+    }),
+  );
+  return (output.Items ?? []).map((item) => unmarshall(item));
 }
 
 /** The buffer queue the harness's gateways drain, as the stack names its own queue to the function. */
