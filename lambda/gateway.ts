@@ -18,7 +18,7 @@ import { eventBridgeDoor, isEventBridgeEvent } from './doors/eventbridge';
 import type { EventResult } from './doors/eventbridge';
 import { historyQueryOf, historyResponse, isHistoryRequest } from './doors/history';
 import { httpDoor, isApiGatewayEvent } from './doors/http';
-import { bufferedRecordDoor, isBufferEvent, originalRequestOf, receiveCountOf, serveBuffer } from './doors/sqs';
+import { isBufferEvent, originalRequestOf, receiveCountOf, serveBuffer, trustedBufferedRecordDoor } from './doors/sqs';
 import { logger, metrics, reportConnectThrottle, reportOutcome } from './observability';
 import type { TransferResult } from './ports';
 import { TransferContactUseCase } from './usecase/transfer-contact';
@@ -177,14 +177,16 @@ export function createGateway(config: GatewayConfig, clients: GatewayClients = {
    * meanwhile), rather than spending one of the message's receives; the last receive's failure is recorded for the
    * `Contact Transfer Failed` event before SQS dead-letters the message.
    */
+  const bufferedDoor = trustedBufferedRecordDoor(config.doors);
+
   async function serveBufferedRecord(record: SQSRecord, context: Context): Promise<void> {
     const failed = (outcome: FailureOutcome, error: { type: string; reason: string; message: string }) =>
-      failures.record({ outcome, request: originalRequestOf(record), error, origin: bufferedRecordDoor.origin(record, context), at: new Date() });
+      failures.record({ outcome, request: originalRequestOf(record), error, origin: bufferedDoor.origin(record, context), at: new Date() });
     for (let attempt = 1; ; attempt += 1) {
       try {
         // Entered again per record: the batch processor's sequential loop does not carry the invocation's store along.
         const result = await invocation.run({ deadline: Date.now() + context.getRemainingTimeInMillis() - AFTER_SLOT_MS }, () =>
-          serve(bufferedRecordDoor, record, context, { lockBeforeLookups: true }),
+          serve(bufferedDoor, record, context, { lockBeforeLookups: true }),
         );
         if (result.outcome === 'rejected') await failed('REJECTED', { type: result.Type, reason: result.Reason, message: result.Message });
         return;

@@ -1,5 +1,6 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { DoorTrust } from '../config';
 import { TransferError } from '../domain/errors';
 import type { Origin } from '../ports';
 import type { Door } from './door';
@@ -105,6 +106,23 @@ export const bufferedRecordDoor: Door<SQSRecord, BufferedResult> = {
     return { outcome: 'rejected', Type: error.type, Reason: error.reason, Message: error.message };
   },
 };
+
+/**
+ * The door as the stack deploys it. Besides its shape, a buffered event must come from a configured source in the
+ * stack's account, as on the EventBridge door: whoever may send to the queue directly must not choose who asked.
+ */
+export function trustedBufferedRecordDoor(trust: DoorTrust): Door<SQSRecord, BufferedResult> {
+  return {
+    ...bufferedRecordDoor,
+    input: (record) => {
+      const event = transferEventOf(record);
+      if (!trust.eventSources.includes(event.source) || event.account !== trust.account) {
+        throw malformed('The buffered event is not from a configured source in this stack\'s account.');
+      }
+      return event.detail;
+    },
+  };
+}
 
 // One processor per container, as Powertools intends; it is reset at the start of every batch.
 const processor = new BatchProcessor(EventType.SQS);

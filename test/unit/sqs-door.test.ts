@@ -1,7 +1,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { TransferError } from '../../lambda/domain/errors';
-import { bufferedRecordDoor, isBufferEvent, originalRequestOf, receiveCountOf, transferEventOf } from '../../lambda/doors/sqs';
+import { bufferedRecordDoor, isBufferEvent, originalRequestOf, receiveCountOf, transferEventOf, trustedBufferedRecordDoor } from '../../lambda/doors/sqs';
 import { QueueModel } from '../../local/buffered-delivery';
 import { eventBridgeEvent, lambdaContext } from '../../local/lambda-events';
 
@@ -29,6 +29,14 @@ describe('the buffered event door', () => {
     expect(isBufferEvent({ Records: [own] }, undefined)).toBe(false);
     expect(isBufferEvent({ Records: [] }, ARN)).toBe(false);
     expect(isBufferEvent(eventBridgeEvent(request), ARN)).toBe(false);
+  });
+
+  it('as deployed, takes an event only from a configured source in the stack\'s account, whoever sent it to the queue', () => {
+    const door = trustedBufferedRecordDoor({ account: '111122223333', eventSources: ['internal.contact-transfer'] });
+    expect(door.input(recordOf(JSON.stringify(eventBridgeEvent(request))))).toEqual(request);
+    for (const forged of [eventBridgeEvent(request, { source: 'someone.else' }), eventBridgeEvent(request, { account: '444455556666' })]) {
+      expect(() => door.input(recordOf(JSON.stringify(forged)))).toThrow(/not from a configured source in this stack's account/);
+    }
   });
 
   it('reads the EventBridge event the rule delivered', () => {
