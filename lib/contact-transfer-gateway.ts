@@ -344,6 +344,15 @@ export class ContactTransferGateway extends Construct {
       description: 'Publishes the contact transfer gateway\'s transfer events from the ledger stream',
     });
     role.addToPolicy(statement('ReadLedgerStream', ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'], [streamArn]));
+    // EventBridge Pipes lists the table's streams to find this one; ListStreams has no resource-level permission.
+    role.addToPolicy(statement('FindLedgerStream', ['dynamodb:ListStreams'], ['*']));
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'dynamodb:ListStreams supports no resource-level permission; EventBridge Pipes needs it for a DynamoDB stream source. It reveals stream ARNs only.',
+    });
+    // An event a pipe cannot deliver after its retries goes to the dead-letter queue (and so to its alarm) instead of
+    // holding up the events behind it on the stream for the stream's 24 hours.
+    role.addToPolicy(statement('UndeliveredTransferEvents', ['sqs:SendMessage'], [this.deadLetterQueue.queueArn]));
     role.addToPolicy(
       new PolicyStatement({
         sid: 'PublishTransferEvents',
@@ -360,7 +369,14 @@ export class ContactTransferGateway extends Construct {
         roleArn: role.roleArn,
         source: streamArn,
         sourceParameters: {
-          dynamoDbStreamParameters: { startingPosition: 'TRIM_HORIZON', batchSize: 10 },
+          dynamoDbStreamParameters: {
+            startingPosition: 'TRIM_HORIZON',
+            batchSize: 10,
+            // A batch that fails is split until the one bad record is found, retried a few times, then set aside.
+            onPartialBatchItemFailure: 'AUTOMATIC_BISECT',
+            maximumRetryAttempts: 10,
+            deadLetterConfig: { arn: this.deadLetterQueue.queueArn },
+          },
           filterCriteria: { filters: pipe.filters.map((pattern) => ({ pattern: JSON.stringify(pattern) })) },
         },
         target: defaultBus,

@@ -45,7 +45,7 @@ export class DynamoDbFailureLog implements FailureLog {
       ...failureKeys(origin.correlationId),
       status: outcome,
       // Text, so that a body that was not even JSON is kept as it came.
-      request: typeof request === 'string' ? request : JSON.stringify(request) ?? 'null',
+      request: capped(typeof request === 'string' ? request : JSON.stringify(request) ?? 'null'),
       ...(typeof token === 'string' && { clientToken: token }),
       ...(typeof contactId === 'string' && { contactId }),
       type: error.type,
@@ -71,4 +71,15 @@ export class DynamoDbFailureLog implements FailureLog {
       throw error;
     }
   }
+}
+
+/**
+ * A failure event carries the request as JSON text, which the pipe quotes again: an event of up to 256 KB (full of
+ * quotes, say) would outgrow PutEvents' 256 KB limit and stall the pipe. A request is at most 16 KiB (contract
+ * section 2), so anything longer is not one and is cut, saying so.
+ */
+const MAX_RECORDED_REQUEST = 16 * 1024;
+
+function capped(text: string): string {
+  return text.length <= MAX_RECORDED_REQUEST ? text : `${text.slice(0, MAX_RECORDED_REQUEST)}... (cut: ${text.length} characters in all)`;
 }

@@ -183,11 +183,13 @@ describe('IAM', () => {
     synth.template.resourceCountIs('AWS::ApiGateway::Account', 0);
   });
 
-  it('no identity policy has a wildcard action or a "*" resource', () => {
+  it('no identity policy has a wildcard action, nor a "*" resource but for the one action that has no other', () => {
     for (const policy of all(synth.template, 'AWS::IAM::Policy')) {
       const { Statement } = (policy.Properties as { PolicyDocument: { Statement: Record<string, unknown>[] } }).PolicyDocument;
       for (const statement of Statement) {
         for (const action of asArray(statement.Action as string | string[])) expect(action).not.toContain('*');
+        // dynamodb:ListStreams takes no resource-level permission (the pipes need it to find the ledger's stream).
+        if (statement.Action === 'dynamodb:ListStreams') continue;
         for (const resource of asArray(statement.Resource)) expect(resource).not.toBe('*');
       }
     }
@@ -339,6 +341,16 @@ describe('transfer events (contract section 9)', () => {
     }
   });
 
+  it('a pipe sets aside an event it cannot deliver in the dead-letter queue instead of holding up the stream', () => {
+    for (const pipe of all(synth.template, 'AWS::Pipes::Pipe')) {
+      expect((pipe.Properties as { SourceParameters: { DynamoDBStreamParameters: unknown } }).SourceParameters.DynamoDBStreamParameters).toMatchObject({
+        OnPartialBatchItemFailure: 'AUTOMATIC_BISECT',
+        MaximumRetryAttempts: 10,
+        DeadLetterConfig: { Arn: resolve(gateway().deadLetterQueue.queueArn) },
+      });
+    }
+  });
+
   it('the pipes may read the ledger stream and put events only on the default bus, only with the gateway\'s source', () => {
     const policy = all(synth.template, 'AWS::IAM::Policy').find((candidate) => JSON.stringify(candidate.Properties?.Roles) === JSON.stringify([{ Ref: pipesRoleId() }]));
     const statements = (policy?.Properties as { PolicyDocument: { Statement: Record<string, unknown>[] } }).PolicyDocument.Statement;
@@ -348,6 +360,13 @@ describe('transfer events (contract section 9)', () => {
         Effect: 'Allow',
         Action: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
         Resource: resolve(gateway().ledgerTable.tableStreamArn),
+      },
+      { Sid: 'FindLedgerStream', Effect: 'Allow', Action: 'dynamodb:ListStreams', Resource: '*' },
+      {
+        Sid: 'UndeliveredTransferEvents',
+        Effect: 'Allow',
+        Action: 'sqs:SendMessage',
+        Resource: resolve(gateway().deadLetterQueue.queueArn),
       },
       {
         Sid: 'PublishTransferEvents',
@@ -511,6 +530,7 @@ describe('cdk-nag v3 (AwsSolutions)', () => {
       [
         `${gatewayPath}/IdempotencyTable AwsSolutions-DDB3`,
         `${gatewayPath}/DeadLetterQueue AwsSolutions-SQS3`,
+        `${gatewayPath}/EventPipesRole AwsSolutions-IAM5[Resource::*]`,
         ...['contact', 'contact-flow', 'queue', 'agent'].map((kind) => `${gatewayPath}/FunctionRole AwsSolutions-IAM5[Resource::${INSTANCE_ARN}/${kind}/*]`),
         `${gatewayPath}/Api/DeploymentStage.prod AwsSolutions-APIG3`,
         `${gatewayPath}/Api/DeploymentStage.prod AwsSolutions-APIG6`,
