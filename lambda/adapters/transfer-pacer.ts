@@ -96,7 +96,7 @@ export class DynamoDbPacer extends CellRatePacer {
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
     settings: PaceSettings,
-    /** One budget per Connect instance's account and Region; the instance id keeps two stacks on one table apart. */
+    /** One budget per stack: the item lives in the stack's own idempotency table (two stacks pace independently). */
     scope: string,
   ) {
     super(settings);
