@@ -26,6 +26,14 @@ import type { ExecuteOptions } from './usecase/transfer-contact';
 
 export type GatewayResponse = APIGatewayProxyResult | EventResult | TransferResult | SQSBatchResponse;
 
+/** A buffered record whose transfer happened but is not yet in the ledger: returned to the buffer to be recorded. */
+class UnrecordedTransfer extends Error {
+  constructor() {
+    super('The transfer happened but the ledger did not record it; the record returns to the buffer so a replay records it.');
+    this.name = 'UnrecordedTransfer';
+  }
+}
+
 /**
  * Kept free after the pacer's slot for TransferContact itself (the SDK's retries of a throttle take up to ~2 s) and
  * the records that follow; a slot later than the invocation's end less this is not taken.
@@ -189,8 +197,12 @@ export function createGateway(config: GatewayConfig, clients: GatewayClients = {
           serve(bufferedDoor, record, context, { lockBeforeLookups: true }),
         );
         if (result.outcome === 'rejected') await failed('REJECTED', { type: result.Type, reason: result.Reason, message: result.Message });
+        // The transfer happened but the ledger (and so its event) does not hold it yet: SQS's redelivery is a replay
+        // that records it. Not a failure of the request, so it is never recorded as one.
+        if (result.outcome !== 'rejected' && result.unrecorded) throw new UnrecordedTransfer();
         return;
       } catch (failure) {
+        if (failure instanceof UnrecordedTransfer) throw failure;
         const named = failure instanceof Error ? failure : new Error(String(failure));
         const [reason = 'INTERNAL_ERROR', ...rest] = named.message.split(': ');
         const message = rest.join(': ');

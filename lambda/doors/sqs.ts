@@ -14,7 +14,7 @@ import type { TransferEvent } from './eventbridge';
  * EventBridge event exactly as the rule delivered it.
  */
 export type BufferedResult =
-  | { readonly outcome: 'transferred' | 'replayed'; readonly ContactId: string; readonly ContactArn: string }
+  | { readonly outcome: 'transferred' | 'replayed'; readonly ContactId: string; readonly ContactArn: string; readonly unrecorded?: true }
   | { readonly outcome: 'rejected'; readonly Type: string; readonly Reason: string; readonly Message: string };
 
 /** An SQS event from the event source mapping, every record from the one buffer queue this stack owns. */
@@ -100,7 +100,7 @@ export const bufferedRecordDoor: Door<SQSRecord, BufferedResult> = {
     return { door: 'eventbridge', caller: `sqs/${record.messageId}`, correlationId: record.messageId };
   },
   input: (record) => transferEventOf(record).detail,
-  succeeded: ({ result, replayed }) => ({ outcome: replayed ? 'replayed' : 'transferred', ...result }),
+  succeeded: ({ result, replayed, unrecorded }) => ({ outcome: replayed ? 'replayed' : 'transferred', ...result, ...(unrecorded && { unrecorded }) }),
   failed: (error) => {
     if (error.retryable) throw namedFailure(error);
     return { outcome: 'rejected', Type: error.type, Reason: error.reason, Message: error.message };

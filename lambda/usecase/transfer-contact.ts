@@ -12,6 +12,11 @@ export interface TransferOutcome {
   readonly replayed: boolean;
   /** Known when this invocation looked at the contact; a replay answers without looking. */
   readonly treeId?: string;
+  /**
+   * Connect accepted, but the ledger does not hold the transfer yet (so neither does its Contact Transferred event):
+   * a door whose caller retries by itself (the buffer) should ask for that retry, which records it.
+   */
+  readonly unrecorded?: true;
 }
 
 export interface ExecuteOptions {
@@ -83,8 +88,10 @@ export class TransferContactUseCase {
       return this.transferOnce(request, origin, keys, await lookUps().gathered, attempt);
     });
 
+    const ledgerFailure = attempt.recording ? await attempt.recording : undefined;
+    let unrecorded = ledgerFailure !== undefined;
     if (attempt.recording) {
-      this.reportRecording(await attempt.recording, outcome.storeFailure, attempt.details ?? {});
+      this.reportRecording(ledgerFailure, outcome.storeFailure, attempt.details ?? {});
     } else if (outcome.storeFailure) {
       this.deps.alert('The idempotency record of a transfer the ledger already holds was not completed; the ledger answers a retry', {
         ...this.details(request, origin, keys),
@@ -92,10 +99,15 @@ export class TransferContactUseCase {
       });
     }
     if (outcome.replayed && !attempt.ran) {
-      await this.finishFromReplay(request, origin, keys, outcome.result, started?.ledger);
+      unrecorded = await this.finishFromReplay(request, origin, keys, outcome.result, started?.ledger);
     }
     const treeId = attempt.treeId;
-    return { result: outcome.result, replayed: outcome.replayed || attempt.replayed, ...(treeId !== undefined && { treeId }) };
+    return {
+      result: outcome.result,
+      replayed: outcome.replayed || attempt.replayed,
+      ...(treeId !== undefined && { treeId }),
+      ...(unrecorded && { unrecorded: true as const }),
+    };
   }
 
   private lookUp(request: TransferRequest, idempotencyKey: string): LookUps {
@@ -249,18 +261,21 @@ export class TransferContactUseCase {
     keys: IdempotencyKeys,
     result: TransferResult,
     readAlongside: Promise<LedgerView> | undefined,
-  ): Promise<void> {
-    // Best effort: a read that fails says nothing about the ledger, and the next replay looks again.
+  ): Promise<boolean> {
+    // A read that fails says nothing about the ledger: the answer stands, and the next replay looks again.
     const view = await (readAlongside ?? this.deps.ledger.read(request.ContactId, keys.idempotencyKey)).catch(() => undefined);
-    const intent = view?.intent;
-    if (intent?.status !== 'PENDING' || intent.payloadHash !== keys.payloadHash) return;
+    if (view === undefined) return true;
+    const intent = view.intent;
+    if (intent?.status !== 'PENDING' || intent.payloadHash !== keys.payloadHash) return false;
     try {
       await this.deps.ledger.complete(intent, result, this.now());
+      return false;
     } catch (error) {
       this.deps.alert('Connect accepted this transfer earlier and the ledger still holds it as PENDING; a later replay tries again, otherwise record it by hand', {
         ...this.details(request, origin, keys, intent, result),
         error,
       });
+      return true;
     }
   }
 

@@ -6,7 +6,7 @@ import { DynamoDbLedger } from '../../lambda/adapters/ledger';
 import { loadConfig } from '../../lambda/config';
 import { createGateway } from '../../lambda/gateway';
 import type { GatewayHandler } from '../../lambda/gateway';
-import { answerOf, DOOR_REPORTS, DOORS, eventFor, settle } from '../support/doors';
+import { answerOf, DOOR_REPORTS, DOORS, eventFor, RETURNED_TO_BUFFER, settle } from '../support/doors';
 import type { DoorAnswer, DoorName } from '../support/doors';
 import { connectFixtures } from '../support/fixtures';
 import { gatewayRequests, startInterposer } from '../support/interposer';
@@ -233,7 +233,8 @@ describe('a transfer Connect accepted is never reported as a failure (contract s
         return { door, withToken, request, event, first: await call(proxiedContainer(), door, event, 1000) };
       }),
     );
-    for (const { door, withToken, first } of runs) expect(first.ok, `${door} ${withToken}`).toBe(true);
+    // The buffered door gives its record back to the buffer instead: SQS's redelivery is the retry that records it.
+    for (const { door, withToken, first } of runs) expect(first, `${door} ${withToken}`).toMatchObject(door === 'buffered' ? { ok: false, reason: RETURNED_TO_BUFFER } : { ok: true });
     dynamoProxy.clear();
     await sleep(1100);
     for (const { door, withToken, request, event, first } of runs) {
@@ -246,6 +247,23 @@ describe('a transfer Connect accepted is never reported as a failure (contract s
       expect(acceptedTransfersOf(request.ContactId!), label).toHaveLength(1);
       expect(await ledgerRecords(request.ContactId!), label).toEqual([expect.objectContaining({ status: 'TRANSFERRED', toContactId: made?.ContactId })]);
     }
+  });
+});
+
+describe('the buffered door never lets go of a transfer the ledger does not hold (contract section 9)', () => {
+  it('returns the record to the buffer when only the ledger record failed; the redelivery records it without a second transfer', async () => {
+    dynamoProxy.fail(gatewayRequests.ledgerRecord(tables().ledger));
+    const request = requestFor(true);
+    const event = eventFor('buffered', request);
+    const first = await call(proxiedContainer(), 'buffered', event);
+    expect(first).toEqual({ ok: false, reason: RETURNED_TO_BUFFER });
+    expect(await ledgerRecords(request.ContactId!)).toEqual([expect.objectContaining({ status: 'PENDING' })]);
+    dynamoProxy.clear();
+
+    const redelivered = await call(harness.newContainer(), 'buffered', event);
+    expect(redelivered).toEqual({ ok: true });
+    expect(acceptedTransfersOf(request.ContactId!)).toHaveLength(1);
+    expect(await ledgerRecords(request.ContactId!)).toEqual([expect.objectContaining({ status: 'TRANSFERRED' })]);
   });
 });
 
