@@ -11,6 +11,7 @@ import { DynamoDbLedger } from './adapters/ledger';
 import { DynamoDbPacer } from './adapters/transfer-pacer';
 import type { GatewayConfig } from './config';
 import { TransferError } from './domain/errors';
+import { idempotencyKeysOf } from './domain/idempotency-keys';
 import { parseTransferRequest } from './domain/request';
 import type { Door } from './doors/door';
 import { directDoor } from './doors/direct';
@@ -110,11 +111,12 @@ export function createGateway(config: GatewayConfig, clients: GatewayClients = {
     },
   );
   const failures = new DynamoDbFailureLog(dynamodb, config.ledgerTable, config.ledgerRetentionDays);
+  const ledger = new DynamoDbLedger(dynamodb, config.ledgerTable, config.ledgerRetentionDays);
   const useCase = new TransferContactUseCase({
     instance: config.instance,
     policy: { allowedChannels: config.allowedChannels, maxTransfers: config.maxTransfers },
     connect,
-    ledger: new DynamoDbLedger(dynamodb, config.ledgerTable, config.ledgerRetentionDays),
+    ledger,
     idempotency,
     alert: (message, details) => logger.error(message, details),
   });
@@ -209,12 +211,43 @@ export function createGateway(config: GatewayConfig, clients: GatewayClients = {
         const connectThrottled = reason === 'THROTTLED' && message !== PACED_OUT;
         if (connectThrottled && attempt < 3 && context.getRemainingTimeInMillis() > RETRY_INSIDE_INVOCATION_MS) continue;
         if (receiveCountOf(record) >= (config.eventBuffer?.maxReceives ?? 1)) {
-          await failed('DEAD_LETTERED', { type: named.name, reason, message }).catch((error: unknown) =>
-            logger.error('The failure record of a dead-lettered event was not written', { error }),
-          );
+          if (await mayHaveTransferred(record)) {
+            // A transfer Connect may have accepted is never reported as failed (contract section 6).
+            logger.error('A dead-lettered event holds a transfer intent: Connect may have transferred it; re-drive it to settle, no failure event was published', {
+              correlationId: bufferedDoor.origin(record, context).correlationId,
+              reason,
+            });
+          } else {
+            await failed('DEAD_LETTERED', { type: named.name, reason, message }).catch((error: unknown) =>
+              logger.error('The failure record of a dead-lettered event was not written', { error }),
+            );
+          }
         }
         throw named;
       }
+    }
+  }
+
+  /**
+   * Whether Connect may have made this record's transfer: the ledger holds a live intent for it and the contact has
+   * ended (a transfer ends the contact it moves; an active contact was never transferred). When that cannot be told,
+   * the answer is yes: a transfer that happened is never reported as failed.
+   */
+  async function mayHaveTransferred(record: SQSRecord): Promise<boolean> {
+    let request;
+    try {
+      request = parseTransferRequest(bufferedDoor.input(record), config.instance);
+    } catch {
+      return false;
+    }
+    try {
+      const { intent } = await ledger.read(request.ContactId, idempotencyKeysOf(request, config.instance.id).idempotencyKey);
+      if (intent === undefined || intent.status === 'RELEASED') return false;
+      if (intent.status === 'TRANSFERRED') return true;
+      const contact = await connect.describeContact(request.ContactId);
+      return contact === undefined || contact.disconnected;
+    } catch {
+      return true;
     }
   }
 

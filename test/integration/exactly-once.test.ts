@@ -267,6 +267,25 @@ describe('the buffered door never lets go of a transfer the ledger does not hold
   });
 });
 
+describe('the last receive of a transfer Connect may have made (contract sections 6 and 9)', () => {
+  it('publishes no Contact Transfer Failed when the record is dead-lettered while its intent is pending', async () => {
+    const connectProxy = await startInterposer(harness.connect.url);
+    try {
+      const request = requestFor(true);
+      const event = eventFor('buffered', request) as { Records: { attributes: Record<string, string>; body: string }[] };
+      event.Records[0]!.attributes.ApproximateReceiveCount = '31';
+      connectProxy.drop(gatewayRequests.transferContact(request.ContactId));
+      const last = await call(harness.newContainer({ AWS_ENDPOINT_URL_CONNECT: connectProxy.url }), 'buffered', event);
+      expect(last).toEqual({ ok: false, reason: RETURNED_TO_BUFFER });
+      expect(acceptedTransfersOf(request.ContactId!)).toHaveLength(1);
+      const eventId = (JSON.parse(event.Records[0]!.body) as { id: string }).id;
+      expect(await ledgerItems(harness, `FAILURE#${eventId}`)).toEqual([]);
+    } finally {
+      await connectProxy.close();
+    }
+  });
+});
+
 describe('rule 14 whatever the ledger does (contract section 7)', () => {
   it('maxTransfers=3 with every ledger record write failing: three transfers reach Connect, then TRANSFER_LIMIT_REACHED', async () => {
     dynamoProxy.fail(gatewayRequests.ledgerRecord(tables().ledger));
