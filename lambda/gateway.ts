@@ -75,7 +75,7 @@ export function createGateway(config: GatewayConfig, clients: GatewayClients = {
   const connectClient = clients.connect ?? withoutLogFiltering(new ConnectClient({ ...SDK_CLIENT_OPTIONS, region: config.instance.region }));
   const dynamodb = clients.dynamodb ?? withoutLogFiltering(new DynamoDBClient(SDK_CLIENT_OPTIONS));
   const idempotency = new PowertoolsIdempotency(dynamodb, config.idempotencyTable, config.idempotencyTtlSeconds);
-  // One budget per account and Region, as Connect counts its quota.
+  // One budget for this stack's doors and containers, in its own table (Connect counts per account and Region).
   const pacer = new DynamoDbPacer(dynamodb, config.idempotencyTable, config.pace, `${config.instance.account}:${config.instance.region}`);
   /**
    * Per invocation (local mode and tests run invocations concurrently in one process): the latest a slot may come,
@@ -181,14 +181,14 @@ export function createGateway(config: GatewayConfig, clients: GatewayClients = {
     }
   }
 
+  const bufferedDoor = trustedBufferedRecordDoor(config.doors);
+
   /**
    * One buffered event. The lock comes before the Describe calls, so a duplicate or a replay costs Connect nothing.
    * A Connect throttle is tried again while the invocation has time (the pacer has slowed every container down
    * meanwhile), rather than spending one of the message's receives; the last receive's failure is recorded for the
    * `Contact Transfer Failed` event before SQS dead-letters the message.
    */
-  const bufferedDoor = trustedBufferedRecordDoor(config.doors);
-
   async function serveBufferedRecord(record: SQSRecord, context: Context): Promise<void> {
     const failed = (outcome: FailureOutcome, error: { type: string; reason: string; message: string }) =>
       failures.record({ outcome, request: originalRequestOf(record), error, origin: bufferedDoor.origin(record, context), at: new Date() });
