@@ -419,16 +419,22 @@ describe('TransferContactUseCase: a replay finishing its predecessor', () => {
   });
 });
 
+/** An idempotency lock that is taken only when the test grants it, to see what runs before. */
+function lockHeldUntilGranted(): { readonly slowLock: IdempotencyPort; readonly grantLock: () => void } {
+  let grantLock: () => void = () => undefined;
+  const lock = new Promise<void>((resolve) => (grantLock = resolve));
+  const slowLock: IdempotencyPort = {
+    once: async (_key, work) => {
+      await lock;
+      return { result: await work(), replayed: false };
+    },
+  };
+  return { slowLock, grantLock };
+}
+
 describe('TransferContactUseCase: idempotency', () => {
   it('the Describe calls and the ledger read start while the idempotency lock is still pending', async () => {
-    let grantLock: () => void = () => undefined;
-    const lock = new Promise<void>((resolve) => (grantLock = resolve));
-    const slowLock: IdempotencyPort = {
-      once: async (_key, work) => {
-        await lock;
-        return { result: await work(), replayed: false };
-      },
-    };
+    const { slowLock, grantLock } = lockHeldUntilGranted();
     const { useCase, connect, ledger } = setUp({ contact: rootTask }, { idempotency: slowLock });
     const execution = useCase.execute(toQueue, origin);
 
@@ -445,14 +451,7 @@ describe('TransferContactUseCase: idempotency', () => {
   });
 
   it('with lockBeforeLookups, nothing is looked up until the lock is held, and a replay costs no Connect call', async () => {
-    let grantLock: () => void = () => undefined;
-    const lock = new Promise<void>((resolve) => (grantLock = resolve));
-    const slowLock: IdempotencyPort = {
-      once: async (_key, work) => {
-        await lock;
-        return { result: await work(), replayed: false };
-      },
-    };
+    const { slowLock, grantLock } = lockHeldUntilGranted();
     const { useCase, connect, ledger } = setUp({ contact: rootTask }, { idempotency: slowLock });
     const execution = useCase.execute(toQueue, origin, { lockBeforeLookups: true });
     await new Promise((resolve) => setTimeout(resolve, 5));
