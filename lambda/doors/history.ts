@@ -2,6 +2,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { parseHistoryQuery } from '../domain/history';
 import type { HistoryPage, HistoryQuery } from '../domain/history';
 import type { Origin } from '../ports';
+import { jsonHeaders } from './http';
 
 /** The API resource of contract section 10; the stack builds the route from it. */
 export const HISTORY_RESOURCE = '/contact/transfers/{ContactId}';
@@ -18,7 +19,7 @@ export function historyQueryOf(event: APIGatewayProxyEvent): HistoryQuery {
 export function historyResponse(page: HistoryPage, origin: Origin): APIGatewayProxyResult {
   return {
     statusCode: 200,
-    headers: { 'Content-Type': 'application/json', 'x-amzn-RequestId': origin.correlationId },
+    headers: jsonHeaders(origin.correlationId),
     body: JSON.stringify(page),
   };
 }

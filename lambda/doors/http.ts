@@ -111,6 +111,7 @@ function idempotencyHeader(event: APIGatewayProxyEvent): string | undefined {
   return values.values().next().value;
 }
 
-function jsonHeaders(requestId: string): Record<string, string> {
+/** The headers of every JSON answer the function gives API Gateway. */
+export function jsonHeaders(requestId: string): Record<string, string> {
   return { 'Content-Type': 'application/json', 'x-amzn-RequestId': requestId };
 }
