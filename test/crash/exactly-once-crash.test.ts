@@ -158,9 +158,17 @@ describe('SIGKILL at each point of a transfer, then a retry in a fresh process (
         try {
           const victim = await startFunction({ connect: proxies.connect.url, dynamodb: proxies.dynamodb.url });
           const reached = scenario.point.reached(proxies, request.ContactId ?? '');
-          const finished = victim.invoke(event, VICTIM_REMAINING_MS).then((outcome) => {
-            throw new Error(`${scenario.point.name} was never reached; the invocation ended with ${JSON.stringify(outcome)}`);
-          });
+          // 32 victims share one pacer: one may be paced out (429, or its record returned) before its point, and is
+          // retried as its caller or SQS would retry it.
+          const finished = (async (): Promise<never> => {
+            for (let tries = 1; ; tries += 1) {
+              const outcome = await victim.invoke(event, VICTIM_REMAINING_MS);
+              const { reason } = answerOf(scenario.door, outcome);
+              if ((reason !== 'THROTTLED' && reason !== RETURNED_TO_BUFFER) || tries >= 10) {
+                throw new Error(`${scenario.point.name} was never reached; the invocation ended with ${JSON.stringify(outcome)}`);
+              }
+            }
+          })();
           try {
             await Promise.race([reached, finished]);
           } finally {
