@@ -19,7 +19,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { build } from 'esbuild';
 import type { BuildOptions } from 'esbuild';
 import { DEFAULT_MEMORY_SIZE_MB } from '../lib/contact-transfer-gateway';
-import { bundleGateway, pureSchemaKeys, withoutEventStreams } from '../lib/gateway-bundle';
+import { bundleGateway, pureSchemaKeys, withoutEventStreams, withoutUnusedFallbacks } from '../lib/gateway-bundle';
 import { createGatewayTables, startEmbeddedDynamoDb } from '../local/embedded-dynamodb';
 import type { EmbeddedDynamoDb } from '../local/embedded-dynamodb';
 import { synthesizeDeployedFunction } from '../local/deployed-artifact';
@@ -224,8 +224,9 @@ async function bundleFigures({ options, env }: Bench, deployedEntry: string, wor
   };
   const entries: [string, string][] = [
     ['deployed (GATEWAY_BUNDLE)', deployedEntry],
-    ['without pure schema keys', await variant('schema-keys', { plugins: [withoutEventStreams] })],
-    ['with the event-stream codec', await variant('event-streams', { plugins: [pureSchemaKeys] })],
+    ['without pure schema keys', await variant('schema-keys', { plugins: [withoutEventStreams, withoutUnusedFallbacks] })],
+    ['with the event-stream codec', await variant('event-streams', { plugins: [pureSchemaKeys, withoutUnusedFallbacks] })],
+    ["with the SDK's unused fallbacks", await variant('fallbacks', { plugins: [pureSchemaKeys, withoutEventStreams] })],
     ['whole SDK bundled', await variant('sdk-whole', { external: [] })],
     ['SDK left to the runtime', await variant('sdk-external', { external: ['@aws-sdk/*'] })],
     ['default main fields', await variant('main-fields', { mainFields: undefined })],

@@ -63,6 +63,54 @@ export const withoutEventStreams: Plugin = {
 };
 
 /**
+ * A small LRU on a Map in place of mnemonist's (7 KB with its iterator library). The DynamoDB client builds an
+ * endpoint-discovery cache of 1,000 entries when it is created, with typed arrays allocated up front, and reads it only
+ * when endpoint discovery is enabled, which DynamoDB does not need and the gateway never enables. It keeps the
+ * interface and the eviction, so enabling discovery would still work. CommonJS, as mnemonist is, for either import style.
+ */
+const MAP_LRU_CACHE = `module.exports = class LRUCache {
+  constructor(capacity) { this.capacity = capacity; this.items = new Map(); }
+  get size() { return this.items.size; }
+  has(key) { return this.items.has(key); }
+  peek(key) { return this.items.get(key); }
+  get(key) {
+    if (!this.items.has(key)) return undefined;
+    const value = this.items.get(key);
+    this.items.delete(key);
+    this.items.set(key, value);
+    return value;
+  }
+  set(key, value) {
+    this.items.delete(key);
+    this.items.set(key, value);
+    if (this.items.size > this.capacity) this.items.delete(this.items.keys().next().value);
+    return this;
+  }
+  clear() { this.items.clear(); }
+}`;
+
+/**
+ * Stand-ins for code Lambda never runs: the endpoint-discovery cache above, and the SDK's pure-JavaScript SHA-256
+ * (3 KB), which it picks only when `node:crypto` has no sha256, as no Node that Lambda runs does.
+ */
+export const withoutUnusedFallbacks: Plugin = {
+  name: 'without-unused-sdk-fallbacks',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^mnemonist\/lru-cache$/ }, () => ({ path: 'map-lru-cache', namespace: 'stand-in' }));
+    pluginBuild.onResolve({ filter: /^\.\/Sha256Js$/ }, ({ importer }) =>
+      /[\\/]@smithy[\\/]core[\\/].*[\\/]sha256[\\/]/.test(importer) ? { path: 'sha256-js', namespace: 'stand-in' } : undefined,
+    );
+    pluginBuild.onLoad({ filter: /.*/, namespace: 'stand-in' }, ({ path: name }) => ({
+      contents:
+        name === 'map-lru-cache'
+          ? MAP_LRU_CACHE
+          : 'export class Sha256Js { constructor() { throw new Error("The pure-JavaScript SHA-256 is not bundled: node:crypto provides sha256"); } }',
+      loader: 'js',
+    }));
+  },
+};
+
+/**
  * The function's esbuild options, in one place so that the stack, the benchmark and its alternatives build the
  * same thing. Chosen with `npm run bench` (README, Performance): the SDK bundled (the versions the tests ran
  * against are the versions deployed, one file to load at cold start), `module` first so that esbuild takes the
@@ -79,7 +127,7 @@ export const GATEWAY_BUNDLE: BuildOptions = {
   sourcemap: true,
   sourcesContent: false,
   external: LAMBDA_UNUSED_CREDENTIAL_PROVIDERS,
-  plugins: [pureSchemaKeys, withoutEventStreams],
+  plugins: [pureSchemaKeys, withoutEventStreams, withoutUnusedFallbacks],
   logLevel: 'warning',
 };
 

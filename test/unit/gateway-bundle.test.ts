@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { build } from 'esbuild';
-import { inlineConstantKeys, withoutEventStreams } from '../../lib/gateway-bundle';
+import { inlineConstantKeys, withoutEventStreams, withoutUnusedFallbacks } from '../../lib/gateway-bundle';
 
 describe('inlineConstantKeys (the bundle plugin that lets esbuild drop unused SDK operations)', () => {
   it('writes a module string constant in place of a computed key that names it', () => {
@@ -11,6 +11,44 @@ describe('inlineConstantKeys (the bundle plugin that lets esbuild drop unused SD
   it('leaves computed keys alone when their name is not a plain string constant, and the rest of the module as it was', () => {
     const source = ['let _m = "mutable";', 'const _e = `template`;', 'var a = { [_m]: 1, [_e]: 2, [_u]: 3 };', 'var list = [_h];'].join('\n');
     expect(inlineConstantKeys(source)).toBe(source);
+  });
+});
+
+/** Both module builds the SDK ships: the bundle takes the ES one, and the stand-ins must fit the CommonJS one as well. */
+async function bundledWithStandIns(contents: string, mainFields: string[]): Promise<{ text: string; exports: Record<string, unknown> }> {
+  const result = await build({ stdin: { contents, resolveDir: __dirname }, bundle: true, format: 'cjs', platform: 'node', write: false, logLevel: 'silent', plugins: [withoutUnusedFallbacks], mainFields });
+  const text = result.outputFiles[0]?.text ?? '';
+  const loaded: { exports: Record<string, unknown> } = { exports: {} };
+  new Function('module', 'exports', 'require', text)(loaded, loaded.exports, require);
+  return { text, exports: loaded.exports };
+}
+
+describe('withoutUnusedFallbacks (the bundle plugin that swaps code Lambda never runs for stand-ins)', () => {
+  it.each([[['module', 'main']], [['main']]])('gives the DynamoDB client an endpoint cache that still stores, expires and evicts, without mnemonist (%j)', async (mainFields) => {
+    const { text, exports } = await bundledWithStandIns(
+      "import { EndpointCache } from '@aws-sdk/endpoint-cache'; export const make = (size) => new EndpointCache(size);",
+      mainFields,
+    );
+    expect(text).not.toContain('mnemonist');
+    type Cache = { set(key: string, endpoints: { Address: string; CachePeriodInMinutes: number }[]): void; getEndpoint(key: string): string | undefined };
+    const cache = (exports.make as (size: number) => Cache)(2);
+    cache.set('a', [{ Address: 'a.example', CachePeriodInMinutes: 1 }]);
+    cache.set('b', [{ Address: 'b.example', CachePeriodInMinutes: 1 }]);
+    expect(cache.getEndpoint('a')).toBe('a.example');
+    // 'a' was used last, so a third entry evicts 'b'.
+    cache.set('c', [{ Address: 'c.example', CachePeriodInMinutes: 1 }]);
+    expect([cache.getEndpoint('a'), cache.getEndpoint('b'), cache.getEndpoint('c')]).toEqual(['a.example', undefined, 'c.example']);
+    cache.set('d', [{ Address: 'd.example', CachePeriodInMinutes: 0 }]);
+    expect(cache.getEndpoint('d')).toBeUndefined();
+  });
+
+  it("keeps the SDK's SHA-256 on node:crypto and leaves its pure-JavaScript fallback out", async () => {
+    const { text, exports } = await bundledWithStandIns(
+      "import { Sha256 } from '@smithy/core/checksum'; export const digest = async (data) => { const hash = new Sha256(); hash.update(data); return Buffer.from(await hash.digest()).toString('hex'); };",
+      ['module', 'main'],
+    );
+    expect(text).not.toContain('MAX_HASHABLE_LENGTH');
+    await expect((exports.digest as (data: string) => Promise<string>)('abc')).resolves.toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
   });
 });
 
