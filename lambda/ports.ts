@@ -2,6 +2,7 @@
  * The gateway's view of the systems it talks to. The use case and the rules depend on these shapes only;
  * adapters map Connect's and DynamoDB's answers into them.
  */
+import type { TransferError } from './domain/errors';
 import type { TransferRequest } from './domain/request';
 
 export type Channel = 'VOICE' | 'CHAT' | 'TASK' | 'EMAIL' | (string & {});
@@ -34,12 +35,24 @@ export interface TransferResult {
   readonly ContactArn: string;
 }
 
+/**
+ * What `transferContact` throws when it sent Connect nothing (no pacing slot came in time): the transfer certainly did
+ * not happen, so its reservation can be given back at once. `failure` is what the caller hears.
+ */
+export class TransferNotSent extends Error {
+  constructor(readonly failure: TransferError) {
+    super(failure.message, { cause: failure });
+    this.name = 'TransferNotSent';
+  }
+}
+
 /** Reads answer "not found" as data, so the rules (not the order of concurrent calls) decide which reason wins. */
 export interface ConnectPort {
   describeContact(contactId: string): Promise<ContactFacts | undefined>;
   describeFlow(flowId: string): Promise<FlowFacts>;
   describeQueue(queueId: string): Promise<QueueFacts>;
   describeUser(userId: string): Promise<UserFacts>;
+  /** Throws `TransferNotSent` when it sent nothing. */
   transferContact(request: TransferRequest, clientToken: string): Promise<TransferResult>;
 }
 
@@ -58,6 +71,11 @@ export interface Reservation {
   readonly treeId: string;
   /** The slot in the tree: the attempt's number, never reused, so a refused attempt stays on record. */
   readonly transferNumber: number;
+  /**
+   * The tree's transfers with this one, released attempts not counted (rule 14): what the contact it makes records, so
+   * that the next transfer's count is read with that contact. Pending slots count (fail closed).
+   */
+  readonly transfersInTree: number;
   readonly fromContactId: string;
   readonly request: TransferRequest;
   readonly origin: Origin;
@@ -66,8 +84,8 @@ export interface Reservation {
   readonly at: Date;
 }
 
-/** What the ledger needs to find a reservation again: the intent's key and the tree slot it holds. */
-export type ReservationRef = Pick<Reservation, 'treeId' | 'transferNumber' | 'idempotencyKey'>;
+/** What the ledger needs to find a reservation again (the intent's key and the tree slot it holds) and to complete it. */
+export type ReservationRef = Pick<Reservation, 'treeId' | 'transferNumber' | 'transfersInTree' | 'idempotencyKey'>;
 
 export type IntentStatus = 'PENDING' | 'TRANSFERRED' | 'RELEASED';
 
@@ -84,10 +102,10 @@ export interface Intent extends ReservationRef {
 /** What the ledger knows before a transfer, read in one request keyed by what the request itself names. */
 export interface LedgerView {
   /**
-   * Made by a gateway transfer: the tree and that transfer's number, an upper bound of the transfers the tree has
-   * (a later transfer ends this contact, and a refused attempt leaves its number behind).
+   * Made by a gateway transfer: the tree, the transfers it had with that one (released attempts not counted; a later
+   * transfer ends this contact, so this is all of them) and the highest slot number then, after which the next slot follows.
    */
-  readonly transfersInTree?: { readonly treeId: string; readonly count: number };
+  readonly transfersInTree?: { readonly treeId: string; readonly count: number; readonly lastNumber: number };
   readonly intent?: Intent;
 }
 
@@ -107,7 +125,7 @@ export interface LedgerPort {
   reserve(reservation: Reservation): Promise<ReserveOutcome>;
   /** Turns the slot and the intent into the transfer record, and records the new contact's tree, all or nothing. */
   complete(reservation: ReservationRef, result: TransferResult, at: Date): Promise<void>;
-  /** Connect refused: the slot and the intent stay on record as released, and the key can be used again. */
+  /** Connect refused, or was never asked: the slot and the intent stay on record as released, and the key can be used again. */
   release(reservation: ReservationRef, reason: string, at: Date): Promise<void>;
 }
 

@@ -24,8 +24,9 @@ export const IDEMPOTENCY_TABLE: TableDefinition = {
  * - `KEY#<idempotencyKey>` / `INTENT`: the write-ahead intent, written with the slot: the payload hash and the slot it
  *   holds, then what Connect returned. A retry whose invocation was lost after the reservation finds it and finishes
  *   the transfer (re-sending the same ClientToken) instead of a second transfer or CONTACT_NOT_ACTIVE.
- * - `CONTACT#<newContactId>` / `TREE`: which tree the new segment belongs to and its transfer's number, so rule 14
- *   reads the count with one GetItem keyed by the request's ContactId, concurrently with DescribeContact.
+ * - `CONTACT#<newContactId>` / `TREE`: which tree the new segment belongs to, its transfer's number and the tree's
+ *   count of transfers with it (released attempts not counted), so rule 14 reads the count and the next slot with one
+ *   GetItem keyed by the request's ContactId, concurrently with DescribeContact.
  */
 export const LEDGER_TABLE: TableDefinition = {
   partitionKey: 'pk',

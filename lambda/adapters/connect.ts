@@ -11,6 +11,7 @@ import { contactArn } from '../domain/arn';
 import { TransferError } from '../domain/errors';
 import type { TransferRequest } from '../domain/request';
 import type { ConnectOperation } from '../metric-names';
+import { TransferNotSent } from '../ports';
 import type { ConnectPort, ContactFacts, FlowFacts, QueueFacts, TransferResult, UserFacts } from '../ports';
 import { TtlCache } from './ttl-cache';
 
@@ -105,7 +106,11 @@ export class ConnectAdapter implements ConnectPort {
   }
 
   async transferContact(request: TransferRequest, clientToken: string): Promise<TransferResult> {
-    await this.options.beforeTransfer?.();
+    try {
+      await this.options.beforeTransfer?.();
+    } catch (error) {
+      throw new TransferNotSent(error instanceof TransferError ? error : TransferError.of('INTERNAL_ERROR', { cause: error }));
+    }
     try {
       const output = await this.client.send(
         new TransferContactCommand({

@@ -41,7 +41,9 @@ export class DynamoDbLedger implements LedgerPort {
     const view: { -readonly [K in keyof LedgerView]: LedgerView[K] } = {};
     for (const item of items) {
       if (item[PK] === contactKey[PK] && typeof item.treeId === 'string' && typeof item.transfersInTree === 'number') {
-        view.transfersInTree = { treeId: item.treeId, count: item.transfersInTree };
+        // Items written before the count was kept apart hold the slot number only: an upper bound of the count.
+        const lastNumber = typeof item.transferNumber === 'number' ? item.transferNumber : item.transfersInTree;
+        view.transfersInTree = { treeId: item.treeId, count: item.transfersInTree, lastNumber };
       }
       if (item[PK] === intentKey[PK]) view.intent = intentOf(item, idempotencyKey);
     }
@@ -78,7 +80,12 @@ export class DynamoDbLedger implements LedgerPort {
     const { request, origin } = reservation;
     const at = reservation.at.toISOString();
     const expiresAt = this.expiryFrom(reservation.at);
-    const common = { treeId: reservation.treeId, transferNumber: reservation.transferNumber, fromContactId: reservation.fromContactId };
+    const common = {
+      treeId: reservation.treeId,
+      transferNumber: reservation.transferNumber,
+      transfersInTree: reservation.transfersInTree,
+      fromContactId: reservation.fromContactId,
+    };
     const intent = {
       ...ledgerKeys.intent(reservation.idempotencyKey),
       ...common,
@@ -196,7 +203,8 @@ export class DynamoDbLedger implements LedgerPort {
             Item: marshall({
               ...ledgerKeys.contact(result.ContactId),
               treeId: reservation.treeId,
-              transfersInTree: reservation.transferNumber,
+              transferNumber: reservation.transferNumber,
+              transfersInTree: reservation.transfersInTree,
               [TTL]: expiresAt,
             }),
             ConditionExpression: 'attribute_not_exists(#pk)',
@@ -270,7 +278,7 @@ export class DynamoDbLedger implements LedgerPort {
 }
 
 function intentOf(item: Record<string, unknown>, idempotencyKey: string): Intent | undefined {
-  const { status, payloadHash, treeId, transferNumber, intendedAt, toContactId, toContactArn } = item;
+  const { status, payloadHash, treeId, transferNumber, transfersInTree, intendedAt, toContactId, toContactArn } = item;
   if (status !== STATUS.pending && status !== STATUS.transferred && status !== STATUS.released) return undefined;
   if (typeof payloadHash !== 'string' || typeof treeId !== 'string' || typeof transferNumber !== 'number') return undefined;
   return {
@@ -279,6 +287,8 @@ function intentOf(item: Record<string, unknown>, idempotencyKey: string): Intent
     payloadHash,
     treeId,
     transferNumber,
+    // An intent written before the count was kept apart: its slot number, an upper bound of the count.
+    transfersInTree: typeof transfersInTree === 'number' ? transfersInTree : transferNumber,
     intendedAt: new Date(typeof intendedAt === 'string' ? intendedAt : 0),
     ...(typeof toContactId === 'string' && typeof toContactArn === 'string' && { result: { ContactId: toContactId, ContactArn: toContactArn } }),
   };

@@ -5,6 +5,7 @@ import type { IdempotencyKeys } from '../domain/idempotency-keys';
 import type { TransferRequest } from '../domain/request';
 import { firstFailingRule, treeIdOf } from '../domain/rules';
 import type { TransferFacts, TransferPolicy } from '../domain/rules';
+import { TransferNotSent } from '../ports';
 import type { ConnectPort, IdempotencyPort, Intent, LedgerPort, LedgerView, Origin, Reservation, ReservationRef, TransferResult, TreeTally } from '../ports';
 
 export interface TransferOutcome {
@@ -137,7 +138,7 @@ export class TransferContactUseCase {
    * contact made outside the gateway in a longer tree needs the tree's slots counted (an extra, rare round trip).
    */
   private async tallyOf(contactId: string, treeId: string, view: LedgerView): Promise<TreeTally> {
-    if (view.transfersInTree) return { counted: view.transfersInTree.count, lastNumber: view.transfersInTree.count };
+    if (view.transfersInTree) return { counted: view.transfersInTree.count, lastNumber: view.transfersInTree.lastNumber };
     if (treeId === contactId) return { counted: 0, lastNumber: 0 };
     return this.deps.ledger.tally(treeId);
   }
@@ -166,11 +167,12 @@ export class TransferContactUseCase {
    */
   private async reserve(request: TransferRequest, origin: Origin, keys: IdempotencyKeys, treeId: string, tally: TreeTally): Promise<Reservation> {
     const { ledger, policy } = this.deps;
-    let transferNumber = tally.lastNumber + 1;
+    let slots = tally;
     for (let recounted = false; ; recounted = true) {
       const reservation: Reservation = {
         treeId,
-        transferNumber,
+        transferNumber: slots.lastNumber + 1,
+        transfersInTree: slots.counted + 1,
         fromContactId: request.ContactId,
         request,
         origin,
@@ -185,9 +187,8 @@ export class TransferContactUseCase {
         throw TransferError.of('REQUEST_IN_PROGRESS', { message: "Another transfer of this contact's tree is in progress; retry later." });
       }
       // Someone took the slot after the count was read: count the tree's slots themselves.
-      const fresh = await failClosed(() => ledger.tally(treeId));
-      if (fresh.counted >= policy.maxTransfers) throw TransferError.of('TRANSFER_LIMIT_REACHED');
-      transferNumber = fresh.lastNumber + 1;
+      slots = await failClosed(() => ledger.tally(treeId));
+      if (slots.counted >= policy.maxTransfers) throw TransferError.of('TRANSFER_LIMIT_REACHED');
     }
   }
 
@@ -228,6 +229,12 @@ export class TransferContactUseCase {
     try {
       result = await this.deps.connect.transferContact(request, keys.connectClientToken);
     } catch (error) {
+      // Never sent (paced out): nothing was transferred by this attempt, and the slot need not wait for a retry. When it
+      // re-sends for an earlier attempt, that attempt may have been transferred, so its reservation stays.
+      if (error instanceof TransferNotSent) {
+        if (!answersEarlierAttempt) await this.release(reservation, error.failure.reason, request, origin);
+        throw error.failure;
+      }
       // Connect answered and refused: nothing was transferred. Anything else (throttled after retries, 5xx, no
       // answer) may hide an attempt Connect accepted, so the intent stays for a retry to re-send.
       if (error instanceof TransferError && error.reason === 'CONNECT_REJECTED') await this.release(reservation, error.type, request, origin);

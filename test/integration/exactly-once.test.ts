@@ -11,6 +11,7 @@ import type { DoorAnswer, DoorName } from '../support/doors';
 import { connectFixtures } from '../support/fixtures';
 import { gatewayRequests, startInterposer } from '../support/interposer';
 import type { Interposer } from '../support/interposer';
+import { createGatewayTables } from '../../local/embedded-dynamodb';
 import { asHttp, httpEvent, lambdaContext, ledgerItems, startGatewayHarness, transferEvent } from '../support/gateway-harness';
 import type { GatewayHarness } from '../support/gateway-harness';
 
@@ -330,11 +331,60 @@ describe('rule 14 whatever the ledger does (contract section 7)', () => {
   });
 });
 
+describe('rule 14 counts transfers, not attempts', () => {
+  it('attempts Connect refused stay on record in their own numbers and do not count toward maxTransfers', async () => {
+    const limited = proxiedContainer({ MAX_TRANSFERS: '2' });
+    const treeId = fx.contact();
+    const refusedOnce = async (contactId: string): Promise<DoorAnswer> => {
+      harness.connect.failNext('TransferContact', 1, { status: 400, type: 'InvalidRequestException', message: 'refused' });
+      const body = { ContactId: contactId, ContactFlowId: fx.flows.inbound, ClientToken: randomUUID() };
+      expect(await call(limited, 'https', httpEvent(body))).toMatchObject({ ok: false, reason: 'CONNECT_REJECTED' });
+      return call(limited, 'https', httpEvent(body));
+    };
+    const first = await refusedOnce(treeId);
+    const second = await refusedOnce(first.ContactId!);
+    const third = await call(limited, 'https', httpEvent({ ContactId: second.ContactId!, ContactFlowId: fx.flows.inbound }));
+    expect([first.ok, second.ok, third.reason]).toEqual([true, true, 'TRANSFER_LIMIT_REACHED']);
+    expect((await ledgerRecords(treeId)).map(({ transferNumber, status }) => [transferNumber, status])).toEqual([
+      [1, 'RELEASED'],
+      [2, 'TRANSFERRED'],
+      [3, 'RELEASED'],
+      [4, 'TRANSFERRED'],
+    ]);
+    expect(await contactItem(second.ContactId!)).toMatchObject({ treeId, transferNumber: 4, transfersInTree: 2 });
+  });
+
+  it('a transfer paced out before it was sent gives its slot back at once, so it counts for nothing while its caller waits', async () => {
+    // A pacer of its own (it lives in the idempotency table): one call per 10 s, so a second one within the
+    // invocation's time cannot have a slot.
+    const pacedTable = `paced-${randomUUID()}`;
+    await createGatewayTables(new DynamoDBClient({ endpoint: harness.dynamodb.url }), { idempotency: pacedTable, ledger: `${pacedTable}-unused` });
+    const paced = proxiedContainer({ IDEMPOTENCY_TABLE_NAME: pacedTable, TRANSFER_RATE_PER_SECOND: '0.1', TRANSFER_BURST: '1', MAX_TRANSFERS: '1' });
+    expect(await call(paced, 'https', httpEvent(queueTransfer()))).toMatchObject({ ok: true });
+
+    const treeId = fx.contact();
+    const request = { ContactId: treeId, ContactFlowId: fx.flows.inbound, ClientToken: randomUUID() };
+    expect(await call(paced, 'https', httpEvent(request), 5000)).toMatchObject({ ok: false, reason: 'THROTTLED' });
+    expect(acceptedTransfersOf(treeId)).toHaveLength(0);
+    expect(await ledgerRecords(treeId)).toEqual([expect.objectContaining({ transferNumber: 1, status: 'RELEASED', releaseReason: 'THROTTLED' })]);
+
+    // Its retry is the tree's first transfer, in the next number, under a maxTransfers of 1.
+    const retry = await call(proxiedContainer({ MAX_TRANSFERS: '1' }), 'https', httpEvent(request));
+    expect(retry.ok).toBe(true);
+    expect((await ledgerRecords(treeId)).map(({ transferNumber, status }) => [transferNumber, status])).toEqual([
+      [1, 'RELEASED'],
+      [2, 'TRANSFERRED'],
+    ]);
+    expect(await contactItem(retry.ContactId!)).toMatchObject({ transferNumber: 2, transfersInTree: 1 });
+  });
+});
+
 describe('the ledger is append-only and atomic (contract section 7)', () => {
   const ledger = () => new DynamoDbLedger(new DynamoDBClient({ endpoint: harness.dynamodb.url }), harness.config.ledgerTable, 30);
   const reservation = (treeId: string, idempotencyKey: string) => ({
     treeId,
     transferNumber: 1,
+    transfersInTree: 1,
     fromContactId: treeId,
     request: { ContactId: treeId, ContactFlowId: 'flow' },
     origin: { door: 'invoke' as const, caller: 'invoke', correlationId: idempotencyKey },

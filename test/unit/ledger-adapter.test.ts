@@ -12,6 +12,8 @@ const at = new Date('2026-11-23T10:00:00Z');
 const reservation: Reservation = {
   treeId: 'c-0',
   transferNumber: 3,
+  // Slot 3, but one earlier attempt in the tree was released.
+  transfersInTree: 2,
   fromContactId: 'c-2',
   request: { ContactId: 'c-2', ContactFlowId: 'f-1', QueueId: 'q-1', ClientToken: 'caller-token' },
   origin: { door: 'https', caller: 'arn:aws:sts::111122223333:assumed-role/app/x', correlationId: 'req-1' },
@@ -33,7 +35,7 @@ describe('DynamoDbLedger', () => {
     expect(intent?.Put).toMatchObject({
       TableName: 'ledger',
       ConditionExpression: 'attribute_not_exists(#pk) OR #status = :released',
-      Item: marshall({ pk: 'KEY#token:abc', sk: 'INTENT', status: 'PENDING', payloadHash: 'hash', treeId: 'c-0', transferNumber: 3 }, {}),
+      Item: marshall({ pk: 'KEY#token:abc', sk: 'INTENT', status: 'PENDING', payloadHash: 'hash', treeId: 'c-0', transferNumber: 3, transfersInTree: 2 }, {}),
     });
     expect(slot?.Put?.ConditionExpression).toBe('attribute_not_exists(#pk)');
     expect(slot?.Put?.Item).toMatchObject(
@@ -62,7 +64,11 @@ describe('DynamoDbLedger', () => {
     expect(items.map((item) => Object.keys(item)[0])).toEqual(['Update', 'Update', 'Put']);
     expect(items[0]?.Update).toMatchObject({ Key: marshall({ pk: 'TREE#c-0', sk: 'TRANSFER#0003' }), ConditionExpression: '#status = :pending AND idempotencyKey = :key' });
     expect(items[1]?.Update?.ConditionExpression).toBe('#status = :pending AND treeId = :tree AND transferNumber = :number');
-    expect(items[2]?.Put).toMatchObject({ Item: marshall({ pk: 'CONTACT#c-3', sk: 'TREE', treeId: 'c-0', transfersInTree: 3 }, {}), ConditionExpression: 'attribute_not_exists(#pk)' });
+    // The new contact records the count for rule 14 and the slot number after which the next slot follows, apart.
+    expect(items[2]?.Put).toMatchObject({
+      Item: marshall({ pk: 'CONTACT#c-3', sk: 'TREE', treeId: 'c-0', transferNumber: 3, transfersInTree: 2 }, {}),
+      ConditionExpression: 'attribute_not_exists(#pk)',
+    });
     expect(items[2]?.Put?.Item?.expiresAt).toEqual({ N: String(at.getTime() / 1000 + 30 * 86_400) });
   });
 
@@ -99,15 +105,30 @@ describe('DynamoDbLedger', () => {
     dynamodb.on(BatchGetItemCommand).resolves({
       Responses: {
         ledger: [
+          marshall({ pk: 'CONTACT#c-2', sk: 'TREE', treeId: 'c-0', transferNumber: 4, transfersInTree: 2 }),
+          marshall({ pk: 'KEY#token:abc', sk: 'INTENT', status: 'PENDING', payloadHash: 'hash', treeId: 'c-0', transferNumber: 5, transfersInTree: 3, intendedAt: at.toISOString() }),
+        ],
+      },
+    });
+    await expect(ledger.read('c-2', 'token:abc')).resolves.toEqual({
+      transfersInTree: { treeId: 'c-0', count: 2, lastNumber: 4 },
+      intent: { idempotencyKey: 'token:abc', status: 'PENDING', payloadHash: 'hash', treeId: 'c-0', transferNumber: 5, transfersInTree: 3, intendedAt: at },
+    });
+    expect(dynamodb.commandCalls(BatchGetItemCommand)[0]!.args[0].input.RequestItems?.ledger?.ConsistentRead).toBe(true);
+  });
+
+  it('reads items written before the count was kept apart as their slot number: an upper bound, so rule 14 fails closed', async () => {
+    dynamodb.on(BatchGetItemCommand).resolves({
+      Responses: {
+        ledger: [
           marshall({ pk: 'CONTACT#c-2', sk: 'TREE', treeId: 'c-0', transfersInTree: 2 }),
           marshall({ pk: 'KEY#token:abc', sk: 'INTENT', status: 'PENDING', payloadHash: 'hash', treeId: 'c-0', transferNumber: 3, intendedAt: at.toISOString() }),
         ],
       },
     });
-    await expect(ledger.read('c-2', 'token:abc')).resolves.toEqual({
-      transfersInTree: { treeId: 'c-0', count: 2 },
-      intent: { idempotencyKey: 'token:abc', status: 'PENDING', payloadHash: 'hash', treeId: 'c-0', transferNumber: 3, intendedAt: at },
+    await expect(ledger.read('c-2', 'token:abc')).resolves.toMatchObject({
+      transfersInTree: { treeId: 'c-0', count: 2, lastNumber: 2 },
+      intent: { transferNumber: 3, transfersInTree: 3 },
     });
-    expect(dynamodb.commandCalls(BatchGetItemCommand)[0]!.args[0].input.RequestItems?.ledger?.ConsistentRead).toBe(true);
   });
 });

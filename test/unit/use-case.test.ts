@@ -18,6 +18,7 @@ import type {
   TransferResult,
   UserFacts,
 } from '../../lambda/ports';
+import { TransferNotSent } from '../../lambda/ports';
 import { CONNECT_CLIENT_TOKEN_VALIDITY_MS } from '../../lambda/domain/idempotency-keys';
 import { TransferContactUseCase } from '../../lambda/usecase/transfer-contact';
 import type { TransferDependencies } from '../../lambda/usecase/transfer-contact';
@@ -137,6 +138,7 @@ describe('TransferContactUseCase: a transfer', () => {
     expect(reserved(ledger)).toEqual({
       treeId: 'c-1',
       transferNumber: 1,
+      transfersInTree: 1,
       fromContactId: 'c-1',
       request: toQueue,
       origin,
@@ -166,6 +168,15 @@ describe('TransferContactUseCase: a transfer', () => {
     },
   );
 
+  it('paced out before anything was sent: the reservation is released at once (it stops counting) and THROTTLED passed on', async () => {
+    const { useCase, connect, ledger } = setUp({ contact: rootTask });
+    connect.transferContact.mockRejectedValueOnce(new TransferNotSent(TransferError.of('THROTTLED', { message: 'paced out' })));
+    const error = await useCase.execute(toQueue, origin).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ reason: 'THROTTLED', message: 'paced out', retryable: true });
+    expect(ledger.release).toHaveBeenCalledExactlyOnceWith(reserved(ledger), 'THROTTLED', NOW);
+    expect(ledger.complete).not.toHaveBeenCalled();
+  });
+
   it('fails closed when the reservation cannot be written: INTERNAL_ERROR and no transfer', async () => {
     const { useCase, connect, ledger } = setUp({ contact: rootTask });
     ledger.reserve.mockRejectedValueOnce(new Error('ledger unreachable'));
@@ -181,7 +192,7 @@ describe('TransferContactUseCase: rule 14 reserves a numbered slot', () => {
     [11, false],
     [12, false],
   ])('the named contact was made by transfer %i, maxTransfers 11: transferred=%s', async (count, allowed) => {
-    const { useCase, connect, ledger } = setUp({ contact: transferredTask, view: { transfersInTree: { treeId: 'c-0', count } } });
+    const { useCase, connect, ledger } = setUp({ contact: transferredTask, view: { transfersInTree: { treeId: 'c-0', count, lastNumber: count } } });
     if (allowed) {
       await useCase.execute(toQueue, origin);
       expect(reserved(ledger).transferNumber).toBe(count + 1);
@@ -190,6 +201,20 @@ describe('TransferContactUseCase: rule 14 reserves a numbered slot', () => {
       expect(connect.transferContact).not.toHaveBeenCalled();
     }
     expect(ledger.tally).not.toHaveBeenCalled();
+  });
+
+  it.each<[number, number, boolean]>([
+    [10, 14, true],
+    [11, 11, false],
+  ])('released attempts do not count: %i transfers in slots up to %i, maxTransfers 11: transferred=%s', async (count, lastNumber, allowed) => {
+    const { useCase, ledger } = setUp({ contact: transferredTask, view: { transfersInTree: { treeId: 'c-0', count, lastNumber } } });
+    if (allowed) {
+      await useCase.execute(toQueue, origin);
+      // A new slot after the highest ever taken (numbers stay unique); the count the new contact records is one more.
+      expect(reserved(ledger)).toMatchObject({ transferNumber: lastNumber + 1, transfersInTree: count + 1 });
+    } else {
+      expect(await reasonOf(useCase.execute(toQueue, origin))).toBe('TRANSFER_LIMIT_REACHED');
+    }
   });
 
   it.each<[string, ContactFacts]>([
@@ -206,7 +231,7 @@ describe('TransferContactUseCase: rule 14 reserves a numbered slot', () => {
     const { useCase, ledger } = setUp({ contact: transferredTask, tally: { counted: 4, lastNumber: 5 } });
     await useCase.execute(toQueue, origin);
     expect(ledger.tally).toHaveBeenCalledExactlyOnceWith('c-0');
-    expect(reserved(ledger)).toMatchObject({ treeId: 'c-0', transferNumber: 6 });
+    expect(reserved(ledger)).toMatchObject({ treeId: 'c-0', transferNumber: 6, transfersInTree: 5 });
   });
 
   it('that tally also enforces the limit', async () => {
@@ -216,14 +241,17 @@ describe('TransferContactUseCase: rule 14 reserves a numbered slot', () => {
   });
 
   it('a slot taken since the count was read: the tree is tallied and the next slot reserved', async () => {
-    const { useCase, ledger } = setUp({ contact: transferredTask, view: { transfersInTree: { treeId: 'c-0', count: 2 } }, tally: { counted: 3, lastNumber: 3 } });
+    const { useCase, ledger } = setUp({ contact: transferredTask, view: { transfersInTree: { treeId: 'c-0', count: 2, lastNumber: 2 } }, tally: { counted: 3, lastNumber: 3 } });
     ledger.reserve.mockResolvedValueOnce('slot-taken');
     await useCase.execute(toQueue, origin);
-    expect(ledger.reserve.mock.calls.map(([reservation]) => reservation.transferNumber)).toEqual([3, 4]);
+    expect(ledger.reserve.mock.calls.map(([{ transferNumber, transfersInTree }]) => [transferNumber, transfersInTree])).toEqual([
+      [3, 3],
+      [4, 4],
+    ]);
   });
 
   it('a slot taken and the tally at the limit: TRANSFER_LIMIT_REACHED, nothing sent', async () => {
-    const { useCase, connect, ledger } = setUp({ contact: transferredTask, view: { transfersInTree: { treeId: 'c-0', count: 10 } }, tally: { counted: 11, lastNumber: 11 } });
+    const { useCase, connect, ledger } = setUp({ contact: transferredTask, view: { transfersInTree: { treeId: 'c-0', count: 10, lastNumber: 10 } }, tally: { counted: 11, lastNumber: 11 } });
     ledger.reserve.mockResolvedValueOnce('slot-taken');
     expect(await reasonOf(useCase.execute(toQueue, origin))).toBe('TRANSFER_LIMIT_REACHED');
     expect(connect.transferContact).not.toHaveBeenCalled();
@@ -256,6 +284,7 @@ describe('TransferContactUseCase: an intent already in the ledger', () => {
     idempotencyKey: keys.idempotencyKey,
     treeId: 'c-1',
     transferNumber: 1,
+    transfersInTree: 1,
     status: 'PENDING',
     payloadHash: keys.payloadHash,
     intendedAt: new Date(NOW.getTime() - 60_000),
@@ -302,11 +331,26 @@ describe('TransferContactUseCase: an intent already in the ledger', () => {
   });
 
   it('pending with the contact still active: the transfer never happened; rules run again (not 14) and it is sent in its slot', async () => {
-    const { useCase, connect, ledger } = setUp({ contact: rootTask, view: { intent: intent({ transferNumber: 11 }), transfersInTree: { treeId: 'c-1', count: 11 } } });
+    const { useCase, connect, ledger } = setUp({ contact: rootTask, view: { intent: intent({ transferNumber: 11 }), transfersInTree: { treeId: 'c-1', count: 11, lastNumber: 11 } } });
     await expect(useCase.execute(withToken, origin)).resolves.toMatchObject({ result: transferred, replayed: false });
     expect(connect.transferContact).toHaveBeenCalledTimes(1);
     expect(ledger.reserve).not.toHaveBeenCalled();
     expect(ledger.complete).toHaveBeenCalledExactlyOnceWith(intent({ transferNumber: 11 }), transferred, NOW);
+  });
+
+  it('pending with the contact active and the re-send paced out: nothing was ever transferred, so it is released', async () => {
+    const { useCase, connect, ledger } = setUp({ contact: rootTask, view: { intent: intent() } });
+    connect.transferContact.mockRejectedValueOnce(new TransferNotSent(TransferError.of('THROTTLED')));
+    expect(await reasonOf(useCase.execute(withToken, origin))).toBe('THROTTLED');
+    expect(ledger.release).toHaveBeenCalledExactlyOnceWith(intent(), 'THROTTLED', NOW);
+  });
+
+  it('pending with the contact ended and the re-send paced out: kept, as the earlier attempt may have transferred it', async () => {
+    const { useCase, connect, ledger } = setUp({ contact: ended, view: { intent: intent() } });
+    connect.transferContact.mockRejectedValueOnce(new TransferNotSent(TransferError.of('THROTTLED')));
+    expect(await reasonOf(useCase.execute(withToken, origin))).toBe('THROTTLED');
+    expect(ledger.release).not.toHaveBeenCalled();
+    expect(ledger.complete).not.toHaveBeenCalled();
   });
 
   it('pending with the contact active but a rule now failing: released, and the rule answered', async () => {
@@ -344,7 +388,7 @@ describe('TransferContactUseCase: recording and what the log says', () => {
   const storeFails = (): IdempotencyPort => ({ once: async (_key, work) => ({ result: await work(), replayed: false, storeFailure: new Error('store down') }) });
 
   it('a failing ledger record still answers success, and the line carries everything to record it by hand', async () => {
-    const { useCase, alert } = setUp({ contact: transferredTask, view: { transfersInTree: { treeId: 'c-0', count: 2 } }, completeFails: true });
+    const { useCase, alert } = setUp({ contact: transferredTask, view: { transfersInTree: { treeId: 'c-0', count: 2, lastNumber: 2 } }, completeFails: true });
     await expect(useCase.execute(toQueue, origin)).resolves.toMatchObject({ result: transferred, replayed: false });
     expect(alert).toHaveBeenCalledOnce();
     const [message, details] = alert.mock.calls[0]!;
@@ -354,14 +398,14 @@ describe('TransferContactUseCase: recording and what the log says', () => {
   });
 
   it('only the idempotency record failing: the line says the ledger answers a retry', async () => {
-    const { useCase, alert } = setUp({ contact: transferredTask, view: { transfersInTree: { treeId: 'c-0', count: 2 } } }, { idempotency: storeFails() });
+    const { useCase, alert } = setUp({ contact: transferredTask, view: { transfersInTree: { treeId: 'c-0', count: 2, lastNumber: 2 } } }, { idempotency: storeFails() });
     await expect(useCase.execute(toQueue, origin)).resolves.toMatchObject({ result: transferred });
     expect(alert).toHaveBeenCalledExactlyOnceWith(expect.stringMatching(/ledger recorded it.*the ledger answers a retry/), expect.objectContaining(everything));
   });
 
   it('both failing: the line claims nothing of the ledger but the pending intent a retry re-sends', async () => {
     const { useCase, alert } = setUp(
-      { contact: transferredTask, view: { transfersInTree: { treeId: 'c-0', count: 2 } }, completeFails: true },
+      { contact: transferredTask, view: { transfersInTree: { treeId: 'c-0', count: 2, lastNumber: 2 } }, completeFails: true },
       { idempotency: storeFails() },
     );
     await expect(useCase.execute(toQueue, origin)).resolves.toMatchObject({ result: transferred });
@@ -387,7 +431,7 @@ describe('TransferContactUseCase: recording and what the log says', () => {
 
   it('a replay from the idempotency store whose predecessor left the ledger pending records it now', async () => {
     const keys = idempotencyKeysOf(toQueue, instance.id);
-    const pending: Intent = { idempotencyKey: keys.idempotencyKey, treeId: 'c-1', transferNumber: 1, status: 'PENDING', payloadHash: keys.payloadHash, intendedAt: NOW };
+    const pending: Intent = { idempotencyKey: keys.idempotencyKey, treeId: 'c-1', transferNumber: 1, transfersInTree: 1, status: 'PENDING', payloadHash: keys.payloadHash, intendedAt: NOW };
     const stored: IdempotencyPort = { once: async () => ({ result: transferred, replayed: true }) };
     const { useCase, connect, ledger } = setUp({ contact: rootTask, view: { intent: pending } }, { idempotency: stored });
     await expect(useCase.execute(toQueue, origin)).resolves.toMatchObject({ result: transferred, replayed: true });
@@ -398,7 +442,7 @@ describe('TransferContactUseCase: recording and what the log says', () => {
 
 describe('TransferContactUseCase: a replay finishing its predecessor', () => {
   const keys = idempotencyKeysOf(toQueue, instance.id);
-  const pending: Intent = { idempotencyKey: keys.idempotencyKey, treeId: 'c-1', transferNumber: 1, status: 'PENDING', payloadHash: keys.payloadHash, intendedAt: NOW };
+  const pending: Intent = { idempotencyKey: keys.idempotencyKey, treeId: 'c-1', transferNumber: 1, transfersInTree: 1, status: 'PENDING', payloadHash: keys.payloadHash, intendedAt: NOW };
   const stored: IdempotencyPort = { once: async () => ({ result: transferred, replayed: true }) };
 
   it('a ledger read that fails claims nothing and records nothing; the replay is still answered', async () => {
