@@ -22,7 +22,7 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE } from '../lambda/config';
-import { CONTEXT_DEFAULTS } from './context';
+import { bufferAgeAlarmSeconds } from '../lambda/settings';
 import { FAILURE_REASONS } from '../lambda/domain/errors';
 import { CONNECT_OPERATIONS, METRIC } from '../lambda/metric-names';
 
@@ -149,7 +149,7 @@ export class GatewayMonitoring extends Construct {
       }),
     ];
     if (buffer) {
-      const maxAge = props.bufferAgeAlarmSeconds ?? CONTEXT_DEFAULTS.bufferAgeAlarmSeconds;
+      const maxAge = props.bufferAgeAlarmSeconds ?? bufferAgeAlarmSeconds.default ?? 0;
       alarms.push(
         alarm('BufferedRequestsWaiting', {
           metric: buffer.metricApproximateAgeOfOldestMessage({ period: PERIOD, statistic: Stats.MAXIMUM }),
