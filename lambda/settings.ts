@@ -7,9 +7,11 @@ import type { ConnectInstance } from './domain/arn';
  * construct's props and the environment it hands the function (lib/), the function's cold-start check (config.ts) and
  * the README's configuration tables all read this table; nothing else writes a bound or a default.
  *
- * Plain data, so the function's bundle takes it without the CDK. Each setting is its own constant built by
- * functions marked free of side effects, so the bundle keeps only those the function reads (the descriptions of the
- * stack's own knobs stay out of it).
+ * Plain data, so the function's bundle takes it without the CDK. Each setting is its own constant built by functions
+ * marked free of side effects, so the bundle keeps only the settings the function reads; write bounds as literals
+ * (esbuild keeps a row whose arguments hold a product such as `14 * 24 * 3600`). The bundle also leaves out what only
+ * people and the CDK read (lib/gateway-bundle.ts, withoutSettingDocs): keep `context`, `meaning`, `absent`, `setBy`,
+ * `example` and `propType` each on one line.
  */
 
 /**
@@ -226,7 +228,7 @@ export const throttlingRateLimit = setting({
   // Connect's TransferContact quota (docs/connect-api.md, "Quotas"): a request above it would only be throttled by
   // Connect after the SDK's retries, so the stage answers 429 THROTTLED before anything runs.
   default: 2,
-  meaning: 'API stage steady rate, requests per second (Connect\'s TransferContact quota)',
+  meaning: 'API stage steady rate, requests per second: Connect\'s TransferContact quota (README, "Why 2 requests/s, burst 5")',
 });
 
 export const throttlingBurstLimit = setting({
@@ -249,7 +251,7 @@ export const logRetentionDays = setting({
   kind: oneOf(LOG_RETENTION_DAYS, { propType: 'RetentionDays' }),
   // Operational logs only: the durable audit trail is the ledger table.
   default: 30,
-  meaning: 'retention of the function\'s and the API\'s log groups, in days (CloudWatch Logs\' values)',
+  meaning: 'retention of the function\'s and the API\'s log groups, in days (CloudWatch Logs\' values; 9999 keeps them forever)',
 });
 
 export const metadataCacheTtlSeconds = setting({
@@ -263,8 +265,8 @@ export const metadataCacheTtlSeconds = setting({
 export const idempotencyTtlSeconds = setting({
   context: 'idempotencyTtlSeconds',
   env: 'IDEMPOTENCY_TTL_SECONDS',
-  // The contract keeps successes for at least an hour.
-  kind: numberIn(3600, 7 * 24 * 3600),
+  // The contract keeps successes for at least an hour; at most a week (604,800 s).
+  kind: numberIn(3600, 604_800),
   default: 3600,
   meaning: 'how long a successful transfer is replayed for its idempotency key',
 });
@@ -275,7 +277,7 @@ export const ledgerRetentionDays = setting({
   // A task lives at most 7 days; the contract keeps the ledger at least 30.
   kind: numberIn(30, 3650),
   default: 30,
-  meaning: 'how long ledger records live',
+  meaning: 'how long ledger records live (a task lives at most 7 days)',
 });
 
 export const alarmTopicArn = setting({
@@ -294,7 +296,7 @@ export const alarmEmail = setting({
 
 export const bufferAgeAlarmSeconds = setting({
   context: 'bufferAgeAlarmSeconds',
-  // From one five-minute alarm period to the 14 days SQS can keep a message at most.
+  // From one five-minute alarm period to the 14 days (1,209,600 s) SQS can keep a message at most.
   kind: numberIn(300, 1_209_600),
   // Fifteen minutes of backlog: at the default drain rate of 2 per second, a burst of about 1,800 requests.
   default: 900,

@@ -34,7 +34,7 @@ export interface GatewaySettingsProps {
    */
   readonly allowedOrganizationId?: string;
   /**
-   * API stage steady rate, requests per second (Connect's TransferContact quota): a number greater than 0 and at most 10000.
+   * API stage steady rate, requests per second: Connect's TransferContact quota (README, "Why 2 requests/s, burst 5"): a number greater than 0 and at most 10000.
    * @default 2
    */
   readonly throttlingRateLimit?: number;
@@ -49,7 +49,7 @@ export interface GatewaySettingsProps {
    */
   readonly logLevel?: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'CRITICAL' | 'SILENT';
   /**
-   * Retention of the function's and the API's log groups, in days (CloudWatch Logs' values): one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653, 9999.
+   * Retention of the function's and the API's log groups, in days (CloudWatch Logs' values; 9999 keeps them forever): one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653, 9999.
    * @default 30
    */
   readonly logRetentionDays?: RetentionDays;
@@ -64,7 +64,7 @@ export interface GatewaySettingsProps {
    */
   readonly idempotencyTtlSeconds?: number;
   /**
-   * How long ledger records live: a whole number from 30 to 3650.
+   * How long ledger records live (a task lives at most 7 days): a whole number from 30 to 3650.
    * @default 30
    */
   readonly ledgerRetentionDays?: number;
@@ -149,7 +149,7 @@ export interface GatewaySettings {
    */
   readonly allowedOrganizationId?: string;
   /**
-   * API stage steady rate, requests per second (Connect's TransferContact quota): a number greater than 0 and at most 10000.
+   * API stage steady rate, requests per second: Connect's TransferContact quota (README, "Why 2 requests/s, burst 5"): a number greater than 0 and at most 10000.
    */
   readonly throttlingRateLimit: number;
   /**
@@ -161,7 +161,7 @@ export interface GatewaySettings {
    */
   readonly logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'CRITICAL' | 'SILENT';
   /**
-   * Retention of the function's and the API's log groups, in days (CloudWatch Logs' values): one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653, 9999.
+   * Retention of the function's and the API's log groups, in days (CloudWatch Logs' values; 9999 keeps them forever): one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653, 9999.
    */
   readonly logRetentionDays: number;
   /**
@@ -173,7 +173,7 @@ export interface GatewaySettings {
    */
   readonly idempotencyTtlSeconds: number;
   /**
-   * How long ledger records live: a whole number from 30 to 3650.
+   * How long ledger records live (a task lives at most 7 days): a whole number from 30 to 3650.
    */
   readonly ledgerRetentionDays: number;
   /**

@@ -14,7 +14,8 @@ export const PROPS_FILE = path.join(ROOT, 'lib', 'gateway-props.ts');
 export const README_FILE = path.join(ROOT, 'README.md');
 
 const entries = Object.values(SETTINGS) as readonly Setting<unknown>[];
-const cell = (value: string): string => value.replace(/\|/g, '\\|');
+/** Table-safe Markdown; an ARN pattern goes in code, where its `<placeholders>` are not taken for HTML. */
+const cell = (value: string): string => value.replace(/\|/g, '\\|').replace(/(?<!`)\b(arn:[^\s`,]+)/g, '`$1`');
 const code = (value: string): string => `\`${value}\``;
 
 function defaultOf(definition: Setting<unknown>, form: 'context' | 'env'): string {
