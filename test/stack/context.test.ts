@@ -146,6 +146,8 @@ describe('parseGatewayContext', () => {
     ['bufferAgeAlarmSeconds', '60'],
     ['tracing', 'yes'],
     ['vpcEndpointIds', 'vpc-0123456789abcdef0'],
+    ['memorySize', '64'],
+    ['stageName', 'prod/x'],
   ])('%s=%j is rejected naming the key', (key, value) => {
     const error = contextError({ connectInstanceArn: INSTANCE_ARN, [key]: value });
     expect(error.key).toBe(key);
