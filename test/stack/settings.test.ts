@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError, loadConfig } from '../../lambda/config';
-import { LOG_RETENTION_DAYS, SETTINGS } from '../../lambda/settings';
+import { LOG_RETENTION_DAYS, SETTINGS, show } from '../../lambda/settings';
 import type { Setting } from '../../lambda/settings';
 import { ContextError, parseGatewayContext } from '../../lib/context';
 import { PROPS_FILE, README_FILE, readmeWithTables, renderPropsModule } from '../../lib/settings-docs';
@@ -18,6 +19,19 @@ describe('the settings table is what people read', () => {
     for (const definition of settings) {
       if (definition.env !== undefined) expect(readme).toContain(`| \`${definition.env}\` |`);
       if (definition.context !== undefined) expect(readme).toContain(`| \`${definition.context}\` |`);
+    }
+  });
+
+  it("docs/contract.md's configuration rows give the table's defaults", () => {
+    const contract = readFileSync(join(__dirname, '..', '..', 'docs', 'contract.md'), 'utf8');
+    const configuration = contract.slice(contract.indexOf('## 1. Configuration'), contract.indexOf('## 2.'));
+    const rows = [...configuration.matchAll(/^\| `(\w+)` \| (yes|no) \| ([^|]+) \|/gm)];
+    expect(rows.length).toBeGreaterThanOrEqual(4);
+    for (const [, key = '', required, shown] of rows) {
+      const definition = settings.find((candidate) => candidate.context === key);
+      expect(definition, key).toBeDefined();
+      expect(required, key).toBe(definition?.absent === 'required' ? 'yes' : 'no');
+      if (definition?.default !== undefined) expect(shown?.trim(), key).toBe(`\`${show(definition.default)}\``);
     }
   });
 
