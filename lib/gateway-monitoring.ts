@@ -38,7 +38,7 @@ export interface GatewayMonitoringProps {
   readonly alarmTopic?: ITopic;
   /** Subscribed to the alarm topic when given (the address must confirm the subscription). @default none */
   readonly alarmEmail?: string;
-  /** The oldest buffered request may wait this long before the buffer alarm fires. @default 900 */
+  /** The oldest buffered request may wait this long before the buffer alarm fires. @default - the settings table's `bufferAgeAlarmSeconds` */
   readonly bufferAgeAlarmSeconds?: number;
 }
 
