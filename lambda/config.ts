@@ -1,56 +1,59 @@
 import { parseInstanceArn } from './domain/arn';
 import type { ConnectInstance } from './domain/arn';
-import { DEFAULT_EVENT_SOURCES } from './doors/eventbridge';
+import {
+  allowedChannels,
+  apiId,
+  connectInstanceArn,
+  eventBufferQueueArn,
+  eventMaxReceives,
+  eventSources,
+  idempotencyTable,
+  idempotencyTtlSeconds,
+  ledgerRetentionDays,
+  ledgerTable,
+  maxTransfers,
+  metadataCacheTtlSeconds,
+  metricsNamespace,
+  serviceName,
+  stackAccount,
+  stageName,
+  transferBurst,
+  transferRatePerSecond,
+} from './settings';
+import type { Setting } from './settings';
 
-/** Environment variables the function reads; the stack sets them from CDK context (contract section 1). */
+/** The environment variable of a setting the function reads. */
+/* @__NO_SIDE_EFFECTS__ */
+function envOf(definition: { readonly env?: string }): string {
+  if (definition.env === undefined) throw new Error('No such variable');
+  return definition.env;
+}
+
+/** Environment variables the function reads, named by the settings table (settings.ts); the stack sets them. */
 export const ENV = {
-  instanceArn: 'CONNECT_INSTANCE_ARN',
-  allowedChannels: 'ALLOWED_CHANNELS',
-  maxTransfers: 'MAX_TRANSFERS',
-  idempotencyTable: 'IDEMPOTENCY_TABLE_NAME',
-  ledgerTable: 'LEDGER_TABLE_NAME',
-  metadataCacheTtlSeconds: 'METADATA_CACHE_TTL_SECONDS',
-  idempotencyTtlSeconds: 'IDEMPOTENCY_TTL_SECONDS',
-  ledgerRetentionDays: 'LEDGER_RETENTION_DAYS',
-  stackAccount: 'STACK_ACCOUNT_ID',
-  apiId: 'TRANSFER_API_ID',
-  apiStage: 'TRANSFER_API_STAGE',
-  eventSources: 'EVENT_SOURCES',
-  transferRatePerSecond: 'TRANSFER_RATE_PER_SECOND',
-  transferBurst: 'TRANSFER_BURST',
-  eventBufferQueueArn: 'EVENT_BUFFER_QUEUE_ARN',
-  eventMaxReceives: 'EVENT_MAX_RECEIVES',
+  instanceArn: envOf(connectInstanceArn),
+  allowedChannels: envOf(allowedChannels),
+  maxTransfers: envOf(maxTransfers),
+  idempotencyTable: envOf(idempotencyTable),
+  ledgerTable: envOf(ledgerTable),
+  metadataCacheTtlSeconds: envOf(metadataCacheTtlSeconds),
+  idempotencyTtlSeconds: envOf(idempotencyTtlSeconds),
+  ledgerRetentionDays: envOf(ledgerRetentionDays),
+  stackAccount: envOf(stackAccount),
+  apiId: envOf(apiId),
+  apiStage: envOf(stageName),
+  eventSources: envOf(eventSources),
+  transferRatePerSecond: envOf(transferRatePerSecond),
+  transferBurst: envOf(transferBurst),
+  eventBufferQueueArn: envOf(eventBufferQueueArn),
+  eventMaxReceives: envOf(eventMaxReceives),
+  serviceName: envOf(serviceName),
+  metricsNamespace: envOf(metricsNamespace),
 } as const;
 
 /** Powertools names; the stack also sets them as POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE. */
-export const SERVICE_NAME = 'contact-transfer-gateway';
-export const METRICS_NAMESPACE = 'ContactTransferGateway';
-
-export const CHANNELS = ['VOICE', 'CHAT', 'TASK', 'EMAIL'] as const;
-
-export const DEFAULTS = {
-  allowedChannels: ['TASK', 'EMAIL'],
-  maxTransfers: 11,
-  metadataCacheTtlSeconds: 60,
-  /** The contract keeps successes for at least an hour. */
-  idempotencyTtlSeconds: 3600,
-  /** A task lives at most 7 days; the contract keeps the ledger at least 30. */
-  ledgerRetentionDays: 30,
-  /**
-   * Connect's TransferContact quota is 2/s with a burst of 5 per account and Region (docs/connect-api.md, "Quotas"). The
-   * gateway uses the whole rate but only 2 of the burst, so the 3 tokens it leaves absorb timing jitter between its
-   * clock and Connect's and a few calls from other callers.
-   */
-  transferRatePerSecond: 2,
-  transferBurst: 2,
-} as const;
-
-/** Bounds of the pacing settings, shared by the function's check and the CDK context's. */
-export const PACE_BOUNDS = {
-  /** Connect's quota can be raised by request; beyond 1000/s one shared DynamoDB item would be the bottleneck. */
-  transferRatePerSecond: { min: 0.1, max: 1000 },
-  transferBurst: { min: 1, max: 100 },
-} as const;
+export const SERVICE_NAME = serviceName.default ?? '';
+export const METRICS_NAMESPACE = metricsNamespace.default ?? '';
 
 export interface GatewayConfig {
   readonly instance: ConnectInstance;
@@ -88,110 +91,45 @@ export class ConfigurationError extends Error {
   }
 }
 
-/** Reads and checks every variable once; a bad one fails the cold start with one line naming it. */
+/** Reads and checks every variable once, against the settings table; a bad one fails the cold start with one line naming it. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
-  const required = (name: string): string => {
-    const value = env[name]?.trim();
-    if (!value) throw new ConfigurationError(name, 'is required');
-    return value;
-  };
-  const integer = (name: string, fallback: number, min: number, max: number): number => {
+  function read<T>(definition: Setting<T>): T | undefined {
+    const name = envOf(definition);
     const raw = env[name]?.trim();
-    if (!raw) return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < min || value > max) {
-      throw new ConfigurationError(name, `must be a whole number from ${min} to ${max}, got "${raw}"`);
-    }
-    return value;
-  };
-
-  const decimal = (name: string, fallback: number, { min, max }: { min: number; max: number }): number => {
-    const raw = env[name]?.trim();
-    if (!raw) return fallback;
-    const value = Number(raw);
-    if (!Number.isFinite(value) || value < min || value > max) {
-      throw new ConfigurationError(name, `must be a number from ${min} to ${max}, got "${raw}"`);
-    }
-    return value;
-  };
-
-  const instanceArn = required(ENV.instanceArn);
-  const instance = parseInstanceArn(instanceArn);
-  if (!instance) {
-    throw new ConfigurationError(ENV.instanceArn, `must be arn:<partition>:connect:<region>:<account>:instance/<instanceId>, got "${instanceArn}"`);
+    if (!raw) return definition.default;
+    const parsed = definition.kind.parse(raw);
+    if (parsed === undefined) throw new ConfigurationError(name, `must be ${definition.kind.expectation}, got "${raw}"`);
+    return parsed;
   }
+  function required<T>(definition: Setting<T>): T {
+    const value = read(definition);
+    if (value === undefined) throw new ConfigurationError(envOf(definition), 'is required');
+    return value;
+  }
+
+  // The parser accepted it, so it is an instance ARN.
+  const instance = parseInstanceArn(required(connectInstanceArn)) as ConnectInstance;
+  const stage = required(stageName);
+  const api = read(apiId);
+  const buffer = read(eventBufferQueueArn);
+  if (buffer !== undefined && read(eventMaxReceives) === undefined) throw new ConfigurationError(envOf(eventMaxReceives), `is required with ${envOf(eventBufferQueueArn)}`);
   return {
     instance,
-    allowedChannels: parseChannels(env[ENV.allowedChannels]),
-    maxTransfers: integer(ENV.maxTransfers, DEFAULTS.maxTransfers, 1, 1000),
-    idempotencyTable: required(ENV.idempotencyTable),
-    ledgerTable: required(ENV.ledgerTable),
-    metadataCacheTtlMs: integer(ENV.metadataCacheTtlSeconds, DEFAULTS.metadataCacheTtlSeconds, 0, 3600) * 1000,
-    idempotencyTtlSeconds: integer(ENV.idempotencyTtlSeconds, DEFAULTS.idempotencyTtlSeconds, 3600, 7 * 24 * 3600),
-    ledgerRetentionDays: integer(ENV.ledgerRetentionDays, DEFAULTS.ledgerRetentionDays, 30, 3650),
-    doors: doorTrust(env, instance),
-    pace: {
-      ratePerSecond: decimal(ENV.transferRatePerSecond, DEFAULTS.transferRatePerSecond, PACE_BOUNDS.transferRatePerSecond),
-      burst: integer(ENV.transferBurst, DEFAULTS.transferBurst, PACE_BOUNDS.transferBurst.min, PACE_BOUNDS.transferBurst.max),
+    allowedChannels: required(allowedChannels),
+    maxTransfers: required(maxTransfers),
+    idempotencyTable: required(idempotencyTable),
+    ledgerTable: required(ledgerTable),
+    metadataCacheTtlMs: required(metadataCacheTtlSeconds) * 1000,
+    idempotencyTtlSeconds: required(idempotencyTtlSeconds),
+    ledgerRetentionDays: required(ledgerRetentionDays),
+    doors: {
+      // The stack deploys to the instance's account (the function's role can only call Connect there).
+      account: read(stackAccount) ?? instance.account,
+      ...(api !== undefined && { api: { id: api, stage } }),
+      eventSources: required(eventSources),
     },
-    ...eventBufferOf(env, integer),
+    pace: { ratePerSecond: required(transferRatePerSecond), burst: required(transferBurst) },
+    // Without a buffer queue the function has no event door: an SQS-shaped payload is then a direct invocation.
+    ...(buffer !== undefined && { eventBuffer: { queueArn: buffer, maxReceives: required(eventMaxReceives) } }),
   };
-}
-
-/** As AWS writes them: a REST API id, an API Gateway stage name, an account id. */
-const API_ID = /^[a-z0-9]{1,32}$/;
-const STAGE_NAME = /^[A-Za-z0-9_-]{1,128}$/;
-const ACCOUNT = /^\d{12}$/;
-
-function doorTrust(env: NodeJS.ProcessEnv, instance: ConnectInstance): DoorTrust {
-  const value = (name: string): string | undefined => env[name]?.trim() || undefined;
-  // The stack deploys to the instance's account (the function's role can only call Connect there).
-  const account = value(ENV.stackAccount) ?? instance.account;
-  if (!ACCOUNT.test(account)) throw new ConfigurationError(ENV.stackAccount, `must be a 12-digit AWS account id, got "${account}"`);
-  const apiId = value(ENV.apiId);
-  if (apiId !== undefined && !API_ID.test(apiId)) throw new ConfigurationError(ENV.apiId, `must be a REST API id (lower-case letters and digits), got "${apiId}"`);
-  const stage = value(ENV.apiStage) ?? 'prod';
-  if (!STAGE_NAME.test(stage)) throw new ConfigurationError(ENV.apiStage, `must be an API Gateway stage name, got "${stage}"`);
-  return {
-    account,
-    ...(apiId !== undefined && { api: { id: apiId, stage } }),
-    eventSources: parseEventSources(env[ENV.eventSources]),
-  };
-}
-
-/** Comma-separated EventBridge sources; `aws.` sources are AWS services' own and cannot be published. */
-export function parseEventSources(raw: string | undefined): readonly string[] {
-  if (raw === undefined || raw.trim() === '') return DEFAULT_EVENT_SOURCES;
-  const sources = raw.split(',').map((source) => source.trim());
-  if (sources.some((source) => source === '' || source.length > 256 || source.startsWith('aws.'))) {
-    throw new ConfigurationError(ENV.eventSources, `must list custom EventBridge sources (at most 256 characters, not aws.*) separated by commas, got "${raw}"`);
-  }
-  return [...new Set(sources)];
-}
-
-
-/** Without a buffer queue the function has no event door: an SQS-shaped payload is then a direct invocation. */
-function eventBufferOf(
-  env: NodeJS.ProcessEnv,
-  integer: (name: string, fallback: number, min: number, max: number) => number,
-): Pick<GatewayConfig, 'eventBuffer'> {
-  const queueArn = env[ENV.eventBufferQueueArn]?.trim();
-  if (!queueArn) return {};
-  if (!/^arn:[\w-]+:sqs:[\w-]+:\d{12}:[\w-]+$/.test(queueArn)) {
-    throw new ConfigurationError(ENV.eventBufferQueueArn, `must be an SQS queue ARN, got "${queueArn}"`);
-  }
-  if (!env[ENV.eventMaxReceives]?.trim()) throw new ConfigurationError(ENV.eventMaxReceives, `is required with ${ENV.eventBufferQueueArn}`);
-  // SQS allows 1 to 1000 receives before a message is dead-lettered.
-  return { eventBuffer: { queueArn, maxReceives: integer(ENV.eventMaxReceives, 1, 1, 1000) } };
-}
-
-/** Comma-separated channel names, e.g. "TASK,EMAIL". */
-export function parseChannels(raw: string | undefined): readonly string[] {
-  if (raw === undefined || raw.trim() === '') return DEFAULTS.allowedChannels;
-  const channels = raw.split(',').map((channel) => channel.trim().toUpperCase());
-  const unknown = channels.filter((channel) => !(CHANNELS as readonly string[]).includes(channel));
-  if (unknown.length > 0 || channels.length === 0) {
-    throw new ConfigurationError(ENV.allowedChannels, `must list channels from ${CHANNELS.join(', ')} separated by commas, got "${raw}"`);
-  }
-  return [...new Set(channels)];
 }

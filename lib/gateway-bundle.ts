@@ -62,6 +62,29 @@ export const withoutEventStreams: Plugin = {
   },
 };
 
+/** Properties of the settings table (lambda/settings.ts) that only people, CDK context parsing and the README read. */
+export const SETTING_DOC_PROPERTIES = ['context', 'meaning', 'absent', 'setBy', 'example', 'propType'] as const;
+
+/**
+ * The settings table describes every knob for people and for the CDK (its context key, meaning, what leaving it out
+ * means, an example), and the function reads only variable names, parsers, defaults and expectations. The rest, about
+ * 3.5 KB, is left out of the bundle: each such property is one line of lambda/settings.ts, and a property written over
+ * several lines fails the build rather than slipping through.
+ */
+export const withoutSettingDocs: Plugin = {
+  name: 'without-setting-docs',
+  setup(pluginBuild) {
+    pluginBuild.onLoad({ filter: /[\\/]lambda[\\/]settings\.ts$/ }, async ({ path: file }) => {
+      const source = await readFile(file, 'utf8');
+      const property = new RegExp(`^\\s*(?:${SETTING_DOC_PROPERTIES.join('|')}):`);
+      const lines = source.split('\n');
+      const unfinished = lines.find((line) => property.test(line) && !line.trimEnd().endsWith(','));
+      if (unfinished !== undefined) throw new Error(`lambda/settings.ts: write each description on one line ending in a comma: ${unfinished.trim()}`);
+      return { contents: lines.filter((line) => !property.test(line)).join('\n'), loader: 'ts' };
+    });
+  },
+};
+
 /**
  * A small LRU on a Map in place of mnemonist's (7 KB with its iterator library). The DynamoDB client builds an
  * endpoint-discovery cache of 1,000 entries when it is created, with typed arrays allocated up front, and reads it only
@@ -127,7 +150,7 @@ export const GATEWAY_BUNDLE: BuildOptions = {
   sourcemap: true,
   sourcesContent: false,
   external: LAMBDA_UNUSED_CREDENTIAL_PROVIDERS,
-  plugins: [pureSchemaKeys, withoutEventStreams, withoutUnusedFallbacks],
+  plugins: [pureSchemaKeys, withoutEventStreams, withoutUnusedFallbacks, withoutSettingDocs],
   logLevel: 'warning',
 };
 

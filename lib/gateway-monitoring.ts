@@ -22,7 +22,7 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE } from '../lambda/config';
-import { CONTEXT_DEFAULTS } from './context';
+import { bufferAgeAlarmSeconds } from '../lambda/settings';
 import { FAILURE_REASONS } from '../lambda/domain/errors';
 import { CONNECT_OPERATIONS, METRIC } from '../lambda/metric-names';
 
@@ -38,7 +38,7 @@ export interface GatewayMonitoringProps {
   readonly alarmTopic?: ITopic;
   /** Subscribed to the alarm topic when given (the address must confirm the subscription). @default none */
   readonly alarmEmail?: string;
-  /** The oldest buffered request may wait this long before the buffer alarm fires. @default 900 */
+  /** The oldest buffered request may wait this long before the buffer alarm fires. @default - the settings table's `bufferAgeAlarmSeconds` */
   readonly bufferAgeAlarmSeconds?: number;
 }
 
@@ -149,7 +149,7 @@ export class GatewayMonitoring extends Construct {
       }),
     ];
     if (buffer) {
-      const maxAge = props.bufferAgeAlarmSeconds ?? CONTEXT_DEFAULTS.bufferAgeAlarmSeconds;
+      const maxAge = props.bufferAgeAlarmSeconds ?? bufferAgeAlarmSeconds.default ?? 0;
       alarms.push(
         alarm('BufferedRequestsWaiting', {
           metric: buffer.metricApproximateAgeOfOldestMessage({ period: PERIOD, statistic: Stats.MAXIMUM }),

@@ -4,7 +4,10 @@
  * the events. Plain data, shared by the stack (lib/) and local mode's pipe model (local/), so a local event and a
  * deployed one cannot drift apart.
  */
-export const TRANSFER_EVENTS_SOURCE_DEFAULT = 'contact-transfer-gateway';
+import { transferEventSource } from '../lambda/settings';
+
+/** The settings table's default source of the transfer events. */
+export const TRANSFER_EVENTS_SOURCE_DEFAULT = transferEventSource.default ?? '';
 
 export interface PipeDefinition {
   readonly detailType: string;

@@ -5,7 +5,6 @@ import { isRecord, namedFailure } from './door';
 
 /** The rule the stack owns matches this detail-type (contract section 3.2). */
 export const TRANSFER_DETAIL_TYPE = 'TransferContact';
-export const DEFAULT_EVENT_SOURCES: readonly string[] = ['internal.contact-transfer'];
 
 export type TransferEvent = EventBridgeEvent<typeof TRANSFER_DETAIL_TYPE, unknown>;
 

@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalGateway } from '../../local/local-gateway';
 import type { LocalGateway } from '../../local/local-gateway';
 import { loadSeed } from '../../simulator/seed';
+import { closure } from '../packaging';
+import type { LockEntry } from '../packaging';
 
 /**
  * The client as an app gets it: `npm pack` (which builds it), the tarball installed into a fresh project next to
@@ -26,42 +28,6 @@ const npm = (args: string[], cwd: string) => run('npm', args, { cwd, env: { ...p
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
 const PLACEHOLDER_ENDPOINT = 'https://abc123.execute-api.us-east-1.amazonaws.com/prod';
 const credentials = { AWS_ACCESS_KEY_ID: 'AKIDAPP', AWS_SECRET_ACCESS_KEY: 'app-secret', AWS_REGION: 'us-east-1' };
-
-interface LockEntry {
-  readonly version?: string;
-  readonly dependencies?: Record<string, string>;
-  readonly optionalDependencies?: Record<string, string>;
-  readonly peerDependencies?: Record<string, string>;
-  readonly peerDependenciesMeta?: Record<string, { optional?: boolean }>;
-  readonly [key: string]: unknown;
-}
-
-/** The lockfile entries a package at `location` needs, resolved as Node and npm resolve them: nearest node_modules first. */
-function closure(lock: Record<string, LockEntry>, names: readonly string[]): Record<string, LockEntry> {
-  const picked: Record<string, LockEntry> = {};
-  const visit = (name: string, from: string, optional: boolean): void => {
-    for (let base = from; ; base = base.includes('/node_modules/') ? base.slice(0, base.lastIndexOf('/node_modules/')) : '') {
-      const location = `${base ? `${base}/` : ''}node_modules/${name}`;
-      const entry = lock[location];
-      if (entry) {
-        if (picked[location]) return;
-        const { dev: _dev, devOptional: _devOptional, peer: _peer, optional: _optional, ...kept } = entry;
-        picked[location] = kept;
-        const optionalPeers = Object.entries(entry.peerDependenciesMeta ?? {}).filter(([, meta]) => meta.optional).map(([peer]) => peer);
-        Object.keys(entry.dependencies ?? {}).forEach((dependency) => visit(dependency, location, false));
-        Object.keys(entry.optionalDependencies ?? {}).forEach((dependency) => visit(dependency, location, true));
-        Object.keys(entry.peerDependencies ?? {}).forEach((peer) => visit(peer, location, optionalPeers.includes(peer)));
-        return;
-      }
-      if (!base) {
-        if (!optional) throw new Error(`${name} (needed by ${from || 'the app'}) is not in package-lock.json`);
-        return;
-      }
-    }
-  };
-  names.forEach((name) => visit(name, '', false));
-  return picked;
-}
 
 let local: LocalGateway;
 let scratch: string;

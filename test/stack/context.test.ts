@@ -22,6 +22,7 @@ describe('parseGatewayContext', () => {
   it('needs only the instance ARN and applies the contract\'s defaults', () => {
     expect(parseGatewayContext({ connectInstanceArn: INSTANCE_ARN })).toEqual({
       connectInstance: { arn: INSTANCE_ARN, id: INSTANCE_ID, partition: 'aws', region: 'us-east-1', account: '111122223333' },
+      connectInstanceArn: INSTANCE_ARN,
       allowedChannels: ['TASK', 'EMAIL'],
       maxTransfers: 11,
       eventSources: ['internal.contact-transfer'],
@@ -39,6 +40,8 @@ describe('parseGatewayContext', () => {
       transferRatePerSecond: 2,
       transferBurst: 2,
       transferEventSource: 'contact-transfer-gateway',
+      memorySize: 512,
+      stageName: 'prod',
     });
   });
 
@@ -106,9 +109,9 @@ describe('parseGatewayContext', () => {
   it.each([
     [{}, 'connectInstanceArn', /^Missing CDK context "connectInstanceArn"/],
     [{ connectInstanceArn: '' }, 'connectInstanceArn', /^Missing CDK context "connectInstanceArn"/],
-    [{ connectInstanceArn: 'arn:aws:connect:us-east-1:1111:instance/x' }, 'connectInstanceArn', /not an Amazon Connect instance ARN/],
-    [{ connectInstanceArn: `${INSTANCE_ARN}/queue/q` }, 'connectInstanceArn', /not an Amazon Connect instance ARN/],
-    [{ connectInstanceArn: 42 }, 'connectInstanceArn', /not an Amazon Connect instance ARN/],
+    [{ connectInstanceArn: 'arn:aws:connect:us-east-1:1111:instance/x' }, 'connectInstanceArn', /expected an Amazon Connect instance ARN/],
+    [{ connectInstanceArn: `${INSTANCE_ARN}/queue/q` }, 'connectInstanceArn', /expected an Amazon Connect instance ARN/],
+    [{ connectInstanceArn: 42 }, 'connectInstanceArn', /expected an Amazon Connect instance ARN/],
   ])('%j: %s is rejected with one line saying how to pass it', (source, key, pattern) => {
     const error = contextError(source);
     expect(error.key).toBe(key);
@@ -143,6 +146,8 @@ describe('parseGatewayContext', () => {
     ['bufferAgeAlarmSeconds', '60'],
     ['tracing', 'yes'],
     ['vpcEndpointIds', 'vpc-0123456789abcdef0'],
+    ['memorySize', '64'],
+    ['stageName', 'prod/x'],
   ])('%s=%j is rejected naming the key', (key, value) => {
     const error = contextError({ connectInstanceArn: INSTANCE_ARN, [key]: value });
     expect(error.key).toBe(key);

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { build } from 'esbuild';
-import { inlineConstantKeys, withoutEventStreams, withoutUnusedFallbacks } from '../../lib/gateway-bundle';
+import { join } from 'node:path';
+import type { Setting } from '../../lambda/settings';
+import { inlineConstantKeys, SETTING_DOC_PROPERTIES, withoutEventStreams, withoutSettingDocs, withoutUnusedFallbacks } from '../../lib/gateway-bundle';
 
 describe('inlineConstantKeys (the bundle plugin that lets esbuild drop unused SDK operations)', () => {
   it('writes a module string constant in place of a computed key that names it', () => {
@@ -68,5 +70,32 @@ describe('withoutEventStreams (the bundle plugin that leaves out the SDK event-s
     const exported: { exports: { load?: () => Promise<unknown> } } = { exports: {} };
     new Function('module', 'exports', 'require', text)(exported, exported.exports, require);
     await expect(exported.exports.load?.()).rejects.toThrow('@smithy/core/event-streams is not bundled');
+  });
+});
+
+describe('withoutSettingDocs (the bundle plugin that leaves the settings table\'s descriptions out)', () => {
+  it('the function reads the same variables, defaults and bounds without the descriptions', async () => {
+    const result = await build({
+      stdin: {
+        contents: "export { maxTransfers, allowedAccounts } from './lambda/settings';",
+        resolveDir: join(__dirname, '..', '..'),
+        loader: 'ts',
+      },
+      bundle: true,
+      format: 'cjs',
+      platform: 'node',
+      write: false,
+      logLevel: 'silent',
+      plugins: [withoutSettingDocs],
+    });
+    const text = result.outputFiles[0]?.text ?? '';
+    const exported: { exports: Record<string, Setting<unknown>> } = { exports: {} };
+    new Function('module', 'exports', 'require', text)(exported, exported.exports, require);
+    const { maxTransfers } = exported.exports;
+    expect(maxTransfers).toMatchObject({ env: 'MAX_TRANSFERS', default: 11 });
+    expect(maxTransfers?.kind.parse('1001')).toBeUndefined();
+    expect(maxTransfers?.kind.expectation).toBe('a whole number from 1 to 1000');
+    for (const property of SETTING_DOC_PROPERTIES) expect(maxTransfers).not.toHaveProperty(property);
+    expect(text).not.toContain('transfers allowed per contact tree');
   });
 });

@@ -1,0 +1,150 @@
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule } from 'aws-cdk-lib/aws-events';
+import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
+import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { EventSourceMapping } from 'aws-cdk-lib/aws-lambda';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { CfnPipe } from 'aws-cdk-lib/aws-pipes';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { TRANSFER_DETAIL_TYPE } from '../lambda/doors/eventbridge';
+import { EVENT_BUFFER } from './event-buffer';
+import { statement } from './gateway-function';
+import type { GatewaySettings } from './gateway-props';
+import { TRANSFER_EVENT_PIPES } from './transfer-events';
+
+export interface GatewayQueues {
+  /** Receives EventBridge delivery failures, buffered events that still failed after an hour of retries, and transfer events the pipes could not publish. */
+  readonly deadLetterQueue: Queue;
+  /** The event door's durable buffer between the rule and the function. */
+  readonly eventBuffer: Queue;
+}
+
+/** The event door's queues; the function's role and environment need the buffer before the function exists. */
+export function gatewayQueues(scope: Construct): GatewayQueues {
+  const deadLetterQueue = new Queue(scope, 'DeadLetterQueue', {
+    encryption: QueueEncryption.SQS_MANAGED,
+    enforceSSL: true,
+    // The longest SQS allows: time for an operator to look at a failed transfer and redrive or discard it.
+    retentionPeriod: Duration.days(14),
+  });
+  Validations.of(deadLetterQueue).acknowledge({
+    id: 'AwsSolutions-SQS3',
+    reason:
+      'This queue is itself the dead-letter queue: the rule target\'s delivery failures and the buffer\'s redrive send their ' +
+      'messages here. A dead-letter queue for it would add nothing; messages are kept 14 days for an operator.',
+  });
+  const eventBuffer = new Queue(scope, 'EventBuffer', {
+    encryption: QueueEncryption.SQS_MANAGED,
+    enforceSSL: true,
+    visibilityTimeout: Duration.seconds(EVENT_BUFFER.visibilityTimeoutSeconds),
+    retentionPeriod: Duration.days(EVENT_BUFFER.retentionDays),
+    deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: EVENT_BUFFER.maxReceiveCount },
+  });
+  return { deadLetterQueue, eventBuffer };
+}
+
+export interface EventPipelineProps extends GatewayQueues {
+  readonly settings: GatewaySettings;
+  readonly gatewayFunction: IFunction;
+  /** The mapping polls with this role, so its policy must exist before the mapping. */
+  readonly functionRole: Role;
+  readonly ledgerTable: ITable;
+}
+
+export interface EventPipeline {
+  readonly transferRule: Rule;
+  readonly eventBufferMapping: EventSourceMapping;
+  /** `Contact Transferred` and `Contact Transfer Failed`, from the ledger's stream to the default bus. */
+  readonly eventPipes: CfnPipe[];
+}
+
+/**
+ * Events in and out. In: the event door (contract section 3.2), where the rule delivers into the buffer, which only this
+ * rule may send to, and the function drains it through the event source mapping with partial batch responses; the
+ * target's own dead-letter queue catches what EventBridge could not deliver to the buffer at all. Out: the transfer
+ * events (contract section 9) from the ledger's stream.
+ */
+export function eventPipeline(scope: Construct, props: EventPipelineProps): EventPipeline {
+  const { settings, eventBuffer, deadLetterQueue } = props;
+  const transferRule = new Rule(scope, 'TransferRule', {
+    description: 'TransferContact requests published to the default event bus (contract section 3.2)',
+    eventPattern: { detailType: [TRANSFER_DETAIL_TYPE], source: [...settings.eventSources] },
+    targets: [new SqsQueue(eventBuffer, { deadLetterQueue, retryAttempts: 4, maxEventAge: Duration.hours(1) })],
+  });
+  const eventBufferMapping = new EventSourceMapping(scope, 'EventBufferMapping', {
+    target: props.gatewayFunction,
+    eventSourceArn: eventBuffer.queueArn,
+    batchSize: EVENT_BUFFER.batchSize,
+    maxConcurrency: EVENT_BUFFER.maxConcurrency,
+    reportBatchItemFailures: true,
+  });
+  eventBufferMapping.node.addDependency(props.functionRole);
+  const eventPipes = transferEventPipes(scope, props.ledgerTable, deadLetterQueue, settings.transferEventSource);
+  return { transferRule, eventBufferMapping, eventPipes };
+}
+
+/**
+ * DynamoDB Streams on the ledger and one EventBridge Pipe per event type into the default bus. Chosen over publishing
+ * from the function: the event follows from the durable record (the function may die right after writing it), the
+ * request path pays nothing, and the bundle needs no EventBridge client. Each pipe reads the stream (two readers per
+ * shard is what DynamoDB Streams allows) and retries a record until it is published or the stream drops it (24 h).
+ */
+function transferEventPipes(scope: Construct, ledgerTable: ITable, deadLetterQueue: IQueue, eventSource: string): CfnPipe[] {
+  const stack = Stack.of(scope);
+  const streamArn = ledgerTable.tableStreamArn;
+  if (streamArn === undefined) throw new Error('The ledger table has no stream.');
+  const defaultBus = stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' });
+  const role = new Role(scope, 'EventPipesRole', {
+    assumedBy: new ServicePrincipal('pipes.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': stack.account } } }),
+    description: 'Publishes the contact transfer gateway\'s transfer events from the ledger stream',
+  });
+  role.addToPolicy(statement('ReadLedgerStream', ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'], [streamArn]));
+  // EventBridge Pipes lists the table's streams to find this one; ListStreams has no resource-level permission.
+  role.addToPolicy(statement('FindLedgerStream', ['dynamodb:ListStreams'], ['*']));
+  Validations.of(role).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason: 'dynamodb:ListStreams supports no resource-level permission; EventBridge Pipes needs it for a DynamoDB stream source. It reveals stream ARNs only.',
+  });
+  // An event a pipe cannot deliver after its retries goes to the dead-letter queue (and so to its alarm) instead of
+  // holding up the events behind it on the stream for the stream's 24 hours.
+  role.addToPolicy(statement('UndeliveredTransferEvents', ['sqs:SendMessage'], [deadLetterQueue.queueArn]));
+  role.addToPolicy(
+    new PolicyStatement({
+      sid: 'PublishTransferEvents',
+      effect: Effect.ALLOW,
+      actions: ['events:PutEvents'],
+      resources: [defaultBus],
+      // The pipes can publish nothing but the gateway's own source.
+      conditions: { StringEquals: { 'events:source': eventSource } },
+    }),
+  );
+  return TRANSFER_EVENT_PIPES.map((pipe) => {
+    const resource = new CfnPipe(scope, `${pipe.detailType.replace(/\s+/g, '')}Pipe`, {
+      description: `${pipe.detailType} events (contract section 9) from the transfer ledger`,
+      roleArn: role.roleArn,
+      source: streamArn,
+      sourceParameters: {
+        dynamoDbStreamParameters: {
+          startingPosition: 'TRIM_HORIZON',
+          batchSize: 10,
+          // A batch that fails is split until the one bad record is found, retried a few times, then set aside.
+          onPartialBatchItemFailure: 'AUTOMATIC_BISECT',
+          maximumRetryAttempts: 10,
+          deadLetterConfig: { arn: deadLetterQueue.queueArn },
+        },
+        filterCriteria: { filters: pipe.filters.map((pattern) => ({ pattern: JSON.stringify(pattern) })) },
+      },
+      target: defaultBus,
+      targetParameters: {
+        inputTemplate: pipe.inputTemplate,
+        eventBridgeEventBusParameters: { detailType: pipe.detailType, source: eventSource },
+      },
+    });
+    // The pipe validates its role when it is created.
+    resource.node.addDependency(role);
+    return resource;
+  });
+}

@@ -1,0 +1,319 @@
+import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import {
+  AccessLogFormat,
+  AuthorizationType,
+  EndpointType,
+  JsonSchemaType,
+  JsonSchemaVersion,
+  LambdaIntegration,
+  LogGroupLogDestination,
+  ResponseType,
+  RestApi,
+} from 'aws-cdk-lib/aws-apigateway';
+import type { EndpointConfiguration, JsonSchema } from 'aws-cdk-lib/aws-apigateway';
+import { InterfaceVpcEndpoint } from 'aws-cdk-lib/aws-ec2';
+import { AccountPrincipal, AnyPrincipal, Effect, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import * as z from 'zod/mini';
+import { transferRequestSchema } from '../lambda/domain/request';
+import { HISTORY_RESOURCE } from '../lambda/doors/history';
+import type { GatewaySettings } from './gateway-props';
+
+export const TRANSFER_PATH = ['contact', 'transfer'] as const;
+/** `contact/transfers/{ContactId}`, as the function matches it. */
+const HISTORY_PATH = HISTORY_RESOURCE.split('/').filter((part) => part !== '');
+
+export interface GatewayApiProps {
+  readonly settings: GatewaySettings;
+  /** Names the API. */
+  readonly gatewayName: string;
+  /** The function behind both routes. */
+  readonly gatewayFunction: IFunction;
+}
+
+/**
+ * The HTTPS door: an IAM-authorized REST API with a resource policy, the request model generated from the function's
+ * schema, both routes, stage throttling and JSON access logs, and API Gateway's own errors shaped like the function's.
+ * Built into the gateway's scope, so its resources keep their logical ids.
+ */
+export function gatewayApi(scope: Construct, props: GatewayApiProps): RestApi {
+  const { settings, gatewayName, gatewayFunction: handler } = props;
+  const stageName = settings.stageName;
+  const stack = Stack.of(scope);
+  const accessLogs = new LogGroup(scope, 'ApiAccessLogs', {
+    retention: settings.logRetentionDays as RetentionDays,
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+  // One ARN per method, so a caller's identity policy can allow reading the history without allowing transfers.
+  const methodResources = [`execute-api:/*/POST/${TRANSFER_PATH.join('/')}`, `execute-api:/*/GET/${HISTORY_PATH.slice(0, -1).join('/')}/*`];
+  const statements = [
+    // The deploying account, and any listed ones, delegate to their own IAM: a caller also needs an identity policy
+    // allowing execute-api:Invoke. Principals of any other account are refused by this policy.
+    new PolicyStatement({
+      sid: 'AllowedAccounts',
+      effect: Effect.ALLOW,
+      principals: [stack.account, ...settings.allowedAccounts].map((account) => new AccountPrincipal(account)),
+      actions: ['execute-api:Invoke'],
+      resources: methodResources,
+    }),
+  ];
+  if (settings.vpcEndpointIds.length > 0) {
+    // A private API is reachable only through interface endpoints; this keeps it to the listed ones.
+    statements.push(
+      new PolicyStatement({
+        sid: 'OnlyThroughListedVpcEndpoints',
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ['execute-api:Invoke'],
+        resources: ['execute-api:/*'],
+        conditions: { StringNotEquals: { 'aws:SourceVpce': [...settings.vpcEndpointIds] } },
+      }),
+    );
+  }
+  if (settings.allowedOrganizationId !== undefined) {
+    statements.push(
+      new PolicyStatement({
+        sid: 'AllowedOrganization',
+        effect: Effect.ALLOW,
+        principals: [new AnyPrincipal()],
+        actions: ['execute-api:Invoke'],
+        resources: methodResources,
+        conditions: { StringEquals: { 'aws:PrincipalOrgID': settings.allowedOrganizationId } },
+      }),
+    );
+  }
+
+  const api = new RestApi(scope, 'Api', {
+    restApiName: gatewayName,
+    description: `Contact transfer gateway for ${settings.connectInstance.arn}`,
+    endpointConfiguration: endpointConfiguration(scope, settings.vpcEndpointIds),
+    // The account-wide API Gateway logging role is a singleton that a reusable construct must not own.
+    cloudWatchRole: false,
+    policy: new PolicyDocument({ statements }),
+    defaultMethodOptions: { authorizationType: AuthorizationType.IAM },
+    deployOptions: {
+      stageName,
+      throttlingRateLimit: settings.throttlingRateLimit,
+      throttlingBurstLimit: settings.throttlingBurstLimit,
+      accessLogDestination: new LogGroupLogDestination(accessLogs),
+      accessLogFormat: ACCESS_LOG_FORMAT,
+      tracingEnabled: settings.tracing,
+    },
+  });
+  // The stack declares its own outputs; the default one would be duplicated in every embedding app.
+  api.node.tryRemoveChild('Endpoint');
+
+  const model = api.addModel('TransferContactRequest', {
+    contentType: 'application/json',
+    modelName: 'TransferContactRequest',
+    description: 'The request of contract section 2',
+    schema: transferRequestModel(),
+  });
+  const validator = api.addRequestValidator('BodyValidator', {
+    requestValidatorName: 'transfer-request-body',
+    validateRequestBody: true,
+    // The history's query parameters are optional; declared parameters marked required are checked at the edge.
+    validateRequestParameters: true,
+  });
+  const resource = TRANSFER_PATH.reduce((parent, part) => parent.addResource(part), api.root);
+  const method = resource.addMethod('POST', new LambdaIntegration(handler, { proxy: true, allowTestInvoke: false }), {
+    authorizationType: AuthorizationType.IAM,
+    requestValidator: validator,
+    requestModels: { 'application/json': model },
+  });
+  Validations.of(method).acknowledge({
+    id: 'AwsSolutions-COG4',
+    reason:
+      'Callers are internal services and workflows, not end users: every method requires a SigV4 signature (AWS_IAM) ' +
+      'from a principal the resource policy and the caller\'s identity policy both allow. There is no user pool to authorize against.',
+  });
+
+  const historyResource = HISTORY_PATH.reduce((parent, part) => parent.getResource(part) ?? parent.addResource(part), api.root);
+  const historyMethod = historyResource.addMethod('GET', new LambdaIntegration(handler, { proxy: true, allowTestInvoke: false }), {
+    authorizationType: AuthorizationType.IAM,
+    requestValidator: validator,
+    requestParameters: { 'method.request.querystring.MaxResults': false, 'method.request.querystring.NextToken': false },
+  });
+  Validations.of(historyMethod).acknowledge({
+    id: 'AwsSolutions-COG4',
+    reason: 'The history is read by the same internal services as the transfer method, with the same SigV4 (AWS_IAM) authorisation; there is no user pool.',
+  });
+
+  for (const response of gatewayResponses(settings)) {
+    api.addGatewayResponse(response.type.responseType, {
+      type: response.type,
+      ...(response.status !== undefined && { statusCode: String(response.status) }),
+      responseHeaders: { 'x-amzn-ErrorType': `'${response.errorType}'` },
+      templates: {
+        'application/json': `{"Type":"${response.errorType}","Reason":${response.reason},"Message":${response.message}}`,
+      },
+    });
+  }
+
+  const stage = api.deploymentStage;
+  Validations.of(stage).acknowledge({
+    id: 'AwsSolutions-APIG3',
+    reason:
+      'Every method requires SigV4 (AWS_IAM) and the resource policy admits only configured accounts, so unsigned traffic ' +
+      'is refused before anything runs; the stage is throttled to Connect\'s quota. A platform that mandates WAF can associate its web ACL with this stage.',
+  });
+  Validations.of(stage).acknowledge({
+    id: 'AwsSolutions-APIG6',
+    reason:
+      'Every request is logged by the stage\'s JSON access log (caller, status, error type and message, latencies) and the function ' +
+      'logs each outcome. Execution logging needs the account-wide API Gateway CloudWatch role, an account singleton this stack must not own.',
+  });
+  return api;
+}
+
+/** Regional by default; private, bound to the given interface endpoints, when there are any. */
+function endpointConfiguration(scope: Construct, vpcEndpointIds: readonly string[]): EndpointConfiguration {
+  if (vpcEndpointIds.length === 0) return { types: [EndpointType.REGIONAL] };
+  return {
+    types: [EndpointType.PRIVATE],
+    vpcEndpoints: vpcEndpointIds.map((vpcEndpointId) =>
+      InterfaceVpcEndpoint.fromInterfaceVpcEndpointAttributes(scope, `ApiEndpoint-${vpcEndpointId}`, { vpcEndpointId, port: 443 }),
+    ),
+  };
+}
+
+/**
+ * The API's request model, generated from the same schema the function validates with, so the edge and the function
+ * can never disagree about member names or limits. Only what API Gateway's draft-4 validator can express is accepted:
+ * an object of string members with length limits and no other members.
+ */
+export function transferRequestModel(): JsonSchema {
+  const generated = z.toJSONSchema(transferRequestSchema, { target: 'draft-04' });
+  if (generated.type !== 'object' || generated.additionalProperties !== false || generated.properties === undefined) {
+    throw new Error('The request schema is no longer a closed object; update transferRequestModel().');
+  }
+  const properties: Record<string, JsonSchema> = {};
+  for (const [name, member] of Object.entries(generated.properties)) {
+    if (typeof member !== 'object' || member.type !== 'string') {
+      throw new Error(`Request member ${name} is not a plain string; update transferRequestModel().`);
+    }
+    properties[name] = {
+      type: JsonSchemaType.STRING,
+      ...(member.minLength !== undefined && { minLength: member.minLength }),
+      ...(member.maxLength !== undefined && { maxLength: member.maxLength }),
+    };
+  }
+  return {
+    schema: JsonSchemaVersion.DRAFT4,
+    title: 'TransferContactRequest',
+    type: JsonSchemaType.OBJECT,
+    required: generated.required ?? [],
+    additionalProperties: false,
+    properties,
+  };
+}
+
+interface EdgeError {
+  readonly type: ResponseType;
+  /** Omitted: keep the status API Gateway chose. */
+  readonly status?: number;
+  readonly errorType: string;
+  /** Template fragments: JSON values, either literal or API Gateway's quoted `$context` strings. */
+  readonly reason: string;
+  readonly message: string;
+}
+
+const literal = (text: string): string => JSON.stringify(text);
+/** API Gateway's own message, already quoted and escaped for JSON. */
+const AWS_MESSAGE = '$context.error.messageString';
+
+/**
+ * API Gateway's own answers (bad signature, body failing the model, throttling, integration errors) shaped like the
+ * function's errors (contract section 5), so a caller parses one error format whichever layer refused it.
+ */
+function gatewayResponses(settings: GatewaySettings): EdgeError[] {
+  const denied = (type: ResponseType, reason: string, message = AWS_MESSAGE): EdgeError => ({
+    type,
+    status: 403,
+    errorType: 'AccessDeniedException',
+    reason: literal(reason),
+    message,
+  });
+  const invalid = (type: ResponseType, message: string): EdgeError => ({
+    type,
+    status: 400,
+    errorType: 'InvalidRequestException',
+    reason: literal('VALIDATION_FAILED'),
+    message,
+  });
+  return [
+    denied(ResponseType.ACCESS_DENIED, 'ACCESS_DENIED'),
+    denied(
+      ResponseType.MISSING_AUTHENTICATION_TOKEN,
+      'MISSING_AUTHENTICATION_TOKEN',
+      // API Gateway answers an unknown path or method the same way; its own text ("Missing Authentication Token") misleads.
+      literal('The request is not signed with AWS Signature Version 4, or the method and path do not exist: sign a POST to /contact/transfer or a GET of /contact/transfers/{ContactId}.'),
+    ),
+    denied(ResponseType.INVALID_SIGNATURE, 'INVALID_SIGNATURE'),
+    denied(ResponseType.EXPIRED_TOKEN, 'EXPIRED_TOKEN'),
+    denied(ResponseType.UNAUTHORIZED, 'ACCESS_DENIED'),
+    invalid(
+      ResponseType.BAD_REQUEST_BODY,
+      '"The body is not a TransferContact request (ContactId and ContactFlowId required, known members only, strings within their limits): $context.error.validationErrorString"',
+    ),
+    invalid(ResponseType.BAD_REQUEST_PARAMETERS, '"The request parameters are invalid: $context.error.validationErrorString"'),
+    invalid(ResponseType.REQUEST_TOO_LARGE, literal('The body is too large; a request is at most 16 KiB.')),
+    {
+      type: ResponseType.THROTTLED,
+      status: 429,
+      errorType: 'ThrottlingException',
+      reason: literal('THROTTLED'),
+      message: literal(
+        `Too many requests: the gateway admits ${settings.throttlingRateLimit} per second (burst ${settings.throttlingBurstLimit}), ` +
+          'in line with Amazon Connect\'s TransferContact quota. Retry with backoff and the same idempotency key.',
+      ),
+    },
+    {
+      // Anything else API Gateway refuses keeps its status; the reason is API Gateway's response type.
+      type: ResponseType.DEFAULT_4XX,
+      errorType: 'InvalidRequestException',
+      reason: '"$context.error.responseType"',
+      message: AWS_MESSAGE,
+    },
+    {
+      // Never API Gateway's text for a 5xx: no internals leave the gateway (contract section 5).
+      type: ResponseType.DEFAULT_5XX,
+      status: 500,
+      errorType: 'InternalServiceException',
+      reason: literal('INTERNAL_ERROR'),
+      message: literal('The gateway could not complete the request. Retry with the same idempotency key: a transfer that succeeded is returned, not repeated.'),
+    },
+  ];
+}
+
+/**
+ * One JSON object per request. `messageString` is API Gateway's quoted and escaped form, the rest are plain values,
+ * so the line stays valid JSON whatever the error says.
+ */
+const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
+  `{${[
+    ['requestId', '$context.requestId'],
+    ['extendedRequestId', '$context.extendedRequestId'],
+    ['requestTime', '$context.requestTime'],
+    ['sourceIp', '$context.identity.sourceIp'],
+    ['accountId', '$context.identity.accountId'],
+    ['caller', '$context.identity.caller'],
+    ['userArn', '$context.identity.userArn'],
+    ['userAgent', '$context.identity.userAgent'],
+    ['httpMethod', '$context.httpMethod'],
+    ['resourcePath', '$context.resourcePath'],
+    ['protocol', '$context.protocol'],
+    ['status', '$context.status'],
+    ['responseLength', '$context.responseLength'],
+    ['responseLatency', '$context.responseLatency'],
+    ['integrationStatus', '$context.integration.status'],
+    ['integrationLatency', '$context.integration.latency'],
+    ['errorType', '$context.error.responseType'],
+  ]
+    .map(([field, value]) => `"${field}":"${value}"`)
+    .concat(`"errorMessage":${AWS_MESSAGE}`)
+    .join(',')}}`,
+);

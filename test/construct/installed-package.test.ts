@@ -1,0 +1,147 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closure } from '../packaging';
+import type { LockEntry } from '../packaging';
+
+/**
+ * The construct as another CDK app gets it: `npm pack` (which compiles lib/ and builds the function's bundle), the
+ * tarball installed into a fresh app, the README's embedding snippet type-checked with the tsconfig `tsc --init`
+ * writes, run from plain Node to synthesize, and cdk-nag's AwsSolutions checks run over it. No tsx, no esbuild, no
+ * file of this repository but the tarball.
+ *
+ * Offline and quick: the app's lockfile holds the package and its own dependencies at the versions this repository
+ * locks (so `npm ci --offline` installs from the npm cache this repository's `npm ci` filled, and checks the package's
+ * ranges). The peer dependencies aws-cdk-lib and constructs, and cdk-nag, are links to this repository's copies: an
+ * app brings its own, and copying 160 MB of aws-cdk-lib would only slow the test down.
+ */
+const root = join(__dirname, '..', '..');
+const constructDir = join(root, 'construct');
+const run = promisify(execFile);
+const npm = (args: string[], cwd: string) => run('npm', args, { cwd, env: { ...process.env, npm_config_update_notifier: 'false' }, maxBuffer: 16 * 1024 * 1024 });
+const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+const PACKAGE = '@contact-transfer-gateway/construct';
+const PEERS = ['aws-cdk-lib', 'constructs', 'cdk-nag'];
+
+let scratch: string;
+let app: string;
+let synthesized: { stdout: string; stderr: string };
+let outdir: string;
+
+beforeAll(async () => {
+  scratch = await mkdtemp(join(tmpdir(), 'construct-package-'));
+  app = join(scratch, 'app');
+  outdir = join(app, 'cdk.out');
+  await mkdir(app);
+
+  const { stdout } = await npm(['pack', '--json', '--pack-destination', scratch], constructDir);
+  const [packed] = JSON.parse(stdout.slice(stdout.indexOf('['))) as { filename: string; integrity: string; version: string }[];
+  if (!packed) throw new Error(`npm pack printed no result: ${stdout}`);
+  await rename(join(scratch, packed.filename), join(app, 'construct.tgz'));
+
+  const repoLock = (JSON.parse(await readFile(join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> }).packages;
+  const constructPackage = JSON.parse(await readFile(join(constructDir, 'package.json'), 'utf8')) as LockEntry & { license: string };
+  const manifest = { name: 'platform-app', version: '1.0.0', private: true, dependencies: { [PACKAGE]: 'file:construct.tgz' } };
+  const lockfile = {
+    name: manifest.name,
+    version: manifest.version,
+    lockfileVersion: 3,
+    requires: true,
+    packages: {
+      '': manifest,
+      [`node_modules/${PACKAGE}`]: {
+        version: packed.version,
+        resolved: 'file:construct.tgz',
+        integrity: packed.integrity,
+        license: constructPackage.license,
+        dependencies: constructPackage.dependencies,
+        engines: constructPackage.engines,
+      },
+      ...closure(repoLock, Object.keys(constructPackage.dependencies ?? {}), { peers: false }),
+    },
+  };
+  await writeFile(join(app, 'package.json'), JSON.stringify(manifest, null, 2));
+  await writeFile(join(app, 'package-lock.json'), JSON.stringify(lockfile, null, 2));
+  // The peers are linked in below, as the app's own.
+  const install = (mode: string) => npm(['ci', mode, '--no-audit', '--no-fund', '--ignore-scripts', '--legacy-peer-deps'], app);
+  await install('--offline').catch((error: { stderr?: string }) => {
+    if (!error.stderr?.includes('ENOTCACHED')) throw error;
+    return install('--prefer-offline');
+  });
+  for (const peer of PEERS) await symlink(join(root, 'node_modules', peer), join(app, 'node_modules', peer), 'dir');
+
+  // The README's snippet as written, then the checks an app's test would add: cdk-nag v3 over the app, and synth.
+  const readme = await readFile(join(root, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Embedding the construct'), readme.indexOf('## Testing'));
+  const snippet = [...section.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1] ?? '')[0];
+  if (!snippet) throw new Error('README.md has no TypeScript snippet under "Embedding the construct"');
+  const checked = `${snippet}
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+const assembly = app.synth();
+const report = new AwsSolutionsChecks().validateScope(app);
+// The same check over a queue it must flag, so an empty report above means clean, not unchecked.
+const probe = new Stack(new App({ outdir: 'nag-probe.out' }), 'NagProbe');
+new Queue(probe, 'Plain', { encryption: QueueEncryption.UNENCRYPTED });
+console.log(JSON.stringify({
+  violations: report.violations.map((violation) => \`\${violation.ruleName} at \${violation.violatingResources.map((resource) => resource.constructPath).join(', ')}\`),
+  probe: new AwsSolutionsChecks().validateScope(probe).violations.map((violation) => violation.ruleName),
+  stacks: assembly.stacks.map((stack) => stack.stackName),
+}));
+`;
+  await run(process.execPath, [tsc, '--init'], { cwd: app });
+  await writeFile(join(app, 'app.mts'), checked);
+  const compiled = await run(process.execPath, [tsc, '-p', '.'], { cwd: app }).catch((error: { stdout: string }) => error);
+  if (compiled.stdout !== '') throw new Error(`tsc refused the README's snippet:\n${compiled.stdout}`);
+  synthesized = await run(process.execPath, ['app.mjs'], { cwd: app, env: { ...process.env, CDK_OUTDIR: outdir } });
+}, 180_000);
+
+afterAll(async () => {
+  if (scratch) await rm(scratch, { recursive: true, force: true });
+});
+
+describe('the packed construct, installed into another CDK app', () => {
+  it('ships JavaScript, declarations and the prebuilt function bundle, and brings neither a compiler nor a bundler', async () => {
+    const installed = join(app, 'node_modules', '@contact-transfer-gateway', 'construct');
+    expect(existsSync(join(installed, 'dist', 'lib', 'index.js'))).toBe(true);
+    expect(existsSync(join(installed, 'dist', 'lib', 'index.d.ts'))).toBe(true);
+    expect(existsSync(join(installed, 'dist', 'gateway-function-bundle', 'index.js'))).toBe(true);
+    expect(existsSync(join(installed, 'lib'))).toBe(false);
+    for (const tool of ['tsx', 'esbuild', 'typescript']) expect(existsSync(join(app, 'node_modules', tool)), tool).toBe(false);
+  });
+
+  it('synthesizes the README snippet with the prebuilt bundle as the function code', async () => {
+    const { stacks } = JSON.parse(synthesized.stdout) as { stacks: string[] };
+    expect(stacks).toEqual(['ContactCenterPlatform']);
+    // No bundling ran: the synth printed nothing of esbuild's or CDK's bundling.
+    expect(synthesized.stderr).not.toMatch(/Bundling|esbuild/);
+    const template = JSON.parse(await readFile(join(outdir, 'ContactCenterPlatform.template.json'), 'utf8')) as {
+      Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+    };
+    const functions = Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::Lambda::Function');
+    const gateway = functions.find((fn) => JSON.stringify(fn.Properties.Environment).includes('CONNECT_INSTANCE_ARN'));
+    expect(gateway?.Properties).toMatchObject({
+      Handler: 'index.handler',
+      Runtime: 'nodejs24.x',
+      MemorySize: 512,
+      Environment: { Variables: expect.objectContaining({ EVENT_SOURCES: 'crm.escalations', MAX_TRANSFERS: '11' }) as unknown },
+    });
+    const logGroups = Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::Logs::LogGroup');
+    expect(logGroups.map((group) => group.Properties.RetentionInDays)).toEqual([90, 90]);
+    // The staged asset is the package's bundle, byte for byte.
+    const assets = (await readdir(outdir)).filter((entry) => entry.startsWith('asset.'));
+    const bundled = await readFile(join(app, 'node_modules', '@contact-transfer-gateway', 'construct', 'dist', 'gateway-function-bundle', 'index.js'), 'utf8');
+    const staged = await Promise.all(assets.map((asset) => readFile(join(outdir, asset, 'index.js'), 'utf8').catch(() => '')));
+    expect(staged).toContain(bundled);
+  });
+
+  it('is clean under cdk-nag AwsSolutions (v3 validateScope) in that app, where the same check does flag an unencrypted queue', () => {
+    const { violations, probe } = JSON.parse(synthesized.stdout) as { violations: string[]; probe: string[] };
+    expect(violations).toEqual([]);
+    expect(probe).toEqual(expect.arrayContaining(['AwsSolutions-SQS2', 'AwsSolutions-SQS4']));
+  });
+});
