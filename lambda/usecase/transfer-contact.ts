@@ -54,6 +54,12 @@ interface LookUps {
   readonly gathered: Promise<Gathered>;
 }
 
+/**
+ * Whose reservation a TransferContact call serves: one this invocation just made, a pending one of an earlier attempt
+ * whose contact still looks active, or one whose contact ended (the call asks Connect for the earlier attempt's answer).
+ */
+type Sending = 'reserved-now' | 'resuming' | 'answering-earlier-attempt';
+
 /** What one invocation did inside the idempotency lock, for what it reports once the lock is left. */
 interface Attempt {
   ran: boolean;
@@ -158,7 +164,7 @@ export class TransferContactUseCase {
     const failing = firstFailingRule(gathered.facts, this.deps.policy);
     if (failing) throw TransferError.of(failing);
     const reservation = await this.reserve(request, origin, keys, gathered.treeId ?? request.ContactId, gathered.tally);
-    return this.send(request, origin, keys, reservation, attempt, false);
+    return this.send(request, origin, keys, reservation, attempt, 'reserved-now');
   }
 
   /**
@@ -205,7 +211,7 @@ export class TransferContactUseCase {
         await this.release(intent, failing, request, origin);
         throw TransferError.of(failing);
       }
-      return this.send(request, origin, keys, intent, attempt, false);
+      return this.send(request, origin, keys, intent, attempt, 'resuming');
     }
     if (this.now().getTime() - intent.intendedAt.getTime() > CONNECT_CLIENT_TOKEN_VALIDITY_MS) {
       this.deps.alert(
@@ -214,7 +220,7 @@ export class TransferContactUseCase {
       );
       throw TransferError.of('INTERNAL_ERROR', { message: 'The outcome of an earlier attempt with this idempotency key cannot be confirmed.' });
     }
-    return this.send(request, origin, keys, intent, attempt, true);
+    return this.send(request, origin, keys, intent, attempt, 'answering-earlier-attempt');
   }
 
   private async send(
@@ -223,16 +229,17 @@ export class TransferContactUseCase {
     keys: IdempotencyKeys,
     reservation: ReservationRef,
     attempt: Attempt,
-    answersEarlierAttempt: boolean,
+    sending: Sending,
   ): Promise<TransferResult> {
     let result: TransferResult;
     try {
       result = await this.deps.connect.transferContact(request, keys.connectClientToken);
     } catch (error) {
-      // Never sent (paced out): nothing was transferred by this attempt, and the slot need not wait for a retry. When it
-      // re-sends for an earlier attempt, that attempt may have been transferred, so its reservation stays.
+      // Never sent (paced out): this invocation transferred nothing. Only a reservation it made itself is known to hold
+      // no transfer; a resumed one belongs to an earlier attempt that may have reached Connect (a contact that still
+      // looks active may not show its disconnect yet), so it stays for a retry to re-send.
       if (error instanceof TransferNotSent) {
-        if (!answersEarlierAttempt) await this.release(reservation, error.failure.reason, request, origin);
+        if (sending === 'reserved-now') await this.release(reservation, error.failure.reason, request, origin);
         throw error.failure;
       }
       // Connect answered and refused: nothing was transferred. Anything else (throttled after retries, 5xx, no
@@ -240,7 +247,7 @@ export class TransferContactUseCase {
       if (error instanceof TransferError && error.reason === 'CONNECT_REJECTED') await this.release(reservation, error.type, request, origin);
       throw error;
     }
-    attempt.replayed = answersEarlierAttempt;
+    attempt.replayed = sending === 'answering-earlier-attempt';
     attempt.details = this.details(request, origin, keys, reservation, result);
     const at = this.now();
     attempt.recording = this.deps.ledger.complete(reservation, result, at).then(

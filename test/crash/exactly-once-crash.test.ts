@@ -195,9 +195,13 @@ describe('SIGKILL at each point of a transfer, then a retry in a fresh process (
       expect(answer, label).toMatchObject({ ok: true, ...(DOOR_REPORTS[door].result && made) });
       // The direct and buffered doors do not say whether the answer is a replay; the others do.
       if (DOOR_REPORTS[door].replay) expect(answer.replayed, label).toBe(point.connectAccepted);
-      expect(await treeItems(contactId), label).toEqual([
-        expect.objectContaining({ status: 'TRANSFERRED', transferNumber: 1, fromContactId: contactId, toContactId: made.ContactId }),
+      // A victim paced out before its kill point released the slot it had reserved (nothing was sent) and took the
+      // next one when retried; whatever else, the tree holds one transfer.
+      const items = await treeItems(contactId);
+      expect(items.filter((item) => item.status !== 'RELEASED'), label).toEqual([
+        expect.objectContaining({ status: 'TRANSFERRED', fromContactId: contactId, toContactId: made.ContactId }),
       ]);
+      for (const released of items.filter((item) => item.status === 'RELEASED')) expect(released, label).toMatchObject({ releaseReason: 'THROTTLED' });
     }
   }, 60_000);
 });

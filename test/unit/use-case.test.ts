@@ -338,11 +338,12 @@ describe('TransferContactUseCase: an intent already in the ledger', () => {
     expect(ledger.complete).toHaveBeenCalledExactlyOnceWith(intent({ transferNumber: 11 }), transferred, NOW);
   });
 
-  it('pending with the contact active and the re-send paced out: nothing was ever transferred, so it is released', async () => {
+  it('pending with the contact active and the re-send paced out: kept, as the earlier attempt may have reached Connect before the contact shows it', async () => {
     const { useCase, connect, ledger } = setUp({ contact: rootTask, view: { intent: intent() } });
     connect.transferContact.mockRejectedValueOnce(new TransferNotSent(TransferError.of('THROTTLED')));
     expect(await reasonOf(useCase.execute(withToken, origin))).toBe('THROTTLED');
-    expect(ledger.release).toHaveBeenCalledExactlyOnceWith(intent(), 'THROTTLED', NOW);
+    expect(ledger.release).not.toHaveBeenCalled();
+    expect(ledger.complete).not.toHaveBeenCalled();
   });
 
   it('pending with the contact ended and the re-send paced out: kept, as the earlier attempt may have transferred it', async () => {
