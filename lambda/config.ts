@@ -20,6 +20,9 @@ export const ENV = {
   transferBurst: 'TRANSFER_BURST',
   eventBufferQueueArn: 'EVENT_BUFFER_QUEUE_ARN',
   eventMaxReceives: 'EVENT_MAX_RECEIVES',
+  deadLetterQueueArn: 'EVENT_DEAD_LETTER_QUEUE_ARN',
+  sweepRuleArn: 'SWEEP_RULE_ARN',
+  sweepAfterSeconds: 'SWEEP_AFTER_SECONDS',
 } as const;
 
 /** Powertools names; the stack also sets them as POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE. */
@@ -65,6 +68,10 @@ export interface GatewayConfig {
   readonly pace: { readonly ratePerSecond: number; readonly burst: number };
   /** The event door: the buffer queue the stack owns, and how often SQS delivers a message before dead-lettering it. */
   readonly eventBuffer?: { readonly queueArn: string; readonly maxReceives: number };
+  /** The dead-letter queue whose records the function turns into failure records (lambda/doors/dead-letters.ts). */
+  readonly deadLetterQueueArn?: string;
+  /** The schedule rule whose events sweep PENDING intents older than `afterMs` (lambda/doors/sweep.ts). */
+  readonly sweep?: { readonly ruleArn: string; readonly afterMs: number };
 }
 
 /**
@@ -135,6 +142,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       burst: integer(ENV.transferBurst, DEFAULTS.transferBurst, PACE_BOUNDS.transferBurst.min, PACE_BOUNDS.transferBurst.max),
     },
     ...eventBufferOf(env, integer),
+    ...backstopsOf(env, integer),
   };
 }
 
@@ -183,6 +191,17 @@ function eventBufferOf(
   if (!env[ENV.eventMaxReceives]?.trim()) throw new ConfigurationError(ENV.eventMaxReceives, `is required with ${ENV.eventBufferQueueArn}`);
   // SQS allows 1 to 1000 receives before a message is dead-lettered.
   return { eventBuffer: { queueArn, maxReceives: integer(ENV.eventMaxReceives, 1, 1, 1000) } };
+}
+
+/** The dead-letter door and the sweeper, each present only when the stack names its queue or rule. */
+function backstopsOf(env: NodeJS.ProcessEnv, integer: (name: string, fallback: number, min: number, max: number) => number): Pick<GatewayConfig, 'deadLetterQueueArn' | 'sweep'> {
+  const queueArn = env[ENV.deadLetterQueueArn]?.trim();
+  if (queueArn && !/^arn:[\w-]+:sqs:[\w-]+:\d{12}:[\w-]+$/.test(queueArn)) throw new ConfigurationError(ENV.deadLetterQueueArn, `must be an SQS queue ARN, got "${queueArn}"`);
+  const ruleArn = env[ENV.sweepRuleArn]?.trim();
+  if (ruleArn && !/^arn:[\w-]+:events:[\w-]+:\d{12}:rule\/[\w.-]+$/.test(ruleArn)) throw new ConfigurationError(ENV.sweepRuleArn, `must be an EventBridge rule ARN, got "${ruleArn}"`);
+  // At least a minute: nothing the function holds lasts longer than its timeout (at most 15 minutes).
+  const afterMs = integer(ENV.sweepAfterSeconds, 960, 60, 24 * 3600) * 1000;
+  return { ...(queueArn && { deadLetterQueueArn: queueArn }), ...(ruleArn && { sweep: { ruleArn, afterMs } }) };
 }
 
 /** Comma-separated channel names, e.g. "TASK,EMAIL". */
