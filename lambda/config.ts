@@ -199,8 +199,9 @@ function backstopsOf(env: NodeJS.ProcessEnv, integer: (name: string, fallback: n
   if (queueArn && !/^arn:[\w-]+:sqs:[\w-]+:\d{12}:[\w-]+$/.test(queueArn)) throw new ConfigurationError(ENV.deadLetterQueueArn, `must be an SQS queue ARN, got "${queueArn}"`);
   const ruleArn = env[ENV.sweepRuleArn]?.trim();
   if (ruleArn && !/^arn:[\w-]+:events:[\w-]+:\d{12}:rule\/[\w.-]+$/.test(ruleArn)) throw new ConfigurationError(ENV.sweepRuleArn, `must be an EventBridge rule ARN, got "${ruleArn}"`);
-  // At least a minute: nothing the function holds lasts longer than its timeout (at most 15 minutes).
-  const afterMs = integer(ENV.sweepAfterSeconds, 960, 60, 24 * 3600) * 1000;
+  // The stack sets the function's timeout plus a margin. Any value is safe, since a sweep settles an intent under the
+  // idempotency lock that a running invocation holds; younger intents would only cost a sweep lock attempts.
+  const afterMs = integer(ENV.sweepAfterSeconds, 960, 0, 24 * 3600) * 1000;
   return { ...(queueArn && { deadLetterQueueArn: queueArn }), ...(ruleArn && { sweep: { ruleArn, afterMs } }) };
 }
 
