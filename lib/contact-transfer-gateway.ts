@@ -38,6 +38,8 @@ import type { GatewaySettings } from './context';
 import { EVENT_BUFFER } from './event-buffer';
 import { GatewayMonitoring } from './gateway-monitoring';
 import { TRANSFER_EVENT_PIPES } from './transfer-events';
+import { DEAD_LETTER_DOOR } from './backstops';
+import { TransferBackstops, undeliveredTransferEventsQueue } from './transfer-backstops';
 
 const PROJECT_ROOT = path.join(__dirname, '..');
 
@@ -122,6 +124,10 @@ export class ContactTransferGateway extends Construct {
   readonly gatewayName: string;
   /** `Contact Transferred` and `Contact Transfer Failed`, from the ledger's stream to the default bus. */
   readonly eventPipes: CfnPipe[];
+  /** What the pipes could not publish after their retries. */
+  readonly undeliveredTransferEvents: Queue;
+  /** The dead-letter door and the sweeper (lib/transfer-backstops.ts). */
+  readonly backstops: TransferBackstops;
 
   constructor(scope: Construct, id: string, props: ContactTransferGatewayProps) {
     super(scope, id);
@@ -168,6 +174,7 @@ export class ContactTransferGateway extends Construct {
       enforceSSL: true,
       // The longest SQS allows: time for an operator to look at a failed transfer and redrive or discard it.
       retentionPeriod: Duration.days(14),
+      visibilityTimeout: Duration.seconds(DEAD_LETTER_DOOR.visibilityTimeoutSeconds),
     });
     Validations.of(this.deadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
@@ -292,6 +299,7 @@ export class ContactTransferGateway extends Construct {
     // The mapping polls with the role: the policy must exist before the mapping is created.
     this.eventBufferMapping.node.addDependency(this.role);
 
+    this.undeliveredTransferEvents = undeliveredTransferEventsQueue(this);
     this.eventPipes = this.transferEventPipes(props);
     this.api = this.restApi(props, stageName);
     // The function's configuration refers to the API (Ref RestApi); the API's method refers to the function. No cycle:
@@ -314,6 +322,15 @@ export class ContactTransferGateway extends Construct {
       ...(props.alarmTopicArn !== undefined && { alarmTopic: Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn) }),
       ...(props.alarmEmail !== undefined && { alarmEmail: props.alarmEmail }),
       bufferAgeAlarmSeconds: props.bufferAgeAlarmSeconds,
+    });
+    this.backstops = new TransferBackstops(this, 'Backstops', {
+      gatewayName: this.gatewayName,
+      gatewayFunction: this.gatewayFunction,
+      role: this.role,
+      ledgerTable: this.ledgerTable,
+      deadLetterQueue: this.deadLetterQueue,
+      undeliveredTransferEvents: this.undeliveredTransferEvents,
+      alarmTopic: this.monitoring.alarmTopic,
     });
   }
 
@@ -352,7 +369,7 @@ export class ContactTransferGateway extends Construct {
     });
     // An event a pipe cannot deliver after its retries goes to the dead-letter queue (and so to its alarm) instead of
     // holding up the events behind it on the stream for the stream's 24 hours.
-    role.addToPolicy(statement('UndeliveredTransferEvents', ['sqs:SendMessage'], [this.deadLetterQueue.queueArn]));
+    role.addToPolicy(statement('UndeliveredTransferEvents', ['sqs:SendMessage'], [this.undeliveredTransferEvents.queueArn]));
     role.addToPolicy(
       new PolicyStatement({
         sid: 'PublishTransferEvents',
@@ -375,7 +392,7 @@ export class ContactTransferGateway extends Construct {
             // A batch that fails is split until the one bad record is found, retried a few times, then set aside.
             onPartialBatchItemFailure: 'AUTOMATIC_BISECT',
             maximumRetryAttempts: 10,
-            deadLetterConfig: { arn: this.deadLetterQueue.queueArn },
+            deadLetterConfig: { arn: this.undeliveredTransferEvents.queueArn },
           },
           filterCriteria: { filters: pipe.filters.map((pattern) => ({ pattern: JSON.stringify(pattern) })) },
         },
