@@ -510,9 +510,10 @@ describe('HTTPS door', () => {
 });
 
 describe('outputs', () => {
-  it('name the API endpoint, the transfer URL, the function, both tables, the dead-letter queue and the event buffer', () => {
+  it('name the API endpoint, the transfer URL, the function, both tables, the dead-letter queue, the event buffer and the pipes\' queue', () => {
     const outputs = synth.template.toJSON().Outputs as Record<string, { Value: unknown; Description?: string }>;
-    expect(Object.keys(outputs).sort()).toEqual(['ApiEndpoint', 'DeadLetterQueueUrl', 'EventBufferUrl', 'FunctionName', 'IdempotencyTableName', 'LedgerTableName', 'TransferUrl']);
+    expect(Object.keys(outputs).sort()).toEqual(['ApiEndpoint', 'DeadLetterQueueUrl', 'EventBufferUrl', 'FunctionName', 'IdempotencyTableName', 'LedgerTableName', 'TransferUrl', 'UndeliveredTransferEventsUrl']);
+    expect(outputs.UndeliveredTransferEventsUrl!.Value).toEqual(resolve(gateway().undeliveredTransferEvents.queueUrl));
     expect(outputs.EventBufferUrl!.Value).toEqual(resolve(gateway().eventBuffer.queueUrl));
     // What clients take: the stage URL, without the route they add themselves.
     expect(outputs.ApiEndpoint!.Value).toEqual(resolve(gateway().api.url));
