@@ -135,7 +135,8 @@ export class TransferContactUseCase {
     try {
       outcome = await this.deps.idempotency.once(keys, async () => {
         attempt.ran = true;
-        const [view, contact] = await failClosed(() => Promise.all([this.deps.ledger.read(request.ContactId, keys.idempotencyKey), this.deps.connect.describeContact(request.ContactId)]));
+        const { ledger, connect } = this.deps;
+        const [view, contact] = await failClosed(() => Promise.all([ledger.read(request.ContactId, keys.idempotencyKey), connect.describeContact(request.ContactId)]));
         const intent = view.intent;
         if (intent?.status !== 'PENDING' || intent.payloadHash !== keys.payloadHash) {
           settled = 'not-pending';
@@ -158,7 +159,8 @@ export class TransferContactUseCase {
     const ledgerFailure = attempt.recording ? await attempt.recording : undefined;
     if (attempt.recording) this.reportRecording(ledgerFailure, outcome.storeFailure, attempt.details ?? {});
     // The idempotency store held the result already: what is missing is the ledger's record of it.
-    const unrecorded = outcome.replayed && !attempt.ran ? await this.finishFromReplay(request, origin, keys, outcome.result, undefined) : ledgerFailure !== undefined;
+    const unrecorded =
+      outcome.replayed && !attempt.ran ? await this.finishFromReplay(request, origin, keys, outcome.result, undefined) : ledgerFailure !== undefined;
     if (unrecorded) throw new Error('The transfer was confirmed but the ledger did not record it; the next sweep tries again.');
     return 'transferred';
   }
