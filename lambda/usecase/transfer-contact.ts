@@ -143,7 +143,8 @@ export class TransferContactUseCase {
           throw TransferError.of('INTERNAL_ERROR', { message: 'Nothing to settle.' });
         }
         if (contact !== undefined && !contact.disconnected) {
-          await this.release(intent, SWEPT_UNTRANSFERRED, request, origin);
+          // Not through `release`, which alerts: a release that fails here is simply tried again by the next sweep.
+          await ledger.release(intent, SWEPT_UNTRANSFERRED, this.now());
           settled = 'released';
           throw TransferError.of('INTERNAL_ERROR', { message: 'Released: the contact is still active, so it was never transferred.' });
         }
