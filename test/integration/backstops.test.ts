@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lambda/config';
 import type { SweepReport } from '../../lambda/doors/sweep';
@@ -97,6 +97,21 @@ async function drained(...queues: QueueModel[]): Promise<void> {
 
 const receiveCountOf = (record: SQSRecord) => Number(record.attributes.ApproximateReceiveCount);
 
+/**
+ * The buffer's function: earlier receives run `gateway`; the last one dies before doing anything, as Lambda reports a
+ * crash or a timeout. A receive begins only after the one before it ended: the stack's visibility timeout (120 s, 12
+ * times the function's) guarantees that, and the compressed 300 ms here would not on a busy machine.
+ */
+function killedOnLastReceive(gateway: (event: SQSEvent, context: Context) => Promise<unknown>): BatchHandler {
+  let previous: Promise<unknown> = Promise.resolve();
+  return async (event: SQSEvent, context) => {
+    await previous.catch(() => undefined);
+    if (event.Records.some((record) => receiveCountOf(record) >= MAX_RECEIVES)) throw new Error('Runtime exited with error: signal: killed');
+    previous = gateway(event, context);
+    return previous;
+  };
+}
+
 describe('the dead-letter door: every event-door request that ends without a transfer has one Contact Transfer Failed', () => {
   it('a function that dies on the last receive, before writing anything: the dead-letter door records it, once, also when SQS delivers the dead letter twice', async () => {
     const from = events.published.length;
@@ -104,11 +119,8 @@ describe('the dead-letter door: every event-door request that ends without a tra
     const buffer = new QueueModel({ arn: BUFFER_ARN, visibilityTimeoutMs: 300, maxReceiveCount: MAX_RECEIVES, deadLetterQueue: deadLetters });
     const gateway = harness.newContainer();
     // First receive: Connect fails on every SDK attempt, so the record returns (its intent stays PENDING). Last
-    // receive: the runtime is killed before the handler does anything, as Lambda reports a crash or a timeout.
-    const handler: BatchHandler = async (event: SQSEvent, context) => {
-      if (event.Records.some((record) => receiveCountOf(record) >= MAX_RECEIVES)) throw new Error('Runtime exited with error: signal: killed');
-      return gateway(event, context);
-    };
+    // receive: killed before the handler does anything.
+    const handler = killedOnLastReceive(gateway);
     const mapping = new EventSourceMappingModel({ queue: buffer, handler, batchSize: 3, maxConcurrency: 2, functionTimeoutMs: 10_000 });
     mapping.start();
     running.push(mapping);
@@ -149,10 +161,7 @@ describe('the dead-letter door: every event-door request that ends without a tra
     dynamoProxy.fail(gatewayRequests.ledgerRecord(harness.config.ledgerTable));
     dynamoProxy.fail(gatewayRequests.idempotencyCompletion(harness.config.idempotencyTable));
     const first = proxiedContainer();
-    const handler: BatchHandler = async (event: SQSEvent) => {
-      if (event.Records.some((record) => receiveCountOf(record) >= MAX_RECEIVES)) throw new Error('Runtime exited with error: signal: killed');
-      return first(event, lambdaContext(1000));
-    };
+    const handler = killedOnLastReceive((event) => first(event, lambdaContext(1000)));
     const mapping = new EventSourceMappingModel({ queue: buffer, handler, batchSize: 3, maxConcurrency: 2, functionTimeoutMs: 10_000 });
     mapping.start();
     running.push(mapping);
