@@ -4,6 +4,7 @@ import {
   allowedChannels,
   apiId,
   connectInstanceArn,
+  deadLetterQueueArn,
   eventBufferQueueArn,
   eventMaxReceives,
   eventSources,
@@ -17,6 +18,8 @@ import {
   serviceName,
   stackAccount,
   stageName,
+  sweepAfterSeconds,
+  sweepRuleArn,
   transferBurst,
   transferRatePerSecond,
 } from './settings';
@@ -49,6 +52,9 @@ export const ENV = {
   eventMaxReceives: envOf(eventMaxReceives),
   serviceName: envOf(serviceName),
   metricsNamespace: envOf(metricsNamespace),
+  deadLetterQueueArn: envOf(deadLetterQueueArn),
+  sweepRuleArn: envOf(sweepRuleArn),
+  sweepAfterSeconds: envOf(sweepAfterSeconds),
 } as const;
 
 /** Powertools names; the stack also sets them as POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE. */
@@ -68,6 +74,10 @@ export interface GatewayConfig {
   readonly pace: { readonly ratePerSecond: number; readonly burst: number };
   /** The event door: the buffer queue the stack owns, and how often SQS delivers a message before dead-lettering it. */
   readonly eventBuffer?: { readonly queueArn: string; readonly maxReceives: number };
+  /** The dead-letter queue whose records the function turns into failure records (lambda/doors/dead-letters.ts). */
+  readonly deadLetterQueueArn?: string;
+  /** The schedule rule whose events sweep PENDING intents older than `afterMs` (lambda/doors/sweep.ts). */
+  readonly sweep?: { readonly ruleArn: string; readonly afterMs: number };
 }
 
 /**
@@ -112,6 +122,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   const stage = required(stageName);
   const api = read(apiId);
   const buffer = read(eventBufferQueueArn);
+  const deadLetters = read(deadLetterQueueArn);
+  const sweepRule = read(sweepRuleArn);
   if (buffer !== undefined && read(eventMaxReceives) === undefined) throw new ConfigurationError(envOf(eventMaxReceives), `is required with ${envOf(eventBufferQueueArn)}`);
   return {
     instance,
@@ -131,5 +143,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     pace: { ratePerSecond: required(transferRatePerSecond), burst: required(transferBurst) },
     // Without a buffer queue the function has no event door: an SQS-shaped payload is then a direct invocation.
     ...(buffer !== undefined && { eventBuffer: { queueArn: buffer, maxReceives: required(eventMaxReceives) } }),
+    // The dead-letter door and the sweeper, each present only when the stack names its queue or rule.
+    ...(deadLetters !== undefined && { deadLetterQueueArn: deadLetters }),
+    ...(sweepRule !== undefined && { sweep: { ruleArn: sweepRule, afterMs: required(sweepAfterSeconds) * 1000 } }),
   };
 }

@@ -8,24 +8,28 @@ import type { FailureOutcome } from './adapters/failure-records';
 import { PowertoolsIdempotency } from './adapters/idempotency';
 import { DynamoDbTransferHistory } from './adapters/history';
 import { DynamoDbLedger } from './adapters/ledger';
+import { DynamoDbPendingSlots } from './adapters/pending-slots';
 import { DynamoDbPacer } from './adapters/transfer-pacer';
 import type { GatewayConfig } from './config';
 import { TransferError } from './domain/errors';
 import { idempotencyKeysOf } from './domain/idempotency-keys';
 import { parseTransferRequest } from './domain/request';
 import type { Door } from './doors/door';
+import { deadLetterErrorOf } from './doors/dead-letters';
 import { directDoor } from './doors/direct';
 import { eventBridgeDoor, isEventBridgeEvent } from './doors/eventbridge';
 import type { EventResult } from './doors/eventbridge';
 import { historyQueryOf, historyResponse, isHistoryRequest } from './doors/history';
 import { httpDoor, isApiGatewayEvent } from './doors/http';
 import { isBufferEvent, originalRequestOf, receiveCountOf, serveBuffer, trustedBufferedRecordDoor } from './doors/sqs';
+import { isSweepEvent, sweepPendingIntents } from './doors/sweep';
+import type { SweepReport } from './doors/sweep';
 import { logger, metrics, reportConnectThrottle, reportOutcome } from './observability';
 import type { TransferResult } from './ports';
 import { TransferContactUseCase } from './usecase/transfer-contact';
 import type { ExecuteOptions } from './usecase/transfer-contact';
 
-export type GatewayResponse = APIGatewayProxyResult | EventResult | TransferResult | SQSBatchResponse;
+export type GatewayResponse = APIGatewayProxyResult | EventResult | TransferResult | SQSBatchResponse | SweepReport;
 
 /** A buffered record whose transfer happened but is not yet in the ledger: returned to the buffer to be recorded. */
 class UnrecordedTransfer extends Error {
@@ -213,7 +217,7 @@ export function createGateway(config: GatewayConfig, clients: GatewayClients = {
         if (receiveCountOf(record) >= (config.eventBuffer?.maxReceives ?? 1)) {
           if (await mayHaveTransferred(record)) {
             // A transfer Connect may have accepted is never reported as failed (contract section 6).
-            logger.error('A dead-lettered event holds a transfer intent: Connect may have transferred it; re-drive it to settle, no failure event was published', {
+            logger.error('A dead-lettered event holds a transfer intent Connect may have made: no failure event now; the sweeper settles the intent, then the dead-letter door publishes the outcome', {
               correlationId: bufferedDoor.origin(record, context).correlationId,
               reason,
             });
@@ -229,32 +233,84 @@ export function createGateway(config: GatewayConfig, clients: GatewayClients = {
   }
 
   /**
-   * Whether Connect may have made this record's transfer: the ledger holds a live intent for it and the contact has
-   * ended (a transfer ends the contact it moves; an active contact was never transferred). When that cannot be told,
-   * the answer is yes: a transfer that happened is never reported as failed.
+   * Whether Connect made this record's transfer: the ledger holds it as transferred; it may have, when the ledger holds
+   * a pending intent and the contact has ended (a transfer ends the contact it moves; an active contact was never
+   * transferred). When that cannot be told, the answer is maybe: a transfer that happened is never reported as failed.
    */
-  async function mayHaveTransferred(record: SQSRecord): Promise<boolean> {
+  async function transferStateOf(record: SQSRecord): Promise<'transferred' | 'maybe' | 'not'> {
     let request;
     try {
       request = parseTransferRequest(bufferedDoor.input(record), config.instance);
     } catch {
-      return false;
+      return 'not';
     }
     try {
       const { intent } = await ledger.read(request.ContactId, idempotencyKeysOf(request, config.instance.id).idempotencyKey);
-      if (intent === undefined || intent.status === 'RELEASED') return false;
-      if (intent.status === 'TRANSFERRED') return true;
+      if (intent === undefined || intent.status === 'RELEASED') return 'not';
+      if (intent.status === 'TRANSFERRED') return 'transferred';
       const contact = await connect.describeContact(request.ContactId);
-      return contact === undefined || contact.disconnected;
+      return contact === undefined || contact.disconnected ? 'maybe' : 'not';
     } catch {
-      return true;
+      return 'maybe';
     }
+  }
+
+  const mayHaveTransferred = async (record: SQSRecord): Promise<boolean> => (await transferStateOf(record)) !== 'not';
+
+  /**
+   * One record of the dead-letter queue (lambda/doors/dead-letters.ts): its failure record, written once per event id
+   * (a no-op when the last receive already wrote it), becomes the request's one `Contact Transfer Failed` event. A
+   * request that rules 1-3 or the envelope checks refuse is recorded as that rejection. A transfer the ledger holds is
+   * no failure at all; one Connect may have made is left to the sweeper, and its record returns to the queue until
+   * the intent is settled. A record that cannot be written returns to the queue too.
+   */
+  async function serveDeadLetter(record: SQSRecord, context: Context): Promise<void> {
+    const origin = bufferedDoor.origin(record, context);
+    logger.appendKeys({ correlationId: origin.correlationId });
+    let outcome: FailureOutcome = 'DEAD_LETTERED';
+    let error: { type: string; reason: string; message: string } = deadLetterErrorOf(record);
+    try {
+      parseTransferRequest(bufferedDoor.input(record), config.instance);
+    } catch (caught) {
+      if (!(caught instanceof TransferError)) throw caught;
+      outcome = 'REJECTED';
+      error = { type: caught.type, reason: caught.reason, message: caught.message };
+    }
+    if (outcome === 'DEAD_LETTERED') {
+      const state = await transferStateOf(record);
+      if (state === 'transferred') {
+        logger.info('dead letter', { outcome: 'transferred' });
+        return;
+      }
+      if (state === 'maybe') {
+        throw new Error('The dead-lettered request holds a pending intent whose contact has ended; it returns to the queue until the sweeper settles the intent.');
+      }
+    }
+    await failures.record({ outcome, request: originalRequestOf(record), error, origin, at: new Date() });
+    logger.info('dead letter', { outcome, reason: error.reason });
+  }
+
+  const pendingSlots = new DynamoDbPendingSlots(dynamodb, config.ledgerTable);
+
+  /** The schedule's sweep (lambda/doors/sweep.ts): every due PENDING intent settled through the use case. */
+  async function sweep(afterMs: number, context: Context): Promise<SweepReport> {
+    const report = await sweepPendingIntents({
+      pendingSlots,
+      settle: (request, origin) => useCase.settle(request, origin),
+      afterMs,
+      remainingMs: () => context.getRemainingTimeInMillis(),
+      onFailure: (slot, error) => logger.warn('A pending intent could not be settled; the next sweep tries again', { correlationId: slot.origin.correlationId, error }),
+    });
+    logger.info('sweep', { ...report });
+    return report;
   }
 
   /** The door is chosen by what only that door sets, never by shape alone: anything else is a direct invocation. */
   function route(event: unknown, context: Context): Promise<GatewayResponse> {
     if (isApiGatewayEvent(event, config.doors)) return isHistoryRequest(event) ? serveHistory(event, context) : serve(httpDoor, event, context);
     if (isBufferEvent(event, config.eventBuffer?.queueArn)) return serveBuffer(event, context, (record) => serveBufferedRecord(record, context));
+    if (isBufferEvent(event, config.deadLetterQueueArn)) return serveBuffer(event, context, (record) => serveDeadLetter(record, context));
+    if (config.sweep && isSweepEvent(event, config.sweep.ruleArn, config.doors.account)) return sweep(config.sweep.afterMs, context);
     if (isEventBridgeEvent(event, config.doors)) return serve(eventBridgeDoor, event, context);
     return serve(directDoor, event, context);
   }

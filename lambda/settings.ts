@@ -407,6 +407,29 @@ export const eventMaxReceives = setting({
   meaning: 'the buffer\'s maxReceiveCount: the last receive of a record is its last try (set by the construct)',
 });
 
+export const deadLetterQueueArn = setting({
+  env: 'EVENT_DEAD_LETTER_QUEUE_ARN',
+  kind: text(/^arn:[\w-]+:sqs:[\w-]+:\d{12}:[\w-]+$/, 'an SQS queue ARN', 'arn:aws:sqs:us-east-1:111122223333:dead-letters'),
+  absent: 'none: no dead-letter door',
+  meaning: 'the dead-letter queue whose records the function turns into failure records (set by the construct)',
+});
+
+export const sweepRuleArn = setting({
+  env: 'SWEEP_RULE_ARN',
+  kind: text(/^arn:[\w-]+:events:[\w-]+:\d{12}:rule\/[\w.-]+$/, 'an EventBridge rule ARN', 'arn:aws:events:us-east-1:111122223333:rule/sweep'),
+  absent: 'none: no sweep',
+  meaning: 'the schedule rule whose events sweep stale PENDING intents (set by the construct)',
+});
+
+export const sweepAfterSeconds = setting({
+  env: 'SWEEP_AFTER_SECONDS',
+  // Any value is safe: a sweep settles an intent under the idempotency lock a running invocation holds; younger
+  // intents only cost the sweep lock attempts. The construct sets the function's timeout plus a margin.
+  kind: numberIn(0, 86400),
+  default: 960,
+  meaning: 'how old a PENDING intent must be before a sweep settles it (set by the construct)',
+});
+
 export const serviceName = setting({
   env: 'POWERTOOLS_SERVICE_NAME',
   kind: name,
@@ -460,6 +483,9 @@ export const SETTINGS = {
   apiId,
   eventBufferQueueArn,
   eventMaxReceives,
+  deadLetterQueueArn,
+  sweepRuleArn,
+  sweepAfterSeconds,
   serviceName,
   metricsNamespace,
   metricsDisabled,

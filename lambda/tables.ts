@@ -33,3 +33,16 @@ export const LEDGER_TABLE: TableDefinition = {
   sortKey: 'sk',
   timeToLiveAttribute: 'expiresAt',
 };
+
+/**
+ * A sparse global secondary index of the ledger: a transfer slot carries `pendingSlot` only while it is PENDING
+ * (`reserve` sets it, `complete` and `release` remove it), so the index holds the slots whose outcome is still open
+ * and nothing else, oldest first. The sweeper (lambda/doors/sweep.ts) reads it with a Query, never a Scan.
+ * Projected: what the sweeper needs to rebuild the request and who asked, so it reads no base item.
+ */
+export const PENDING_SLOTS_INDEX = {
+  indexName: 'pending-slots',
+  partitionKey: 'pendingSlot',
+  sortKey: 'reservedAt',
+  projected: ['fromContactId', 'contactFlowId', 'queueId', 'userId', 'clientToken', 'door', 'requestedBy', 'correlationId', 'idempotencyKey'],
+} as const;

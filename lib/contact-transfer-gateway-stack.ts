@@ -30,7 +30,8 @@ export class ContactTransferGatewayStack extends Stack {
     new CfnOutput(this, 'FunctionName', { value: gateway.gatewayFunction.functionName });
     new CfnOutput(this, 'IdempotencyTableName', { value: gateway.idempotencyTable.tableName });
     new CfnOutput(this, 'LedgerTableName', { value: gateway.ledgerTable.tableName });
-    new CfnOutput(this, 'DeadLetterQueueUrl', { description: 'Failed EventBridge transfers', value: gateway.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'DeadLetterQueueUrl', { description: 'Dead-lettered event-door requests the dead-letter door could not answer yet', value: gateway.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'UndeliveredTransferEventsUrl', { description: 'Stream records the transfer event pipes could not publish', value: gateway.undeliveredTransferEvents.queueUrl });
     new CfnOutput(this, 'EventBufferUrl', { description: 'The event door\'s buffer: its depth is the backlog of a burst', value: gateway.eventBuffer.queueUrl });
   }
 }

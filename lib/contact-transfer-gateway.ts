@@ -17,6 +17,7 @@ import { gatewayFunction } from './gateway-function';
 import { GatewayMonitoring } from './gateway-monitoring';
 import type { GatewaySettings, GatewaySettingsProps } from './gateway-props';
 import { gatewayTables } from './gateway-tables';
+import { TransferBackstops, undeliveredTransferEventsQueue } from './transfer-backstops';
 
 export { connectResourceArns } from './gateway-function';
 export { TRANSFER_PATH, transferRequestModel } from './gateway-api';
@@ -59,6 +60,10 @@ export class ContactTransferGateway extends Construct {
   readonly gatewayName: string;
   /** `Contact Transferred` and `Contact Transfer Failed`, from the ledger's stream to the default bus. */
   readonly eventPipes: CfnPipe[];
+  /** What the pipes could not publish after their retries. */
+  readonly undeliveredTransferEvents: Queue;
+  /** The dead-letter door and the sweeper (lib/transfer-backstops.ts). */
+  readonly backstops: TransferBackstops;
   /** The props as validated, defaults applied (the settings table, lambda/settings.ts). */
   readonly settings: GatewaySettings;
 
@@ -88,6 +93,7 @@ export class ContactTransferGateway extends Construct {
       ledgerTable: this.ledgerTable,
       eventBuffer: this.eventBuffer,
     }));
+    this.undeliveredTransferEvents = undeliveredTransferEventsQueue(this);
     ({
       transferRule: this.transferRule,
       eventBufferMapping: this.eventBufferMapping,
@@ -99,6 +105,7 @@ export class ContactTransferGateway extends Construct {
       ledgerTable: this.ledgerTable,
       deadLetterQueue: this.deadLetterQueue,
       eventBuffer: this.eventBuffer,
+      undeliveredTransferEvents: this.undeliveredTransferEvents,
     }));
     this.api = gatewayApi(this, { settings, gatewayName: this.gatewayName, gatewayFunction: this.gatewayFunction });
     // The function's configuration refers to the API (Ref RestApi); the API's method refers to the function. No cycle:
@@ -115,6 +122,15 @@ export class ContactTransferGateway extends Construct {
       ...(settings.alarmTopicArn !== undefined && { alarmTopic: Topic.fromTopicArn(this, 'AlarmTopic', settings.alarmTopicArn) }),
       ...(settings.alarmEmail !== undefined && { alarmEmail: settings.alarmEmail }),
       bufferAgeAlarmSeconds: settings.bufferAgeAlarmSeconds,
+    });
+    this.backstops = new TransferBackstops(this, 'Backstops', {
+      gatewayName: this.gatewayName,
+      gatewayFunction: this.gatewayFunction,
+      role: this.role,
+      ledgerTable: this.ledgerTable,
+      deadLetterQueue: this.deadLetterQueue,
+      undeliveredTransferEvents: this.undeliveredTransferEvents,
+      alarmTopic: this.monitoring.alarmTopic,
     });
   }
 }

@@ -10,13 +10,14 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { TRANSFER_DETAIL_TYPE } from '../lambda/doors/eventbridge';
+import { DEAD_LETTER_DOOR } from './backstops';
 import { EVENT_BUFFER } from './event-buffer';
 import { statement } from './gateway-function';
 import type { GatewaySettings } from './gateway-props';
 import { TRANSFER_EVENT_PIPES } from './transfer-events';
 
 export interface GatewayQueues {
-  /** Receives EventBridge delivery failures, buffered events that still failed after an hour of retries, and transfer events the pipes could not publish. */
+  /** Receives EventBridge delivery failures and buffered events that still failed after an hour of retries; the dead-letter door drains it. */
   readonly deadLetterQueue: Queue;
   /** The event door's durable buffer between the rule and the function. */
   readonly eventBuffer: Queue;
@@ -29,6 +30,7 @@ export function gatewayQueues(scope: Construct): GatewayQueues {
     enforceSSL: true,
     // The longest SQS allows: time for an operator to look at a failed transfer and redrive or discard it.
     retentionPeriod: Duration.days(14),
+    visibilityTimeout: Duration.seconds(DEAD_LETTER_DOOR.visibilityTimeoutSeconds),
   });
   Validations.of(deadLetterQueue).acknowledge({
     id: 'AwsSolutions-SQS3',
@@ -52,6 +54,8 @@ export interface EventPipelineProps extends GatewayQueues {
   /** The mapping polls with this role, so its policy must exist before the mapping. */
   readonly functionRole: Role;
   readonly ledgerTable: ITable;
+  /** Where the pipes set aside what they could not publish (lib/transfer-backstops.ts). */
+  readonly undeliveredTransferEvents: IQueue;
 }
 
 export interface EventPipeline {
@@ -82,7 +86,7 @@ export function eventPipeline(scope: Construct, props: EventPipelineProps): Even
     reportBatchItemFailures: true,
   });
   eventBufferMapping.node.addDependency(props.functionRole);
-  const eventPipes = transferEventPipes(scope, props.ledgerTable, deadLetterQueue, settings.transferEventSource);
+  const eventPipes = transferEventPipes(scope, props.ledgerTable, props.undeliveredTransferEvents, settings.transferEventSource);
   return { transferRule, eventBufferMapping, eventPipes };
 }
 
@@ -92,7 +96,7 @@ export function eventPipeline(scope: Construct, props: EventPipelineProps): Even
  * request path pays nothing, and the bundle needs no EventBridge client. Each pipe reads the stream (two readers per
  * shard is what DynamoDB Streams allows) and retries a record until it is published or the stream drops it (24 h).
  */
-function transferEventPipes(scope: Construct, ledgerTable: ITable, deadLetterQueue: IQueue, eventSource: string): CfnPipe[] {
+function transferEventPipes(scope: Construct, ledgerTable: ITable, undeliveredTransferEvents: IQueue, eventSource: string): CfnPipe[] {
   const stack = Stack.of(scope);
   const streamArn = ledgerTable.tableStreamArn;
   if (streamArn === undefined) throw new Error('The ledger table has no stream.');
@@ -108,9 +112,9 @@ function transferEventPipes(scope: Construct, ledgerTable: ITable, deadLetterQue
     id: 'AwsSolutions-IAM5[Resource::*]',
     reason: 'dynamodb:ListStreams supports no resource-level permission; EventBridge Pipes needs it for a DynamoDB stream source. It reveals stream ARNs only.',
   });
-  // An event a pipe cannot deliver after its retries goes to the dead-letter queue (and so to its alarm) instead of
+  // An event a pipe cannot deliver after its retries is set aside in its own queue (and so to its alarm) instead of
   // holding up the events behind it on the stream for the stream's 24 hours.
-  role.addToPolicy(statement('UndeliveredTransferEvents', ['sqs:SendMessage'], [deadLetterQueue.queueArn]));
+  role.addToPolicy(statement('UndeliveredTransferEvents', ['sqs:SendMessage'], [undeliveredTransferEvents.queueArn]));
   role.addToPolicy(
     new PolicyStatement({
       sid: 'PublishTransferEvents',
@@ -133,7 +137,7 @@ function transferEventPipes(scope: Construct, ledgerTable: ITable, deadLetterQue
           // A batch that fails is split until the one bad record is found, retried a few times, then set aside.
           onPartialBatchItemFailure: 'AUTOMATIC_BISECT',
           maximumRetryAttempts: 10,
-          deadLetterConfig: { arn: deadLetterQueue.queueArn },
+          deadLetterConfig: { arn: undeliveredTransferEvents.queueArn },
         },
         filterCriteria: { filters: pipe.filters.map((pattern) => ({ pattern: JSON.stringify(pattern) })) },
       },

@@ -96,9 +96,10 @@ export class GatewayMonitoring extends Construct {
         threshold: 1,
         evaluationPeriods: 1,
         alarmDescription:
-          'Transfer requests failed after every retry and wait in the dead-letter queue. Read them (README "Reading the ' +
-          'dead-letter queue"), fix the cause, then move them back with `aws sqs start-message-move-task`; a request ' +
-          'that had already succeeded is answered as a replay, never transferred twice.',
+          'Dead-lettered requests the dead-letter door could not answer yet wait in the dead-letter queue: its intent is still ' +
+          'PENDING after the sweeper ran (Connect unreachable, or older than the ClientToken window), or its failure record ' +
+          'could not be written. Read them (README "Reading the dead-letter queue"); every other dead letter already has ' +
+          'its Contact Transfer Failed event, so nothing is re-driven.',
       }),
       alarm('TransfersFailing', {
         metric: failed,

@@ -23,6 +23,7 @@ export interface QueueModelOptions {
 interface StoredMessage {
   readonly messageId: string;
   readonly body: string;
+  readonly messageAttributes: SQSRecord['messageAttributes'];
   readonly sentAt: number;
   receiveCount: number;
   firstReceivedAt?: number;
@@ -41,9 +42,11 @@ export class QueueModel {
     return this.options.arn;
   }
 
-  send(body: string): string {
+  /** Message attributes as a sender sets them: EventBridge's rule-target DLQ adds ERROR_CODE and others. */
+  send(body: string, messageAttributes: Record<string, string> = {}): string {
     const messageId = randomUUID();
-    this.messages.set(messageId, { messageId, body, sentAt: Date.now(), receiveCount: 0, visibleAt: 0 });
+    const attributes = Object.fromEntries(Object.entries(messageAttributes).map(([name, stringValue]) => [name, { stringValue, dataType: 'String' }]));
+    this.messages.set(messageId, { messageId, body, messageAttributes: attributes, sentAt: Date.now(), receiveCount: 0, visibleAt: 0 });
     this.notify();
     return messageId;
   }
@@ -62,7 +65,8 @@ export class QueueModel {
       const { maxReceiveCount, deadLetterQueue } = this.options;
       if (maxReceiveCount !== undefined && deadLetterQueue && message.receiveCount >= maxReceiveCount) {
         this.messages.delete(message.messageId);
-        deadLetterQueue.send(message.body);
+        // A redrive keeps the body and message attributes (SQS developer guide, "Using dead-letter queues").
+        deadLetterQueue.send(message.body, Object.fromEntries(Object.entries(message.messageAttributes).map(([name, value]) => [name, value.stringValue ?? ''])));
         continue;
       }
       message.receiveCount += 1;
@@ -116,7 +120,7 @@ export class QueueModel {
         SenderId: 'AIDAEVENTBRIDGE',
         ApproximateFirstReceiveTimestamp: String(message.firstReceivedAt ?? Date.now()),
       },
-      messageAttributes: {},
+      messageAttributes: message.messageAttributes,
       md5OfBody: '',
       eventSource: 'aws:sqs',
       eventSourceARN: this.options.arn,

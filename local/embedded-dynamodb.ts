@@ -7,7 +7,7 @@ import dynalite from 'dynalite';
 import { closeServer, listen, readBody } from '../simulator/http-server';
 import { EmbeddedTransactions, ReadWriteLock } from './dynamodb-transactions';
 import type { TableDefinition } from '../lambda/tables';
-import { IDEMPOTENCY_TABLE, LEDGER_TABLE } from '../lambda/tables';
+import { IDEMPOTENCY_TABLE, LEDGER_TABLE, PENDING_SLOTS_INDEX } from '../lambda/tables';
 
 /** `unreachable` drops the connection (as a network failure would); `internal` answers DynamoDB's 500. */
 export type DynamoFault = 'unreachable' | 'internal';
@@ -100,20 +100,28 @@ export interface GatewayTableNames {
 
 /** The deployed tables' key schemas, from the same definitions the stack uses. */
 export async function createGatewayTables(client: DynamoDBClient, names: GatewayTableNames): Promise<void> {
-  await Promise.all([createTable(client, names.idempotency, IDEMPOTENCY_TABLE), createTable(client, names.ledger, LEDGER_TABLE)]);
+  await Promise.all([createTable(client, names.idempotency, IDEMPOTENCY_TABLE), createTable(client, names.ledger, LEDGER_TABLE, PENDING_SLOTS_INDEX)]);
 }
 
-async function createTable(client: DynamoDBClient, tableName: string, definition: TableDefinition): Promise<void> {
+async function createTable(client: DynamoDBClient, tableName: string, definition: TableDefinition, index?: typeof PENDING_SLOTS_INDEX): Promise<void> {
   const keys = [
     { AttributeName: definition.partitionKey, KeyType: 'HASH' as const },
     ...(definition.sortKey ? [{ AttributeName: definition.sortKey, KeyType: 'RANGE' as const }] : []),
+  ];
+  const indexKeys = index && [
+    { AttributeName: index.partitionKey, KeyType: 'HASH' as const },
+    { AttributeName: index.sortKey, KeyType: 'RANGE' as const },
   ];
   await client.send(
     new CreateTableCommand({
       TableName: tableName,
       KeySchema: keys,
-      AttributeDefinitions: keys.map(({ AttributeName }) => ({ AttributeName, AttributeType: 'S' })),
+      AttributeDefinitions: [...keys, ...(indexKeys ?? [])].map(({ AttributeName }) => ({ AttributeName, AttributeType: 'S' })),
       BillingMode: 'PAY_PER_REQUEST',
+      ...(index &&
+        indexKeys && {
+          GlobalSecondaryIndexes: [{ IndexName: index.indexName, KeySchema: indexKeys, Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.projected] } }],
+        }),
     }),
   );
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import type { APIGatewayProxyEvent, Context, ScheduledEvent } from 'aws-lambda';
 import { ENV } from '../lambda/config';
 import type { TransferEvent } from '../lambda/doors/eventbridge';
 
@@ -102,6 +102,21 @@ export function eventBridgeEvent(detail: unknown, options: { source?: string; id
     region: options.region ?? 'us-east-1',
     resources: [],
     detail,
+  };
+}
+
+/** What an EventBridge schedule rule sends its target: source aws.events and the rule's ARN as the one resource. */
+export function scheduledEvent(ruleArn: string, account = LOCAL_ACCOUNT): ScheduledEvent {
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'Scheduled Event',
+    source: 'aws.events',
+    account,
+    time: new Date().toISOString(),
+    region: ruleArn.split(':')[3] ?? 'us-east-1',
+    resources: [ruleArn],
+    detail: {},
   };
 }
 

@@ -18,6 +18,9 @@ import { createGatewayTables, startEmbeddedDynamoDb } from './embedded-dynamodb'
 import type { EmbeddedDynamoDb } from './embedded-dynamodb';
 import { EventSourceMappingModel, QueueModel, containerPool } from './buffered-delivery';
 import { startTransferEvents } from './event-pipes';
+import { startBackstops } from './backstops';
+import { DEAD_LETTER_DOOR, SWEEP } from '../lib/backstops';
+import type { SweepReport } from '../lambda/doors/sweep';
 import type { PublishedEvent } from './event-pipes';
 import { apiGatewayProxyEvent, eventBridgeEvent, LOCAL_API_ENVIRONMENT } from './lambda-events';
 import { startLocalLambdaRuntime } from './lambda-runtime';
@@ -34,6 +37,8 @@ export interface LocalGatewayOptions {
   readonly connectQuotas?: ConnectQuotas;
   /** Called with each `Contact Transferred` / `Contact Transfer Failed` event the gateway publishes. */
   readonly onPublished?: (event: PublishedEvent) => void;
+  /** Called with the answer of each sweep that found something due (lambda/doors/sweep.ts). */
+  readonly onSwept?: (report: SweepReport) => void;
 }
 
 export interface LocalGateway {
@@ -51,6 +56,8 @@ export interface LocalGateway {
 
 /** The local event buffer, with the stack's numbers (lib/event-buffer.ts) and AWS's waits, uncompressed. */
 const LOCAL_BUFFER_ARN = 'arn:aws:sqs:us-east-1:111122223333:contact-transfer-event-buffer';
+const LOCAL_SWEEP_RULE_ARN = 'arn:aws:events:us-east-1:111122223333:rule/contact-transfer-sweep';
+const LOCAL_FUNCTION_TIMEOUT_MS = 10_000;
 
 /** Largest body local mode reads; the handler itself rejects anything over 16 KiB with the contract's error. */
 const MAX_READ_BYTES = 1024 * 1024;
@@ -103,6 +110,9 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     if (options.eventSources) env[ENV.eventSources] = options.eventSources.join(',');
     env[ENV.eventBufferQueueArn] ??= LOCAL_BUFFER_ARN;
     env[ENV.eventMaxReceives] ??= String(EVENT_BUFFER.maxReceiveCount);
+    env[ENV.deadLetterQueueArn] ??= `${LOCAL_BUFFER_ARN}-dlq`;
+    env[ENV.sweepRuleArn] ??= LOCAL_SWEEP_RULE_ARN;
+    env[ENV.sweepAfterSeconds] ??= String(LOCAL_FUNCTION_TIMEOUT_MS / 1000 + SWEEP.marginSeconds);
     // Local endpoints accept any signature; the SDK still wants credentials and a Region to sign with.
     env.AWS_ACCESS_KEY_ID ??= 'local';
     env.AWS_SECRET_ACCESS_KEY ??= 'local';
@@ -121,7 +131,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
 
     const invoke = runtime.invoker(createGateway(config));
     // The event door as deployed: the rule delivers into a buffer that the event source mapping drains, paced.
-    const deadLetters = new QueueModel({ arn: `${LOCAL_BUFFER_ARN}-dlq`, visibilityTimeoutMs: 30_000 });
+    const deadLetters = new QueueModel({ arn: config.deadLetterQueueArn ?? `${LOCAL_BUFFER_ARN}-dlq`, visibilityTimeoutMs: DEAD_LETTER_DOOR.visibilityTimeoutSeconds * 1000 });
     const buffer = new QueueModel({
       arn: config.eventBuffer?.queueArn ?? LOCAL_BUFFER_ARN,
       visibilityTimeoutMs: EVENT_BUFFER.visibilityTimeoutSeconds * 1000,
@@ -133,10 +143,24 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       handler: containerPool(() => runtime.invoker(createGateway(config)) as (event: SQSEvent, context: Context) => Promise<unknown>),
       batchSize: EVENT_BUFFER.batchSize,
       maxConcurrency: EVENT_BUFFER.maxConcurrency,
-      functionTimeoutMs: 10_000,
+      functionTimeoutMs: LOCAL_FUNCTION_TIMEOUT_MS,
     });
     mapping.start();
     started.push({ close: () => mapping.stop() });
+    // The backstops as deployed: the dead-letter door drains the dead-letter queue, and the sweep runs on the schedule.
+    const backstops = startBackstops({
+      deadLetters,
+      handler: runtime.invoker(createGateway(config)),
+      sweepRuleArn: config.sweep?.ruleArn ?? LOCAL_SWEEP_RULE_ARN,
+      account: config.doors.account,
+      sweepEveryMs: SWEEP.everyMinutes * 60_000,
+      functionTimeoutMs: LOCAL_FUNCTION_TIMEOUT_MS,
+      onSwept: (answer) => {
+        const report = answer as SweepReport;
+        if (report.due > 0) options.onSwept?.(report);
+      },
+    });
+    started.push({ close: () => backstops.stop() });
     const events = startTransferEvents(new DynamoDBClient({ endpoint: env.AWS_ENDPOINT_URL_DYNAMODB }), config.ledgerTable, TRANSFER_EVENTS_SOURCE_DEFAULT);
     started.push({ close: () => events.stop() });
     if (options.onPublished) events.onPublish(options.onPublished);

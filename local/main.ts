@@ -26,6 +26,7 @@ async function main(): Promise<void> {
     seed,
     // What a consumer of the default bus would receive: one line per event, as the deployed pipes publish them.
     onPublished: (event) => console.log(`published ${event['detail-type']}: ${JSON.stringify(event.detail)}`),
+    onSwept: (report) => console.log(`swept pending intents: ${JSON.stringify(report)}`),
   });
   console.log(banner(gateway, seed, seedPath));
 

@@ -2,9 +2,11 @@ import { BatchGetItemCommand, QueryCommand, TransactWriteItemsCommand } from '@a
 import type { AttributeValue, BatchGetItemCommandOutput, DynamoDBClient, QueryCommandOutput, TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Intent, IntentStatus, LedgerPort, LedgerView, Reservation, ReservationRef, ReserveOutcome, TransferResult, TreeTally } from '../ports';
-import { LEDGER_TABLE } from '../tables';
+import { LEDGER_TABLE, PENDING_SLOTS_INDEX } from '../tables';
 
 const { partitionKey: PK, sortKey: SK = 'sk', timeToLiveAttribute: TTL } = LEDGER_TABLE;
+/** Present on a slot only while it is PENDING: what puts it in the sweeper's sparse index. */
+const PENDING_SLOT = PENDING_SLOTS_INDEX.partitionKey;
 
 /** Item keys of the ledger; tables.ts says what each item kind is for. */
 export const ledgerKeys = {
@@ -107,6 +109,7 @@ export class DynamoDbLedger implements LedgerPort {
       idempotencyKey: reservation.idempotencyKey,
       clientToken: request.ClientToken,
       reservedAt: at,
+      [PENDING_SLOT]: STATUS.pending,
       [TTL]: expiresAt,
     };
     try {
@@ -177,9 +180,9 @@ export class DynamoDbLedger implements LedgerPort {
           Update: {
             TableName: this.tableName,
             Key: marshall(ledgerKeys.slot(reservation.treeId, reservation.transferNumber)),
-            UpdateExpression: 'SET #status = :transferred, toContactId = :to, toContactArn = :toArn, #at = :at, #ttl = :expires',
+            UpdateExpression: 'SET #status = :transferred, toContactId = :to, toContactArn = :toArn, #at = :at, #ttl = :expires REMOVE #pendingSlot',
             ConditionExpression: '#status = :pending AND idempotencyKey = :key',
-            ExpressionAttributeNames: { '#status': 'status', '#at': 'at', '#ttl': TTL },
+            ExpressionAttributeNames: { '#status': 'status', '#at': 'at', '#ttl': TTL, '#pendingSlot': PENDING_SLOT },
             ExpressionAttributeValues: transferred,
           },
         },
@@ -233,9 +236,9 @@ export class DynamoDbLedger implements LedgerPort {
         Update: {
           TableName: this.tableName,
           Key: marshall(ledgerKeys.slot(reservation.treeId, reservation.transferNumber)),
-          UpdateExpression: 'SET #status = :released, releasedAt = :at, releaseReason = :reason',
+          UpdateExpression: 'SET #status = :released, releasedAt = :at, releaseReason = :reason REMOVE #pendingSlot',
           ConditionExpression: '#status = :pending AND idempotencyKey = :key',
-          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeNames: { '#status': 'status', '#pendingSlot': PENDING_SLOT },
           ExpressionAttributeValues: { ...values, ':key': { S: reservation.idempotencyKey } },
         },
       },

@@ -6,7 +6,7 @@ import type { TransferRequest } from '../domain/request';
 import { firstFailingRule, treeIdOf } from '../domain/rules';
 import type { TransferFacts, TransferPolicy } from '../domain/rules';
 import { TransferNotSent } from '../ports';
-import type { ConnectPort, IdempotencyPort, Intent, LedgerPort, LedgerView, Origin, Reservation, ReservationRef, TransferResult, TreeTally } from '../ports';
+import type { ConnectPort, IdempotencyOutcome, IdempotencyPort, Intent, LedgerPort, LedgerView, Origin, Reservation, ReservationRef, TransferResult, TreeTally } from '../ports';
 
 export interface TransferOutcome {
   readonly result: TransferResult;
@@ -19,6 +19,15 @@ export interface TransferOutcome {
    */
   readonly unrecorded?: true;
 }
+
+/**
+ * What the sweeper did with one PENDING intent: recorded the transfer Connect confirmed, released a slot whose
+ * transfer never happened, found it no longer PENDING, or left it to the request that holds its key right now.
+ */
+export type Settlement = 'transferred' | 'released' | 'not-pending' | 'in-progress';
+
+/** The release reason the sweeper records on a slot whose contact was still active, so never transferred. */
+export const SWEPT_UNTRANSFERRED = 'ABANDONED_CONTACT_ACTIVE';
 
 export interface ExecuteOptions {
   /**
@@ -117,6 +126,53 @@ export class TransferContactUseCase {
     };
   }
 
+  /**
+   * The sweeper's backstop for a PENDING intent whose request stopped (its caller never retried, or the function died):
+   * under the idempotency lock, as a retry with the same key would run, so a concurrent retry and the sweeper never
+   * both act. It never starts a transfer: a contact still active was not transferred (a transfer ends the contact),
+   * so its slot is released and the key given back; an ended contact's transfer is re-sent with the same ClientToken,
+   * so Connect's original answer completes the ledger (and its Contact Transferred event) and a refusal releases the
+   * slot, as `resume` does. An intent that is no longer PENDING is left as it is. Failures a later sweep can fix throw.
+   */
+  async settle(request: TransferRequest, origin: Origin): Promise<Settlement> {
+    const keys = idempotencyKeysOf(request, this.deps.instance.id);
+    const attempt: Attempt = { ran: false, replayed: false };
+    let settled: Settlement | undefined;
+    let outcome: IdempotencyOutcome;
+    try {
+      outcome = await this.deps.idempotency.once(keys, async () => {
+        attempt.ran = true;
+        const { ledger, connect } = this.deps;
+        const [view, contact] = await failClosed(() => Promise.all([ledger.read(request.ContactId, keys.idempotencyKey), connect.describeContact(request.ContactId)]));
+        const intent = view.intent;
+        if (intent?.status !== 'PENDING' || intent.payloadHash !== keys.payloadHash) {
+          settled = 'not-pending';
+          throw TransferError.of('INTERNAL_ERROR', { message: 'Nothing to settle.' });
+        }
+        if (contact !== undefined && !contact.disconnected) {
+          // Not through `release`, which alerts: a release that fails here is simply tried again by the next sweep.
+          await ledger.release(intent, SWEPT_UNTRANSFERRED, this.now());
+          settled = 'released';
+          throw TransferError.of('INTERNAL_ERROR', { message: 'Released: the contact is still active, so it was never transferred.' });
+        }
+        return this.resumeEnded(request, origin, keys, intent, attempt);
+      });
+    } catch (error) {
+      if (settled !== undefined) return settled;
+      if (error instanceof TransferError && error.reason === 'REQUEST_IN_PROGRESS') return 'in-progress';
+      // Connect refused the re-sent transfer: `send` released the slot.
+      if (error instanceof TransferError && error.reason === 'CONNECT_REJECTED') return 'released';
+      throw error;
+    }
+    const ledgerFailure = attempt.recording ? await attempt.recording : undefined;
+    if (attempt.recording) this.reportRecording(ledgerFailure, outcome.storeFailure, attempt.details ?? {});
+    // The idempotency store held the result already: what is missing is the ledger's record of it.
+    const unrecorded =
+      outcome.replayed && !attempt.ran ? await this.finishFromReplay(request, origin, keys, outcome.result, undefined) : ledgerFailure !== undefined;
+    if (unrecorded) throw new Error('The transfer was confirmed but the ledger did not record it; the next sweep tries again.');
+    return 'transferred';
+  }
+
   private lookUp(request: TransferRequest, idempotencyKey: string): LookUps {
     const { connect, ledger } = this.deps;
     const view = ledger.read(request.ContactId, idempotencyKey);
@@ -213,6 +269,11 @@ export class TransferContactUseCase {
       }
       return this.send(request, origin, keys, intent, attempt, 'resuming');
     }
+    return this.resumeEnded(request, origin, keys, intent, attempt);
+  }
+
+  /** The contact of a pending intent has ended: only Connect's answer to the same ClientToken tells what happened. */
+  private async resumeEnded(request: TransferRequest, origin: Origin, keys: IdempotencyKeys, intent: Intent, attempt: Attempt): Promise<TransferResult> {
     if (this.now().getTime() - intent.intendedAt.getTime() > CONNECT_CLIENT_TOKEN_VALIDITY_MS) {
       this.deps.alert(
         "A pending transfer intent is older than Connect's ClientToken window and its contact has ended: whether Connect transferred it is unknown; check the contact in Connect and record or release it by hand",

@@ -7,6 +7,9 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleGateway } from '../../lib/gateway-bundle';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { failureKeys } from '../../lambda/adapters/failure-records';
+import { scheduledEvent } from '../../local/lambda-events';
 import { answerOf, DOOR_REPORTS, DOORS, eventFor, RETURNED_TO_BUFFER } from '../support/doors';
 import type { DoorAnswer, DoorName } from '../support/doors';
 import { connectFixtures } from '../support/fixtures';
@@ -22,6 +25,8 @@ import type { InvocationOutcome } from '../support/lambda-child';
  * and hold its answer after it took effect, so the kill lands exactly after that point. A fresh child then
  * retries the same event, as a caller or Lambda's retry would once the in-progress record has expired.
  */
+const DEAD_LETTERS_ARN = 'arn:aws:sqs:us-east-1:111122223333:test-dead-letters';
+const SWEEP_RULE_ARN = 'arn:aws:events:us-east-1:111122223333:rule/test-sweep';
 let harness: GatewayHarness;
 let fx: ReturnType<typeof connectFixtures>;
 let workDir: string;
@@ -30,7 +35,8 @@ let bundle: string;
 const children = new Set<ChildProcess>();
 
 beforeAll(async () => {
-  harness = await startGatewayHarness();
+  // The backstops' doors too (the last describe): a sweep may take any PENDING intent at once; the lock guards it.
+  harness = await startGatewayHarness({ env: { EVENT_DEAD_LETTER_QUEUE_ARN: DEAD_LETTERS_ARN, SWEEP_RULE_ARN, SWEEP_AFTER_SECONDS: '0' } });
   fx = connectFixtures(harness.connect);
   workDir = mkdtempSync(join(tmpdir(), 'crash-test-'));
   await bundleGateway(workDir);
@@ -202,6 +208,79 @@ describe('SIGKILL at each point of a transfer, then a retry in a fresh process (
         expect.objectContaining({ status: 'TRANSFERRED', fromContactId: contactId, toContactId: made.ContactId }),
       ]);
       for (const released of items.filter((item) => item.status === 'RELEASED')) expect(released, label).toMatchObject({ releaseReason: 'THROTTLED' });
+    }
+  }, 60_000);
+});
+
+describe('SIGKILL on the last receive of a buffered event, then the backstops (contract section 9)', () => {
+  it('each point ends with one outcome: no transfer and one failure record, or one transfer recorded and no failure record', async () => {
+    const killed = await Promise.all(
+      CRASH_POINTS.map(async (point) => {
+        const request = { ContactId: fx.contact(), ContactFlowId: fx.flows.inbound, QueueId: fx.queues.enabled, ClientToken: randomUUID() };
+        const delivered = eventFor('buffered', request) as SQSEvent;
+        const [record] = delivered.Records as [SQSRecord];
+        // The 31st receive: SQS moves the message to the dead-letter queue when it is not deleted this time.
+        const lastReceive = { Records: [{ ...record, attributes: { ...record.attributes, ApproximateReceiveCount: harness.env.EVENT_MAX_RECEIVES ?? '31' } }] };
+        const proxies = { dynamodb: await startInterposer(harness.dynamodb.url), connect: await startInterposer(harness.connect.url) };
+        try {
+          const victim = await startFunction({ connect: proxies.connect.url, dynamodb: proxies.dynamodb.url });
+          const reached = point.reached(proxies, request.ContactId);
+          const finished = victim.invoke(lastReceive, VICTIM_REMAINING_MS).then((outcome) => {
+            throw new Error(`${point.name} was never reached; the invocation ended with ${JSON.stringify(outcome)}`);
+          });
+          try {
+            await Promise.race([reached, finished]);
+          } finally {
+            await victim.kill();
+          }
+        } finally {
+          await Promise.all([proxies.dynamodb.close(), proxies.connect.close()]);
+        }
+        // What SQS's redrive puts in the dead-letter queue: the same body, now a record of that queue.
+        const deadLetter: SQSRecord = { ...record, messageId: randomUUID(), eventSourceARN: DEAD_LETTERS_ARN };
+        const eventId = (JSON.parse(record.body) as { id: string }).id;
+        return { point, request, deadLetter, eventId };
+      }),
+    );
+
+    // The dead-letter door's mapping delivers each dead letter until it is answered; the schedule sweeps meanwhile.
+    const survivor = await startFunction({ connect: harness.connect.url, dynamodb: harness.dynamodb.url });
+    const sweep = scheduledEvent(SWEEP_RULE_ARN, harness.config.doors.account);
+    await Promise.all(
+      killed.map(async ({ point, deadLetter }) => {
+        for (let attempt = 0; ; attempt += 1) {
+          const outcome = await survivor.invoke({ Records: [deadLetter] }, 10_000);
+          if (!outcome.error && ((outcome.result as SQSBatchResponse | undefined)?.batchItemFailures ?? []).length === 0) return;
+          if (attempt >= 60) throw new Error(`the dead letter of a victim killed ${point.name} was never answered`);
+          await survivor.invoke(sweep, 10_000);
+          await new Promise((resolve) => setTimeout(resolve, 150));
+        }
+      }),
+    );
+    // Sweeps until no intent is held: a slot left PENDING by a victim whose dead letter was answered as a failure is
+    // released once the victim's in-progress record has expired.
+    for (let attempt = 0; ; attempt += 1) {
+      const { result } = await survivor.invoke(sweep, 10_000);
+      if ((result as { 'in-progress'?: number } | undefined)?.['in-progress'] === 0 || attempt >= 60) break;
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+    await survivor.kill();
+
+    for (const { point, request, eventId } of killed) {
+      const label = `killed ${point.name}`;
+      const accepted = harness.connect.calls('TransferContact').filter((c) => c.input.ContactId === request.ContactId && c.status === 200 && !c.tokenReplay);
+      const failure = await ledgerItems(harness, failureKeys(eventId).pk ?? '');
+      const slots = await treeItems(request.ContactId);
+      if (point.connectAccepted) {
+        expect(accepted, label).toHaveLength(1);
+        expect(slots, label).toEqual([expect.objectContaining({ status: 'TRANSFERRED' })]);
+        expect(failure, label).toEqual([]);
+      } else {
+        expect(accepted, label).toHaveLength(0);
+        expect(failure, label).toEqual([expect.objectContaining({ status: 'DEAD_LETTERED', reason: 'INTERNAL_ERROR' })]);
+        // Nothing stays PENDING: a reserved slot whose transfer never happened no longer counts toward maxTransfers.
+        for (const slot of slots) expect(slot.status, label).toBe('RELEASED');
+      }
     }
   }, 60_000);
 });

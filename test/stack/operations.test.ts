@@ -59,7 +59,7 @@ describe('default operations', () => {
   it('has one alarm per thing an operator must act on, each notifying the topic on alarm and recovery', () => {
     const alarms = all(synth.template, 'AWS::CloudWatch::Alarm').map(props);
     expect(alarms.map((p) => String(p.AlarmName).replace(/^.*-/, '')).sort()).toEqual(
-      ['Api5xx', 'BufferedRequestsWaiting', 'ConnectThrottlesSustained', 'DeadLetterQueueNotEmpty', 'FunctionErrors', 'FunctionThrottled', 'TransfersFailing'].sort(),
+      ['Api5xx', 'BufferedRequestsWaiting', 'ConnectThrottlesSustained', 'DeadLetterQueueNotEmpty', 'FunctionErrors', 'FunctionThrottled', 'TransferEventsUndelivered', 'TransfersFailing'].sort(),
     );
     for (const p of alarms) {
       expect(p.AlarmActions).toEqual([topicRef()]);
@@ -75,7 +75,7 @@ describe('default operations', () => {
     expect(p).toMatchObject({ Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Statistic: 'Maximum', Threshold: 1, EvaluationPeriods: 1 });
     const deadLetterQueueId = synth.stack.resolve(synth.stack.getLogicalId(synth.stack.gateway.deadLetterQueue.node.defaultChild as never)) as string;
     expect(p.Dimensions).toEqual([{ Name: 'QueueName', Value: { 'Fn::GetAtt': [deadLetterQueueId, 'QueueName'] } }]);
-    expect(String(p.AlarmDescription)).toContain('start-message-move-task');
+    expect(String(p.AlarmDescription)).toContain('Reading the dead-letter queue');
   });
 
   it('alarms when the oldest buffered event has waited bufferAgeAlarmSeconds (900 s by default)', () => {

@@ -23,6 +23,11 @@ const gateway = () => synth.stack.gateway;
 const logicalId = (construct: { node: { defaultChild?: unknown } }) => synth.stack.resolve(synth.stack.getLogicalId(construct.node.defaultChild as never)) as string;
 const functionRoleId = () => logicalId(gateway().role);
 const pipesRoleId = () => logicalId(gateway().node.findChild('EventPipesRole') as never);
+/** The template resource of a construct, where a type has more than one (two rules, two mappings). */
+const resourceOf = (construct: { node: { defaultChild?: unknown } }) => {
+  const id = logicalId(construct);
+  return { id, resource: synth.template.toJSON().Resources[id] as { Properties?: Record<string, unknown>; DependsOn?: unknown } };
+};
 
 describe('the function', () => {
   it('is Node.js 24 on arm64, bundled from lambda/handler.ts, with a timeout below API Gateway\'s 29 s', () => {
@@ -62,6 +67,10 @@ describe('the function', () => {
         TRANSFER_BURST: '2',
         EVENT_BUFFER_QUEUE_ARN: resolve(gateway().eventBuffer.queueArn),
         EVENT_MAX_RECEIVES: '31',
+        // The backstops (test/stack/backstops.test.ts).
+        EVENT_DEAD_LETTER_QUEUE_ARN: resolve(gateway().deadLetterQueue.queueArn),
+        SWEEP_RULE_ARN: expect.stringMatching(/^arn:aws:events:us-east-1:111122223333:rule\//),
+        SWEEP_AFTER_SECONDS: '70',
         // Unique per gateway, so two stacks in one account never share metrics or alarms.
         POWERTOOLS_SERVICE_NAME: 'ContactTransferGateway-Gateway',
         POWERTOOLS_METRICS_NAMESPACE: 'ContactTransferGateway',
@@ -128,6 +137,13 @@ describe('IAM', () => {
         Action: ['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'],
         Resource: [arn(gateway().eventBuffer.queueArn)],
       },
+      // The sweeper's Query of the sparse index, and the dead-letter door's mapping.
+      { Effect: 'Allow', Action: ['dynamodb:Query'], Resource: [JSON.stringify({ 'Fn::Join': ['', [resolve(gateway().ledgerTable.tableArn), '/index/pending-slots']] })] },
+      {
+        Effect: 'Allow',
+        Action: ['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'],
+        Resource: [arn(gateway().deadLetterQueue.queueArn)],
+      },
     ]);
   });
 
@@ -152,9 +168,12 @@ describe('IAM', () => {
     }
   });
 
-  it('the function may be invoked only by the stage\'s two methods (no test-invoke grant); events come through the buffer', () => {
+  it('the function may be invoked only by the stage\'s two methods (no test-invoke grant) and the sweep rule; events come through the buffer', () => {
     const permissions = all(synth.template, 'AWS::Lambda::Permission').map((permission) => permission.Properties);
-    expect(permissions).toHaveLength(2);
+    expect(permissions).toHaveLength(3);
+    expect(permissions.filter((permission) => permission?.Principal === 'events.amazonaws.com').map((permission) => permission?.SourceArn)).toEqual([
+      { 'Fn::GetAtt': [resourceOf(gateway().backstops.sweepRule).id, 'Arn'] },
+    ]);
     const api = permissions.filter((permission) => permission?.Principal === 'apigateway.amazonaws.com').map((permission) => JSON.stringify(permission?.SourceArn));
     expect(api).toHaveLength(2);
     expect(api.some((arn) => /"\/POST\/contact\/transfer"\]\]\}$/.test(arn))).toBe(true);
@@ -226,6 +245,8 @@ describe('DynamoDB', () => {
       AttributeDefinitions: [
         { AttributeName: 'pk', AttributeType: 'S' },
         { AttributeName: 'sk', AttributeType: 'S' },
+        { AttributeName: 'pendingSlot', AttributeType: 'S' },
+        { AttributeName: 'reservedAt', AttributeType: 'S' },
       ],
       BillingMode: 'PAY_PER_REQUEST',
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
@@ -248,7 +269,7 @@ describe('EventBridge door: a buffer drained at a bounded concurrency', () => {
   };
 
   it('a rule on the default bus matches detail-type TransferContact from the configured sources and delivers into the buffer', () => {
-    const { resource } = only(synth.template, 'AWS::Events::Rule');
+    const { resource } = resourceOf(gateway().transferRule);
     expect(resource.Properties).not.toHaveProperty('EventBusName');
     expect(resource.Properties?.EventPattern).toEqual({ 'detail-type': ['TransferContact'], source: ['internal.contact-transfer'] });
     expect(resource.Properties?.Targets).toEqual([
@@ -275,14 +296,14 @@ describe('EventBridge door: a buffer drained at a bounded concurrency', () => {
     const statements = policyOf(id);
     expect(statements).toHaveLength(2);
     expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Deny', Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
-    const { id: ruleId } = only(synth.template, 'AWS::Events::Rule');
+    const { id: ruleId } = resourceOf(gateway().transferRule);
     const allow = statements.find((statement) => statement.Effect === 'Allow');
     expect(allow).toMatchObject({ Principal: { Service: 'events.amazonaws.com' }, Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [ruleId, 'Arn'] } } } });
     expect(asArray(allow?.Action as string[])).toContain('sqs:SendMessage');
   });
 
   it('the function drains the buffer in batches of 3, at most 2 at a time, with partial batch responses', () => {
-    const { resource } = only(synth.template, 'AWS::Lambda::EventSourceMapping');
+    const { resource } = resourceOf(gateway().eventBufferMapping);
     expect(resource.Properties).toEqual({
       EventSourceArn: resolve(gateway().eventBuffer.queueArn),
       FunctionName: resolve(gateway().gatewayFunction.functionName),
@@ -301,7 +322,7 @@ describe('EventBridge door: a buffer drained at a bounded concurrency', () => {
     expect(statements).toContainEqual(
       expect.objectContaining({ Effect: 'Deny', Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
     );
-    const { id: ruleId } = only(synth.template, 'AWS::Events::Rule');
+    const { id: ruleId } = resourceOf(gateway().transferRule);
     expect(statements).toContainEqual(
       expect.objectContaining({
         Effect: 'Allow',
@@ -341,12 +362,12 @@ describe('transfer events (contract section 9)', () => {
     }
   });
 
-  it('a pipe sets aside an event it cannot deliver in the dead-letter queue instead of holding up the stream', () => {
+  it('a pipe sets aside an event it cannot deliver in a queue of its own instead of holding up the stream', () => {
     for (const pipe of all(synth.template, 'AWS::Pipes::Pipe')) {
       expect((pipe.Properties as { SourceParameters: { DynamoDBStreamParameters: unknown } }).SourceParameters.DynamoDBStreamParameters).toMatchObject({
         OnPartialBatchItemFailure: 'AUTOMATIC_BISECT',
         MaximumRetryAttempts: 10,
-        DeadLetterConfig: { Arn: resolve(gateway().deadLetterQueue.queueArn) },
+        DeadLetterConfig: { Arn: resolve(gateway().undeliveredTransferEvents.queueArn) },
       });
     }
   });
@@ -366,7 +387,7 @@ describe('transfer events (contract section 9)', () => {
         Sid: 'UndeliveredTransferEvents',
         Effect: 'Allow',
         Action: 'sqs:SendMessage',
-        Resource: resolve(gateway().deadLetterQueue.queueArn),
+        Resource: resolve(gateway().undeliveredTransferEvents.queueArn),
       },
       {
         Sid: 'PublishTransferEvents',
@@ -489,9 +510,10 @@ describe('HTTPS door', () => {
 });
 
 describe('outputs', () => {
-  it('name the API endpoint, the transfer URL, the function, both tables, the dead-letter queue and the event buffer', () => {
+  it('name the API endpoint, the transfer URL, the function, both tables, the dead-letter queue, the event buffer and the pipes\' queue', () => {
     const outputs = synth.template.toJSON().Outputs as Record<string, { Value: unknown; Description?: string }>;
-    expect(Object.keys(outputs).sort()).toEqual(['ApiEndpoint', 'DeadLetterQueueUrl', 'EventBufferUrl', 'FunctionName', 'IdempotencyTableName', 'LedgerTableName', 'TransferUrl']);
+    expect(Object.keys(outputs).sort()).toEqual(['ApiEndpoint', 'DeadLetterQueueUrl', 'EventBufferUrl', 'FunctionName', 'IdempotencyTableName', 'LedgerTableName', 'TransferUrl', 'UndeliveredTransferEventsUrl']);
+    expect(outputs.UndeliveredTransferEventsUrl!.Value).toEqual(resolve(gateway().undeliveredTransferEvents.queueUrl));
     expect(outputs.EventBufferUrl!.Value).toEqual(resolve(gateway().eventBuffer.queueUrl));
     // What clients take: the stage URL, without the route they add themselves.
     expect(outputs.ApiEndpoint!.Value).toEqual(resolve(gateway().api.url));
@@ -530,6 +552,7 @@ describe('cdk-nag v3 (AwsSolutions)', () => {
       [
         `${gatewayPath}/IdempotencyTable AwsSolutions-DDB3`,
         `${gatewayPath}/DeadLetterQueue AwsSolutions-SQS3`,
+        `${gatewayPath}/UndeliveredTransferEvents AwsSolutions-SQS3`,
         `${gatewayPath}/EventPipesRole AwsSolutions-IAM5[Resource::*]`,
         ...['contact', 'contact-flow', 'queue', 'agent'].map((kind) => `${gatewayPath}/FunctionRole AwsSolutions-IAM5[Resource::${INSTANCE_ARN}/${kind}/*]`),
         `${gatewayPath}/Api/DeploymentStage.prod AwsSolutions-APIG3`,

@@ -57,7 +57,8 @@ describe('context knobs reach the stack', () => {
   });
 
   it('the rule accepts the configured sources', () => {
-    const { resource } = only(synth.template, 'AWS::Events::Rule');
+    const rule = synth.stack.gateway.transferRule.node.defaultChild as never;
+    const resource = synth.template.toJSON().Resources[synth.stack.resolve(synth.stack.getLogicalId(rule)) as string] as { Properties?: Record<string, unknown> };
     expect(resource.Properties?.EventPattern).toEqual({ 'detail-type': ['TransferContact'], source: ['billing.workflows', 'crm.escalations'] });
   });
 

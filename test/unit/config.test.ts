@@ -134,4 +134,17 @@ describe('loadConfig: pacing and the event buffer', () => {
     expect(configErrorOf({ ...minimal, TRANSFER_RATE_PER_SECOND: '0' }).message).toMatch(/TRANSFER_RATE_PER_SECOND must be a number from 0.1 to 1000/);
     expect(configErrorOf({ ...minimal, TRANSFER_BURST: '2.5' }).message).toMatch(/TRANSFER_BURST must be a whole number/);
   });
+
+  it('has the backstops only when the stack names their queue and rule, and refuses what is not one', () => {
+    expect(loadConfig(minimal)).not.toHaveProperty('deadLetterQueueArn');
+    expect(loadConfig(minimal)).not.toHaveProperty('sweep');
+    const backstops = { EVENT_DEAD_LETTER_QUEUE_ARN: 'arn:aws:sqs:eu-west-1:123456789012:dead-letters', SWEEP_RULE_ARN: 'arn:aws:events:eu-west-1:123456789012:rule/Stack-Backstops-1A2B3C4D' };
+    expect(loadConfig({ ...minimal, ...backstops, SWEEP_AFTER_SECONDS: '70' })).toMatchObject({
+      deadLetterQueueArn: backstops.EVENT_DEAD_LETTER_QUEUE_ARN,
+      sweep: { ruleArn: backstops.SWEEP_RULE_ARN, afterMs: 70_000 },
+    });
+    expect(configErrorOf({ ...minimal, EVENT_DEAD_LETTER_QUEUE_ARN: 'dead-letters' }).message).toMatch(/EVENT_DEAD_LETTER_QUEUE_ARN must be an SQS queue ARN/);
+    expect(configErrorOf({ ...minimal, SWEEP_RULE_ARN: 'arn:aws:events:eu-west-1:123456789012:event-bus/default' }).message).toMatch(/SWEEP_RULE_ARN must be an EventBridge rule ARN/);
+    expect(configErrorOf({ ...minimal, ...backstops, SWEEP_AFTER_SECONDS: '-1' }).message).toMatch(/SWEEP_AFTER_SECONDS must be a whole number from 0/);
+  });
 });

@@ -1,0 +1,62 @@
+import type { ScheduledEvent } from 'aws-lambda';
+import type { PendingSlot } from '../adapters/pending-slots';
+import type { Origin } from '../ports';
+import type { TransferRequest } from '../domain/request';
+import type { Settlement } from '../usecase/transfer-contact';
+import { isRecord } from './door';
+
+/**
+ * The sweeper's door: the stack's schedule rule invokes the function with EventBridge's own scheduled event. Trusted
+ * by what only that rule sets: `source` aws.events (no one can put an aws.* event), the stack's account, and the
+ * rule's ARN as the one resource, as the other doors trust their buffer's or API's. A sweep starts no transfer,
+ * so even a forged one could only settle what is already due.
+ */
+export function isSweepEvent(event: unknown, ruleArn: string | undefined, account: string): event is ScheduledEvent {
+  return (
+    ruleArn !== undefined &&
+    isRecord(event) &&
+    event.source === 'aws.events' &&
+    event['detail-type'] === 'Scheduled Event' &&
+    event.account === account &&
+    Array.isArray(event.resources) &&
+    event.resources.length === 1 &&
+    event.resources[0] === ruleArn
+  );
+}
+
+export type SweepReport = { readonly outcome: 'swept'; readonly due: number; readonly failed: number } & Readonly<Record<Settlement, number>>;
+
+export interface SweepDependencies {
+  readonly pendingSlots: { reservedBefore(before: Date, limit: number): Promise<PendingSlot[]> };
+  readonly settle: (request: TransferRequest, origin: Origin) => Promise<Settlement>;
+  /** A slot younger than this may still belong to a running invocation (the function's timeout plus a margin). */
+  readonly afterMs: number;
+  readonly remainingMs: () => number;
+  readonly onFailure: (slot: PendingSlot, error: unknown) => void;
+  readonly now?: () => Date;
+}
+
+/** Slots one sweep looks at, at most: one Query page, and far more than a healthy gateway ever leaves behind. */
+export const SWEEP_BATCH = 100;
+/** A slot is begun only while this much of the invocation is left (a paced TransferContact and two ledger writes). */
+const PER_SLOT_MS = 4000;
+
+/**
+ * Every PENDING slot older than `afterMs`, oldest first, one at a time: each may re-send one paced TransferContact.
+ * What is not reached, or fails, stays PENDING and is swept again by the next run.
+ */
+export async function sweepPendingIntents(deps: SweepDependencies): Promise<SweepReport> {
+  const now = deps.now?.() ?? new Date();
+  const due = await deps.pendingSlots.reservedBefore(new Date(now.getTime() - deps.afterMs), SWEEP_BATCH);
+  const counts: Record<Settlement | 'failed', number> = { transferred: 0, released: 0, 'not-pending': 0, 'in-progress': 0, failed: 0 };
+  for (const slot of due) {
+    if (deps.remainingMs() < PER_SLOT_MS) break;
+    try {
+      counts[await deps.settle(slot.request, slot.origin)] += 1;
+    } catch (error) {
+      counts.failed += 1;
+      deps.onFailure(slot, error);
+    }
+  }
+  return { outcome: 'swept', due: due.length, ...counts };
+}

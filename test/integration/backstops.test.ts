@@ -1,0 +1,328 @@
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../lambda/config';
+import type { SweepReport } from '../../lambda/doors/sweep';
+import { createGateway } from '../../lambda/gateway';
+import type { GatewayHandler } from '../../lambda/gateway';
+import { SWEPT_UNTRANSFERRED } from '../../lambda/usecase/transfer-contact';
+import { startBackstops } from '../../local/backstops';
+import type { BackstopsModel } from '../../local/backstops';
+import { EventSourceMappingModel, QueueModel } from '../../local/buffered-delivery';
+import type { BatchHandler } from '../../local/buffered-delivery';
+import { startTransferEvents } from '../../local/event-pipes';
+import type { PublishedEvent, TransferEventsModel } from '../../local/event-pipes';
+import { eventBridgeEvent } from '../../local/lambda-events';
+import { connectFixtures } from '../support/fixtures';
+import { asHttp, httpEvent, lambdaContext, ledgerItems, startGatewayHarness } from '../support/gateway-harness';
+import type { GatewayHarness } from '../support/gateway-harness';
+import { gatewayRequests, startInterposer } from '../support/interposer';
+import type { Interposer } from '../support/interposer';
+
+/**
+ * The two backstops of contract section 9 over real HTTP (Connect simulator, embedded DynamoDB): the dead-letter
+ * door, fed by the SQS models as AWS would feed it, and the sweeper, invoked with the scheduled event its rule sends.
+ * Queue waits are compressed (visibility 300 ms instead of 120 s and 300 s); the order of events is AWS's.
+ */
+const BUFFER_ARN = 'arn:aws:sqs:us-east-1:111122223333:event-buffer';
+const DEAD_LETTERS_ARN = 'arn:aws:sqs:us-east-1:111122223333:dead-letters';
+const SWEEP_RULE_ARN = 'arn:aws:events:us-east-1:111122223333:rule/transfer-sweep';
+const MAX_RECEIVES = 2;
+
+let harness: GatewayHarness;
+let fx: ReturnType<typeof connectFixtures>;
+let dynamoProxy: Interposer;
+let events: TransferEventsModel;
+const running: { stop(): Promise<void> }[] = [];
+
+beforeAll(async () => {
+  harness = await startGatewayHarness({
+    env: {
+      EVENT_BUFFER_QUEUE_ARN: BUFFER_ARN,
+      EVENT_MAX_RECEIVES: String(MAX_RECEIVES),
+      EVENT_DEAD_LETTER_QUEUE_ARN: DEAD_LETTERS_ARN,
+      SWEEP_RULE_ARN,
+      // No wait before an intent is due: the tests make stale intents now, and the lock keeps a sweep safe anyway.
+      SWEEP_AFTER_SECONDS: '0',
+    },
+  });
+  fx = connectFixtures(harness.connect);
+  dynamoProxy = await startInterposer(harness.dynamodb.url);
+  events = startTransferEvents(new DynamoDBClient({ endpoint: harness.dynamodb.url }), harness.config.ledgerTable, 'contact-transfer-gateway', 60_000);
+});
+afterEach(async () => {
+  dynamoProxy.clear();
+  await Promise.all(running.splice(0).map((service) => service.stop()));
+});
+afterAll(async () => {
+  await events.stop();
+  await dynamoProxy.close();
+  await harness.close();
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const queueTransfer = () => ({ ContactId: fx.contact(), ContactFlowId: fx.flows.inbound, QueueId: fx.queues.enabled, ClientToken: `crm-${randomUUID()}` });
+/** Transfers Connect performed from this contact; token replays change nothing and are not counted. */
+const acceptedTransfersOf = (contactId: string) =>
+  harness.connect.calls('TransferContact').filter((call) => call.input.ContactId === contactId && call.status === 200 && !call.tokenReplay);
+const transferCallsOf = (contactId: string) => harness.connect.calls('TransferContact').filter((call) => call.input.ContactId === contactId);
+const slotsOf = (treeId: string) => ledgerItems(harness, `TREE#${treeId}`);
+
+/** Everything the pipes published since `from`, after reading the stream up to now. */
+async function publishedSince(from: number): Promise<PublishedEvent[]> {
+  await events.flush();
+  return events.published.slice(from);
+}
+const failuresFor = (published: PublishedEvent[], eventId: string) =>
+  published.filter((event) => event['detail-type'] === 'Contact Transfer Failed' && (event.detail as { EventId?: string }).EventId === eventId);
+const transfersFrom = (published: PublishedEvent[], contactId: string) =>
+  published.filter((event) => event['detail-type'] === 'Contact Transferred' && (event.detail as { FromContactId?: string }).FromContactId === contactId);
+
+/** A container whose DynamoDB requests pass through the interposer, so a test can fail chosen writes. */
+const proxiedContainer = (): GatewayHandler => createGateway(loadConfig(harness.env), { dynamodb: new DynamoDBClient({ endpoint: dynamoProxy.url }) });
+
+function backstops(deadLetters: QueueModel): BackstopsModel {
+  const model = startBackstops({ deadLetters, handler: harness.newContainer(), sweepRuleArn: SWEEP_RULE_ARN, account: '111122223333', functionTimeoutMs: 10_000 });
+  running.push(model);
+  return model;
+}
+
+async function drained(...queues: QueueModel[]): Promise<void> {
+  for (let waited = 0; queues.some((queue) => queue.size > 0); waited += 50) {
+    if (waited > 15_000) throw new Error(`queues still hold ${queues.map((queue) => queue.size).join(', ')} messages`);
+    await sleep(50);
+  }
+}
+
+const receiveCountOf = (record: SQSRecord) => Number(record.attributes.ApproximateReceiveCount);
+
+/**
+ * The buffer's function: earlier receives run `gateway`; the last one dies before doing anything, as Lambda reports a
+ * crash or a timeout. A receive begins only after the one before it ended: the stack's visibility timeout (120 s, 12
+ * times the function's) guarantees that, and the compressed 300 ms here would not on a busy machine.
+ */
+function killedOnLastReceive(gateway: (event: SQSEvent, context: Context) => Promise<unknown>): BatchHandler {
+  let previous: Promise<unknown> = Promise.resolve();
+  return async (event: SQSEvent, context) => {
+    await previous.catch(() => undefined);
+    if (event.Records.some((record) => receiveCountOf(record) >= MAX_RECEIVES)) throw new Error('Runtime exited with error: signal: killed');
+    previous = gateway(event, context);
+    return previous;
+  };
+}
+
+describe('the dead-letter door: every event-door request that ends without a transfer has one Contact Transfer Failed', () => {
+  it('a function that dies on the last receive, before writing anything: the dead-letter door records it, once, also when SQS delivers the dead letter twice', async () => {
+    const from = events.published.length;
+    const deadLetters = new QueueModel({ arn: DEAD_LETTERS_ARN, visibilityTimeoutMs: 300 });
+    const buffer = new QueueModel({ arn: BUFFER_ARN, visibilityTimeoutMs: 300, maxReceiveCount: MAX_RECEIVES, deadLetterQueue: deadLetters });
+    const gateway = harness.newContainer();
+    // First receive: Connect fails on every SDK attempt, so the record returns (its intent stays PENDING). Last
+    // receive: killed before the handler does anything.
+    const handler = killedOnLastReceive(gateway);
+    const mapping = new EventSourceMappingModel({ queue: buffer, handler, batchSize: 3, maxConcurrency: 2, functionTimeoutMs: 10_000 });
+    mapping.start();
+    running.push(mapping);
+    backstops(deadLetters);
+
+    const request = queueTransfer();
+    const id = randomUUID();
+    harness.connect.failNext('TransferContact', 3, 'internal');
+    buffer.send(JSON.stringify(eventBridgeEvent(request, { id })));
+    await drained(buffer, deadLetters);
+
+    expect(mapping.invocations.map((invocation) => invocation.failed)).toEqual([1, 1]);
+    expect(acceptedTransfersOf(request.ContactId)).toHaveLength(0);
+    const failures = failuresFor(await publishedSince(from), id);
+    expect(failures).toHaveLength(1);
+    expect(failures[0]?.detail).toMatchObject({
+      Outcome: 'DEAD_LETTERED',
+      Type: 'InternalServiceException',
+      Reason: 'INTERNAL_ERROR',
+      Message: expect.stringContaining('did not finish the request before its last retry ended'),
+      Request: JSON.stringify(request),
+      ClientToken: request.ClientToken,
+      ContactId: request.ContactId,
+    });
+
+    // At-least-once: the same dead letter again publishes nothing more.
+    deadLetters.send(JSON.stringify(eventBridgeEvent(request, { id })));
+    await drained(deadLetters);
+    expect(failuresFor(await publishedSince(from), id)).toHaveLength(1);
+  });
+
+  it('a function killed on the last receive after Connect accepted: no failure event; the dead letter waits for the sweeper, which records the transfer', async () => {
+    const from = events.published.length;
+    const deadLetters = new QueueModel({ arn: DEAD_LETTERS_ARN, visibilityTimeoutMs: 300 });
+    const buffer = new QueueModel({ arn: BUFFER_ARN, visibilityTimeoutMs: 300, maxReceiveCount: MAX_RECEIVES, deadLetterQueue: deadLetters });
+    // First receive: Connect accepts, then neither the ledger nor the idempotency record takes it (the in-progress
+    // record lasts 1 s, as a timed-out invocation's would). Last receive: killed before it does anything.
+    dynamoProxy.fail(gatewayRequests.ledgerRecord(harness.config.ledgerTable));
+    dynamoProxy.fail(gatewayRequests.idempotencyCompletion(harness.config.idempotencyTable));
+    const first = proxiedContainer();
+    const handler = killedOnLastReceive((event) => first(event, lambdaContext(1000)));
+    const mapping = new EventSourceMappingModel({ queue: buffer, handler, batchSize: 3, maxConcurrency: 2, functionTimeoutMs: 10_000 });
+    mapping.start();
+    running.push(mapping);
+    const model = backstops(deadLetters);
+
+    const request = queueTransfer();
+    const id = randomUUID();
+    buffer.send(JSON.stringify(eventBridgeEvent(request, { id })));
+    await drained(buffer);
+    dynamoProxy.clear();
+    // The dead letter returns to its queue while the intent is PENDING and the contact has ended.
+    for (let waited = 0; !model.deadLetterMapping.invocations.some((invocation) => invocation.failed > 0); waited += 50) {
+      if (waited > 5000) throw new Error('the dead letter was not served');
+      await sleep(50);
+    }
+    expect(deadLetters.size).toBe(1);
+    expect(failuresFor(await publishedSince(from), id)).toHaveLength(0);
+    await sleep(1100);
+
+    expect(((await model.sweep()) as SweepReport).failed).toBe(0);
+    await drained(deadLetters);
+    const published = await publishedSince(from);
+    expect(acceptedTransfersOf(request.ContactId)).toHaveLength(1);
+    expect(await slotsOf(request.ContactId)).toEqual([expect.objectContaining({ status: 'TRANSFERRED' })]);
+    expect(transfersFrom(published, request.ContactId)).toHaveLength(1);
+    expect(failuresFor(published, id)).toHaveLength(0);
+  });
+
+  it('an event EventBridge could not deliver to the buffer: one Contact Transfer Failed naming the error, no Connect call, none more for a replay', async () => {
+    const from = events.published.length;
+    const deadLetters = new QueueModel({ arn: DEAD_LETTERS_ARN, visibilityTimeoutMs: 300 });
+    backstops(deadLetters);
+    const request = queueTransfer();
+    const id = randomUUID();
+    // What EventBridge puts in a rule target's dead-letter queue: the event as the body, the error as message attributes.
+    const undelivered = () =>
+      deadLetters.send(JSON.stringify(eventBridgeEvent(request, { id })), {
+        RULE_ARN: 'arn:aws:events:us-east-1:111122223333:rule/transfer-rule',
+        TARGET_ARN: BUFFER_ARN,
+        ERROR_CODE: 'CONNECTION_FAILURE',
+        ERROR_MESSAGE: 'Failed to connect to target.',
+      });
+    undelivered();
+    await drained(deadLetters);
+
+    const failures = failuresFor(await publishedSince(from), id);
+    expect(failures).toHaveLength(1);
+    expect(failures[0]?.detail).toMatchObject({
+      Outcome: 'DEAD_LETTERED',
+      Reason: 'INTERNAL_ERROR',
+      Message: expect.stringContaining('CONNECTION_FAILURE: Failed to connect to target.'),
+      Request: JSON.stringify(request),
+      ClientToken: request.ClientToken,
+    });
+    expect(transferCallsOf(request.ContactId)).toHaveLength(0);
+
+    undelivered();
+    await drained(deadLetters);
+    expect(failuresFor(await publishedSince(from), id)).toHaveLength(1);
+  });
+
+  it('a dead letter whose transfer the ledger holds is no failure; one that breaks the request rules is recorded as that rejection', async () => {
+    const from = events.published.length;
+    const deadLetters = new QueueModel({ arn: DEAD_LETTERS_ARN, visibilityTimeoutMs: 300 });
+    backstops(deadLetters);
+    const transferred = queueTransfer();
+    expect(asHttp(await harness.newContainer()(httpEvent(transferred), lambdaContext())).status).toBe(200);
+    const transferredId = randomUUID();
+    deadLetters.send(JSON.stringify(eventBridgeEvent(transferred, { id: transferredId })));
+    const invalidId = randomUUID();
+    deadLetters.send(JSON.stringify(eventBridgeEvent({ ContactId: fx.contact(), ContactFlowId: fx.flows.inbound, QueueID: fx.queues.enabled }, { id: invalidId })));
+    await drained(deadLetters);
+
+    const published = await publishedSince(from);
+    expect(failuresFor(published, transferredId)).toHaveLength(0);
+    expect(failuresFor(published, invalidId).map((event) => event.detail)).toEqual([expect.objectContaining({ Outcome: 'REJECTED', Reason: 'VALIDATION_FAILED' })]);
+  });
+});
+
+describe('the sweeper settles PENDING intents whose request stopped, and never starts a transfer', () => {
+  const sweep = async (): Promise<SweepReport> => (await backstops(new QueueModel({ arn: DEAD_LETTERS_ARN, visibilityTimeoutMs: 300 })).sweep()) as SweepReport;
+
+  it('completes an ended contact\'s transfer from Connect\'s original answer and publishes one Contact Transferred; releases an active contact\'s slot', async () => {
+    const from = events.published.length;
+    // Connect accepts, the ledger record fails; once with the idempotency record kept, once with it lost too.
+    dynamoProxy.fail(gatewayRequests.ledgerRecord(harness.config.ledgerTable));
+    const resultKept = queueTransfer();
+    const keptAnswer = asHttp(await proxiedContainer()(httpEvent(resultKept), lambdaContext()));
+    dynamoProxy.fail(gatewayRequests.idempotencyCompletion(harness.config.idempotencyTable));
+    const resultLost = queueTransfer();
+    // A short remaining time lets the in-progress record expire soon, as a timed-out invocation's would.
+    const lostAnswer = asHttp(await proxiedContainer()(httpEvent(resultLost), lambdaContext(1000)));
+    dynamoProxy.clear();
+    // Connect fails on every SDK attempt: the caller hears 500 and never retries; the contact is still active.
+    const active = queueTransfer();
+    harness.connect.failNext('TransferContact', 3, 'internal');
+    expect(asHttp(await harness.newContainer()(httpEvent(active), lambdaContext())).status).toBe(500);
+    for (const request of [resultKept, resultLost, active]) expect(await slotsOf(request.ContactId)).toEqual([expect.objectContaining({ status: 'PENDING' })]);
+    await sleep(1100);
+
+    // Counted over the whole table: the other tests' leftovers are due too.
+    const report = await sweep();
+    expect(report.transferred).toBeGreaterThanOrEqual(2);
+    expect(report).toMatchObject({ failed: 0, 'in-progress': 0 });
+    const published = await publishedSince(from);
+    for (const [request, answer] of [
+      [resultKept, keptAnswer],
+      [resultLost, lostAnswer],
+    ] as const) {
+      expect(acceptedTransfersOf(request.ContactId)).toHaveLength(1);
+      expect(await slotsOf(request.ContactId)).toEqual([expect.objectContaining({ status: 'TRANSFERRED', toContactId: answer.body.ContactId })]);
+      expect(transfersFrom(published, request.ContactId).map((event) => event.detail)).toEqual([
+        expect.objectContaining({ ToContactId: answer.body.ContactId, ClientToken: request.ClientToken, Door: 'https' }),
+      ]);
+      // The caller's retry hears the original answer.
+      const retry = asHttp(await harness.newContainer()(httpEvent(request), lambdaContext()));
+      expect(retry.body).toEqual(answer.body);
+    }
+    // The active contact: released without a call to Connect, so it no longer counts toward maxTransfers.
+    expect(transferCallsOf(active.ContactId)).toHaveLength(3);
+    expect(await slotsOf(active.ContactId)).toEqual([expect.objectContaining({ status: 'RELEASED', releaseReason: SWEPT_UNTRANSFERRED })]);
+    expect(transfersFrom(published, active.ContactId)).toHaveLength(0);
+    // Its caller may still retry: the key was given back, so the retry transfers, in the next slot.
+    expect(asHttp(await harness.newContainer()(httpEvent(active), lambdaContext())).status).toBe(200);
+    expect(acceptedTransfersOf(active.ContactId)).toHaveLength(1);
+    expect((await slotsOf(active.ContactId)).map((slot) => slot.status)).toEqual(['RELEASED', 'TRANSFERRED']);
+
+    // Nothing is left: the next sweep finds nothing due and calls nothing.
+    const calls = harness.connect.callCount();
+    expect(await sweep()).toMatchObject({ due: 0 });
+    expect(harness.connect.callCount()).toBe(calls);
+  });
+
+  it('a sweep and a retry of the same key at once: one transfer, one record, one Contact Transferred', async () => {
+    const from = events.published.length;
+    dynamoProxy.fail(gatewayRequests.ledgerRecord(harness.config.ledgerTable), 5);
+    dynamoProxy.fail(gatewayRequests.idempotencyCompletion(harness.config.idempotencyTable), 5);
+    const requests = Array.from({ length: 5 }, queueTransfer);
+    const answers = await Promise.all(requests.map(async (request) => asHttp(await proxiedContainer()(httpEvent(request), lambdaContext(1000)))));
+    dynamoProxy.clear();
+    await sleep(1100);
+
+    const [report, ...retries] = await Promise.all([
+      sweep(),
+      ...requests.map(async (request) => asHttp(await harness.newContainer()(httpEvent(request), lambdaContext()))),
+    ]);
+    // Each key was settled by exactly one of them; the other found it held (409) or settled.
+    expect(report?.failed).toBe(0);
+    const published = await publishedSince(from);
+    for (const [index, request] of requests.entries()) {
+      const retry = retries[index];
+      expect([200, 409]).toContain(retry?.status);
+      if (retry?.status === 200) expect(retry.body).toEqual(answers[index]?.body);
+      expect(acceptedTransfersOf(request.ContactId)).toHaveLength(1);
+      expect(await slotsOf(request.ContactId)).toEqual([expect.objectContaining({ status: 'TRANSFERRED', toContactId: answers[index]?.body.ContactId })]);
+      expect(transfersFrom(published, request.ContactId)).toHaveLength(1);
+    }
+  });
+
+  it('takes the sweep only from the stack\'s rule: the same event naming another rule is a direct invocation, refused', async () => {
+    const forged = { version: '0', id: randomUUID(), 'detail-type': 'Scheduled Event', source: 'aws.events', account: '111122223333', time: new Date().toISOString(), region: 'us-east-1', resources: ['arn:aws:events:us-east-1:111122223333:rule/other'], detail: {} };
+    await expect(harness.newContainer()(forged, lambdaContext())).rejects.toMatchObject({ name: 'InvalidRequestException' });
+  });
+});

@@ -1,0 +1,94 @@
+import type { SQSRecord } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import type { PendingSlot } from '../../lambda/adapters/pending-slots';
+import { deadLetterErrorOf } from '../../lambda/doors/dead-letters';
+import { isSweepEvent, sweepPendingIntents } from '../../lambda/doors/sweep';
+import type { Settlement } from '../../lambda/usecase/transfer-contact';
+import { scheduledEvent } from '../../local/lambda-events';
+
+const RULE_ARN = 'arn:aws:events:us-east-1:111122223333:rule/Stack-Backstops-1A2B3C4D';
+const ACCOUNT = '111122223333';
+
+describe('the sweep door takes only the stack\'s schedule rule', () => {
+  it('accepts the scheduled event that names the rule, in the stack\'s account', () => {
+    expect(isSweepEvent(scheduledEvent(RULE_ARN, ACCOUNT), RULE_ARN, ACCOUNT)).toBe(true);
+  });
+
+  it('refuses another rule, another account, another source, more resources, or a gateway without a sweep', () => {
+    const event = scheduledEvent(RULE_ARN, ACCOUNT);
+    expect(isSweepEvent(scheduledEvent(`${RULE_ARN}x`, ACCOUNT), RULE_ARN, ACCOUNT)).toBe(false);
+    expect(isSweepEvent(scheduledEvent(RULE_ARN, '444455556666'), RULE_ARN, ACCOUNT)).toBe(false);
+    expect(isSweepEvent({ ...event, source: 'internal.contact-transfer' }, RULE_ARN, ACCOUNT)).toBe(false);
+    expect(isSweepEvent({ ...event, resources: [RULE_ARN, RULE_ARN] }, RULE_ARN, ACCOUNT)).toBe(false);
+    expect(isSweepEvent(event, undefined, ACCOUNT)).toBe(false);
+  });
+});
+
+describe('a sweep', () => {
+  const slot = (contactId: string): PendingSlot => ({
+    request: { ContactId: contactId, ContactFlowId: 'flow' },
+    origin: { door: 'https', caller: 'caller', correlationId: contactId },
+    reservedAt: new Date(0),
+  });
+
+  it('asks only for slots older than the wait, settles each in order, and counts what a failure left for the next sweep', async () => {
+    const asked: Date[] = [];
+    const settled: string[] = [];
+    const failed: string[] = [];
+    const outcomes: Record<string, Settlement | Error> = { a: 'transferred', b: 'released', c: new Error('Connect unreachable'), d: 'in-progress' };
+    const report = await sweepPendingIntents({
+      pendingSlots: {
+        reservedBefore: async (before) => {
+          asked.push(before);
+          return ['a', 'b', 'c', 'd'].map(slot);
+        },
+      },
+      settle: async (request) => {
+        settled.push(request.ContactId);
+        const outcome = outcomes[request.ContactId];
+        if (outcome instanceof Error) throw outcome;
+        return outcome ?? 'not-pending';
+      },
+      afterMs: 70_000,
+      remainingMs: () => 10_000,
+      onFailure: (failedSlot) => failed.push(failedSlot.request.ContactId),
+      now: () => new Date(1_000_000),
+    });
+    expect(asked).toEqual([new Date(1_000_000 - 70_000)]);
+    expect(settled).toEqual(['a', 'b', 'c', 'd']);
+    expect(failed).toEqual(['c']);
+    expect(report).toEqual({ outcome: 'swept', due: 4, transferred: 1, released: 1, 'not-pending': 0, 'in-progress': 1, failed: 1 });
+  });
+
+  it('begins no slot once too little of the invocation is left for a paced transfer; the rest waits for the next sweep', async () => {
+    let remaining = 9000;
+    const settled: string[] = [];
+    const report = await sweepPendingIntents({
+      pendingSlots: { reservedBefore: async () => ['a', 'b', 'c'].map(slot) },
+      settle: async (request) => {
+        settled.push(request.ContactId);
+        remaining -= 3000;
+        return 'transferred';
+      },
+      afterMs: 0,
+      remainingMs: () => remaining,
+      onFailure: () => undefined,
+    });
+    expect(settled).toEqual(['a', 'b']);
+    expect(report).toMatchObject({ due: 3, transferred: 2 });
+  });
+});
+
+describe('why a request was dead-lettered', () => {
+  const record = (messageAttributes: SQSRecord['messageAttributes']): SQSRecord =>
+    ({ messageId: 'm', body: '{}', messageAttributes, attributes: {}, eventSource: 'aws:sqs' }) as unknown as SQSRecord;
+
+  it('names EventBridge\'s error when the rule target could not deliver it', () => {
+    const error = deadLetterErrorOf(record({ ERROR_CODE: { stringValue: 'NO_PERMISSIONS', dataType: 'String' }, ERROR_MESSAGE: { stringValue: 'Access denied', dataType: 'String' } }));
+    expect(error).toEqual({ type: 'InternalServiceException', reason: 'INTERNAL_ERROR', message: expect.stringContaining('(NO_PERMISSIONS: Access denied)') });
+  });
+
+  it('says the gateway did not finish when the buffer redrove it', () => {
+    expect(deadLetterErrorOf(record({})).message).toMatch(/^The gateway did not finish the request/);
+  });
+});
