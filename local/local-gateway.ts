@@ -13,7 +13,7 @@ import { TRANSFER_EVENTS_SOURCE_DEFAULT } from '../lib/transfer-events';
 import { startConnectSimulator } from '../simulator/connect-simulator';
 import type { ConnectQuotas, ConnectSimulator } from '../simulator/connect-simulator';
 import type { Seed } from '../simulator/seed';
-import { closeServer, listen, readBody } from '../simulator/http-server';
+import { closeServer, listen, readBody } from './http-server';
 import { createGatewayTables, startEmbeddedDynamoDb } from './embedded-dynamodb';
 import type { EmbeddedDynamoDb } from './embedded-dynamodb';
 import { EventSourceMappingModel, QueueModel, containerPool } from './buffered-delivery';

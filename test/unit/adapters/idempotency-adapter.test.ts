@@ -1,9 +1,9 @@
 import { DeleteItemCommand, DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { PowertoolsIdempotency } from '../../lambda/adapters/idempotency';
-import { TransferError } from '../../lambda/domain/errors';
-import { lambdaContext } from '../../local/lambda-events';
+import { PowertoolsIdempotency } from '../../../lambda/adapters/idempotency';
+import { TransferError } from '../../../lambda/domain/errors';
+import { lambdaContext } from '../../../local/lambda-events';
 
 const client = new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 's' } });
 const dynamodb = mockClient(client);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { build } from 'esbuild';
-import { inlineConstantKeys, withoutEventStreams } from '../../lib/gateway-bundle';
+import { inlineConstantKeys, withoutEventStreams } from '../../../lib/gateway-bundle';
 
 describe('inlineConstantKeys (the bundle plugin that lets esbuild drop unused SDK operations)', () => {
   it('writes a module string constant in place of a computed key that names it', () => {

@@ -1,9 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
-import { parseInstanceArn } from '../../lambda/domain/arn';
-import type { ConnectInstance } from '../../lambda/domain/arn';
-import { TransferError } from '../../lambda/domain/errors';
-import { idempotencyKeysOf } from '../../lambda/domain/idempotency-keys';
-import type { TransferRequest } from '../../lambda/domain/request';
+import { parseInstanceArn } from '../../../lambda/domain/arn';
+import type { ConnectInstance } from '../../../lambda/domain/arn';
+import { TransferError } from '../../../lambda/domain/errors';
+import { idempotencyKeysOf } from '../../../lambda/domain/idempotency-keys';
+import type { TransferRequest } from '../../../lambda/domain/request';
 import type {
   ConnectPort,
   ContactFacts,
@@ -17,10 +17,10 @@ import type {
   Reservation,
   TransferResult,
   UserFacts,
-} from '../../lambda/ports';
-import { CONNECT_CLIENT_TOKEN_VALIDITY_MS } from '../../lambda/domain/idempotency-keys';
-import { TransferContactUseCase } from '../../lambda/usecase/transfer-contact';
-import type { TransferDependencies } from '../../lambda/usecase/transfer-contact';
+} from '../../../lambda/ports';
+import { CONNECT_CLIENT_TOKEN_VALIDITY_MS } from '../../../lambda/domain/idempotency-keys';
+import { TransferContactUseCase } from '../../../lambda/usecase/transfer-contact';
+import type { TransferDependencies } from '../../../lambda/usecase/transfer-contact';
 
 const INSTANCE_ARN = 'arn:aws:connect:eu-west-1:123456789012:instance/11111111-1111-4111-8111-111111111111';
 const instance = parseInstanceArn(INSTANCE_ARN) as ConnectInstance;

@@ -2,8 +2,8 @@ import { BatchGetItemCommand, DynamoDBClient, QueryCommand, TransactionCanceledE
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { DynamoDbLedger } from '../../lambda/adapters/ledger';
-import type { Reservation } from '../../lambda/ports';
+import { DynamoDbLedger } from '../../../lambda/adapters/ledger';
+import type { Reservation } from '../../../lambda/ports';
 
 const client = new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 's' } });
 const dynamodb = mockClient(client);
