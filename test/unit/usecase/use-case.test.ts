@@ -4,20 +4,8 @@ import type { ConnectInstance } from '../../../lambda/domain/arn';
 import { TransferError } from '../../../lambda/domain/errors';
 import { idempotencyKeysOf } from '../../../lambda/domain/idempotency-keys';
 import type { TransferRequest } from '../../../lambda/domain/request';
-import type {
-  ConnectPort,
-  ContactFacts,
-  FlowFacts,
-  IdempotencyPort,
-  Intent,
-  LedgerPort,
-  LedgerView,
-  Origin,
-  QueueFacts,
-  Reservation,
-  TransferResult,
-  UserFacts,
-} from '../../../lambda/ports';
+import type { ContactFacts, FlowFacts, QueueFacts, UserFacts } from '../../../lambda/domain/facts';
+import type { ConnectPort, IdempotencyPort, Intent, LedgerPort, LedgerView, Origin, Reservation, TransferResult } from '../../../lambda/ports';
 import { CONNECT_CLIENT_TOKEN_VALIDITY_MS } from '../../../lambda/domain/idempotency-keys';
 import { TransferContactUseCase } from '../../../lambda/usecase/transfer-contact';
 import type { TransferDependencies } from '../../../lambda/usecase/transfer-contact';
