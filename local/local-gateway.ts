@@ -1,12 +1,12 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyResult, Context, SQSEvent } from 'aws-lambda';
 import { ENV, loadConfig } from '../lambda/config';
 import { TRANSFER_DETAIL_TYPE } from '../lambda/doors/eventbridge';
 import { HISTORY_RESOURCE } from '../lambda/doors/history';
-import { createGateway } from '../lambda/gateway';
+import { createGateway, createGatewayClients } from '../lambda/gateway';
+import type { GatewayClients } from '../lambda/gateway';
 import { EVENT_BUFFER } from '../lib/event-buffer';
 import { openApiDocument } from '../lib/openapi';
 import { TRANSFER_EVENTS_SOURCE_DEFAULT } from '../lib/transfer-events';
@@ -21,6 +21,7 @@ import { startTransferEvents } from './event-pipes';
 import type { PublishedEvent } from './event-pipes';
 import { apiGatewayProxyEvent, eventBridgeEvent, LOCAL_API_ENVIRONMENT } from './lambda-events';
 import { startLocalLambdaRuntime } from './lambda-runtime';
+import { sdkSettingsFrom } from './sdk-settings';
 import type { LocalInvoke } from './lambda-runtime';
 
 export interface LocalGatewayOptions {
@@ -44,6 +45,8 @@ export interface LocalGateway {
   readonly dynamodb?: EmbeddedDynamoDb;
   readonly connectEndpoint: string;
   readonly dynamodbEndpoint: string;
+  /** The tables the gateway uses, created unless they existed. */
+  readonly tables: { readonly idempotency: string; readonly ledger: string };
   /** Everything published so far, as `GET /events/published` lists it. */
   readonly published: readonly PublishedEvent[];
   close(): Promise<void>;
@@ -79,7 +82,9 @@ function describeRoutes(): string {
 export async function startLocalGateway(options: LocalGatewayOptions = {}): Promise<LocalGateway> {
   // First: the SDK calls below fix the kind of invocation store for the whole process.
   const runtime = await startLocalLambdaRuntime();
-  const env: NodeJS.ProcessEnv = { ...(options.env ?? process.env) };
+  // Read, never written: the gateway gets its configuration and its clients' endpoints passed in, so another
+  // gateway in the same process (a test's, a second local mode) keeps its own.
+  const env: Record<string, string | undefined> = { ...(options.env ?? process.env) };
   const started: { close(): Promise<void> }[] = [];
   try {
     let connect: ConnectSimulator | undefined;
@@ -103,15 +108,12 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     if (options.eventSources) env[ENV.eventSources] = options.eventSources.join(',');
     env[ENV.eventBufferQueueArn] ??= LOCAL_BUFFER_ARN;
     env[ENV.eventMaxReceives] ??= String(EVENT_BUFFER.maxReceiveCount);
-    // Local endpoints accept any signature; the SDK still wants credentials and a Region to sign with.
-    env.AWS_ACCESS_KEY_ID ??= 'local';
-    env.AWS_SECRET_ACCESS_KEY ??= 'local';
-    env.AWS_REGION ??= 'us-east-1';
-    // SDK clients and Powertools read their settings from the process environment.
-    Object.assign(process.env, env);
 
     const config = loadConfig(env);
-    await createGatewayTables(new DynamoDBClient({ endpoint: env.AWS_ENDPOINT_URL_DYNAMODB }), {
+    const sdk = sdkSettingsFrom(env);
+    const containerClients = (): Required<GatewayClients> => createGatewayClients(config, sdk);
+    const { dynamodb: localClient } = containerClients();
+    await createGatewayTables(localClient, {
       idempotency: config.idempotencyTable,
       ledger: config.ledgerTable,
     }).catch((error: unknown) => {
@@ -119,7 +121,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       if (!(error instanceof Error && error.name === 'ResourceInUseException')) throw error;
     });
 
-    const invoke = runtime.invoker(createGateway(config));
+    const invoke = runtime.invoker(createGateway(config, containerClients()));
     // The event door as deployed: the rule delivers into a buffer that the event source mapping drains, paced.
     const deadLetters = new QueueModel({ arn: `${LOCAL_BUFFER_ARN}-dlq`, visibilityTimeoutMs: 30_000 });
     const buffer = new QueueModel({
@@ -130,14 +132,14 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     });
     const mapping = new EventSourceMappingModel({
       queue: buffer,
-      handler: containerPool(() => runtime.invoker(createGateway(config)) as (event: SQSEvent, context: Context) => Promise<unknown>),
+      handler: containerPool(() => runtime.invoker(createGateway(config, containerClients())) as (event: SQSEvent, context: Context) => Promise<unknown>),
       batchSize: EVENT_BUFFER.batchSize,
       maxConcurrency: EVENT_BUFFER.maxConcurrency,
       functionTimeoutMs: 10_000,
     });
     mapping.start();
     started.push({ close: () => mapping.stop() });
-    const events = startTransferEvents(new DynamoDBClient({ endpoint: env.AWS_ENDPOINT_URL_DYNAMODB }), config.ledgerTable, TRANSFER_EVENTS_SOURCE_DEFAULT);
+    const events = startTransferEvents(localClient, config.ledgerTable, TRANSFER_EVENTS_SOURCE_DEFAULT);
     started.push({ close: () => events.stop() });
     if (options.onPublished) events.onPublish(options.onPublished);
     const door: LocalEventDoor = { buffer, deadLetters, published: events.published };
@@ -156,6 +158,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       ...(dynamodb && { dynamodb }),
       connectEndpoint: env.AWS_ENDPOINT_URL_CONNECT,
       dynamodbEndpoint: env.AWS_ENDPOINT_URL_DYNAMODB,
+      tables: { idempotency: config.idempotencyTable, ledger: config.ledgerTable },
       published: events.published,
       close: async () => {
         await closeServer(server);

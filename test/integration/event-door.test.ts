@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { failureKeys } from '../../lambda/adapters/failure-records';
@@ -28,7 +29,7 @@ beforeAll(async () => {
     env: { TRANSFER_RATE_PER_SECOND: '2', TRANSFER_BURST: '2', EVENT_BUFFER_QUEUE_ARN: BUFFER_ARN, EVENT_MAX_RECEIVES: '31' },
   });
   fx = connectFixtures(harness.connect);
-  dynamodb = new DynamoDBClient({ endpoint: harness.dynamodb.url });
+  dynamodb = harness.dynamodbClient();
 });
 afterAll(() => harness.close());
 

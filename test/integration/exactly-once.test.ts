@@ -1,10 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ConnectClient, TransferContactCommand } from '@aws-sdk/client-connect';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbLedger } from '../../lambda/adapters/ledger';
-import { loadConfig } from '../../lambda/config';
-import { createGateway } from '../../lambda/gateway';
 import type { GatewayHandler } from '../../lambda/gateway';
 import { answerOf, DOOR_REPORTS, DOORS, eventFor, RETURNED_TO_BUFFER, settle } from '../support/doors';
 import type { DoorAnswer, DoorName } from '../support/doors';
@@ -38,7 +35,7 @@ beforeEach(() => {
 
 /** A fresh container whose DynamoDB requests pass through `dynamoProxy`. */
 const proxiedContainer = (env: Record<string, string> = {}): GatewayHandler =>
-  createGateway(loadConfig({ ...harness.env, ...env }), { dynamodb: new DynamoDBClient({ endpoint: dynamoProxy.url }) });
+  harness.newContainer({ ...env, AWS_ENDPOINT_URL_DYNAMODB: dynamoProxy.url });
 const tables = () => ({ idempotency: harness.config.idempotencyTable, ledger: harness.config.ledgerTable });
 const call = async (handler: GatewayHandler, door: DoorName, event: unknown, remainingMs?: number): Promise<DoorAnswer> =>
   answerOf(door, await settle(handler(event, lambdaContext(remainingMs))));
@@ -331,7 +328,7 @@ describe('rule 14 whatever the ledger does (contract section 7)', () => {
 });
 
 describe('the ledger is append-only and atomic (contract section 7)', () => {
-  const ledger = () => new DynamoDbLedger(new DynamoDBClient({ endpoint: harness.dynamodb.url }), harness.config.ledgerTable, 30);
+  const ledger = () => new DynamoDbLedger(harness.dynamodbClient(), harness.config.ledgerTable, 30);
   const reservation = (treeId: string, idempotencyKey: string) => ({
     treeId,
     transferNumber: 1,
