@@ -1,4 +1,12 @@
-import { DeleteItemCommand, DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  DynamoDBClient,
+  ProvisionedThroughputExceededException,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { PowertoolsIdempotency } from '../../../lambda/adapters/idempotency';
@@ -45,5 +53,52 @@ describe('PowertoolsIdempotency', () => {
     let ran = false;
     await expect(store().once(key, async () => ((ran = true), transferred))).rejects.toMatchObject({ reason: 'INTERNAL_ERROR' });
     expect(ran).toBe(false);
+  });
+});
+
+describe('PowertoolsIdempotency: a key DynamoDB already holds', () => {
+  /** The record a first request with `key` writes, as Powertools writes it: key hash, payload hash, expiries. */
+  async function recordWritten(): Promise<Record<string, unknown>> {
+    dynamodb.on(UpdateItemCommand).resolves({});
+    await store().once(key, async () => transferred);
+    const written = dynamodb.commandCalls(PutItemCommand)[0]?.args[0].input.Item;
+    dynamodb.reset();
+    dynamodb.on(DeleteItemCommand).resolves({});
+    return unmarshall(written ?? {});
+  }
+  /** DynamoDB refusing the lock because the key exists, handing back the stored item (ReturnValuesOnConditionCheckFailure). */
+  const alreadyHeld = (item: Record<string, unknown>) =>
+    new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, Item: marshall(item, { removeUndefinedValues: true }) });
+  const inAnHour = () => Math.floor(Date.now() / 1000) + 3600;
+
+  it('a completed record is replayed: its stored result, marked replayed, and the work never runs', async () => {
+    const record = await recordWritten();
+    dynamodb.on(PutItemCommand).rejects(alreadyHeld({ ...record, status: 'COMPLETED', data: transferred, expiration: inAnHour() }));
+    let ran = false;
+    await expect(store().once(key, async () => ((ran = true), transferred))).resolves.toEqual({ result: transferred, replayed: true });
+    expect(ran).toBe(false);
+  });
+
+  it('a record still in progress (its invocation has not timed out) is REQUEST_IN_PROGRESS, and the work never runs', async () => {
+    const record = await recordWritten();
+    dynamodb.on(PutItemCommand).rejects(alreadyHeld({ ...record, status: 'INPROGRESS', expiration: inAnHour(), in_progress_expiration: Date.now() + 60_000 }));
+    let ran = false;
+    await expect(store().once(key, async () => ((ran = true), transferred))).rejects.toMatchObject({ reason: 'REQUEST_IN_PROGRESS' });
+    expect(ran).toBe(false);
+  });
+
+  it('the same key with another payload is CLIENT_TOKEN_REUSED, and the stored record is left as it is', async () => {
+    const record = await recordWritten();
+    dynamodb.on(PutItemCommand).rejects(alreadyHeld({ ...record, status: 'COMPLETED', data: transferred, expiration: inAnHour() }));
+    await expect(store().once({ ...key, payloadHash: 'another request' }, async () => transferred)).rejects.toMatchObject({ reason: 'CLIENT_TOKEN_REUSED' });
+    expect(dynamodb.commandCalls(DeleteItemCommand)).toHaveLength(0);
+    expect(dynamodb.commandCalls(UpdateItemCommand)).toHaveLength(0);
+  });
+
+  it('a throttled lock is INTERNAL_ERROR (retryable), not a rejection of the request', async () => {
+    dynamodb.on(PutItemCommand).rejects(new ProvisionedThroughputExceededException({ message: 'Rate exceeded', $metadata: {} }));
+    const error = await store().once(key, async () => transferred).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(TransferError);
+    expect(error).toMatchObject({ reason: 'INTERNAL_ERROR', retryable: true });
   });
 });
