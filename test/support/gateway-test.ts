@@ -25,6 +25,10 @@ export function gatewayTest(options: GatewayHarnessOptions = {}) {
       /** Through the HTTPS door, read as a caller reads the answer. */
       async (body: unknown, headers?: Record<string, string>): Promise<HttpAnswer> => asHttp(await gateway(httpEvent(body, headers), lambdaContext())),
     )
+    .extend('queueTransfer', { scope: 'file' }, ({ fx }) =>
+      /** A request every rule accepts: a fresh active task to an enabled queue through an inbound flow. */
+      () => ({ ContactId: fx.contact(), ContactFlowId: fx.flows.inbound, QueueId: fx.queues.enabled }),
+    )
     .extend('transfers', { scope: 'file' }, ({ harness }) =>
       /** TransferContact calls Connect has received so far, from any container. */
       (): number => harness.connect.callCount('TransferContact'),
