@@ -19,7 +19,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyResult, Context, SQSEvent } from 'aws-lambda';
 import { EVENT_BUFFER } from '../lib/event-buffer';
 import { EventSourceMappingModel, QueueModel, containerPool } from '../local/buffered-delivery';
-import { synthesizeDeployedFunction } from '../local/deployed-artifact';
+import { synthesizeDeployedFunction } from '../test/support/deployed-artifact';
 import { createGatewayTables, startEmbeddedDynamoDb } from '../local/embedded-dynamodb';
 import { apiGatewayProxyEvent, eventBridgeEvent, lambdaContext, LOCAL_API_ENVIRONMENT } from '../local/lambda-events';
 import { CONNECT_DEFAULT_QUOTAS, startConnectSimulator } from '../simulator/connect-simulator';

@@ -22,7 +22,7 @@ import { DEFAULT_MEMORY_SIZE_MB } from '../lib/contact-transfer-gateway';
 import { bundleGateway, pureSchemaKeys, withoutEventStreams, withoutUnusedFallbacks } from '../lib/gateway-bundle';
 import { createGatewayTables, startEmbeddedDynamoDb } from '../local/embedded-dynamodb';
 import type { EmbeddedDynamoDb } from '../local/embedded-dynamodb';
-import { synthesizeDeployedFunction } from '../local/deployed-artifact';
+import { synthesizeDeployedFunction } from '../test/support/deployed-artifact';
 import { apiGatewayProxyEvent, LOCAL_API_ENVIRONMENT } from '../local/lambda-events';
 import { startConnectSimulator, UNLIMITED } from '../simulator/connect-simulator';
 import type { ConnectSimulator } from '../simulator/connect-simulator';

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { ConnectClient } from '@aws-sdk/client-connect';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context, SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { ConnectAdapter } from './adapters/connect';
 import { DynamoDbFailureLog } from './adapters/failure-records';
@@ -51,10 +52,25 @@ const RETRY_INSIDE_INVOCATION_MS = 5000;
 const PACED_OUT = 'The gateway\'s share of Amazon Connect\'s TransferContact quota is taken for longer than this request can wait; retry later.';
 export type GatewayHandler = (event: unknown, context: Context) => Promise<GatewayResponse>;
 
-/** SDK clients the gateway builds itself unless given; endpoints come from AWS_ENDPOINT_URL_* when set. */
+/**
+ * The SDK clients a gateway talks through. One it is not given it builds with `createGatewayClients(config)`, which
+ * leaves endpoints, Region and credentials to the SDK's own reading of the process environment: right for the
+ * deployed function (Lambda's environment is its configuration), wrong for two gateways in one process.
+ */
 export interface GatewayClients {
   readonly connect?: ConnectClient;
   readonly dynamodb?: DynamoDBClient;
+}
+
+/**
+ * Where a gateway's clients connect and how they sign, given explicitly so that a process can run gateways pointed at
+ * different services side by side (local mode, the tests). Anything left out the SDK reads from the environment.
+ */
+export interface SdkClientSettings {
+  /** DynamoDB's Region; Connect is always called in the instance's own. */
+  readonly region?: string;
+  readonly endpoints?: { readonly connect?: string; readonly dynamodb?: string };
+  readonly credentials?: DynamoDBClientConfig['credentials'];
 }
 
 /**
@@ -73,11 +89,28 @@ function withoutLogFiltering<Client extends ConnectClient | DynamoDBClient>(clie
   return client;
 }
 
+/** The clients as the function uses them; `settings` override what the SDK would read from the environment. */
+export function createGatewayClients(config: GatewayConfig, settings: SdkClientSettings = {}): Required<GatewayClients> {
+  return { connect: connectClientOf(config, settings), dynamodb: dynamoDbClientOf(settings) };
+}
+
+function connectClientOf(config: GatewayConfig, { endpoints, credentials }: SdkClientSettings): ConnectClient {
+  // Connect is called in the instance's own Region, wherever the function runs.
+  return withoutLogFiltering(
+    new ConnectClient({ ...SDK_CLIENT_OPTIONS, region: config.instance.region, ...(credentials && { credentials }), ...(endpoints?.connect && { endpoint: endpoints.connect }) }),
+  );
+}
+
+function dynamoDbClientOf({ region, endpoints, credentials }: SdkClientSettings): DynamoDBClient {
+  return withoutLogFiltering(
+    new DynamoDBClient({ ...SDK_CLIENT_OPTIONS, ...(region && { region }), ...(credentials && { credentials }), ...(endpoints?.dynamodb && { endpoint: endpoints.dynamodb }) }),
+  );
+}
+
 /** Wires the adapters once per container and returns the Lambda handler that serves all three doors. */
 export function createGateway(config: GatewayConfig, clients: GatewayClients = {}): GatewayHandler {
-  // Connect is called in the instance's own Region, wherever the function runs.
-  const connectClient = clients.connect ?? withoutLogFiltering(new ConnectClient({ ...SDK_CLIENT_OPTIONS, region: config.instance.region }));
-  const dynamodb = clients.dynamodb ?? withoutLogFiltering(new DynamoDBClient(SDK_CLIENT_OPTIONS));
+  const connectClient = clients.connect ?? connectClientOf(config, {});
+  const dynamodb = clients.dynamodb ?? dynamoDbClientOf({});
   const idempotency = new PowertoolsIdempotency(dynamodb, config.idempotencyTable, config.idempotencyTtlSeconds);
   // One budget for this stack's doors and containers, in its own table (Connect counts per account and Region).
   const pacer = new DynamoDbPacer(dynamodb, config.idempotencyTable, config.pace, `${config.instance.account}:${config.instance.region}`);

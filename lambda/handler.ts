@@ -1,5 +1,9 @@
 import { loadConfig } from './config';
-import { createGateway } from './gateway';
+import { createGateway, createGatewayClients } from './gateway';
 
-/** The Lambda entry point: configuration is read and checked once, at cold start. */
-export const handler = createGateway(loadConfig());
+/**
+ * The Lambda entry point, and the only place the function reads its environment: configuration is read and checked
+ * once, at cold start, and the SDK clients take endpoints, Region and credentials from it as Lambda provides them.
+ */
+const config = loadConfig();
+export const handler = createGateway(config, createGatewayClients(config));

@@ -1,34 +1,11 @@
 /**
- * The gateway's view of the systems it talks to. The use case and the rules depend on these shapes only;
- * adapters map Connect's and DynamoDB's answers into them.
+ * The gateway's view of the systems it talks to. The use case depends on these shapes only; adapters map Connect's
+ * and DynamoDB's answers into them. Connect's answers are the domain's facts (domain/facts.ts), which the rules read
+ * without knowing of any port.
  */
 import type { TransferError } from './domain/errors';
+import type { ContactFacts, FlowFacts, QueueFacts, UserFacts } from './domain/facts';
 import type { TransferRequest } from './domain/request';
-
-export type Channel = 'VOICE' | 'CHAT' | 'TASK' | 'EMAIL' | (string & {});
-
-export interface ContactFacts {
-  readonly id: string;
-  readonly channel: Channel;
-  /** Connect's InitialContactId: the first contact of the tree that transfers build. */
-  readonly initialContactId?: string;
-  readonly disconnected: boolean;
-}
-
-export type FlowFacts =
-  | { readonly found: false }
-  /** Connect answers ContactFlowNotPublishedException without describing the flow. */
-  | { readonly found: true; readonly published: false }
-  | { readonly found: true; readonly published: true; readonly type: string; readonly state: string };
-
-export interface QueueFacts {
-  readonly found: boolean;
-  readonly enabled: boolean;
-}
-
-export interface UserFacts {
-  readonly found: boolean;
-}
 
 export interface TransferResult {
   readonly ContactId: string;

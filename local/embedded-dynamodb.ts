@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
-import { closeServer, listen, readBody } from '../simulator/http-server';
+import { closeServer, listen, readBody } from './http-server';
 import { EmbeddedTransactions, ReadWriteLock } from './dynamodb-transactions';
 import type { TableDefinition } from '../lambda/tables';
 import { IDEMPOTENCY_TABLE, LEDGER_TABLE, PENDING_SLOTS_INDEX } from '../lambda/tables';

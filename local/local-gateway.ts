@@ -1,19 +1,19 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyResult, Context, SQSEvent } from 'aws-lambda';
 import { ENV, loadConfig } from '../lambda/config';
 import { TRANSFER_DETAIL_TYPE } from '../lambda/doors/eventbridge';
 import { HISTORY_RESOURCE } from '../lambda/doors/history';
-import { createGateway } from '../lambda/gateway';
+import { createGateway, createGatewayClients } from '../lambda/gateway';
+import type { GatewayClients } from '../lambda/gateway';
 import { EVENT_BUFFER } from '../lib/event-buffer';
 import { openApiDocument } from '../lib/openapi';
 import { TRANSFER_EVENTS_SOURCE_DEFAULT } from '../lib/transfer-events';
 import { startConnectSimulator } from '../simulator/connect-simulator';
 import type { ConnectQuotas, ConnectSimulator } from '../simulator/connect-simulator';
 import type { Seed } from '../simulator/seed';
-import { closeServer, listen, readBody } from '../simulator/http-server';
+import { closeServer, listen, readBody } from './http-server';
 import { createGatewayTables, startEmbeddedDynamoDb } from './embedded-dynamodb';
 import type { EmbeddedDynamoDb } from './embedded-dynamodb';
 import { EventSourceMappingModel, QueueModel, containerPool } from './buffered-delivery';
@@ -24,6 +24,7 @@ import type { SweepReport } from '../lambda/doors/sweep';
 import type { PublishedEvent } from './event-pipes';
 import { apiGatewayProxyEvent, eventBridgeEvent, LOCAL_API_ENVIRONMENT } from './lambda-events';
 import { startLocalLambdaRuntime } from './lambda-runtime';
+import { sdkSettingsFrom } from './sdk-settings';
 import type { LocalInvoke } from './lambda-runtime';
 
 export interface LocalGatewayOptions {
@@ -49,6 +50,8 @@ export interface LocalGateway {
   readonly dynamodb?: EmbeddedDynamoDb;
   readonly connectEndpoint: string;
   readonly dynamodbEndpoint: string;
+  /** The tables the gateway uses, created unless they existed. */
+  readonly tables: { readonly idempotency: string; readonly ledger: string };
   /** Everything published so far, as `GET /events/published` lists it. */
   readonly published: readonly PublishedEvent[];
   close(): Promise<void>;
@@ -86,7 +89,9 @@ function describeRoutes(): string {
 export async function startLocalGateway(options: LocalGatewayOptions = {}): Promise<LocalGateway> {
   // First: the SDK calls below fix the kind of invocation store for the whole process.
   const runtime = await startLocalLambdaRuntime();
-  const env: NodeJS.ProcessEnv = { ...(options.env ?? process.env) };
+  // Read, never written: the gateway gets its configuration and its clients' endpoints passed in, so another
+  // gateway in the same process (a test's, a second local mode) keeps its own.
+  const env: Record<string, string | undefined> = { ...(options.env ?? process.env) };
   const started: { close(): Promise<void> }[] = [];
   try {
     let connect: ConnectSimulator | undefined;
@@ -113,15 +118,12 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     env[ENV.deadLetterQueueArn] ??= `${LOCAL_BUFFER_ARN}-dlq`;
     env[ENV.sweepRuleArn] ??= LOCAL_SWEEP_RULE_ARN;
     env[ENV.sweepAfterSeconds] ??= String(LOCAL_FUNCTION_TIMEOUT_MS / 1000 + SWEEP.marginSeconds);
-    // Local endpoints accept any signature; the SDK still wants credentials and a Region to sign with.
-    env.AWS_ACCESS_KEY_ID ??= 'local';
-    env.AWS_SECRET_ACCESS_KEY ??= 'local';
-    env.AWS_REGION ??= 'us-east-1';
-    // SDK clients and Powertools read their settings from the process environment.
-    Object.assign(process.env, env);
 
     const config = loadConfig(env);
-    await createGatewayTables(new DynamoDBClient({ endpoint: env.AWS_ENDPOINT_URL_DYNAMODB }), {
+    const sdk = sdkSettingsFrom(env);
+    const containerClients = (): Required<GatewayClients> => createGatewayClients(config, sdk);
+    const { dynamodb: localClient } = containerClients();
+    await createGatewayTables(localClient, {
       idempotency: config.idempotencyTable,
       ledger: config.ledgerTable,
     }).catch((error: unknown) => {
@@ -129,7 +131,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       if (!(error instanceof Error && error.name === 'ResourceInUseException')) throw error;
     });
 
-    const invoke = runtime.invoker(createGateway(config));
+    const invoke = runtime.invoker(createGateway(config, containerClients()));
     // The event door as deployed: the rule delivers into a buffer that the event source mapping drains, paced.
     const deadLetters = new QueueModel({ arn: config.deadLetterQueueArn ?? `${LOCAL_BUFFER_ARN}-dlq`, visibilityTimeoutMs: DEAD_LETTER_DOOR.visibilityTimeoutSeconds * 1000 });
     const buffer = new QueueModel({
@@ -140,7 +142,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     });
     const mapping = new EventSourceMappingModel({
       queue: buffer,
-      handler: containerPool(() => runtime.invoker(createGateway(config)) as (event: SQSEvent, context: Context) => Promise<unknown>),
+      handler: containerPool(() => runtime.invoker(createGateway(config, containerClients())) as (event: SQSEvent, context: Context) => Promise<unknown>),
       batchSize: EVENT_BUFFER.batchSize,
       maxConcurrency: EVENT_BUFFER.maxConcurrency,
       functionTimeoutMs: LOCAL_FUNCTION_TIMEOUT_MS,
@@ -150,7 +152,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     // The backstops as deployed: the dead-letter door drains the dead-letter queue, and the sweep runs on the schedule.
     const backstops = startBackstops({
       deadLetters,
-      handler: runtime.invoker(createGateway(config)),
+      handler: runtime.invoker(createGateway(config, containerClients())),
       sweepRuleArn: config.sweep?.ruleArn ?? LOCAL_SWEEP_RULE_ARN,
       account: config.doors.account,
       sweepEveryMs: SWEEP.everyMinutes * 60_000,
@@ -161,7 +163,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       },
     });
     started.push({ close: () => backstops.stop() });
-    const events = startTransferEvents(new DynamoDBClient({ endpoint: env.AWS_ENDPOINT_URL_DYNAMODB }), config.ledgerTable, TRANSFER_EVENTS_SOURCE_DEFAULT);
+    const events = startTransferEvents(localClient, config.ledgerTable, TRANSFER_EVENTS_SOURCE_DEFAULT);
     started.push({ close: () => events.stop() });
     if (options.onPublished) events.onPublish(options.onPublished);
     const door: LocalEventDoor = { buffer, deadLetters, published: events.published };
@@ -180,6 +182,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       ...(dynamodb && { dynamodb }),
       connectEndpoint: env.AWS_ENDPOINT_URL_CONNECT,
       dynamodbEndpoint: env.AWS_ENDPOINT_URL_DYNAMODB,
+      tables: { idempotency: config.idempotencyTable, ledger: config.ledgerTable },
       published: events.published,
       close: async () => {
         await closeServer(server);

@@ -4,7 +4,6 @@
  */
 import './process-defaults';
 import { parseArgs } from 'node:util';
-import { ENV } from '../lambda/config';
 import { DEMO_SEED_PATH, loadSeed } from '../simulator/seed';
 import type { Seed } from '../simulator/seed';
 import { startLocalGateway } from './local-gateway';
@@ -58,8 +57,7 @@ function banner(gateway: LocalGateway, seed: Seed, seedPath: string): string {
     `  GET  ${gateway.url}/events/published   the Contact Transferred / Contact Transfer Failed events published so far (also printed here)`,
     `  Connect:  ${gateway.connect ? `embedded simulator at ${gateway.connectEndpoint}, seeded from ${seedPath}` : gateway.connectEndpoint}`,
     `  DynamoDB: ${gateway.dynamodb ? `embedded dynalite at ${gateway.dynamodbEndpoint}` : gateway.dynamodbEndpoint}`,
-    // Local mode put its settings in the environment the function reads; these are the tables it created or found.
-    `  Tables:   ${process.env[ENV.idempotencyTable] ?? '?'} (idempotency), ${process.env[ENV.ledgerTable] ?? '?'} (ledger)`,
+    `  Tables:   ${gateway.tables.idempotency} (idempotency), ${gateway.tables.ledger} (ledger)`,
     `  GET  ${gateway.url}/health, ${gateway.url}/openapi.json (the API's OpenAPI description)`,
     `  Instance: ${gateway.instanceArn}`,
   ];

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { closeServer, listen, readBody } from './http-server';
+import { closeServer, listen, readBody } from '../local/http-server';
 import { emptySeed } from './seed';
 import type { Seed, SeedContact, SeedFlow, SeedQueue, SeedUser } from './seed';
 

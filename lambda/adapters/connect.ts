@@ -11,8 +11,9 @@ import { contactArn } from '../domain/arn';
 import { TransferError } from '../domain/errors';
 import type { TransferRequest } from '../domain/request';
 import type { ConnectOperation } from '../metric-names';
+import type { ContactFacts, FlowFacts, QueueFacts, UserFacts } from '../domain/facts';
 import { TransferNotSent } from '../ports';
-import type { ConnectPort, ContactFacts, FlowFacts, QueueFacts, TransferResult, UserFacts } from '../ports';
+import type { ConnectPort, TransferResult } from '../ports';
 import { TtlCache } from './ttl-cache';
 
 export interface ConnectAdapterOptions {

@@ -1,4 +1,4 @@
-import type { ContactFacts, FlowFacts, QueueFacts, UserFacts } from '../ports';
+import type { ContactFacts, FlowFacts, QueueFacts, UserFacts } from './facts';
 import type { KnownReason } from './errors';
 
 /** Everything rules 5-14 look at, gathered before any of them runs. */

@@ -1,10 +1,7 @@
-import { fork } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleGateway } from '../../lib/gateway-bundle';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
@@ -17,7 +14,8 @@ import { ledgerItems, startGatewayHarness } from '../support/gateway-harness';
 import type { GatewayHarness } from '../support/gateway-harness';
 import { gatewayRequests, startInterposer } from '../support/interposer';
 import type { HeldAnswer, Interposer } from '../support/interposer';
-import type { InvocationOutcome } from '../support/lambda-child';
+import { buildFunctionRunner, startFunctionProcess } from '../support/function-process';
+import type { FunctionProcess } from '../support/function-process';
 
 /**
  * Contract section 6, the hard way: the deployable bundle runs in a child process, which is killed with SIGKILL at
@@ -32,7 +30,7 @@ let fx: ReturnType<typeof connectFixtures>;
 let workDir: string;
 let runner: string;
 let bundle: string;
-const children = new Set<ChildProcess>();
+const running = new Set<FunctionProcess>();
 
 beforeAll(async () => {
   // The backstops' doors too (the last describe): a sweep may take any PENDING intent at once; the lock guards it.
@@ -41,58 +39,24 @@ beforeAll(async () => {
   workDir = mkdtempSync(join(tmpdir(), 'crash-test-'));
   await bundleGateway(workDir);
   bundle = join(workDir, 'index.js');
-  runner = join(workDir, 'lambda-child.js');
-  await build({ entryPoints: [join(__dirname, '..', 'support', 'lambda-child.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: runner, logLevel: 'warning' });
+  runner = await buildFunctionRunner(workDir);
 }, 60_000);
 
 afterAll(async () => {
-  for (const child of children) child.kill('SIGKILL');
+  await Promise.all([...running].map((fn) => fn.kill()));
   await harness?.close();
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
 
-interface FunctionProcess {
-  invoke(event: unknown, remainingMs: number): Promise<InvocationOutcome>;
-  kill(): Promise<void>;
-}
-
 /** A cold container in its own process; its SDK clients go wherever `endpoints` say. */
 async function startFunction(endpoints: { connect: string; dynamodb: string }): Promise<FunctionProcess> {
-  const child = fork(runner, [bundle], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      ...harness.env,
-      AWS_ENDPOINT_URL_CONNECT: endpoints.connect,
-      AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    },
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  const started = await startFunctionProcess(runner, bundle, {
+    ...harness.env,
+    AWS_ENDPOINT_URL_CONNECT: endpoints.connect,
+    AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
   });
-  children.add(child);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  void exited.then(() => children.delete(child));
-  await new Promise<void>((resolve, reject) => {
-    child.once('message', () => resolve());
-    child.once('exit', (code) => reject(new Error(`the function process exited with ${String(code)} before it was ready`)));
-  });
-  let next = 0;
-  return {
-    invoke: (event, remainingMs) =>
-      new Promise((resolve) => {
-        const id = (next += 1);
-        const listener = (message: InvocationOutcome): void => {
-          if (message.id !== id) return;
-          child.off('message', listener);
-          resolve(message);
-        };
-        child.on('message', listener);
-        child.send({ id, event, remainingMs });
-      }),
-    kill: async () => {
-      child.kill('SIGKILL');
-      await exited;
-    },
-  };
+  running.add(started);
+  return started;
 }
 
 interface CrashPoint {

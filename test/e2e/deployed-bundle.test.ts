@@ -1,22 +1,26 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GatewayHandler } from '../../lambda/gateway';
-import { synthesizeDeployedFunction } from '../../local/deployed-artifact';
-import type { DeployedFunction } from '../../local/deployed-artifact';
+import { synthesizeDeployedFunction } from '../support/deployed-artifact';
+import type { DeployedFunction } from '../support/deployed-artifact';
 import { ENV } from '../../lambda/config';
 import { LOCAL_API, LOCAL_API_ENVIRONMENT } from '../../local/lambda-events';
 import { connectFixtures } from '../support/fixtures';
-import { asHttp, httpEvent, lambdaContext, startGatewayHarness } from '../support/gateway-harness';
+import { buildFunctionRunner, startFunctionProcess } from '../support/function-process';
+import type { FunctionProcess } from '../support/function-process';
+import { asHttp, httpEvent, startGatewayHarness } from '../support/gateway-harness';
 import type { GatewayHarness } from '../support/gateway-harness';
 
 /**
- * The artifact `cdk deploy` uploads, loaded from the cloud assembly with the environment the template gives the
- * function: proves its format, its bundled dependencies and its configuration, not only our sources.
+ * The artifact `cdk deploy` uploads, loaded from the cloud assembly in a process of its own with the environment the
+ * template gives the function, as Lambda runs it: proves its format, its bundled dependencies and its configuration,
+ * not only our sources.
  */
 let harness: GatewayHarness;
 let artifact: DeployedFunction;
-let handler: GatewayHandler;
+let deployed: FunctionProcess;
+let runnerDir: string;
 let fx: ReturnType<typeof connectFixtures>;
 
 beforeAll(async () => {
@@ -30,26 +34,32 @@ beforeAll(async () => {
     [ENV.apiId]: LOCAL_API.id,
   };
   expect(Object.keys(artifact.references).sort()).toEqual(Object.keys(references).sort());
-  const { POWERTOOLS_LOG_LEVEL: _keepQuiet, NODE_OPTIONS: _notForThisProcess, ...fromTemplate } = artifact.environment;
-  Object.assign(process.env, fromTemplate, references, LOCAL_API_ENVIRONMENT);
+  const { POWERTOOLS_LOG_LEVEL: _keepQuiet, ...fromTemplate } = artifact.environment;
   const [file, exported] = artifact.handler.split('.');
   expect(file).toBe('index');
-  const loaded = createRequire(__filename)(artifact.entry) as Record<string, unknown>;
-  handler = loaded[exported ?? 'handler'] as GatewayHandler;
+  runnerDir = mkdtempSync(join(tmpdir(), 'deployed-bundle-'));
+  // The harness's environment supplies what Lambda and the rest of the stack would: Region, credentials, endpoints.
+  deployed = await startFunctionProcess(await buildFunctionRunner(runnerDir), artifact.entry, { ...harness.env, ...fromTemplate, ...references, ...LOCAL_API_ENVIRONMENT }, exported);
   fx = connectFixtures(harness.connect);
 }, 120_000);
 
 afterAll(async () => {
+  await deployed?.kill();
   artifact?.cleanup();
+  if (runnerDir) rmSync(runnerDir, { recursive: true, force: true });
   await harness?.close();
 });
 
-const post = async (body: unknown, headers?: Record<string, string>) => asHttp(await handler(httpEvent(body, headers), lambdaContext()));
+async function post(body: unknown, headers?: Record<string, string>) {
+  const outcome = await deployed.invoke(httpEvent(body, headers), 10_000);
+  if (outcome.error) throw new Error(`the function failed: ${outcome.error.name}: ${outcome.error.message}`);
+  return asHttp(outcome.result);
+}
 const transfers = () => harness.connect.callCount('TransferContact');
 
 describe('the deployable bundle', () => {
-  it('exports the handler the template names', () => {
-    expect(typeof handler).toBe('function');
+  it('exports the handler the template names (the function process starts only then)', () => {
+    expect(deployed).toBeDefined();
     expect(artifact.bytes).toBeGreaterThan(0);
   });
 

@@ -1,16 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect } from 'vitest';
 import { failureKeys } from '../../lambda/adapters/failure-records';
 import { EventSourceMappingModel, QueueModel, containerPool } from '../../local/buffered-delivery';
 import { startTransferEvents } from '../../local/event-pipes';
 import type { BatchHandler } from '../../local/buffered-delivery';
 import { eventBridgeEvent } from '../../local/lambda-events';
 import { CONNECT_DEFAULT_QUOTAS } from '../../simulator/connect-simulator';
-import { connectFixtures } from '../support/fixtures';
-import { asHttp, httpEvent, lambdaContext, startGatewayHarness } from '../support/gateway-harness';
+import { asHttp, httpEvent, lambdaContext } from '../support/gateway-harness';
 import type { GatewayHarness } from '../support/gateway-harness';
+import { gatewayTest } from '../support/gateway-test';
 
 /**
  * The event door as AWS runs it: the rule's events in an SQS queue model, drained by an event source mapping model
@@ -18,20 +18,6 @@ import type { GatewayHarness } from '../support/gateway-harness';
  * with Connect's default quotas and the gateway's default pacing (2/s, burst 2).
  */
 const BUFFER_ARN = 'arn:aws:sqs:us-east-1:111122223333:event-buffer';
-let harness: GatewayHarness;
-let fx: ReturnType<typeof connectFixtures>;
-let dynamodb: DynamoDBClient;
-
-beforeAll(async () => {
-  harness = await startGatewayHarness({
-    quotas: CONNECT_DEFAULT_QUOTAS,
-    env: { TRANSFER_RATE_PER_SECOND: '2', TRANSFER_BURST: '2', EVENT_BUFFER_QUEUE_ARN: BUFFER_ARN, EVENT_MAX_RECEIVES: '31' },
-  });
-  fx = connectFixtures(harness.connect);
-  dynamodb = new DynamoDBClient({ endpoint: harness.dynamodb.url });
-});
-afterAll(() => harness.close());
-
 interface Door {
   readonly buffer: QueueModel;
   readonly deadLetters: QueueModel;
@@ -45,7 +31,7 @@ afterEach(async () => {
 });
 
 /** The stack's wiring: visibility 120 s and 31 receives, unless a test compresses them (and says so). */
-function eventDoor(options: { visibilityTimeoutMs?: number; maxReceiveCount?: number } = {}): Door {
+function eventDoorOf(harness: GatewayHarness, options: { visibilityTimeoutMs?: number; maxReceiveCount?: number } = {}): Door {
   const maxReceiveCount = options.maxReceiveCount ?? 31;
   const deadLetters = new QueueModel({ arn: 'arn:aws:sqs:us-east-1:111122223333:dead-letters', visibilityTimeoutMs: 30_000 });
   const buffer = new QueueModel({ arn: BUFFER_ARN, visibilityTimeoutMs: options.visibilityTimeoutMs ?? 120_000, maxReceiveCount, deadLetterQueue: deadLetters });
@@ -73,32 +59,41 @@ function eventDoor(options: { visibilityTimeoutMs?: number; maxReceiveCount?: nu
   return door;
 }
 
-const queueTransfer = () => ({ ContactId: fx.contact(), ContactFlowId: fx.flows.inbound, QueueId: fx.queues.enabled });
-const failureRecord = async (correlationId: string) => {
-  const { Item } = await dynamodb.send(new GetItemCommand({ TableName: harness.config.ledgerTable, Key: marshall(failureKeys(correlationId)), ConsistentRead: true }));
-  return Item && unmarshall(Item);
-};
-const transfersOf = (contactId: string) => harness.connect.calls('TransferContact').filter((call) => call.input.ContactId === contactId && call.status === 200);
+const it = gatewayTest({
+  quotas: CONNECT_DEFAULT_QUOTAS,
+  env: { TRANSFER_RATE_PER_SECOND: '2', TRANSFER_BURST: '2', EVENT_BUFFER_QUEUE_ARN: BUFFER_ARN, EVENT_MAX_RECEIVES: '31' },
+})
+  .extend('eventDoor', { scope: 'file' }, ({ harness }) => (options?: { visibilityTimeoutMs?: number; maxReceiveCount?: number }) => eventDoorOf(harness, options))
+  .extend('failureRecord', { scope: 'file' }, ({ harness }) => {
+    const dynamodb = harness.dynamodbClient();
+    return async (correlationId: string) => {
+      const { Item } = await dynamodb.send(new GetItemCommand({ TableName: harness.config.ledgerTable, Key: marshall(failureKeys(correlationId)), ConsistentRead: true }));
+      return Item && unmarshall(Item);
+    };
+  })
+  .extend('transfersOf', { scope: 'file' }, ({ harness }) => (contactId: string) =>
+    harness.connect.calls('TransferContact').filter((call) => call.input.ContactId === contactId && call.status === 200),
+  );
 
 describe('a burst through the buffer (contract section 3.2)', () => {
-  it('transfers every event exactly once, paced under Connect\'s quota, nothing dead-lettered', async () => {
-    harness.connect.reset();
-    fx = connectFixtures(harness.connect);
+  it('transfers every event exactly once, paced under Connect\'s quota, nothing dead-lettered', async ({ harness, eventDoor, queueTransfer, transfersOf }) => {
+    const performedBefore = harness.connect.transfersPerformed();
+    const throttledBefore = harness.connect.throttledCount('TransferContact');
     const door = eventDoor();
     const requests = Array.from({ length: 20 }, queueTransfer);
     for (const request of requests) door.publish(request);
     await door.drained();
 
-    expect(harness.connect.transfersPerformed()).toBe(20);
+    expect(harness.connect.transfersPerformed() - performedBefore).toBe(20);
     for (const request of requests) expect(transfersOf(request.ContactId)).toHaveLength(1);
     expect(door.deadLetters.size).toBe(0);
-    expect(harness.connect.throttledCount('TransferContact')).toBe(0);
+    expect(harness.connect.throttledCount('TransferContact') - throttledBefore).toBe(0);
     expect(door.mapping.peakConcurrency).toBeLessThanOrEqual(2);
     // Every record was answered on its first receive.
     expect(door.mapping.invocations.reduce((sum, invocation) => sum + invocation.failed, 0)).toBe(0);
   });
 
-  it('takes the lock before the Describe calls: a duplicate event costs Connect nothing', async () => {
+  it('takes the lock before the Describe calls: a duplicate event costs Connect nothing', async ({ harness, eventDoor, queueTransfer, transfersOf }) => {
     const door = eventDoor();
     const request = queueTransfer();
     const id = door.publish(request);
@@ -113,7 +108,7 @@ describe('a burst through the buffer (contract section 3.2)', () => {
 });
 
 describe('what ends without a transfer (contract sections 3.2 and 9)', () => {
-  it('rejects final outcomes and malformed messages once, deletes them, and records each for the failure event', async () => {
+  it('rejects final outcomes and malformed messages once, deletes them, and records each for the failure event', async ({ fx, eventDoor, queueTransfer, failureRecord }) => {
     const door = eventDoor();
     const ended = { ContactId: fx.contact('TASK', true), ContactFlowId: fx.flows.inbound, QueueId: fx.queues.enabled, ClientToken: 'crm-case-1' };
     const endedId = door.publish(ended);
@@ -144,7 +139,7 @@ describe('what ends without a transfer (contract sections 3.2 and 9)', () => {
     expect(await failureRecord(endedId)).toEqual(first);
   });
 
-  it('retries a record Connect throttled inside the invocation, then transfers it, without spending a receive', async () => {
+  it('retries a record Connect throttled inside the invocation, then transfers it, without spending a receive', async ({ harness, eventDoor, queueTransfer, transfersOf }) => {
     const door = eventDoor();
     const request = queueTransfer();
     // More throttles than the SDK's three attempts: the door itself has to try again.
@@ -155,7 +150,7 @@ describe('what ends without a transfer (contract sections 3.2 and 9)', () => {
     expect(door.mapping.invocations).toEqual([{ records: 1, failed: 0 }]);
   });
 
-  it('returns a record that keeps failing to the buffer and dead-letters it only after its last receive (compressed: visibility 800 ms, still longer than one invocation as 120 s is than 10 s; 3 receives)', async () => {
+  it('returns a record that keeps failing to the buffer and dead-letters it only after its last receive (compressed: visibility 800 ms, still longer than one invocation as 120 s is than 10 s; 3 receives)', async ({ harness, eventDoor, queueTransfer, failureRecord, transfersOf }) => {
     const door = eventDoor({ visibilityTimeoutMs: 800, maxReceiveCount: 3 });
     const failing = queueTransfer();
     // Three receives of three SDK attempts each: Connect fails every one of them.
@@ -179,8 +174,8 @@ describe('what ends without a transfer (contract sections 3.2 and 9)', () => {
 });
 
 describe('transfer events from the ledger stream (contract section 9, local model of the deployed pipes)', () => {
-  it('publishes one Contact Transferred per transfer from any door, one Contact Transfer Failed per failed event, none for a replay', async () => {
-    const events = startTransferEvents(dynamodb, harness.config.ledgerTable, 'contact-transfer-gateway', 60_000);
+  it('publishes one Contact Transferred per transfer from any door, one Contact Transfer Failed per failed event, none for a replay', async ({ harness, fx, eventDoor, queueTransfer }) => {
+    const events = startTransferEvents(harness.dynamodbClient(), harness.config.ledgerTable, 'contact-transfer-gateway', 60_000);
     await events.flush();
     const before = events.published.length;
     const door = eventDoor();
@@ -231,7 +226,7 @@ describe('transfer events from the ledger stream (contract section 9, local mode
 });
 
 describe('who may use the door', () => {
-  it('accepts SQS records only from the stack\'s buffer: another queue\'s are a direct invocation, refused', async () => {
+  it('accepts SQS records only from the stack\'s buffer: another queue\'s are a direct invocation, refused', async ({ harness, queueTransfer }) => {
     const gateway = harness.newContainer();
     const forged = new QueueModel({ arn: 'arn:aws:sqs:us-east-1:444455556666:elsewhere', visibilityTimeoutMs: 1000 });
     forged.send(JSON.stringify(eventBridgeEvent(queueTransfer())));

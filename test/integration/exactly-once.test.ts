@@ -1,88 +1,77 @@
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ConnectClient, TransferContactCommand } from '@aws-sdk/client-connect';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { DynamoDbLedger } from '../../lambda/adapters/ledger';
-import { loadConfig } from '../../lambda/config';
-import { createGateway } from '../../lambda/gateway';
 import type { GatewayHandler } from '../../lambda/gateway';
 import { answerOf, DOOR_REPORTS, DOORS, eventFor, RETURNED_TO_BUFFER, settle } from '../support/doors';
 import type { DoorAnswer, DoorName } from '../support/doors';
-import { connectFixtures } from '../support/fixtures';
 import { gatewayRequests, startInterposer } from '../support/interposer';
-import type { Interposer } from '../support/interposer';
+import { asHttp, httpEvent, lambdaContext, ledgerItems, transferEvent } from '../support/gateway-harness';
+import { gatewayTest } from '../support/gateway-test';
 import { createGatewayTables } from '../../local/embedded-dynamodb';
-import { asHttp, httpEvent, lambdaContext, ledgerItems, startGatewayHarness, transferEvent } from '../support/gateway-harness';
-import type { GatewayHarness } from '../support/gateway-harness';
 
-let harness: GatewayHarness;
-let gateway: GatewayHandler;
-let fx: ReturnType<typeof connectFixtures>;
 /** Between the function and DynamoDB, to fail or hold the ledger's and the idempotency store's writes. */
-let dynamoProxy: Interposer;
+const it = gatewayTest()
+  .extend('dynamoProxy', { scope: 'file' }, async ({ harness }, { onCleanup }) => {
+    const proxy = await startInterposer(harness.dynamodb.url);
+    onCleanup(() => proxy.close());
+    return proxy;
+  })
+  /** A fresh container whose DynamoDB requests pass through `dynamoProxy`. */
+  .extend('proxiedContainer', { scope: 'file' }, ({ harness, dynamoProxy }) => (env: Record<string, string> = {}): GatewayHandler =>
+    harness.newContainer({ ...env, AWS_ENDPOINT_URL_DYNAMODB: dynamoProxy.url }),
+  )
+  .extend('tables', { scope: 'file' }, ({ harness }) => ({ idempotency: harness.config.idempotencyTable, ledger: harness.config.ledgerTable }))
+  /** Transfers Connect performed from this contact; token replays change nothing and are not counted. */
+  .extend('acceptedTransfersOf', { scope: 'file' }, ({ harness }) => (contactId: string) =>
+    harness.connect.calls('TransferContact').filter((c) => c.input.ContactId === contactId && c.status === 200 && !c.tokenReplay),
+  )
+  .extend('requestFor', { scope: 'file' }, ({ queueTransfer }) => (withToken: boolean): Record<string, string> => ({ ...queueTransfer(), ...(withToken && { ClientToken: randomUUID() }) }))
+  .extend('contactItem', { scope: 'file' }, ({ harness }) => async (contactId: string): Promise<Record<string, unknown> | undefined> => (await ledgerItems(harness, `CONTACT#${contactId}`))[0])
+  .extend('ledgerRecords', { scope: 'file' }, ({ harness }) => (treeId: string) => ledgerItems(harness, `TREE#${treeId}`))
+  .extend('ledger', { scope: 'file' }, ({ harness }) => () => new DynamoDbLedger(harness.dynamodbClient(), harness.config.ledgerTable, 30));
 
-beforeAll(async () => {
-  harness = await startGatewayHarness();
-  gateway = harness.newContainer();
-  fx = connectFixtures(harness.connect);
-  dynamoProxy = await startInterposer(harness.dynamodb.url);
-});
-afterAll(async () => {
-  await dynamoProxy.close();
-  await harness.close();
-});
-beforeEach(() => {
+it.beforeEach(({ harness, dynamoProxy }) => {
   harness.dynamodb.clearFaults();
   harness.connect.setLatency(0);
   dynamoProxy.clear();
 });
 
-/** A fresh container whose DynamoDB requests pass through `dynamoProxy`. */
-const proxiedContainer = (env: Record<string, string> = {}): GatewayHandler =>
-  createGateway(loadConfig({ ...harness.env, ...env }), { dynamodb: new DynamoDBClient({ endpoint: dynamoProxy.url }) });
-const tables = () => ({ idempotency: harness.config.idempotencyTable, ledger: harness.config.ledgerTable });
 const call = async (handler: GatewayHandler, door: DoorName, event: unknown, remainingMs?: number): Promise<DoorAnswer> =>
   answerOf(door, await settle(handler(event, lambdaContext(remainingMs))));
-/** Transfers Connect performed from this contact; token replays change nothing and are not counted. */
-const acceptedTransfersOf = (contactId: string) =>
-  harness.connect.calls('TransferContact').filter((c) => c.input.ContactId === contactId && c.status === 200 && !c.tokenReplay);
 const VARIANTS = DOORS.flatMap((door) => [
   { door, withToken: true },
   { door, withToken: false },
 ]);
-const requestFor = (withToken: boolean): Record<string, string> => ({ ...queueTransfer(), ...(withToken && { ClientToken: randomUUID() }) });
-
-const transferCalls = (): number => harness.connect.callCount('TransferContact');
 const post = async (handler: GatewayHandler, body: unknown, headers?: Record<string, string>, remainingMs?: number) =>
   asHttp(await handler(httpEvent(body, headers), lambdaContext(remainingMs)));
-const queueTransfer = () => ({ ContactId: fx.contact(), ContactFlowId: fx.flows.inbound, QueueId: fx.queues.enabled });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('replays (contract section 6)', () => {
-  it('answers a replay with the same status and body, marked replayed, from another container, without a second transfer', async () => {
+  it('answers a replay with the same status and body, marked replayed, from another container, without a second transfer', async ({ harness, gateway, transfers, queueTransfer }) => {
     const request = queueTransfer();
     const key = { 'Idempotency-Key': randomUUID() };
     const first = await post(gateway, request, key);
-    const before = transferCalls();
+    const before = transfers();
 
     const replay = await post(harness.newContainer(), request, key);
     expect(replay.status).toBe(first.status);
     expect(replay.body).toEqual(first.body);
     expect(replay.headers['Idempotent-Replayed']).toBe('true');
-    expect(transferCalls()).toBe(before);
+    expect(transfers()).toBe(before);
   });
 
-  it('treats two identical token-less requests as one intent', async () => {
+  it('treats two identical token-less requests as one intent', async ({ gateway, transfers, queueTransfer }) => {
     const request = queueTransfer();
-    const before = transferCalls();
+    const before = transfers();
     const first = await post(gateway, request);
     const second = await post(gateway, request);
     expect(second.body).toEqual(first.body);
     expect(second.headers['Idempotent-Replayed']).toBe('true');
-    expect(transferCalls()).toBe(before + 1);
+    expect(transfers()).toBe(before + 1);
   });
 
-  it('sends Connect a ClientToken derived from the key, the same across containers', async () => {
+  it('sends Connect a ClientToken derived from the key, the same across containers', async ({ harness, gateway, queueTransfer }) => {
     const token = randomUUID();
     harness.connect.failNext('TransferContact', 3, 'internal');
     const request = { ...queueTransfer(), ClientToken: token };
@@ -93,39 +82,39 @@ describe('replays (contract section 6)', () => {
     expect([...tokens][0]).not.toBe(token);
   });
 
-  it('lets ten concurrent identical requests make exactly one transfer, and none of them a 5xx', async () => {
+  it('lets ten concurrent identical requests make exactly one transfer, and none of them a 5xx', async ({ harness, transfers, queueTransfer }) => {
     const request = queueTransfer();
-    const before = transferCalls();
+    const before = transfers();
     harness.connect.setLatency(50, 'TransferContact');
     const answers = await Promise.all(Array.from({ length: 10 }, () => post(harness.newContainer(), request)));
-    expect(transferCalls()).toBe(before + 1);
+    expect(transfers()).toBe(before + 1);
     expect(answers.filter((answer) => answer.status === 200).length).toBeGreaterThanOrEqual(1);
     for (const answer of answers) expect([200, 409]).toContain(answer.status);
     for (const answer of answers.filter((a) => a.status === 409)) expect(answer.body.Reason).toBe('REQUEST_IN_PROGRESS');
   });
 
-  it('rejects the same token with another payload and transfers nothing', async () => {
+  it('rejects the same token with another payload and transfers nothing', async ({ gateway, transfers, queueTransfer }) => {
     const key = { 'Idempotency-Key': randomUUID() };
     expect((await post(gateway, queueTransfer(), key)).status).toBe(200);
-    const before = transferCalls();
+    const before = transfers();
     const reused = await post(gateway, queueTransfer(), key);
     expect(reused.status).toBe(409);
     expect(reused.body).toMatchObject({ Type: 'IdempotencyException', Reason: 'CLIENT_TOKEN_REUSED' });
-    expect(transferCalls()).toBe(before);
+    expect(transfers()).toBe(before);
   });
 
-  it('releases the key after a rejection, so a corrected retry with the same token runs', async () => {
+  it('releases the key after a rejection, so a corrected retry with the same token runs', async ({ gateway, fx, transfers }) => {
     const key = { 'Idempotency-Key': randomUUID() };
     const contactId = fx.contact();
     const rejected = await post(gateway, { ContactId: contactId, ContactFlowId: fx.flows.archived }, key);
     expect(rejected.body.Reason).toBe('FLOW_NOT_ACTIVE');
-    const before = transferCalls();
+    const before = transfers();
     const corrected = await post(gateway, { ContactId: contactId, ContactFlowId: fx.flows.inbound }, key);
     expect(corrected.status).toBe(200);
-    expect(transferCalls()).toBe(before + 1);
+    expect(transfers()).toBe(before + 1);
   });
 
-  it('answers REQUEST_IN_PROGRESS over HTTPS and throws for EventBridge while the first request runs', async () => {
+  it('answers REQUEST_IN_PROGRESS over HTTPS and throws for EventBridge while the first request runs', async ({ harness, gateway, queueTransfer }) => {
     const request = queueTransfer();
     harness.connect.setLatency(400, 'TransferContact');
     const first = post(gateway, request);
@@ -139,35 +128,35 @@ describe('replays (contract section 6)', () => {
 });
 
 describe('faults', () => {
-  it('Connect throttled, then recovering: the same token then succeeds exactly once', async () => {
+  it('Connect throttled, then recovering: the same token then succeeds exactly once', async ({ harness, gateway, transfers, queueTransfer }) => {
     const request = { ...queueTransfer(), ClientToken: randomUUID() };
-    const before = transferCalls();
+    const before = transfers();
     harness.connect.failNext('TransferContact', 3, 'throttle');
     expect((await post(gateway, request)).status).toBe(429);
     expect((await post(gateway, request)).status).toBe(200);
     expect((await post(gateway, request)).headers['Idempotent-Replayed']).toBe('true');
-    expect(transferCalls()).toBe(before + 4);
+    expect(transfers()).toBe(before + 4);
     expect(harness.connect.contact(request.ContactId)?.DisconnectTimestamp).toBeDefined();
   });
 
-  it('fails closed when DynamoDB cannot be reached: 500 INTERNAL_ERROR and no TransferContact, then recovers', async () => {
+  it('fails closed when DynamoDB cannot be reached: 500 INTERNAL_ERROR and no TransferContact, then recovers', async ({ harness, gateway, transfers, queueTransfer }) => {
     const request = queueTransfer();
-    const before = transferCalls();
+    const before = transfers();
     harness.dynamodb.failNext('*', 1000, 'unreachable');
     const failed = await post(gateway, request);
     expect(failed.status).toBe(500);
     expect(failed.body).toMatchObject({ Type: 'InternalServiceException', Reason: 'INTERNAL_ERROR' });
     expect(JSON.stringify(failed.body)).not.toMatch(/idempotency-|ledger-|arn:/);
-    expect(transferCalls()).toBe(before);
+    expect(transfers()).toBe(before);
 
     harness.dynamodb.clearFaults();
     expect((await post(gateway, request)).status).toBe(200);
-    expect(transferCalls()).toBe(before + 1);
+    expect(transfers()).toBe(before + 1);
   });
 
-  it('never reports an accepted transfer as failed when completing the record fails, and a retry gets the original', async () => {
+  it('never reports an accepted transfer as failed when completing the record fails, and a retry gets the original', async ({ harness, gateway, transfers, queueTransfer }) => {
     const request = queueTransfer();
-    const before = transferCalls();
+    const before = transfers();
     // More failures than the SDK's attempts, so the idempotency record stays in progress.
     harness.dynamodb.failNext('UpdateItem', 10, 'internal');
     // A short remaining time makes the in-progress record expire soon, as a timed-out invocation's would.
@@ -182,20 +171,20 @@ describe('faults', () => {
     expect(retry.status).toBe(200);
     expect(retry.body).toEqual(first.body);
     expect(retry.headers['Idempotent-Replayed']).toBe('true');
-    expect(transferCalls()).toBe(before + 1);
+    expect(transfers()).toBe(before + 1);
   });
 
-  it('delivers the same EventBridge event twice as one transfer', async () => {
+  it('delivers the same EventBridge event twice as one transfer', async ({ harness, gateway, transfers, queueTransfer }) => {
     const event = transferEvent(queueTransfer());
-    const before = transferCalls();
+    const before = transfers();
     await expect(gateway(event, lambdaContext())).resolves.toMatchObject({ outcome: 'transferred' });
     await expect(harness.newContainer()(event, lambdaContext())).resolves.toMatchObject({ outcome: 'replayed' });
-    expect(transferCalls()).toBe(before + 1);
+    expect(transfers()).toBe(before + 1);
   });
 });
 
 describe('a transfer Connect accepted is never reported as a failure (contract section 6)', () => {
-  it("Connect's answer lost on every SDK attempt: a retry gets the original result as a replay, and the ledger holds it, on every door", async () => {
+  it("Connect's answer lost on every SDK attempt: a retry gets the original result as a replay, and the ledger holds it, on every door", async ({ harness, acceptedTransfersOf, requestFor, ledgerRecords }) => {
     const connectProxy = await startInterposer(harness.connect.url);
     try {
       await Promise.all(
@@ -223,9 +212,9 @@ describe('a transfer Connect accepted is never reported as a failure (contract s
     }
   });
 
-  it('every completion write failing: the caller hears success; a retry after the in-progress record expires gets the original as a replay and the ledger holds it', async () => {
-    dynamoProxy.fail(gatewayRequests.idempotencyCompletion(tables().idempotency));
-    dynamoProxy.fail(gatewayRequests.ledgerRecord(tables().ledger));
+  it('every completion write failing: the caller hears success; a retry after the in-progress record expires gets the original as a replay and the ledger holds it', async ({ harness, dynamoProxy, proxiedContainer, tables, acceptedTransfersOf, requestFor, ledgerRecords }) => {
+    dynamoProxy.fail(gatewayRequests.idempotencyCompletion(tables.idempotency));
+    dynamoProxy.fail(gatewayRequests.ledgerRecord(tables.ledger));
     const runs = await Promise.all(
       VARIANTS.map(async ({ door, withToken }) => {
         const request = requestFor(withToken);
@@ -252,8 +241,8 @@ describe('a transfer Connect accepted is never reported as a failure (contract s
 });
 
 describe('the buffered door never lets go of a transfer the ledger does not hold (contract section 9)', () => {
-  it('returns the record to the buffer when only the ledger record failed; the redelivery records it without a second transfer', async () => {
-    dynamoProxy.fail(gatewayRequests.ledgerRecord(tables().ledger));
+  it('returns the record to the buffer when only the ledger record failed; the redelivery records it without a second transfer', async ({ harness, dynamoProxy, proxiedContainer, tables, acceptedTransfersOf, requestFor, ledgerRecords }) => {
+    dynamoProxy.fail(gatewayRequests.ledgerRecord(tables.ledger));
     const request = requestFor(true);
     const event = eventFor('buffered', request);
     const first = await call(proxiedContainer(), 'buffered', event);
@@ -269,7 +258,7 @@ describe('the buffered door never lets go of a transfer the ledger does not hold
 });
 
 describe('the last receive of a transfer Connect may have made (contract sections 6 and 9)', () => {
-  it('publishes no Contact Transfer Failed when the record is dead-lettered while its intent is pending', async () => {
+  it('publishes no Contact Transfer Failed when the record is dead-lettered while its intent is pending', async ({ harness, acceptedTransfersOf, requestFor }) => {
     const connectProxy = await startInterposer(harness.connect.url);
     try {
       const request = requestFor(true);
@@ -288,8 +277,8 @@ describe('the last receive of a transfer Connect may have made (contract section
 });
 
 describe('rule 14 whatever the ledger does (contract section 7)', () => {
-  it('maxTransfers=3 with every ledger record write failing: three transfers reach Connect, then TRANSFER_LIMIT_REACHED', async () => {
-    dynamoProxy.fail(gatewayRequests.ledgerRecord(tables().ledger));
+  it('maxTransfers=3 with every ledger record write failing: three transfers reach Connect, then TRANSFER_LIMIT_REACHED', async ({ harness, fx, dynamoProxy, proxiedContainer, tables }) => {
+    dynamoProxy.fail(gatewayRequests.ledgerRecord(tables.ledger));
     const limited = proxiedContainer({ MAX_TRANSFERS: '3' });
     const treeId = fx.contact();
     let contactId = treeId;
@@ -305,11 +294,11 @@ describe('rule 14 whatever the ledger does (contract section 7)', () => {
     expect(transfersInTree).toHaveLength(3);
   });
 
-  it('maxTransfers=2: a request on the new contact while the previous ledger write is still pending cannot make a third transfer', async () => {
+  it('maxTransfers=2: a request on the new contact while the previous ledger write is still pending cannot make a third transfer', async ({ fx, dynamoProxy, proxiedContainer, tables, acceptedTransfersOf }) => {
     const limited = proxiedContainer({ MAX_TRANSFERS: '2' });
     const first = await call(limited, 'https', httpEvent({ ContactId: fx.contact(), ContactFlowId: fx.flows.inbound }));
     expect(first.ok).toBe(true);
-    const held = dynamoProxy.delay(gatewayRequests.ledgerRecord(tables().ledger));
+    const held = dynamoProxy.delay(gatewayRequests.ledgerRecord(tables.ledger));
     const second = call(limited, 'https', httpEvent({ ContactId: first.ContactId!, ContactFlowId: fx.flows.inbound }));
     const write = await held;
     // Connect made the new contact; its ledger record has not reached DynamoDB yet.
@@ -322,8 +311,8 @@ describe('rule 14 whatever the ledger does (contract section 7)', () => {
     expect(acceptedTransfersOf(newContactId)).toHaveLength(0);
   });
 
-  it('refuses (retryably) rather than transfers when the ledger cannot be written before the transfer', async () => {
-    dynamoProxy.fail(gatewayRequests.ledgerReservation(tables().ledger));
+  it('refuses (retryably) rather than transfers when the ledger cannot be written before the transfer', async ({ dynamoProxy, proxiedContainer, tables, acceptedTransfersOf, queueTransfer }) => {
+    dynamoProxy.fail(gatewayRequests.ledgerReservation(tables.ledger));
     const request = queueTransfer();
     const answer = await call(proxiedContainer(), 'https', httpEvent(request));
     expect(answer).toMatchObject({ ok: false, reason: 'INTERNAL_ERROR' });
@@ -332,7 +321,7 @@ describe('rule 14 whatever the ledger does (contract section 7)', () => {
 });
 
 describe('rule 14 counts transfers, not attempts', () => {
-  it('attempts Connect refused stay on record in their own numbers and do not count toward maxTransfers', async () => {
+  it('attempts Connect refused stay on record in their own numbers and do not count toward maxTransfers', async ({ harness, fx, proxiedContainer, ledgerRecords, contactItem }) => {
     const limited = proxiedContainer({ MAX_TRANSFERS: '2' });
     const treeId = fx.contact();
     const refusedOnce = async (contactId: string): Promise<DoorAnswer> => {
@@ -354,11 +343,11 @@ describe('rule 14 counts transfers, not attempts', () => {
     expect(await contactItem(second.ContactId!)).toMatchObject({ treeId, transferNumber: 4, transfersInTree: 2 });
   });
 
-  it('a transfer paced out before it was sent gives its slot back at once, so it counts for nothing while its caller waits', async () => {
+  it('a transfer paced out before it was sent gives its slot back at once, so it counts for nothing while its caller waits', async ({ harness, fx, proxiedContainer, queueTransfer, acceptedTransfersOf, ledgerRecords, contactItem }) => {
     // A pacer of its own (it lives in the idempotency table): one call per 10 s, so a second one within the
     // invocation's time cannot have a slot.
     const pacedTable = `paced-${randomUUID()}`;
-    await createGatewayTables(new DynamoDBClient({ endpoint: harness.dynamodb.url }), { idempotency: pacedTable, ledger: `${pacedTable}-unused` });
+    await createGatewayTables(harness.dynamodbClient(), { idempotency: pacedTable, ledger: `${pacedTable}-unused` });
     const paced = proxiedContainer({ IDEMPOTENCY_TABLE_NAME: pacedTable, TRANSFER_RATE_PER_SECOND: '0.1', TRANSFER_BURST: '1', MAX_TRANSFERS: '1' });
     expect(await call(paced, 'https', httpEvent(queueTransfer()))).toMatchObject({ ok: true });
 
@@ -380,7 +369,6 @@ describe('rule 14 counts transfers, not attempts', () => {
 });
 
 describe('the ledger is append-only and atomic (contract section 7)', () => {
-  const ledger = () => new DynamoDbLedger(new DynamoDBClient({ endpoint: harness.dynamodb.url }), harness.config.ledgerTable, 30);
   const reservation = (treeId: string, idempotencyKey: string) => ({
     treeId,
     transferNumber: 1,
@@ -393,7 +381,7 @@ describe('the ledger is append-only and atomic (contract section 7)', () => {
     at: new Date(),
   });
 
-  it('a taken slot or a recorded transfer is never overwritten', async () => {
+  it('a taken slot or a recorded transfer is never overwritten', async ({ ledgerRecords, ledger }) => {
     const treeId = randomUUID();
     const first = reservation(treeId, `token:${randomUUID()}`);
     await expect(ledger().reserve(first)).resolves.toBe('reserved');
@@ -404,7 +392,7 @@ describe('the ledger is append-only and atomic (contract section 7)', () => {
     expect(await ledgerRecords(treeId)).toEqual([expect.objectContaining({ status: 'TRANSFERRED', toContactId: 'made-1', idempotencyKey: first.idempotencyKey })]);
   });
 
-  it('a reservation Connect refused stays on record as RELEASED, its number is not reused, and the key runs again', async () => {
+  it('a reservation Connect refused stays on record as RELEASED, its number is not reused, and the key runs again', async ({ harness, gateway, queueTransfer, ledgerRecords }) => {
     const request = { ...queueTransfer(), ClientToken: randomUUID() };
     harness.connect.failNext('TransferContact', 1, { status: 400, type: 'InvalidRequestException', message: 'refused' });
     expect(await call(gateway, 'https', httpEvent(request))).toMatchObject({ ok: false, reason: 'CONNECT_REJECTED' });
@@ -416,10 +404,10 @@ describe('the ledger is append-only and atomic (contract section 7)', () => {
     ]);
   });
 
-  it("a transfer's items are written together or not at all", async () => {
+  it("a transfer's items are written together or not at all", async ({ dynamoProxy, proxiedContainer, tables, queueTransfer, contactItem, ledgerRecords }) => {
     const request = queueTransfer();
     // The record's transaction names the new contact's item: fail exactly its first attempt's worth of tries.
-    dynamoProxy.fail(gatewayRequests.ledgerRecord(tables().ledger));
+    dynamoProxy.fail(gatewayRequests.ledgerRecord(tables.ledger));
     const answer = await call(proxiedContainer(), 'https', httpEvent(request));
     expect(answer.ok).toBe(true);
     const [slot] = await ledgerRecords(request.ContactId);
@@ -430,10 +418,10 @@ describe('the ledger is append-only and atomic (contract section 7)', () => {
 });
 
 describe('the transfer ledger (contract section 7)', () => {
-  it('allows eleven chained transfers and refuses the twelfth without calling Connect', async () => {
+  it('allows eleven chained transfers and refuses the twelfth without calling Connect', async ({ harness, gateway, fx, transfers, ledgerRecords }) => {
     let contactId = fx.contact();
     const treeId = contactId;
-    const before = transferCalls();
+    const before = transfers();
     for (let n = 1; n <= 11; n += 1) {
       const answer = await post(gateway, { ContactId: contactId, ContactFlowId: fx.flows.inbound, QueueId: fx.queues.enabled });
       expect(answer.status, `transfer ${n}`).toBe(200);
@@ -442,11 +430,11 @@ describe('the transfer ledger (contract section 7)', () => {
     const twelfth = await post(harness.newContainer(), { ContactId: contactId, ContactFlowId: fx.flows.inbound });
     expect(twelfth.status).toBe(402);
     expect(twelfth.body).toMatchObject({ Type: 'ServiceQuotaExceededException', Reason: 'TRANSFER_LIMIT_REACHED' });
-    expect(transferCalls()).toBe(before + 11);
+    expect(transfers()).toBe(before + 11);
     expect(await ledgerRecords(treeId)).toHaveLength(11);
   });
 
-  it("passes Connect's 402 through for a tree transferred outside the gateway", async () => {
+  it("passes Connect's 402 through for a tree transferred outside the gateway", async ({ harness, gateway, fx }) => {
     const direct = new ConnectClient({ region: 'us-east-1', endpoint: harness.connect.url, credentials: { accessKeyId: 'a', secretAccessKey: 's' } });
     let contactId = fx.contact();
     for (let n = 0; n < 11; n += 1) {
@@ -460,7 +448,7 @@ describe('the transfer ledger (contract section 7)', () => {
     expect(answer.body).toMatchObject({ Type: 'ServiceQuotaExceededException', Reason: 'CONNECT_REJECTED' });
   });
 
-  it('records who asked, through which door, from which contact to which', async () => {
+  it('records who asked, through which door, from which contact to which', async ({ gateway, queueTransfer, ledgerRecords }) => {
     const request = queueTransfer();
     const key = randomUUID();
     const answer = await post(gateway, request, { 'Idempotency-Key': key });
@@ -492,5 +480,3 @@ describe('the transfer ledger (contract section 7)', () => {
   });
 });
 
-const contactItem = async (contactId: string): Promise<Record<string, unknown> | undefined> => (await ledgerItems(harness, `CONTACT#${contactId}`))[0];
-const ledgerRecords = (treeId: string) => ledgerItems(harness, `TREE#${treeId}`);

@@ -1,55 +1,39 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GatewayHandler } from '../../lambda/gateway';
+import { describe, expect } from 'vitest';
 import { HISTORY_RESOURCE } from '../../lambda/doors/history';
 import { apiGatewayProxyEvent } from '../../local/lambda-events';
-import { connectFixtures } from '../support/fixtures';
-import { asHttp, httpEvent, lambdaContext, startGatewayHarness, transferEvent } from '../support/gateway-harness';
-import type { GatewayHarness } from '../support/gateway-harness';
-
-let harness: GatewayHarness;
-let gateway: GatewayHandler;
-let fx: ReturnType<typeof connectFixtures>;
-
-beforeAll(async () => {
-  harness = await startGatewayHarness();
-  gateway = harness.newContainer();
-  fx = connectFixtures(harness.connect);
-});
-afterAll(() => harness.close());
+import { asHttp, httpEvent, lambdaContext, transferEvent } from '../support/gateway-harness';
+import { gatewayTest } from '../support/gateway-test';
 
 const CALLER = 'arn:aws:sts::111122223333:assumed-role/internal-app/app';
 
-/** `GET /contact/transfers/{ContactId}` as API Gateway hands it to the function. */
-async function history(contactId: string, query: Record<string, string> = {}) {
-  const event = apiGatewayProxyEvent({
-    body: null,
-    callerArn: CALLER,
-    route: { method: 'GET', resource: HISTORY_RESOURCE, path: `/contact/transfers/${contactId}`, pathParameters: { ContactId: contactId }, query },
-  });
-  return asHttp(await gateway(event, lambdaContext()));
-}
-
-/** A tree of `length` transfers made through the gateway; returns every contact of it, first to latest. */
-async function chain(length: number): Promise<string[]> {
-  const contacts = [fx.contact()];
-  for (let n = 0; n < length; n += 1) {
-    const body = { ContactId: contacts.at(-1), ContactFlowId: fx.flows.inbound, QueueId: fx.queues.enabled };
-    // Alternate the doors, so the history shows who asked through which.
-    const answer = n % 2 === 0 ? asHttp(await gateway(httpEvent(body), lambdaContext())) : { status: 200, body: await gateway(transferEvent(body), lambdaContext()) as Record<string, unknown> };
-    expect(answer.status).toBe(200);
-    contacts.push(String(answer.body.ContactId));
-  }
-  return contacts;
-}
+const it = gatewayTest()
+  /** `GET /contact/transfers/{ContactId}` as API Gateway hands it to the function. */
+  .extend('history', { scope: 'file' }, ({ gateway }) => async (contactId: string, query: Record<string, string> = {}) => {
+    const event = apiGatewayProxyEvent({
+      body: null,
+      callerArn: CALLER,
+      route: { method: 'GET', resource: HISTORY_RESOURCE, path: `/contact/transfers/${contactId}`, pathParameters: { ContactId: contactId }, query },
+    });
+    return asHttp(await gateway(event, lambdaContext()));
+  })
+  /** A tree of `length` transfers made through the gateway; returns every contact of it, first to latest. */
+  .extend('chain', { scope: 'file' }, ({ gateway, fx }) => async (length: number): Promise<string[]> => {
+    const contacts = [fx.contact()];
+    for (let n = 0; n < length; n += 1) {
+      const body = { ContactId: contacts.at(-1), ContactFlowId: fx.flows.inbound, QueueId: fx.queues.enabled };
+      // Alternate the doors, so the history shows who asked through which.
+      const answer = n % 2 === 0 ? asHttp(await gateway(httpEvent(body), lambdaContext())) : { status: 200, body: await gateway(transferEvent(body), lambdaContext()) as Record<string, unknown> };
+      expect(answer.status).toBe(200);
+      contacts.push(String(answer.body.ContactId));
+    }
+    return contacts;
+  })
+  /** The tree most cases read: three transfers, through both doors. */
+  .extend('tree', { scope: 'file' }, ({ chain }) => chain(3));
 
 describe('transfer history (contract section 10)', () => {
-  let tree: string[];
-  beforeAll(async () => {
-    tree = await chain(3);
-  });
-
-  it('lists the tree\'s transfers oldest first, whichever of its contacts is named', async () => {
+  it('lists the tree\'s transfers oldest first, whichever of its contacts is named', async ({ harness, fx, history, tree }) => {
     const expected = tree.slice(1).map((toContactId, index) => ({
       TransferNumber: index + 1,
       FromContactId: tree[index],
@@ -72,7 +56,7 @@ describe('transfer history (contract section 10)', () => {
     }
   });
 
-  it('pages with MaxResults and NextToken, as Connect\'s List APIs do', async () => {
+  it('pages with MaxResults and NextToken, as Connect\'s List APIs do', async ({ history, tree }) => {
     const first = await history(tree[2]!, { MaxResults: '2' });
     expect(first.status).toBe(200);
     expect((first.body.Transfers as unknown[]).map((item) => (item as { TransferNumber: number }).TransferNumber)).toEqual([1, 2]);
@@ -82,7 +66,7 @@ describe('transfer history (contract section 10)', () => {
     expect(second.body.NextToken).toBeUndefined();
   });
 
-  it('refuses a NextToken of another contact\'s history', async () => {
+  it('refuses a NextToken of another contact\'s history', async ({ history, chain, tree }) => {
     const other = await chain(2);
     const page = await history(other[0]!, { MaxResults: '1' });
     const answer = await history(tree[0]!, { NextToken: String(page.body.NextToken) });
@@ -90,7 +74,7 @@ describe('transfer history (contract section 10)', () => {
     expect(answer.body).toMatchObject({ Type: 'InvalidRequestException', Reason: 'VALIDATION_FAILED', Fields: [{ Field: 'NextToken' }] });
   });
 
-  it('finds the tree from a contact made outside the gateway, once the gateway has transferred it', async () => {
+  it('finds the tree from a contact made outside the gateway, once the gateway has transferred it', async ({ harness, gateway, fx, history }) => {
     const root = fx.contact();
     const outside = harness.connect.addContact({ Id: randomUUID(), Channel: 'TASK', InitiationMethod: 'TRANSFER', InitialContactId: root }).Id;
     const answer = asHttp(await gateway(httpEvent({ ContactId: outside, ContactFlowId: fx.flows.inbound, QueueId: fx.queues.enabled }), lambdaContext()));
@@ -101,7 +85,7 @@ describe('transfer history (contract section 10)', () => {
     }
   });
 
-  it('lists neither a place reserved for a transfer Connect has not confirmed nor one Connect refused', async () => {
+  it('lists neither a place reserved for a transfer Connect has not confirmed nor one Connect refused', async ({ harness, gateway, fx, history }) => {
     const contactId = fx.contact();
     const request = { ContactId: contactId, ContactFlowId: fx.flows.inbound, QueueId: fx.queues.enabled };
     harness.connect.failNext('TransferContact', 1, { status: 400, type: 'InvalidRequestException', message: 'refused' });
@@ -115,7 +99,7 @@ describe('transfer history (contract section 10)', () => {
     expect((await history(contactId)).body.Transfers).toEqual([expect.objectContaining({ FromContactId: contactId, ToContactId: retried.body.ContactId })]);
   });
 
-  it('answers an empty list for a contact the ledger has never seen, and for one not yet transferred', async () => {
+  it('answers an empty list for a contact the ledger has never seen, and for one not yet transferred', async ({ fx, history }) => {
     for (const contactId of [randomUUID(), fx.contact()]) {
       const answer = await history(contactId);
       expect(answer.status).toBe(200);
@@ -123,21 +107,21 @@ describe('transfer history (contract section 10)', () => {
     }
   });
 
-  it.each([
+  it.for<[string, string, Record<string, string>, string]>([
     ['a ContactId over 256 characters', 'c'.repeat(257), {}, 'ContactId'],
     ['a ContactId with a lone surrogate', 'c-\ud800', {}, 'ContactId'],
     ['MaxResults 0', 'c-1', { MaxResults: '0' }, 'MaxResults'],
     ['MaxResults 101', 'c-1', { MaxResults: '101' }, 'MaxResults'],
     ['MaxResults 1.5', 'c-1', { MaxResults: '1.5' }, 'MaxResults'],
     ['a NextToken the gateway never issued', 'c-1', { NextToken: 'not-a-token' }, 'NextToken'],
-  ])('answers 400 VALIDATION_FAILED for %s', async (_name, contactId, query, field) => {
+  ])('answers 400 VALIDATION_FAILED for %s', async ([_name, contactId, query, field], { history }) => {
     const answer = await history(contactId, query);
     expect(answer.status).toBe(400);
     expect(answer.headers['x-amzn-ErrorType']).toBe('InvalidRequestException');
     expect(answer.body).toMatchObject({ Reason: 'VALIDATION_FAILED', Fields: [{ Field: field }] });
   });
 
-  it('answers 500 INTERNAL_ERROR without internals when the ledger cannot be read', async () => {
+  it('answers 500 INTERNAL_ERROR without internals when the ledger cannot be read', async ({ harness, history, tree }) => {
     harness.dynamodb.failNext('*', 20, 'internal');
     try {
       const answer = await history(tree[0]!);

@@ -1,25 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GatewayHandler } from '../../lambda/gateway';
-import { connectFixtures } from '../support/fixtures';
-import { asHttp, httpEvent, lambdaContext, startGatewayHarness, transferEvent } from '../support/gateway-harness';
-import type { GatewayHarness } from '../support/gateway-harness';
+import { describe, expect } from 'vitest';
+import type { ConnectFixtures } from '../support/fixtures';
+import { asHttp, httpEvent, lambdaContext, transferEvent } from '../support/gateway-harness';
+import { gatewayTest } from '../support/gateway-test';
 
-let harness: GatewayHarness;
-let gateway: GatewayHandler;
-let fx: ReturnType<typeof connectFixtures>;
-
-beforeAll(async () => {
-  harness = await startGatewayHarness();
-  gateway = harness.newContainer();
-  fx = connectFixtures(harness.connect);
-});
-afterAll(() => harness.close());
-
-const transfers = (): number => harness.connect.callCount('TransferContact');
-const post = async (body: unknown, headers?: Record<string, string>) => asHttp(await gateway(httpEvent(body, headers), lambdaContext()));
+const it = gatewayTest();
 
 describe('a transfer that passes every rule', () => {
-  it('answers 200 with exactly what Connect returned, and Connect made the new segment', async () => {
+  it('answers 200 with exactly what Connect returned, and Connect made the new segment', async ({ harness, fx, post }) => {
     const contactId = fx.contact();
     const answer = await post({ ContactId: contactId, ContactFlowId: fx.flows.inbound, QueueId: fx.queues.enabled });
 
@@ -32,7 +19,7 @@ describe('a transfer that passes every rule', () => {
     expect(answer.headers['Idempotent-Replayed']).toBeUndefined();
   });
 
-  it('accepts ARNs of the own instance and the instance ARN itself', async () => {
+  it('accepts ARNs of the own instance and the instance ARN itself', async ({ harness, fx, post }) => {
     const arn = harness.connect.instanceArn;
     const answer = await post({
       InstanceId: arn,
@@ -46,12 +33,12 @@ describe('a transfer that passes every rule', () => {
     expect(sent?.InstanceId).toBe(harness.connect.instanceId);
   });
 
-  it('transfers to the flow alone when neither QueueId nor UserId is given', async () => {
+  it('transfers to the flow alone when neither QueueId nor UserId is given', async ({ fx, post }) => {
     const answer = await post({ ContactId: fx.contact(), ContactFlowId: fx.flows.inbound });
     expect(answer.status).toBe(200);
   });
 
-  it('calls only DescribeContact and TransferContact once flow and queue are cached', async () => {
+  it('calls only DescribeContact and TransferContact once flow and queue are cached', async ({ harness, fx, post }) => {
     await post({ ContactId: fx.contact(), ContactFlowId: fx.flows.queueTransfer, QueueId: fx.queues.enabled });
     const before = harness.connect.calls().length;
     await post({ ContactId: fx.contact(), ContactFlowId: fx.flows.queueTransfer, QueueId: fx.queues.enabled });
@@ -60,31 +47,31 @@ describe('a transfer that passes every rule', () => {
 });
 
 describe('contract section 4: each rule, its status, type and reason, and no transfer', () => {
-  const rows: [string, () => Record<string, unknown>, number, string, string][] = [
-    ['1 shape', () => ({ ContactId: fx.contact() }), 400, 'InvalidRequestException', 'VALIDATION_FAILED'],
-    ['1 unknown member', () => ({ ContactId: fx.contact(), ContactFlowId: fx.flows.inbound, QueueID: fx.queues.enabled }), 400, 'InvalidRequestException', 'VALIDATION_FAILED'],
-    ['2 queue and user', () => ({ ContactId: fx.contact(), ContactFlowId: fx.flows.inbound, QueueId: fx.queues.enabled, UserId: fx.users.agent }), 400, 'InvalidRequestException', 'QUEUE_AND_USER_BOTH_SET'],
-    ['3 other instance', () => ({ InstanceId: 'another-instance', ContactId: fx.contact(), ContactFlowId: fx.flows.inbound }), 403, 'AccessDeniedException', 'INSTANCE_NOT_ALLOWED'],
-    ['3 queue ARN of another instance', () => ({ ContactId: fx.contact(), ContactFlowId: fx.flows.inbound, QueueId: 'arn:aws:connect:us-east-1:111122223333:instance/other/queue/q' }), 403, 'AccessDeniedException', 'INSTANCE_NOT_ALLOWED'],
-    ['5 unknown contact', () => ({ ContactId: fx.unknownId(), ContactFlowId: fx.flows.inbound }), 404, 'ResourceNotFoundException', 'CONTACT_NOT_FOUND'],
-    ['6 voice contact', () => ({ ContactId: fx.contact('VOICE'), ContactFlowId: fx.flows.inbound }), 400, 'InvalidRequestException', 'CHANNEL_NOT_SUPPORTED'],
-    ['6 chat contact', () => ({ ContactId: fx.contact('CHAT'), ContactFlowId: fx.flows.inbound }), 400, 'InvalidRequestException', 'CHANNEL_NOT_SUPPORTED'],
-    ['7 ended contact', () => ({ ContactId: fx.contact('TASK', true), ContactFlowId: fx.flows.inbound }), 400, 'InvalidRequestException', 'CONTACT_NOT_ACTIVE'],
-    ['8 unknown flow', () => ({ ContactId: fx.contact(), ContactFlowId: fx.unknownId() }), 404, 'ResourceNotFoundException', 'FLOW_NOT_FOUND'],
-    ['9 customer queue flow', () => ({ ContactId: fx.contact(), ContactFlowId: fx.flows.customerQueue }), 400, 'InvalidRequestException', 'FLOW_TYPE_NOT_SUPPORTED'],
-    ['10 archived flow', () => ({ ContactId: fx.contact(), ContactFlowId: fx.flows.archived }), 400, 'InvalidRequestException', 'FLOW_NOT_ACTIVE'],
-    ['10 unpublished flow', () => ({ ContactId: fx.contact(), ContactFlowId: fx.flows.unpublished }), 400, 'InvalidRequestException', 'FLOW_NOT_ACTIVE'],
-    ['11 agent flow without user', () => ({ ContactId: fx.contact(), ContactFlowId: fx.flows.agentTransfer, QueueId: fx.queues.enabled }), 400, 'InvalidRequestException', 'FLOW_TARGET_MISMATCH'],
-    ['11 queue flow without queue', () => ({ ContactId: fx.contact(), ContactFlowId: fx.flows.queueTransfer }), 400, 'InvalidRequestException', 'FLOW_TARGET_MISMATCH'],
-    ['12 unknown queue', () => ({ ContactId: fx.contact(), ContactFlowId: fx.flows.inbound, QueueId: fx.unknownId() }), 404, 'ResourceNotFoundException', 'QUEUE_NOT_FOUND'],
-    ['12 disabled queue', () => ({ ContactId: fx.contact(), ContactFlowId: fx.flows.inbound, QueueId: fx.queues.disabled }), 400, 'InvalidRequestException', 'QUEUE_DISABLED'],
-    ['13 unknown user', () => ({ ContactId: fx.contact(), ContactFlowId: fx.flows.agentTransfer, UserId: fx.unknownId() }), 404, 'ResourceNotFoundException', 'USER_NOT_FOUND'],
-    ['lowest rule wins: ended voice contact, unknown flow', () => ({ ContactId: fx.contact('VOICE', true), ContactFlowId: fx.unknownId() }), 400, 'InvalidRequestException', 'CHANNEL_NOT_SUPPORTED'],
+  const rows: [string, (fx: ConnectFixtures) => Record<string, unknown>, number, string, string][] = [
+    ['1 shape', (fx) => ({ ContactId: fx.contact() }), 400, 'InvalidRequestException', 'VALIDATION_FAILED'],
+    ['1 unknown member', (fx) => ({ ContactId: fx.contact(), ContactFlowId: fx.flows.inbound, QueueID: fx.queues.enabled }), 400, 'InvalidRequestException', 'VALIDATION_FAILED'],
+    ['2 queue and user', (fx) => ({ ContactId: fx.contact(), ContactFlowId: fx.flows.inbound, QueueId: fx.queues.enabled, UserId: fx.users.agent }), 400, 'InvalidRequestException', 'QUEUE_AND_USER_BOTH_SET'],
+    ['3 other instance', (fx) => ({ InstanceId: 'another-instance', ContactId: fx.contact(), ContactFlowId: fx.flows.inbound }), 403, 'AccessDeniedException', 'INSTANCE_NOT_ALLOWED'],
+    ['3 queue ARN of another instance', (fx) => ({ ContactId: fx.contact(), ContactFlowId: fx.flows.inbound, QueueId: 'arn:aws:connect:us-east-1:111122223333:instance/other/queue/q' }), 403, 'AccessDeniedException', 'INSTANCE_NOT_ALLOWED'],
+    ['5 unknown contact', (fx) => ({ ContactId: fx.unknownId(), ContactFlowId: fx.flows.inbound }), 404, 'ResourceNotFoundException', 'CONTACT_NOT_FOUND'],
+    ['6 voice contact', (fx) => ({ ContactId: fx.contact('VOICE'), ContactFlowId: fx.flows.inbound }), 400, 'InvalidRequestException', 'CHANNEL_NOT_SUPPORTED'],
+    ['6 chat contact', (fx) => ({ ContactId: fx.contact('CHAT'), ContactFlowId: fx.flows.inbound }), 400, 'InvalidRequestException', 'CHANNEL_NOT_SUPPORTED'],
+    ['7 ended contact', (fx) => ({ ContactId: fx.contact('TASK', true), ContactFlowId: fx.flows.inbound }), 400, 'InvalidRequestException', 'CONTACT_NOT_ACTIVE'],
+    ['8 unknown flow', (fx) => ({ ContactId: fx.contact(), ContactFlowId: fx.unknownId() }), 404, 'ResourceNotFoundException', 'FLOW_NOT_FOUND'],
+    ['9 customer queue flow', (fx) => ({ ContactId: fx.contact(), ContactFlowId: fx.flows.customerQueue }), 400, 'InvalidRequestException', 'FLOW_TYPE_NOT_SUPPORTED'],
+    ['10 archived flow', (fx) => ({ ContactId: fx.contact(), ContactFlowId: fx.flows.archived }), 400, 'InvalidRequestException', 'FLOW_NOT_ACTIVE'],
+    ['10 unpublished flow', (fx) => ({ ContactId: fx.contact(), ContactFlowId: fx.flows.unpublished }), 400, 'InvalidRequestException', 'FLOW_NOT_ACTIVE'],
+    ['11 agent flow without user', (fx) => ({ ContactId: fx.contact(), ContactFlowId: fx.flows.agentTransfer, QueueId: fx.queues.enabled }), 400, 'InvalidRequestException', 'FLOW_TARGET_MISMATCH'],
+    ['11 queue flow without queue', (fx) => ({ ContactId: fx.contact(), ContactFlowId: fx.flows.queueTransfer }), 400, 'InvalidRequestException', 'FLOW_TARGET_MISMATCH'],
+    ['12 unknown queue', (fx) => ({ ContactId: fx.contact(), ContactFlowId: fx.flows.inbound, QueueId: fx.unknownId() }), 404, 'ResourceNotFoundException', 'QUEUE_NOT_FOUND'],
+    ['12 disabled queue', (fx) => ({ ContactId: fx.contact(), ContactFlowId: fx.flows.inbound, QueueId: fx.queues.disabled }), 400, 'InvalidRequestException', 'QUEUE_DISABLED'],
+    ['13 unknown user', (fx) => ({ ContactId: fx.contact(), ContactFlowId: fx.flows.agentTransfer, UserId: fx.unknownId() }), 404, 'ResourceNotFoundException', 'USER_NOT_FOUND'],
+    ['lowest rule wins: ended voice contact, unknown flow', (fx) => ({ ContactId: fx.contact('VOICE', true), ContactFlowId: fx.unknownId() }), 400, 'InvalidRequestException', 'CHANNEL_NOT_SUPPORTED'],
   ];
 
-  it.each(rows)('rule %s', async (_rule, request, status, type, reason) => {
+  it.for(rows)('rule %s', async ([_rule, request, status, type, reason], { fx, post, transfers }) => {
     const before = transfers();
-    const answer = await post(request());
+    const answer = await post(request(fx));
     expect(answer.status).toBe(status);
     expect(answer.headers['x-amzn-ErrorType']).toBe(type);
     expect(answer.body).toMatchObject({ Type: type, Reason: reason });
@@ -92,7 +79,7 @@ describe('contract section 4: each rule, its status, type and reason, and no tra
     expect(transfers()).toBe(before);
   });
 
-  it('rules 1-3 need no remote call at all', async () => {
+  it('rules 1-3 need no remote call at all', async ({ harness, post }) => {
     const before = harness.connect.calls().length;
     const storeRequestsBefore = harness.dynamodb.requestCount();
     const requests = [{ ContactId: 'c' }, { ContactId: 'c', ContactFlowId: 'f', QueueId: 'q', UserId: 'u' }, { InstanceId: 'x', ContactId: 'c', ContactFlowId: 'f' }];
@@ -101,7 +88,7 @@ describe('contract section 4: each rule, its status, type and reason, and no tra
     expect(harness.dynamodb.requestCount()).toBe(storeRequestsBefore);
   });
 
-  it('names each failing field', async () => {
+  it('names each failing field', async ({ post }) => {
     const answer = await post({ ContactId: '', ContactFlowId: 'x'.repeat(501), QueueID: 'q' });
     expect(answer.body.Fields).toEqual(
       expect.arrayContaining([
@@ -112,7 +99,7 @@ describe('contract section 4: each rule, its status, type and reason, and no tra
     );
   });
 
-  it('rejects bodies that are not JSON objects, and over-long bodies, without a stack trace', async () => {
+  it('rejects bodies that are not JSON objects, and over-long bodies, without a stack trace', async ({ post }) => {
     for (const body of ['not json', '[1,2]', '"text"', JSON.stringify({ ContactId: 'x'.repeat(17 * 1024), ContactFlowId: 'f' })]) {
       const answer = await post(body);
       expect(answer.status).toBe(400);
@@ -123,14 +110,14 @@ describe('contract section 4: each rule, its status, type and reason, and no tra
 });
 
 describe('contract section 5: what Connect says', () => {
-  it('passes a refusal Connect makes after our rules on with its status and type', async () => {
+  it('passes a refusal Connect makes after our rules on with its status and type', async ({ harness, fx, post }) => {
     harness.connect.failNext('TransferContact', 1, { status: 402, type: 'ServiceQuotaExceededException', message: 'Quota reached' });
     const answer = await post({ ContactId: fx.contact(), ContactFlowId: fx.flows.inbound });
     expect(answer.status).toBe(402);
     expect(answer.body).toMatchObject({ Type: 'ServiceQuotaExceededException', Reason: 'CONNECT_REJECTED' });
   });
 
-  it('answers THROTTLED when Connect still throttles after the SDK retries, then recovers', async () => {
+  it('answers THROTTLED when Connect still throttles after the SDK retries, then recovers', async ({ harness, fx, post }) => {
     const request = { ContactId: fx.contact(), ContactFlowId: fx.flows.inbound };
     harness.connect.failNext('TransferContact', 3, 'throttle');
     const throttled = await post(request);
@@ -142,12 +129,12 @@ describe('contract section 5: what Connect says', () => {
     expect(harness.connect.transfersPerformed()).toBeGreaterThan(0);
   });
 
-  it('absorbs a single throttle through the SDK retry without the caller noticing', async () => {
+  it('absorbs a single throttle through the SDK retry without the caller noticing', async ({ harness, fx, post }) => {
     harness.connect.failNext('DescribeContact', 1, 'throttle');
     expect((await post({ ContactId: fx.contact(), ContactFlowId: fx.flows.inbound })).status).toBe(200);
   });
 
-  it('answers UPSTREAM_FAILURE for Connect 5xx without revealing internals, then recovers', async () => {
+  it('answers UPSTREAM_FAILURE for Connect 5xx without revealing internals, then recovers', async ({ harness, fx, post }) => {
     const request = { ContactId: fx.contact(), ContactFlowId: fx.flows.inbound };
     harness.connect.failNext('TransferContact', 3, 'internal');
     const failed = await post(request);
@@ -157,7 +144,7 @@ describe('contract section 5: what Connect says', () => {
     expect((await post(request)).status).toBe(200);
   });
 
-  it('answers UPSTREAM_FAILURE when Connect cannot be reached', async () => {
+  it('answers UPSTREAM_FAILURE when Connect cannot be reached', async ({ harness, fx }) => {
     const unreachable = harness.newContainer({ AWS_ENDPOINT_URL_CONNECT: 'http://127.0.0.1:9' });
     const answer = asHttp(await unreachable(httpEvent({ ContactId: fx.contact(), ContactFlowId: fx.flows.inbound }), lambdaContext()));
     expect(answer.status).toBe(500);
@@ -166,18 +153,18 @@ describe('contract section 5: what Connect says', () => {
 });
 
 describe('contract section 3: the EventBridge and direct doors', () => {
-  it('EventBridge: a transfer resolves with its result', async () => {
+  it('EventBridge: a transfer resolves with its result', async ({ gateway, fx }) => {
     const result = await gateway(transferEvent({ ContactId: fx.contact(), ContactFlowId: fx.flows.inbound }), lambdaContext());
     expect(result).toMatchObject({ outcome: 'transferred', ContactId: expect.any(String) });
   });
 
-  it('EventBridge: a rejection no retry can fix ends normally so Lambda does not retry it', async () => {
+  it('EventBridge: a rejection no retry can fix ends normally so Lambda does not retry it', async ({ gateway, fx }) => {
     const result = await gateway(transferEvent({ ContactId: fx.unknownId(), ContactFlowId: fx.flows.inbound }), lambdaContext());
     expect(result).toEqual({ outcome: 'rejected', Reason: 'CONTACT_NOT_FOUND' });
     await expect(gateway(transferEvent({ ContactId: 'c', QueueID: 'typo' }), lambdaContext())).resolves.toMatchObject({ Reason: 'VALIDATION_FAILED' });
   });
 
-  it('EventBridge: a failure a retry can fix throws so Lambda retries it', async () => {
+  it('EventBridge: a failure a retry can fix throws so Lambda retries it', async ({ harness, gateway, fx }) => {
     harness.connect.failNext('TransferContact', 3, 'internal');
     await expect(gateway(transferEvent({ ContactId: fx.contact(), ContactFlowId: fx.flows.inbound }), lambdaContext())).rejects.toMatchObject({
       name: 'InternalServiceException',
@@ -185,7 +172,7 @@ describe('contract section 3: the EventBridge and direct doors', () => {
     });
   });
 
-  it('direct invoke: returns the result, and throws errors named after the Connect type', async () => {
+  it('direct invoke: returns the result, and throws errors named after the Connect type', async ({ gateway, fx }) => {
     const result = await gateway({ ContactId: fx.contact(), ContactFlowId: fx.flows.inbound }, lambdaContext());
     expect(Object.keys(result).sort()).toEqual(['ContactArn', 'ContactId']);
 

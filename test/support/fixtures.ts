@@ -31,3 +31,6 @@ export function connectFixtures(connect: ConnectSimulator) {
     }).Id;
   return { flows, queues, users, contact, unknownId: id };
 }
+
+/** What connectFixtures creates in one simulator. */
+export type ConnectFixtures = ReturnType<typeof connectFixtures>;

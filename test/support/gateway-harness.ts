@@ -1,32 +1,40 @@
 import { randomUUID } from 'node:crypto';
-import { ConnectClient } from '@aws-sdk/client-connect';
-import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { QueryCommand } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { TransferEvent } from '../../lambda/doors/eventbridge';
 import { loadConfig } from '../../lambda/config';
 import type { GatewayConfig } from '../../lambda/config';
-import { createGateway } from '../../lambda/gateway';
+import { createGateway, createGatewayClients } from '../../lambda/gateway';
 import type { GatewayHandler } from '../../lambda/gateway';
 import { createGatewayTables, startEmbeddedDynamoDb } from '../../local/embedded-dynamodb';
 import { apiGatewayProxyEvent, eventBridgeEvent, LOCAL_API_ENVIRONMENT } from '../../local/lambda-events';
 import type { EmbeddedDynamoDb } from '../../local/embedded-dynamodb';
+import { sdkSettingsFrom } from '../../local/sdk-settings';
 import { startConnectSimulator, UNLIMITED } from '../../simulator/connect-simulator';
 import type { ConnectQuotas } from '../../simulator/connect-simulator';
 import type { ConnectSimulator } from '../../simulator/connect-simulator';
 import type { Seed } from '../../simulator/seed';
 
 /**
- * The gateway as deployed minus AWS: real SDK clients over HTTP, pointed by AWS_ENDPOINT_URL_* at the Connect
- * simulator and an embedded DynamoDB, exactly as in local mode and as the bundle would be.
+ * The gateway as deployed minus AWS: real SDK clients over HTTP, pointed at the Connect simulator and an embedded
+ * DynamoDB, exactly as in local mode and as the bundle would be. Nothing is written into process.env: each harness's
+ * gateways get their configuration and clients passed in, so harnesses run side by side in one process.
  */
 export interface GatewayHarness {
   readonly connect: ConnectSimulator;
   readonly dynamodb: EmbeddedDynamoDb;
+  /** The function's environment, as the stack would set it (and as a child process running the bundle gets it). */
   readonly env: Record<string, string>;
   readonly config: GatewayConfig;
-  /** A fresh container: new caches, new clients, same tables. */
+  /**
+   * A fresh container: new caches, new clients, same tables. `overrides` change its environment, including where its
+   * clients connect (AWS_ENDPOINT_URL_CONNECT, AWS_ENDPOINT_URL_DYNAMODB, for a proxy in between).
+   */
   newContainer(overrides?: Record<string, string>): GatewayHandler;
+  /** A client of the harness's DynamoDB (or of `endpoint`, a proxy in front of it), as a test reads the tables. */
+  dynamodbClient(endpoint?: string): DynamoDBClient;
   close(): Promise<void>;
 }
 
@@ -39,7 +47,7 @@ export interface GatewayHarnessOptions {
 
 /** Every ledger item of one partition (`TREE#<tree>`, `CONTACT#<contact>`), read as a test inspects the ledger. */
 export async function ledgerItems(harness: GatewayHarness, partitionKey: string): Promise<Record<string, unknown>[]> {
-  const client = new DynamoDBClient({ endpoint: harness.dynamodb.url });
+  const client = harness.dynamodbClient();
   const output = await client.send(
     new QueryCommand({
       TableName: harness.config.ledgerTable,
@@ -80,23 +88,21 @@ export async function startGatewayHarness(options: GatewayHarnessOptions = {}): 
     TRANSFER_BURST: '100',
     ...options.env,
   };
-  Object.assign(process.env, env);
-  await createGatewayTables(new DynamoDBClient({ endpoint: dynamodb.url }), {
-    idempotency: env.IDEMPOTENCY_TABLE_NAME ?? '',
-    ledger: env.LEDGER_TABLE_NAME ?? '',
-  });
   const config = loadConfig(env);
+  const dynamodbClient = (endpoint = dynamodb.url): DynamoDBClient =>
+    createGatewayClients(config, sdkSettingsFrom({ ...env, AWS_ENDPOINT_URL_DYNAMODB: endpoint })).dynamodb;
+  await createGatewayTables(dynamodbClient(), { idempotency: config.idempotencyTable, ledger: config.ledgerTable });
   return {
     connect,
     dynamodb,
     env,
     config,
     newContainer: (overrides = {}) => {
-      // The SDK reads endpoints from process.env once per client; an override needs a client of its own.
-      const endpoint = overrides.AWS_ENDPOINT_URL_CONNECT;
-      const clients = endpoint ? { connect: new ConnectClient({ region: env.AWS_REGION, endpoint }) } : {};
-      return createGateway(loadConfig({ ...env, ...overrides }), clients);
+      const containerEnv = { ...env, ...overrides };
+      const containerConfig = loadConfig(containerEnv);
+      return createGateway(containerConfig, createGatewayClients(containerConfig, sdkSettingsFrom(containerEnv)));
     },
+    dynamodbClient,
     close: async () => {
       await Promise.all([connect.close(), dynamodb.close()]);
     },

@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { closeServer, listen, readBody } from '../../simulator/http-server';
+import { closeServer, listen, readBody } from '../../local/http-server';
 import { checkSignature } from './sigv4-verifier';
 import type { SignatureCheck } from './sigv4-verifier';
 

@@ -1,7 +1,7 @@
 import { createServer, request as httpRequest } from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { closeServer, listen, readBody } from '../../simulator/http-server';
+import { closeServer, listen, readBody } from '../../local/http-server';
 
 /**
  * An HTTP proxy between the function and DynamoDB or Connect that sees each request from outside the function:

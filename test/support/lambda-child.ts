@@ -21,10 +21,12 @@ export interface InvocationOutcome {
 }
 
 if (require.main === module) {
-  const [bundle] = process.argv.slice(2);
-  const { handler } = createRequire(__filename)(bundle ?? '') as { handler: (event: unknown, context: Context) => Promise<unknown> };
+  const [bundle, exported = 'handler'] = process.argv.slice(2);
+  const handler = (createRequire(__filename)(bundle ?? '') as Record<string, unknown>)[exported];
+  // Lambda's runtime refuses to start a function whose configured handler is not a function exported by its file.
+  if (typeof handler !== 'function') throw new Error(`${bundle ?? ''} exports no function named ${exported}`);
   process.on('message', (invocation: Invocation) => {
-    handler(invocation.event, lambdaContext(invocation.remainingMs)).then(
+    (handler as (event: unknown, context: Context) => Promise<unknown>)(invocation.event, lambdaContext(invocation.remainingMs)).then(
       (result) => process.send?.({ id: invocation.id, result } satisfies InvocationOutcome),
       (error: unknown) =>
         process.send?.({

@@ -1,9 +1,9 @@
 import type { SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { TransferError } from '../../lambda/domain/errors';
-import { bufferedRecordDoor, isBufferEvent, originalRequestOf, receiveCountOf, transferEventOf, trustedBufferedRecordDoor } from '../../lambda/doors/sqs';
-import { QueueModel } from '../../local/buffered-delivery';
-import { eventBridgeEvent, lambdaContext } from '../../local/lambda-events';
+import { TransferError } from '../../../lambda/domain/errors';
+import { bufferedRecordDoor, isBufferEvent, originalRequestOf, receiveCountOf, transferEventOf, trustedBufferedRecordDoor } from '../../../lambda/doors/sqs';
+import { QueueModel } from '../../../local/buffered-delivery';
+import { eventBridgeEvent, lambdaContext } from '../../../local/lambda-events';
 
 const ARN = 'arn:aws:sqs:us-east-1:111122223333:event-buffer';
 const recordOf = (body: string, arn = ARN): SQSRecord => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { firstFailingRule, treeIdOf } from '../../lambda/domain/rules';
-import type { TransferFacts, TransferPolicy } from '../../lambda/domain/rules';
-import type { ContactFacts, FlowFacts } from '../../lambda/ports';
+import { firstFailingRule, treeIdOf } from '../../../lambda/domain/rules';
+import type { TransferFacts, TransferPolicy } from '../../../lambda/domain/rules';
+import type { ContactFacts, FlowFacts } from '../../../lambda/domain/facts';
 
 const policy: TransferPolicy = { allowedChannels: ['TASK', 'EMAIL'], maxTransfers: 11 };
 

@@ -1,9 +1,9 @@
-import { BatchGetItemCommand, DynamoDBClient, QueryCommand, TransactionCanceledException, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, DynamoDBClient, ProvisionedThroughputExceededException, QueryCommand, TransactionCanceledException, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
-import { DynamoDbLedger } from '../../lambda/adapters/ledger';
-import type { Reservation } from '../../lambda/ports';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { DynamoDbLedger } from '../../../lambda/adapters/ledger';
+import type { Reservation } from '../../../lambda/ports';
 
 const client = new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 's' } });
 const dynamodb = mockClient(client);
@@ -130,5 +130,73 @@ describe('DynamoDbLedger', () => {
       transfersInTree: { treeId: 'c-0', count: 2, lastNumber: 2 },
       intent: { transferNumber: 3, transfersInTree: 3 },
     });
+  });
+});
+
+describe('DynamoDbLedger under DynamoDB load and failure', () => {
+  const contactItem = marshall({ pk: 'CONTACT#c-2', sk: 'TREE', treeId: 'c-0', transfersInTree: 2 });
+  const intentItem = marshall({ pk: 'KEY#token:abc', sk: 'INTENT', status: 'PENDING', payloadHash: 'hash', treeId: 'c-0', transferNumber: 3, intendedAt: at.toISOString() });
+  const intentKey = marshall({ pk: 'KEY#token:abc', sk: 'INTENT' });
+
+  // No real waiting between retries: the back-off's jitter is drawn from Math.random.
+  beforeEach(() => {
+    const random = vi.spyOn(Math, 'random').mockReturnValue(0);
+    return () => random.mockRestore();
+  });
+
+  it('retries keys BatchGetItem left unprocessed, asking again for those only, and reads what the retry returns', async () => {
+    dynamodb
+      .on(BatchGetItemCommand)
+      .resolvesOnce({ Responses: { ledger: [contactItem] }, UnprocessedKeys: { ledger: { Keys: [intentKey], ConsistentRead: true } } })
+      .resolvesOnce({ Responses: { ledger: [intentItem] } });
+    const view = await ledger.read('c-2', 'token:abc');
+    expect(view).toMatchObject({ transfersInTree: { treeId: 'c-0', count: 2 }, intent: { status: 'PENDING', transferNumber: 3 } });
+    const calls = dynamodb.commandCalls(BatchGetItemCommand);
+    expect(calls).toHaveLength(2);
+    expect(calls[1]!.args[0].input.RequestItems?.ledger).toEqual({ Keys: [intentKey], ConsistentRead: true });
+  });
+
+  it('keys that stay unprocessed fail the read after the retries, instead of reading as absent (fail closed)', async () => {
+    dynamodb.on(BatchGetItemCommand).resolves({ Responses: { ledger: [] }, UnprocessedKeys: { ledger: { Keys: [intentKey] } } });
+    await expect(ledger.read('c-2', 'token:abc')).rejects.toThrow('unprocessed');
+    expect(dynamodb.commandCalls(BatchGetItemCommand)).toHaveLength(5);
+  });
+
+  it('tallies a tree over every page of the Query, continuing from where each page stopped', async () => {
+    const lastKey = marshall({ pk: 'TREE#c-0', sk: 'TRANSFER#0002' });
+    dynamodb
+      .on(QueryCommand)
+      .resolvesOnce({ Items: [marshall({ status: 'TRANSFERRED', transferNumber: 1 }), marshall({ status: 'TRANSFERRED', transferNumber: 2 })], LastEvaluatedKey: lastKey })
+      .resolvesOnce({ Items: [marshall({ status: 'RELEASED', transferNumber: 3 }), marshall({ status: 'PENDING', transferNumber: 4 })] });
+    await expect(ledger.tally('c-0')).resolves.toEqual({ counted: 3, lastNumber: 4 });
+    const calls = dynamodb.commandCalls(QueryCommand);
+    expect(calls).toHaveLength(2);
+    expect(calls[0]!.args[0].input.ExclusiveStartKey).toBeUndefined();
+    expect(calls[1]!.args[0].input.ExclusiveStartKey).toEqual(lastKey);
+  });
+
+  it.each([
+    ['a cancellation for a conflicting transaction', () => cancelled('TransactionConflict', 'None')],
+    ['a throughput error', () => new ProvisionedThroughputExceededException({ message: 'Rate exceeded', $metadata: {} })],
+  ])('reserving: %s is an error, never a taken slot or key', async (_name, error) => {
+    dynamodb.on(TransactWriteItemsCommand).rejects(error());
+    await expect(ledger.reserve(reservation)).rejects.toBeInstanceOf(Error);
+  });
+
+  it('completing: a failure that is not a refused condition is passed on without reading the intent', async () => {
+    dynamodb.on(TransactWriteItemsCommand).rejects(cancelled('TransactionConflict', 'None', 'None'));
+    await expect(ledger.complete(reservation, result, at)).rejects.toThrow('Transaction cancelled');
+    expect(dynamodb.commandCalls(BatchGetItemCommand)).toHaveLength(0);
+  });
+
+  it('completing: a refused condition whose intent is still pending is an error (the record was not made)', async () => {
+    dynamodb.on(TransactWriteItemsCommand).rejects(cancelled('ConditionalCheckFailed', 'None', 'None'));
+    dynamodb.on(BatchGetItemCommand).resolves({ Responses: { ledger: [intentItem] } });
+    await expect(ledger.complete(reservation, result, at)).rejects.toThrow('Transaction cancelled');
+  });
+
+  it('releasing: a refused condition is an error, since only a pending reservation can be released', async () => {
+    dynamodb.on(TransactWriteItemsCommand).rejects(cancelled('ConditionalCheckFailed', 'None'));
+    await expect(ledger.release(reservation, 'InvalidRequestException', at)).rejects.toThrow('Transaction cancelled');
   });
 });

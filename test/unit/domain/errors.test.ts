@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { REASONS, TransferError } from '../../lambda/domain/errors';
-import type { KnownReason } from '../../lambda/domain/errors';
+import { REASONS, TransferError } from '../../../lambda/domain/errors';
+import type { KnownReason } from '../../../lambda/domain/errors';
 
 /** Contract section 5, written out from the contract's table. */
 const CONTRACT: Record<KnownReason, readonly [number, string]> = {

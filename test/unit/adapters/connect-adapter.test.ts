@@ -16,11 +16,11 @@ import {
 } from '@aws-sdk/client-connect';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { ConnectAdapter, classifyConnectError } from '../../lambda/adapters/connect';
-import { parseInstanceArn } from '../../lambda/domain/arn';
-import type { ConnectInstance } from '../../lambda/domain/arn';
-import { TransferError } from '../../lambda/domain/errors';
-import { TransferNotSent } from '../../lambda/ports';
+import { ConnectAdapter, classifyConnectError } from '../../../lambda/adapters/connect';
+import { parseInstanceArn } from '../../../lambda/domain/arn';
+import type { ConnectInstance } from '../../../lambda/domain/arn';
+import { TransferError } from '../../../lambda/domain/errors';
+import { TransferNotSent } from '../../../lambda/ports';
 
 const INSTANCE_ID = '11111111-1111-4111-8111-111111111111';
 const INSTANCE_ARN = `arn:aws:connect:eu-west-1:123456789012:instance/${INSTANCE_ID}`;

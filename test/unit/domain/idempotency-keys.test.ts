@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { idempotencyKeysOf } from '../../lambda/domain/idempotency-keys';
-import type { TransferRequest } from '../../lambda/domain/request';
+import { idempotencyKeysOf } from '../../../lambda/domain/idempotency-keys';
+import type { TransferRequest } from '../../../lambda/domain/request';
 
 const INSTANCE = '11111111-1111-4111-8111-111111111111';
 const OTHER_INSTANCE = '22222222-2222-4222-8222-222222222222';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { build } from 'esbuild';
 import { join } from 'node:path';
-import type { Setting } from '../../lambda/settings';
-import { inlineConstantKeys, SETTING_DOC_PROPERTIES, withoutEventStreams, withoutSettingDocs, withoutUnusedFallbacks } from '../../lib/gateway-bundle';
+import type { Setting } from '../../../lambda/settings';
+import { inlineConstantKeys, SETTING_DOC_PROPERTIES, withoutEventStreams, withoutSettingDocs, withoutUnusedFallbacks } from '../../../lib/gateway-bundle';
 
 describe('inlineConstantKeys (the bundle plugin that lets esbuild drop unused SDK operations)', () => {
   it('writes a module string constant in place of a computed key that names it', () => {

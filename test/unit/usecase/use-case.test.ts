@@ -1,27 +1,15 @@
 import { describe, expect, it, vi } from 'vitest';
-import { parseInstanceArn } from '../../lambda/domain/arn';
-import type { ConnectInstance } from '../../lambda/domain/arn';
-import { TransferError } from '../../lambda/domain/errors';
-import { idempotencyKeysOf } from '../../lambda/domain/idempotency-keys';
-import type { TransferRequest } from '../../lambda/domain/request';
-import type {
-  ConnectPort,
-  ContactFacts,
-  FlowFacts,
-  IdempotencyPort,
-  Intent,
-  LedgerPort,
-  LedgerView,
-  Origin,
-  QueueFacts,
-  Reservation,
-  TransferResult,
-  UserFacts,
-} from '../../lambda/ports';
-import { TransferNotSent } from '../../lambda/ports';
-import { CONNECT_CLIENT_TOKEN_VALIDITY_MS } from '../../lambda/domain/idempotency-keys';
-import { TransferContactUseCase } from '../../lambda/usecase/transfer-contact';
-import type { TransferDependencies } from '../../lambda/usecase/transfer-contact';
+import { parseInstanceArn } from '../../../lambda/domain/arn';
+import type { ConnectInstance } from '../../../lambda/domain/arn';
+import { TransferError } from '../../../lambda/domain/errors';
+import { idempotencyKeysOf } from '../../../lambda/domain/idempotency-keys';
+import type { TransferRequest } from '../../../lambda/domain/request';
+import type { ContactFacts, FlowFacts, QueueFacts, UserFacts } from '../../../lambda/domain/facts';
+import type { ConnectPort, IdempotencyPort, Intent, LedgerPort, LedgerView, Origin, Reservation, TransferResult } from '../../../lambda/ports';
+import { CONNECT_CLIENT_TOKEN_VALIDITY_MS } from '../../../lambda/domain/idempotency-keys';
+import { TransferContactUseCase } from '../../../lambda/usecase/transfer-contact';
+import type { TransferDependencies } from '../../../lambda/usecase/transfer-contact';
+import { TransferNotSent } from '../../../lambda/ports';
 
 const INSTANCE_ARN = 'arn:aws:connect:eu-west-1:123456789012:instance/11111111-1111-4111-8111-111111111111';
 const instance = parseInstanceArn(INSTANCE_ARN) as ConnectInstance;

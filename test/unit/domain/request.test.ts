@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parseInstanceArn } from '../../lambda/domain/arn';
-import type { ConnectInstance } from '../../lambda/domain/arn';
-import { TransferError } from '../../lambda/domain/errors';
-import { parseTransferRequest } from '../../lambda/domain/request';
+import { parseInstanceArn } from '../../../lambda/domain/arn';
+import type { ConnectInstance } from '../../../lambda/domain/arn';
+import { TransferError } from '../../../lambda/domain/errors';
+import { parseTransferRequest } from '../../../lambda/domain/request';
 
 const INSTANCE_ID = '11111111-1111-4111-8111-111111111111';
 const OTHER_ID = '22222222-2222-4222-8222-222222222222';

@@ -1,6 +1,6 @@
 import type { SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { EventSourceMappingModel, QueueModel } from '../../local/buffered-delivery';
+import { EventSourceMappingModel, QueueModel } from '../../../local/buffered-delivery';
 
 /** The delivery models the event-door tests and the burst benchmark rely on behave as SQS and Lambda document. */
 const ARN = 'arn:aws:sqs:us-east-1:111122223333:buffer';

@@ -1,10 +1,10 @@
 import type { SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import type { PendingSlot } from '../../lambda/adapters/pending-slots';
-import { deadLetterErrorOf } from '../../lambda/doors/dead-letters';
-import { isSweepEvent, sweepPendingIntents } from '../../lambda/doors/sweep';
-import type { Settlement } from '../../lambda/usecase/transfer-contact';
-import { scheduledEvent } from '../../local/lambda-events';
+import type { PendingSlot } from '../../../lambda/adapters/pending-slots';
+import { deadLetterErrorOf } from '../../../lambda/doors/dead-letters';
+import { isSweepEvent, sweepPendingIntents } from '../../../lambda/doors/sweep';
+import type { Settlement } from '../../../lambda/usecase/transfer-contact';
+import { scheduledEvent } from '../../../local/lambda-events';
 
 const RULE_ARN = 'arn:aws:events:us-east-1:111122223333:rule/Stack-Backstops-1A2B3C4D';
 const ACCOUNT = '111122223333';

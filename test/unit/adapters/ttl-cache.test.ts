@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { TtlCache } from '../../lambda/adapters/ttl-cache';
+import { TtlCache } from '../../../lambda/adapters/ttl-cache';
 
 const loader = (value = 'v') => vi.fn(() => Promise.resolve(value));
 

@@ -1,15 +1,15 @@
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { TransferError } from '../../lambda/domain/errors';
-import type { KnownReason } from '../../lambda/domain/errors';
-import { directDoor } from '../../lambda/doors/direct';
-import { eventBridgeDoor, isEventBridgeEvent } from '../../lambda/doors/eventbridge';
-import type { TransferEvent } from '../../lambda/doors/eventbridge';
-import { httpDoor, isApiGatewayEvent } from '../../lambda/doors/http';
-import type { Origin } from '../../lambda/ports';
-import type { TransferOutcome } from '../../lambda/usecase/transfer-contact';
-import type { DoorTrust } from '../../lambda/config';
-import { apiGatewayProxyEvent, LOCAL_API } from '../../local/lambda-events';
+import { TransferError } from '../../../lambda/domain/errors';
+import type { KnownReason } from '../../../lambda/domain/errors';
+import { directDoor } from '../../../lambda/doors/direct';
+import { eventBridgeDoor, isEventBridgeEvent } from '../../../lambda/doors/eventbridge';
+import type { TransferEvent } from '../../../lambda/doors/eventbridge';
+import { httpDoor, isApiGatewayEvent } from '../../../lambda/doors/http';
+import type { Origin } from '../../../lambda/ports';
+import type { TransferOutcome } from '../../../lambda/usecase/transfer-contact';
+import type { DoorTrust } from '../../../lambda/config';
+import { apiGatewayProxyEvent, LOCAL_API } from '../../../local/lambda-events';
 
 const INSTANCE_ARN = 'arn:aws:connect:eu-west-1:123456789012:instance/11111111-1111-4111-8111-111111111111';
 const request = { ContactId: 'c-1', ContactFlowId: 'f-1' };

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { TransferError } from '../../lambda/domain/errors';
-import { logger, METRIC, metrics, reportOutcome } from '../../lambda/observability';
-import type { Origin } from '../../lambda/ports';
+import { TransferError } from '../../../lambda/domain/errors';
+import { logger, METRIC, metrics, reportOutcome } from '../../../lambda/observability';
+import type { Origin } from '../../../lambda/ports';
 
 const origin: Origin = { door: 'https', caller: 'arn:aws:iam::111122223333:user/app', correlationId: 'req-1' };
 const result = { ContactId: 'new-1', ContactArn: 'arn:aws:connect:us-east-1:111122223333:instance/i/contact/new-1' };

@@ -2,9 +2,9 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
-import { ENV } from '../lambda/config';
-import { ContactTransferGatewayStack } from '../lib/contact-transfer-gateway-stack';
-import { parseGatewayContext } from '../lib/context';
+import { ENV } from '../../lambda/config';
+import { ContactTransferGatewayStack } from '../../lib/contact-transfer-gateway-stack';
+import { parseGatewayContext } from '../../lib/context';
 
 /**
  * The function exactly as `cdk deploy` would upload it: the stack is synthesized with cdk.json's context, esbuild
@@ -24,7 +24,7 @@ export interface DeployedFunction {
   cleanup(): void;
 }
 
-const ROOT = join(__dirname, '..');
+const ROOT = join(__dirname, '..', '..');
 
 interface FunctionResource {
   readonly Type: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigurationError, loadConfig } from '../../lambda/config';
+import { ConfigurationError, loadConfig } from '../../../lambda/config';
 
 const INSTANCE_ARN = 'arn:aws:connect:eu-west-1:123456789012:instance/11111111-1111-4111-8111-111111111111';
 const minimal = { CONNECT_INSTANCE_ARN: INSTANCE_ARN, IDEMPOTENCY_TABLE_NAME: 'idem', LEDGER_TABLE_NAME: 'ledger' };

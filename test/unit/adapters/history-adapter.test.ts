@@ -2,8 +2,8 @@ import { DynamoDBClient, GetItemCommand, QueryCommand } from '@aws-sdk/client-dy
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { DynamoDbTransferHistory } from '../../lambda/adapters/history';
-import { TransferError } from '../../lambda/domain/errors';
+import { DynamoDbTransferHistory } from '../../../lambda/adapters/history';
+import { TransferError } from '../../../lambda/domain/errors';
 
 const client = new DynamoDBClient({ region: 'eu-west-1', credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' } });
 const dynamodb = mockClient(client);
