@@ -1,10 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../lambda/config';
 import type { SweepReport } from '../../lambda/doors/sweep';
-import { createGateway } from '../../lambda/gateway';
 import type { GatewayHandler } from '../../lambda/gateway';
 import { SWEPT_UNTRANSFERRED } from '../../lambda/usecase/transfer-contact';
 import { startBackstops } from '../../local/backstops';
@@ -49,7 +46,7 @@ beforeAll(async () => {
   });
   fx = connectFixtures(harness.connect);
   dynamoProxy = await startInterposer(harness.dynamodb.url);
-  events = startTransferEvents(new DynamoDBClient({ endpoint: harness.dynamodb.url }), harness.config.ledgerTable, 'contact-transfer-gateway', 60_000);
+  events = startTransferEvents(harness.dynamodbClient(), harness.config.ledgerTable, 'contact-transfer-gateway', 60_000);
 });
 afterEach(async () => {
   dynamoProxy.clear();
@@ -80,7 +77,7 @@ const transfersFrom = (published: PublishedEvent[], contactId: string) =>
   published.filter((event) => event['detail-type'] === 'Contact Transferred' && (event.detail as { FromContactId?: string }).FromContactId === contactId);
 
 /** A container whose DynamoDB requests pass through the interposer, so a test can fail chosen writes. */
-const proxiedContainer = (): GatewayHandler => createGateway(loadConfig(harness.env), { dynamodb: new DynamoDBClient({ endpoint: dynamoProxy.url }) });
+const proxiedContainer = (): GatewayHandler => harness.newContainer({ AWS_ENDPOINT_URL_DYNAMODB: dynamoProxy.url });
 
 function backstops(deadLetters: QueueModel): BackstopsModel {
   const model = startBackstops({ deadLetters, handler: harness.newContainer(), sweepRuleArn: SWEEP_RULE_ARN, account: '111122223333', functionTimeoutMs: 10_000 });

@@ -78,7 +78,7 @@ describe('withoutSettingDocs (the bundle plugin that leaves the settings table\'
     const result = await build({
       stdin: {
         contents: "export { maxTransfers, allowedAccounts } from './lambda/settings';",
-        resolveDir: join(__dirname, '..', '..'),
+        resolveDir: join(__dirname, '..', '..', '..'),
         loader: 'ts',
       },
       bundle: true,
