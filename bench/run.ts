@@ -17,9 +17,9 @@ import { promisify } from 'node:util';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { build } from 'esbuild';
-import type { BuildOptions } from 'esbuild';
+import type { BuildOptions, Plugin } from 'esbuild';
 import { DEFAULT_MEMORY_SIZE_MB } from '../lib/contact-transfer-gateway';
-import { bundleGateway, pureSchemaKeys, withoutEventStreams, withoutUnusedFallbacks } from '../lib/gateway-bundle';
+import { bundleGateway, clientVersionOnly, GATEWAY_BUNDLE, memberOnlyJmesPath, pureSchemaKeys, withoutEventStreams, withoutUnusedFallbacks } from '../lib/gateway-bundle';
 import { createGatewayTables, startEmbeddedDynamoDb } from '../local/embedded-dynamodb';
 import type { EmbeddedDynamoDb } from '../local/embedded-dynamodb';
 import { synthesizeDeployedFunction } from '../test/support/deployed-artifact';
@@ -222,11 +222,15 @@ async function bundleFigures({ options, env }: Bench, deployedEntry: string, wor
     await bundleGateway(outdir, { ...overrides, logLevel: 'silent', sourcemap: false });
     return join(outdir, 'index.js');
   };
+  // Each plugin's row is the deployed bundle without that one plugin, so the row shows what the plugin alone saves.
+  const without = (plugin: Plugin): BuildOptions => ({ plugins: (GATEWAY_BUNDLE.plugins ?? []).filter((used) => used !== plugin) });
   const entries: [string, string][] = [
     ['deployed (GATEWAY_BUNDLE)', deployedEntry],
-    ['without pure schema keys', await variant('schema-keys', { plugins: [withoutEventStreams, withoutUnusedFallbacks] })],
-    ['with the event-stream codec', await variant('event-streams', { plugins: [pureSchemaKeys, withoutUnusedFallbacks] })],
-    ["with the SDK's unused fallbacks", await variant('fallbacks', { plugins: [pureSchemaKeys, withoutEventStreams] })],
+    ['without pure schema keys', await variant('schema-keys', without(pureSchemaKeys))],
+    ['with the event-stream codec', await variant('event-streams', without(withoutEventStreams))],
+    ["with the SDK's unused fallbacks", await variant('fallbacks', without(withoutUnusedFallbacks))],
+    ['with the JMESPath engine', await variant('jmespath', without(memberOnlyJmesPath))],
+    ["with the clients' whole package.json", await variant('package-json', without(clientVersionOnly))],
     ['whole SDK bundled', await variant('sdk-whole', { external: [] })],
     ['SDK left to the runtime', await variant('sdk-external', { external: ['@aws-sdk/*'] })],
     ['default main fields', await variant('main-fields', { mainFields: undefined })],

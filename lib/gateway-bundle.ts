@@ -134,6 +134,41 @@ export const withoutUnusedFallbacks: Plugin = {
 };
 
 /**
+ * Powertools idempotency reads the key and the payload to validate through JMESPath, and the gateway names each by a
+ * bare member (IDEMPOTENCY_JMESPATHS in lambda/adapters/idempotency.ts). For such an expression JMESPath's
+ * answer is the member of an object, or null; the lexer, parser, interpreter and function library behind it (23 KB)
+ * are left out, and an expression that is more than a member name fails loudly instead of being answered wrongly.
+ */
+const MEMBER_ONLY_JMESPATH = `const MEMBER_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+export function search(expression, data) {
+  if (!MEMBER_NAME.test(expression)) throw new Error("JMESPath " + JSON.stringify(expression) + " is not bundled: the gateway's bundle evaluates only a bare member name");
+  return Object.prototype.toString.call(data) === "[object Object]" && expression in data ? data[expression] : null;
+}
+export class PowertoolsFunctions {}`;
+
+export const memberOnlyJmesPath: Plugin = {
+  name: 'member-only-jmespath',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^@aws-lambda-powertools\/jmespath(\/functions)?$/ }, () => ({ path: 'jmespath', namespace: 'member-only' }));
+    pluginBuild.onLoad({ filter: /.*/, namespace: 'member-only' }, () => ({ contents: MEMBER_ONLY_JMESPATH, loader: 'js' }));
+  },
+};
+
+/**
+ * The SDK clients import their whole package.json (2 KB each, its scripts and dependencies) to read one field, the
+ * version their user agent names. The stand-in module holds that version alone.
+ */
+export const clientVersionOnly: Plugin = {
+  name: 'sdk-client-version-only',
+  setup(pluginBuild) {
+    pluginBuild.onLoad({ filter: /[\\/]@aws-sdk[\\/]client-[^\\/]+[\\/]package\.json$/ }, async ({ path: file }) => {
+      const { version } = JSON.parse(await readFile(file, 'utf8')) as { version: string };
+      return { contents: JSON.stringify({ version }), loader: 'json' };
+    });
+  },
+};
+
+/**
  * The function's esbuild options, in one place so that the stack, the benchmark and its alternatives build the
  * same thing. Chosen with `npm run bench` (README, Performance): the SDK bundled (the versions the tests ran
  * against are the versions deployed, one file to load at cold start), `module` first so that esbuild takes the
@@ -150,7 +185,7 @@ export const GATEWAY_BUNDLE: BuildOptions = {
   sourcemap: true,
   sourcesContent: false,
   external: LAMBDA_UNUSED_CREDENTIAL_PROVIDERS,
-  plugins: [pureSchemaKeys, withoutEventStreams, withoutUnusedFallbacks, withoutSettingDocs],
+  plugins: [pureSchemaKeys, withoutEventStreams, withoutUnusedFallbacks, withoutSettingDocs, memberOnlyJmesPath, clientVersionOnly],
   logLevel: 'warning',
 };
 

@@ -11,6 +11,15 @@ interface IdempotencyInput {
   readonly payloadHash: string;
 }
 
+/**
+ * Where Powertools finds the key and the payload to validate: bare member names, the only JMESPath the function's
+ * bundle evaluates (lib/gateway-bundle.ts, memberOnlyJmesPath).
+ */
+export const IDEMPOTENCY_JMESPATHS = {
+  eventKeyJmesPath: 'idempotencyKey',
+  payloadValidationJmesPath: 'payloadHash',
+} as const satisfies Record<string, keyof IdempotencyInput>;
+
 type StoredResult = TransferResult & { readonly replayed?: true };
 
 /**
@@ -23,8 +32,7 @@ export class PowertoolsIdempotency implements IdempotencyPort {
 
   constructor(client: DynamoDBClient, tableName: string, expiresAfterSeconds: number) {
     this.config = new IdempotencyConfig({
-      eventKeyJmesPath: 'idempotencyKey',
-      payloadValidationJmesPath: 'payloadHash',
+      ...IDEMPOTENCY_JMESPATHS,
       expiresAfterSeconds,
       // Called only when a stored record answers the request: the one place a replay can be recognised.
       responseHook: (response) =>

@@ -85,6 +85,18 @@ describe('the deployable bundle', () => {
     expect(transfers()).toBe(before);
   });
 
+  // The bundle reads the key and the payload through its member-only JMESPath (lib/gateway-bundle.ts): a key reused
+  // with another request must still be found and its payload told apart.
+  it('refuses the same key with another request, without a second transfer', async () => {
+    const request = { ContactId: fx.contact(), ContactFlowId: fx.flows.inbound, QueueId: fx.queues.enabled };
+    expect((await post(request, { 'Idempotency-Key': 'bundle-2' })).status).toBe(200);
+    const before = transfers();
+    const reused = await post({ ...request, QueueId: undefined }, { 'Idempotency-Key': 'bundle-2' });
+    expect(reused.status).toBe(409);
+    expect(reused.body).toMatchObject({ Type: 'IdempotencyException', Reason: 'CLIENT_TOKEN_REUSED' });
+    expect(transfers()).toBe(before);
+  });
+
   it('rejects by the rules with the contract error', async () => {
     const answer = await post({ ContactId: fx.contact('VOICE'), ContactFlowId: fx.flows.inbound });
     expect(answer.status).toBe(400);

@@ -1,8 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { build } from 'esbuild';
+import type { Plugin } from 'esbuild';
 import { join } from 'node:path';
+import { search } from '@aws-lambda-powertools/jmespath';
+import { IDEMPOTENCY_JMESPATHS } from '../../../lambda/adapters/idempotency';
 import type { Setting } from '../../../lambda/settings';
-import { inlineConstantKeys, SETTING_DOC_PROPERTIES, withoutEventStreams, withoutSettingDocs, withoutUnusedFallbacks } from '../../../lib/gateway-bundle';
+import {
+  clientVersionOnly,
+  inlineConstantKeys,
+  memberOnlyJmesPath,
+  SETTING_DOC_PROPERTIES,
+  withoutEventStreams,
+  withoutSettingDocs,
+  withoutUnusedFallbacks,
+} from '../../../lib/gateway-bundle';
 
 describe('inlineConstantKeys (the bundle plugin that lets esbuild drop unused SDK operations)', () => {
   it('writes a module string constant in place of a computed key that names it', () => {
@@ -16,19 +27,53 @@ describe('inlineConstantKeys (the bundle plugin that lets esbuild drop unused SD
   });
 });
 
-/** Both module builds the SDK ships: the bundle takes the ES one, and the stand-ins must fit the CommonJS one as well. */
-async function bundledWithStandIns(contents: string, mainFields: string[]): Promise<{ text: string; exports: Record<string, unknown> }> {
-  const result = await build({ stdin: { contents, resolveDir: __dirname }, bundle: true, format: 'cjs', platform: 'node', write: false, logLevel: 'silent', plugins: [withoutUnusedFallbacks], mainFields });
+/**
+ * Bundles `contents` with `plugins` and loads the result as Lambda would, a CommonJS module. The SDK ships two module
+ * builds: the function's bundle takes the ES one, and a stand-in must fit the CommonJS one as well.
+ */
+async function loadBundled(contents: string, plugins: Plugin[], mainFields = ['module', 'main']): Promise<{ text: string; exports: Record<string, unknown> }> {
+  const result = await build({ stdin: { contents, resolveDir: __dirname }, bundle: true, format: 'cjs', platform: 'node', write: false, logLevel: 'silent', plugins, mainFields });
   const text = result.outputFiles[0]?.text ?? '';
   const loaded: { exports: Record<string, unknown> } = { exports: {} };
   new Function('module', 'exports', 'require', text)(loaded, loaded.exports, require);
   return { text, exports: loaded.exports };
 }
 
+describe('memberOnlyJmesPath (the bundle plugin that answers Powertools idempotency\'s member-name JMESPath without the JMESPath engine)', () => {
+  type Search = (expression: string, data: unknown) => unknown;
+
+  it('answers the gateway\'s expressions as JMESPath does, on what the adapter passes and on inputs without the member', async () => {
+    const { text, exports } = await loadBundled("export { search } from '@aws-lambda-powertools/jmespath'; export { PowertoolsFunctions } from '@aws-lambda-powertools/jmespath/functions';", [memberOnlyJmesPath]);
+    expect(text).not.toContain('TreeInterpreter');
+    const standIn = exports.search as Search;
+    const inputs: unknown[] = [{ idempotencyKey: 'token-1', payloadHash: 'abc' }, { idempotencyKey: { nested: [1, 2] } }, {}, { payloadHash: null }, [], 'idempotencyKey', null, 7];
+    for (const expression of Object.values(IDEMPOTENCY_JMESPATHS)) {
+      for (const input of inputs) expect(standIn(expression, input)).toEqual(search(expression, input as never));
+    }
+    expect(new (exports.PowertoolsFunctions as new () => object)()).toBeInstanceOf(exports.PowertoolsFunctions);
+  });
+
+  it('fails loudly on an expression that is more than a member name, instead of answering it wrongly', async () => {
+    const { exports } = await loadBundled("export { search } from '@aws-lambda-powertools/jmespath';", [memberOnlyJmesPath]);
+    expect(() => (exports.search as Search)('body.ClientToken', { body: { ClientToken: 'x' } })).toThrow('is not bundled');
+    expect(() => (exports.search as Search)('powertools_json(body)', {})).toThrow('is not bundled');
+  });
+});
+
+describe('clientVersionOnly (the bundle plugin that keeps only the version of an SDK client\'s package.json)', () => {
+  it('the client still names its version in the user agent, and its package.json scripts and dependencies stay out', async () => {
+    const { text, exports } = await loadBundled("export { default as packageInfo } from '@aws-sdk/client-connect/package.json';", [clientVersionOnly]);
+    const { version } = (await import('@aws-sdk/client-connect/package.json')) as { version: string };
+    expect(exports.packageInfo).toEqual({ version });
+    expect(text).not.toContain('devDependencies');
+  });
+});
+
 describe('withoutUnusedFallbacks (the bundle plugin that swaps code Lambda never runs for stand-ins)', () => {
   it.each([[['module', 'main']], [['main']]])('gives the DynamoDB client an endpoint cache that still stores, expires and evicts, without mnemonist (%j)', async (mainFields) => {
-    const { text, exports } = await bundledWithStandIns(
+    const { text, exports } = await loadBundled(
       "import { EndpointCache } from '@aws-sdk/endpoint-cache'; export const make = (size) => new EndpointCache(size);",
+      [withoutUnusedFallbacks],
       mainFields,
     );
     expect(text).not.toContain('mnemonist');
@@ -45,9 +90,9 @@ describe('withoutUnusedFallbacks (the bundle plugin that swaps code Lambda never
   });
 
   it("keeps the SDK's SHA-256 on node:crypto and leaves its pure-JavaScript fallback out", async () => {
-    const { text, exports } = await bundledWithStandIns(
+    const { text, exports } = await loadBundled(
       "import { Sha256 } from '@smithy/core/checksum'; export const digest = async (data) => { const hash = new Sha256(); hash.update(data); return Buffer.from(await hash.digest()).toString('hex'); };",
-      ['module', 'main'],
+      [withoutUnusedFallbacks],
     );
     expect(text).not.toContain('MAX_HASHABLE_LENGTH');
     await expect((exports.digest as (data: string) => Promise<string>)('abc')).resolves.toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
