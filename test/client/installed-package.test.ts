@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -8,8 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalGateway } from '../../local/local-gateway';
 import type { LocalGateway } from '../../local/local-gateway';
 import { loadSeed } from '../../simulator/seed';
-import { closure } from '../packaging';
-import type { LockEntry } from '../packaging';
+import { installPackedApp, npm } from '../packaging';
 
 /**
  * The client as an app gets it: `npm pack` (which builds it), the tarball installed into a fresh project next to
@@ -24,7 +23,6 @@ import type { LockEntry } from '../packaging';
 const root = join(__dirname, '..', '..');
 const clientDir = join(root, 'client');
 const run = promisify(execFile);
-const npm = (args: string[], cwd: string) => run('npm', args, { cwd, env: { ...process.env, npm_config_update_notifier: 'false' } });
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
 const PLACEHOLDER_ENDPOINT = 'https://abc123.execute-api.us-east-1.amazonaws.com/prod';
 const credentials = { AWS_ACCESS_KEY_ID: 'AKIDAPP', AWS_SECRET_ACCESS_KEY: 'app-secret', AWS_REGION: 'us-east-1' };
@@ -40,44 +38,14 @@ beforeAll(async () => {
   app = join(scratch, 'app');
   await mkdir(app);
 
-  const { stdout } = await npm(['pack', '--json', '--pack-destination', scratch], clientDir);
-  const [packed] = JSON.parse(stdout.slice(stdout.indexOf('['))) as { filename: string; integrity: string; version: string }[];
-  if (!packed) throw new Error(`npm pack printed no result: ${stdout}`);
-  clientVersion = packed.version;
-  await rename(join(scratch, packed.filename), join(app, 'client.tgz'));
-
-  const repoLock = (JSON.parse(await readFile(join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> }).packages;
-  const clientPackage = JSON.parse(await readFile(join(clientDir, 'package.json'), 'utf8')) as LockEntry & { bin: Record<string, string>; license: string };
   const rootPackage = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
   // The app already uses the AWS SDK's signer, at the version this repository pins.
-  const appDependencies = { '@contact-transfer-gateway/client': 'file:client.tgz', '@smithy/signature-v4': rootPackage.dependencies['@smithy/signature-v4']! };
-  const manifest = { name: 'consumer-app', version: '1.0.0', private: true, dependencies: appDependencies };
-  const lockfile = {
-    name: manifest.name,
-    version: manifest.version,
-    lockfileVersion: 3,
-    requires: true,
-    packages: {
-      '': manifest,
-      'node_modules/@contact-transfer-gateway/client': {
-        version: packed.version,
-        resolved: 'file:client.tgz',
-        integrity: packed.integrity,
-        license: clientPackage.license,
-        dependencies: clientPackage.dependencies,
-        bin: clientPackage.bin,
-        engines: clientPackage.engines,
-      },
-      ...closure(repoLock, [...Object.keys(clientPackage.dependencies ?? {}), '@smithy/signature-v4']),
-    },
-  };
-  await writeFile(join(app, 'package.json'), JSON.stringify(manifest, null, 2));
-  await writeFile(join(app, 'package-lock.json'), JSON.stringify(lockfile, null, 2));
-  const install = (mode: string) => npm(['ci', mode, '--no-audit', '--no-fund', '--ignore-scripts'], app);
-  // A machine whose npm cache was emptied after the repository's own npm ci may fetch what is missing.
-  await install('--offline').catch((error: { stderr?: string }) => {
-    if (!error.stderr?.includes('ENOTCACHED')) throw error;
-    return install('--prefer-offline');
+  clientVersion = await installPackedApp({
+    packageDir: clientDir,
+    app,
+    scratch,
+    appName: 'consumer-app',
+    otherDependencies: { '@smithy/signature-v4': rootPackage.dependencies['@smithy/signature-v4']! },
   });
 }, 120_000);
 

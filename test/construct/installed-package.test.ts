@@ -1,12 +1,11 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closure } from '../packaging';
-import type { LockEntry } from '../packaging';
+import { installPackedApp } from '../packaging';
 
 /**
  * The construct as another CDK app gets it: `npm pack` (which compiles lib/ and builds the function's bundle), the
@@ -22,9 +21,7 @@ import type { LockEntry } from '../packaging';
 const root = join(__dirname, '..', '..');
 const constructDir = join(root, 'construct');
 const run = promisify(execFile);
-const npm = (args: string[], cwd: string) => run('npm', args, { cwd, env: { ...process.env, npm_config_update_notifier: 'false' }, maxBuffer: 16 * 1024 * 1024 });
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-const PACKAGE = '@contact-transfer-gateway/construct';
 const PEERS = ['aws-cdk-lib', 'constructs', 'cdk-nag'];
 
 let scratch: string;
@@ -38,40 +35,8 @@ beforeAll(async () => {
   outdir = join(app, 'cdk.out');
   await mkdir(app);
 
-  const { stdout } = await npm(['pack', '--json', '--pack-destination', scratch], constructDir);
-  const [packed] = JSON.parse(stdout.slice(stdout.indexOf('['))) as { filename: string; integrity: string; version: string }[];
-  if (!packed) throw new Error(`npm pack printed no result: ${stdout}`);
-  await rename(join(scratch, packed.filename), join(app, 'construct.tgz'));
-
-  const repoLock = (JSON.parse(await readFile(join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> }).packages;
-  const constructPackage = JSON.parse(await readFile(join(constructDir, 'package.json'), 'utf8')) as LockEntry & { license: string };
-  const manifest = { name: 'platform-app', version: '1.0.0', private: true, dependencies: { [PACKAGE]: 'file:construct.tgz' } };
-  const lockfile = {
-    name: manifest.name,
-    version: manifest.version,
-    lockfileVersion: 3,
-    requires: true,
-    packages: {
-      '': manifest,
-      [`node_modules/${PACKAGE}`]: {
-        version: packed.version,
-        resolved: 'file:construct.tgz',
-        integrity: packed.integrity,
-        license: constructPackage.license,
-        dependencies: constructPackage.dependencies,
-        engines: constructPackage.engines,
-      },
-      ...closure(repoLock, Object.keys(constructPackage.dependencies ?? {}), { peers: false }),
-    },
-  };
-  await writeFile(join(app, 'package.json'), JSON.stringify(manifest, null, 2));
-  await writeFile(join(app, 'package-lock.json'), JSON.stringify(lockfile, null, 2));
   // The peers are linked in below, as the app's own.
-  const install = (mode: string) => npm(['ci', mode, '--no-audit', '--no-fund', '--ignore-scripts', '--legacy-peer-deps'], app);
-  await install('--offline').catch((error: { stderr?: string }) => {
-    if (!error.stderr?.includes('ENOTCACHED')) throw error;
-    return install('--prefer-offline');
-  });
+  await installPackedApp({ packageDir: constructDir, app, scratch, appName: 'platform-app', peers: false, npmFlags: ['--legacy-peer-deps'] });
   for (const peer of PEERS) await symlink(join(root, 'node_modules', peer), join(app, 'node_modules', peer), 'dir');
 
   // The README's snippet as written, then the checks an app's test would add: cdk-nag v3 over the app, and synth.
