@@ -48,6 +48,25 @@ afterAll(async () => {
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
 
+/**
+ * Runs `invoke` in a cold container behind proxies in front of DynamoDB and the simulator, and kills it with SIGKILL
+ * the moment `point` is reached; `invoke` throws when the invocation ends without reaching it.
+ */
+async function killWhenReached(point: CrashPoint, contactId: string, invoke: (victim: FunctionProcess) => Promise<never>): Promise<void> {
+  const proxies = { dynamodb: await startInterposer(harness.dynamodb.url), connect: await startInterposer(harness.connect.url) };
+  try {
+    const victim = await startFunction({ connect: proxies.connect.url, dynamodb: proxies.dynamodb.url });
+    const reached = point.reached(proxies, contactId);
+    try {
+      await Promise.race([reached, invoke(victim)]);
+    } finally {
+      await victim.kill();
+    }
+  } finally {
+    await Promise.all([proxies.dynamodb.close(), proxies.connect.close()]);
+  }
+}
+
 /** A cold container in its own process; its SDK clients go wherever `endpoints` say. */
 async function startFunction(endpoints: { connect: string; dynamodb: string }): Promise<FunctionProcess> {
   const started = await startFunctionProcess(runner, bundle, {
@@ -124,29 +143,17 @@ describe('SIGKILL at each point of a transfer, then a retry in a fresh process (
           ...(scenario.withToken && { ClientToken: randomUUID() }),
         };
         const event = eventFor(scenario.door, request);
-        const proxies = { dynamodb: await startInterposer(harness.dynamodb.url), connect: await startInterposer(harness.connect.url) };
-        try {
-          const victim = await startFunction({ connect: proxies.connect.url, dynamodb: proxies.dynamodb.url });
-          const reached = scenario.point.reached(proxies, request.ContactId ?? '');
-          // 32 victims share one pacer: one may be paced out (429, or its record returned) before its point, and is
-          // retried as its caller or SQS would retry it.
-          const finished = (async (): Promise<never> => {
-            for (let tries = 1; ; tries += 1) {
-              const outcome = await victim.invoke(event, VICTIM_REMAINING_MS);
-              const { reason } = answerOf(scenario.door, outcome);
-              if ((reason !== 'THROTTLED' && reason !== RETURNED_TO_BUFFER) || tries >= 10) {
-                throw new Error(`${scenario.point.name} was never reached; the invocation ended with ${JSON.stringify(outcome)}`);
-              }
+        // 32 victims share one pacer: one may be paced out (429, or its record returned) before its point, and is
+        // retried as its caller or SQS would retry it.
+        await killWhenReached(scenario.point, request.ContactId ?? '', async (victim) => {
+          for (let tries = 1; ; tries += 1) {
+            const outcome = await victim.invoke(event, VICTIM_REMAINING_MS);
+            const { reason } = answerOf(scenario.door, outcome);
+            if ((reason !== 'THROTTLED' && reason !== RETURNED_TO_BUFFER) || tries >= 10) {
+              throw new Error(`${scenario.point.name} was never reached; the invocation ended with ${JSON.stringify(outcome)}`);
             }
-          })();
-          try {
-            await Promise.race([reached, finished]);
-          } finally {
-            await victim.kill();
           }
-        } finally {
-          await Promise.all([proxies.dynamodb.close(), proxies.connect.close()]);
-        }
+        });
         return { ...scenario, request, event };
       }),
     );
@@ -185,21 +192,10 @@ describe('SIGKILL on the last receive of a buffered event, then the backstops (c
         const [record] = delivered.Records as [SQSRecord];
         // The 31st receive: SQS moves the message to the dead-letter queue when it is not deleted this time.
         const lastReceive = { Records: [{ ...record, attributes: { ...record.attributes, ApproximateReceiveCount: harness.env.EVENT_MAX_RECEIVES ?? '31' } }] };
-        const proxies = { dynamodb: await startInterposer(harness.dynamodb.url), connect: await startInterposer(harness.connect.url) };
-        try {
-          const victim = await startFunction({ connect: proxies.connect.url, dynamodb: proxies.dynamodb.url });
-          const reached = point.reached(proxies, request.ContactId);
-          const finished = victim.invoke(lastReceive, VICTIM_REMAINING_MS).then((outcome) => {
-            throw new Error(`${point.name} was never reached; the invocation ended with ${JSON.stringify(outcome)}`);
-          });
-          try {
-            await Promise.race([reached, finished]);
-          } finally {
-            await victim.kill();
-          }
-        } finally {
-          await Promise.all([proxies.dynamodb.close(), proxies.connect.close()]);
-        }
+        await killWhenReached(point, request.ContactId, async (victim) => {
+          const outcome = await victim.invoke(lastReceive, VICTIM_REMAINING_MS);
+          throw new Error(`${point.name} was never reached; the invocation ended with ${JSON.stringify(outcome)}`);
+        });
         // What SQS's redrive puts in the dead-letter queue: the same body, now a record of that queue.
         const deadLetter: SQSRecord = { ...record, messageId: randomUUID(), eventSourceARN: DEAD_LETTERS_ARN };
         const eventId = (JSON.parse(record.body) as { id: string }).id;
