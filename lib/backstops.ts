@@ -5,11 +5,11 @@
  * The dead-letter door: an event source mapping on the dead-letter queue, so a request dead-lettered without its
  * failure record (the function died on the last receive, or EventBridge could not deliver it) still gets its one
  * `Contact Transfer Failed` event (contract section 9).
- * - Batches of 10, at most 2 invocations (the least AWS accepts): dead letters are rare and cost one ledger read, at
- *   most one DescribeContact and one write each.
+ * - Batches of 10, at most 2 invocations (the least AWS accepts): dead letters are rare and cost one ledger read and
+ *   at most one write each.
  * - Visibility timeout 300 s, the sweep's interval: a record returned because its intent is still PENDING is looked at
- *   again once the sweeper had its chance, not every 30 s at the cost of a DescribeContact. More than the function's
- *   timeout, as Lambda requires of a queue it reads.
+ *   again once the sweeper had its chance, not every 30 s. More than the function's timeout, as Lambda requires of a
+ *   queue it reads.
  */
 export const DEAD_LETTER_DOOR = {
   batchSize: 10,

@@ -208,7 +208,8 @@ export class GatewayMonitoring extends Construct {
         'Buffer and dead-letter queue',
         [
           ...(buffer ? [buffer.metricApproximateNumberOfMessagesVisible({ period: PERIOD, label: 'buffered' })] : []),
-          deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, label: 'dead-lettered' }),
+          deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, label: 'dead letters waiting' }),
+          deadLetterQueue.metricApproximateNumberOfMessagesNotVisible({ period: PERIOD, label: 'dead letters being answered' }),
         ],
         buffer ? [buffer.metricApproximateAgeOfOldestMessage({ period: PERIOD, label: 'oldest buffered (s)' })] : [],
       ),
