@@ -266,9 +266,10 @@ export function createGateway(config: GatewayConfig, clients: GatewayClients = {
   }
 
   /**
-   * Whether Connect made this record's transfer: the ledger holds it as transferred; it may have, when the ledger holds
-   * a pending intent and the contact has ended (a transfer ends the contact it moves; an active contact was never
-   * transferred). When that cannot be told, the answer is maybe: a transfer that happened is never reported as failed.
+   * Whether Connect made this record's transfer: the ledger holds it as transferred; it may have, while the ledger
+   * holds a pending intent, whatever the contact looks like (the contact may not show the transfer yet, and another
+   * holder of the key may be sending it right now: only the use case, under the idempotency lock, settles an intent).
+   * When that cannot be told, the answer is maybe too: a transfer that happened is never reported as failed.
    */
   async function transferStateOf(record: SQSRecord): Promise<'transferred' | 'maybe' | 'not'> {
     let request;
@@ -280,9 +281,7 @@ export function createGateway(config: GatewayConfig, clients: GatewayClients = {
     try {
       const { intent } = await ledger.read(request.ContactId, idempotencyKeysOf(request, config.instance.id).idempotencyKey);
       if (intent === undefined || intent.status === 'RELEASED') return 'not';
-      if (intent.status === 'TRANSFERRED') return 'transferred';
-      const contact = await connect.describeContact(request.ContactId);
-      return contact === undefined || contact.disconnected ? 'maybe' : 'not';
+      return intent.status === 'TRANSFERRED' ? 'transferred' : 'maybe';
     } catch {
       return 'maybe';
     }
@@ -316,7 +315,7 @@ export function createGateway(config: GatewayConfig, clients: GatewayClients = {
         return;
       }
       if (state === 'maybe') {
-        throw new Error('The dead-lettered request holds a pending intent whose contact has ended; it returns to the queue until the sweeper settles the intent.');
+        throw new Error('The dead-lettered request holds a pending intent; it returns to the queue until the sweeper or a retry settles the intent.');
       }
     }
     await failures.record({ outcome, request: originalRequestOf(record), error, origin, at: new Date() });

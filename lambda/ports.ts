@@ -104,6 +104,13 @@ export interface LedgerPort {
   complete(reservation: ReservationRef, result: TransferResult, at: Date): Promise<void>;
   /** Connect refused, or was never asked: the slot and the intent stay on record as released, and the key can be used again. */
   release(reservation: ReservationRef, reason: string, at: Date): Promise<void>;
+  /**
+   * Before an earlier attempt's pending transfer is sent again: marks when this attempt began, so the sweeper leaves
+   * the slot alone until no invocation can still be in it. False when the slot is no longer PENDING under this key.
+   */
+  attempting(reservation: ReservationRef, at: Date): Promise<boolean>;
+  /** The sweeper alerted on a slot it cannot settle: takes it out of the sweep, left PENDING for an operator. */
+  setAside(reservation: ReservationRef): Promise<void>;
 }
 
 /** Runs `work` at most once per key; a stored success is returned again with `replayed`. */

@@ -37,12 +37,18 @@ export const LEDGER_TABLE: TableDefinition = {
 /**
  * A sparse global secondary index of the ledger: a transfer slot carries `pendingSlot` only while it is PENDING
  * (`reserve` sets it, `complete` and `release` remove it), so the index holds the slots whose outcome is still open
- * and nothing else, oldest first. The sweeper (lambda/doors/sweep.ts) reads it with a Query, never a Scan.
+ * and nothing else. The sweeper (lambda/doors/sweep.ts) reads it with a Query, never a Scan.
+ * Sorted by `lastAttemptAt`, the start of the latest attempt that may have sent the slot's TransferContact (set at
+ * `reserve`, and again before a retry or a sweep re-sends it): a slot is due only once no invocation can still be
+ * in that attempt, however long after the reservation it began. `reservedAt` stays as history shows it.
+ * A slot the sweeper cannot settle and has alerted on moves to the partition `unconfirmed`: alerted once, left to an
+ * operator, and never in the way of the slots behind it.
  * Projected: what the sweeper needs to rebuild the request and who asked, so it reads no base item.
  */
 export const PENDING_SLOTS_INDEX = {
   indexName: 'pending-slots',
   partitionKey: 'pendingSlot',
-  sortKey: 'reservedAt',
+  sortKey: 'lastAttemptAt',
+  partitions: { due: 'PENDING', unconfirmed: 'UNCONFIRMED' },
   projected: ['fromContactId', 'contactFlowId', 'queueId', 'userId', 'clientToken', 'door', 'requestedBy', 'correlationId', 'idempotencyKey'],
 } as const;

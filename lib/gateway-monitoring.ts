@@ -25,11 +25,13 @@ import { METRICS_NAMESPACE } from '../lambda/config';
 import { bufferAgeAlarmSeconds } from '../lambda/settings';
 import { FAILURE_REASONS } from '../lambda/domain/errors';
 import { CONNECT_OPERATIONS, METRIC } from '../lambda/metric-names';
+import { deadLetterSettleSeconds } from './backstops';
 
 export interface GatewayMonitoringProps {
   /** Prefixes the alarm and dashboard names; also the `service` dimension the function's metrics carry. */
   readonly gatewayName: string;
-  readonly gatewayFunction: IFunction;
+  /** Its timeout bounds how long a dead letter waits for the sweeper. */
+  readonly gatewayFunction: IFunction & { readonly timeout?: Duration };
   readonly api: RestApi;
   readonly deadLetterQueue: IQueue;
   /** The event door's buffer: its oldest message's age is watched when given. @default no buffer alarm */
@@ -90,16 +92,30 @@ export class GatewayMonitoring extends Construct {
       return created;
     };
 
+    // The dead-letter door keeps its queue read: a dead letter it cannot answer yet is in flight far more often than
+    // visible, so both count. Every period of a span longer than the door's normal answer must hold one: a message
+    // that stays (the age metric would not do: SQS leaves a message received more than three times out of it).
+    const unansweredPeriods = Math.ceil(deadLetterSettleSeconds(gatewayFunction.timeout?.toSeconds() ?? 10) / PERIOD.toSeconds()) + 1;
     const alarms = [
-      alarm('DeadLetterQueueNotEmpty', {
-        metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: Stats.MAXIMUM }),
+      alarm('DeadLettersUnanswered', {
+        metric: new MathExpression({
+          label: 'Dead letters waiting or in flight',
+          expression: 'visible + inFlight',
+          usingMetrics: {
+            visible: deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: Stats.MAXIMUM }),
+            inFlight: deadLetterQueue.metricApproximateNumberOfMessagesNotVisible({ period: PERIOD, statistic: Stats.MAXIMUM }),
+          },
+          period: PERIOD,
+        }),
         threshold: 1,
-        evaluationPeriods: 1,
+        evaluationPeriods: unansweredPeriods,
+        datapointsToAlarm: unansweredPeriods,
         alarmDescription:
-          'Dead-lettered requests the dead-letter door could not answer yet wait in the dead-letter queue: its intent is still ' +
-          'PENDING after the sweeper ran (Connect unreachable, or older than the ClientToken window), or its failure record ' +
-          'could not be written. Read them (README "Reading the dead-letter queue"); every other dead letter already has ' +
-          'its Contact Transfer Failed event, so nothing is re-driven.',
+          `A dead-lettered request has stayed in the dead-letter queue for ${unansweredPeriods * 5} minutes: the dead-letter door ` +
+          'cannot answer it (it returns it to the queue every 5 minutes). Either its transfer intent is still PENDING after ' +
+          'the sweeper ran (Connect unreachable, or an intent set aside beyond the 7-day ClientToken window, which the ' +
+          'function logged as an alert), or its failure record could not be written (DynamoDB failing). Read it ' +
+          '(README "Reading the dead-letter queue"); every other dead letter already has its Contact Transfer Failed event.',
       }),
       alarm('TransfersFailing', {
         metric: failed,
@@ -192,7 +208,8 @@ export class GatewayMonitoring extends Construct {
         'Buffer and dead-letter queue',
         [
           ...(buffer ? [buffer.metricApproximateNumberOfMessagesVisible({ period: PERIOD, label: 'buffered' })] : []),
-          deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, label: 'dead-lettered' }),
+          deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, label: 'dead letters waiting' }),
+          deadLetterQueue.metricApproximateNumberOfMessagesNotVisible({ period: PERIOD, label: 'dead letters being answered' }),
         ],
         buffer ? [buffer.metricApproximateAgeOfOldestMessage({ period: PERIOD, label: 'oldest buffered (s)' })] : [],
       ),

@@ -1,12 +1,13 @@
-import { BatchGetItemCommand, QueryCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, QueryCommand, TransactWriteItemsCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue, BatchGetItemCommandOutput, DynamoDBClient, QueryCommandOutput, TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Intent, IntentStatus, LedgerPort, LedgerView, Reservation, ReservationRef, ReserveOutcome, TransferResult, TreeTally } from '../ports';
 import { LEDGER_TABLE, PENDING_SLOTS_INDEX } from '../tables';
+import { isConditionalCheckFailed } from './conditions';
 
 const { partitionKey: PK, sortKey: SK = 'sk', timeToLiveAttribute: TTL } = LEDGER_TABLE;
 /** Present on a slot only while it is PENDING: what puts it in the sweeper's sparse index. */
-const PENDING_SLOT = PENDING_SLOTS_INDEX.partitionKey;
+const { partitionKey: PENDING_SLOT, sortKey: LAST_ATTEMPT_AT, partitions: PENDING_PARTITIONS } = PENDING_SLOTS_INDEX;
 
 /** Item keys of the ledger; tables.ts says what each item kind is for. */
 export const ledgerKeys = {
@@ -109,7 +110,8 @@ export class DynamoDbLedger implements LedgerPort {
       idempotencyKey: reservation.idempotencyKey,
       clientToken: request.ClientToken,
       reservedAt: at,
-      [PENDING_SLOT]: STATUS.pending,
+      [LAST_ATTEMPT_AT]: at,
+      [PENDING_SLOT]: PENDING_PARTITIONS.due,
       [TTL]: expiresAt,
     };
     try {
@@ -253,6 +255,43 @@ export class DynamoDbLedger implements LedgerPort {
         },
       },
     ]);
+  }
+
+  async attempting(reservation: ReservationRef, at: Date): Promise<boolean> {
+    try {
+      // Also (back) into the sweeper's index: a slot written before it existed, or one set aside, is being tried again.
+      await this.updatePendingSlot(reservation, 'SET #attempt = :at, #pendingSlot = :due', { '#attempt': LAST_ATTEMPT_AT }, {
+        ':at': { S: at.toISOString() },
+        ':due': { S: PENDING_PARTITIONS.due },
+      });
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  async setAside(reservation: ReservationRef): Promise<void> {
+    await this.updatePendingSlot(reservation, 'SET #pendingSlot = :unconfirmed', {}, { ':unconfirmed': { S: PENDING_PARTITIONS.unconfirmed } });
+  }
+
+  /** An update of a slot that is still PENDING under this key, and only then. */
+  private async updatePendingSlot(
+    reservation: ReservationRef,
+    update: string,
+    names: Record<string, string>,
+    values: Record<string, AttributeValue>,
+  ): Promise<void> {
+    await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: marshall(ledgerKeys.slot(reservation.treeId, reservation.transferNumber)),
+        UpdateExpression: update,
+        ConditionExpression: '#status = :pending AND idempotencyKey = :key',
+        ExpressionAttributeNames: { ...names, '#status': 'status', '#pendingSlot': PENDING_SLOT },
+        ExpressionAttributeValues: { ...values, ':pending': { S: STATUS.pending }, ':key': { S: reservation.idempotencyKey } },
+      }),
+    );
   }
 
   private async transact(items: TransactWriteItem[]): Promise<void> {

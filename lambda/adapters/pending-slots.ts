@@ -5,11 +5,11 @@ import type { TransferRequest } from '../domain/request';
 import type { Origin } from '../ports';
 import { PENDING_SLOTS_INDEX } from '../tables';
 
-/** A transfer slot still PENDING: the request it reserved for, rebuilt from the slot, and who asked. */
+/** A transfer slot still PENDING: the request it reserved for, rebuilt from the slot, who asked, and when last tried. */
 export interface PendingSlot {
   readonly request: TransferRequest;
   readonly origin: Origin;
-  readonly reservedAt: Date;
+  readonly lastAttemptAt: Date;
 }
 
 const DOORS: readonly Origin['door'][] = ['https', 'eventbridge', 'invoke'];
@@ -25,8 +25,8 @@ export class DynamoDbPendingSlots {
     private readonly tableName: string,
   ) {}
 
-  /** Oldest first: the slots reserved at or before `reservedBefore`, at most `limit` of them. */
-  async reservedBefore(reservedBefore: Date, limit: number): Promise<PendingSlot[]> {
+  /** Longest untried first: the due slots last attempted at or before `before`, at most `limit` of them. */
+  async attemptedBefore(before: Date, limit: number): Promise<PendingSlot[]> {
     const slots: PendingSlot[] = [];
     let startKey: Record<string, AttributeValue> | undefined;
     do {
@@ -34,9 +34,9 @@ export class DynamoDbPendingSlots {
         new QueryCommand({
           TableName: this.tableName,
           IndexName: PENDING_SLOTS_INDEX.indexName,
-          KeyConditionExpression: '#pending = :pending AND #reservedAt <= :before',
-          ExpressionAttributeNames: { '#pending': PENDING_SLOTS_INDEX.partitionKey, '#reservedAt': PENDING_SLOTS_INDEX.sortKey },
-          ExpressionAttributeValues: { ':pending': { S: 'PENDING' }, ':before': { S: reservedBefore.toISOString() } },
+          KeyConditionExpression: '#pending = :due AND #lastAttemptAt <= :before',
+          ExpressionAttributeNames: { '#pending': PENDING_SLOTS_INDEX.partitionKey, '#lastAttemptAt': PENDING_SLOTS_INDEX.sortKey },
+          ExpressionAttributeValues: { ':due': { S: PENDING_SLOTS_INDEX.partitions.due }, ':before': { S: before.toISOString() } },
           Limit: limit - slots.length,
           ExclusiveStartKey: startKey,
         }),
@@ -58,14 +58,14 @@ function pendingSlotOf(item: Record<string, unknown>): PendingSlot | undefined {
   const door = DOORS.find((candidate) => candidate === item.door);
   const caller = text('requestedBy');
   const correlationId = text('correlationId');
-  const reservedAt = text('reservedAt');
-  if (!ContactId || !ContactFlowId || !door || !caller || !correlationId || !reservedAt) return undefined;
+  const lastAttemptAt = text(PENDING_SLOTS_INDEX.sortKey);
+  if (!ContactId || !ContactFlowId || !door || !caller || !correlationId || !lastAttemptAt) return undefined;
   const QueueId = text('queueId');
   const UserId = text('userId');
   const ClientToken = text('clientToken');
   return {
     request: { ContactId, ContactFlowId, ...(QueueId && { QueueId }), ...(UserId && { UserId }), ...(ClientToken && { ClientToken }) },
     origin: { door, caller, correlationId },
-    reservedAt: new Date(reservedAt),
+    lastAttemptAt: new Date(lastAttemptAt),
   };
 }

@@ -27,9 +27,9 @@ export function isSweepEvent(event: unknown, ruleArn: string | undefined, accoun
 export type SweepReport = { readonly outcome: 'swept'; readonly due: number; readonly failed: number } & Readonly<Record<Settlement, number>>;
 
 export interface SweepDependencies {
-  readonly pendingSlots: { reservedBefore(before: Date, limit: number): Promise<PendingSlot[]> };
+  readonly pendingSlots: { attemptedBefore(before: Date, limit: number): Promise<PendingSlot[]> };
   readonly settle: (request: TransferRequest, origin: Origin) => Promise<Settlement>;
-  /** A slot younger than this may still belong to a running invocation (the function's timeout plus a margin). */
+  /** A slot attempted less than this ago may still belong to a running invocation (the function's timeout plus a margin). */
   readonly afterMs: number;
   readonly remainingMs: () => number;
   readonly onFailure: (slot: PendingSlot, error: unknown) => void;
@@ -42,13 +42,14 @@ export const SWEEP_BATCH = 100;
 const PER_SLOT_MS = 4000;
 
 /**
- * Every PENDING slot older than `afterMs`, oldest first, one at a time: each may re-send one paced TransferContact.
- * What is not reached, or fails, stays PENDING and is swept again by the next run.
+ * Every PENDING slot last attempted more than `afterMs` ago, longest first, one at a time: each may re-send one paced
+ * TransferContact. What is not reached, or fails, stays PENDING and is swept again by the next run; what is set aside
+ * leaves the index.
  */
 export async function sweepPendingIntents(deps: SweepDependencies): Promise<SweepReport> {
   const now = deps.now?.() ?? new Date();
-  const due = await deps.pendingSlots.reservedBefore(new Date(now.getTime() - deps.afterMs), SWEEP_BATCH);
-  const counts: Record<Settlement | 'failed', number> = { transferred: 0, released: 0, 'not-pending': 0, 'in-progress': 0, failed: 0 };
+  const due = await deps.pendingSlots.attemptedBefore(new Date(now.getTime() - deps.afterMs), SWEEP_BATCH);
+  const counts: Record<Settlement | 'failed', number> = { transferred: 0, released: 0, 'not-pending': 0, 'in-progress': 0, 'set-aside': 0, failed: 0 };
   for (const slot of due) {
     if (deps.remainingMs() < PER_SLOT_MS) break;
     try {

@@ -22,9 +22,10 @@ export interface TransferOutcome {
 
 /**
  * What the sweeper did with one PENDING intent: recorded the transfer Connect confirmed, released a slot whose
- * transfer never happened, found it no longer PENDING, or left it to the request that holds its key right now.
+ * transfer never happened, found it no longer PENDING, left it to the request that holds its key right now, or set
+ * it aside for an operator after alerting (its outcome can no longer be confirmed).
  */
-export type Settlement = 'transferred' | 'released' | 'not-pending' | 'in-progress';
+export type Settlement = 'transferred' | 'released' | 'not-pending' | 'in-progress' | 'set-aside';
 
 /** The release reason the sweeper records on a slot whose contact was still active, so never transferred. */
 export const SWEPT_UNTRANSFERRED = 'ABANDONED_CONTACT_ACTIVE';
@@ -155,7 +156,13 @@ export class TransferContactUseCase {
           settled = 'released';
           throw TransferError.of('INTERNAL_ERROR', { message: 'Released: the contact is still active, so it was never transferred.' });
         }
-        return this.resumeEnded(request, origin, keys, intent, attempt);
+        if (this.outsideTokenWindow(request, origin, keys, intent)) {
+          // Alerted: every later sweep would alert again and spend a place in its batch on it.
+          await ledger.setAside(intent);
+          settled = 'set-aside';
+          throw TransferError.of('INTERNAL_ERROR', { message: 'Set aside for an operator.' });
+        }
+        return this.send(request, origin, keys, intent, attempt, 'answering-earlier-attempt');
       });
     } catch (error) {
       if (settled !== undefined) return settled;
@@ -274,14 +281,20 @@ export class TransferContactUseCase {
 
   /** The contact of a pending intent has ended: only Connect's answer to the same ClientToken tells what happened. */
   private async resumeEnded(request: TransferRequest, origin: Origin, keys: IdempotencyKeys, intent: Intent, attempt: Attempt): Promise<TransferResult> {
-    if (this.now().getTime() - intent.intendedAt.getTime() > CONNECT_CLIENT_TOKEN_VALIDITY_MS) {
-      this.deps.alert(
-        "A pending transfer intent is older than Connect's ClientToken window and its contact has ended: whether Connect transferred it is unknown; check the contact in Connect and record or release it by hand",
-        this.details(request, origin, keys, intent),
-      );
+    if (this.outsideTokenWindow(request, origin, keys, intent)) {
       throw TransferError.of('INTERNAL_ERROR', { message: 'The outcome of an earlier attempt with this idempotency key cannot be confirmed.' });
     }
     return this.send(request, origin, keys, intent, attempt, 'answering-earlier-attempt');
+  }
+
+  /** Connect no longer remembers the intent's ClientToken, so nothing can confirm its outcome: alerts, once per call. */
+  private outsideTokenWindow(request: TransferRequest, origin: Origin, keys: IdempotencyKeys, intent: Intent): boolean {
+    if (this.now().getTime() - intent.intendedAt.getTime() <= CONNECT_CLIENT_TOKEN_VALIDITY_MS) return false;
+    this.deps.alert(
+      "A pending transfer intent is older than Connect's ClientToken window and its contact has ended: whether Connect transferred it is unknown; check the contact in Connect and record or release it by hand",
+      this.details(request, origin, keys, intent),
+    );
+    return true;
   }
 
   private async send(
@@ -292,6 +305,12 @@ export class TransferContactUseCase {
     attempt: Attempt,
     sending: Sending,
   ): Promise<TransferResult> {
+    if (sending !== 'reserved-now') {
+      // This attempt may reach Connect until the invocation ends, whatever the contact looked like: the sweeper counts
+      // from now, not from the reservation, before it takes an active contact for one never transferred.
+      const stillPending = await failClosed(() => this.deps.ledger.attempting(reservation, this.now()));
+      if (!stillPending) throw TransferError.of('REQUEST_IN_PROGRESS', { message: 'An earlier attempt with this idempotency key was settled meanwhile; retry to hear its outcome.' });
+    }
     let result: TransferResult;
     try {
       result = await this.deps.connect.transferContact(request, keys.connectClientToken);

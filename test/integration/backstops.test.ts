@@ -1,9 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { DynamoDbLedger } from '../../lambda/adapters/ledger';
+import { DynamoDbPendingSlots } from '../../lambda/adapters/pending-slots';
+import { parseInstanceArn } from '../../lambda/domain/arn';
+import type { ConnectInstance } from '../../lambda/domain/arn';
+import { TransferError } from '../../lambda/domain/errors';
+import { CONNECT_CLIENT_TOKEN_VALIDITY_MS } from '../../lambda/domain/idempotency-keys';
+import type { TransferRequest } from '../../lambda/domain/request';
+import { sweepPendingIntents } from '../../lambda/doors/sweep';
 import type { SweepReport } from '../../lambda/doors/sweep';
+import type { ConnectPort, IdempotencyPort, Origin, TransferResult } from '../../lambda/ports';
 import type { GatewayHandler } from '../../lambda/gateway';
-import { SWEPT_UNTRANSFERRED } from '../../lambda/usecase/transfer-contact';
+import { SWEPT_UNTRANSFERRED, TransferContactUseCase } from '../../lambda/usecase/transfer-contact';
 import { startBackstops } from '../../local/backstops';
 import type { BackstopsModel } from '../../local/backstops';
 import { EventSourceMappingModel, QueueModel } from '../../local/buffered-delivery';
@@ -121,13 +130,17 @@ describe('the dead-letter door: every event-door request that ends without a tra
     const mapping = new EventSourceMappingModel({ queue: buffer, handler, batchSize: 3, maxConcurrency: 2, functionTimeoutMs: 10_000 });
     mapping.start();
     running.push(mapping);
-    backstops(deadLetters);
+    const model = backstops(deadLetters);
 
     const request = queueTransfer();
     const id = randomUUID();
     harness.connect.failNext('TransferContact', 3, 'internal');
     buffer.send(JSON.stringify(eventBridgeEvent(request, { id })));
-    await drained(buffer, deadLetters);
+    await drained(buffer);
+    // Connect's 5xx left the intent PENDING: the dead letter waits until the sweeper has released it (the contact is active).
+    expect(failuresFor(await publishedSince(from), id)).toHaveLength(0);
+    await model.sweep();
+    await drained(deadLetters);
 
     expect(mapping.invocations.map((invocation) => invocation.failed)).toEqual([1, 1]);
     expect(acceptedTransfersOf(request.ContactId)).toHaveLength(0);
@@ -185,6 +198,29 @@ describe('the dead-letter door: every event-door request that ends without a tra
     expect(await slotsOf(request.ContactId)).toEqual([expect.objectContaining({ status: 'TRANSFERRED' })]);
     expect(transfersFrom(published, request.ContactId)).toHaveLength(1);
     expect(failuresFor(published, id)).toHaveLength(0);
+  });
+
+  it('a dead letter whose intent is PENDING while its contact is still active waits too: another holder of the key may be sending it; once the sweeper released it, one failure', async () => {
+    const from = events.published.length;
+    const deadLetters = new QueueModel({ arn: DEAD_LETTERS_ARN, visibilityTimeoutMs: 300 });
+    const model = backstops(deadLetters);
+    const request = queueTransfer();
+    // Connect fails on every SDK attempt: the intent stays PENDING and the contact active.
+    harness.connect.failNext('TransferContact', 3, 'internal');
+    expect(asHttp(await harness.newContainer()(httpEvent(request), lambdaContext())).status).toBe(500);
+    const id = randomUUID();
+    deadLetters.send(JSON.stringify(eventBridgeEvent(request, { id })));
+    for (let waited = 0; !model.deadLetterMapping.invocations.some((invocation) => invocation.failed > 0); waited += 50) {
+      if (waited > 5000) throw new Error('the dead letter was not served');
+      await sleep(50);
+    }
+    expect(deadLetters.size).toBe(1);
+    expect(failuresFor(await publishedSince(from), id)).toHaveLength(0);
+
+    await model.sweep();
+    expect(await slotsOf(request.ContactId)).toEqual([expect.objectContaining({ status: 'RELEASED', releaseReason: SWEPT_UNTRANSFERRED })]);
+    await drained(deadLetters);
+    expect(failuresFor(await publishedSince(from), id).map((event) => event.detail)).toEqual([expect.objectContaining({ Outcome: 'DEAD_LETTERED' })]);
   });
 
   it('an event EventBridge could not deliver to the buffer: one Contact Transfer Failed naming the error, no Connect call, none more for a replay', async () => {
@@ -318,8 +354,139 @@ describe('the sweeper settles PENDING intents whose request stopped, and never s
     }
   });
 
+  it('a sweep never releases an active contact\'s slot while a retry holds its key and is about to send it: the retry transfers, the sweep leaves it', async () => {
+    const from = events.published.length;
+    const request = queueTransfer();
+    harness.connect.failNext('TransferContact', 3, 'internal');
+    expect(asHttp(await harness.newContainer()(httpEvent(request), lambdaContext())).status).toBe(500);
+    // The retry resumes the pending intent (the contact is active) and is held just before it sends.
+    const held = dynamoProxy.delay(gatewayRequests.attemptStamp(harness.config.ledgerTable));
+    const retry = proxiedContainer()(httpEvent(request), lambdaContext());
+    const stamp = await held;
+    let report: SweepReport;
+    try {
+      report = await sweep();
+    } finally {
+      stamp.release();
+    }
+    expect(report['in-progress']).toBeGreaterThanOrEqual(1);
+    expect(asHttp(await retry).status).toBe(200);
+    expect(acceptedTransfersOf(request.ContactId)).toHaveLength(1);
+    expect(await slotsOf(request.ContactId)).toEqual([expect.objectContaining({ status: 'TRANSFERRED' })]);
+    expect(transfersFrom(await publishedSince(from), request.ContactId)).toHaveLength(1);
+  });
+
   it('takes the sweep only from the stack\'s rule: the same event naming another rule is a direct invocation, refused', async () => {
     const forged = { version: '0', id: randomUUID(), 'detail-type': 'Scheduled Event', source: 'aws.events', account: '111122223333', time: new Date().toISOString(), region: 'us-east-1', resources: ['arn:aws:events:us-east-1:111122223333:rule/other'], detail: {} };
     await expect(harness.newContainer()(forged, lambdaContext())).rejects.toMatchObject({ name: 'InvalidRequestException' });
+  });
+});
+
+/**
+ * When a slot is due, on a clock the test turns: the use case and the sweep on the real ledger and its index, and a
+ * Connect that does what the reviewed scenario needs (accepts a transfer without answering, and shows the contact
+ * active for a while after).
+ */
+describe('the sweeper counts from the latest attempt and sets aside what it cannot settle', () => {
+  const instance = (): ConnectInstance => parseInstanceArn(harness.config.instance.arn) as ConnectInstance;
+  const FUNCTION_TIMEOUT_MS = 10_000;
+  const AFTER_MS = FUNCTION_TIMEOUT_MS + 60_000;
+  const runsWork: IdempotencyPort = { once: async (_key, work) => ({ result: await work(), replayed: false }) };
+  const origin: Origin = { door: 'eventbridge', caller: 'internal.contact-transfer/evt', correlationId: randomUUID() };
+
+  function world(startAt: number) {
+    let now = startAt;
+    const connect = {
+      accepted: undefined as TransferResult | undefined,
+      /** fails: a 5xx, nothing transferred; silent: transfers, but the answer is lost; answers: as Connect normally does. */
+      mode: 'answers' as 'fails' | 'silent' | 'answers',
+      /** Connect has transferred it, but DescribeContact still shows the contact active until this time. */
+      shownEndedFrom: Number.POSITIVE_INFINITY,
+      ended: false,
+    };
+    const port: ConnectPort = {
+      describeContact: async (id) => ({ id, channel: 'TASK', disconnected: connect.ended || now >= connect.shownEndedFrom }),
+      describeFlow: async () => ({ found: true, published: true, type: 'CONTACT_FLOW', state: 'ACTIVE' }),
+      describeQueue: async () => ({ found: true, enabled: true }),
+      describeUser: async () => ({ found: true }),
+      transferContact: async (request) => {
+        if (connect.mode === 'fails') throw TransferError.of('UPSTREAM_FAILURE');
+        connect.accepted ??= { ContactId: `to-${request.ContactId}`, ContactArn: `${harness.config.instance.arn}/contact/to-${request.ContactId}` };
+        if (connect.mode === 'silent') throw TransferError.of('UPSTREAM_FAILURE');
+        return connect.accepted;
+      },
+    };
+    const alert = vi.fn();
+    const ledger = new DynamoDbLedger(harness.dynamodbClient(), harness.config.ledgerTable, 90);
+    const useCase = new TransferContactUseCase({
+      instance: instance(),
+      policy: { allowedChannels: ['TASK'], maxTransfers: 11 },
+      connect: port,
+      ledger,
+      idempotency: runsWork,
+      alert,
+      now: () => new Date(now),
+    });
+    const pendingSlots = new DynamoDbPendingSlots(harness.dynamodbClient(), harness.config.ledgerTable);
+    /** One sweep at the world's time; it touches only `mine` (the table holds the other tests' slots too). */
+    const sweepOnly = async (mine: TransferRequest) => {
+      const settled: string[] = [];
+      await sweepPendingIntents({
+        pendingSlots,
+        settle: async (request, slotOrigin) => {
+          if (request.ContactId !== mine.ContactId) return 'in-progress';
+          const settlement = await useCase.settle(request, slotOrigin);
+          settled.push(settlement);
+          return settlement;
+        },
+        afterMs: AFTER_MS,
+        remainingMs: () => FUNCTION_TIMEOUT_MS,
+        onFailure: () => undefined,
+        now: () => new Date(now),
+      });
+      return settled;
+    };
+    return { connect, useCase, alert, sweepOnly, at: (ms: number) => (now = startAt + ms) };
+  }
+
+  it('a retry that resumes a pending intent long after its reservation and hears no answer, though Connect transferred: not released while the contact still looks active; recorded once due', async () => {
+    const request = { ...queueTransfer(), ContactId: `c-${randomUUID()}` };
+    const startAt = Date.now();
+    const w = world(startAt);
+    // T0: reserved; Connect fails without transferring.
+    w.connect.mode = 'fails';
+    await expect(w.useCase.execute(request, origin)).rejects.toMatchObject({ reason: 'UPSTREAM_FAILURE' });
+    // T0 + 120 s: a retry resumes it; Connect transfers but the answer is lost, and DescribeContact lags behind.
+    w.at(120_000);
+    w.connect.mode = 'silent';
+    w.connect.shownEndedFrom = startAt + 120_000 + 30_000;
+    await expect(w.useCase.execute(request, origin)).rejects.toMatchObject({ reason: 'UPSTREAM_FAILURE' });
+    expect(w.connect.accepted).toBeDefined();
+
+    // T0 + 125 s: due by the reservation, not by the attempt; the contact still looks active.
+    w.at(125_000);
+    expect(await w.sweepOnly(request)).toEqual([]);
+    expect(await slotsOf(request.ContactId)).toEqual([expect.objectContaining({ status: 'PENDING' })]);
+
+    // Due once the attempt's invocation must have ended: the same ClientToken hears Connect's original answer.
+    w.at(120_000 + AFTER_MS + 1000);
+    w.connect.mode = 'answers';
+    expect(await w.sweepOnly(request)).toEqual(['transferred']);
+    expect(await slotsOf(request.ContactId)).toEqual([expect.objectContaining({ status: 'TRANSFERRED', toContactId: w.connect.accepted?.ContactId })]);
+  });
+
+  it("an intent beyond Connect's ClientToken window whose contact ended: alerted once and set aside, so no later sweep spends a place on it", async () => {
+    const request = { ...queueTransfer(), ContactId: `c-${randomUUID()}` };
+    const w = world(Date.now());
+    w.connect.mode = 'fails';
+    await expect(w.useCase.execute(request, origin)).rejects.toMatchObject({ reason: 'UPSTREAM_FAILURE' });
+    w.connect.ended = true;
+    w.at(CONNECT_CLIENT_TOKEN_VALIDITY_MS + 60_000);
+    expect(await w.sweepOnly(request)).toEqual(['set-aside']);
+    expect(w.alert).toHaveBeenCalledTimes(1);
+    w.at(CONNECT_CLIENT_TOKEN_VALIDITY_MS + 120_000);
+    expect(await w.sweepOnly(request)).toEqual([]);
+    expect(w.alert).toHaveBeenCalledTimes(1);
+    expect(await slotsOf(request.ContactId)).toEqual([expect.objectContaining({ status: 'PENDING', pendingSlot: 'UNCONFIRMED' })]);
   });
 });

@@ -162,7 +162,9 @@ describe('what ends without a transfer (contract sections 3.2 and 9)', () => {
     expect(door.deadLetters.size).toBe(1);
     expect(JSON.parse(door.deadLetters.bodies()[0] ?? '{}')).toMatchObject({ id: failingId, detail: failing });
     expect(transfersOf(failing.ContactId)).toHaveLength(0);
-    expect(await failureRecord(failingId)).toMatchObject({ status: 'DEAD_LETTERED', reason: 'UPSTREAM_FAILURE', type: 'InternalServiceException' });
+    // Connect's 5xx may hide a transfer it made, so the intent stays PENDING and no failure is written yet: the
+    // dead-letter door writes it once the sweeper has settled the intent (test/integration/backstops.test.ts).
+    expect(await failureRecord(failingId)).toBeUndefined();
 
     // The door goes on with the next event as usual.
     const fine = queueTransfer();

@@ -59,7 +59,7 @@ describe('default operations', () => {
   it('has one alarm per thing an operator must act on, each notifying the topic on alarm and recovery', () => {
     const alarms = all(synth.template, 'AWS::CloudWatch::Alarm').map(props);
     expect(alarms.map((p) => String(p.AlarmName).replace(/^.*-/, '')).sort()).toEqual(
-      ['Api5xx', 'BufferedRequestsWaiting', 'ConnectThrottlesSustained', 'DeadLetterQueueNotEmpty', 'FunctionErrors', 'FunctionThrottled', 'TransferEventsUndelivered', 'TransfersFailing'].sort(),
+      ['Api5xx', 'BufferedRequestsWaiting', 'ConnectThrottlesSustained', 'DeadLettersUnanswered', 'FunctionErrors', 'FunctionThrottled', 'TransferEventsUndelivered', 'TransfersFailing'].sort(),
     );
     for (const p of alarms) {
       expect(p.AlarmActions).toEqual([topicRef()]);
@@ -70,11 +70,17 @@ describe('default operations', () => {
     }
   });
 
-  it('alarms on the first message in the dead-letter queue', () => {
-    const p = alarm(synth, 'DeadLetterQueueNotEmpty');
-    expect(p).toMatchObject({ Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Statistic: 'Maximum', Threshold: 1, EvaluationPeriods: 1 });
+  it('alarms on a dead letter that stays, in flight or visible, longer than the door answers one (the door keeps the queue read)', () => {
+    const p = alarm(synth, 'DeadLettersUnanswered');
     const deadLetterQueueId = synth.stack.resolve(synth.stack.getLogicalId(synth.stack.gateway.deadLetterQueue.node.defaultChild as never)) as string;
-    expect(p.Dimensions).toEqual([{ Name: 'QueueName', Value: { 'Fn::GetAtt': [deadLetterQueueId, 'QueueName'] } }]);
+    const read = alarmMetrics(p);
+    expect(read.map((m) => m.MetricName).sort()).toEqual(['ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesVisible']);
+    for (const m of read) {
+      expect(m.Namespace).toBe('AWS/SQS');
+      expect(m.Dimensions).toEqual([{ Name: 'QueueName', Value: { 'Fn::GetAtt': [deadLetterQueueId, 'QueueName'] } }]);
+    }
+    // 10 s timeout + 60 s margin + a 5-minute sweep + the door's 300 s visibility = 670 s: every one of 4 periods.
+    expect(p).toMatchObject({ Threshold: 1, EvaluationPeriods: 4, DatapointsToAlarm: 4 });
     expect(String(p.AlarmDescription)).toContain('Reading the dead-letter queue');
   });
 

@@ -246,7 +246,7 @@ describe('DynamoDB', () => {
         { AttributeName: 'pk', AttributeType: 'S' },
         { AttributeName: 'sk', AttributeType: 'S' },
         { AttributeName: 'pendingSlot', AttributeType: 'S' },
-        { AttributeName: 'reservedAt', AttributeType: 'S' },
+        { AttributeName: 'lastAttemptAt', AttributeType: 'S' },
       ],
       BillingMode: 'PAY_PER_REQUEST',
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },

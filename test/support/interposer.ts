@@ -137,6 +137,9 @@ export const gatewayRequests = {
   /** The ledger write that records a made transfer: the only one that sets a status TRANSFERRED. */
   ledgerRecord: (table: string): RequestMatcher => (request) =>
     isWrite(request) && request.body.includes(`"${table}"`) && request.body.includes('"TRANSFERRED"'),
+  /** A retry or a sweep marking a pending slot with the attempt it is about to send (`lastAttemptAt`). */
+  attemptStamp: (table: string): RequestMatcher => (request) =>
+    request.operation === 'UpdateItem' && request.body.includes(`"${table}"`) && request.body.includes('"lastAttemptAt"'),
   transferContact: (contactId?: string): RequestMatcher => (request) =>
     request.method === 'POST' && request.path === '/contact/transfer' && (contactId === undefined || request.body.includes(`"ContactId":"${contactId}"`)),
 };

@@ -1,4 +1,13 @@
-import { BatchGetItemCommand, DynamoDBClient, ProvisionedThroughputExceededException, QueryCommand, TransactionCanceledException, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetItemCommand,
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  ProvisionedThroughputExceededException,
+  QueryCommand,
+  TransactionCanceledException,
+  TransactWriteItemsCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
@@ -79,6 +88,40 @@ describe('DynamoDbLedger', () => {
     dynamodb.on(BatchGetItemCommand).resolvesOnce({ Responses: { ledger: [intentItem('c-3')] } }).resolvesOnce({ Responses: { ledger: [intentItem('c-9')] } });
     await expect(ledger.complete(reservation, result, at)).resolves.toBeUndefined();
     await expect(ledger.complete(reservation, result, at)).rejects.toThrow('Transaction cancelled');
+  });
+
+  it('reserves a slot into the sweeper\'s index, its latest attempt being the reservation', async () => {
+    dynamodb.on(TransactWriteItemsCommand).resolves({});
+    await ledger.reserve(reservation);
+    const slot = dynamodb.commandCalls(TransactWriteItemsCommand)[0]!.args[0].input.TransactItems![1];
+    expect(slot?.Put?.Item).toMatchObject(marshall({ pendingSlot: 'PENDING', reservedAt: at.toISOString(), lastAttemptAt: at.toISOString() }));
+  });
+
+  it('stamps a pending slot with a new attempt (back in the index), only while it is PENDING under the same key', async () => {
+    dynamodb.on(UpdateItemCommand).resolvesOnce({}).rejectsOnce(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
+    const later = new Date(at.getTime() + 120_000);
+    await expect(ledger.attempting(reservation, later)).resolves.toBe(true);
+    const input = dynamodb.commandCalls(UpdateItemCommand)[0]!.args[0].input;
+    expect(input).toMatchObject({
+      Key: marshall({ pk: 'TREE#c-0', sk: 'TRANSFER#0003' }),
+      UpdateExpression: 'SET #attempt = :at, #pendingSlot = :due',
+      ConditionExpression: '#status = :pending AND idempotencyKey = :key',
+      ExpressionAttributeNames: { '#attempt': 'lastAttemptAt', '#pendingSlot': 'pendingSlot', '#status': 'status' },
+      ExpressionAttributeValues: marshall({ ':at': later.toISOString(), ':due': 'PENDING', ':pending': 'PENDING', ':key': 'token:abc' }),
+    });
+    // Settled meanwhile: not an error, an answer.
+    await expect(ledger.attempting(reservation, later)).resolves.toBe(false);
+    dynamodb.on(UpdateItemCommand).rejects(new Error('unreachable'));
+    await expect(ledger.attempting(reservation, later)).rejects.toThrow('unreachable');
+  });
+
+  it('sets a slot aside by moving it to the index\'s UNCONFIRMED partition, still PENDING', async () => {
+    dynamodb.on(UpdateItemCommand).resolves({});
+    await ledger.setAside(reservation);
+    const input = dynamodb.commandCalls(UpdateItemCommand)[0]!.args[0].input;
+    expect(input.UpdateExpression).toBe('SET #pendingSlot = :unconfirmed');
+    expect(input.ConditionExpression).toBe('#status = :pending AND idempotencyKey = :key');
+    expect(input.ExpressionAttributeValues).toMatchObject(marshall({ ':unconfirmed': 'UNCONFIRMED' }));
   });
 
   it('releases by status only: no item is deleted', async () => {

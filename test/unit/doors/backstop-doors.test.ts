@@ -28,19 +28,19 @@ describe('a sweep', () => {
   const slot = (contactId: string): PendingSlot => ({
     request: { ContactId: contactId, ContactFlowId: 'flow' },
     origin: { door: 'https', caller: 'caller', correlationId: contactId },
-    reservedAt: new Date(0),
+    lastAttemptAt: new Date(0),
   });
 
-  it('asks only for slots older than the wait, settles each in order, and counts what a failure left for the next sweep', async () => {
+  it('asks only for slots last attempted longer ago than the wait, settles each in order, and counts what a failure left for the next sweep', async () => {
     const asked: Date[] = [];
     const settled: string[] = [];
     const failed: string[] = [];
-    const outcomes: Record<string, Settlement | Error> = { a: 'transferred', b: 'released', c: new Error('Connect unreachable'), d: 'in-progress' };
+    const outcomes: Record<string, Settlement | Error> = { a: 'transferred', b: 'released', c: new Error('Connect unreachable'), d: 'in-progress', e: 'set-aside' };
     const report = await sweepPendingIntents({
       pendingSlots: {
-        reservedBefore: async (before) => {
+        attemptedBefore: async (before) => {
           asked.push(before);
-          return ['a', 'b', 'c', 'd'].map(slot);
+          return ['a', 'b', 'c', 'd', 'e'].map(slot);
         },
       },
       settle: async (request) => {
@@ -55,16 +55,16 @@ describe('a sweep', () => {
       now: () => new Date(1_000_000),
     });
     expect(asked).toEqual([new Date(1_000_000 - 70_000)]);
-    expect(settled).toEqual(['a', 'b', 'c', 'd']);
+    expect(settled).toEqual(['a', 'b', 'c', 'd', 'e']);
     expect(failed).toEqual(['c']);
-    expect(report).toEqual({ outcome: 'swept', due: 4, transferred: 1, released: 1, 'not-pending': 0, 'in-progress': 1, failed: 1 });
+    expect(report).toEqual({ outcome: 'swept', due: 5, transferred: 1, released: 1, 'not-pending': 0, 'in-progress': 1, 'set-aside': 1, failed: 1 });
   });
 
   it('begins no slot once too little of the invocation is left for a paced transfer; the rest waits for the next sweep', async () => {
     let remaining = 9000;
     const settled: string[] = [];
     const report = await sweepPendingIntents({
-      pendingSlots: { reservedBefore: async () => ['a', 'b', 'c'].map(slot) },
+      pendingSlots: { attemptedBefore: async () => ['a', 'b', 'c'].map(slot) },
       settle: async (request) => {
         settled.push(request.ContactId);
         remaining -= 3000;

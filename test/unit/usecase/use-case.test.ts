@@ -47,6 +47,8 @@ function fakeLedger(world: World) {
       if (world.completeFails) throw new Error('ledger table unreachable');
     }),
     release: vi.fn<LedgerPort['release']>(async () => undefined),
+    attempting: vi.fn<LedgerPort['attempting']>(async () => true),
+    setAside: vi.fn<LedgerPort['setAside']>(async () => undefined),
   } satisfies LedgerPort;
 }
 
@@ -324,6 +326,44 @@ describe('TransferContactUseCase: an intent already in the ledger', () => {
     expect(connect.transferContact).toHaveBeenCalledTimes(1);
     expect(ledger.reserve).not.toHaveBeenCalled();
     expect(ledger.complete).toHaveBeenCalledExactlyOnceWith(intent({ transferNumber: 11 }), transferred, NOW);
+  });
+
+  it('pending, resumed: the slot is stamped with this attempt before Connect is asked, so the sweeper counts from it', async () => {
+    for (const contact of [rootTask, ended]) {
+      const { useCase, connect, ledger } = setUp({ contact, view: { intent: intent() } });
+      const order: string[] = [];
+      ledger.attempting.mockImplementationOnce(async () => (order.push('stamp'), true));
+      connect.transferContact.mockImplementationOnce(async () => (order.push('send'), transferred));
+      await useCase.execute(withToken, origin);
+      expect(ledger.attempting).toHaveBeenCalledExactlyOnceWith(intent(), NOW);
+      expect(order).toEqual(['stamp', 'send']);
+    }
+  });
+
+  it('pending, resumed, but settled meanwhile or the stamp failing: nothing is sent, and the answer is retryable', async () => {
+    const { useCase, connect, ledger } = setUp({ contact: rootTask, view: { intent: intent() } });
+    ledger.attempting.mockResolvedValueOnce(false);
+    expect(await reasonOf(useCase.execute(withToken, origin))).toBe('REQUEST_IN_PROGRESS');
+    ledger.attempting.mockRejectedValueOnce(new Error('ledger unreachable'));
+    expect(await reasonOf(useCase.execute(withToken, origin))).toBe('INTERNAL_ERROR');
+    expect(connect.transferContact).not.toHaveBeenCalled();
+    expect(ledger.release).not.toHaveBeenCalled();
+  });
+
+  it('a new transfer is not stamped again: its reservation is its attempt', async () => {
+    const { useCase, ledger } = setUp({ contact: rootTask });
+    await useCase.execute(withToken, origin);
+    expect(ledger.attempting).not.toHaveBeenCalled();
+  });
+
+  it("the sweeper, on an intent beyond Connect's token window whose contact ended: alerts once and sets it aside, sends nothing", async () => {
+    const old = intent({ intendedAt: new Date(NOW.getTime() - CONNECT_CLIENT_TOKEN_VALIDITY_MS - 1000) });
+    const { useCase, connect, ledger, alert } = setUp({ contact: ended, view: { intent: old } });
+    await expect(useCase.settle(withToken, origin)).resolves.toBe('set-aside');
+    expect(ledger.setAside).toHaveBeenCalledExactlyOnceWith(old);
+    expect(alert).toHaveBeenCalledTimes(1);
+    expect(connect.transferContact).not.toHaveBeenCalled();
+    expect(ledger.release).not.toHaveBeenCalled();
   });
 
   it('pending with the contact active and the re-send paced out: kept, as the earlier attempt may have reached Connect before the contact shows it', async () => {
