@@ -3,7 +3,7 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterEach, describe, expect } from 'vitest';
 import { failureKeys } from '../../lambda/adapters/failure-records';
-import { returnDelaySeconds } from '../../lib/event-buffer';
+import { EVENT_BUFFER, returnDelaySeconds } from '../../lib/event-buffer';
 import { EventSourceMappingModel, QueueModel, containerPool } from '../../local/buffered-delivery';
 import { startTransferEvents } from '../../local/event-pipes';
 import type { BatchHandler } from '../../local/buffered-delivery';
@@ -205,6 +205,27 @@ describe('what ends without a transfer (contract sections 3.2 and 9)', () => {
     expect(first?.seconds).toBeLessThanOrEqual(returnDelaySeconds(first?.receiveCount ?? 0, 1));
     expect(first?.seconds).not.toBe(120);
     expect(door.mapping.invocations.at(-1)).toEqual({ records: 1, failed: 0 });
+  });
+
+  it('sends a record the pacer turned away back for about its slot, not for a backoff', async ({ harness, queueTransfer, transfersOf }) => {
+    const buffer = new QueueModel({ arn: BUFFER_ARN, visibilityTimeoutMs: 120_000 });
+    const sqs = await startSqsEndpoint([buffer]);
+    try {
+      const gateway = harness.newContainer({ AWS_ENDPOINT_URL_SQS: sqs.url });
+      // HTTPS transfers reserve the next 3 s of slots (2/s) at once: later than an invocation with 3.5 s left may wait.
+      const https = Array.from({ length: 6 }, queueTransfer).map((request) => harness.newContainer()(httpEvent(request), lambdaContext()));
+      const request = queueTransfer();
+      buffer.send(JSON.stringify(eventBridgeEvent(request)));
+      const records = buffer.receive(1);
+      const response = await gateway({ Records: records }, lambdaContext(3500));
+      await Promise.all(https);
+
+      expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: records[0]?.messageId }] });
+      expect(transfersOf(request.ContactId)).toHaveLength(0);
+      expect(buffer.visibilityChanges).toEqual([{ messageId: records[0]?.messageId, receiveCount: 1, seconds: EVENT_BUFFER.pacedOutSeconds }]);
+    } finally {
+      await sqs.close();
+    }
   });
 
   it('loses nothing when SQS refuses the backoff: the record returns after the visibility timeout and is transferred once (compressed: visibility 800 ms)', async ({ harness, eventDoor, queueTransfer, transfersOf }) => {
