@@ -14,7 +14,9 @@
  *   a failed record undeleted; it returns when its visibility timeout passes (Lambda developer guide, "Handling errors
  *   for an SQS event source in Lambda"). So before the function lists a record as failed it sets that record's
  *   visibility with ChangeMessageVisibility, which counts from the call and lasts for this receive only (SQS API
- *   reference, ChangeMessageVisibility; at most 12 h from the receive).
+ *   reference, ChangeMessageVisibility; at most 12 h from the receive). Sources:
+ *   https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html and
+ *   https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ChangeMessageVisibility.html
  *   - 30 s after the first receive, doubling with every receive: Connect throttled through the SDK's three attempts
  *     and the door's three rounds (several seconds), so it is busy beyond a blip; 30 s is a few times that.
  *   - Capped at 5 minutes: long enough that a Connect busy for an hour costs a dozen retries, not thirty; short enough

@@ -14,6 +14,12 @@ export function queueUrlOf(queueArn: string): string {
   return `https://sqs.${region}.${domain}/${account}/${name}`;
 }
 
+/**
+ * The longest the function waits for SQS to set a return: the batch's other records and its timeout come first, and a
+ * record whose return was not set still comes back, after the visibility timeout.
+ */
+const RETURN_CALL_TIMEOUT_MS = 2000;
+
 /** When a received message of the event door's buffer is delivered again. */
 export class BufferVisibility {
   private readonly queueUrl: string;
@@ -31,6 +37,8 @@ export class BufferVisibility {
    * the queue's visibility timeout). Throws as the SDK does; a caller must still leave the record undeleted.
    */
   async returnAfter(receiptHandle: string, seconds: number): Promise<void> {
-    await this.client.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }));
+    await this.client.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }), {
+      abortSignal: AbortSignal.timeout(RETURN_CALL_TIMEOUT_MS),
+    });
   }
 }
