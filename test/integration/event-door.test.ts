@@ -3,6 +3,7 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterEach, describe, expect } from 'vitest';
 import { failureKeys } from '../../lambda/adapters/failure-records';
+import { DynamoDbPacer } from '../../lambda/adapters/transfer-pacer';
 import { EVENT_BUFFER, returnDelaySeconds } from '../../lib/event-buffer';
 import { EventSourceMappingModel, QueueModel, containerPool } from '../../local/buffered-delivery';
 import { startTransferEvents } from '../../local/event-pipes';
@@ -210,25 +211,22 @@ describe('what ends without a transfer (contract sections 3.2 and 9)', () => {
   it('sends a record the pacer turned away back for about its slot, not for a backoff', async ({ harness, queueTransfer, transfersOf }) => {
     const buffer = new QueueModel({ arn: BUFFER_ARN, visibilityTimeoutMs: 120_000 });
     const sqs = await startSqsEndpoint([buffer]);
+    // Other containers hold the next 5 s of the shared pacer's slots (2/s): later than an invocation with 3 s left may wait.
+    const { config } = harness;
+    const pacer = new DynamoDbPacer(harness.dynamodbClient(), config.idempotencyTable, config.pace, `${config.instance.account}:${config.instance.region}`);
+    const held: number[] = [];
     try {
-      const gateway = harness.newContainer({ AWS_ENDPOINT_URL_SQS: sqs.url });
-      // HTTPS transfers reserve the next 3 s of slots (2/s) at once: later than an invocation with 3.5 s left may wait.
-      const httpsRequests = Array.from({ length: 6 }, queueTransfer);
-      const https = httpsRequests.map((request) => harness.newContainer()(httpEvent(request), lambdaContext()));
-      // Each reserves its slot before its look-ups, so once the first reaches Connect the others hold theirs.
-      while (!httpsRequests.some((request) => harness.connect.calls('TransferContact').some((call) => call.input.ContactId === request.ContactId))) {
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
+      for (let slot = 0; slot < 10; slot += 1) held.push((await pacer.reserve(Date.now() + 60_000)) ?? 0);
       const request = queueTransfer();
       buffer.send(JSON.stringify(eventBridgeEvent(request)));
       const records = buffer.receive(1);
-      const response = await gateway({ Records: records }, lambdaContext(3500));
-      await Promise.all(https);
+      const response = await harness.newContainer({ AWS_ENDPOINT_URL_SQS: sqs.url })({ Records: records }, lambdaContext(3000));
 
       expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: records[0]?.messageId }] });
       expect(transfersOf(request.ContactId)).toHaveLength(0);
       expect(buffer.visibilityChanges).toEqual([{ messageId: records[0]?.messageId, receiveCount: 1, seconds: EVENT_BUFFER.pacedOutSeconds }]);
     } finally {
+      for (const sendAt of held.reverse()) await pacer.release(sendAt);
       await sqs.close();
     }
   });
