@@ -4,7 +4,8 @@
  * - The function is the deployed bundle read back from the cloud assembly, with the template's configuration; each
  *   container is a fresh load of that bundle.
  * - The buffered wiring runs on the delivery models of local/buffered-delivery.ts with the stack's own numbers
- *   (EVENT_BUFFER: batch 3, max concurrency 2, visibility 120 s, 31 receives) and AWS's waits uncompressed.
+ *   (EVENT_BUFFER: batch 3, max concurrency 2, visibility 120 s, 33 receives) and AWS's waits uncompressed; the
+ *   bundle's SQS client sets a failed record's backoff on the buffer model through local/sqs-endpoint.ts.
  * - The direct async-invoke wiring it replaced is run the same way: every event an asynchronous invocation at once,
  *   Lambda's two retries after about 1 and 2 minutes (Lambda developer guide, "Error handling and automatic retries
  *   in Lambda", asynchronous invocation), then the dead-letter queue. Those waits are divided by --compress (default
@@ -18,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyResult, Context, SQSEvent } from 'aws-lambda';
 import { EVENT_BUFFER } from '../lib/event-buffer';
+import { startSqsEndpoint } from '../local/sqs-endpoint';
 import { EventSourceMappingModel, QueueModel, containerPool } from '../local/buffered-delivery';
 import { synthesizeDeployedFunction } from '../test/support/deployed-artifact';
 import { createGatewayTables, startEmbeddedDynamoDb } from '../local/embedded-dynamodb';
@@ -93,8 +95,6 @@ export async function runBurst(options: BurstOptions): Promise<void> {
 
     // The buffered door, as the stack wires it.
     {
-      const newContainer = await prepare({ EVENT_BUFFER_QUEUE_ARN: BUFFER_ARN, EVENT_MAX_RECEIVES: String(EVENT_BUFFER.maxReceiveCount) });
-      const [flowId, queueId] = [flow(), queue()];
       const deadLetters = new QueueModel({ arn: `${BUFFER_ARN}-dlq`, visibilityTimeoutMs: 30_000 });
       const buffer = new QueueModel({
         arn: BUFFER_ARN,
@@ -102,6 +102,9 @@ export async function runBurst(options: BurstOptions): Promise<void> {
         maxReceiveCount: EVENT_BUFFER.maxReceiveCount,
         deadLetterQueue: deadLetters,
       });
+      const sqs = await startSqsEndpoint([buffer]);
+      const newContainer = await prepare({ EVENT_BUFFER_QUEUE_ARN: BUFFER_ARN, EVENT_MAX_RECEIVES: String(EVENT_BUFFER.maxReceiveCount), AWS_ENDPOINT_URL_SQS: sqs.url });
+      const [flowId, queueId] = [flow(), queue()];
       const pool = containerPool(() => newContainer() as (event: SQSEvent, context: Context) => Promise<unknown>);
       const mapping = new EventSourceMappingModel({
         queue: buffer,
@@ -118,6 +121,7 @@ export async function runBurst(options: BurstOptions): Promise<void> {
       while (buffer.size > 0) await sleep(20);
       const drained = Date.now() - started;
       await mapping.stop();
+      await sqs.close();
       const httpsCounts = await https.stop();
       report('buffered (SQS + event source mapping, paced)', {
         connect,
@@ -125,7 +129,7 @@ export async function runBurst(options: BurstOptions): Promise<void> {
         deadLettered: deadLetters.size,
         drainedMs: drained,
         https: httpsCounts,
-        extra: `containers ${pool.size()}, peak concurrency ${mapping.peakConcurrency}, invocations ${mapping.invocations.length}, records returned to the buffer ${mapping.invocations.reduce((sum, i) => sum + i.failed, 0)}`,
+        extra: `containers ${pool.size()}, peak concurrency ${mapping.peakConcurrency}, invocations ${mapping.invocations.length}, records returned to the buffer ${mapping.invocations.reduce((sum, i) => sum + i.failed, 0)}, backoffs set ${buffer.visibilityChanges.length} (${backoffsOf(buffer)})`,
       });
     }
 
@@ -172,6 +176,13 @@ export async function runBurst(options: BurstOptions): Promise<void> {
     artifact.cleanup();
     await Promise.all([connect.close(), dynamodb.close()]);
   }
+}
+
+/** The waits ChangeMessageVisibility set, by how often: what the failed records were told. */
+function backoffsOf(buffer: QueueModel): string {
+  const bySeconds = new Map<number, number>();
+  for (const { seconds: wait } of buffer.visibilityChanges) bySeconds.set(wait, (bySeconds.get(wait) ?? 0) + 1);
+  return [...bySeconds].sort(([a], [b]) => a - b).map(([wait, count]) => `${count} x ${wait} s`).join(', ') || 'none';
 }
 
 /** A fresh load of the bundle: what a new Lambda container would run. */

@@ -1,8 +1,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { ConnectClient } from '@aws-sdk/client-connect';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context, SQSBatchResponse, SQSRecord } from 'aws-lambda';
+import { EVENT_BUFFER, returnDelaySeconds } from '../lib/event-buffer';
+import { BufferVisibility } from './adapters/buffer-visibility';
 import { ConnectAdapter } from './adapters/connect';
 import { DynamoDbFailureLog } from './adapters/failure-records';
 import type { FailureOutcome } from './adapters/failure-records';
@@ -60,6 +63,8 @@ export type GatewayHandler = (event: unknown, context: Context) => Promise<Gatew
 export interface GatewayClients {
   readonly connect?: ConnectClient;
   readonly dynamodb?: DynamoDBClient;
+  /** The event door's buffer, whose failed records it sets to return after a backoff. */
+  readonly sqs?: SQSClient;
 }
 
 /**
@@ -69,7 +74,7 @@ export interface GatewayClients {
 export interface SdkClientSettings {
   /** DynamoDB's Region; Connect is always called in the instance's own. */
   readonly region?: string;
-  readonly endpoints?: { readonly connect?: string; readonly dynamodb?: string };
+  readonly endpoints?: { readonly connect?: string; readonly dynamodb?: string; readonly sqs?: string };
   readonly credentials?: DynamoDBClientConfig['credentials'];
 }
 
@@ -84,14 +89,14 @@ const SDK_CLIENT_OPTIONS = { cacheMiddleware: true } as const;
  * before handing them to the client's logger, which by default (and here) discards them: a schema walk per request
  * for nothing. No client option turns it off; removing it from the stack does.
  */
-function withoutLogFiltering<Client extends ConnectClient | DynamoDBClient>(client: Client): Client {
+function withoutLogFiltering<Client extends ConnectClient | DynamoDBClient | SQSClient>(client: Client): Client {
   client.middlewareStack.remove('loggerMiddleware');
   return client;
 }
 
 /** The clients as the function uses them; `settings` override what the SDK would read from the environment. */
 export function createGatewayClients(config: GatewayConfig, settings: SdkClientSettings = {}): Required<GatewayClients> {
-  return { connect: connectClientOf(config, settings), dynamodb: dynamoDbClientOf(settings) };
+  return { connect: connectClientOf(config, settings), dynamodb: dynamoDbClientOf(settings), sqs: sqsClientOf(config, settings) };
 }
 
 function connectClientOf(config: GatewayConfig, { endpoints, credentials }: SdkClientSettings): ConnectClient {
@@ -104,6 +109,23 @@ function connectClientOf(config: GatewayConfig, { endpoints, credentials }: SdkC
 function dynamoDbClientOf({ region, endpoints, credentials }: SdkClientSettings): DynamoDBClient {
   return withoutLogFiltering(
     new DynamoDBClient({ ...SDK_CLIENT_OPTIONS, ...(region && { region }), ...(credentials && { credentials }), ...(endpoints?.dynamodb && { endpoint: endpoints.dynamodb }) }),
+  );
+}
+
+/**
+ * The buffer's client, in the queue's own Region (an event source mapping's queue is in the function's). The queue
+ * URL derived from the ARN would otherwise redirect calls to SQS's public host even where an endpoint is configured.
+ */
+function sqsClientOf(config: GatewayConfig, { region, endpoints, credentials }: SdkClientSettings): SQSClient {
+  const queueRegion = config.eventBuffer?.queueArn.split(':')[3] ?? region;
+  return withoutLogFiltering(
+    new SQSClient({
+      ...SDK_CLIENT_OPTIONS,
+      useQueueUrlAsEndpoint: false,
+      ...(queueRegion && { region: queueRegion }),
+      ...(credentials && { credentials }),
+      ...(endpoints?.sqs && { endpoint: endpoints.sqs }),
+    }),
   );
 }
 
@@ -219,6 +241,28 @@ export function createGateway(config: GatewayConfig, clients: GatewayClients = {
   }
 
   const bufferedDoor = trustedBufferedRecordDoor(config.doors);
+  const bufferVisibility = config.eventBuffer && new BufferVisibility(clients.sqs ?? sqsClientOf(config, {}), config.eventBuffer.queueArn);
+
+  /**
+   * A record about to be listed as a batch item failure: set when SQS delivers it again (lib/event-buffer.ts), a
+   * backoff by its receive count, or its pacing slot's time when only the pacer turned it away. The last receive is
+   * left as it is, so SQS dead-letters it promptly. If SQS refuses, nothing is lost: the record is still reported as
+   * failed and returns after the queue's visibility timeout.
+   */
+  async function returnLater(record: SQSRecord, failure: unknown): Promise<never> {
+    const receiveCount = receiveCountOf(record);
+    if (bufferVisibility && receiveCount < (config.eventBuffer?.maxReceives ?? 1)) {
+      const pacedOut = failure instanceof Error && failure.message === `THROTTLED: ${PACED_OUT}`;
+      const seconds = pacedOut ? EVENT_BUFFER.pacedOutSeconds : returnDelaySeconds(receiveCount);
+      try {
+        await bufferVisibility.returnAfter(record.receiptHandle, seconds);
+        logger.info('returned to the buffer', { receiveCount, returnsInSeconds: seconds, pacedOut });
+      } catch (error) {
+        logger.warn('Could not set when the record returns; it returns after the buffer\'s visibility timeout', { receiveCount, error });
+      }
+    }
+    throw failure;
+  }
 
   /**
    * One buffered event. The lock comes before the Describe calls, so a duplicate or a replay costs Connect nothing.
@@ -340,7 +384,7 @@ export function createGateway(config: GatewayConfig, clients: GatewayClients = {
   /** The door is chosen by what only that door sets, never by shape alone: anything else is a direct invocation. */
   function route(event: unknown, context: Context): Promise<GatewayResponse> {
     if (isApiGatewayEvent(event, config.doors)) return isHistoryRequest(event) ? serveHistory(event, context) : serve(httpDoor, event, context);
-    if (isBufferEvent(event, config.eventBuffer?.queueArn)) return serveBuffer(event, context, (record) => serveBufferedRecord(record, context));
+    if (isBufferEvent(event, config.eventBuffer?.queueArn)) return serveBuffer(event, context, (record) => serveBufferedRecord(record, context).catch((failure: unknown) => returnLater(record, failure)));
     if (isBufferEvent(event, config.deadLetterQueueArn)) return serveBuffer(event, context, (record) => serveDeadLetter(record, context));
     if (config.sweep && isSweepEvent(event, config.sweep.ruleArn, config.doors.account)) return sweep(config.sweep.afterMs, context);
     if (isEventBridgeEvent(event, config.doors)) return serve(eventBridgeDoor, event, context);

@@ -133,8 +133,9 @@ export function gatewayFunction(scope: Construct, props: GatewayFunctionProps): 
       [ledgerTable.tableArn],
     ),
     statement('OwnLogGroup', ['logs:CreateLogStream', 'logs:PutLogEvents'], [functionLogs.logGroupArn]),
-    // The event source mapping polls with the function's role: exactly the actions the Lambda developer guide lists.
-    statement('EventBuffer', ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], [eventBuffer.queueArn]),
+    // The event source mapping polls with the function's role: exactly the actions the Lambda developer guide lists,
+    // and the function's own ChangeMessageVisibility, which sets when a failed record returns (lib/event-buffer.ts).
+    statement('EventBuffer', ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility'], [eventBuffer.queueArn]),
   ];
   grants.forEach((grant) => role.addToPolicy(grant));
   for (const resource of [arns.contacts, arns.flows, arns.queues, arns.users]) {

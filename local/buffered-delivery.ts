@@ -18,7 +18,26 @@ export interface QueueModelOptions {
   /** Receives before SQS moves a message to the dead-letter queue (redrive policy's maxReceiveCount). */
   readonly maxReceiveCount?: number;
   readonly deadLetterQueue?: QueueModel;
+  /**
+   * Milliseconds one second of a ChangeMessageVisibility lasts: 1000 unless a test compresses SQS's waits with the
+   * visibility timeout (and says so).
+   */
+  readonly msPerSecond?: number;
 }
+
+/** An SQS API error as the service names it (`__type` of its JSON protocol), for the HTTP front to send back. */
+export class SqsModelError extends Error {
+  constructor(
+    readonly code: 'ReceiptHandleIsInvalid' | 'MessageNotInflight' | 'InvalidParameterValue',
+    message: string,
+  ) {
+    super(message);
+    this.name = code;
+  }
+}
+
+/** ChangeMessageVisibility's VisibilityTimeout range and its limit per receive (SQS API reference). */
+const MAX_VISIBILITY_SECONDS = 43_200;
 
 interface StoredMessage {
   readonly messageId: string;
@@ -29,12 +48,21 @@ interface StoredMessage {
   firstReceivedAt?: number;
   visibleAt: number;
   receiptHandle?: string;
+  receivedAt?: number;
+}
+
+/** One ChangeMessageVisibility the queue accepted, for tests and the benchmark to read. */
+export interface VisibilityChange {
+  readonly messageId: string;
+  readonly receiveCount: number;
+  readonly seconds: number;
 }
 
 /** A standard SQS queue: visibility timeout, receive count, redrive to a dead-letter queue. */
 export class QueueModel {
   private readonly messages = new Map<string, StoredMessage>();
   private readonly listeners = new Set<() => void>();
+  readonly visibilityChanges: VisibilityChange[] = [];
 
   constructor(private readonly options: QueueModelOptions) {}
 
@@ -73,6 +101,7 @@ export class QueueModel {
       message.firstReceivedAt ??= now;
       message.visibleAt = now + this.options.visibilityTimeoutMs;
       message.receiptHandle = randomUUID();
+      message.receivedAt = now;
       records.push(this.recordOf(message));
     }
     return records;
@@ -83,6 +112,32 @@ export class QueueModel {
     for (const message of this.messages.values()) {
       if (message.receiptHandle === receiptHandle) this.messages.delete(message.messageId);
     }
+  }
+
+  /**
+   * ChangeMessageVisibility: the message received with this handle becomes visible `seconds` from now, for this
+   * receive only (the next receive starts from the queue's visibility timeout again). SQS refuses a handle that is
+   * not the latest receive's, a message no longer in flight, and a total over 12 hours from the receive (SQS API
+   * reference, ChangeMessageVisibility).
+   */
+  changeVisibility(receiptHandle: string, seconds: number): void {
+    const message = [...this.messages.values()].find((candidate) => candidate.receiptHandle === receiptHandle);
+    if (!message) throw new SqsModelError('ReceiptHandleIsInvalid', `The receipt handle "${receiptHandle}" is not valid for this queue.`);
+    const now = Date.now();
+    if (message.visibleAt <= now) throw new SqsModelError('MessageNotInflight', 'The message referred to is not in flight.');
+    const msPerSecond = this.options.msPerSecond ?? 1000;
+    const sinceReceive = (now - (message.receivedAt ?? now)) / msPerSecond;
+    if (!Number.isInteger(seconds) || seconds < 0 || seconds + sinceReceive > MAX_VISIBILITY_SECONDS) {
+      throw new SqsModelError('InvalidParameterValue', `Value ${seconds} for parameter VisibilityTimeout is invalid: at most ${MAX_VISIBILITY_SECONDS} seconds from the receive.`);
+    }
+    message.visibleAt = now + seconds * msPerSecond;
+    this.visibilityChanges.push({ messageId: message.messageId, receiveCount: message.receiveCount, seconds });
+    if (seconds === 0) this.notify();
+  }
+
+  /** The queue's name, the last part of its ARN and of its URL. */
+  get name(): string {
+    return this.options.arn.split(':')[5] ?? '';
   }
 
   /** Messages in the queue, visible or in flight (ApproximateNumberOfMessages + ...NotVisible). */

@@ -25,6 +25,7 @@ import type { PublishedEvent } from './event-pipes';
 import { apiGatewayProxyEvent, eventBridgeEvent, LOCAL_API_ENVIRONMENT } from './lambda-events';
 import { startLocalLambdaRuntime } from './lambda-runtime';
 import { sdkSettingsFrom } from './sdk-settings';
+import { startSqsEndpoint } from './sqs-endpoint';
 import type { LocalInvoke } from './lambda-runtime';
 
 export interface LocalGatewayOptions {
@@ -120,6 +121,20 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     env[ENV.sweepAfterSeconds] ??= String(LOCAL_FUNCTION_TIMEOUT_MS / 1000 + SWEEP.marginSeconds);
 
     const config = loadConfig(env);
+    // The event door as deployed: the rule delivers into a buffer that the event source mapping drains, paced; the
+    // function reaches the buffer over SQS's own protocol to set when a failed record returns.
+    const deadLetters = new QueueModel({ arn: config.deadLetterQueueArn ?? `${LOCAL_BUFFER_ARN}-dlq`, visibilityTimeoutMs: DEAD_LETTER_DOOR.visibilityTimeoutSeconds * 1000 });
+    const buffer = new QueueModel({
+      arn: config.eventBuffer?.queueArn ?? LOCAL_BUFFER_ARN,
+      visibilityTimeoutMs: EVENT_BUFFER.visibilityTimeoutSeconds * 1000,
+      maxReceiveCount: EVENT_BUFFER.maxReceiveCount,
+      deadLetterQueue: deadLetters,
+    });
+    if (!env.AWS_ENDPOINT_URL_SQS) {
+      const sqs = await startSqsEndpoint([buffer]);
+      started.push(sqs);
+      env.AWS_ENDPOINT_URL_SQS = sqs.url;
+    }
     const sdk = sdkSettingsFrom(env);
     const containerClients = (): Required<GatewayClients> => createGatewayClients(config, sdk);
     const { dynamodb: localClient } = containerClients();
@@ -132,14 +147,6 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     });
 
     const invoke = runtime.invoker(createGateway(config, containerClients()));
-    // The event door as deployed: the rule delivers into a buffer that the event source mapping drains, paced.
-    const deadLetters = new QueueModel({ arn: config.deadLetterQueueArn ?? `${LOCAL_BUFFER_ARN}-dlq`, visibilityTimeoutMs: DEAD_LETTER_DOOR.visibilityTimeoutSeconds * 1000 });
-    const buffer = new QueueModel({
-      arn: config.eventBuffer?.queueArn ?? LOCAL_BUFFER_ARN,
-      visibilityTimeoutMs: EVENT_BUFFER.visibilityTimeoutSeconds * 1000,
-      maxReceiveCount: EVENT_BUFFER.maxReceiveCount,
-      deadLetterQueue: deadLetters,
-    });
     const mapping = new EventSourceMappingModel({
       queue: buffer,
       handler: containerPool(() => runtime.invoker(createGateway(config, containerClients())) as (event: SQSEvent, context: Context) => Promise<unknown>),

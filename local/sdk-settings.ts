@@ -9,9 +9,10 @@ import type { SdkClientSettings } from '../lambda/gateway';
 export function sdkSettingsFrom(env: Readonly<Record<string, string | undefined>>): SdkClientSettings {
   const connect = env.AWS_ENDPOINT_URL_CONNECT || undefined;
   const dynamodb = env.AWS_ENDPOINT_URL_DYNAMODB || undefined;
+  const sqs = env.AWS_ENDPOINT_URL_SQS || undefined;
   return {
     region: env.AWS_REGION || 'us-east-1',
-    endpoints: { ...(connect && { connect }), ...(dynamodb && { dynamodb }) },
+    endpoints: { ...(connect && { connect }), ...(dynamodb && { dynamodb }), ...(sqs && { sqs }) },
     credentials: {
       accessKeyId: env.AWS_ACCESS_KEY_ID || 'local',
       secretAccessKey: env.AWS_SECRET_ACCESS_KEY || 'local',

@@ -124,14 +124,13 @@ export function trustedBufferedRecordDoor(trust: DoorTrust): Door<SQSRecord, Buf
   };
 }
 
-// One processor per container, as Powertools intends; it is reset at the start of every batch.
-const processor = new BatchProcessor(EventType.SQS);
-
 /**
  * Records one at a time, in order: the calls to Connect are paced anyway, and a record served sequentially knows how
  * much of the invocation is left for it. A batch whose every record failed is answered with all of them as item
  * failures, not a thrown error, so SQS keeps one receive count per message and Lambda does not back off the mapping.
  */
 export function serveBuffer(event: SQSEvent, context: Context, serveRecord: (record: SQSRecord) => Promise<unknown>): Promise<SQSBatchResponse> {
-  return processPartialResponse(event, serveRecord, processor, { context, processInParallel: false, throwOnFullBatchFailure: false });
+  // A processor per batch, not per module: local mode, the tests and the benchmark run several containers' invocations
+  // in one process, and a shared processor, reset by each batch, answered one batch with another's failures.
+  return processPartialResponse(event, serveRecord, new BatchProcessor(EventType.SQS), { context, processInParallel: false, throwOnFullBatchFailure: false });
 }

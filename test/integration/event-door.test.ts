@@ -3,10 +3,14 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterEach, describe, expect } from 'vitest';
 import { failureKeys } from '../../lambda/adapters/failure-records';
+import { DynamoDbPacer } from '../../lambda/adapters/transfer-pacer';
+import { EVENT_BUFFER, returnDelaySeconds } from '../../lib/event-buffer';
 import { EventSourceMappingModel, QueueModel, containerPool } from '../../local/buffered-delivery';
 import { startTransferEvents } from '../../local/event-pipes';
 import type { BatchHandler } from '../../local/buffered-delivery';
 import { eventBridgeEvent } from '../../local/lambda-events';
+import { startSqsEndpoint } from '../../local/sqs-endpoint';
+import type { SqsEndpoint } from '../../local/sqs-endpoint';
 import { CONNECT_DEFAULT_QUOTAS } from '../../simulator/connect-simulator';
 import { asHttp, httpEvent, lambdaContext } from '../support/gateway-harness';
 import type { GatewayHarness } from '../support/gateway-harness';
@@ -15,33 +19,44 @@ import { gatewayTest } from '../support/gateway-test';
 /**
  * The event door as AWS runs it: the rule's events in an SQS queue model, drained by an event source mapping model
  * (batches of 3, at most 2 invocations, partial batch responses) into the real handler, against a Connect simulator
- * with Connect's default quotas and the gateway's default pacing (2/s, burst 2).
+ * with Connect's default quotas and the gateway's default pacing (2/s, burst 2). The function's SQS client reaches the
+ * buffer model over HTTP (local/sqs-endpoint.ts) to set when a failed record returns.
  */
 const BUFFER_ARN = 'arn:aws:sqs:us-east-1:111122223333:event-buffer';
 interface Door {
   readonly buffer: QueueModel;
   readonly deadLetters: QueueModel;
   readonly mapping: EventSourceMappingModel;
+  readonly sqs: SqsEndpoint;
   publish(detail: unknown, options?: { id?: string; detailType?: string }): string;
   drained(): Promise<void>;
 }
 const doors: Door[] = [];
 afterEach(async () => {
-  await Promise.all(doors.splice(0).map((door) => door.mapping.stop()));
+  await Promise.all(doors.splice(0).map(async (door) => {
+    await door.mapping.stop();
+    await door.sqs.close();
+  }));
 });
 
-/** The stack's wiring: visibility 120 s and 31 receives, unless a test compresses them (and says so). */
-function eventDoorOf(harness: GatewayHarness, options: { visibilityTimeoutMs?: number; maxReceiveCount?: number } = {}): Door {
-  const maxReceiveCount = options.maxReceiveCount ?? 31;
+/**
+ * The stack's wiring: visibility 120 s and 33 receives, unless a test compresses them (and says so). A compressed
+ * visibility timeout compresses the backoff the function sets in the same proportion (120 s of SQS's in its ms).
+ */
+async function eventDoorOf(harness: GatewayHarness, options: { visibilityTimeoutMs?: number; maxReceiveCount?: number } = {}): Promise<Door> {
+  const maxReceiveCount = options.maxReceiveCount ?? 33;
+  const visibilityTimeoutMs = options.visibilityTimeoutMs ?? 120_000;
   const deadLetters = new QueueModel({ arn: 'arn:aws:sqs:us-east-1:111122223333:dead-letters', visibilityTimeoutMs: 30_000 });
-  const buffer = new QueueModel({ arn: BUFFER_ARN, visibilityTimeoutMs: options.visibilityTimeoutMs ?? 120_000, maxReceiveCount, deadLetterQueue: deadLetters });
-  const handler: BatchHandler = containerPool(() => harness.newContainer({ EVENT_MAX_RECEIVES: String(maxReceiveCount) }) as BatchHandler);
+  const buffer = new QueueModel({ arn: BUFFER_ARN, visibilityTimeoutMs, maxReceiveCount, deadLetterQueue: deadLetters, msPerSecond: visibilityTimeoutMs / 120 });
+  const sqs = await startSqsEndpoint([buffer]);
+  const handler: BatchHandler = containerPool(() => harness.newContainer({ EVENT_MAX_RECEIVES: String(maxReceiveCount), AWS_ENDPOINT_URL_SQS: sqs.url }) as BatchHandler);
   const mapping = new EventSourceMappingModel({ queue: buffer, handler, batchSize: 3, maxConcurrency: 2, functionTimeoutMs: 10_000 });
   mapping.start();
   const door: Door = {
     buffer,
     deadLetters,
     mapping,
+    sqs,
     // What the rule delivers: the EventBridge event itself is the message body.
     publish: (detail, { id = randomUUID(), detailType } = {}) => {
       const event = { ...eventBridgeEvent(detail, { id }), ...(detailType && { 'detail-type': detailType }) };
@@ -61,7 +76,7 @@ function eventDoorOf(harness: GatewayHarness, options: { visibilityTimeoutMs?: n
 
 const it = gatewayTest({
   quotas: CONNECT_DEFAULT_QUOTAS,
-  env: { TRANSFER_RATE_PER_SECOND: '2', TRANSFER_BURST: '2', EVENT_BUFFER_QUEUE_ARN: BUFFER_ARN, EVENT_MAX_RECEIVES: '31' },
+  env: { TRANSFER_RATE_PER_SECOND: '2', TRANSFER_BURST: '2', EVENT_BUFFER_QUEUE_ARN: BUFFER_ARN, EVENT_MAX_RECEIVES: '33' },
 })
   .extend('eventDoor', { scope: 'file' }, ({ harness }) => (options?: { visibilityTimeoutMs?: number; maxReceiveCount?: number }) => eventDoorOf(harness, options))
   .extend('failureRecord', { scope: 'file' }, ({ harness }) => {
@@ -79,7 +94,7 @@ describe('a burst through the buffer (contract section 3.2)', () => {
   it('transfers every event exactly once, paced under Connect\'s quota, nothing dead-lettered', async ({ harness, eventDoor, queueTransfer, transfersOf }) => {
     const performedBefore = harness.connect.transfersPerformed();
     const throttledBefore = harness.connect.throttledCount('TransferContact');
-    const door = eventDoor();
+    const door = await eventDoor();
     const requests = Array.from({ length: 20 }, queueTransfer);
     for (const request of requests) door.publish(request);
     await door.drained();
@@ -93,8 +108,25 @@ describe('a burst through the buffer (contract section 3.2)', () => {
     expect(door.mapping.invocations.reduce((sum, invocation) => sum + invocation.failed, 0)).toBe(0);
   });
 
+  it('drains exactly once when some records fail and come back after their backoff (compressed: 120 s of SQS\'s in 1.2 s)', async ({ harness, eventDoor, queueTransfer, transfersOf }) => {
+    const door = await eventDoor({ visibilityTimeoutMs: 1200 });
+    const requests = Array.from({ length: 6 }, queueTransfer);
+    // Two records' three SDK attempts each fail: they return to the buffer while the rest of the burst drains.
+    harness.connect.failNext('TransferContact', 6, 'internal');
+    for (const request of requests) door.publish(request);
+    await door.drained();
+
+    for (const request of requests) expect(transfersOf(request.ContactId)).toHaveLength(1);
+    expect(door.deadLetters.size).toBe(0);
+    expect(door.buffer.visibilityChanges.length).toBeGreaterThanOrEqual(1);
+    for (const change of door.buffer.visibilityChanges) {
+      expect(change.seconds).toBeGreaterThanOrEqual(returnDelaySeconds(change.receiveCount, 0));
+      expect(change.seconds).toBeLessThanOrEqual(returnDelaySeconds(change.receiveCount, 1));
+    }
+  });
+
   it('takes the lock before the Describe calls: a duplicate event costs Connect nothing', async ({ harness, eventDoor, queueTransfer, transfersOf }) => {
-    const door = eventDoor();
+    const door = await eventDoor();
     const request = queueTransfer();
     const id = door.publish(request);
     await door.drained();
@@ -109,7 +141,7 @@ describe('a burst through the buffer (contract section 3.2)', () => {
 
 describe('what ends without a transfer (contract sections 3.2 and 9)', () => {
   it('rejects final outcomes and malformed messages once, deletes them, and records each for the failure event', async ({ fx, eventDoor, queueTransfer, failureRecord }) => {
-    const door = eventDoor();
+    const door = await eventDoor();
     const ended = { ContactId: fx.contact('TASK', true), ContactFlowId: fx.flows.inbound, QueueId: fx.queues.enabled, ClientToken: 'crm-case-1' };
     const endedId = door.publish(ended);
     const wrongTypeId = door.publish(queueTransfer(), { detailType: 'SomethingElse' });
@@ -140,7 +172,7 @@ describe('what ends without a transfer (contract sections 3.2 and 9)', () => {
   });
 
   it('retries a record Connect throttled inside the invocation, then transfers it, without spending a receive', async ({ harness, eventDoor, queueTransfer, transfersOf }) => {
-    const door = eventDoor();
+    const door = await eventDoor();
     const request = queueTransfer();
     // More throttles than the SDK's three attempts: the door itself has to try again.
     harness.connect.failNext('TransferContact', 4, 'throttle');
@@ -150,8 +182,75 @@ describe('what ends without a transfer (contract sections 3.2 and 9)', () => {
     expect(door.mapping.invocations).toEqual([{ records: 1, failed: 0 }]);
   });
 
+  it('returns a record Connect keeps throttling after its backoff, not the visibility timeout, then transfers it once (compressed: 120 s of SQS\'s in 1.2 s)', async ({ harness, eventDoor, queueTransfer, transfersOf }) => {
+    const door = await eventDoor({ visibilityTimeoutMs: 1200 });
+    const request = queueTransfer();
+    // Other callers hold Connect's whole TransferContact quota (a bucket of none) until the record has been sent back once.
+    harness.connect.setQuotas({ ...CONNECT_DEFAULT_QUOTAS, TransferContact: { rate: 2, burst: 0 } });
+    try {
+      door.publish(request);
+      for (let waited = 0; door.buffer.visibilityChanges.length === 0; waited += 50) {
+        if (waited > 25_000) throw new Error('the record was never sent back with a backoff');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    } finally {
+      harness.connect.setQuotas(CONNECT_DEFAULT_QUOTAS);
+    }
+    await door.drained();
+
+    expect(transfersOf(request.ContactId)).toHaveLength(1);
+    expect(door.deadLetters.size).toBe(0);
+    const [first] = door.buffer.visibilityChanges;
+    // 30 s after the first receive and doubling, up to a fifth more: not the 120 s visibility timeout.
+    expect(first?.seconds).toBeGreaterThanOrEqual(returnDelaySeconds(first?.receiveCount ?? 0, 0));
+    expect(first?.seconds).toBeLessThanOrEqual(returnDelaySeconds(first?.receiveCount ?? 0, 1));
+    expect(first?.seconds).not.toBe(120);
+    expect(door.mapping.invocations.at(-1)).toEqual({ records: 1, failed: 0 });
+  });
+
+  it('sends a record the pacer turned away back for about its slot, not for a backoff', async ({ harness, queueTransfer, transfersOf }) => {
+    const buffer = new QueueModel({ arn: BUFFER_ARN, visibilityTimeoutMs: 120_000 });
+    const sqs = await startSqsEndpoint([buffer]);
+    // Other containers hold the next 5 s of the shared pacer's slots (2/s): later than an invocation with 3 s left may wait.
+    const { config } = harness;
+    const pacer = new DynamoDbPacer(harness.dynamodbClient(), config.idempotencyTable, config.pace, `${config.instance.account}:${config.instance.region}`);
+    const held: number[] = [];
+    try {
+      for (let slot = 0; slot < 10; slot += 1) held.push((await pacer.reserve(Date.now() + 60_000)) ?? 0);
+      const request = queueTransfer();
+      buffer.send(JSON.stringify(eventBridgeEvent(request)));
+      const records = buffer.receive(1);
+      const response = await harness.newContainer({ AWS_ENDPOINT_URL_SQS: sqs.url })({ Records: records }, lambdaContext(3000));
+
+      expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: records[0]?.messageId }] });
+      expect(transfersOf(request.ContactId)).toHaveLength(0);
+      expect(buffer.visibilityChanges).toEqual([{ messageId: records[0]?.messageId, receiveCount: 1, seconds: EVENT_BUFFER.pacedOutSeconds }]);
+    } finally {
+      for (const sendAt of held.reverse()) await pacer.release(sendAt);
+      await sqs.close();
+    }
+  });
+
+  it('loses nothing when SQS refuses the backoff: the record returns after the visibility timeout and is transferred once (compressed: visibility 1.6 s)', async ({ harness, eventDoor, queueTransfer, transfersOf }) => {
+    const door = await eventDoor({ visibilityTimeoutMs: 1600 });
+    door.sqs.refuse = true;
+    const request = queueTransfer();
+    harness.connect.failNext('TransferContact', 3, 'internal');
+    door.publish(request);
+    await door.drained();
+
+    // Every failed receive asked for its backoff and was refused; the record came back all the same.
+    const failedReceives = door.mapping.invocations.filter((invocation) => invocation.failed > 0).length;
+    expect(failedReceives).toBeGreaterThanOrEqual(1);
+    expect(door.sqs.calls).toBe(failedReceives);
+    expect(door.buffer.visibilityChanges).toEqual([]);
+    expect(door.mapping.invocations.at(-1)).toEqual({ records: 1, failed: 0 });
+    expect(transfersOf(request.ContactId)).toHaveLength(1);
+    expect(door.deadLetters.size).toBe(0);
+  });
+
   it('returns a record that keeps failing to the buffer and dead-letters it only after its last receive (compressed: visibility 800 ms, still longer than one invocation as 120 s is than 10 s; 3 receives)', async ({ harness, eventDoor, queueTransfer, failureRecord, transfersOf }) => {
-    const door = eventDoor({ visibilityTimeoutMs: 800, maxReceiveCount: 3 });
+    const door = await eventDoor({ visibilityTimeoutMs: 800, maxReceiveCount: 3 });
     const failing = queueTransfer();
     // Three receives of three SDK attempts each: Connect fails every one of them.
     harness.connect.failNext('TransferContact', 9, 'internal');
@@ -180,7 +279,7 @@ describe('transfer events from the ledger stream (contract section 9, local mode
     const events = startTransferEvents(harness.dynamodbClient(), harness.config.ledgerTable, 'contact-transfer-gateway', 60_000);
     await events.flush();
     const before = events.published.length;
-    const door = eventDoor();
+    const door = await eventDoor();
     const transferred = { ...queueTransfer(), ClientToken: 'crm-case-7' };
     const transferredId = door.publish(transferred);
     const rejected = { ContactId: fx.contact('VOICE'), ContactFlowId: fx.flows.inbound, ClientToken: 'crm-case-8' };

@@ -5,6 +5,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IDEMPOTENCY_TABLE, LEDGER_TABLE } from '../../lambda/tables';
+import { returnDelaySeconds } from '../../lib/event-buffer';
 import { TRANSFER_EVENT_PIPES } from '../../lib/transfer-events';
 import { ACCOUNT, INSTANCE_ARN, all, asArray, only, synthesize } from './synth';
 import type { Synthesized } from './synth';
@@ -66,7 +67,7 @@ describe('the function', () => {
         TRANSFER_RATE_PER_SECOND: '2',
         TRANSFER_BURST: '2',
         EVENT_BUFFER_QUEUE_ARN: resolve(gateway().eventBuffer.queueArn),
-        EVENT_MAX_RECEIVES: '31',
+        EVENT_MAX_RECEIVES: '33',
         // The backstops (test/stack/backstops.test.ts).
         EVENT_DEAD_LETTER_QUEUE_ARN: resolve(gateway().deadLetterQueue.queueArn),
         SWEEP_RULE_ARN: expect.stringMatching(/^arn:aws:events:us-east-1:111122223333:rule\//),
@@ -134,7 +135,8 @@ describe('IAM', () => {
       { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [arn(gateway().gatewayFunction.logGroup.logGroupArn)] },
       {
         Effect: 'Allow',
-        Action: ['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'],
+        // ChangeMessageVisibility on the buffer only: the dead-letter queue's records return as its timeout says.
+        Action: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'],
         Resource: [arn(gateway().eventBuffer.queueArn)],
       },
       // The sweeper's Query of the sparse index, and the dead-letter door's mapping.
@@ -283,16 +285,19 @@ describe('EventBridge door: a buffer drained at a bounded concurrency', () => {
     synth.template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 0);
   });
 
-  it('the buffer is encrypted, TLS-only, writable by this rule only, and dead-letters after an hour of receives', () => {
+  it('the buffer is encrypted, TLS-only, writable by this rule only, and dead-letters after at least an hour of retries with backoff', () => {
     const { id, properties } = queueProps(gateway().eventBuffer);
     expect(properties).toEqual({
       SqsManagedSseEnabled: true,
       VisibilityTimeout: 120,
       MessageRetentionPeriod: 4 * 24 * 3600,
-      RedrivePolicy: { deadLetterTargetArn: resolve(gateway().deadLetterQueue.queueArn), maxReceiveCount: 31 },
+      RedrivePolicy: { deadLetterTargetArn: resolve(gateway().deadLetterQueue.queueArn), maxReceiveCount: 33 },
     });
-    // Every retry waits the visibility timeout: 30 waits between the first receive and the last are an hour.
-    expect((31 - 1) * 120).toBeGreaterThanOrEqual(3600);
+    // The 32 waits between the first receive and the last: an hour even where ChangeMessageVisibility failed and a
+    // record came back after the visibility timeout instead of its backoff, well over an hour where it did not.
+    const waits = Array.from({ length: 33 - 1 }, (_, index) => returnDelaySeconds(index + 1, 0));
+    expect(waits.reduce((sum, wait) => sum + Math.min(wait, 120), 0)).toBeGreaterThanOrEqual(3600);
+    expect(waits.reduce((sum, wait) => sum + wait, 0)).toBeGreaterThanOrEqual(2 * 3600);
     const statements = policyOf(id);
     expect(statements).toHaveLength(2);
     expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Deny', Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));

@@ -9,6 +9,7 @@ import {
   clientVersionOnly,
   inlineConstantKeys,
   memberOnlyJmesPath,
+  pureSchemaKeys,
   SETTING_DOC_PROPERTIES,
   withoutEventStreams,
   withoutSettingDocs,
@@ -38,6 +39,20 @@ async function loadBundled(contents: string, plugins: Plugin[], mainFields = ['m
   new Function('module', 'exports', 'require', text)(loaded, loaded.exports, require);
   return { text, exports: loaded.exports };
 }
+
+describe('pureSchemaKeys on the SQS client (the function calls ChangeMessageVisibility alone)', () => {
+  it('keeps the schema of the operation the bundle calls and drops every other operation\'s', async () => {
+    const contents = "import { SQSClient, ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs'; export const send = (client) => client.send(new ChangeMessageVisibilityCommand({})); export { SQSClient };";
+    const bundled = async (plugins: Plugin[]) =>
+      (await build({ stdin: { contents, resolveDir: __dirname }, bundle: true, format: 'cjs', platform: 'node', write: false, logLevel: 'silent', plugins, mainFields: ['module', 'main'], minify: true, external: ['@aws-sdk/credential-provider-node'] })).outputFiles[0]?.text ?? '';
+    const [pruned, whole] = await Promise.all([bundled([pureSchemaKeys]), bundled([])]);
+    expect(pruned.includes('ChangeMessageVisibilityRequest')).toBe(true);
+    // Operations whose schemas carry computed keys (SQS's query-compatible names): kept without the plugin.
+    for (const unused of ['ReceiveMessageRequest', 'SendMessageBatchRequest', 'SetQueueAttributesRequest']) {
+      expect([unused, whole.includes(unused), pruned.includes(unused)]).toEqual([unused, true, false]);
+    }
+  });
+});
 
 describe('memberOnlyJmesPath (the bundle plugin that answers Powertools idempotency\'s member-name JMESPath without the JMESPath engine)', () => {
   type Search = (expression: string, data: unknown) => unknown;

@@ -1,6 +1,8 @@
+import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { EventSourceMappingModel, QueueModel } from '../../../local/buffered-delivery';
+import { startSqsEndpoint } from '../../../local/sqs-endpoint';
 
 /** The delivery models the event-door tests and the burst benchmark rely on behave as SQS and Lambda document. */
 const ARN = 'arn:aws:sqs:us-east-1:111122223333:buffer';
@@ -85,6 +87,48 @@ describe('the event source mapping model', () => {
       await mapping.stop();
       expect(mapping.invocations[0]).toMatchObject({ records: 2, failed: 2 });
       expect(queue.size).toBe(2);
+    }
+  });
+});
+
+describe('ChangeMessageVisibility on the queue model, over the SQS JSON protocol the SDK speaks', () => {
+  const client = (url: string) => new SQSClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 's' }, useQueueUrlAsEndpoint: false });
+  const queueUrl = 'https://sqs.us-east-1.amazonaws.com/111122223333/buffer';
+
+  it('returns the message when the new timeout says, for this receive only (compressed: 1 s of SQS\'s in 10 ms)', async () => {
+    const queue = new QueueModel({ arn: ARN, visibilityTimeoutMs: 10_000, msPerSecond: 10 });
+    const endpoint = await startSqsEndpoint([queue]);
+    try {
+      queue.send('a');
+      const [first] = queue.receive(1);
+      await client(endpoint.url).send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: first!.receiptHandle, VisibilityTimeout: 3 }));
+      expect(queue.receive(1)).toEqual([]);
+      await sleep(60);
+      const [second] = queue.receive(1);
+      expect(second?.attributes.ApproximateReceiveCount).toBe('2');
+      // The next receive starts from the queue's own timeout again.
+      expect(queue.nextVisibleAt()! - Date.now()).toBeGreaterThan(5_000);
+      expect(queue.visibilityChanges).toEqual([{ messageId: first!.messageId, receiveCount: 1, seconds: 3 }]);
+    } finally {
+      await endpoint.close();
+    }
+  });
+
+  it('refuses, as SQS does, a stale receipt handle, more than 12 hours, and everything while told to', async () => {
+    const queue = new QueueModel({ arn: ARN, visibilityTimeoutMs: 10_000 });
+    const endpoint = await startSqsEndpoint([queue]);
+    const sqs = client(endpoint.url);
+    const change = (ReceiptHandle: string, VisibilityTimeout: number) => sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle, VisibilityTimeout }));
+    try {
+      queue.send('a');
+      const [record] = queue.receive(1);
+      await expect(change('not-a-handle', 30)).rejects.toMatchObject({ name: 'ReceiptHandleIsInvalid' });
+      await expect(change(record!.receiptHandle, 43_201)).rejects.toMatchObject({ name: 'InvalidParameterValue' });
+      endpoint.refuse = true;
+      await expect(change(record!.receiptHandle, 30)).rejects.toMatchObject({ name: 'AccessDenied' });
+      expect(queue.visibilityChanges).toEqual([]);
+    } finally {
+      await endpoint.close();
     }
   });
 });
