@@ -135,7 +135,7 @@ export function createGateway(config: GatewayConfig, clients: GatewayClients = {
   const dynamodb = clients.dynamodb ?? dynamoDbClientOf({});
   const idempotency = new PowertoolsIdempotency(dynamodb, config.idempotencyTable, config.idempotencyTtlSeconds);
   // One budget for this stack's doors and containers, in its own table (Connect counts per account and Region).
-  const pacer = new DynamoDbPacer(dynamodb, config.idempotencyTable, config.pace, `${config.instance.account}:${config.instance.region}`);
+  const pacer = new DynamoDbPacer(dynamodb, config.idempotencyTable, config.pace, config.instance);
   /**
    * Per invocation (local mode and tests run invocations concurrently in one process): the latest a slot may come,
    * the invocation's end less AFTER_SLOT_MS, and a slot reserved early, while the HTTPS door's look-ups run.

@@ -73,7 +73,7 @@ export interface ConnectSimulator {
   /** Transfers that changed state (a token replay is not one). */
   transfersPerformed(): number;
   failNext(operation: ConnectOperation, times: number, fault: ConnectFault): void;
-  /** Delay before answering, for one operation or (without one) all. */
+  /** Delay before answering, for one operation or (without one) all, replacing every per-operation delay. */
   setLatency(ms: number, operation?: ConnectOperation): void;
   /** Replaces the quotas (full buckets); `UNLIMITED` turns throttling off. */
   setQuotas(quotas: ConnectQuotas): void;
@@ -324,7 +324,11 @@ export async function startConnectSimulator(options: ConnectSimulatorOptions = {
     callCount: (operation) => (operation ? calls.filter((call) => call.operation === operation).length : calls.length),
     transfersPerformed: () => transfers,
     failNext: (operation, times, fault) => void faults.push({ operation, remaining: times, fault }),
-    setLatency: (ms, operation) => void latency.set(operation ?? '*', ms),
+    setLatency: (ms, operation) => {
+      // Without an operation it is every operation's, so a test's reset also ends an earlier test's per-operation one.
+      if (operation === undefined) latency.clear();
+      latency.set(operation ?? '*', ms);
+    },
     setQuotas: (next) => {
       quotas = next;
       buckets = bucketsOf(quotas);

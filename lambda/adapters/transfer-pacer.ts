@@ -87,6 +87,11 @@ export class InMemoryPacer extends CellRatePacer {
  * function may already update), so every container and both doors draw on one budget. One conditional UpdateItem per
  * transfer while Connect is busy, two after a quiet spell; at 2 writes a second the item is far from a hot key.
  */
+/** The budget's item in the idempotency table: one per account and Region, as Connect counts its quota. */
+export function pacerKeyOf(instance: { readonly account: string; readonly region: string }): string {
+  return `pacer#TransferContact#${instance.account}:${instance.region}`;
+}
+
 export class DynamoDbPacer extends CellRatePacer {
   private readonly key: string;
   /** The last `tat` seen: which of the two writes is likely to succeed first. */
@@ -97,10 +102,10 @@ export class DynamoDbPacer extends CellRatePacer {
     private readonly tableName: string,
     settings: PaceSettings,
     /** One budget per stack: the item lives in the stack's own idempotency table (two stacks pace independently). */
-    scope: string,
+    scope: { readonly account: string; readonly region: string },
   ) {
     super(settings);
-    this.key = `pacer#TransferContact#${scope}`;
+    this.key = pacerKeyOf(scope);
   }
 
   async reserve(deadline: number): Promise<number | undefined> {

@@ -213,7 +213,7 @@ describe('what ends without a transfer (contract sections 3.2 and 9)', () => {
     const sqs = await startSqsEndpoint([buffer]);
     // Other containers hold the next 5 s of the shared pacer's slots (2/s): later than an invocation with 3 s left may wait.
     const { config } = harness;
-    const pacer = new DynamoDbPacer(harness.dynamodbClient(), config.idempotencyTable, config.pace, `${config.instance.account}:${config.instance.region}`);
+    const pacer = new DynamoDbPacer(harness.dynamodbClient(), config.idempotencyTable, config.pace, config.instance);
     const held: number[] = [];
     try {
       for (let slot = 0; slot < 10; slot += 1) held.push((await pacer.reserve(Date.now() + 60_000)) ?? 0);

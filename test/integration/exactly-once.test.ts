@@ -31,10 +31,11 @@ const it = gatewayTest()
   .extend('ledgerRecords', { scope: 'file' }, ({ harness }) => (treeId: string) => ledgerItems(harness, `TREE#${treeId}`))
   .extend('ledger', { scope: 'file' }, ({ harness }) => () => new DynamoDbLedger(harness.dynamodbClient(), harness.config.ledgerTable, 30));
 
-it.beforeEach(({ harness, dynamoProxy }) => {
+it.beforeEach(async ({ harness, dynamoProxy }) => {
   harness.dynamodb.clearFaults();
   harness.connect.setLatency(0);
   dynamoProxy.clear();
+  await harness.resetPacer();
 });
 
 const call = async (handler: GatewayHandler, door: DoorName, event: unknown, remainingMs?: number): Promise<DoorAnswer> =>

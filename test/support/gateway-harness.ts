@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { QueryCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
@@ -8,6 +8,8 @@ import { loadConfig } from '../../lambda/config';
 import type { GatewayConfig } from '../../lambda/config';
 import { createGateway, createGatewayClients } from '../../lambda/gateway';
 import type { GatewayHandler } from '../../lambda/gateway';
+import { pacerKeyOf } from '../../lambda/adapters/transfer-pacer';
+import { IDEMPOTENCY_TABLE } from '../../lambda/tables';
 import { createGatewayTables, startEmbeddedDynamoDb } from '../../local/embedded-dynamodb';
 import { apiGatewayProxyEvent, eventBridgeEvent, LOCAL_API_ENVIRONMENT } from '../../local/lambda-events';
 import type { EmbeddedDynamoDb } from '../../local/embedded-dynamodb';
@@ -35,6 +37,11 @@ export interface GatewayHarness {
   newContainer(overrides?: Record<string, string>): GatewayHandler;
   /** A client of the harness's DynamoDB (or of `endpoint`, a proxy in front of it), as a test reads the tables. */
   dynamodbClient(endpoint?: string): DynamoDBClient;
+  /**
+   * Forgets the shared pacer's budget: a test that made Connect throttle has pushed every later slot back (as it
+   * should in AWS), which would slow the tests after it down.
+   */
+  resetPacer(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -103,6 +110,9 @@ export async function startGatewayHarness(options: GatewayHarnessOptions = {}): 
       return createGateway(containerConfig, createGatewayClients(containerConfig, sdkSettingsFrom(containerEnv)));
     },
     dynamodbClient,
+    resetPacer: async () => {
+      await dynamodbClient().send(new DeleteItemCommand({ TableName: config.idempotencyTable, Key: { [IDEMPOTENCY_TABLE.partitionKey]: { S: pacerKeyOf(config.instance) } } }));
+    },
     close: async () => {
       await Promise.all([connect.close(), dynamodb.close()]);
     },
