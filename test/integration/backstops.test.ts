@@ -88,6 +88,19 @@ const transfersFrom = (published: PublishedEvent[], contactId: string) =>
 /** A container whose DynamoDB requests pass through the interposer, so a test can fail chosen writes. */
 const proxiedContainer = (): GatewayHandler => harness.newContainer({ AWS_ENDPOINT_URL_DYNAMODB: dynamoProxy.url });
 
+/**
+ * The buffer and its dead-letter queue with their mappings, as the stack wires them (waits compressed to 300 ms), the
+ * buffer's drained by `handler`.
+ */
+function bufferedDoor(handler: ConstructorParameters<typeof EventSourceMappingModel>[0]['handler']) {
+  const deadLetters = new QueueModel({ arn: DEAD_LETTERS_ARN, visibilityTimeoutMs: 300 });
+  const buffer = new QueueModel({ arn: BUFFER_ARN, visibilityTimeoutMs: 300, maxReceiveCount: MAX_RECEIVES, deadLetterQueue: deadLetters });
+  const mapping = new EventSourceMappingModel({ queue: buffer, handler, batchSize: 3, maxConcurrency: 2, functionTimeoutMs: 10_000 });
+  mapping.start();
+  running.push(mapping);
+  return { deadLetters, buffer, mapping, model: backstops(deadLetters) };
+}
+
 function backstops(deadLetters: QueueModel): BackstopsModel {
   const model = startBackstops({ deadLetters, handler: harness.newContainer(), sweepRuleArn: SWEEP_RULE_ARN, account: '111122223333', functionTimeoutMs: 10_000 });
   running.push(model);
@@ -121,16 +134,9 @@ function killedOnLastReceive(gateway: (event: SQSEvent, context: Context) => Pro
 describe('the dead-letter door: every event-door request that ends without a transfer has one Contact Transfer Failed', () => {
   it('a function that dies on the last receive, before writing anything: the dead-letter door records it, once, also when SQS delivers the dead letter twice', async () => {
     const from = events.published.length;
-    const deadLetters = new QueueModel({ arn: DEAD_LETTERS_ARN, visibilityTimeoutMs: 300 });
-    const buffer = new QueueModel({ arn: BUFFER_ARN, visibilityTimeoutMs: 300, maxReceiveCount: MAX_RECEIVES, deadLetterQueue: deadLetters });
-    const gateway = harness.newContainer();
     // First receive: Connect fails on every SDK attempt, so the record returns (its intent stays PENDING). Last
     // receive: killed before the handler does anything.
-    const handler = killedOnLastReceive(gateway);
-    const mapping = new EventSourceMappingModel({ queue: buffer, handler, batchSize: 3, maxConcurrency: 2, functionTimeoutMs: 10_000 });
-    mapping.start();
-    running.push(mapping);
-    const model = backstops(deadLetters);
+    const { deadLetters, buffer, mapping, model } = bufferedDoor(killedOnLastReceive(harness.newContainer()));
 
     const request = queueTransfer();
     const id = randomUUID();
@@ -164,18 +170,12 @@ describe('the dead-letter door: every event-door request that ends without a tra
 
   it('a function killed on the last receive after Connect accepted: no failure event; the dead letter waits for the sweeper, which records the transfer', async () => {
     const from = events.published.length;
-    const deadLetters = new QueueModel({ arn: DEAD_LETTERS_ARN, visibilityTimeoutMs: 300 });
-    const buffer = new QueueModel({ arn: BUFFER_ARN, visibilityTimeoutMs: 300, maxReceiveCount: MAX_RECEIVES, deadLetterQueue: deadLetters });
     // First receive: Connect accepts, then neither the ledger nor the idempotency record takes it (the in-progress
     // record lasts 1 s, as a timed-out invocation's would). Last receive: killed before it does anything.
     dynamoProxy.fail(gatewayRequests.ledgerRecord(harness.config.ledgerTable));
     dynamoProxy.fail(gatewayRequests.idempotencyCompletion(harness.config.idempotencyTable));
     const first = proxiedContainer();
-    const handler = killedOnLastReceive((event) => first(event, lambdaContext(1000)));
-    const mapping = new EventSourceMappingModel({ queue: buffer, handler, batchSize: 3, maxConcurrency: 2, functionTimeoutMs: 10_000 });
-    mapping.start();
-    running.push(mapping);
-    const model = backstops(deadLetters);
+    const { deadLetters, buffer, model } = bufferedDoor(killedOnLastReceive((event) => first(event, lambdaContext(1000))));
 
     const request = queueTransfer();
     const id = randomUUID();
