@@ -4,7 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context, SQSBatchResponse, SQSRecord } from 'aws-lambda';
-import { EVENT_BUFFER, returnDelaySeconds } from '../lib/event-buffer';
+import { returnDelayFor } from '../lib/event-buffer';
 import { BufferVisibility } from './adapters/buffer-visibility';
 import { ConnectAdapter } from './adapters/connect';
 import { DynamoDbFailureLog } from './adapters/failure-records';
@@ -245,15 +245,16 @@ export function createGateway(config: GatewayConfig, clients: GatewayClients = {
 
   /**
    * A record about to be listed as a batch item failure: set when SQS delivers it again (lib/event-buffer.ts), a
-   * backoff by its receive count, or its pacing slot's time when only the pacer turned it away. The last receive is
-   * left as it is, so SQS dead-letters it promptly. If SQS refuses, nothing is lost: the record is still reported as
+   * backoff by its receive count, or soon when only the pacer turned it away (lib/event-buffer.ts says for how many
+   * receives). The last receive is left as it is: the record goes to the dead-letter queue when its visibility timeout
+   * ends. If SQS refuses, nothing is lost: the record is still reported as
    * failed and returns after the queue's visibility timeout.
    */
   async function returnLater(record: SQSRecord, failure: unknown): Promise<never> {
     const receiveCount = receiveCountOf(record);
     if (bufferVisibility && receiveCount < (config.eventBuffer?.maxReceives ?? 1)) {
       const pacedOut = failure instanceof Error && failure.message === `THROTTLED: ${PACED_OUT}`;
-      const seconds = pacedOut ? EVENT_BUFFER.pacedOutSeconds : returnDelaySeconds(receiveCount);
+      const seconds = returnDelayFor(receiveCount, { pacedOut });
       try {
         await bufferVisibility.returnAfter(record.receiptHandle, seconds);
         logger.info('returned to the buffer', { receiveCount, returnsInSeconds: seconds, pacedOut });

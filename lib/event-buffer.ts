@@ -48,12 +48,29 @@ export function returnDelaySeconds(receiveCount: number, random: number = Math.r
   return Math.min(SQS_MAX_VISIBILITY_SECONDS, Math.round(backoff * (1 + jitter * random)));
 }
 
-/** The fewest receives whose waits reach the retry window even when each wait is the visibility timeout at most. */
+/** A paced-out record's first few returns are quick; after them it backs off as a failing one does. */
+const pacedOut = { seconds: 10, quickReturns: 3 } as const;
+
+/**
+ * Seconds a record returned on its `receiveCount`-th receive stays away: a backoff, or when only the pacer turned it
+ * away, its next slot's time for the first few receives. Were every paced-out return quick, a pacer held busy by
+ * others (HTTPS at the full rate) would spend all the receives in minutes and dead-letter a record merely because
+ * Connect's quota was in use.
+ */
+export function returnDelayFor(receiveCount: number, { pacedOut: wasPacedOut = false, random = Math.random() } = {}): number {
+  return wasPacedOut && receiveCount <= pacedOut.quickReturns ? pacedOut.seconds : returnDelaySeconds(receiveCount, random);
+}
+
+/**
+ * The fewest receives whose waits reach the retry window in the worst case: every wait the shortest a record can get
+ * (paced out, no jitter) and at most the visibility timeout (ChangeMessageVisibility failed).
+ */
 function receivesForWindow(): number {
   let waited = 0;
   let receives = 1;
   while (waited < retryWindowSeconds) {
-    waited += Math.min(returnDelaySeconds(receives, 0), visibilityTimeoutSeconds);
+    const shortest = Math.min(returnDelayFor(receives, { pacedOut: true, random: 0 }), returnDelayFor(receives, { random: 0 }));
+    waited += Math.min(shortest, visibilityTimeoutSeconds);
     receives += 1;
   }
   return receives;
@@ -65,7 +82,8 @@ export const EVENT_BUFFER = {
   visibilityTimeoutSeconds,
   maxReceiveCount: receivesForWindow(),
   retryWindowSeconds,
-  pacedOutSeconds: 10,
+  pacedOutSeconds: pacedOut.seconds,
+  pacedOutQuickReturns: pacedOut.quickReturns,
   /** Longer than the retry window, so waiting never costs a message (SQS default: 4 days). */
   retentionDays: 4,
 } as const;

@@ -44,7 +44,7 @@ afterEach(async () => {
  * visibility timeout compresses the backoff the function sets in the same proportion (120 s of SQS's in its ms).
  */
 async function eventDoorOf(harness: GatewayHarness, options: { visibilityTimeoutMs?: number; maxReceiveCount?: number } = {}): Promise<Door> {
-  const maxReceiveCount = options.maxReceiveCount ?? 33;
+  const maxReceiveCount = options.maxReceiveCount ?? EVENT_BUFFER.maxReceiveCount;
   const visibilityTimeoutMs = options.visibilityTimeoutMs ?? 120_000;
   const deadLetters = new QueueModel({ arn: 'arn:aws:sqs:us-east-1:111122223333:dead-letters', visibilityTimeoutMs: 30_000 });
   const buffer = new QueueModel({ arn: BUFFER_ARN, visibilityTimeoutMs, maxReceiveCount, deadLetterQueue: deadLetters, msPerSecond: visibilityTimeoutMs / 120 });
@@ -76,7 +76,7 @@ async function eventDoorOf(harness: GatewayHarness, options: { visibilityTimeout
 
 const it = gatewayTest({
   quotas: CONNECT_DEFAULT_QUOTAS,
-  env: { TRANSFER_RATE_PER_SECOND: '2', TRANSFER_BURST: '2', EVENT_BUFFER_QUEUE_ARN: BUFFER_ARN, EVENT_MAX_RECEIVES: '33' },
+  env: { TRANSFER_RATE_PER_SECOND: '2', TRANSFER_BURST: '2', EVENT_BUFFER_QUEUE_ARN: BUFFER_ARN, EVENT_MAX_RECEIVES: String(EVENT_BUFFER.maxReceiveCount) },
 })
   .extend('eventDoor', { scope: 'file' }, ({ harness }) => (options?: { visibilityTimeoutMs?: number; maxReceiveCount?: number }) => eventDoorOf(harness, options))
   .extend('failureRecord', { scope: 'file' }, ({ harness }) => {
@@ -258,6 +258,8 @@ describe('what ends without a transfer (contract sections 3.2 and 9)', () => {
     await door.drained();
 
     expect(door.mapping.invocations.map((invocation) => invocation.failed)).toEqual([1, 1, 1]);
+    // A backoff after the first and second receives; none after the last, which only dead-letters it.
+    expect(door.buffer.visibilityChanges.map((change) => change.receiveCount)).toEqual([1, 2]);
     expect(door.deadLetters.size).toBe(1);
     expect(JSON.parse(door.deadLetters.bodies()[0] ?? '{}')).toMatchObject({ id: failingId, detail: failing });
     expect(transfersOf(failing.ContactId)).toHaveLength(0);

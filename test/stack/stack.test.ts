@@ -5,7 +5,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IDEMPOTENCY_TABLE, LEDGER_TABLE } from '../../lambda/tables';
-import { returnDelaySeconds } from '../../lib/event-buffer';
+import { EVENT_BUFFER, returnDelayFor } from '../../lib/event-buffer';
 import { TRANSFER_EVENT_PIPES } from '../../lib/transfer-events';
 import { ACCOUNT, INSTANCE_ARN, all, asArray, only, synthesize } from './synth';
 import type { Synthesized } from './synth';
@@ -67,7 +67,8 @@ describe('the function', () => {
         TRANSFER_RATE_PER_SECOND: '2',
         TRANSFER_BURST: '2',
         EVENT_BUFFER_QUEUE_ARN: resolve(gateway().eventBuffer.queueArn),
-        EVENT_MAX_RECEIVES: '33',
+        // The redrive's own count (the buffer's test below checks what it holds).
+        EVENT_MAX_RECEIVES: String(EVENT_BUFFER.maxReceiveCount),
         // The backstops (test/stack/backstops.test.ts).
         EVENT_DEAD_LETTER_QUEUE_ARN: resolve(gateway().deadLetterQueue.queueArn),
         SWEEP_RULE_ARN: expect.stringMatching(/^arn:aws:events:us-east-1:111122223333:rule\//),
@@ -291,13 +292,16 @@ describe('EventBridge door: a buffer drained at a bounded concurrency', () => {
       SqsManagedSseEnabled: true,
       VisibilityTimeout: 120,
       MessageRetentionPeriod: 4 * 24 * 3600,
-      RedrivePolicy: { deadLetterTargetArn: resolve(gateway().deadLetterQueue.queueArn), maxReceiveCount: 33 },
+      RedrivePolicy: { deadLetterTargetArn: resolve(gateway().deadLetterQueue.queueArn), maxReceiveCount: expect.any(Number) },
     });
-    // The 32 waits between the first receive and the last: an hour even where ChangeMessageVisibility failed and a
-    // record came back after the visibility timeout instead of its backoff, well over an hour where it did not.
-    const waits = Array.from({ length: 33 - 1 }, (_, index) => returnDelaySeconds(index + 1, 0));
-    expect(waits.reduce((sum, wait) => sum + Math.min(wait, 120), 0)).toBeGreaterThanOrEqual(3600);
-    expect(waits.reduce((sum, wait) => sum + wait, 0)).toBeGreaterThanOrEqual(2 * 3600);
+    // The waits between the first receive and the last: an hour even where every return was the quickest a record can
+    // get (paced out, no jitter) and ChangeMessageVisibility failed so the visibility timeout capped it; well over an
+    // hour for a failing record whose backoff was set.
+    const { maxReceiveCount } = properties.RedrivePolicy as { maxReceiveCount: number };
+    const receives = Array.from({ length: maxReceiveCount - 1 }, (_, index) => index + 1);
+    const quickest = (receive: number) => Math.min(returnDelayFor(receive, { pacedOut: true, random: 0 }), returnDelayFor(receive, { random: 0 }), 120);
+    expect(receives.reduce((sum, receive) => sum + quickest(receive), 0)).toBeGreaterThanOrEqual(3600);
+    expect(receives.reduce((sum, receive) => sum + returnDelayFor(receive, { random: 0 }), 0)).toBeGreaterThanOrEqual(2 * 3600);
     const statements = policyOf(id);
     expect(statements).toHaveLength(2);
     expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Deny', Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));

@@ -14,6 +14,8 @@ import { createGatewayTables, startEmbeddedDynamoDb } from '../../local/embedded
 import { apiGatewayProxyEvent, eventBridgeEvent, LOCAL_API_ENVIRONMENT } from '../../local/lambda-events';
 import type { EmbeddedDynamoDb } from '../../local/embedded-dynamodb';
 import { sdkSettingsFrom } from '../../local/sdk-settings';
+import { startSqsEndpoint } from '../../local/sqs-endpoint';
+import { EVENT_BUFFER } from '../../lib/event-buffer';
 import { startConnectSimulator, UNLIMITED } from '../../simulator/connect-simulator';
 import type { ConnectQuotas } from '../../simulator/connect-simulator';
 import type { ConnectSimulator } from '../../simulator/connect-simulator';
@@ -69,9 +71,14 @@ export async function ledgerItems(harness: GatewayHarness, partitionKey: string)
 export const TEST_BUFFER_ARN = 'arn:aws:sqs:us-east-1:111122223333:test-event-buffer';
 
 export async function startGatewayHarness(options: GatewayHarnessOptions = {}): Promise<GatewayHarness> {
-  const [connect, dynamodb] = await Promise.all([
+  const [connect, dynamodb, sqs] = await Promise.all([
     startConnectSimulator({ ...(options.seed && { seed: options.seed }), quotas: options.quotas ?? UNLIMITED }),
     startEmbeddedDynamoDb(),
+    // No queue behind it: the harness's SQS records are built by hand (test/support/doors.ts), so a backoff the
+    // function sets on one is refused and the record falls back to the visibility timeout, as it would in AWS. The
+    // event door's suites give their containers a front on their queue models instead. Either way nothing leaves
+    // the machine.
+    startSqsEndpoint([]),
   ]);
   const suffix = randomUUID().slice(0, 8);
   const env: Record<string, string> = {
@@ -80,6 +87,7 @@ export async function startGatewayHarness(options: GatewayHarnessOptions = {}): 
     AWS_SECRET_ACCESS_KEY: 'local-secret',
     AWS_ENDPOINT_URL_CONNECT: connect.url,
     AWS_ENDPOINT_URL_DYNAMODB: dynamodb.url,
+    AWS_ENDPOINT_URL_SQS: sqs.url,
     CONNECT_INSTANCE_ARN: connect.instanceArn,
     IDEMPOTENCY_TABLE_NAME: `idempotency-${suffix}`,
     LEDGER_TABLE_NAME: `ledger-${suffix}`,
@@ -89,7 +97,7 @@ export async function startGatewayHarness(options: GatewayHarnessOptions = {}): 
     ...LOCAL_API_ENVIRONMENT,
     // The event door's buffer, so SQS records built for it (test/support/doors.ts) reach the handler as that door.
     EVENT_BUFFER_QUEUE_ARN: TEST_BUFFER_ARN,
-    EVENT_MAX_RECEIVES: '31',
+    EVENT_MAX_RECEIVES: String(EVENT_BUFFER.maxReceiveCount),
     // Without a Connect quota there is nothing to pace to; suites about pacing set both.
     TRANSFER_RATE_PER_SECOND: '1000',
     TRANSFER_BURST: '100',
@@ -114,7 +122,7 @@ export async function startGatewayHarness(options: GatewayHarnessOptions = {}): 
       await dynamodbClient().send(new DeleteItemCommand({ TableName: config.idempotencyTable, Key: { [IDEMPOTENCY_TABLE.partitionKey]: { S: pacerKeyOf(config.instance) } } }));
     },
     close: async () => {
-      await Promise.all([connect.close(), dynamodb.close()]);
+      await Promise.all([connect.close(), dynamodb.close(), sqs.close()]);
     },
   };
 }

@@ -2,7 +2,7 @@ import { ChangeMessageVisibilityCommand, ReceiptHandleIsInvalid, SQSClient } fro
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { BufferVisibility, queueUrlOf } from '../../../lambda/adapters/buffer-visibility';
-import { EVENT_BUFFER, SQS_MAX_VISIBILITY_SECONDS, returnDelaySeconds } from '../../../lib/event-buffer';
+import { EVENT_BUFFER, SQS_MAX_VISIBILITY_SECONDS, returnDelayFor, returnDelaySeconds } from '../../../lib/event-buffer';
 
 const client = new SQSClient({ region: 'eu-west-1', credentials: { accessKeyId: 'a', secretAccessKey: 's' } });
 const sqs = mockClient(client);
@@ -49,12 +49,20 @@ describe('the buffer\'s retry schedule (lib/event-buffer.ts)', () => {
     }
   });
 
-  it('keeps a record for an hour of retries even when every backoff falls back to the visibility timeout, and no receive more', () => {
-    const floor = (receives: number) =>
-      Array.from({ length: receives - 1 }, (_, index) => Math.min(withoutJitter(index + 1), EVENT_BUFFER.visibilityTimeoutSeconds)).reduce((sum, wait) => sum + wait, 0);
+  it('keeps a record for an hour of retries even when every return is the quickest and falls back to the visibility timeout, and no receive more', () => {
+    const quickest = (receive: number) =>
+      Math.min(returnDelayFor(receive, { pacedOut: true, random: 0 }), returnDelayFor(receive, { random: 0 }), EVENT_BUFFER.visibilityTimeoutSeconds);
+    const floor = (receives: number) => Array.from({ length: receives - 1 }, (_, index) => quickest(index + 1)).reduce((sum, wait) => sum + wait, 0);
     expect(floor(EVENT_BUFFER.maxReceiveCount)).toBeGreaterThanOrEqual(3600);
     expect(floor(EVENT_BUFFER.maxReceiveCount - 1)).toBeLessThan(3600);
-    // A paced-out record comes back about one invocation later, far sooner than a backoff.
+  });
+
+  it('returns a paced-out record about one invocation later for its first few receives, then backs it off like a failing one', () => {
+    const quick = Array.from({ length: EVENT_BUFFER.pacedOutQuickReturns }, (_, index) => returnDelayFor(index + 1, { pacedOut: true, random: 0.5 }));
+    expect(quick).toEqual(quick.map(() => EVENT_BUFFER.pacedOutSeconds));
     expect(EVENT_BUFFER.pacedOutSeconds).toBeLessThan(withoutJitter(1));
+    const later = EVENT_BUFFER.pacedOutQuickReturns + 1;
+    expect(returnDelayFor(later, { pacedOut: true, random: 0.5 })).toBe(returnDelayFor(later, { random: 0.5 }));
+    expect(returnDelayFor(later, { pacedOut: true, random: 0.5 })).toBeGreaterThan(EVENT_BUFFER.pacedOutSeconds);
   });
 });
