@@ -105,19 +105,7 @@ export class TransferContactUseCase {
       return this.transferOnce(request, origin, keys, await lookUps().gathered, attempt);
     });
 
-    const ledgerFailure = attempt.recording ? await attempt.recording : undefined;
-    let unrecorded = ledgerFailure !== undefined;
-    if (attempt.recording) {
-      this.reportRecording(ledgerFailure, outcome.storeFailure, attempt.details ?? {});
-    } else if (outcome.storeFailure) {
-      this.deps.alert('The idempotency record of a transfer the ledger already holds was not completed; the ledger answers a retry', {
-        ...this.details(request, origin, keys),
-        error: outcome.storeFailure,
-      });
-    }
-    if (outcome.replayed && !attempt.ran) {
-      unrecorded = await this.finishFromReplay(request, origin, keys, outcome.result, started?.ledger);
-    }
+    const unrecorded = await this.unrecordedAfter(request, origin, keys, outcome, attempt, started?.ledger);
     const treeId = attempt.treeId;
     return {
       result: outcome.result,
@@ -171,13 +159,34 @@ export class TransferContactUseCase {
       if (error instanceof TransferError && error.reason === 'CONNECT_REJECTED') return 'released';
       throw error;
     }
-    const ledgerFailure = attempt.recording ? await attempt.recording : undefined;
-    if (attempt.recording) this.reportRecording(ledgerFailure, outcome.storeFailure, attempt.details ?? {});
-    // The idempotency store held the result already: what is missing is the ledger's record of it.
-    const unrecorded =
-      outcome.replayed && !attempt.ran ? await this.finishFromReplay(request, origin, keys, outcome.result, undefined) : ledgerFailure !== undefined;
-    if (unrecorded) throw new Error('The transfer was confirmed but the ledger did not record it; the next sweep tries again.');
+    if (await this.unrecordedAfter(request, origin, keys, outcome, attempt)) throw new Error('The transfer was confirmed but the ledger did not record it; the next sweep tries again.');
     return 'transferred';
+  }
+
+  /**
+   * Once the lock is left: alerts for what this invocation's writes left undone and, when the idempotency store
+   * answered from an earlier attempt, records that attempt's transfer in the ledger if it is still PENDING there.
+   * True while the ledger does not hold the transfer (so neither does its Contact Transferred event).
+   */
+  private async unrecordedAfter(
+    request: TransferRequest,
+    origin: Origin,
+    keys: IdempotencyKeys,
+    outcome: IdempotencyOutcome,
+    attempt: Attempt,
+    readAlongside?: Promise<LedgerView>,
+  ): Promise<boolean> {
+    const ledgerFailure = attempt.recording ? await attempt.recording : undefined;
+    if (attempt.recording) {
+      this.reportRecording(ledgerFailure, outcome.storeFailure, attempt.details ?? {});
+    } else if (outcome.storeFailure) {
+      this.deps.alert('The idempotency record of a transfer the ledger already holds was not completed; the ledger answers a retry', {
+        ...this.details(request, origin, keys),
+        error: outcome.storeFailure,
+      });
+    }
+    if (outcome.replayed && !attempt.ran) return this.finishFromReplay(request, origin, keys, outcome.result, readAlongside);
+    return ledgerFailure !== undefined;
   }
 
   private lookUp(request: TransferRequest, idempotencyKey: string): LookUps {
