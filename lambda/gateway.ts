@@ -8,7 +8,7 @@ import { returnDelayFor } from '../lib/event-buffer';
 import { BufferVisibility } from './adapters/buffer-visibility';
 import { ConnectAdapter } from './adapters/connect';
 import { DynamoDbFailureLog } from './adapters/failure-records';
-import type { FailureOutcome } from './adapters/failure-records';
+import type { FailureError, FailureOutcome } from './adapters/failure-records';
 import { PowertoolsIdempotency } from './adapters/idempotency';
 import { DynamoDbTransferHistory } from './adapters/history';
 import { DynamoDbLedger } from './adapters/ledger';
@@ -30,6 +30,7 @@ import { isSweepEvent, sweepPendingIntents } from './doors/sweep';
 import type { SweepReport } from './doors/sweep';
 import { logger, metrics, reportConnectThrottle, reportOutcome } from './observability';
 import type { TransferResult } from './ports';
+import type { TransferRequest } from './domain/request';
 import { TransferContactUseCase } from './usecase/transfer-contact';
 import type { ExecuteOptions } from './usecase/transfer-contact';
 
@@ -54,6 +55,9 @@ const CONNECT_THROTTLE_BACKOFF_MS = 1000;
 const RETRY_INSIDE_INVOCATION_MS = 5000;
 const PACED_OUT = 'The gateway\'s share of Amazon Connect\'s TransferContact quota is taken for longer than this request can wait; retry later.';
 export type GatewayHandler = (event: unknown, context: Context) => Promise<GatewayResponse>;
+
+/** A failure the pacer caused: nothing was sent, and the record may come back soon (the doors turn it into `THROTTLED: <message>`). */
+const isPacedOut = (failure: unknown): boolean => failure instanceof Error && failure.message === `THROTTLED: ${PACED_OUT}`;
 
 /**
  * The SDK clients a gateway talks through. One it is not given it builds with `createGatewayClients(config)`, which
@@ -240,6 +244,11 @@ export function createGateway(config: GatewayConfig, clients: GatewayClients = {
     }
   }
 
+  /** The latest a pacing slot may come in an invocation: its end less what TransferContact and the rest need. */
+  const slotDeadlineOf = (context: Context): number => Date.now() + context.getRemainingTimeInMillis() - AFTER_SLOT_MS;
+  /** SQS dead-letters a record that fails on this receive. */
+  const isLastReceive = (record: SQSRecord): boolean => receiveCountOf(record) >= (config.eventBuffer?.maxReceives ?? 1);
+
   const bufferedDoor = trustedBufferedRecordDoor(config.doors);
   const bufferVisibility = config.eventBuffer && new BufferVisibility(clients.sqs ?? sqsClientOf(config, {}), config.eventBuffer.queueArn);
 
@@ -252,8 +261,8 @@ export function createGateway(config: GatewayConfig, clients: GatewayClients = {
    */
   async function returnLater(record: SQSRecord, failure: unknown): Promise<never> {
     const receiveCount = receiveCountOf(record);
-    if (bufferVisibility && receiveCount < (config.eventBuffer?.maxReceives ?? 1)) {
-      const pacedOut = failure instanceof Error && failure.message === `THROTTLED: ${PACED_OUT}`;
+    if (bufferVisibility && !isLastReceive(record)) {
+      const pacedOut = isPacedOut(failure);
       const seconds = returnDelayFor(receiveCount, { pacedOut });
       try {
         await bufferVisibility.returnAfter(record.receiptHandle, seconds);
@@ -272,12 +281,12 @@ export function createGateway(config: GatewayConfig, clients: GatewayClients = {
    * `Contact Transfer Failed` event before SQS dead-letters the message.
    */
   async function serveBufferedRecord(record: SQSRecord, context: Context): Promise<void> {
-    const failed = (outcome: FailureOutcome, error: { type: string; reason: string; message: string }) =>
+    const failed = (outcome: FailureOutcome, error: FailureError) =>
       failures.record({ outcome, request: originalRequestOf(record), error, origin: bufferedDoor.origin(record, context), at: new Date() });
     for (let attempt = 1; ; attempt += 1) {
       try {
         // Entered again per record: the batch processor's sequential loop does not carry the invocation's store along.
-        const result = await invocation.run({ deadline: Date.now() + context.getRemainingTimeInMillis() - AFTER_SLOT_MS }, () =>
+        const result = await invocation.run({ deadline: slotDeadlineOf(context) }, () =>
           serve(bufferedDoor, record, context, { lockBeforeLookups: true }),
         );
         if (result.outcome === 'rejected') await failed('REJECTED', { type: result.Type, reason: result.Reason, message: result.Message });
@@ -290,9 +299,9 @@ export function createGateway(config: GatewayConfig, clients: GatewayClients = {
         const named = failure instanceof Error ? failure : new Error(String(failure));
         const [reason = 'INTERNAL_ERROR', ...rest] = named.message.split(': ');
         const message = rest.join(': ');
-        const connectThrottled = reason === 'THROTTLED' && message !== PACED_OUT;
+        const connectThrottled = reason === 'THROTTLED' && !isPacedOut(named);
         if (connectThrottled && attempt < 3 && context.getRemainingTimeInMillis() > RETRY_INSIDE_INVOCATION_MS) continue;
-        if (receiveCountOf(record) >= (config.eventBuffer?.maxReceives ?? 1)) {
+        if (isLastReceive(record)) {
           if (await mayHaveTransferred(record)) {
             // A transfer Connect may have accepted is never reported as failed (contract section 6).
             logger.error('A dead-lettered event holds a transfer intent Connect may have made: no failure event now; the sweeper settles the intent, then the dead-letter door publishes the outcome', {
@@ -316,13 +325,7 @@ export function createGateway(config: GatewayConfig, clients: GatewayClients = {
    * holder of the key may be sending it right now: only the use case, under the idempotency lock, settles an intent).
    * When that cannot be told, the answer is maybe too: a transfer that happened is never reported as failed.
    */
-  async function transferStateOf(record: SQSRecord): Promise<'transferred' | 'maybe' | 'not'> {
-    let request;
-    try {
-      request = parseTransferRequest(bufferedDoor.input(record), config.instance);
-    } catch {
-      return 'not';
-    }
+  async function transferStateOf(request: TransferRequest): Promise<'transferred' | 'maybe' | 'not'> {
     try {
       const { intent } = await ledger.read(request.ContactId, idempotencyKeysOf(request, config.instance.id).idempotencyKey);
       if (intent === undefined || intent.status === 'RELEASED') return 'not';
@@ -332,7 +335,19 @@ export function createGateway(config: GatewayConfig, clients: GatewayClients = {
     }
   }
 
-  const mayHaveTransferred = async (record: SQSRecord): Promise<boolean> => (await transferStateOf(record)) !== 'not';
+  /** A request that rules 1-3 refuse never reached the use case, so it made no transfer. */
+  const parsedOrUndefined = (record: SQSRecord): TransferRequest | undefined => {
+    try {
+      return parseTransferRequest(bufferedDoor.input(record), config.instance);
+    } catch {
+      return undefined;
+    }
+  };
+
+  const mayHaveTransferred = async (record: SQSRecord): Promise<boolean> => {
+    const request = parsedOrUndefined(record);
+    return request !== undefined && (await transferStateOf(request)) !== 'not';
+  };
 
   /**
    * One record of the dead-letter queue (lambda/doors/dead-letters.ts): its failure record, written once per event id
@@ -345,16 +360,17 @@ export function createGateway(config: GatewayConfig, clients: GatewayClients = {
     const origin = bufferedDoor.origin(record, context);
     logger.appendKeys({ correlationId: origin.correlationId });
     let outcome: FailureOutcome = 'DEAD_LETTERED';
-    let error: { type: string; reason: string; message: string } = deadLetterErrorOf(record);
+    let error: FailureError = deadLetterErrorOf(record);
+    let request: TransferRequest | undefined;
     try {
-      parseTransferRequest(bufferedDoor.input(record), config.instance);
+      request = parseTransferRequest(bufferedDoor.input(record), config.instance);
     } catch (caught) {
       if (!(caught instanceof TransferError)) throw caught;
       outcome = 'REJECTED';
       error = { type: caught.type, reason: caught.reason, message: caught.message };
     }
-    if (outcome === 'DEAD_LETTERED') {
-      const state = await transferStateOf(record);
+    if (request !== undefined) {
+      const state = await transferStateOf(request);
       if (state === 'transferred') {
         logger.info('dead letter', { outcome: 'transferred' });
         return;
@@ -395,6 +411,6 @@ export function createGateway(config: GatewayConfig, clients: GatewayClients = {
   return async (event, context) => {
     logger.addContext(context);
     idempotency.registerLambdaContext(context);
-    return invocation.run({ deadline: Date.now() + context.getRemainingTimeInMillis() - AFTER_SLOT_MS }, () => route(event, context));
+    return invocation.run({ deadline: slotDeadlineOf(context) }, () => route(event, context));
   };
 }

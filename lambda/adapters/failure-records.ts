@@ -8,12 +8,18 @@ import { isConditionalCheckFailed } from './conditions';
 /** How an event-door request ended without a transfer (contract section 9). */
 export type FailureOutcome = 'REJECTED' | 'DEAD_LETTERED';
 
+/** The contract's error type, reason and message (section 5), as a failure record keeps them. */
+export interface FailureError {
+  readonly type: string;
+  readonly reason: string;
+  readonly message: string;
+}
+
 export interface FailedRequest {
   readonly outcome: FailureOutcome;
   /** The request as the publisher sent it (the event's detail, or the message body when unreadable). */
   readonly request: unknown;
-  /** The contract's error type, reason and message (section 5). */
-  readonly error: { readonly type: string; readonly reason: string; readonly message: string };
+  readonly error: FailureError;
   readonly origin: Origin;
   readonly at: Date;
 }
