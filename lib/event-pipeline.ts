@@ -7,6 +7,7 @@ import { EventSourceMapping } from 'aws-cdk-lib/aws-lambda';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { CfnPipe } from 'aws-cdk-lib/aws-pipes';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { QueueProps } from 'aws-cdk-lib/aws-sqs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { TRANSFER_DETAIL_TYPE } from '../lambda/doors/eventbridge';
@@ -23,21 +24,32 @@ export interface GatewayQueues {
   readonly eventBuffer: Queue;
 }
 
-/** The event door's queues; the function's role and environment need the buffer before the function exists. */
-export function gatewayQueues(scope: Construct): GatewayQueues {
-  const deadLetterQueue = new Queue(scope, 'DeadLetterQueue', {
+/**
+ * A queue where something is set aside for an operator after its retries: SQS-managed encryption, TLS-only, kept the
+ * 14 days SQS allows at most. `whatLandsHere` completes cdk-nag's acknowledgement of it having no dead-letter queue.
+ */
+export function setAsideQueue(scope: Construct, id: string, whatLandsHere: string, props: QueueProps = {}): Queue {
+  const queue = new Queue(scope, id, {
     encryption: QueueEncryption.SQS_MANAGED,
     enforceSSL: true,
-    // The longest SQS allows: time for an operator to look at a failed transfer and redrive or discard it.
     retentionPeriod: Duration.days(14),
-    visibilityTimeout: Duration.seconds(DEAD_LETTER_DOOR.visibilityTimeoutSeconds),
+    ...props,
   });
-  Validations.of(deadLetterQueue).acknowledge({
+  Validations.of(queue).acknowledge({
     id: 'AwsSolutions-SQS3',
-    reason:
-      'This queue is itself the dead-letter queue: the rule target\'s delivery failures and the buffer\'s redrive send their ' +
-      'messages here. A dead-letter queue for it would add nothing; messages are kept 14 days for an operator.',
+    reason: `This queue is itself a dead-letter queue: ${whatLandsHere} A dead-letter queue for it would add nothing; messages are kept 14 days for an operator.`,
   });
+  return queue;
+}
+
+/** The event door's queues; the function's role and environment need the buffer before the function exists. */
+export function gatewayQueues(scope: Construct): GatewayQueues {
+  const deadLetterQueue = setAsideQueue(
+    scope,
+    'DeadLetterQueue',
+    "the rule target's delivery failures and the buffer's redrive send their messages here, for the dead-letter door.",
+    { visibilityTimeout: Duration.seconds(DEAD_LETTER_DOOR.visibilityTimeoutSeconds) },
+  );
   const eventBuffer = new Queue(scope, 'EventBuffer', {
     encryption: QueueEncryption.SQS_MANAGED,
     enforceSSL: true,

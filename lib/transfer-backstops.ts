@@ -1,4 +1,4 @@
-import { Duration, Names, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Names, Stack } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { AttributeType, ProjectionType } from 'aws-cdk-lib/aws-dynamodb';
@@ -10,12 +10,13 @@ import type { Role } from 'aws-cdk-lib/aws-iam';
 import { EventSourceMapping } from 'aws-cdk-lib/aws-lambda';
 import type { Function as LambdaFn } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '../lambda/config';
 import { PENDING_SLOTS_INDEX } from '../lambda/tables';
 import { DEAD_LETTER_DOOR, SWEEP } from './backstops';
+import { setAsideQueue } from './event-pipeline';
 
 /**
  * Where the transfer event pipes set aside a stream record they could not publish. Their own queue, not the event
@@ -23,18 +24,7 @@ import { DEAD_LETTER_DOOR, SWEEP } from './backstops';
  * event) must never reach it, nor loop there. Created before the pipes; its alarm comes with the backstops.
  */
 export function undeliveredTransferEventsQueue(scope: Construct): Queue {
-  const queue = new Queue(scope, 'UndeliveredTransferEvents', {
-    encryption: QueueEncryption.SQS_MANAGED,
-    enforceSSL: true,
-    retentionPeriod: Duration.days(14),
-  });
-  Validations.of(queue).acknowledge({
-    id: 'AwsSolutions-SQS3',
-    reason:
-      'This queue is itself a dead-letter queue: the transfer event pipes set aside here what they could not publish. ' +
-      'Nothing reads it but an operator, so a dead-letter queue of its own would add nothing; messages are kept 14 days.',
-  });
-  return queue;
+  return setAsideQueue(scope, 'UndeliveredTransferEvents', 'the transfer event pipes set aside here what they could not publish; nothing reads it but an operator.');
 }
 
 export interface TransferBackstopsProps {
