@@ -1,24 +1,27 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigurationError, loadConfig } from '../../lambda/config';
 import { LOG_RETENTION_DAYS, SETTINGS, show } from '../../lambda/settings';
 import type { Setting } from '../../lambda/settings';
 import { ContextError, parseGatewayContext } from '../../lib/context';
-import { PROPS_FILE, README_FILE, readmeWithTables, renderPropsModule } from '../../lib/settings-docs';
-import { INSTANCE_ARN } from './synth';
+import { DEAD_LETTER_DOOR } from '../../lib/backstops';
+import { EVENT_BUFFER } from '../../lib/event-buffer';
+import { CONFIGURATION_FILE, configurationWithTables, DEFAULT_TIMEOUT_SECONDS, PROPS_FILE, renderPropsModule } from '../../lib/settings-docs';
+import { all, INSTANCE_ARN, only, synthesize } from './synth';
+import type { Synthesized } from './synth';
 
 const settings = Object.values(SETTINGS) as readonly Setting<unknown>[];
 const FIX = 'run `npm run settings` to rewrite it from lambda/settings.ts';
 
 describe('the settings table is what people read', () => {
-  it("the README's function environment and CDK context tables are the table's", () => {
-    const readme = readFileSync(README_FILE, 'utf8');
-    expect(readme, FIX).toBe(readmeWithTables(readme));
+  it("docs/configuration.md's function environment, CDK context and computed figures tables are the code's", () => {
+    const page = readFileSync(CONFIGURATION_FILE, 'utf8');
+    expect(page, FIX).toBe(configurationWithTables(page));
     for (const definition of settings) {
-      if (definition.env !== undefined) expect(readme).toContain(`| \`${definition.env}\` |`);
-      if (definition.context !== undefined) expect(readme).toContain(`| \`${definition.context}\` |`);
+      if (definition.env !== undefined) expect(page).toContain(`| \`${definition.env}\` |`);
+      if (definition.context !== undefined) expect(page).toContain(`| \`${definition.context}\` |`);
     }
   });
 
@@ -45,6 +48,23 @@ describe('the settings table is what people read', () => {
   it("lists exactly CloudWatch Logs' retention periods as aws-cdk-lib names them", () => {
     const cdkValues = Object.values(RetentionDays).filter((days): days is number => typeof days === 'number');
     expect([...LOG_RETENTION_DAYS].sort((a, b) => a - b)).toEqual([...new Set(cdkValues)].sort((a, b) => a - b));
+  });
+});
+
+describe('the computed figures are what the template deploys', () => {
+  let synthesized: Synthesized;
+  beforeAll(() => {
+    synthesized = synthesize();
+  });
+  afterAll(() => synthesized.cleanup());
+
+  it('the function timeout the figures build on, the buffer and the dead-letter queue', () => {
+    expect(only(synthesized.template, 'AWS::Lambda::Function').resource.Properties?.Timeout).toBe(DEFAULT_TIMEOUT_SECONDS);
+    const queues = all(synthesized.template, 'AWS::SQS::Queue').map((queue) => queue.Properties ?? {});
+    const buffer = queues.find((queue) => queue.RedrivePolicy !== undefined);
+    expect(buffer?.RedrivePolicy).toMatchObject({ maxReceiveCount: EVENT_BUFFER.maxReceiveCount });
+    expect(buffer?.VisibilityTimeout).toBe(EVENT_BUFFER.visibilityTimeoutSeconds);
+    expect(queues.some((queue) => queue.VisibilityTimeout === DEAD_LETTER_DOOR.visibilityTimeoutSeconds)).toBe(true);
   });
 });
 
