@@ -121,7 +121,7 @@ const SECTIONS = {
   figures: ['<!-- settings:figures -->', '<!-- /settings:figures -->', renderFiguresTable],
 } as const;
 
-/** The configuration page with its generated tables replaced by what the code says now. */
+/** The configuration page with its generated tables replaced by what the code says. */
 export function configurationWithTables(page: string): string {
   let result = page;
   for (const [open, close, render] of Object.values(SECTIONS)) {
