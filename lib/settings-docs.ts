@@ -2,16 +2,24 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { encode, SETTINGS, show } from '../lambda/settings';
 import type { Setting } from '../lambda/settings';
+import { DEAD_LETTER_DOOR, deadLetterSettleSeconds, SWEEP } from './backstops';
+import { EVENT_BUFFER, returnDelaySeconds } from './event-buffer';
 
 /**
- * What the settings table (lambda/settings.ts) says, written where people read it: the construct's props with their
- * `@default`s (lib/gateway-props.ts) and the README's two configuration tables. Generated, never edited by hand;
- * `npm run settings` rewrites them and test/stack/settings.test.ts fails when they are behind the table.
+ * What the settings table (lambda/settings.ts) and the event buffer's and backstops' numbers say, written where people
+ * read them: the construct's props with their `@default`s (lib/gateway-props.ts), and docs/configuration.md's two
+ * configuration tables and its table of computed figures. Generated, never edited by hand; `npm run settings` rewrites
+ * them and test/stack/settings.test.ts fails when they are behind the code.
  */
 
 const ROOT = path.join(__dirname, '..');
 export const PROPS_FILE = path.join(ROOT, 'lib', 'gateway-props.ts');
-export const README_FILE = path.join(ROOT, 'README.md');
+export const CONFIGURATION_FILE = path.join(ROOT, 'docs', 'configuration.md');
+/**
+ * The construct's default function timeout (lib/contact-transfer-gateway.ts), which the backstops' waits build on;
+ * test/stack/settings.test.ts checks it against the synthesized function.
+ */
+export const DEFAULT_TIMEOUT_SECONDS = 10;
 
 const entries = Object.values(SETTINGS) as readonly Setting<unknown>[];
 /** Table-safe Markdown; an ARN pattern goes in code, where its `<placeholders>` are not taken for HTML. */
@@ -23,7 +31,7 @@ function defaultOf(definition: Setting<unknown>, form: 'context' | 'env'): strin
   return code(form === 'env' ? encode(definition.default) : show(definition.default));
 }
 
-/** The README's CDK context table: every knob a deployer sets. */
+/** The CDK context table: every knob a deployer sets. */
 export function renderContextTable(): string {
   const rows = entries
     .filter((definition) => definition.context !== undefined)
@@ -33,7 +41,7 @@ export function renderContextTable(): string {
   return ['| key | default | accepted | meaning |', '|---|---|---|---|', ...rows.map((row) => `| ${row} |`)].join('\n');
 }
 
-/** The README's function environment table: what the construct hands the function. */
+/** The function environment table: what the construct hands the function. */
 export function renderEnvironmentTable(): string {
   const rows = entries
     .filter((definition) => definition.env !== undefined)
@@ -51,20 +59,76 @@ export function renderEnvironmentTable(): string {
   return ['| variable | set from | default | accepted | meaning |', '|---|---|---|---|---|', ...rows.map((row) => `| ${row} |`)].join('\n');
 }
 
-const MARKERS = {
-  context: ['<!-- settings:context -->', '<!-- /settings:context -->'],
-  env: ['<!-- settings:env -->', '<!-- /settings:env -->'],
+const seconds = (value: number): string => `${value} s`;
+function duration(total: number): string {
+  if (total < 3600) return `${Math.round(total / 60)} minutes`;
+  const hours = Math.round(total / 360) / 10;
+  return hours === 1 ? 'an hour' : `${hours} hours`;
+}
+
+/**
+ * Seconds a record spends away from the buffer over all its receives before SQS moves it to the dead-letter queue, when
+ * every return's backoff is set: `jitter` 0 is the least, 1 the most.
+ */
+export function backoffWindowSeconds(jitter: 0 | 1): number {
+  let total = 0;
+  for (let receive = 1; receive < EVENT_BUFFER.maxReceiveCount; receive += 1) total += returnDelaySeconds(receive, jitter === 0 ? 0 : 0.999_999);
+  return total;
+}
+
+/** The numbers the code computes or fixes, with the file that does: one place to read them, none to copy them from. */
+export function renderFiguresTable(): string {
+  const settle = deadLetterSettleSeconds(DEFAULT_TIMEOUT_SECONDS);
+  const rows: [string, string, string][] = [
+    ['event buffer: records per invocation, concurrent invocations', `${EVENT_BUFFER.batchSize}, ${EVENT_BUFFER.maxConcurrency}`, 'lib/event-buffer.ts'],
+    ['event buffer: visibility timeout (a failed record returns after it when its backoff could not be set)', seconds(EVENT_BUFFER.visibilityTimeoutSeconds), 'lib/event-buffer.ts'],
+    [
+      'event buffer: backoff of a failed record',
+      `${seconds(returnDelaySeconds(1, 0))} after its first receive, doubling to at most ${seconds(returnDelaySeconds(EVENT_BUFFER.maxReceiveCount, 0))}, plus up to ${Math.round((returnDelaySeconds(1, 0.999_999) / returnDelaySeconds(1, 0) - 1) * 100)} % at random`,
+      'lib/event-buffer.ts',
+    ],
+    [
+      'event buffer: a record the pacer turned away',
+      `back after ${seconds(EVENT_BUFFER.pacedOutSeconds)} for its first ${EVENT_BUFFER.pacedOutQuickReturns} receives, then the backoff`,
+      'lib/event-buffer.ts',
+    ],
+    ['event buffer: receives before the dead-letter queue (`maxReceiveCount`)', String(EVENT_BUFFER.maxReceiveCount), 'lib/event-buffer.ts (computed)'],
+    [
+      'event buffer: retries before the dead-letter queue',
+      `${duration(backoffWindowSeconds(0))} to ${duration(backoffWindowSeconds(1))} with the backoff; never less than ${duration(EVENT_BUFFER.retryWindowSeconds)}, even if every return is the quickest`,
+      'lib/event-buffer.ts (computed)',
+    ],
+    ['event buffer: message retention', `${EVENT_BUFFER.retentionDays} days`, 'lib/event-buffer.ts'],
+    [
+      'dead-letter door: records per invocation, concurrent invocations, visibility timeout',
+      `${DEAD_LETTER_DOOR.batchSize}, ${DEAD_LETTER_DOOR.maxConcurrency}, ${seconds(DEAD_LETTER_DOOR.visibilityTimeoutSeconds)}`,
+      'lib/backstops.ts',
+    ],
+    ['sweeper: runs every', `${SWEEP.everyMinutes} minutes`, 'lib/backstops.ts'],
+    [
+      'sweeper: settles a PENDING intent last attempted longer ago than',
+      `${seconds(DEFAULT_TIMEOUT_SECONDS + SWEEP.marginSeconds)} (the function's timeout plus ${seconds(SWEEP.marginSeconds)})`,
+      'lib/backstops.ts',
+    ],
+    ['dead-letter door: the longest a dead letter waits in the normal course', `${seconds(settle)} (about ${duration(settle)})`, 'lib/backstops.ts (computed)'],
+  ];
+  return ['| figure | value, with the default timeout of ' + seconds(DEFAULT_TIMEOUT_SECONDS) + ' | from |', '|---|---|---|', ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`)].join('\n');
+}
+
+const SECTIONS = {
+  context: ['<!-- settings:context -->', '<!-- /settings:context -->', renderContextTable],
+  env: ['<!-- settings:env -->', '<!-- /settings:env -->', renderEnvironmentTable],
+  figures: ['<!-- settings:figures -->', '<!-- /settings:figures -->', renderFiguresTable],
 } as const;
 
-/** The README with both tables replaced by what the table says now. */
-export function readmeWithTables(readme: string): string {
-  let result = readme;
-  for (const [name, [open, close]] of Object.entries(MARKERS)) {
+/** The configuration page with its generated tables replaced by what the code says. */
+export function configurationWithTables(page: string): string {
+  let result = page;
+  for (const [open, close, render] of Object.values(SECTIONS)) {
     const start = result.indexOf(open);
     const end = result.indexOf(close);
-    if (start < 0 || end < start) throw new Error(`README.md has no ${open} ... ${close} section.`);
-    const table = name === 'context' ? renderContextTable() : renderEnvironmentTable();
-    result = `${result.slice(0, start + open.length)}\n${table}\n${result.slice(end)}`;
+    if (start < 0 || end < start) throw new Error(`docs/configuration.md has no ${open} ... ${close} section.`);
+    result = `${result.slice(0, start + open.length)}\n${render()}\n${result.slice(end)}`;
   }
   return result;
 }
@@ -116,6 +180,6 @@ export function renderPropsModule(): string {
 // `npm run settings`: rewrite the generated files from the table.
 if (require.main === module) {
   writeFileSync(PROPS_FILE, renderPropsModule());
-  writeFileSync(README_FILE, readmeWithTables(readFileSync(README_FILE, 'utf8')));
-  console.log(`Wrote ${path.relative(ROOT, PROPS_FILE)} and the configuration tables of ${path.relative(ROOT, README_FILE)}.`);
+  writeFileSync(CONFIGURATION_FILE, configurationWithTables(readFileSync(CONFIGURATION_FILE, 'utf8')));
+  console.log(`Wrote ${path.relative(ROOT, PROPS_FILE)} and the generated tables of ${path.relative(ROOT, CONFIGURATION_FILE)}.`);
 }

@@ -9,7 +9,7 @@ import { installPackedApp } from '../packaging';
 
 /**
  * The construct as another CDK app gets it: `npm pack` (which compiles lib/ and builds the function's bundle), the
- * tarball installed into a fresh app, the README's embedding snippet type-checked with the tsconfig `tsc --init`
+ * tarball installed into a fresh app, construct/README.md's snippet type-checked with the tsconfig `tsc --init`
  * writes, run from plain Node to synthesize, and cdk-nag's AwsSolutions checks run over it. No tsx, no esbuild, no
  * file of this repository but the tarball.
  *
@@ -39,11 +39,11 @@ beforeAll(async () => {
   await installPackedApp({ packageDir: constructDir, app, scratch, appName: 'platform-app', peers: false, npmFlags: ['--legacy-peer-deps'] });
   for (const peer of PEERS) await symlink(join(root, 'node_modules', peer), join(app, 'node_modules', peer), 'dir');
 
-  // The README's snippet as written, then the checks an app's test would add: cdk-nag v3 over the app, and synth.
-  const readme = await readFile(join(root, 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('## Embedding the construct'), readme.indexOf('## Testing'));
+  // The package README's snippet as written, then the checks an app's test would add: cdk-nag v3 over the app, and synth.
+  const readme = await readFile(join(constructDir, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Use'));
   const snippet = [...section.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1] ?? '')[0];
-  if (!snippet) throw new Error('README.md has no TypeScript snippet under "Embedding the construct"');
+  if (!snippet) throw new Error('construct/README.md has no TypeScript snippet under "Use"');
   const checked = `${snippet}
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';

@@ -1,24 +1,26 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError, loadConfig } from '../../lambda/config';
 import { LOG_RETENTION_DAYS, SETTINGS, show } from '../../lambda/settings';
 import type { Setting } from '../../lambda/settings';
 import { ContextError, parseGatewayContext } from '../../lib/context';
-import { PROPS_FILE, README_FILE, readmeWithTables, renderPropsModule } from '../../lib/settings-docs';
+import { ContactTransferGateway } from '../../lib/contact-transfer-gateway';
+import { CONFIGURATION_FILE, configurationWithTables, DEFAULT_TIMEOUT_SECONDS, PROPS_FILE, renderPropsModule } from '../../lib/settings-docs';
 import { INSTANCE_ARN } from './synth';
 
 const settings = Object.values(SETTINGS) as readonly Setting<unknown>[];
 const FIX = 'run `npm run settings` to rewrite it from lambda/settings.ts';
 
 describe('the settings table is what people read', () => {
-  it("the README's function environment and CDK context tables are the table's", () => {
-    const readme = readFileSync(README_FILE, 'utf8');
-    expect(readme, FIX).toBe(readmeWithTables(readme));
+  it("docs/configuration.md's function environment, CDK context and computed figures tables are the code's", () => {
+    const page = readFileSync(CONFIGURATION_FILE, 'utf8');
+    expect(page, FIX).toBe(configurationWithTables(page));
     for (const definition of settings) {
-      if (definition.env !== undefined) expect(readme).toContain(`| \`${definition.env}\` |`);
-      if (definition.context !== undefined) expect(readme).toContain(`| \`${definition.context}\` |`);
+      if (definition.env !== undefined) expect(page).toContain(`| \`${definition.env}\` |`);
+      if (definition.context !== undefined) expect(page).toContain(`| \`${definition.context}\` |`);
     }
   });
 
@@ -45,6 +47,15 @@ describe('the settings table is what people read', () => {
   it("lists exactly CloudWatch Logs' retention periods as aws-cdk-lib names them", () => {
     const cdkValues = Object.values(RetentionDays).filter((days): days is number => typeof days === 'number');
     expect([...LOG_RETENTION_DAYS].sort((a, b) => a - b)).toEqual([...new Set(cdkValues)].sort((a, b) => a - b));
+  });
+});
+
+describe('the computed figures build on what the construct deploys', () => {
+  it("the default function timeout is the construct's", () => {
+    // Constructed, not synthesized: the template's queues are checked against the same numbers in stack.test.ts and backstops.test.ts.
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const gateway = new ContactTransferGateway(new Stack(app, 'Figures'), 'Gateway', { connectInstanceArn: INSTANCE_ARN });
+    expect(gateway.gatewayFunction.timeout?.toSeconds()).toBe(DEFAULT_TIMEOUT_SECONDS);
   });
 });
 
