@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -6,6 +7,8 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IDEMPOTENCY_TABLE, LEDGER_TABLE } from '../../lambda/tables';
 import { EVENT_BUFFER, returnDelayFor } from '../../lib/event-buffer';
+import { GATEWAY_BUNDLE } from '../../lib/gateway-bundle';
+import { FUNCTION_RUNTIME } from '../../lib/gateway-function';
 import { TRANSFER_EVENT_PIPES } from '../../lib/transfer-events';
 import { ACCOUNT, INSTANCE_ARN, all, asArray, only, synthesize } from './synth';
 import type { Synthesized } from './synth';
@@ -45,6 +48,22 @@ describe('the function', () => {
     const hash = String((resource.Properties as { Code: { S3Key: string } }).Code.S3Key).replace(/\.zip$/, '');
     expect(existsSync(path.join(synth.app.outdir, `asset.${hash}`, 'index.js'))).toBe(true);
     expect(existsSync(path.join(synth.app.outdir, `asset.${hash}`, 'index.js.map'))).toBe(true);
+  });
+
+  it('runs on the Node its bundle targets and the project builds and tests on: one major in all four places', async () => {
+    const root = path.join(__dirname, '..', '..');
+    const major = (version: string) => /(\d+)/.exec(version)?.[1];
+    const nvmrc = await readFile(path.join(root, '.nvmrc'), 'utf8');
+    const { engines } = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as { engines: { node: string } };
+    const { resource } = only(synth.template, 'AWS::Lambda::Function');
+    const runtime = String((resource.Properties as { Runtime: string }).Runtime);
+
+    expect(runtime).toBe(FUNCTION_RUNTIME.name);
+    expect({ bundleTarget: major(String(GATEWAY_BUNDLE.target)), nvmrc: major(nvmrc), engines: major(engines.node) }).toEqual({
+      bundleTarget: major(runtime),
+      nvmrc: major(runtime),
+      engines: major(runtime),
+    });
   });
 
   it('is configured through the environment variables lambda/config.ts reads', () => {
@@ -563,6 +582,7 @@ describe('cdk-nag v3 (AwsSolutions)', () => {
         `${gatewayPath}/DeadLetterQueue AwsSolutions-SQS3`,
         `${gatewayPath}/UndeliveredTransferEvents AwsSolutions-SQS3`,
         `${gatewayPath}/EventPipesRole AwsSolutions-IAM5[Resource::*]`,
+        `${gatewayPath}/Function AwsSolutions-L1`,
         ...['contact', 'contact-flow', 'queue', 'agent'].map((kind) => `${gatewayPath}/FunctionRole AwsSolutions-IAM5[Resource::${INSTANCE_ARN}/${kind}/*]`),
         `${gatewayPath}/Api/DeploymentStage.prod AwsSolutions-APIG3`,
         `${gatewayPath}/Api/DeploymentStage.prod AwsSolutions-APIG6`,
