@@ -10,7 +10,7 @@ import { EVENT_BUFFER, returnDelayFor } from '../../lib/event-buffer';
 import { GATEWAY_BUNDLE } from '../../lib/gateway-bundle';
 import { FUNCTION_RUNTIME } from '../../lib/gateway-function';
 import { TRANSFER_EVENT_PIPES } from '../../lib/transfer-events';
-import { ACCOUNT, INSTANCE_ARN, all, asArray, only, synthesize } from './synth';
+import { ACCOUNT, INSTANCE_ARN, REGION, all, asArray, only, synthesize } from './synth';
 import type { Synthesized } from './synth';
 
 let synth: Synthesized;
@@ -538,9 +538,20 @@ describe('HTTPS door', () => {
 });
 
 describe('outputs', () => {
-  it('name the API endpoint, the transfer URL, the function, both tables, the dead-letter queue, the event buffer and the pipes\' queue', () => {
+  it('name the API endpoint, the transfer URL, the methods\' invoke ARNs, the function, both tables, the dead-letter queue, the event buffer and the pipes\' queue', () => {
     const outputs = synth.template.toJSON().Outputs as Record<string, { Value: unknown; Description?: string }>;
-    expect(Object.keys(outputs).sort()).toEqual(['ApiEndpoint', 'DeadLetterQueueUrl', 'EventBufferUrl', 'FunctionName', 'IdempotencyTableName', 'LedgerTableName', 'TransferUrl', 'UndeliveredTransferEventsUrl']);
+    expect(Object.keys(outputs).sort()).toEqual([
+      'ApiEndpoint',
+      'DeadLetterQueueUrl',
+      'EventBufferUrl',
+      'FunctionName',
+      'HistoryInvokeArn',
+      'IdempotencyTableName',
+      'LedgerTableName',
+      'TransferInvokeArn',
+      'TransferUrl',
+      'UndeliveredTransferEventsUrl',
+    ]);
     expect(outputs.UndeliveredTransferEventsUrl!.Value).toEqual(resolve(gateway().undeliveredTransferEvents.queueUrl));
     expect(outputs.EventBufferUrl!.Value).toEqual(resolve(gateway().eventBuffer.queueUrl));
     // What clients take: the stage URL, without the route they add themselves.
@@ -554,6 +565,17 @@ describe('outputs', () => {
     expect(outputs.IdempotencyTableName!.Value).toEqual(resolve(gateway().idempotencyTable.tableName));
     expect(outputs.LedgerTableName!.Value).toEqual(resolve(gateway().ledgerTable.tableName));
     expect(outputs.DeadLetterQueueUrl!.Value).toEqual(resolve(gateway().deadLetterQueue.queueUrl));
+  });
+
+  it('give a caller\'s identity policy the stage\'s two methods, each alone, as the resource policy names them', () => {
+    const outputs = synth.template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    // The stage's name by reference: the ARN exists once the stage does.
+    const stage = resolve(gateway().api.deploymentStage.stageName);
+    expect(stage).toEqual({ Ref: logicalId(gateway().api.deploymentStage) });
+    const arnOf = (route: string) => ({ 'Fn::Join': ['', [`arn:aws:execute-api:${REGION}:${ACCOUNT}:`, resolve(gateway().api.restApiId), '/', stage, `/${route}`]] });
+    expect(outputs.TransferInvokeArn!.Value).toEqual(resolve(gateway().transferInvokeArn));
+    expect(outputs.TransferInvokeArn!.Value).toEqual(arnOf('POST/contact/transfer'));
+    expect(outputs.HistoryInvokeArn!.Value).toEqual(arnOf('GET/contact/transfers/*'));
   });
 });
 
