@@ -9,10 +9,8 @@ export default defineConfig({
     // Vitest leaves one of the two cores idle by default; most suites here wait on simulated latency, quotas and
     // child processes rather than compute, so two workers halve the wall time without starving either.
     maxWorkers: 2,
-    // The SDK warns on every client when Node is older than its next floor; tests don't need that noise.
     // Logs and EMF metrics would bury the test report; tests that check them capture them on purpose.
     env: {
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       POWERTOOLS_LOG_LEVEL: 'SILENT',
       POWERTOOLS_METRICS_DISABLED: 'true',
     },

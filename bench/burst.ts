@@ -14,8 +14,11 @@
  * It prints numbers and asserts nothing.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
+import { compileFunction, constants } from 'node:vm';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyResult, Context, SQSEvent } from 'aws-lambda';
 import { EVENT_BUFFER } from '../lib/event-buffer';
@@ -76,7 +79,6 @@ export async function runBurst(options: BurstOptions): Promise<void> {
       POWERTOOLS_METRICS_DISABLED: 'true',
       // The REST API is a reference in the template; the HTTPS requests' events stand in for it.
       ...LOCAL_API_ENVIRONMENT,
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     };
     let run = 0;
     /** Fresh tables and a full Connect bucket for each wiring; the environment as the template sets it. */
@@ -85,9 +87,8 @@ export async function runBurst(options: BurstOptions): Promise<void> {
       const env = { ...base, IDEMPOTENCY_TABLE_NAME: `burst-idempotency-${run}`, LEDGER_TABLE_NAME: `burst-ledger-${run}`, ...extra };
       const client = new DynamoDBClient({ endpoint: dynamodb.url, region: 'us-east-1', credentials: { accessKeyId: 'b', secretAccessKey: 'b' } });
       await createGatewayTables(client, { idempotency: env.IDEMPOTENCY_TABLE_NAME, ledger: env.LEDGER_TABLE_NAME });
-      Object.assign(process.env, env);
       connect.reset();
-      return () => loadContainer(artifact.entry);
+      return () => loadContainer(artifact.entry, env);
     };
 
     const flow = () => connect.addFlow({ Id: randomUUID(), Name: 'burst', Type: 'CONTACT_FLOW', State: 'ACTIVE', Status: 'PUBLISHED' }).Id;
@@ -185,11 +186,26 @@ function backoffsOf(buffer: QueueModel): string {
   return [...bySeconds].sort(([a], [b]) => a - b).map(([wait, count]) => `${count} x ${wait} s`).join(', ') || 'none';
 }
 
-/** A fresh load of the bundle: what a new Lambda container would run. */
-function loadContainer(entry: string): Handler {
-  const load = createRequire(__filename);
-  for (const key of Object.keys(load.cache)) if (key.startsWith(entry)) delete load.cache[key];
-  return (load(entry) as { handler: Handler }).handler;
+/**
+ * A cold container: a fresh evaluation of the bundle whose `process.env` is `env` alone, as Lambda gives each function
+ * its own environment. The bundle reads its environment when it loads and again later (the SDK's credentials and
+ * endpoints on first use), so the two wirings' containers, loaded side by side in this process, each keep their own
+ * without this process's environment being written.
+ */
+function loadContainer(entry: string, env: Readonly<Record<string, string>>): Handler {
+  const containerEnv = { ...env };
+  const containerProcess = new Proxy(process, { get: (target, key) => (key === 'env' ? containerEnv : Reflect.get(target, key, target)) });
+  const load = createRequire(entry);
+  const containerRequire = (id: string): unknown => (id === 'process' || id === 'node:process' ? containerProcess : load(id));
+  const loaded = { exports: {} as { handler?: Handler } };
+  const evaluate = compileFunction(readFileSync(entry, 'utf8'), ['exports', 'require', 'module', '__filename', '__dirname', 'process'], {
+    filename: entry,
+    // The SDK imports Node's https lazily, with import().
+    importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  });
+  evaluate(loaded.exports, containerRequire, loaded, entry, dirname(entry), containerProcess);
+  if (!loaded.exports.handler) throw new Error(`${entry} exports no handler`);
+  return loaded.exports.handler;
 }
 
 interface HttpsCounts {

@@ -4,7 +4,7 @@
  *   --runs N           repetitions of every latency, cold-start and cold-import figure (default 11)
  *   --latency MS       latency injected on every Connect and DynamoDB request (default 25; also measured at 4x)
  *   --memory 512,1024  Lambda memory sizes whose CPU share the function runs under (default 256,512,1024,1769
- *                      and the construct's default); needs lambda-cpu (LAMBDA_CPU, or ../shared/tools), else none
+ *                      and the construct's default); needs bench/lambda-cpu (or the tool LAMBDA_CPU names), else none
  * BENCH_PROFILE=1 writes CPU profiles of the warm worker and of one cold start to /tmp/prof.
  */
 import { execFile, fork, spawn } from 'node:child_process';
@@ -30,8 +30,6 @@ import type { ColdStartTimings } from './cold-start';
 import type { WorkerReply, WorkerRequest } from './gateway-worker';
 
 const ROOT = join(__dirname, '..');
-// The bench's own SDK client (it creates the tables) would warn about Node 20 on every run.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const PROFILE_DIR = '/tmp/prof';
 /** Where lambda-cpu makes its cgroups (v1 cpu controller). */
 const CGROUP_CPU = '/sys/fs/cgroup/cpu';
@@ -98,7 +96,7 @@ class Samples {
  * Undefined when it is missing or cannot work here: the bench then measures at the machine's full speed only.
  */
 async function findLambdaCpu(): Promise<string | undefined> {
-  const candidates = [process.env.LAMBDA_CPU, join(ROOT, '..', 'shared', 'tools', 'lambda-cpu'), join(ROOT, '..', '..', 'shared', 'tools', 'lambda-cpu')];
+  const candidates = [process.env.LAMBDA_CPU, join(ROOT, 'bench', 'lambda-cpu')];
   for (const candidate of candidates) {
     if (!candidate || !existsSync(candidate)) continue;
     try {
@@ -206,7 +204,6 @@ async function gatewayEnvironment(connect: ConnectSimulator, dynamodbUrl: string
     // A pacing slot is still reserved with every transfer (its DynamoDB request is counted), but never waited for.
     TRANSFER_RATE_PER_SECOND: '1000',
     TRANSFER_BURST: '100',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
   await createGatewayTables(new DynamoDBClient({ endpoint: dynamodbUrl, region: 'us-east-1', credentials: { accessKeyId: 'b', secretAccessKey: 'b' } }), {
     idempotency: env.IDEMPOTENCY_TABLE_NAME,

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
-import { createTransferClient, idempotencyKeyOf, TRANSFER_CONTACT_MEMBERS, TransferContactError } from './index';
+import { createTransferClient, idempotencyKeyOf, isLocalEndpoint, regionOfEndpoint, TRANSFER_CONTACT_MEMBERS, TransferContactError } from './index';
 import type { CredentialsOption, TransferClient, TransferContactRequest } from './index';
 
 /**
@@ -91,8 +91,9 @@ Connection:
   --endpoint <url>           The API's base URL with its stage (the stack's ApiEndpoint output), e.g.
                              https://abc123.execute-api.us-east-1.amazonaws.com/prod
                              (default: $TRANSFER_GATEWAY_ENDPOINT).
-  --region <region>          The API's Region for signing (default: $AWS_REGION, $AWS_DEFAULT_REGION, or the
-                             Region in an execute-api endpoint).
+                             Local mode (http://127.0.0.1:3000) needs no Region and no credentials.
+  --region <region>          The API's Region for signing (default: the Region in an execute-api endpoint,
+                             then $AWS_REGION, $AWS_DEFAULT_REGION).
   --profile <name>           The AWS profile to sign with (default: $AWS_PROFILE, then the default chain).
   -h, --help                 Show this help.
   Retries: 429, 5xx, network errors and 409 REQUEST_IN_PROGRESS are retried with backoff and the same
@@ -125,9 +126,6 @@ export function main(argv: readonly string[], io: CliIo): Promise<number> {
 
 /** A command's entry point on plain Node: real stdio and environment, and the exit code set once stdout drained. */
 export function runFromProcess(command: (argv: readonly string[], io: CliIo) => Promise<number>): void {
-  // On Node 20 the AWS SDK warns, once per process, that its releases after early January 2027 need Node 22. A
-  // command's stderr carries its error JSON, which the warning would break; an app that wants it sees it in its own code.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   command(process.argv.slice(2), {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
@@ -199,8 +197,14 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
 export function connectedClient(values: { endpoint?: string | undefined; region?: string | undefined; profile?: string | undefined }, io: CliIo): TransferClient {
   const endpoint = values.endpoint ?? io.env.TRANSFER_GATEWAY_ENDPOINT;
   if (!endpoint) throw new UsageError('no endpoint: pass --endpoint <invoke URL with stage> or set TRANSFER_GATEWAY_ENDPOINT.');
-  const region = values.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION ?? regionOfEndpoint(endpoint);
-  if (!region) throw new UsageError('no Region to sign for: pass --region or set AWS_REGION.');
+  // An endpoint that is no URL is the client's to explain, below.
+  const url = URL.canParse(endpoint) ? new URL(endpoint) : undefined;
+  const local = url !== undefined && isLocalEndpoint(url);
+  // The API's host name fixes the Region its signature must name, so it comes before the shell's default Region.
+  const region = values.region || (url && regionOfEndpoint(url)) || io.env.AWS_REGION || io.env.AWS_DEFAULT_REGION || undefined;
+  if (url && !region && !local) throw new UsageError(`no Region to sign for: ${url.host} does not name one; pass --region or set AWS_REGION.`);
+  // Local mode checks no signature, so there only a named profile (or credentials the caller holds) signs.
+  const credentials = io.credentials ?? (local && !values.profile ? undefined : defaultProvider(values.profile ? { profile: values.profile } : {}));
   const maxAttempts = io.env.AWS_MAX_ATTEMPTS ? Number(io.env.AWS_MAX_ATTEMPTS) : undefined;
   if (maxAttempts !== undefined && !(Number.isInteger(maxAttempts) && maxAttempts >= 1)) {
     throw new UsageError(`AWS_MAX_ATTEMPTS must be a positive integer, not '${io.env.AWS_MAX_ATTEMPTS}'.`);
@@ -208,8 +212,8 @@ export function connectedClient(values: { endpoint?: string | undefined; region?
   return usage(() =>
     createTransferClient({
       endpoint,
-      region,
-      credentials: io.credentials ?? defaultProvider(values.profile ? { profile: values.profile } : {}),
+      ...(region && { region }),
+      ...(credentials && { credentials }),
       ...(maxAttempts !== undefined && { maxAttempts }),
       ...(io.fetch && { fetch: io.fetch }),
     }),
@@ -330,11 +334,3 @@ async function cliInput(value: string, io: CliIo): Promise<Partial<Record<Member
   return input;
 }
 
-/** `https://<id>.execute-api.<region>.amazonaws.com[.cn]/...` names its Region; custom domains do not. */
-function regionOfEndpoint(endpoint: string): string | undefined {
-  try {
-    return /\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/.exec(new URL(endpoint).hostname)?.[1];
-  } catch {
-    return undefined;
-  }
-}

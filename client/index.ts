@@ -207,9 +207,16 @@ export interface TransferClientOptions {
    * `https://<api-id>.execute-api.<region>.amazonaws.com/prod`. The client adds the route (`/contact/transfer`).
    */
   readonly endpoint: string;
-  /** The API's Region, part of the SigV4 scope. */
-  readonly region: string;
-  /** Defaults to the AWS SDK's default provider chain (environment, SSO, profiles, container and instance roles). */
+  /**
+   * The API's Region, part of the SigV4 scope. Default: the Region an execute-api host name carries
+   * (`<api-id>.execute-api.<region>.amazonaws.com`); an endpoint on a custom domain needs it.
+   */
+  readonly region?: string;
+  /**
+   * Defaults to the AWS SDK's default provider chain (environment, SSO, profiles, container and instance roles). A
+   * local endpoint (local mode on localhost or 127.0.0.1, which checks no signature) is sent unsigned unless
+   * credentials are given here.
+   */
   readonly credentials?: CredentialsOption;
   /** Attempts per call, the first included. Default 3, as the AWS SDKs' standard retry mode. */
   readonly maxAttempts?: number;
@@ -266,12 +273,7 @@ export function createTransferClient(options: TransferClientOptions): TransferCl
   const maxDelayMs = Math.max(0, options.maxDelayMs ?? DEFAULTS.maxDelayMs);
   const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs;
   const send = options.fetch ?? globalThis.fetch;
-  const signer = new SignatureV4({
-    service: 'execute-api',
-    region: options.region,
-    credentials: options.credentials ?? defaultProvider(),
-    sha256: Hash.bind(null, 'sha256'),
-  });
+  const signer = requestSigner(base, options);
 
   async function attempt(call: GatewayCall, attempts: number, signal: AbortSignal | undefined): Promise<GatewayAnswer> {
     const { url, body, clientToken, operation } = call;
@@ -289,7 +291,7 @@ export function createTransferClient(options: TransferClientOptions): TransferCl
     };
     let signed: SignableRequest;
     try {
-      signed = await signer.sign(unsigned);
+      signed = signer ? await signer.sign(unsigned) : unsigned;
     } catch (error) {
       throw new TransferContactError({
         type: errorName(error) ?? 'CredentialsError',
@@ -401,6 +403,35 @@ function baseUrl(endpoint: string): URL {
     throw new TypeError(`endpoint is the API's base URL with its stage (the stack's ApiEndpoint output), without ${TRANSFER_PATH}: not '${endpoint}'`);
   }
   return url;
+}
+
+/**
+ * SigV4 for execute-api, or none for a local endpoint called without credentials: local mode stands in for API
+ * Gateway without its IAM check, so it needs neither a Region nor credentials. Given credentials, a local endpoint
+ * is signed too (a test's stand-in for IAM checks the signature).
+ */
+function requestSigner(base: URL, options: TransferClientOptions): SignatureV4 | undefined {
+  const local = isLocalEndpoint(base);
+  if (local && options.credentials === undefined) return undefined;
+  const region = options.region ?? regionOfEndpoint(base) ?? (local ? LOCAL_SIGNING_REGION : undefined);
+  if (region === undefined) {
+    throw new TypeError(`region is required for ${base.host}: only an execute-api host name (<api-id>.execute-api.<region>.amazonaws.com) names the API's Region`);
+  }
+  return new SignatureV4({ service: 'execute-api', region, credentials: options.credentials ?? defaultProvider(), sha256: Hash.bind(null, 'sha256') });
+}
+
+/** Local mode checks no signature, so any Region signs for it. */
+const LOCAL_SIGNING_REGION = 'us-east-1';
+
+/** localhost and the loopback addresses, where local mode listens: requests that never reach AWS. */
+export function isLocalEndpoint(endpoint: URL): boolean {
+  const host = endpoint.hostname;
+  return host === 'localhost' || host.endsWith('.localhost') || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/** `https://<api-id>.execute-api.<region>.amazonaws.com[.cn]/...` names its Region; custom domains do not. */
+export function regionOfEndpoint(endpoint: URL): string | undefined {
+  return /\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/.exec(endpoint.hostname)?.[1];
 }
 
 function positiveInteger(value: number, name: string): number {

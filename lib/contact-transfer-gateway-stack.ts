@@ -21,12 +21,14 @@ export class ContactTransferGatewayStack extends Stack {
     // passes it as an endpoint.
     new CfnOutput(this, 'ApiEndpoint', {
       description: 'The API base URL with its stage: the endpoint to give the client, transfer-contact --endpoint, or an AWS SDK Connect client (SigV4, service execute-api)',
-      value: gateway.api.url,
+      value: gateway.apiEndpoint,
     });
     new CfnOutput(this, 'TransferUrl', {
       description: 'Full URL of POST /contact/transfer, for curl and other raw HTTP callers; not an endpoint for the client or SDKs',
       value: gateway.transferUrl,
     });
+    new CfnOutput(this, 'TransferInvokeArn', { description: 'The execute-api:Invoke resource a caller\'s identity policy allows for transfers', value: gateway.transferInvokeArn });
+    new CfnOutput(this, 'HistoryInvokeArn', { description: 'The execute-api:Invoke resource a caller\'s identity policy allows for reading the history', value: gateway.historyInvokeArn });
     new CfnOutput(this, 'FunctionName', { value: gateway.gatewayFunction.functionName });
     new CfnOutput(this, 'IdempotencyTableName', { value: gateway.idempotencyTable.tableName });
     new CfnOutput(this, 'LedgerTableName', { value: gateway.ledgerTable.tableName });

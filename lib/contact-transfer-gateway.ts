@@ -12,7 +12,7 @@ import { ENV } from '../lambda/config';
 import { memorySize } from '../lambda/settings';
 import { resolveGatewayProps } from './context';
 import { eventPipeline, gatewayQueues } from './event-pipeline';
-import { gatewayApi, TRANSFER_PATH } from './gateway-api';
+import { gatewayApi, methodArns, TRANSFER_PATH } from './gateway-api';
 import { gatewayFunction } from './gateway-function';
 import { GatewayMonitoring } from './gateway-monitoring';
 import type { GatewaySettings, GatewaySettingsProps } from './gateway-props';
@@ -39,8 +39,17 @@ export interface ContactTransferGatewayProps extends GatewaySettingsProps {
  */
 export class ContactTransferGateway extends Construct {
   readonly api: RestApi;
-  /** Full URL of `POST /contact/transfer`. */
+  /**
+   * The API's base URL with its stage, `https://<api-id>.execute-api.<region>.amazonaws.com/<stage>/`: the endpoint
+   * to give the client, `transfer-contact --endpoint`, or an AWS SDK Connect client (SigV4, service execute-api).
+   */
+  readonly apiEndpoint: string;
+  /** Full URL of `POST /contact/transfer`, for raw HTTP callers such as curl; not an endpoint for the client. */
   readonly transferUrl: string;
+  /** The `execute-api:Invoke` resource of `POST /contact/transfer`, for a caller's identity policy. */
+  readonly transferInvokeArn: string;
+  /** The `execute-api:Invoke` resource of the history (`GET /contact/transfers/*`), for a caller's identity policy. */
+  readonly historyInvokeArn: string;
   readonly gatewayFunction: LambdaFn;
   readonly role: Role;
   readonly idempotencyTable: Table;
@@ -111,7 +120,9 @@ export class ContactTransferGateway extends Construct {
     // The function's configuration refers to the API (Ref RestApi); the API's method refers to the function. No cycle:
     // the RestApi resource itself depends on nothing of the function's, and the deployment waits for the method.
     this.gatewayFunction.addEnvironment(ENV.apiId, this.api.restApiId);
+    this.apiEndpoint = this.api.url;
     this.transferUrl = this.api.urlForPath(`/${TRANSFER_PATH.join('/')}`);
+    ({ transfer: this.transferInvokeArn, history: this.historyInvokeArn } = methodArns(this.api));
 
     this.monitoring = new GatewayMonitoring(this, 'Monitoring', {
       gatewayName: this.gatewayName,

@@ -26,6 +26,21 @@ export const TRANSFER_PATH = ['contact', 'transfer'] as const;
 /** `contact/transfers/{ContactId}`, as the function matches it. */
 const HISTORY_PATH = HISTORY_RESOURCE.split('/').filter((part) => part !== '');
 
+/** The two methods as a policy names them (`<method>/<path>`, any contact for the history). */
+const METHOD_PATHS = {
+  transfer: { method: 'POST', path: TRANSFER_PATH.join('/') },
+  history: { method: 'GET', path: `${HISTORY_PATH.slice(0, -1).join('/')}/*` },
+} as const;
+
+/**
+ * The `execute-api:Invoke` resource ARNs of the API's two methods on its stage: what a caller's identity policy
+ * allows, one method without the other if it likes.
+ */
+export function methodArns(api: RestApi): { readonly transfer: string; readonly history: string } {
+  const arnOf = ({ method, path }: { method: string; path: string }) => api.arnForExecuteApi(method, `/${path}`, api.deploymentStage.stageName);
+  return { transfer: arnOf(METHOD_PATHS.transfer), history: arnOf(METHOD_PATHS.history) };
+}
+
 export interface GatewayApiProps {
   readonly settings: GatewaySettings;
   /** Names the API. */
@@ -48,7 +63,7 @@ export function gatewayApi(scope: Construct, props: GatewayApiProps): RestApi {
     removalPolicy: RemovalPolicy.RETAIN,
   });
   // One ARN per method, so a caller's identity policy can allow reading the history without allowing transfers.
-  const methodResources = [`execute-api:/*/POST/${TRANSFER_PATH.join('/')}`, `execute-api:/*/GET/${HISTORY_PATH.slice(0, -1).join('/')}/*`];
+  const methodResources = Object.values(METHOD_PATHS).map(({ method, path }) => `execute-api:/*/${method}/${path}`);
   const statements = [
     // The deploying account, and any listed ones, delegate to their own IAM: a caller also needs an identity policy
     // allowing execute-api:Invoke. Principals of any other account are refused by this policy.

@@ -95,8 +95,8 @@ function banner(gateway: LocalGateway, seed: Seed, seedPath: string): string {
     }
     if (third) {
       lines.push(
-        '# the internal-app command, signed with SigV4 (any credentials do locally)',
-        `  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local npm run -s transfer-contact -- --endpoint ${gateway.url} --region us-east-1 --contact-id ${third.Id} --contact-flow-id ${flow.Id} --queue-id ${queue.Id}`,
+        '# the internal-app command (no Region or credentials locally: local mode checks no signature)',
+        `  npm run -s transfer-contact -- --endpoint ${gateway.url} --contact-id ${third.Id} --contact-flow-id ${flow.Id} --queue-id ${queue.Id}`,
       );
     }
   }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT, HELP, main } from '../../client/cli';
+import type { CliIo } from '../../client/cli';
 import { startLocalGateway } from '../../local/local-gateway';
 import type { LocalGateway } from '../../local/local-gateway';
 import type { ConnectSimulator } from '../../simulator/connect-simulator';
@@ -37,14 +38,14 @@ interface Run {
   error(): Record<string, unknown>;
 }
 
-async function cli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+async function cli(args: readonly string[], env: NodeJS.ProcessEnv = {}, io: Partial<CliIo> = { credentials }): Promise<Run> {
   let stdout = '';
   let stderr = '';
   const code = await main(args, {
     stdout: (text) => void (stdout += text),
     stderr: (text) => void (stderr += text),
     env: { AWS_REGION: 'eu-west-2', TRANSFER_GATEWAY_ENDPOINT: local.url, ...env },
-    credentials,
+    ...io,
   });
   return {
     code,
@@ -176,6 +177,26 @@ describe('transfer-contact', () => {
     expect(noRegion.stderr).toMatch(/--region/);
   });
 
+  it('against local mode needs no Region and no credentials', async () => {
+    const contactId = fx.contact();
+    const run = await cli(['--contact-id', contactId, '--contact-flow-id', fx.flows.inbound, '--queue-id', fx.queues.enabled], { AWS_REGION: '' }, {});
+    expect(run.code).toBe(EXIT.OK);
+    expect(run.json()).toMatchObject({ replayed: false });
+    expect(transferredFrom(contactId)).toBe(true);
+  });
+
+  it('signs for the Region an execute-api endpoint names, over the shell\'s AWS_REGION; --region over both', async () => {
+    const scopes: string[] = [];
+    const deployed: typeof fetch = async (_input, init) => {
+      scopes.push(/Credential=[^/]+\/\d{8}\/([a-z0-9-]+)\//.exec(new Headers(init?.headers).get('authorization') ?? '')?.[1] ?? 'unsigned');
+      return Response.json({ ContactId: 'c-new', ContactArn: 'arn:aws:connect:ap-southeast-2:111122223333:instance/i/contact/c-new' });
+    };
+    const args = ['--contact-id', 'c', '--contact-flow-id', 'f', '--queue-id', 'q', '--endpoint', 'https://a1b2c3d4e5.execute-api.ap-southeast-2.amazonaws.com/prod'];
+    expect((await cli(args, { AWS_REGION: 'eu-west-2' }, { credentials, fetch: deployed })).code).toBe(EXIT.OK);
+    expect((await cli([...args, '--region', 'us-west-2'], { AWS_REGION: 'eu-west-2' }, { credentials, fetch: deployed })).code).toBe(EXIT.OK);
+    expect(scopes).toEqual(['ap-southeast-2', 'us-west-2']);
+  });
+
   it('--help explains every flag', async () => {
     const run = await cli(['--help']);
     expect(run.code).toBe(EXIT.OK);
@@ -186,15 +207,13 @@ describe('transfer-contact', () => {
 });
 
 describe('the transfer-contact command', () => {
-  it('runs as an executable, signing with credentials from the environment', async () => {
+  it('runs as an executable against local mode from a shell with no AWS configuration', async () => {
     const contactId = fx.contact();
+    const unconfigured = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')));
     const { stdout } = await promisify(execFile)(
       process.execPath,
       ['--import', 'tsx', 'client/bin.ts', '--contact-id', contactId, '--contact-flow-id', fx.flows.inbound, '--queue-id', fx.queues.enabled],
-      {
-        cwd: root,
-        env: { ...process.env, TRANSFER_GATEWAY_ENDPOINT: local.url, AWS_REGION: 'eu-west-2', AWS_ACCESS_KEY_ID: 'AKIDENV', AWS_SECRET_ACCESS_KEY: 'env-secret' },
-      },
+      { cwd: root, env: { ...unconfigured, TRANSFER_GATEWAY_ENDPOINT: local.url } },
     );
     expect(JSON.parse(stdout)).toMatchObject({ replayed: false });
     expect(transferredFrom(contactId)).toBe(true);

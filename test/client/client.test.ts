@@ -50,6 +50,18 @@ function recordingFetch(): { fetch: typeof fetch; statuses: number[]; bodies: st
   };
 }
 
+/** Stands in for a deployed API: records each request as sent and answers with a transfer. */
+function answeringFetch(): { fetch: typeof fetch; sent: { url: URL; headers: Record<string, string>; body: string }[] } {
+  const sent: { url: URL; headers: Record<string, string>; body: string }[] = [];
+  return {
+    sent,
+    fetch: async (input, init) => {
+      sent.push({ url: new URL(String(input)), headers: Object.fromEntries(new Headers(init?.headers)), body: String(init?.body) });
+      return Response.json({ ContactId: randomUUID(), ContactArn: 'arn:aws:connect:ap-southeast-2:111122223333:instance/i/contact/c' });
+    },
+  };
+}
+
 /** A port that was just free: nothing listens there, so a connection is refused. */
 async function closedPortUrl(): Promise<string> {
   const server = createServer();
@@ -247,17 +259,43 @@ describe('SigV4 signing', () => {
     expect([...page.Transfers, ...next.Transfers].map((transfer) => transfer.TransferNumber)).toEqual([1, 2]);
   });
 
-  it('uses the default credential chain when given no credentials', async () => {
+  it('against a deployed API signs for the Region its execute-api host name carries, with the default credential chain when given no credentials', async () => {
+    const endpoint = 'https://a1b2c3d4e5.execute-api.ap-southeast-2.amazonaws.com/prod';
+    const deployed = answeringFetch();
+    // The default chain reads the environment first.
     const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
     process.env.AWS_ACCESS_KEY_ID = credentials.accessKeyId;
     process.env.AWS_SECRET_ACCESS_KEY = credentials.secretAccessKey;
     try {
-      const result = await createTransferClient({ endpoint: door.url, region: 'eu-west-2' }).transferContact(queueTransfer());
-      expect(result.replayed).toBe(false);
+      await createTransferClient({ endpoint, fetch: deployed.fetch }).transferContact(queueTransfer());
     } finally {
       process.env.AWS_ACCESS_KEY_ID = saved.id;
       process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
     }
+    const [sent] = deployed.sent;
+    expect(sent?.url.href).toBe(`${endpoint}/contact/transfer`);
+    const check = checkSignature({ method: 'POST', path: sent!.url.pathname, headers: { ...sent!.headers, host: sent!.url.host }, body: sent!.body }, credentials.secretAccessKey);
+    expect(check).toMatchObject({ valid: true, accessKeyId: credentials.accessKeyId, scope: { region: 'ap-southeast-2', service: 'execute-api' } });
+  });
+
+  it('asks for the Region of an endpoint whose host name does not carry one (a custom domain), before sending anything', () => {
+    expect(() => createTransferClient({ endpoint: 'https://transfers.example.com/prod', credentials })).toThrow(/region is required for transfers\.example\.com/);
+    expect(() => createTransferClient({ endpoint: 'https://transfers.example.com/prod', region: 'eu-west-2', credentials })).not.toThrow();
+  });
+
+  it('against local mode needs no Region and no credentials: the request goes unsigned, as local mode checks no signature', async () => {
+    const sent: Headers[] = [];
+    const recording: typeof fetch = (input, init) => {
+      sent.push(new Headers(init?.headers));
+      return fetch(input, init);
+    };
+    const request = queueTransfer();
+    const result = await createTransferClient({ endpoint: local.url, fetch: recording }).transferContact(request);
+
+    expect(result.replayed).toBe(false);
+    expect(transfersOf(request.ContactId)).toHaveLength(1);
+    expect(sent.map((headers) => headers.has('authorization'))).toEqual([false]);
+    expect(local.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   });
 
   it('the verifier agrees with the example AWS publishes for SigV4 (IAM ListUsers, 2015-08-30)', () => {

@@ -194,12 +194,20 @@ describe('npm start', () => {
     expect(mislabelled).toEqual([]);
   });
 
-  it('prints a transfer-contact command that works as printed', async () => {
-    const command = /^ {2}(AWS_ACCESS_KEY_ID=.* npm run -s transfer-contact -- .*)$/m.exec(output)?.[1];
+  it('prints a transfer-contact command that works as printed, and the history command works as the README writes it, with no Region and no credentials', async () => {
+    const command = /^ {2}(npm run -s transfer-contact -- .*)$/m.exec(output)?.[1];
     expect(command).toBeDefined();
-    const { stdout } = await promisify(exec)(command ?? '', { cwd: root });
-    expect(JSON.parse(stdout)).toMatchObject({ replayed: false, ContactArn: expect.stringContaining('/contact/') as unknown });
-  });
+    // A shell with no AWS configuration at all, as a new developer's may be.
+    const unconfigured = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')));
+    const shell = { cwd: root, env: unconfigured };
+    const { stdout } = await promisify(exec)(command ?? '', shell);
+    const transferred = JSON.parse(stdout) as { ContactId: string };
+    expect(transferred).toMatchObject({ replayed: false, ContactArn: expect.stringContaining('/contact/') as unknown });
+
+    const history = await promisify(exec)(`npm run -s list-contact-transfers -- --endpoint ${url} --contact-id ${transferred.ContactId}`, shell);
+    expect(JSON.parse(history.stdout)).toMatchObject({ Transfers: [expect.objectContaining({ TransferNumber: 1, ToContactId: transferred.ContactId })] });
+    // Two commands, each starting npm and tsx: twice the one command's time.
+  }, 60_000);
 
   it('stops cleanly on Ctrl-C', async () => {
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

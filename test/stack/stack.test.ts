@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -6,8 +7,10 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IDEMPOTENCY_TABLE, LEDGER_TABLE } from '../../lambda/tables';
 import { EVENT_BUFFER, returnDelayFor } from '../../lib/event-buffer';
+import { GATEWAY_BUNDLE } from '../../lib/gateway-bundle';
+import { FUNCTION_RUNTIME } from '../../lib/gateway-function';
 import { TRANSFER_EVENT_PIPES } from '../../lib/transfer-events';
-import { ACCOUNT, INSTANCE_ARN, all, asArray, only, synthesize } from './synth';
+import { ACCOUNT, INSTANCE_ARN, REGION, all, asArray, only, synthesize } from './synth';
 import type { Synthesized } from './synth';
 
 let synth: Synthesized;
@@ -45,6 +48,22 @@ describe('the function', () => {
     const hash = String((resource.Properties as { Code: { S3Key: string } }).Code.S3Key).replace(/\.zip$/, '');
     expect(existsSync(path.join(synth.app.outdir, `asset.${hash}`, 'index.js'))).toBe(true);
     expect(existsSync(path.join(synth.app.outdir, `asset.${hash}`, 'index.js.map'))).toBe(true);
+  });
+
+  it('runs on the Node its bundle targets and the project builds and tests on: one major in all four places', async () => {
+    const root = path.join(__dirname, '..', '..');
+    const major = (version: string) => /(\d+)/.exec(version)?.[1];
+    const nvmrc = await readFile(path.join(root, '.nvmrc'), 'utf8');
+    const { engines } = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as { engines: { node: string } };
+    const { resource } = only(synth.template, 'AWS::Lambda::Function');
+    const runtime = String((resource.Properties as { Runtime: string }).Runtime);
+
+    expect(runtime).toBe(FUNCTION_RUNTIME.name);
+    expect({ bundleTarget: major(String(GATEWAY_BUNDLE.target)), nvmrc: major(nvmrc), engines: major(engines.node) }).toEqual({
+      bundleTarget: major(runtime),
+      nvmrc: major(runtime),
+      engines: major(runtime),
+    });
   });
 
   it('is configured through the environment variables lambda/config.ts reads', () => {
@@ -519,9 +538,20 @@ describe('HTTPS door', () => {
 });
 
 describe('outputs', () => {
-  it('name the API endpoint, the transfer URL, the function, both tables, the dead-letter queue, the event buffer and the pipes\' queue', () => {
+  it('name the API endpoint, the transfer URL, the methods\' invoke ARNs, the function, both tables, the dead-letter queue, the event buffer and the pipes\' queue', () => {
     const outputs = synth.template.toJSON().Outputs as Record<string, { Value: unknown; Description?: string }>;
-    expect(Object.keys(outputs).sort()).toEqual(['ApiEndpoint', 'DeadLetterQueueUrl', 'EventBufferUrl', 'FunctionName', 'IdempotencyTableName', 'LedgerTableName', 'TransferUrl', 'UndeliveredTransferEventsUrl']);
+    expect(Object.keys(outputs).sort()).toEqual([
+      'ApiEndpoint',
+      'DeadLetterQueueUrl',
+      'EventBufferUrl',
+      'FunctionName',
+      'HistoryInvokeArn',
+      'IdempotencyTableName',
+      'LedgerTableName',
+      'TransferInvokeArn',
+      'TransferUrl',
+      'UndeliveredTransferEventsUrl',
+    ]);
     expect(outputs.UndeliveredTransferEventsUrl!.Value).toEqual(resolve(gateway().undeliveredTransferEvents.queueUrl));
     expect(outputs.EventBufferUrl!.Value).toEqual(resolve(gateway().eventBuffer.queueUrl));
     // What clients take: the stage URL, without the route they add themselves.
@@ -535,6 +565,17 @@ describe('outputs', () => {
     expect(outputs.IdempotencyTableName!.Value).toEqual(resolve(gateway().idempotencyTable.tableName));
     expect(outputs.LedgerTableName!.Value).toEqual(resolve(gateway().ledgerTable.tableName));
     expect(outputs.DeadLetterQueueUrl!.Value).toEqual(resolve(gateway().deadLetterQueue.queueUrl));
+  });
+
+  it('give a caller\'s identity policy the stage\'s two methods, each alone, as the resource policy names them', () => {
+    const outputs = synth.template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    // The stage's name by reference: the ARN exists once the stage does.
+    const stage = resolve(gateway().api.deploymentStage.stageName);
+    expect(stage).toEqual({ Ref: logicalId(gateway().api.deploymentStage) });
+    const arnOf = (route: string) => ({ 'Fn::Join': ['', [`arn:aws:execute-api:${REGION}:${ACCOUNT}:`, resolve(gateway().api.restApiId), '/', stage, `/${route}`]] });
+    expect(outputs.TransferInvokeArn!.Value).toEqual(resolve(gateway().transferInvokeArn));
+    expect(outputs.TransferInvokeArn!.Value).toEqual(arnOf('POST/contact/transfer'));
+    expect(outputs.HistoryInvokeArn!.Value).toEqual(arnOf('GET/contact/transfers/*'));
   });
 });
 
@@ -563,6 +604,7 @@ describe('cdk-nag v3 (AwsSolutions)', () => {
         `${gatewayPath}/DeadLetterQueue AwsSolutions-SQS3`,
         `${gatewayPath}/UndeliveredTransferEvents AwsSolutions-SQS3`,
         `${gatewayPath}/EventPipesRole AwsSolutions-IAM5[Resource::*]`,
+        `${gatewayPath}/Function AwsSolutions-L1`,
         ...['contact', 'contact-flow', 'queue', 'agent'].map((kind) => `${gatewayPath}/FunctionRole AwsSolutions-IAM5[Resource::${INSTANCE_ARN}/${kind}/*]`),
         `${gatewayPath}/Api/DeploymentStage.prod AwsSolutions-APIG3`,
         `${gatewayPath}/Api/DeploymentStage.prod AwsSolutions-APIG6`,
