@@ -206,19 +206,14 @@ export class SharedPacer implements TransferPacer {
 
   /**
    * Records the throttle the shared rate recovers from, unless it echoes the one recorded: slots reserved before the
-   * rate dropped (until `echoesUntil`) still go at the old rate, and their throttles must not lower it again.
+   * rate dropped (until `echoesUntil`) still go at the old rate, and their throttles must not lower it again. When
+   * another container records one first, between this one's read and write, that one is this throttle's echo.
    */
   private async lowerRate(now: number, echoesUntil: number): Promise<void> {
-    for (let round = 0; round < 2; round += 1) {
-      const seen = this.seen.throttle;
-      if (seen !== undefined && now < seen.echoesUntil) return;
-      const replaced = await this.store.replaceThrottle(seen, throttleAt(now, this.rateAt(now), echoesUntil, this.adaptive));
-      if (replaced) {
-        this.seen = replaced;
-        return;
-      }
-      this.seen = await this.store.read();
-    }
+    const seen = this.seen.throttle;
+    if (seen !== undefined && now < seen.echoesUntil) return;
+    const replaced = await this.store.replaceThrottle(seen, throttleAt(now, this.rateAt(now), echoesUntil, this.adaptive));
+    if (replaced) this.seen = replaced;
   }
 
   private forgetPassed(now: number): void {

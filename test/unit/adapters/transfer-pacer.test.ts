@@ -99,6 +99,13 @@ describe.each(stores)('the pacer on a budget %s', (_name, storeOf) => {
       expect(await pacer.reserve(T0 + 1000)).toBe(T0 + 1000);
     });
 
+    it('counts the burst tolerance in the deadline', async () => {
+      const { pacer } = containers({ ratePerSecond: 2, burst: 2 });
+      expect(await reserveAll(pacer, 2)).toEqual([0, 0]);
+      expect(await pacer.reserve(T0 + 499)).toBeUndefined();
+      expect(await pacer.reserve(T0 + 500)).toBe(T0 + 500);
+    });
+
     it('grants a free slot whatever the deadline', async () => {
       const { pacer } = containers({ ratePerSecond: 2, burst: 2 });
       expect(await pacer.reserve(0)).toBe(T0);
@@ -200,40 +207,39 @@ describe.each(stores)('the pacer on a budget %s', (_name, storeOf) => {
       const { pacers, rates, clock } = containers({ ratePerSecond: 2, burst: 1 }, 2);
       const [a, b] = pacers as [SharedPacer, SharedPacer];
       await a.slowDown(1000);
+      expect(a.rateAt(T0)).toBeCloseTo(1.4, 6);
       clock.advance(1000);
       const [first, second] = [await a.reserve(T0 + 60_000), await a.reserve(T0 + 60_000)].map((slot) => (slot ?? 0) - T0);
       expect(first).toBe(1000);
-      // The rate regains fastest right after the drop: 1.46/s a second later.
+      // The rate regains fastest right after the drop.
       expect(second).toBeCloseTo(1000 + 1000 / rateAfterOneThrottle(1000), 0);
       // b never saw the throttle; its slots follow a's at the lowered rate all the same.
       const third = ((await b.reserve(T0 + 60_000)) ?? 0) - T0;
       expect(third - second).toBeCloseTo(1000 / rateAfterOneThrottle(1000), 0);
       await b.reserve(T0 + 60_000);
       expect(rates).toHaveLength(4);
-      for (const rate of rates) expect(rate).toBeCloseTo(rateAfterOneThrottle(1000), 4);
+      for (const rate of rates) expect(rate).toBeCloseTo(rateAfterOneThrottle(1000), 6);
     });
 
-    it('recovers along a cubic while no throttle follows: the throttled rate after 30 s, never above the configured rate', async () => {
+    it('recovers along a cubic while no throttle follows: halfway back after a minute, then probing up to the configured rate', async () => {
       const { pacer, rates, clock } = containers({ ratePerSecond: 2, burst: 1 });
       await pacer.slowDown(1000);
-      for (const after of [0, 15_000, 30_000, 45_000, 60_000, 600_000]) {
+      for (const after of [0, 30_000, 60_000, 90_000, 120_000, 600_000]) {
         clock.at = T0 + after;
         await pacer.reserve(clock.at + 60_000);
       }
-      expect(rates.map((rate) => Number(rate.toFixed(4)))).toEqual([1.4, 1.925, 2, 2, 2, 2]);
+      // From 1.4/s to 1.7/s (halfway between 1.4 and 2) in a minute, flat near it, then 2/s a minute later, and no more.
+      expect(rates.map((rate) => Number(rate.toFixed(4)))).toEqual([1.4, 1.6625, 1.7, 1.7375, 2, 2]);
     });
 
-    it('recovers towards the rate it was throttled at, and probes above it only after', async () => {
+    it('scales the curve to the rate throttled at', async () => {
       const { pacer, rates, clock } = containers({ ratePerSecond: 10, burst: 1 });
       await pacer.slowDown(1000);
-      clock.at = T0 + 30_000;
-      await pacer.slowDown(1000);
-      // Throttled at 10/s, then at 10/s again: 7/s, regained after 30 s, then 10 x 1.3 capped... at 45 s: 10 x (1 + 0.3 x 0.125).
-      for (const after of [30_000, 45_000, 60_000, 75_000]) {
+      for (const after of [0, 30_000, 60_000]) {
         clock.at = T0 + after;
         await pacer.reserve(clock.at + 60_000);
       }
-      expect(rates.map((rate) => Number(rate.toFixed(4)))).toEqual([7, 9.625, 10, 10]);
+      expect(rates.map((rate) => Number(rate.toFixed(4)))).toEqual([7, 8.3125, 8.5]);
     });
 
     it('lowers the rate again for a throttle after the echo of the last one, from the rate in effect', async () => {
@@ -242,26 +248,52 @@ describe.each(stores)('the pacer on a budget %s', (_name, storeOf) => {
       clock.at = T0 + 5000;
       await pacer.slowDown(1000);
       await pacer.reserve(clock.at + 60_000);
-      const throttledAt = 2 * (1 + 0.3 * ((5000 - 30_000) / 30_000) ** 3);
-      expect(rates[0]).toBeCloseTo(throttledAt * 0.7, 4);
+      expect(rates[0]).toBeCloseTo(rateAfterOneThrottle(5000) * 0.7, 6);
+      // And recovers towards halfway between that and the rate it was throttled at.
+      clock.at = T0 + 65_000;
+      await pacer.reserve(clock.at + 60_000);
+      expect(rates[1]).toBeCloseTo(rateAfterOneThrottle(5000) * 0.85, 6);
+    });
+
+    it('takes a throttle within the back-off for an echo of the last one', async () => {
+      const { pacer, rates, clock } = containers({ ratePerSecond: 2, burst: 1 });
+      await pacer.slowDown(1000);
+      clock.at = T0 + 999;
+      await pacer.slowDown(1000);
+      await pacer.reserve(clock.at + 60_000);
+      expect(rates.at(-1)).toBeCloseTo(rateAfterOneThrottle(999), 6);
+      clock.at = T0 + 1000;
+      await pacer.slowDown(1000);
+      await pacer.reserve(clock.at + 60_000);
+      expect(rates.at(-1)).toBeCloseTo(rateAfterOneThrottle(1000) * 0.7, 6);
     });
 
     it('takes the throttles of calls already on their way for echoes of the first, lowering the rate once', async () => {
       const { pacers, rates, clock } = containers({ ratePerSecond: 2, burst: 1 }, 2);
       const [a, b] = pacers as [SharedPacer, SharedPacer];
       expect(await reserveAll(a, 6)).toEqual([0, 500, 1000, 1500, 2000, 2500]);
-      await a.slowDown(1000);
+      // b never reserved: it learns where the queue ends from the budget.
+      await b.slowDown(1000);
       // Calls reserved before the throttle go until 3 s; their throttles are echoes, from either container.
       for (const at of [500, 1500, 2999]) {
         clock.at = T0 + at;
-        await (at === 1500 ? a : b).slowDown(1000);
+        await (at === 1500 ? b : a).slowDown(1000);
       }
       await a.reserve(clock.at + 60_000);
-      expect(rates.at(-1)).toBeCloseTo(rateAfterOneThrottle(2999), 4);
+      expect(rates.at(-1)).toBeCloseTo(rateAfterOneThrottle(2999), 6);
       clock.at = T0 + 3000;
-      await b.slowDown(1000);
+      await a.slowDown(1000);
       await b.reserve(clock.at + 60_000);
-      expect(rates.at(-1)).toBeLessThan(rateAfterOneThrottle(3000) * 0.75);
+      expect(rates.at(-1)).toBeCloseTo(rateAfterOneThrottle(3000) * 0.7, 6);
+    });
+
+    it('reads a throttle recorded by a container whose clock runs ahead as just now', async () => {
+      const { pacers, clock } = containers({ ratePerSecond: 2, burst: 1 }, 2);
+      const [ahead, behind] = pacers as [SharedPacer, SharedPacer];
+      await ahead.slowDown(1000);
+      clock.at = T0 - 200;
+      await behind.reserve(T0 + 60_000);
+      expect(behind.rateAt(T0 - 200)).toBeCloseTo(1.4, 6);
     });
 
     it('keeps a tenth of the configured rate however often Connect throttles', async () => {
@@ -271,13 +303,50 @@ describe.each(stores)('the pacer on a budget %s', (_name, storeOf) => {
         clock.advance(1000);
       }
       await pacer.reserve(clock.at + 600_000);
-      expect(rates.at(-1)).toBeCloseTo(0.2, 4);
+      expect(rates.at(-1)).toBeCloseTo(0.2, 6);
       expect(0.7 ** 12 * 2).toBeLessThan(0.2);
+    });
+  });
+
+  describe('writes to the budget', () => {
+    /** The budget's writes and reads, counted: what a reservation costs in DynamoDB requests. */
+    function counted(settings: PaceSettings) {
+      const clock = new FakeClock();
+      const store = storeOf(clock);
+      const requests: string[] = [];
+      const counting = new Proxy(store, {
+        get: (target, name: keyof BudgetStore) => {
+          const method = target[name].bind(target) as (...args: never[]) => Promise<unknown>;
+          return (...args: never[]) => {
+            requests.push(name);
+            return method(...args);
+          };
+        },
+      });
+      return { clock, requests, pacer: new SharedPacer(counting, settings, { now: clock.now, sleep: clock.sleep }) };
+    }
+
+    it('costs one write per reservation while slots are queued, and one after a quiet spell', async () => {
+      const { pacer, clock, requests } = counted({ ratePerSecond: 2, burst: 1 });
+      await reserveAll(pacer, 3);
+      expect(requests).toEqual(['startIdle', 'append', 'append']);
+      clock.advance(5000);
+      requests.length = 0;
+      await reserveAll(pacer, 2);
+      expect(requests).toEqual(['startIdle', 'append']);
+    });
+
+    it('refuses a slot past the deadline after one look at the budget', async () => {
+      const { pacer, requests } = counted({ ratePerSecond: 2, burst: 1 });
+      await reserveAll(pacer, 2);
+      requests.length = 0;
+      expect(await pacer.reserve(T0 + 100)).toBeUndefined();
+      expect(requests).toEqual(['append', 'startIdle', 'read']);
     });
   });
 });
 
-/** The rate `ms` after one throttle at 2/s, at T0: 1.4/s regaining 2/s after 30 s. */
+/** The rate `ms` after one throttle at 2/s, at T0: 1.4/s at once, 1.7/s (halfway back) after a minute, along a cubic. */
 function rateAfterOneThrottle(ms: number): number {
-  return 2 * (1 + 0.3 * ((ms - 30_000) / 30_000) ** 3);
+  return 1.7 + 0.3 * ((ms - 60_000) / 60_000) ** 3;
 }
