@@ -11,6 +11,10 @@
  *   in Lambda", asynchronous invocation), then the dead-letter queue. Those waits are divided by --compress (default
  *   10, printed), and pacing is off, as it was before the buffer.
  * - --https R adds signed-caller-shaped HTTPS requests at R per second while the burst drains.
+ * - --outside R adds a caller outside the gateway, in the same account, calling TransferContact at R per second on
+ *   Connect's shared quota while the buffered burst drains (one attempt each, as a caller without retries would): it
+ *   prints the share of the gateway's calls Connect throttled, the outside caller's refusals, and the drain against
+ *   the floor for the rate left to the gateway, (N - burst) / (rate - R).
  * It prints numbers and asserts nothing.
  */
 import { randomUUID } from 'node:crypto';
@@ -19,6 +23,7 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { compileFunction, constants } from 'node:vm';
+import { ConnectClient, TransferContactCommand } from '@aws-sdk/client-connect';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyResult, Context, SQSEvent } from 'aws-lambda';
 import { EVENT_BUFFER } from '../lib/event-buffer';
@@ -35,6 +40,7 @@ type Handler = (event: unknown, context: Context) => Promise<unknown>;
 export interface BurstOptions {
   readonly events: number;
   readonly httpsPerSecond: number;
+  readonly outsidePerSecond: number;
   readonly compress: number;
 }
 
@@ -49,12 +55,21 @@ export function burstBenchmark(argv: readonly string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: [...argv],
     allowPositionals: true,
-    options: { https: { type: 'string', default: '0' }, compress: { type: 'string', default: '10' } },
+    options: { https: { type: 'string', default: '0' }, outside: { type: 'string', default: '0' }, compress: { type: 'string', default: '10' } },
   });
   const events = Number(positionals[0] ?? '200');
-  const options = { events, httpsPerSecond: Number(values.https), compress: Number(values.compress) };
-  if (!Number.isInteger(events) || events < 1 || !(options.httpsPerSecond >= 0) || !(options.compress >= 1)) {
-    throw new Error('usage: npm run bench -- --burst <events> [--https <requests per second>] [--compress <factor of the async-invoke waits, at least 1>]');
+  const options = { events, httpsPerSecond: Number(values.https), outsidePerSecond: Number(values.outside), compress: Number(values.compress) };
+  if (
+    !Number.isInteger(events) ||
+    events < 1 ||
+    !(options.httpsPerSecond >= 0) ||
+    !(options.outsidePerSecond >= 0 && options.outsidePerSecond < QUOTA.rate) ||
+    !(options.compress >= 1)
+  ) {
+    throw new Error(
+      'usage: npm run bench -- --burst <events> [--https <requests per second>] [--outside <calls per second of a caller outside the gateway, below the quota>] ' +
+        '[--compress <factor of the async-invoke waits, at least 1>]',
+    );
   }
   return runBurst(options);
 }
@@ -62,7 +77,8 @@ export function burstBenchmark(argv: readonly string[]): Promise<void> {
 export async function runBurst(options: BurstOptions): Promise<void> {
   console.log(
     `Burst of ${options.events} events against Connect's default TransferContact quota (${QUOTA.rate}/s, burst ${QUOTA.burst})` +
-      (options.httpsPerSecond > 0 ? `, HTTPS requests at ${options.httpsPerSecond}/s meanwhile` : ''),
+      (options.httpsPerSecond > 0 ? `, HTTPS requests at ${options.httpsPerSecond}/s meanwhile` : '') +
+      (options.outsidePerSecond > 0 ? `, a caller outside the gateway at ${options.outsidePerSecond}/s on the same quota` : ''),
   );
   const [connect, dynamodb] = await Promise.all([startConnectSimulator({ quotas: CONNECT_DEFAULT_QUOTAS }), startEmbeddedDynamoDb()]);
   const artifact = synthesizeDeployedFunction(connect.instanceArn);
@@ -116,6 +132,7 @@ export async function runBurst(options: BurstOptions): Promise<void> {
       });
       const contacts = Array.from({ length: options.events }, () => connect.addContact({ Id: randomUUID(), Channel: 'TASK' }).Id);
       const https = httpsTraffic(options.httpsPerSecond, newContainer(), connect, flowId, queueId);
+      const outside = outsideCaller(options.outsidePerSecond, connect, flowId);
       const started = Date.now();
       for (const contactId of contacts) buffer.send(JSON.stringify(eventBridgeEvent({ ContactId: contactId, ContactFlowId: flowId, QueueId: queueId })));
       mapping.start();
@@ -124,12 +141,14 @@ export async function runBurst(options: BurstOptions): Promise<void> {
       await mapping.stop();
       await sqs.close();
       const httpsCounts = await https.stop();
+      const outsideCounts = await outside.stop();
       report('buffered (SQS + event source mapping, paced)', {
         connect,
         contacts,
         deadLettered: deadLetters.size,
         drainedMs: drained,
         https: httpsCounts,
+        outside: outsideCounts,
         extra: `containers ${pool.size()}, peak concurrency ${mapping.peakConcurrency}, invocations ${mapping.invocations.length}, records returned to the buffer ${mapping.invocations.reduce((sum, i) => sum + i.failed, 0)}, backoffs set ${buffer.visibilityChanges.length} (${backoffsOf(buffer)})`,
       });
     }
@@ -238,16 +257,62 @@ function httpsTraffic(perSecond: number, handler: Handler, connect: ConnectSimul
   };
 }
 
+interface OutsideCounts {
+  readonly perSecond: number;
+  readonly contacts: ReadonlySet<string>;
+  readonly refused: number;
+}
+
+/** Another caller in the account: TransferContact at a steady rate, one attempt each, on the quota the gateway shares. */
+function outsideCaller(perSecond: number, connect: ConnectSimulator, flowId: string): { stop(): Promise<OutsideCounts> } {
+  const contacts = new Set<string>();
+  if (perSecond <= 0) return { stop: async () => ({ perSecond, contacts, refused: 0 }) };
+  const client = new ConnectClient({ region: 'us-east-1', endpoint: connect.url, credentials: { accessKeyId: 'outside', secretAccessKey: 'outside' }, maxAttempts: 1 });
+  const pending = new Set<Promise<void>>();
+  let refused = 0;
+  const timer = setInterval(() => {
+    const contactId = connect.addContact({ Id: randomUUID(), Channel: 'TASK' }).Id;
+    contacts.add(contactId);
+    const call = client
+      .send(new TransferContactCommand({ InstanceId: connect.instanceId, ContactId: contactId, ContactFlowId: flowId }))
+      .then(
+        () => undefined,
+        () => {
+          refused += 1;
+        },
+      )
+      .finally(() => pending.delete(call));
+    pending.add(call);
+  }, 1000 / perSecond);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await Promise.all(pending);
+      return { perSecond, contacts, refused };
+    },
+  };
+}
+
 function lastTransferAt(connect: ConnectSimulator): number {
   return Math.max(0, ...connect.calls('TransferContact').filter((call) => call.status === 200).map((call) => call.at));
 }
 
 function report(
   wiring: string,
-  { connect, contacts, deadLettered, drainedMs, https, extra }: { connect: ConnectSimulator; contacts: readonly string[]; deadLettered: number; drainedMs: number; https: HttpsCounts; extra: string },
+  {
+    connect,
+    contacts,
+    deadLettered,
+    drainedMs,
+    https,
+    outside,
+    extra,
+  }: { connect: ConnectSimulator; contacts: readonly string[]; deadLettered: number; drainedMs: number; https: HttpsCounts; outside?: OutsideCounts; extra: string },
 ): void {
   const successes = new Map<string, number>();
-  for (const call of connect.calls('TransferContact')) {
+  const outsiders = outside?.contacts ?? new Set<string>();
+  const gatewayCalls = connect.calls('TransferContact').filter((call) => !outsiders.has(call.input.ContactId ?? ''));
+  for (const call of gatewayCalls) {
     if (call.status === 200 && call.input.ContactId) successes.set(call.input.ContactId, (successes.get(call.input.ContactId) ?? 0) + 1);
   }
   const events = new Set(contacts);
@@ -270,6 +335,16 @@ function report(
   if (https.sent > 0) {
     rows.push(['HTTPS requests', `${https.sent} sent, ${Object.entries(https.byStatus).map(([status, count]) => `${count} x ${status}`).join(', ')}`]);
     rows.push(['floor with the HTTPS transfers', `${seconds(sharedFloorMs)} for ${contacts.length + httpsTransfers} transfers; drain = ${(drainedMs / sharedFloorMs).toFixed(2)} x`]);
+  }
+  if (outside && outside.perSecond > 0) {
+    const gatewayThrottled = gatewayCalls.filter((call) => call.status === 429).length;
+    const leftFloorMs = ((contacts.length - QUOTA.burst) / (QUOTA.rate - outside.perSecond)) * 1000;
+    rows.push(['gateway calls throttled', `${gatewayThrottled} of ${gatewayCalls.length} TransferContact calls (${((100 * gatewayThrottled) / Math.max(1, gatewayCalls.length)).toFixed(1)}%)`]);
+    rows.push(['outside caller refused', `${outside.refused} of ${outside.contacts.size} calls at ${outside.perSecond}/s`]);
+    rows.push([
+      'floor for the rate left',
+      `(N - burst) / (rate - outside) = ${seconds(leftFloorMs)}; drain = ${(drainedMs / leftFloorMs).toFixed(2)} x that floor`,
+    ]);
   }
   rows.push(['', extra]);
   const width = Math.max(...rows.map(([name]) => name.length));

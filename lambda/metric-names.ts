@@ -8,6 +8,11 @@ export const METRIC = {
   rejected: 'TransfersRejected',
   failed: 'TransfersFailed',
   connectThrottles: 'ConnectThrottles',
+  /**
+   * The shared TransferContact rate each pacing slot was reserved at, in calls per second: the configured rate, or
+   * less while the gateway leaves room to another caller that made Connect throttle it.
+   */
+  pacedRate: 'PacedTransferRate',
 } as const;
 
 /** Every Connect operation the gateway calls: the `Operation` dimension of ConnectThrottles. */

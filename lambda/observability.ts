@@ -53,3 +53,8 @@ export function reportOutcome({ origin, contactId, startedAt, outcome, error }: 
 export function reportConnectThrottle(operation: ConnectOperation): void {
   metrics.singleMetric().addDimension('Operation', operation).addMetric(METRIC.connectThrottles, MetricUnit.Count, 1);
 }
+
+/** The shared rate a pacing slot was reserved at: published with the invocation's other metrics. */
+export function reportPacedRate(ratePerSecond: number): void {
+  metrics.addMetric(METRIC.pacedRate, MetricUnit.CountPerSecond, ratePerSecond);
+}

@@ -134,8 +134,11 @@ export class GatewayMonitoring extends Construct {
         datapointsToAlarm: 3,
         alarmDescription:
           'Amazon Connect throttled the gateway in each of the last three five-minute periods, after the SDK\'s retries. ' +
-          'The TransferContact quota is per account and Region and shared with every other caller: find who else calls ' +
-          'it, or ask for a quota increase and raise the gateway\'s rate settings with it.',
+          'The TransferContact quota is per account and Region and shared with every other caller. After each throttle ' +
+          `the gateway lowers its shared rate and recovers it while no throttle follows; ${METRIC.pacedRate} (dashboard ` +
+          '"Connect throttles and the rate settled on") shows the rate it settled on: the configured rate less that is ' +
+          'what other callers use. Find who else calls it, or ask for a quota increase and raise the gateway\'s rate ' +
+          'settings with it.',
       }),
       alarm('FunctionErrors', {
         metric: gatewayFunction.metricErrors({ period: PERIOD, statistic: Stats.SUM }),
@@ -203,7 +206,15 @@ export class GatewayMonitoring extends Construct {
         ['p50', 'p90', 'p99'].map((statistic) => gatewayFunction.metricDuration({ period: PERIOD, statistic, label: `function ${statistic}` })),
         ['p50', 'p99'].map((statistic) => api.metricLatency({ period: PERIOD, statistic, label: `API ${statistic}` })),
       ),
-      widget('Connect throttles by operation', [byDimension(METRIC.connectThrottles, 'Operation')]),
+      widget(
+        'Connect throttles and the rate settled on',
+        [byDimension(METRIC.connectThrottles, 'Operation')],
+        // The lowest rate of the period: what the gateway left to other callers at the worst of it.
+        [
+          gatewayMetric(METRIC.pacedRate).with({ statistic: Stats.MINIMUM, label: 'TransferContact rate settled on (calls/s, lowest)' }),
+          gatewayMetric(METRIC.pacedRate).with({ statistic: Stats.MAXIMUM, label: 'TransferContact rate (calls/s, highest)' }),
+        ],
+      ),
       widget(
         'Buffer and dead-letter queue',
         [

@@ -133,16 +133,18 @@ export interface ConnectSimulatorOptions {
 }
 
 /** Connect's token bucket for one operation: full at start, refilled continuously. */
-class TokenBucket {
+export class TokenBucket {
   private tokens: number;
-  private updatedAt = Date.now();
 
-  constructor(private readonly quota: OperationQuota) {
+  constructor(
+    private readonly quota: OperationQuota,
+    private updatedAt = Date.now(),
+  ) {
     this.tokens = quota.burst;
   }
 
-  take(): boolean {
-    const now = Date.now();
+  /** Takes a token for a call at `now` (ms since the epoch, never before the last call's): false when none is left. */
+  take(now = Date.now()): boolean {
     this.tokens = Math.min(this.quota.burst, this.tokens + ((now - this.updatedAt) / 1000) * this.quota.rate);
     this.updatedAt = now;
     if (this.tokens < 1) return false;

@@ -90,6 +90,9 @@ const it = gatewayTest({
     harness.connect.calls('TransferContact').filter((call) => call.input.ContactId === contactId && call.status === 200),
   );
 
+// A test that made Connect throttle has lowered the shared rate for every later one (as it should in AWS).
+it.beforeEach(({ harness }) => harness.resetPacer());
+
 describe('a burst through the buffer (contract section 3.2)', () => {
   it('transfers every event exactly once, paced under Connect\'s quota, nothing dead-lettered', async ({ harness, eventDoor, queueTransfer, transfersOf }) => {
     const performedBefore = harness.connect.transfersPerformed();

@@ -109,6 +109,9 @@ describe('default operations', () => {
     expect(alarmMetrics(throttles).map((m) => m.Dimensions.find((d) => d.Name === 'Operation')?.Value)).toEqual([...CONNECT_OPERATIONS]);
     expect(alarmMetrics(throttles).every((m) => m.Namespace === 'ContactTransferGateway' && m.MetricName === 'ConnectThrottles')).toBe(true);
     expect(alarmMetrics(throttles).every((m) => m.Dimensions.some((d) => d.Name === 'service' && d.Value === 'ContactTransferGateway-Gateway'))).toBe(true);
+    // Whoever is paged learns where the rate the gateway settled on is shown.
+    expect(throttles.AlarmDescription).toContain('PacedTransferRate');
+    expect(throttles.AlarmDescription).toContain('"Connect throttles and the rate settled on"');
   });
 
   it('watches the function\'s errors and throttles and the API\'s 5xx', () => {
@@ -130,7 +133,15 @@ describe('default operations', () => {
     expect(titled('Transfers by outcome')).toContain('TransfersReplayed');
     expect(titled('Transfers by outcome')).toContain(search('TransfersRejected', 'Reason'));
     expect(titled('Transfers by outcome')).toContain(search('TransfersFailed', 'Reason'));
-    expect(titled('Connect throttles by operation')).toContain(search('ConnectThrottles', 'Operation'));
+    const throttles = widgets.find((widget) => widget.properties.title === 'Connect throttles and the rate settled on')?.properties.metrics ?? [];
+    expect(JSON.stringify(throttles)).toContain(search('ConnectThrottles', 'Operation'));
+    // The rate the function publishes, on the right axis: its lowest and highest in each period.
+    const rates = throttles.filter((line) => JSON.stringify(line).includes('PacedTransferRate')).map((line) => (line as unknown[]).at(-1));
+    expect(rates).toEqual([
+      expect.objectContaining({ stat: 'Minimum', yAxis: 'right', label: expect.stringContaining('settled on') }),
+      expect.objectContaining({ stat: 'Maximum', yAxis: 'right' }),
+    ]);
+    expect(JSON.stringify(throttles)).toContain('"ContactTransferGateway","PacedTransferRate","service","ContactTransferGateway-Gateway"');
     expect(titled('Latency (ms)')).toMatch(/p50.*p90.*p99/);
     expect(titled('Buffer and dead-letter queue')).toContain('ApproximateNumberOfMessagesVisible');
   });

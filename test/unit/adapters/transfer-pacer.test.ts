@@ -1,0 +1,352 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDbBudget, InMemoryBudget, SharedPacer } from '../../../lambda/adapters/transfer-pacer';
+import type { BudgetStore, PaceSettings } from '../../../lambda/adapters/transfer-pacer';
+import { createGatewayTables, startEmbeddedDynamoDb } from '../../../local/embedded-dynamodb';
+import type { EmbeddedDynamoDb } from '../../../local/embedded-dynamodb';
+
+/**
+ * The pacer's arithmetic against a fake clock: the slots it hands out, what a release gives back, how a Connect
+ * throttle slows every container and how the rate recovers. Each case runs on the in-memory budget and on the shared
+ * one over embedded DynamoDB (real requests, in-process), so both stores' conditions are held to the same answers.
+ */
+const T0 = 1_800_000_000_000;
+
+let dynamodb: EmbeddedDynamoDb;
+let client: DynamoDBClient;
+const TABLE = 'pacer-unit-idempotency';
+beforeAll(async () => {
+  dynamodb = await startEmbeddedDynamoDb();
+  client = new DynamoDBClient({ endpoint: dynamodb.url, region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+  await createGatewayTables(client, { idempotency: TABLE, ledger: 'pacer-unit-ledger' });
+});
+afterAll(() => dynamodb.close());
+
+class FakeClock {
+  at = T0;
+  readonly now = () => this.at;
+  readonly sleep = async (ms: number) => {
+    this.slept.push(ms);
+    if (ms > 0) this.at += ms;
+  };
+  readonly slept: number[] = [];
+  advance(ms: number): void {
+    this.at += ms;
+  }
+}
+
+let budgets = 0;
+const stores: [string, (clock: FakeClock) => BudgetStore][] = [
+  ['in memory', () => new InMemoryBudget()],
+  ['shared over DynamoDB', (clock) => new DynamoDbBudget(client, TABLE, { account: `unit-${(budgets += 1)}`, region: 'test' }, clock.now)],
+];
+
+describe.each(stores)('the pacer on a budget %s', (_name, storeOf) => {
+  /** Containers sharing one budget, on one clock; each records the rates it reported. */
+  function containers(settings: PaceSettings, count = 1) {
+    const clock = new FakeClock();
+    const store = storeOf(clock);
+    const rates: number[] = [];
+    const pacers = Array.from({ length: count }, () => new SharedPacer(store, settings, { now: clock.now, sleep: clock.sleep, onRate: (rate) => rates.push(rate) }));
+    return { clock, pacers, rates, pacer: pacers[0] as SharedPacer };
+  }
+  const reserveAll = async (pacer: SharedPacer, count: number, deadline = T0 + 60_000) => {
+    const slots: (number | undefined)[] = [];
+    for (let i = 0; i < count; i += 1) slots.push(await pacer.reserve(deadline));
+    return slots.map((slot) => (slot === undefined ? undefined : slot - T0));
+  };
+
+  describe('slots', () => {
+    it('lets the burst go at once after a quiet spell, then one call per interval', async () => {
+      const { pacer } = containers({ ratePerSecond: 2, burst: 3 });
+      expect(await reserveAll(pacer, 6)).toEqual([0, 0, 0, 500, 1000, 1500]);
+    });
+
+    it('spaces every call one interval apart with a burst of one', async () => {
+      const { pacer } = containers({ ratePerSecond: 4, burst: 1 });
+      expect(await reserveAll(pacer, 4)).toEqual([0, 250, 500, 750]);
+    });
+
+    it('counts the queue from the clock, not from the last slot, once the queue has passed', async () => {
+      const { pacer, clock } = containers({ ratePerSecond: 2, burst: 1 });
+      expect(await reserveAll(pacer, 2)).toEqual([0, 500]);
+      clock.advance(10_000);
+      expect(await reserveAll(pacer, 2)).toEqual([10_000, 10_500]);
+    });
+
+    it('takes the slot that comes exactly when the queue ends, one interval on', async () => {
+      const { pacer, clock } = containers({ ratePerSecond: 2, burst: 1 });
+      await reserveAll(pacer, 1);
+      clock.advance(500);
+      expect(await reserveAll(pacer, 2)).toEqual([500, 1000]);
+    });
+
+    it('hands out the slots of several containers from one budget, in the order they asked', async () => {
+      const { pacers } = containers({ ratePerSecond: 2, burst: 1 }, 3);
+      const slots = [];
+      for (const pacer of [...pacers, ...pacers]) slots.push(((await pacer.reserve(T0 + 60_000)) ?? 0) - T0);
+      expect(slots).toEqual([0, 500, 1000, 1500, 2000, 2500]);
+    });
+  });
+
+  describe('deadlines', () => {
+    it('grants a slot that comes by the deadline and refuses, taking nothing, one that comes after it', async () => {
+      const { pacer } = containers({ ratePerSecond: 2, burst: 1 });
+      await reserveAll(pacer, 1);
+      expect(await pacer.reserve(T0 + 499)).toBeUndefined();
+      expect(await pacer.reserve(T0 + 500)).toBe(T0 + 500);
+      expect(await pacer.reserve(T0 + 999)).toBeUndefined();
+      expect(await pacer.reserve(T0 + 1000)).toBe(T0 + 1000);
+    });
+
+    it('counts the burst tolerance in the deadline', async () => {
+      const { pacer } = containers({ ratePerSecond: 2, burst: 2 });
+      expect(await reserveAll(pacer, 2)).toEqual([0, 0]);
+      expect(await pacer.reserve(T0 + 499)).toBeUndefined();
+      expect(await pacer.reserve(T0 + 500)).toBe(T0 + 500);
+    });
+
+    it('grants a free slot whatever the deadline', async () => {
+      const { pacer } = containers({ ratePerSecond: 2, burst: 2 });
+      expect(await pacer.reserve(0)).toBe(T0);
+      expect(await pacer.reserve(0)).toBe(T0);
+      expect(await pacer.reserve(0)).toBeUndefined();
+    });
+
+    it('waits for its slot, and waits for nothing when it gets none', async () => {
+      const { pacer, clock } = containers({ ratePerSecond: 2, burst: 1 });
+      expect(await pacer.acquire(T0)).toBe(true);
+      expect(await pacer.acquire(T0 + 400)).toBe(false);
+      expect(clock.slept.filter((ms) => ms > 0)).toEqual([]);
+      expect(await pacer.acquire(T0 + 500)).toBe(true);
+      expect(clock.slept.filter((ms) => ms > 0)).toEqual([500]);
+      expect(clock.at).toBe(T0 + 500);
+    });
+  });
+
+  describe('releases', () => {
+    it('gives the last reserved slot back to the next caller', async () => {
+      const { pacer } = containers({ ratePerSecond: 2, burst: 1 });
+      expect(await reserveAll(pacer, 3)).toEqual([0, 500, 1000]);
+      await pacer.release(T0 + 1000);
+      expect(await reserveAll(pacer, 2)).toEqual([1000, 1500]);
+    });
+
+    it('keeps a slot with later ones behind it spent, so no two calls share an instant', async () => {
+      const { pacer } = containers({ ratePerSecond: 2, burst: 2 });
+      const held = await reserveAll(pacer, 5);
+      expect(held).toEqual([0, 0, 500, 1000, 1500]);
+      await pacer.release(T0 + 500);
+      await pacer.release(T0 + 1000);
+      const next = await reserveAll(pacer, 2);
+      expect(next).toEqual([2000, 2500]);
+      // Never more than the burst within one interval, counting every slot still in use.
+      const inUse = [...held.filter((slot) => slot !== 500 && slot !== 1000), ...next].map(Number);
+      for (const start of inUse) expect(inUse.filter((slot) => slot >= start && slot < start + 500).length).toBeLessThanOrEqual(2);
+    });
+
+    it('gives back nothing for a slot that has come, one it never reserved, or one already given back', async () => {
+      const { pacer, clock } = containers({ ratePerSecond: 2, burst: 1 });
+      expect(await reserveAll(pacer, 2)).toEqual([0, 500]);
+      await pacer.release(T0 + 250);
+      clock.advance(500);
+      await pacer.release(T0 + 500);
+      expect(await reserveAll(pacer, 1)).toEqual([1000]);
+      await pacer.release(T0 + 1000);
+      await pacer.release(T0 + 1000);
+      expect(await reserveAll(pacer, 2)).toEqual([1000, 1500]);
+    });
+
+    it('gives back a slot still ahead by a millisecond', async () => {
+      const { pacer, clock } = containers({ ratePerSecond: 2, burst: 1 });
+      expect(await reserveAll(pacer, 2)).toEqual([0, 500]);
+      clock.advance(499);
+      await pacer.release(T0 + 500);
+      expect(await reserveAll(pacer, 1)).toEqual([500]);
+    });
+
+    it('gives back only what this container reserved', async () => {
+      const { pacers } = containers({ ratePerSecond: 2, burst: 1 }, 2);
+      const [a, b] = pacers as [SharedPacer, SharedPacer];
+      expect(await reserveAll(a, 2)).toEqual([0, 500]);
+      await b.release(T0 + 500);
+      expect(await reserveAll(b, 1)).toEqual([1000]);
+    });
+  });
+
+  describe('Connect throttles', () => {
+    it('holds the wait after a throttle for every container, also against releases', async () => {
+      const { pacers } = containers({ ratePerSecond: 2, burst: 1 }, 2);
+      const [a, b] = pacers as [SharedPacer, SharedPacer];
+      expect(await reserveAll(a, 2)).toEqual([0, 500]);
+      await b.slowDown(2000);
+      await a.release(T0 + 500);
+      expect(await reserveAll(b, 1)).toEqual([2000]);
+      expect(((await a.reserve(T0 + 60_000)) ?? 0) - T0).toBeGreaterThan(2000);
+    });
+
+    it('waits the back-off plus the burst tolerance, so the burst does not meet Connect right after its throttle', async () => {
+      const { pacer } = containers({ ratePerSecond: 2, burst: 3 });
+      await pacer.slowDown(1000);
+      // The rate is 1.4/s after the throttle: an interval of 714 ms, a tolerance of two; the first slot after 1 s.
+      // No burst right after it either: one slot at a time.
+      const [first, second] = await reserveAll(pacer, 2);
+      expect(first).toBeCloseTo(1000, 0);
+      expect(second).toBeCloseTo(1000 + 1000 / 1.4, 0);
+    });
+
+    it('does not move a queue that already reaches past the back-off', async () => {
+      const { pacer } = containers({ ratePerSecond: 2, burst: 1 });
+      expect(await reserveAll(pacer, 6)).toEqual([0, 500, 1000, 1500, 2000, 2500]);
+      await pacer.slowDown(1000);
+      const [next] = await reserveAll(pacer, 1);
+      expect(next).toBe(3000);
+    });
+
+    it('drops the shared rate to 70 % of the rate throttled, for every container', async () => {
+      const { pacers, rates, clock } = containers({ ratePerSecond: 2, burst: 1 }, 2);
+      const [a, b] = pacers as [SharedPacer, SharedPacer];
+      await a.slowDown(1000);
+      expect(a.rateAt(T0)).toBeCloseTo(1.4, 6);
+      clock.advance(1000);
+      const [first, second] = [await a.reserve(T0 + 60_000), await a.reserve(T0 + 60_000)].map((slot) => (slot ?? 0) - T0);
+      expect(first).toBe(1000);
+      // The rate regains fastest right after the drop.
+      expect(second).toBeCloseTo(1000 + 1000 / rateAfterOneThrottle(1000), 0);
+      // b never saw the throttle; its slots follow a's at the lowered rate all the same.
+      const third = ((await b.reserve(T0 + 60_000)) ?? 0) - T0;
+      expect(third - second).toBeCloseTo(1000 / rateAfterOneThrottle(1000), 0);
+      await b.reserve(T0 + 60_000);
+      expect(rates).toHaveLength(4);
+      for (const rate of rates) expect(rate).toBeCloseTo(rateAfterOneThrottle(1000), 6);
+    });
+
+    it('recovers along a cubic while no throttle follows: halfway back after a minute, then probing up to the configured rate', async () => {
+      const { pacer, rates, clock } = containers({ ratePerSecond: 2, burst: 1 });
+      await pacer.slowDown(1000);
+      for (const after of [0, 30_000, 60_000, 90_000, 120_000, 600_000]) {
+        clock.at = T0 + after;
+        await pacer.reserve(clock.at + 60_000);
+      }
+      // From 1.4/s to 1.7/s (halfway between 1.4 and 2) in a minute, flat near it, then 2/s a minute later, and no more.
+      expect(rates.map((rate) => Number(rate.toFixed(4)))).toEqual([1.4, 1.6625, 1.7, 1.7375, 2, 2]);
+    });
+
+    it('scales the curve to the rate throttled at', async () => {
+      const { pacer, rates, clock } = containers({ ratePerSecond: 10, burst: 1 });
+      await pacer.slowDown(1000);
+      for (const after of [0, 30_000, 60_000]) {
+        clock.at = T0 + after;
+        await pacer.reserve(clock.at + 60_000);
+      }
+      expect(rates.map((rate) => Number(rate.toFixed(4)))).toEqual([7, 8.3125, 8.5]);
+    });
+
+    it('lowers the rate again for a throttle after the echo of the last one, from the rate in effect', async () => {
+      const { pacer, rates, clock } = containers({ ratePerSecond: 2, burst: 1 });
+      await pacer.slowDown(1000);
+      clock.at = T0 + 5000;
+      await pacer.slowDown(1000);
+      await pacer.reserve(clock.at + 60_000);
+      expect(rates[0]).toBeCloseTo(rateAfterOneThrottle(5000) * 0.7, 6);
+      // And recovers towards halfway between that and the rate it was throttled at.
+      clock.at = T0 + 65_000;
+      await pacer.reserve(clock.at + 60_000);
+      expect(rates[1]).toBeCloseTo(rateAfterOneThrottle(5000) * 0.85, 6);
+    });
+
+    it('takes a throttle within the back-off for an echo of the last one', async () => {
+      const { pacer, rates, clock } = containers({ ratePerSecond: 2, burst: 1 });
+      await pacer.slowDown(1000);
+      clock.at = T0 + 999;
+      await pacer.slowDown(1000);
+      await pacer.reserve(clock.at + 60_000);
+      expect(rates.at(-1)).toBeCloseTo(rateAfterOneThrottle(999), 6);
+      clock.at = T0 + 1000;
+      await pacer.slowDown(1000);
+      await pacer.reserve(clock.at + 60_000);
+      expect(rates.at(-1)).toBeCloseTo(rateAfterOneThrottle(1000) * 0.7, 6);
+    });
+
+    it('takes the throttles of calls already on their way for echoes of the first, lowering the rate once', async () => {
+      const { pacers, rates, clock } = containers({ ratePerSecond: 2, burst: 1 }, 2);
+      const [a, b] = pacers as [SharedPacer, SharedPacer];
+      expect(await reserveAll(a, 6)).toEqual([0, 500, 1000, 1500, 2000, 2500]);
+      // b never reserved: it learns where the queue ends from the budget.
+      await b.slowDown(1000);
+      // Calls reserved before the throttle go until 3 s; their throttles are echoes, from either container.
+      for (const at of [500, 1500, 2999]) {
+        clock.at = T0 + at;
+        await (at === 1500 ? b : a).slowDown(1000);
+      }
+      await a.reserve(clock.at + 60_000);
+      expect(rates.at(-1)).toBeCloseTo(rateAfterOneThrottle(2999), 6);
+      clock.at = T0 + 3000;
+      await a.slowDown(1000);
+      await b.reserve(clock.at + 60_000);
+      expect(rates.at(-1)).toBeCloseTo(rateAfterOneThrottle(3000) * 0.7, 6);
+    });
+
+    it('reads a throttle recorded by a container whose clock runs ahead as just now', async () => {
+      const { pacers, clock } = containers({ ratePerSecond: 2, burst: 1 }, 2);
+      const [ahead, behind] = pacers as [SharedPacer, SharedPacer];
+      await ahead.slowDown(1000);
+      clock.at = T0 - 200;
+      await behind.reserve(T0 + 60_000);
+      expect(behind.rateAt(T0 - 200)).toBeCloseTo(1.4, 6);
+    });
+
+    it('keeps a tenth of the configured rate however often Connect throttles', async () => {
+      const { pacer, rates, clock } = containers({ ratePerSecond: 2, burst: 1 });
+      for (let i = 0; i < 12; i += 1) {
+        await pacer.slowDown(1000);
+        clock.advance(1000);
+      }
+      await pacer.reserve(clock.at + 600_000);
+      expect(rates.at(-1)).toBeCloseTo(0.2, 6);
+      expect(0.7 ** 12 * 2).toBeLessThan(0.2);
+    });
+  });
+
+  describe('writes to the budget', () => {
+    /** The budget's writes and reads, counted: what a reservation costs in DynamoDB requests. */
+    function counted(settings: PaceSettings) {
+      const clock = new FakeClock();
+      const store = storeOf(clock);
+      const requests: string[] = [];
+      const counting = new Proxy(store, {
+        get: (target, name: keyof BudgetStore) => {
+          const method = target[name].bind(target) as (...args: never[]) => Promise<unknown>;
+          return (...args: never[]) => {
+            requests.push(name);
+            return method(...args);
+          };
+        },
+      });
+      return { clock, requests, pacer: new SharedPacer(counting, settings, { now: clock.now, sleep: clock.sleep }) };
+    }
+
+    it('costs one write per reservation while slots are queued, and one after a quiet spell', async () => {
+      const { pacer, clock, requests } = counted({ ratePerSecond: 2, burst: 1 });
+      await reserveAll(pacer, 3);
+      expect(requests).toEqual(['startIdle', 'append', 'append']);
+      clock.advance(5000);
+      requests.length = 0;
+      await reserveAll(pacer, 2);
+      expect(requests).toEqual(['startIdle', 'append']);
+    });
+
+    it('refuses a slot past the deadline after one look at the budget', async () => {
+      const { pacer, requests } = counted({ ratePerSecond: 2, burst: 1 });
+      await reserveAll(pacer, 2);
+      requests.length = 0;
+      expect(await pacer.reserve(T0 + 100)).toBeUndefined();
+      expect(requests).toEqual(['append', 'startIdle', 'read']);
+    });
+  });
+});
+
+/** The rate `ms` after one throttle at 2/s, at T0: 1.4/s at once, 1.7/s (halfway back) after a minute, along a cubic. */
+function rateAfterOneThrottle(ms: number): number {
+  return 1.7 + 0.3 * ((ms - 60_000) / 60_000) ** 3;
+}
