@@ -18,7 +18,7 @@ import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyResult, Context, SQSEvent } from 'aws-lambda';
-import { EVENT_BUFFER } from '../lib/event-buffer';
+import { EVENT_BUFFER } from '../lambda/event-buffer';
 import { startSqsEndpoint } from '../local/sqs-endpoint';
 import { EventSourceMappingModel, QueueModel, containerPool } from '../local/buffered-delivery';
 import { synthesizeDeployedFunction } from '../test/support/deployed-artifact';

@@ -27,7 +27,11 @@ export class ContactTransferGatewayStack extends Stack {
       description: 'Full URL of POST /contact/transfer, for curl and other raw HTTP callers; not an endpoint for the client or SDKs',
       value: gateway.transferUrl,
     });
-    new CfnOutput(this, 'FunctionName', { value: gateway.gatewayFunction.functionName });
+    new CfnOutput(this, 'FunctionName', { description: 'The function behind the API and the event buffer; only those AWS services invoke it', value: gateway.gatewayFunction.functionName });
+    new CfnOutput(this, 'DirectFunctionName', {
+      description: 'The direct-invocation function (contract section 3.3): grant callers lambda:InvokeFunction on this one',
+      value: gateway.directFunction.functionName,
+    });
     new CfnOutput(this, 'IdempotencyTableName', { value: gateway.idempotencyTable.tableName });
     new CfnOutput(this, 'LedgerTableName', { value: gateway.ledgerTable.tableName });
     new CfnOutput(this, 'DeadLetterQueueUrl', { description: 'Dead-lettered event-door requests the dead-letter door could not answer yet', value: gateway.deadLetterQueue.queueUrl });

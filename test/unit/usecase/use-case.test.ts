@@ -5,11 +5,11 @@ import { TransferError } from '../../../lambda/domain/errors';
 import { idempotencyKeysOf } from '../../../lambda/domain/idempotency-keys';
 import type { TransferRequest } from '../../../lambda/domain/request';
 import type { ContactFacts, FlowFacts, QueueFacts, UserFacts } from '../../../lambda/domain/facts';
-import type { ConnectPort, IdempotencyPort, Intent, LedgerPort, LedgerView, Origin, Reservation, TransferResult } from '../../../lambda/ports';
+import type { ConnectPort, IdempotencyPort, Intent, LedgerPort, LedgerView, Origin, PacingPort, Reservation, TransferResult } from '../../../lambda/ports';
 import { CONNECT_CLIENT_TOKEN_VALIDITY_MS } from '../../../lambda/domain/idempotency-keys';
 import { TransferContactUseCase } from '../../../lambda/usecase/transfer-contact';
 import type { TransferDependencies } from '../../../lambda/usecase/transfer-contact';
-import { TransferNotSent } from '../../../lambda/ports';
+import { ranOnce } from '../../support/idempotency';
 
 const INSTANCE_ARN = 'arn:aws:connect:eu-west-1:123456789012:instance/11111111-1111-4111-8111-111111111111';
 const instance = parseInstanceArn(INSTANCE_ARN) as ConnectInstance;
@@ -53,7 +53,7 @@ function fakeLedger(world: World) {
 }
 
 /** Runs the work every time, as a store that has never seen the key would. */
-const runsWork: IdempotencyPort = { once: async (_key, work) => ({ result: await work(), replayed: false }) };
+const runsWork: IdempotencyPort = { once: (_key, work) => ranOnce(work) };
 
 function setUp(world: World, overrides: Partial<TransferDependencies> = {}) {
   const connect = fakeConnect(world);
@@ -71,6 +71,18 @@ function setUp(world: World, overrides: Partial<TransferDependencies> = {}) {
   });
   return { useCase, connect, ledger, alert };
 }
+
+/** A pacer whose every slot is free at once, counting what it is asked. */
+function countingPacing() {
+  return {
+    slot: vi.fn<PacingPort['slot']>(async () => Date.now()),
+    giveBack: vi.fn<PacingPort['giveBack']>(async () => undefined),
+    throttled: vi.fn<PacingPort['throttled']>(async () => undefined),
+  } satisfies PacingPort;
+}
+
+/** A pacer whose next slot lies past every deadline. */
+const pacedOut = (): PacingPort => ({ ...countingPacing(), slot: async () => undefined });
 
 const rootTask: ContactFacts = { id: 'c-1', channel: 'TASK', disconnected: false };
 const transferredTask: ContactFacts = { id: 'c-1', channel: 'TASK', initialContactId: 'c-0', disconnected: false };
@@ -158,13 +170,50 @@ describe('TransferContactUseCase: a transfer', () => {
     },
   );
 
-  it('paced out before anything was sent: the reservation is released at once (it stops counting) and THROTTLED passed on', async () => {
-    const { useCase, connect, ledger } = setUp({ contact: rootTask });
-    connect.transferContact.mockRejectedValueOnce(new TransferNotSent(TransferError.of('THROTTLED', { message: 'paced out' })));
+  it('paced out before anything was sent: the reservation is released at once (it stops counting) and THROTTLED passed on, typed as paced out', async () => {
+    const { useCase, connect, ledger } = setUp({ contact: rootTask }, { pacing: pacedOut() });
     const error = await useCase.execute(toQueue, origin).catch((caught: unknown) => caught);
-    expect(error).toMatchObject({ reason: 'THROTTLED', message: 'paced out', retryable: true });
+    expect(error).toBeInstanceOf(TransferError);
+    expect(error).toMatchObject({ reason: 'THROTTLED', pacedOut: true, retryable: true });
+    expect(connect.transferContact).not.toHaveBeenCalled();
     expect(ledger.release).toHaveBeenCalledExactlyOnceWith(reserved(ledger), 'THROTTLED', NOW);
     expect(ledger.complete).not.toHaveBeenCalled();
+  });
+
+  it('a request that never calls TransferContact takes no pacing slot: a rejection, a replay from the ledger, a duplicate in progress', async () => {
+    const pacing = countingPacing();
+    const rejected = setUp({ contact: { ...rootTask, disconnected: true } }, { pacing });
+    expect(await reasonOf(rejected.useCase.execute(toQueue, origin))).toBe('CONTACT_NOT_ACTIVE');
+    const replayed = setUp({ contact: rootTask }, { pacing, idempotency: { once: async () => ({ result: transferred, replayed: true }) } });
+    await replayed.useCase.execute(toQueue, origin);
+    const inProgress = setUp({ contact: rootTask }, { pacing });
+    inProgress.ledger.reserve.mockResolvedValueOnce('key-taken');
+    expect(await reasonOf(inProgress.useCase.execute(toQueue, origin))).toBe('REQUEST_IN_PROGRESS');
+    // The duplicate's slot was taken beside its reservation, and given back before it answered.
+    expect(pacing.slot).toHaveBeenCalledOnce();
+    expect(pacing.giveBack).toHaveBeenCalledOnce();
+  });
+
+  it('the slot is taken beside the reservation, not after it: no sequential stage of its own', async () => {
+    const pacing = countingPacing();
+    const { useCase, ledger } = setUp({ contact: rootTask }, { pacing });
+    let slotTakenWhileReserving = false;
+    ledger.reserve.mockImplementationOnce(async () => {
+      await Promise.resolve();
+      slotTakenWhileReserving = pacing.slot.mock.calls.length === 1;
+      return 'reserved';
+    });
+    await useCase.execute(toQueue, origin, { slotDeadline: 12_345 });
+    expect(slotTakenWhileReserving).toBe(true);
+    expect(pacing.slot).toHaveBeenCalledExactlyOnceWith(12_345);
+  });
+
+  it('a Connect throttle slows the shared pacer down before the request answers', async () => {
+    const pacing = countingPacing();
+    const { useCase, connect } = setUp({ contact: rootTask }, { pacing });
+    connect.transferContact.mockRejectedValueOnce(TransferError.of('THROTTLED'));
+    expect(await reasonOf(useCase.execute(toQueue, origin))).toBe('THROTTLED');
+    expect(pacing.throttled).toHaveBeenCalledOnce();
   });
 
   it('fails closed when the reservation cannot be written: INTERNAL_ERROR and no transfer', async () => {
@@ -367,16 +416,14 @@ describe('TransferContactUseCase: an intent already in the ledger', () => {
   });
 
   it('pending with the contact active and the re-send paced out: kept, as the earlier attempt may have reached Connect before the contact shows it', async () => {
-    const { useCase, connect, ledger } = setUp({ contact: rootTask, view: { intent: intent() } });
-    connect.transferContact.mockRejectedValueOnce(new TransferNotSent(TransferError.of('THROTTLED')));
+    const { useCase, ledger } = setUp({ contact: rootTask, view: { intent: intent() } }, { pacing: pacedOut() });
     expect(await reasonOf(useCase.execute(withToken, origin))).toBe('THROTTLED');
     expect(ledger.release).not.toHaveBeenCalled();
     expect(ledger.complete).not.toHaveBeenCalled();
   });
 
   it('pending with the contact ended and the re-send paced out: kept, as the earlier attempt may have transferred it', async () => {
-    const { useCase, connect, ledger } = setUp({ contact: ended, view: { intent: intent() } });
-    connect.transferContact.mockRejectedValueOnce(new TransferNotSent(TransferError.of('THROTTLED')));
+    const { useCase, ledger } = setUp({ contact: ended, view: { intent: intent() } }, { pacing: pacedOut() });
     expect(await reasonOf(useCase.execute(withToken, origin))).toBe('THROTTLED');
     expect(ledger.release).not.toHaveBeenCalled();
     expect(ledger.complete).not.toHaveBeenCalled();
@@ -414,7 +461,7 @@ describe('TransferContactUseCase: recording and what the log says', () => {
     correlationId: origin.correlationId,
     idempotencyKey: idempotencyKeysOf(toQueue, instance.id).idempotencyKey,
   };
-  const storeFails = (): IdempotencyPort => ({ once: async (_key, work) => ({ result: await work(), replayed: false, storeFailure: new Error('store down') }) });
+  const storeFails = (): IdempotencyPort => ({ once: (_key, work) => ranOnce(work, { storeFailure: new Error('store down') }) });
 
   it('a failing ledger record still answers success, and the line carries everything to record it by hand', async () => {
     const { useCase, alert } = setUp({ contact: transferredTask, view: { transfersInTree: { treeId: 'c-0', count: 2, lastNumber: 2 } }, completeFails: true });
@@ -499,7 +546,7 @@ function lockHeldUntilGranted(): { readonly slowLock: IdempotencyPort; readonly 
   const slowLock: IdempotencyPort = {
     once: async (_key, work) => {
       await lock;
-      return { result: await work(), replayed: false };
+      return ranOnce(work);
     },
   };
   return { slowLock, grantLock };
@@ -542,11 +589,11 @@ describe('TransferContactUseCase: idempotency', () => {
   });
 
   it('passes the key and payload hash to the idempotency store', async () => {
-    const once = vi.fn<IdempotencyPort['once']>(async (_key, work) => ({ result: await work(), replayed: false }));
-    const { useCase } = setUp({ contact: rootTask }, { idempotency: { once } });
+    const keysSeen: { idempotencyKey: string; payloadHash: string }[] = [];
+    const { useCase } = setUp({ contact: rootTask }, { idempotency: { once: (key, work) => (keysSeen.push(key), ranOnce(work)) } });
     await useCase.execute({ ...toQueue, ClientToken: 'token-1' }, origin);
     const keys = idempotencyKeysOf({ ...toQueue, ClientToken: 'token-1' }, instance.id);
-    expect(once.mock.calls[0]![0]).toMatchObject({ idempotencyKey: keys.idempotencyKey, payloadHash: keys.payloadHash });
+    expect(keysSeen[0]).toMatchObject({ idempotencyKey: keys.idempotencyKey, payloadHash: keys.payloadHash });
   });
 
   it('a replay answered by the store is marked replayed and transfers nothing', async () => {
