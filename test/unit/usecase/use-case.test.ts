@@ -10,6 +10,8 @@ import { CONNECT_CLIENT_TOKEN_VALIDITY_MS } from '../../../lambda/domain/idempot
 import { TransferContactUseCase } from '../../../lambda/usecase/transfer-contact';
 import type { TransferDependencies } from '../../../lambda/usecase/transfer-contact';
 import { ranOnce } from '../../support/idempotency';
+import { SharedPacing } from '../../../lambda/adapters/pacing';
+import { InMemoryPacer } from '../../../lambda/adapters/transfer-pacer';
 
 const INSTANCE_ARN = 'arn:aws:connect:eu-west-1:123456789012:instance/11111111-1111-4111-8111-111111111111';
 const instance = parseInstanceArn(INSTANCE_ARN) as ConnectInstance;
@@ -619,5 +621,53 @@ describe('TransferContactUseCase: idempotency', () => {
     ledger.read.mockRejectedValueOnce(new Error('ledger unreachable'));
     expect(await reasonOf(useCase.execute(toQueue, origin))).toBe('INTERNAL_ERROR');
     await new Promise((resolve) => setTimeout(resolve, 5));
+  });
+});
+
+describe('TransferContactUseCase: the pacing slot is taken only by a request about to call TransferContact (issue 21)', () => {
+  const INTERVAL_MS = 500;
+  /** The deployed pacing (2 a second, burst 2) and an idempotency store that lets one holder of a key in at a time. */
+  function pacedWorld() {
+    const pacing = new SharedPacing(new InMemoryPacer({ ratePerSecond: 2, burst: 2 }), () => undefined);
+    const holders = new Set<string>();
+    const oneAtATime: IdempotencyPort = {
+      once: async (key, work) => {
+        if (holders.has(key.idempotencyKey)) throw TransferError.of('REQUEST_IN_PROGRESS');
+        holders.add(key.idempotencyKey);
+        try {
+          return await ranOnce(work);
+        } finally {
+          holders.delete(key.idempotencyKey);
+        }
+      },
+    };
+    const world = setUp({}, { pacing, idempotency: oneAtATime });
+    // Contacts named `ended-*` have ended; every other one is an active task.
+    world.connect.describeContact.mockImplementation(async (contactId) => ({ id: contactId, channel: 'TASK', disconnected: contactId.startsWith('ended-') }));
+    const sentAt = new Map<string, number>();
+    world.connect.transferContact.mockImplementation(async (request) => {
+      sentAt.set(request.ContactId, Date.now());
+      return transferred;
+    });
+    return { ...world, sentAt };
+  }
+
+  it.each([
+    ['50 duplicates of another request', (_index: number): TransferRequest => ({ ...toQueue, ContactId: 'c-duplicated', ClientToken: 'the-same-token' })],
+    ['50 rejections (ended contacts)', (index: number): TransferRequest => ({ ...toQueue, ContactId: `ended-${index}` })],
+  ])('with %s arriving together, a fresh transfer is sent within one pacing interval of its arrival', async (_case, requestOf) => {
+    vi.useFakeTimers({ now: NOW, toFake: ['Date', 'setTimeout'] });
+    try {
+      const { useCase, sentAt } = pacedWorld();
+      const startedAt = Date.now();
+      const together = Array.from({ length: 50 }, (_, index) => useCase.execute(requestOf(index), origin, { slotDeadline: startedAt + 7000 }).catch((error: unknown) => error));
+      const fresh = useCase.execute({ ...toQueue, ContactId: 'c-fresh' }, origin, { slotDeadline: startedAt + 7000 });
+      await vi.advanceTimersByTimeAsync(30_000);
+      await expect(fresh).resolves.toMatchObject({ result: transferred });
+      await Promise.all(together);
+      expect(sentAt.get('c-fresh')! - startedAt).toBeLessThanOrEqual(INTERVAL_MS);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
