@@ -87,7 +87,7 @@ export async function runBurst(options: BurstOptions): Promise<void> {
       await createGatewayTables(client, { idempotency: env.IDEMPOTENCY_TABLE_NAME, ledger: env.LEDGER_TABLE_NAME });
       Object.assign(process.env, env);
       connect.reset();
-      return () => loadContainer(artifact.entry);
+      return (exported = 'handler') => loadContainer(artifact.entry, exported);
     };
 
     const flow = () => connect.addFlow({ Id: randomUUID(), Name: 'burst', Type: 'CONTACT_FLOW', State: 'ACTIVE', Status: 'PUBLISHED' }).Id;
@@ -133,11 +133,11 @@ export async function runBurst(options: BurstOptions): Promise<void> {
       });
     }
 
-    // The direct asynchronous invocation it replaced, pacing off as before.
+    // The direct asynchronous invocation it replaced (the rule invoking a function with each event's detail), pacing off as before.
     {
       const newContainer = await prepare({ TRANSFER_RATE_PER_SECOND: '1000', TRANSFER_BURST: '100' });
       const [flowId, queueId] = [flow(), queue()];
-      const handler = newContainer();
+      const handler = newContainer('invoke');
       const contacts = Array.from({ length: options.events }, () => connect.addContact({ Id: randomUUID(), Channel: 'TASK' }).Id);
       const retryDelays = [60_000, 120_000].map((ms) => ms / options.compress);
       const https = httpsTraffic(options.httpsPerSecond, newContainer(), connect, flowId, queueId);
@@ -145,7 +145,7 @@ export async function runBurst(options: BurstOptions): Promise<void> {
       let deadLettered = 0;
       await Promise.all(
         contacts.map(async (contactId) => {
-          const event = eventBridgeEvent({ ContactId: contactId, ContactFlowId: flowId, QueueId: queueId });
+          const event = { ContactId: contactId, ContactFlowId: flowId, QueueId: queueId };
           for (let attempt = 0; ; attempt += 1) {
             try {
               await handler(event, lambdaContext(FUNCTION_TIMEOUT_MS));
@@ -186,10 +186,10 @@ function backoffsOf(buffer: QueueModel): string {
 }
 
 /** A fresh load of the bundle: what a new Lambda container would run. */
-function loadContainer(entry: string): Handler {
+function loadContainer(entry: string, exported: string): Handler {
   const load = createRequire(__filename);
   for (const key of Object.keys(load.cache)) if (key.startsWith(entry)) delete load.cache[key];
-  return (load(entry) as { handler: Handler }).handler;
+  return (load(entry) as Record<string, Handler>)[exported] as Handler;
 }
 
 interface HttpsCounts {
