@@ -162,13 +162,13 @@ describe('IAM', () => {
         Action: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
         Resource: [arn(gateway().ledgerTable.tableArn)],
       },
-      { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [arn(gateway().gatewayFunction.logGroup.logGroupArn)] },
       {
         Effect: 'Allow',
         // ChangeMessageVisibility on the buffer only: the dead-letter queue's records return as its timeout says.
         Action: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'],
         Resource: [arn(gateway().eventBuffer.queueArn)],
       },
+      { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [arn(gateway().gatewayFunction.logGroup.logGroupArn)] },
       // The sweeper's Query of the sparse index, and the dead-letter door's mapping.
       { Effect: 'Allow', Action: ['dynamodb:Query'], Resource: [JSON.stringify({ 'Fn::Join': ['', [resolve(gateway().ledgerTable.tableArn), '/index/pending-slots']] })] },
       {
@@ -519,7 +519,8 @@ describe('HTTPS door', () => {
     ]);
     const { DestinationArn, Format } = resource.Properties?.AccessLogSetting as { DestinationArn: unknown; Format: string };
     const accessLogs = all(synth.template, 'AWS::Logs::LogGroup');
-    expect(accessLogs).toHaveLength(2);
+    // The access logs and each function's own log group.
+    expect(accessLogs).toHaveLength(3);
     // The log group's ARN without the trailing :* (feature flag logGroupDestinationArnWithoutWildcard).
     expect(JSON.stringify(DestinationArn)).toMatch(/log-group:","?\{"Ref":"\w*ApiAccessLogs\w*"\}\]\]\}$/);
     const line = JSON.parse(renderContext(Format)) as Record<string, unknown>;
@@ -621,7 +622,9 @@ describe('cdk-nag v3 (AwsSolutions)', () => {
         `${gatewayPath}/DeadLetterQueue AwsSolutions-SQS3`,
         `${gatewayPath}/UndeliveredTransferEvents AwsSolutions-SQS3`,
         `${gatewayPath}/EventPipesRole AwsSolutions-IAM5[Resource::*]`,
-        ...['contact', 'contact-flow', 'queue', 'agent'].map((kind) => `${gatewayPath}/FunctionRole AwsSolutions-IAM5[Resource::${INSTANCE_ARN}/${kind}/*]`),
+        ...['FunctionRole', 'DirectFunctionRole'].flatMap((role) =>
+          ['contact', 'contact-flow', 'queue', 'agent'].map((kind) => `${gatewayPath}/${role} AwsSolutions-IAM5[Resource::${INSTANCE_ARN}/${kind}/*]`),
+        ),
         `${gatewayPath}/Api/DeploymentStage.prod AwsSolutions-APIG3`,
         `${gatewayPath}/Api/DeploymentStage.prod AwsSolutions-APIG6`,
         `${gatewayPath}/Api/Default/contact/transfer/POST AwsSolutions-COG4`,
