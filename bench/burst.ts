@@ -26,7 +26,7 @@ import { compileFunction, constants } from 'node:vm';
 import { ConnectClient, TransferContactCommand } from '@aws-sdk/client-connect';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyResult, Context, SQSEvent } from 'aws-lambda';
-import { EVENT_BUFFER } from '../lib/event-buffer';
+import { EVENT_BUFFER } from '../lambda/event-buffer';
 import { startSqsEndpoint } from '../local/sqs-endpoint';
 import { EventSourceMappingModel, QueueModel, containerPool } from '../local/buffered-delivery';
 import { synthesizeDeployedFunction } from '../test/support/deployed-artifact';
@@ -104,7 +104,7 @@ export async function runBurst(options: BurstOptions): Promise<void> {
       const client = new DynamoDBClient({ endpoint: dynamodb.url, region: 'us-east-1', credentials: { accessKeyId: 'b', secretAccessKey: 'b' } });
       await createGatewayTables(client, { idempotency: env.IDEMPOTENCY_TABLE_NAME, ledger: env.LEDGER_TABLE_NAME });
       connect.reset();
-      return () => loadContainer(artifact.entry, env);
+      return (exported = 'handler') => loadContainer(artifact.entry, env, exported);
     };
 
     const flow = () => connect.addFlow({ Id: randomUUID(), Name: 'burst', Type: 'CONTACT_FLOW', State: 'ACTIVE', Status: 'PUBLISHED' }).Id;
@@ -153,11 +153,11 @@ export async function runBurst(options: BurstOptions): Promise<void> {
       });
     }
 
-    // The direct asynchronous invocation it replaced, pacing off as before.
+    // The direct asynchronous invocation it replaced (the rule invoking a function with each event's detail), pacing off as before.
     {
       const newContainer = await prepare({ TRANSFER_RATE_PER_SECOND: '1000', TRANSFER_BURST: '100' });
       const [flowId, queueId] = [flow(), queue()];
-      const handler = newContainer();
+      const handler = newContainer('invoke');
       const contacts = Array.from({ length: options.events }, () => connect.addContact({ Id: randomUUID(), Channel: 'TASK' }).Id);
       const retryDelays = [60_000, 120_000].map((ms) => ms / options.compress);
       const https = httpsTraffic(options.httpsPerSecond, newContainer(), connect, flowId, queueId);
@@ -165,7 +165,7 @@ export async function runBurst(options: BurstOptions): Promise<void> {
       let deadLettered = 0;
       await Promise.all(
         contacts.map(async (contactId) => {
-          const event = eventBridgeEvent({ ContactId: contactId, ContactFlowId: flowId, QueueId: queueId });
+          const event = { ContactId: contactId, ContactFlowId: flowId, QueueId: queueId };
           for (let attempt = 0; ; attempt += 1) {
             try {
               await handler(event, lambdaContext(FUNCTION_TIMEOUT_MS));
@@ -211,20 +211,21 @@ function backoffsOf(buffer: QueueModel): string {
  * endpoints on first use), so the two wirings' containers, loaded side by side in this process, each keep their own
  * without this process's environment being written.
  */
-function loadContainer(entry: string, env: Readonly<Record<string, string>>): Handler {
+function loadContainer(entry: string, env: Readonly<Record<string, string>>, exported: string): Handler {
   const containerEnv = { ...env };
   const containerProcess = new Proxy(process, { get: (target, key) => (key === 'env' ? containerEnv : Reflect.get(target, key, target)) });
   const load = createRequire(entry);
   const containerRequire = (id: string): unknown => (id === 'process' || id === 'node:process' ? containerProcess : load(id));
-  const loaded = { exports: {} as { handler?: Handler } };
+  const loaded = { exports: {} as Record<string, Handler | undefined> };
   const evaluate = compileFunction(readFileSync(entry, 'utf8'), ['exports', 'require', 'module', '__filename', '__dirname', 'process'], {
     filename: entry,
     // The SDK imports Node's https lazily, with import().
     importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
   evaluate(loaded.exports, containerRequire, loaded, entry, dirname(entry), containerProcess);
-  if (!loaded.exports.handler) throw new Error(`${entry} exports no handler`);
-  return loaded.exports.handler;
+  const handler = loaded.exports[exported];
+  if (!handler) throw new Error(`${entry} exports no ${exported}`);
+  return handler;
 }
 
 interface HttpsCounts {

@@ -19,7 +19,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { build } from 'esbuild';
 import type { BuildOptions, Plugin } from 'esbuild';
 import { DEFAULT_MEMORY_SIZE_MB } from '../lib/contact-transfer-gateway';
-import { bundleGateway, clientVersionOnly, GATEWAY_BUNDLE, memberOnlyJmesPath, pureSchemaKeys, withoutEventStreams, withoutUnusedFallbacks } from '../lib/gateway-bundle';
+import { bundleGateway, GATEWAY_BUNDLE, memberOnlyJmesPath, pureSchemaKeys, withoutEventStreams } from '../lib/gateway-bundle';
 import { createGatewayTables, startEmbeddedDynamoDb } from '../local/embedded-dynamodb';
 import type { EmbeddedDynamoDb } from '../local/embedded-dynamodb';
 import { synthesizeDeployedFunction } from '../test/support/deployed-artifact';
@@ -225,9 +225,7 @@ async function bundleFigures({ options, env }: Bench, deployedEntry: string, wor
     ['deployed (GATEWAY_BUNDLE)', deployedEntry],
     ['without pure schema keys', await variant('schema-keys', without(pureSchemaKeys))],
     ['with the event-stream codec', await variant('event-streams', without(withoutEventStreams))],
-    ["with the SDK's unused fallbacks", await variant('fallbacks', without(withoutUnusedFallbacks))],
     ['with the JMESPath engine', await variant('jmespath', without(memberOnlyJmesPath))],
-    ["with the clients' whole package.json", await variant('package-json', without(clientVersionOnly))],
     ['whole SDK bundled', await variant('sdk-whole', { external: [] })],
     ['SDK left to the runtime', await variant('sdk-external', { external: ['@aws-sdk/*'] })],
     ['default main fields', await variant('main-fields', { mainFields: undefined })],

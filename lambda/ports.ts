@@ -3,7 +3,6 @@
  * and DynamoDB's answers into them. Connect's answers are the domain's facts (domain/facts.ts), which the rules read
  * without knowing of any port.
  */
-import type { TransferError } from './domain/errors';
 import type { ContactFacts, FlowFacts, QueueFacts, UserFacts } from './domain/facts';
 import type { TransferRequest } from './domain/request';
 
@@ -12,24 +11,12 @@ export interface TransferResult {
   readonly ContactArn: string;
 }
 
-/**
- * What `transferContact` throws when it sent Connect nothing (no pacing slot came in time): the transfer certainly did
- * not happen, so its reservation can be given back at once. `failure` is what the caller hears.
- */
-export class TransferNotSent extends Error {
-  constructor(readonly failure: TransferError) {
-    super(failure.message, { cause: failure });
-    this.name = 'TransferNotSent';
-  }
-}
-
 /** Reads answer "not found" as data, so the rules (not the order of concurrent calls) decide which reason wins. */
 export interface ConnectPort {
   describeContact(contactId: string): Promise<ContactFacts | undefined>;
   describeFlow(flowId: string): Promise<FlowFacts>;
   describeQueue(queueId: string): Promise<QueueFacts>;
   describeUser(userId: string): Promise<UserFacts>;
-  /** Throws `TransferNotSent` when it sent nothing. */
   transferContact(request: TransferRequest, clientToken: string): Promise<TransferResult>;
 }
 
@@ -113,12 +100,35 @@ export interface LedgerPort {
   setAside(reservation: ReservationRef): Promise<void>;
 }
 
+/**
+ * What `work` returns to leave the idempotency lock without storing anything: the key is free again, as after a
+ * rejection, and `once` answers with it. A `work` that never leaves this way has none (`Left` is `never`).
+ */
+export type Unstored<Left> = [Left] extends [never] ? never : { readonly left: Left };
+
+export const unstored = <Left>(left: Left): Unstored<Left> => ({ left }) as Unstored<Left>;
+
 /** Runs `work` at most once per key; a stored success is returned again with `replayed`. */
 export interface IdempotencyPort {
-  once(
-    key: { readonly idempotencyKey: string; readonly payloadHash: string },
-    work: () => Promise<TransferResult>,
-  ): Promise<IdempotencyOutcome>;
+  once<Left = never>(key: IdempotencyKey, work: () => Promise<TransferResult | Unstored<Left>>): Promise<IdempotencyOutcome | Unstored<Left>>;
+}
+
+export interface IdempotencyKey {
+  readonly idempotencyKey: string;
+  readonly payloadHash: string;
+}
+
+/**
+ * Connect's TransferContact quota, shared by every container and door (adapters/pacing.ts). Taken only by a request
+ * about to call TransferContact. Never rejects: pacing fails open, since Connect's own quota still holds.
+ */
+export interface PacingPort {
+  /** When this request's TransferContact may go (ms since the epoch), or undefined when no slot comes by `deadline`. */
+  slot(deadline: number): Promise<number | undefined>;
+  /** Gives back a slot taken for a call that will not be made. */
+  giveBack(sendAt: number): Promise<void>;
+  /** Connect throttled a paced call (another caller used the quota): every container waits longer. */
+  throttled(): Promise<void>;
 }
 
 export interface IdempotencyOutcome {

@@ -9,9 +9,7 @@ import type { ConnectInstance } from './domain/arn';
  *
  * Plain data, so the function's bundle takes it without the CDK. Each setting is its own constant built by functions
  * marked free of side effects, so the bundle keeps only the settings the function reads; write bounds as literals
- * (esbuild keeps a row whose arguments hold a product such as `14 * 24 * 3600`). The bundle also leaves out what only
- * people and the CDK read (lib/gateway-bundle.ts, withoutSettingDocs): keep `context`, `meaning`, `absent`, `setBy`,
- * `example` and `propType` each on one line.
+ * (esbuild keeps a row whose arguments hold a product such as `14 * 24 * 3600`).
  */
 
 /**

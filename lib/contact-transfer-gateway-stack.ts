@@ -29,7 +29,11 @@ export class ContactTransferGatewayStack extends Stack {
     });
     new CfnOutput(this, 'TransferInvokeArn', { description: 'The execute-api:Invoke resource a caller\'s identity policy allows for transfers', value: gateway.transferInvokeArn });
     new CfnOutput(this, 'HistoryInvokeArn', { description: 'The execute-api:Invoke resource a caller\'s identity policy allows for reading the history', value: gateway.historyInvokeArn });
-    new CfnOutput(this, 'FunctionName', { value: gateway.gatewayFunction.functionName });
+    new CfnOutput(this, 'FunctionName', { description: 'The function behind the API and the event buffer; only those AWS services invoke it', value: gateway.gatewayFunction.functionName });
+    new CfnOutput(this, 'DirectFunctionName', {
+      description: 'The direct-invocation function (contract section 3.3): grant callers lambda:InvokeFunction on this one',
+      value: gateway.directFunction.functionName,
+    });
     new CfnOutput(this, 'IdempotencyTableName', { value: gateway.idempotencyTable.tableName });
     new CfnOutput(this, 'LedgerTableName', { value: gateway.ledgerTable.tableName });
     new CfnOutput(this, 'DeadLetterQueueUrl', { description: 'Dead-lettered event-door requests the dead-letter door could not answer yet', value: gateway.deadLetterQueue.queueUrl });

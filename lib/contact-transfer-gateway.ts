@@ -2,7 +2,7 @@ import { Duration, Stack, Token } from 'aws-cdk-lib';
 import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { Rule } from 'aws-cdk-lib/aws-events';
-import type { Role } from 'aws-cdk-lib/aws-iam';
+import type { Grant, IGrantable, Role } from 'aws-cdk-lib/aws-iam';
 import type { EventSourceMapping, Function as LambdaFn } from 'aws-cdk-lib/aws-lambda';
 import type { CfnPipe } from 'aws-cdk-lib/aws-pipes';
 import { Topic } from 'aws-cdk-lib/aws-sns';
@@ -50,8 +50,12 @@ export class ContactTransferGateway extends Construct {
   readonly transferInvokeArn: string;
   /** The `execute-api:Invoke` resource of the history (`GET /contact/transfers/*`), for a caller's identity policy. */
   readonly historyInvokeArn: string;
+  /** Behind the API, the buffer, the dead-letter queue and the sweep: invoked by those AWS services alone. */
   readonly gatewayFunction: LambdaFn;
   readonly role: Role;
+  /** Direct invocation (contract section 3.3): grant callers `grantDirectInvoke`. */
+  readonly directFunction: LambdaFn;
+  readonly directRole: Role;
   readonly idempotencyTable: Table;
   readonly ledgerTable: Table;
   /** Receives EventBridge delivery failures and buffered events that still failed after an hour of retries. */
@@ -94,7 +98,7 @@ export class ContactTransferGateway extends Construct {
 
     ({ idempotencyTable: this.idempotencyTable, ledgerTable: this.ledgerTable } = gatewayTables(this));
     ({ deadLetterQueue: this.deadLetterQueue, eventBuffer: this.eventBuffer } = gatewayQueues(this));
-    ({ gatewayFunction: this.gatewayFunction, role: this.role } = gatewayFunction(this, {
+    ({ gatewayFunction: this.gatewayFunction, role: this.role, directFunction: this.directFunction, directRole: this.directRole } = gatewayFunction(this, {
       settings,
       gatewayName: this.gatewayName,
       timeout,
@@ -143,5 +147,13 @@ export class ContactTransferGateway extends Construct {
       undeliveredTransferEvents: this.undeliveredTransferEvents,
       alarmTopic: this.monitoring.alarmTopic,
     });
+  }
+
+  /**
+   * Lets `grantee` (a Step Functions role, an application's role) invoke the direct-invocation function; recorded as
+   * `invoke`. The function behind the API and the buffer is never granted to anyone.
+   */
+  grantDirectInvoke(grantee: IGrantable): Grant {
+    return this.directFunction.grantInvoke(grantee);
   }
 }

@@ -14,7 +14,7 @@ import { ENV, loadConfig, METRICS_NAMESPACE } from '../lambda/config';
 import type { ConnectInstance } from '../lambda/domain/arn';
 import { encode, SETTINGS } from '../lambda/settings';
 import type { Setting } from '../lambda/settings';
-import { EVENT_BUFFER } from './event-buffer';
+import { EVENT_BUFFER } from '../lambda/event-buffer';
 import type { GatewaySettings } from './gateway-props';
 
 /**
@@ -94,31 +94,22 @@ export interface GatewayFunctionProps {
   readonly eventBuffer: IQueue;
 }
 
-export interface GatewayFunction {
+export interface GatewayFunctions {
+  /** Invoked by API Gateway, the event source mappings and the sweep schedule alone. */
   readonly gatewayFunction: LambdaFn;
   readonly role: Role;
+  /** Direct invocation (contract section 3.3): the function callers are granted. */
+  readonly directFunction: LambdaFn;
+  readonly directRole: Role;
 }
 
 /**
- * The function, its log group and a role of its own, built into the gateway's scope (logical ids as they were). The
- * REST API's id is added to its environment once the API exists.
+ * What both functions' roles hold: the Connect actions and the transfer's tables. The direct-invocation function holds
+ * exactly this and its own log group; the service function adds the buffer's and the backstops' actions.
  */
-export function gatewayFunction(scope: Construct, props: GatewayFunctionProps): GatewayFunction {
-  const { settings, idempotencyTable, ledgerTable, eventBuffer } = props;
-  const instance = settings.connectInstance;
-  const functionLogs = new LogGroup(scope, 'FunctionLogs', {
-    retention: settings.logRetentionDays as RetentionDays,
-    removalPolicy: RemovalPolicy.RETAIN,
-  });
-
-  // A role of our own instead of the one Lambda would create, so AWSLambdaBasicExecutionRole (logs:* on every log
-  // group) is never attached: the function may write to its own log group and call exactly what its code calls.
-  const role = new Role(scope, 'FunctionRole', {
-    assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
-    description: `Contact transfer gateway for ${instance.arn}`,
-  });
+function transferGrants(instance: ConnectInstance, idempotencyTable: ITable, ledgerTable: ITable): PolicyStatement[] {
   const arns = connectResourceArns(instance);
-  const grants: PolicyStatement[] = [
+  return [
     // The Service Authorization Reference (list_amazonconnect.html) lists exactly three resource types for
     // connect:TransferContact, all required: instance*, contact*, contact-flow* (the same in the iam-dataset generated
     // from it, iann0036/iam-dataset aws/iam_definition.json). Queue and user (agent) are not among them, so IAM
@@ -128,6 +119,7 @@ export function gatewayFunction(scope: Construct, props: GatewayFunctionProps): 
     statement('ConnectDescribeContactFlow', ['connect:DescribeContactFlow'], [arns.flows]),
     statement('ConnectDescribeQueue', ['connect:DescribeQueue'], [arns.queues]),
     statement('ConnectDescribeUser', ['connect:DescribeUser'], [arns.users]),
+    // Powertools idempotency records, and the shared pacer's one item.
     statement('IdempotencyRecords', ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], [idempotencyTable.tableArn]),
     // Append-only: no action that deletes (BatchWriteItem can). The ledger writes with TransactWriteItems, which IAM
     // authorises per contained action: Put and Update, each with a condition that refuses to overwrite. GetItem is
@@ -137,12 +129,20 @@ export function gatewayFunction(scope: Construct, props: GatewayFunctionProps): 
       ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
       [ledgerTable.tableArn],
     ),
-    statement('OwnLogGroup', ['logs:CreateLogStream', 'logs:PutLogEvents'], [functionLogs.logGroupArn]),
-    // The event source mapping polls with the function's role: exactly the actions the Lambda developer guide lists,
-    // and the function's own ChangeMessageVisibility, which sets when a failed record returns (lib/event-buffer.ts).
-    statement('EventBuffer', ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility'], [eventBuffer.queueArn]),
   ];
-  grants.forEach((grant) => role.addToPolicy(grant));
+}
+
+/** A role for one of the gateway's functions: what `grants` name and its own log group, never AWSLambdaBasicExecutionRole. */
+function functionRole(scope: Construct, id: string, settings: GatewaySettings, grants: readonly PolicyStatement[], logGroupArn: string): Role {
+  const instance = settings.connectInstance;
+  // A role of our own instead of the one Lambda would create, so AWSLambdaBasicExecutionRole (logs:* on every log
+  // group) is never attached: the function may write to its own log group and call exactly what its code calls.
+  const role = new Role(scope, id, {
+    assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+    description: `Contact transfer gateway for ${instance.arn}`,
+  });
+  [...grants, statement('OwnLogGroup', ['logs:CreateLogStream', 'logs:PutLogEvents'], [logGroupArn])].forEach((grant) => role.addToPolicy(grant));
+  const arns = connectResourceArns(instance);
   for (const resource of [arns.contacts, arns.flows, arns.queues, arns.users]) {
     Validations.of(role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${resource}]`,
@@ -157,46 +157,78 @@ export function gatewayFunction(scope: Construct, props: GatewayFunctionProps): 
       reason: 'Active tracing (opt-in): xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.',
     });
   }
+  return role;
+}
 
-  const environment: Record<string, string> = {
+/**
+ * The gateway's two functions from one bundle, each with its log group and a role of its own, built into the
+ * gateway's scope (the service function's logical ids as they were). The REST API's id is added to the service
+ * function's environment once the API exists.
+ */
+export function gatewayFunction(scope: Construct, props: GatewayFunctionProps): GatewayFunctions {
+  const { settings, idempotencyTable, ledgerTable, eventBuffer } = props;
+  const instance = settings.connectInstance;
+  const logGroup = (id: string) => new LogGroup(scope, id, { retention: settings.logRetentionDays as RetentionDays, removalPolicy: RemovalPolicy.RETAIN });
+  const functionLogs = logGroup('FunctionLogs');
+  const directLogs = logGroup('DirectFunctionLogs');
+  const transfer = transferGrants(instance, idempotencyTable, ledgerTable);
+  const role = functionRole(scope, 'FunctionRole', settings, [
+    ...transfer,
+    // The event source mapping polls with the function's role: exactly the actions the Lambda developer guide lists,
+    // and the function's own ChangeMessageVisibility, which sets when a failed record returns (lambda/event-buffer.ts).
+    statement('EventBuffer', ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility'], [eventBuffer.queueArn]),
+  ], functionLogs.logGroupArn);
+  const directRole = functionRole(scope, 'DirectFunctionRole', settings, transfer, directLogs.logGroupArn);
+
+  const transferEnvironment: Record<string, string> = {
     ...settingsEnvironment(settings),
     [ENV.idempotencyTable]: idempotencyTable.tableName,
     [ENV.ledgerTable]: ledgerTable.tableName,
-    // What only this stack's doors put into an event; the REST API's id is added once the API exists.
     [ENV.stackAccount]: instance.account,
-    [ENV.eventBufferQueueArn]: eventBuffer.queueArn,
-    [ENV.eventMaxReceives]: String(EVENT_BUFFER.maxReceiveCount),
     [ENV.serviceName]: props.gatewayName,
     [ENV.metricsNamespace]: METRICS_NAMESPACE,
+  };
+  const environment: Record<string, string> = {
+    ...transferEnvironment,
+    // What only this stack's triggers put into an event; the REST API's id is added once the API exists.
+    [ENV.eventBufferQueueArn]: eventBuffer.queueArn,
+    [ENV.eventMaxReceives]: String(EVENT_BUFFER.maxReceiveCount),
   };
   // The function's own configuration check, run at synth: a value it would refuse at cold start fails here instead.
   // The queue ARN is a token until deploy; a placeholder of the same shape stands in for the check.
   loadConfig({ ...environment, [ENV.eventBufferQueueArn]: `arn:aws:sqs:${instance.region}:${instance.account}:event-buffer` });
 
-  const fn = new LambdaFn(scope, 'Function', {
-    description: `Contact transfer gateway for ${instance.arn}`,
-    code: gatewayCode(),
-    handler: 'index.handler',
-    runtime: FUNCTION_RUNTIME,
-    architecture: Architecture.ARM_64,
-    memorySize: settings.memorySize,
-    timeout: props.timeout,
-    role,
-    logGroup: functionLogs,
-    ...(settings.tracing && { tracing: Tracing.ACTIVE }),
-    // No NODE_OPTIONS=--enable-source-maps: Node then reads the bundle's source map at every cold start and maps
-    // every stack trace it formats, which `npm run bench` measures in the cold start and the first failing request
-    // (README, Performance). The map ships with the bundle; set the option on the function to debug with it.
-    environment,
-  });
+  // One asset for both functions: the same bundle, two handlers (lambda/handler.ts).
+  const code = gatewayCode();
+  const fn = (id: string, handler: string, description: string, fnRole: Role, logs: LogGroup, variables: Record<string, string>) =>
+    new LambdaFn(scope, id, {
+      description,
+      code,
+      handler,
+      runtime: FUNCTION_RUNTIME,
+      architecture: Architecture.ARM_64,
+      memorySize: settings.memorySize,
+      timeout: props.timeout,
+      role: fnRole,
+      logGroup: logs,
+      ...(settings.tracing && { tracing: Tracing.ACTIVE }),
+      // No NODE_OPTIONS=--enable-source-maps: Node then reads the bundle's source map at every cold start and maps
+      // every stack trace it formats, which `npm run bench` measures in the cold start and the first failing request
+      // (README, Performance). The map ships with the bundle; set the option on the function to debug with it.
+      environment: variables,
+    });
+  const gatewayFunction = fn('Function', 'index.handler', `Contact transfer gateway for ${instance.arn}`, role, functionLogs, environment);
+  const directFunction = fn('DirectFunction', 'index.invoke', `Contact transfer gateway for ${instance.arn}: direct invocation`, directRole, directLogs, transferEnvironment);
   // AwsSolutions-L1 asks for the newest Node runtime the app's aws-cdk-lib names, so an app upgrading aws-cdk-lib
   // would otherwise fail a synth that nothing in it changed.
-  Validations.of(fn).acknowledge({
-    id: 'AwsSolutions-L1',
-    reason:
-      `${FUNCTION_RUNTIME.name} is the Node the function's bundle targets and its tests run on, and the newest Node runtime ` +
-      'in every Region (aws-cdk-lib\'s NODEJS_LATEST). The runtime moves with the Node the project builds and tests on, ' +
-      'not with the aws-cdk-lib an app installs.',
-  });
-  return { gatewayFunction: fn, role };
+  for (const created of [gatewayFunction, directFunction]) {
+    Validations.of(created).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason:
+        `${FUNCTION_RUNTIME.name} is the Node the function's bundle targets and its tests run on, and the newest Node runtime ` +
+        'in every Region (aws-cdk-lib\'s NODEJS_LATEST). The runtime moves with the Node the project builds and tests on, ' +
+        'not with the aws-cdk-lib an app installs.',
+    });
+  }
+  return { gatewayFunction, role, directFunction, directRole };
 }

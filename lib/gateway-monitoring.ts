@@ -146,9 +146,10 @@ export class GatewayMonitoring extends Construct {
         evaluationPeriods: 3,
         datapointsToAlarm: 2,
         alarmDescription:
-          'The gateway function ended invocations with an error in two of the last three five-minute periods. Direct ' +
-          'invocations (Step Functions) see every rejection as an error by design; look at the function log lines with ' +
-          'outcome "failed" or with no outcome line at all (a crash or a timeout).',
+          'The gateway function (API, event buffer, backstops) ended invocations with an error in two of the last three ' +
+          'five-minute periods: an event none of its triggers sends, a crash or a timeout. Direct invocations, whose ' +
+          'rejections are errors by design, run in a function of their own. Look at the function log lines with outcome ' +
+          '"failed" or with no outcome line at all.',
       }),
       alarm('FunctionThrottled', {
         metric: gatewayFunction.metricThrottles({ period: PERIOD, statistic: Stats.SUM }),

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { encode, SETTINGS, show } from '../lambda/settings';
 import type { Setting } from '../lambda/settings';
 import { DEAD_LETTER_DOOR, deadLetterSettleSeconds, SWEEP } from './backstops';
-import { EVENT_BUFFER, returnDelaySeconds } from './event-buffer';
+import { EVENT_BUFFER, returnDelaySeconds } from '../lambda/event-buffer';
 
 /**
  * What the settings table (lambda/settings.ts) and the event buffer's and backstops' numbers say, written where people
@@ -80,25 +80,25 @@ export function backoffWindowSeconds(jitter: 0 | 1): number {
 export function renderFiguresTable(): string {
   const settle = deadLetterSettleSeconds(DEFAULT_TIMEOUT_SECONDS);
   const rows: [string, string, string][] = [
-    ['event buffer: records per invocation, concurrent invocations', `${EVENT_BUFFER.batchSize}, ${EVENT_BUFFER.maxConcurrency}`, 'lib/event-buffer.ts'],
-    ['event buffer: visibility timeout (a failed record returns after it when its backoff could not be set)', seconds(EVENT_BUFFER.visibilityTimeoutSeconds), 'lib/event-buffer.ts'],
+    ['event buffer: records per invocation, concurrent invocations', `${EVENT_BUFFER.batchSize}, ${EVENT_BUFFER.maxConcurrency}`, 'lambda/event-buffer.ts'],
+    ['event buffer: visibility timeout (a failed record returns after it when its backoff could not be set)', seconds(EVENT_BUFFER.visibilityTimeoutSeconds), 'lambda/event-buffer.ts'],
     [
       'event buffer: backoff of a failed record',
       `${seconds(returnDelaySeconds(1, 0))} after its first receive, doubling to at most ${seconds(returnDelaySeconds(EVENT_BUFFER.maxReceiveCount, 0))}, plus up to ${Math.round((returnDelaySeconds(1, 0.999_999) / returnDelaySeconds(1, 0) - 1) * 100)} % at random`,
-      'lib/event-buffer.ts',
+      'lambda/event-buffer.ts',
     ],
     [
       'event buffer: a record the pacer turned away',
       `back after ${seconds(EVENT_BUFFER.pacedOutSeconds)} for its first ${EVENT_BUFFER.pacedOutQuickReturns} receives, then the backoff`,
-      'lib/event-buffer.ts',
+      'lambda/event-buffer.ts',
     ],
-    ['event buffer: receives before the dead-letter queue (`maxReceiveCount`)', String(EVENT_BUFFER.maxReceiveCount), 'lib/event-buffer.ts (computed)'],
+    ['event buffer: receives before the dead-letter queue (`maxReceiveCount`)', String(EVENT_BUFFER.maxReceiveCount), 'lambda/event-buffer.ts (computed)'],
     [
       'event buffer: retries before the dead-letter queue',
       `${duration(backoffWindowSeconds(0))} to ${duration(backoffWindowSeconds(1))} with the backoff; never less than ${duration(EVENT_BUFFER.retryWindowSeconds)}, even if every return is the quickest`,
-      'lib/event-buffer.ts (computed)',
+      'lambda/event-buffer.ts (computed)',
     ],
-    ['event buffer: message retention', `${EVENT_BUFFER.retentionDays} days`, 'lib/event-buffer.ts'],
+    ['event buffer: message retention', `${EVENT_BUFFER.retentionDays} days`, 'lambda/event-buffer.ts'],
     [
       'dead-letter door: records per invocation, concurrent invocations, visibility timeout',
       `${DEAD_LETTER_DOOR.batchSize}, ${DEAD_LETTER_DOOR.maxConcurrency}, ${seconds(DEAD_LETTER_DOOR.visibilityTimeoutSeconds)}`,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, Context, ScheduledEvent } from 'aws-lambda';
 import { ENV } from '../lambda/config';
-import type { TransferEvent } from '../lambda/doors/eventbridge';
+import type { TransferEvent } from '../lambda/doors/sqs';
 
 /**
  * The events Lambda would hand the function, built the way API Gateway (REST, v1 proxy) and EventBridge build

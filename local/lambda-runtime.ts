@@ -1,13 +1,13 @@
 import { InvokeStore, InvokeStoreBase } from '@aws/lambda-invoke-store';
 import type { Context } from 'aws-lambda';
-import type { GatewayHandler, GatewayResponse } from '../lambda/gateway';
+import type { ServiceHandler, ServiceResponse } from '../lambda/gateway';
 import { lambdaContext } from './lambda-events';
 
-export type LocalInvoke = (event: unknown, context?: Context) => Promise<GatewayResponse>;
+export type LocalInvoke = (event: unknown, context?: Context) => Promise<ServiceResponse>;
 
 export interface LocalLambdaRuntime {
   /** Runs the handler as Lambda's runtime runs an invocation: inside a context of its own. */
-  invoker(handler: GatewayHandler): LocalInvoke;
+  invoker(handler: ServiceHandler): LocalInvoke;
 }
 
 /**

@@ -3,11 +3,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyResult, Context, SQSEvent } from 'aws-lambda';
 import { ENV, loadConfig } from '../lambda/config';
-import { TRANSFER_DETAIL_TYPE } from '../lambda/doors/eventbridge';
+import { TRANSFER_DETAIL_TYPE } from '../lambda/doors/sqs';
 import { HISTORY_RESOURCE } from '../lambda/doors/history';
 import { createGateway, createGatewayClients } from '../lambda/gateway';
 import type { GatewayClients } from '../lambda/gateway';
-import { EVENT_BUFFER } from '../lib/event-buffer';
+import { EVENT_BUFFER } from '../lambda/event-buffer';
 import { openApiDocument } from '../lib/openapi';
 import { TRANSFER_EVENTS_SOURCE_DEFAULT } from '../lib/transfer-events';
 import { startConnectSimulator } from '../simulator/connect-simulator';
@@ -58,7 +58,7 @@ export interface LocalGateway {
   close(): Promise<void>;
 }
 
-/** The local event buffer, with the stack's numbers (lib/event-buffer.ts) and AWS's waits, uncompressed. */
+/** The local event buffer, with the stack's numbers (lambda/event-buffer.ts) and AWS's waits, uncompressed. */
 const LOCAL_BUFFER_ARN = 'arn:aws:sqs:us-east-1:111122223333:contact-transfer-event-buffer';
 const LOCAL_SWEEP_RULE_ARN = 'arn:aws:events:us-east-1:111122223333:rule/contact-transfer-sweep';
 const LOCAL_FUNCTION_TIMEOUT_MS = 10_000;
@@ -84,8 +84,8 @@ function describeRoutes(): string {
 }
 
 /**
- * The gateway on one local port: the real handler behind an API Gateway-shaped door and an EventBridge-shaped
- * door, with an embedded Connect simulator and DynamoDB unless endpoints are given.
+ * The gateway on one local port: the real service function behind an API Gateway-shaped door and PutEvents into
+ * its event buffer, with an embedded Connect simulator and DynamoDB unless endpoints are given.
  */
 export async function startLocalGateway(options: LocalGatewayOptions = {}): Promise<LocalGateway> {
   // First: the SDK calls below fix the kind of invocation store for the whole process.
@@ -146,10 +146,10 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       if (!(error instanceof Error && error.name === 'ResourceInUseException')) throw error;
     });
 
-    const invoke = runtime.invoker(createGateway(config, containerClients()));
+    const invoke = runtime.invoker(createGateway(config, containerClients()).service);
     const mapping = new EventSourceMappingModel({
       queue: buffer,
-      handler: containerPool(() => runtime.invoker(createGateway(config, containerClients())) as (event: SQSEvent, context: Context) => Promise<unknown>),
+      handler: containerPool(() => runtime.invoker(createGateway(config, containerClients()).service) as (event: SQSEvent, context: Context) => Promise<unknown>),
       batchSize: EVENT_BUFFER.batchSize,
       maxConcurrency: EVENT_BUFFER.maxConcurrency,
       functionTimeoutMs: LOCAL_FUNCTION_TIMEOUT_MS,
@@ -159,7 +159,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     // The backstops as deployed: the dead-letter door drains the dead-letter queue, and the sweep runs on the schedule.
     const backstops = startBackstops({
       deadLetters,
-      handler: runtime.invoker(createGateway(config, containerClients())),
+      handler: runtime.invoker(createGateway(config, containerClients()).service),
       sweepRuleArn: config.sweep?.ruleArn ?? LOCAL_SWEEP_RULE_ARN,
       account: config.doors.account,
       sweepEveryMs: SWEEP.everyMinutes * 60_000,

@@ -12,7 +12,6 @@ import { TransferError } from '../domain/errors';
 import type { TransferRequest } from '../domain/request';
 import type { ConnectOperation } from '../metric-names';
 import type { ContactFacts, FlowFacts, QueueFacts, UserFacts } from '../domain/facts';
-import { TransferNotSent } from '../ports';
 import type { ConnectPort, TransferResult } from '../ports';
 import { TtlCache } from './ttl-cache';
 
@@ -21,8 +20,6 @@ export interface ConnectAdapterOptions {
   readonly metadataCacheTtlMs: number;
   readonly maxCachedEntries?: number;
   readonly now?: () => number;
-  /** Runs right before each TransferContact: the pacing to Connect's quota. Throws to send nothing. */
-  readonly beforeTransfer?: () => Promise<void>;
 }
 
 /** Called once per Connect throttle that survived the SDK's retries, for the ConnectThrottles metric. */
@@ -36,7 +33,7 @@ export class ConnectAdapter implements ConnectPort {
   constructor(
     private readonly client: ConnectClient,
     private readonly instance: ConnectInstance,
-    private readonly options: ConnectAdapterOptions,
+    options: ConnectAdapterOptions,
     private readonly onThrottle: ThrottleListener = () => undefined,
   ) {
     const cache = <V>(): TtlCache<V> => new TtlCache<V>(options.metadataCacheTtlMs, options.maxCachedEntries ?? 500, options.now);
@@ -107,11 +104,6 @@ export class ConnectAdapter implements ConnectPort {
   }
 
   async transferContact(request: TransferRequest, clientToken: string): Promise<TransferResult> {
-    try {
-      await this.options.beforeTransfer?.();
-    } catch (error) {
-      throw new TransferNotSent(error instanceof TransferError ? error : TransferError.of('INTERNAL_ERROR', { cause: error }));
-    }
     try {
       const output = await this.client.send(
         new TransferContactCommand({

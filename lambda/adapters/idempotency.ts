@@ -3,7 +3,7 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import { TransferError } from '../domain/errors';
-import type { IdempotencyOutcome, IdempotencyPort, TransferResult } from '../ports';
+import type { IdempotencyOutcome, IdempotencyPort, TransferResult, Unstored } from '../ports';
 import { IDEMPOTENCY_TABLE } from '../tables';
 
 interface IdempotencyInput {
@@ -55,20 +55,37 @@ export class PowertoolsIdempotency implements IdempotencyPort {
     this.config.registerLambdaContext(context);
   }
 
-  async once(key: IdempotencyInput, work: () => Promise<TransferResult>): Promise<IdempotencyOutcome> {
+  async once<Left = never>(key: IdempotencyInput, work: () => Promise<TransferResult | Unstored<Left>>): Promise<IdempotencyOutcome | Unstored<Left>> {
     let accepted: TransferResult | undefined;
+    let left: Unstored<Left> | undefined;
     try {
-      const { replayed, ...result } = await this.runOnce(
-        { idempotencyKey: key.idempotencyKey, payloadHash: key.payloadHash },
-        async () => (accepted = await work()),
-      );
+      const { replayed, ...result } = await this.runOnce({ idempotencyKey: key.idempotencyKey, payloadHash: key.payloadHash }, async () => {
+        const done = await work();
+        if (isUnstored(done)) {
+          // Powertools stores what the function returns and frees the key when it throws.
+          left = done;
+          throw new LeftUnstored();
+        }
+        return (accepted = done);
+      });
       return { result, replayed: replayed === true };
     } catch (error) {
+      if (left) return left;
       if (error instanceof TransferError) throw error;
       // Connect accepted: the caller must hear success; the use case says what a retry will find.
       if (accepted) return { result: accepted, replayed: false, storeFailure: error };
       throw translateIdempotencyError(error);
     }
+  }
+}
+
+const isUnstored = <Left>(done: TransferResult | Unstored<Left>): done is Unstored<Left> => 'left' in done;
+
+/** Leaves Powertools' idempotent function without a result to store. */
+class LeftUnstored extends Error {
+  constructor() {
+    super('Left the idempotency lock without a result to store');
+    this.name = 'LeftUnstored';
   }
 }
 

@@ -55,6 +55,8 @@ export class TransferError extends Error {
     message: string,
     readonly fields?: readonly FieldError[],
     options?: { cause?: unknown },
+    /** The gateway's own pacer turned the request away before anything was sent: Connect itself was not asked. */
+    readonly pacedOut = false,
   ) {
     super(message, options);
     this.name = 'TransferError';
@@ -70,6 +72,16 @@ export class TransferError extends Error {
   /** Connect refused a request our rules let through: pass its own status and type on. */
   static connectRejected(status: number, type: string, message: string, cause?: unknown): TransferError {
     return new TransferError('CONNECT_REJECTED', status, type, message || 'Amazon Connect rejected the transfer.', undefined, { cause });
+  }
+
+  /**
+   * The gateway's share of Connect's TransferContact quota is taken until past the latest moment this request could
+   * still call Connect: THROTTLED to the caller, and nothing was sent.
+   */
+  static pacedOut(): TransferError {
+    const { status, type } = REASONS.THROTTLED;
+    const message = "The gateway's share of Amazon Connect's TransferContact quota is taken for longer than this request can wait; retry later.";
+    return new TransferError('THROTTLED', status, type, message, undefined, undefined, true);
   }
 
   get retryable(): boolean {

@@ -1,5 +1,14 @@
-import type { SQSRecord } from 'aws-lambda';
-import { REASONS } from '../domain/errors';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { FailureError, FailureLog, FailureOutcome } from '../adapters/failure-records';
+import type { DoorTrust } from '../config';
+import type { ConnectInstance } from '../domain/arn';
+import { REASONS, TransferError } from '../domain/errors';
+import { idempotencyKeysOf } from '../domain/idempotency-keys';
+import { parseTransferRequest } from '../domain/request';
+import type { TransferRequest } from '../domain/request';
+import { logger } from '../observability';
+import type { LedgerPort } from '../ports';
+import { originalRequestOf, serveBuffer, trustedBufferedRecordDoor } from './sqs';
 
 /**
  * The dead-letter door (contract section 9): an event source mapping on the stack's dead-letter queue hands the
@@ -11,6 +20,7 @@ import { REASONS } from '../domain/errors';
  * - the rule target's delivery failures: EventBridge adds the message attributes RULE_ARN, TARGET_ARN, ERROR_CODE
  *   and ERROR_MESSAGE (EventBridge user guide, "Using dead-letter queues to process undelivered events").
  * The pipes' own failures go to a queue of their own, so no stream record ever reaches this door.
+ * It is the one writer of a dead-lettered request's failure record: the buffered door records only rejections.
  */
 export interface DeadLetterError {
   readonly type: string;
@@ -28,4 +38,66 @@ export function deadLetterErrorOf(record: SQSRecord): DeadLetterError {
       ? 'The gateway did not finish the request before its last retry ended (the function failed or timed out); nothing was transferred.'
       : `EventBridge could not deliver the event to the gateway's buffer (${code}${detail ? `: ${detail}` : ''}); nothing was transferred.`;
   return { type: REASONS.INTERNAL_ERROR.type, reason: 'INTERNAL_ERROR', message };
+}
+
+export interface DeadLetterDependencies {
+  readonly instance: ConnectInstance;
+  readonly trust: DoorTrust;
+  readonly ledger: Pick<LedgerPort, 'read'>;
+  readonly failures: FailureLog;
+}
+
+/**
+ * The dead-letter door's entry. Each record's failure record, written once per event id, becomes the request's one
+ * `Contact Transfer Failed` event. A request that rules 1-3 or the envelope checks refuse is recorded as that
+ * rejection. A transfer the ledger holds is no failure at all; one Connect may have made is left to the sweeper, and
+ * its record returns to the queue until the intent is settled. A record that cannot be written returns to the queue too.
+ */
+export function deadLetterEntry(deps: DeadLetterDependencies): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
+  const door = trustedBufferedRecordDoor(deps.trust);
+
+  /**
+   * Whether Connect made this request's transfer: the ledger holds it as transferred; it may have, while the ledger
+   * holds a pending intent, whatever the contact looks like (the contact may not show the transfer yet, and another
+   * holder of the key may be sending it right now: only the use case, under the idempotency lock, settles an intent).
+   * When that cannot be told, the answer is maybe too: a transfer that happened is never reported as failed.
+   */
+  async function transferStateOf(request: TransferRequest): Promise<'transferred' | 'maybe' | 'not'> {
+    try {
+      const { intent } = await deps.ledger.read(request.ContactId, idempotencyKeysOf(request, deps.instance.id).idempotencyKey);
+      if (intent === undefined || intent.status === 'RELEASED') return 'not';
+      return intent.status === 'TRANSFERRED' ? 'transferred' : 'maybe';
+    } catch {
+      return 'maybe';
+    }
+  }
+
+  async function serveDeadLetter(record: SQSRecord, context: Context): Promise<void> {
+    const origin = door.origin(record, context);
+    logger.appendKeys({ correlationId: origin.correlationId });
+    let outcome: FailureOutcome = 'DEAD_LETTERED';
+    let error: FailureError = deadLetterErrorOf(record);
+    let request: TransferRequest | undefined;
+    try {
+      request = parseTransferRequest(door.input(record), deps.instance);
+    } catch (caught) {
+      if (!(caught instanceof TransferError)) throw caught;
+      outcome = 'REJECTED';
+      error = { type: caught.type, reason: caught.reason, message: caught.message };
+    }
+    if (request !== undefined) {
+      const state = await transferStateOf(request);
+      if (state === 'transferred') {
+        logger.info('dead letter', { outcome: 'transferred' });
+        return;
+      }
+      if (state === 'maybe') {
+        throw new Error('The dead-lettered request holds a pending intent; it returns to the queue until the sweeper or a retry settles the intent.');
+      }
+    }
+    await deps.failures.record({ outcome, request: originalRequestOf(record), error, origin, at: new Date() });
+    logger.info('dead letter', { outcome, reason: error.reason });
+  }
+
+  return (event, context) => serveBuffer(event, context, (record) => serveDeadLetter(record, context));
 }

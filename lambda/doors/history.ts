@@ -1,8 +1,10 @@
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { parseHistoryQuery } from '../domain/history';
-import type { HistoryPage, HistoryQuery } from '../domain/history';
+import type { HistoryPage, HistoryQuery, TransferHistoryPort } from '../domain/history';
+import { logger } from '../observability';
 import type { Origin } from '../ports';
-import { jsonHeaders } from './http';
+import { asTransferError } from './door';
+import { httpDoor, jsonHeaders } from './http';
 
 /** The API resource of contract section 10; the stack builds the route from it. */
 export const HISTORY_RESOURCE = '/contact/transfers/{ContactId}';
@@ -22,4 +24,20 @@ export function historyResponse(page: HistoryPage, origin: Origin): APIGatewayPr
     headers: jsonHeaders(origin.correlationId),
     body: JSON.stringify(page),
   };
+}
+
+/** `GET /contact/transfers/{ContactId}`: a read, so no idempotency and nothing of Connect's. */
+export async function serveHistory(history: TransferHistoryPort, event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> {
+  const origin = httpDoor.origin(event, context);
+  logger.appendKeys({ correlationId: origin.correlationId });
+  try {
+    const page = await history.list(historyQueryOf(event));
+    logger.info('history', { contactId: event.pathParameters?.ContactId, transfers: page.Transfers.length, more: page.NextToken !== undefined });
+    return historyResponse(page, origin);
+  } catch (caught) {
+    const error = asTransferError(caught);
+    if (error.retryable) logger.error('history', { reason: error.reason, error: error.cause ?? error });
+    else logger.info('history', { reason: error.reason, status: error.status });
+    return httpDoor.failed(error, origin);
+  }
 }

@@ -1,9 +1,11 @@
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { DoorTrust } from '../config';
 import { TransferError } from '../domain/errors';
+import type { TransferHistoryPort } from '../domain/history';
 import { MAX_BODY_BYTES } from '../domain/request';
-import type { Door } from './door';
-import { isRecord } from './door';
+import type { Door, TransferDoorDependencies } from './door';
+import { isRecord, transferThrough } from './door';
+import { isHistoryRequest, serveHistory } from './history';
 
 const IDEMPOTENCY_HEADER = 'idempotency-key';
 
@@ -47,10 +49,22 @@ export const httpDoor: Door<APIGatewayProxyEvent, APIGatewayProxyResult> = {
   }),
 };
 
+export interface ApiDependencies extends TransferDoorDependencies {
+  readonly history: TransferHistoryPort;
+}
+
 /**
- * An event the stack's own REST API built: the API id, account and stage that only the deployed API puts into
- * `requestContext`, the caller IAM authorization always sets, and members of the types API Gateway sends (so a
- * malformed copy is a direct invocation, rejected as a request, instead of a crash in this door).
+ * The API's entry: `POST /contact/transfer` through the use case, `GET /contact/transfers/{ContactId}` from the
+ * ledger (lambda/doors/history.ts). Only API Gateway may invoke the function behind it (lib/gateway-function.ts), so
+ * the IAM caller in `requestContext` is the one API Gateway authenticated.
+ */
+export function apiEntry(deps: ApiDependencies): (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult> {
+  return (event, context) => (isHistoryRequest(event) ? serveHistory(deps.history, event, context) : transferThrough(httpDoor, deps, event, context));
+}
+
+/**
+ * An event the stack's own REST API built: its API id, account and stage, the caller IAM authorization always sets,
+ * and members of the types API Gateway sends (so a malformed copy is refused, instead of a crash in this door).
  */
 export function isApiGatewayEvent(event: unknown, trust: DoorTrust): event is APIGatewayProxyEvent {
   if (!isRecord(event) || trust.api === undefined) return false;

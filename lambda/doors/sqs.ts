@@ -1,12 +1,19 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context, EventBridgeEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { BufferVisibility } from '../adapters/buffer-visibility';
+import type { FailureLog } from '../adapters/failure-records';
 import type { DoorTrust } from '../config';
 import { TransferError } from '../domain/errors';
+import { returnDelayFor } from '../event-buffer';
+import { logger } from '../observability';
 import type { Origin } from '../ports';
-import type { Door } from './door';
-import { namedFailure } from './door';
-import { TRANSFER_DETAIL_TYPE } from './eventbridge';
-import type { TransferEvent } from './eventbridge';
+import type { Door, TransferDoorDependencies } from './door';
+import { transferThrough } from './door';
+
+/** The rule the stack owns matches this detail-type (contract section 3.2). */
+export const TRANSFER_DETAIL_TYPE = 'TransferContact';
+
+export type TransferEvent = EventBridgeEvent<typeof TRANSFER_DETAIL_TYPE, unknown>;
 
 /**
  * The event door behind its buffer: the stack's rule delivers each TransferContact event into an SQS queue, and an
@@ -88,9 +95,9 @@ export function receiveCountOf(record: SQSRecord): number {
 }
 
 /**
- * One record: who asked is the event's source and id (as on the EventBridge door), or the message id when the body is
- * unreadable. A rejection returns (the record is deleted); a failure a retry can fix throws, so the record is reported
- * as a batch item failure and comes back from the buffer.
+ * One record: who asked is the event's source and id, or the message id when the body is unreadable. A rejection
+ * returns (the record is deleted); a failure a retry can fix throws the TransferError itself, so the record is
+ * reported as a batch item failure and comes back from the buffer.
  */
 export const bufferedRecordDoor: Door<SQSRecord, BufferedResult> = {
   origin: (record): Origin => {
@@ -102,14 +109,14 @@ export const bufferedRecordDoor: Door<SQSRecord, BufferedResult> = {
   input: (record) => transferEventOf(record).detail,
   succeeded: ({ result, replayed, unrecorded }) => ({ outcome: replayed ? 'replayed' : 'transferred', ...result, ...(unrecorded && { unrecorded }) }),
   failed: (error) => {
-    if (error.retryable) throw namedFailure(error);
+    if (error.retryable) throw error;
     return { outcome: 'rejected', Type: error.type, Reason: error.reason, Message: error.message };
   },
 };
 
 /**
  * The door as the stack deploys it. Besides its shape, a buffered event must come from a configured source in the
- * stack's account, as on the EventBridge door: whoever may send to the queue directly must not choose who asked.
+ * stack's account: whoever may send to the queue directly must not choose who asked.
  */
 export function trustedBufferedRecordDoor(trust: DoorTrust): Door<SQSRecord, BufferedResult> {
   return {
@@ -133,4 +140,66 @@ export function serveBuffer(event: SQSEvent, context: Context, serveRecord: (rec
   // A processor per batch, not per module: local mode, the tests and the benchmark run several containers' invocations
   // in one process, and a shared processor, reset by each batch, answered one batch with another's failures.
   return processPartialResponse(event, serveRecord, new BatchProcessor(EventType.SQS), { context, processInParallel: false, throwOnFullBatchFailure: false });
+}
+
+/** A buffered record whose transfer happened but is not yet in the ledger: returned to the buffer to be recorded. */
+export class UnrecordedTransfer extends Error {
+  constructor() {
+    super('The transfer happened but the ledger did not record it; the record returns to the buffer so a replay records it.');
+    this.name = 'UnrecordedTransfer';
+  }
+}
+
+export interface BufferDependencies extends TransferDoorDependencies {
+  readonly trust: DoorTrust;
+  readonly failures: FailureLog;
+  /** Sets when a failed record returns; absent, it returns after the queue's visibility timeout. */
+  readonly visibility?: BufferVisibility;
+  /** How many receives SQS makes before it dead-letters a message. */
+  readonly maxReceives: number;
+}
+
+/**
+ * The event door's entry. Each record: the lock comes before the Describe calls, so a duplicate or a replay costs
+ * Connect nothing; a rejection is recorded for its `Contact Transfer Failed` event; a failure a retry can fix returns
+ * the record to the buffer after a backoff (lambda/event-buffer.ts), SQS's redelivery being the one retry. What the
+ * last receive still fails, SQS moves to the dead-letter queue, whose door records it (lambda/doors/dead-letters.ts).
+ */
+export function bufferEntry(deps: BufferDependencies): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
+  const door = trustedBufferedRecordDoor(deps.trust);
+
+  async function serveRecord(record: SQSRecord, context: Context): Promise<void> {
+    const result = await transferThrough(door, deps, record, context, { lockBeforeLookups: true });
+    if (result.outcome === 'rejected') {
+      const error = { type: result.Type, reason: result.Reason, message: result.Message };
+      await deps.failures.record({ outcome: 'REJECTED', request: originalRequestOf(record), error, origin: door.origin(record, context), at: new Date() });
+      return;
+    }
+    // The transfer happened but the ledger (and so its event) does not hold it yet: SQS's redelivery is a replay
+    // that records it. Not a failure of the request, so it is never recorded as one.
+    if (result.unrecorded) throw new UnrecordedTransfer();
+  }
+
+  /**
+   * Before a record is listed as a batch item failure: when SQS delivers it again, a backoff by its receive count,
+   * or soon when only the pacer turned it away. The last receive is left as it is: the record goes to the
+   * dead-letter queue when its visibility timeout ends. If SQS refuses, nothing is lost: the record still returns,
+   * after the queue's visibility timeout.
+   */
+  async function returnLater(record: SQSRecord, failure: unknown): Promise<never> {
+    const receiveCount = receiveCountOf(record);
+    if (deps.visibility && receiveCount < deps.maxReceives) {
+      const pacedOut = failure instanceof TransferError && failure.pacedOut;
+      const seconds = returnDelayFor(receiveCount, { pacedOut });
+      try {
+        await deps.visibility.returnAfter(record.receiptHandle, seconds);
+        logger.info('returned to the buffer', { receiveCount, returnsInSeconds: seconds, pacedOut });
+      } catch (error) {
+        logger.warn("Could not set when the record returns; it returns after the buffer's visibility timeout", { receiveCount, error });
+      }
+    }
+    throw failure;
+  }
+
+  return (event, context) => serveBuffer(event, context, (record) => serveRecord(record, context).catch((failure: unknown) => returnLater(record, failure)));
 }

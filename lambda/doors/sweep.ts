@@ -1,9 +1,10 @@
-import type { ScheduledEvent } from 'aws-lambda';
+import type { Context, ScheduledEvent } from 'aws-lambda';
 import type { PendingSlot } from '../adapters/pending-slots';
+import { logger } from '../observability';
 import type { Origin } from '../ports';
 import type { TransferRequest } from '../domain/request';
-import type { Settlement } from '../usecase/transfer-contact';
-import { isRecord } from './door';
+import type { Settlement, TransferContactUseCase } from '../usecase/transfer-contact';
+import { isRecord, slotDeadlineOf } from './door';
 
 /**
  * The sweeper's door: the stack's schedule rule invokes the function with EventBridge's own scheduled event. Trusted
@@ -60,4 +61,25 @@ export async function sweepPendingIntents(deps: SweepDependencies): Promise<Swee
     }
   }
   return { outcome: 'swept', due: due.length, ...counts };
+}
+
+export interface SweepEntryDependencies {
+  readonly pendingSlots: SweepDependencies['pendingSlots'];
+  readonly useCase: Pick<TransferContactUseCase, 'settle'>;
+  readonly afterMs: number;
+}
+
+/** The schedule's entry: every due PENDING intent settled through the use case, each re-send paced. */
+export function sweepEntry(deps: SweepEntryDependencies): (event: ScheduledEvent, context: Context) => Promise<SweepReport> {
+  return async (_event, context) => {
+    const report = await sweepPendingIntents({
+      pendingSlots: deps.pendingSlots,
+      settle: (request, origin) => deps.useCase.settle(request, origin, slotDeadlineOf(context)),
+      afterMs: deps.afterMs,
+      remainingMs: () => context.getRemainingTimeInMillis(),
+      onFailure: (slot, error) => logger.warn('A pending intent could not be settled; the next sweep tries again', { correlationId: slot.origin.correlationId, error }),
+    });
+    logger.info('sweep', { ...report });
+    return report;
+  };
 }

@@ -5,8 +5,23 @@ import type { IdempotencyKeys } from '../domain/idempotency-keys';
 import type { TransferRequest } from '../domain/request';
 import { firstFailingRule, treeIdOf } from '../domain/rules';
 import type { TransferFacts, TransferPolicy } from '../domain/rules';
-import { TransferNotSent } from '../ports';
-import type { ConnectPort, IdempotencyOutcome, IdempotencyPort, Intent, LedgerPort, LedgerView, Origin, Reservation, ReservationRef, TransferResult, TreeTally } from '../ports';
+import { UNPACED } from '../adapters/pacing';
+import { unstored } from '../ports';
+import type {
+  ConnectPort,
+  IdempotencyOutcome,
+  IdempotencyPort,
+  Intent,
+  LedgerPort,
+  LedgerView,
+  Origin,
+  PacingPort,
+  Reservation,
+  ReservationRef,
+  TransferResult,
+  TreeTally,
+  Unstored,
+} from '../ports';
 
 export interface TransferOutcome {
   readonly result: TransferResult;
@@ -36,6 +51,8 @@ export interface ExecuteOptions {
    * no Connect call (the event door). Without it the lock and the look-ups run at once, one round trip fewer (HTTPS).
    */
   readonly lockBeforeLookups?: boolean;
+  /** The latest a pacing slot may come (ms since the epoch): the invocation's end less what the call and records need. */
+  readonly slotDeadline?: number;
 }
 
 export interface TransferDependencies {
@@ -44,6 +61,8 @@ export interface TransferDependencies {
   readonly connect: ConnectPort;
   readonly ledger: LedgerPort;
   readonly idempotency: IdempotencyPort;
+  /** Connect's TransferContact quota; none, every call goes at once. */
+  readonly pacing?: PacingPort;
   /**
    * Something an operator must act on: a transfer Connect accepted that is not fully recorded, or a reservation
    * that could not be released. One line that says what a retry will find, with everything needed to act by hand.
@@ -77,6 +96,8 @@ interface Attempt {
   treeId?: string;
   /** The ledger write that records an accepted transfer: resolves to its error, or undefined when it landed. */
   recording?: Promise<unknown>;
+  /** The latest a pacing slot may come. */
+  readonly slotDeadline: number;
   details?: Record<string, unknown>;
 }
 
@@ -88,9 +109,11 @@ interface Attempt {
  */
 export class TransferContactUseCase {
   private readonly now: () => Date;
+  private readonly pacing: PacingPort;
 
   constructor(private readonly deps: TransferDependencies) {
     this.now = deps.now ?? (() => new Date());
+    this.pacing = deps.pacing ?? UNPACED;
   }
 
   async execute(request: TransferRequest, origin: Origin, options: ExecuteOptions = {}): Promise<TransferOutcome> {
@@ -99,13 +122,14 @@ export class TransferContactUseCase {
     const lookUps = (): LookUps => (started ??= this.lookUp(request, keys.idempotencyKey));
     if (!options.lockBeforeLookups) lookUps();
 
-    const attempt: Attempt = { ran: false, replayed: false };
+    const attempt: Attempt = { ran: false, replayed: false, slotDeadline: options.slotDeadline ?? Number.POSITIVE_INFINITY };
     const outcome = await this.deps.idempotency.once(keys, async () => {
       attempt.ran = true;
       return this.transferOnce(request, origin, keys, await lookUps().gathered, attempt);
     });
 
-    const unrecorded = await this.unrecordedAfter(request, origin, keys, outcome, attempt, started?.ledger);
+    const recorded = await this.reportWrites(request, origin, keys, outcome, attempt);
+    const unrecorded = outcome.replayed && !attempt.ran ? !(await this.recordReplay(request, origin, keys, outcome.result, started?.ledger)) : !recorded;
     const treeId = attempt.treeId;
     return {
       result: outcome.result,
@@ -123,70 +147,63 @@ export class TransferContactUseCase {
    * so Connect's original answer completes the ledger (and its Contact Transferred event) and a refusal releases the
    * slot, as `resume` does. An intent that is no longer PENDING is left as it is. Failures a later sweep can fix throw.
    */
-  async settle(request: TransferRequest, origin: Origin): Promise<Settlement> {
+  async settle(request: TransferRequest, origin: Origin, slotDeadline = Number.POSITIVE_INFINITY): Promise<Settlement> {
     const keys = idempotencyKeysOf(request, this.deps.instance.id);
-    const attempt: Attempt = { ran: false, replayed: false };
-    let settled: Settlement | undefined;
-    let outcome: IdempotencyOutcome;
+    const attempt: Attempt = { ran: false, replayed: false, slotDeadline };
+    let outcome: IdempotencyOutcome | Unstored<Settlement>;
     try {
-      outcome = await this.deps.idempotency.once(keys, async () => {
+      outcome = await this.deps.idempotency.once(keys, async (): Promise<TransferResult | Unstored<Settlement>> => {
         attempt.ran = true;
         const { ledger, connect } = this.deps;
         const [view, contact] = await failClosed(() => Promise.all([ledger.read(request.ContactId, keys.idempotencyKey), connect.describeContact(request.ContactId)]));
         const intent = view.intent;
-        if (intent?.status !== 'PENDING' || intent.payloadHash !== keys.payloadHash) {
-          settled = 'not-pending';
-          throw TransferError.of('INTERNAL_ERROR', { message: 'Nothing to settle.' });
-        }
+        if (intent?.status !== 'PENDING' || intent.payloadHash !== keys.payloadHash) return unstored('not-pending');
         if (contact !== undefined && !contact.disconnected) {
           // Not through `release`, which alerts: a release that fails here is simply tried again by the next sweep.
           await ledger.release(intent, SWEPT_UNTRANSFERRED, this.now());
-          settled = 'released';
-          throw TransferError.of('INTERNAL_ERROR', { message: 'Released: the contact is still active, so it was never transferred.' });
+          return unstored('released');
         }
         if (this.outsideTokenWindow(request, origin, keys, intent)) {
           // Alerted: every later sweep would alert again and spend a place in its batch on it.
           await ledger.setAside(intent);
-          settled = 'set-aside';
-          throw TransferError.of('INTERNAL_ERROR', { message: 'Set aside for an operator.' });
+          return unstored('set-aside');
         }
-        return this.send(request, origin, keys, intent, attempt, 'answering-earlier-attempt');
+        try {
+          return await this.send(request, origin, keys, intent, attempt, 'answering-earlier-attempt');
+        } catch (error) {
+          // Connect refused the re-sent transfer: `send` released the slot.
+          if (error instanceof TransferError && error.reason === 'CONNECT_REJECTED') return unstored('released');
+          throw error;
+        }
       });
     } catch (error) {
-      if (settled !== undefined) return settled;
       if (error instanceof TransferError && error.reason === 'REQUEST_IN_PROGRESS') return 'in-progress';
-      // Connect refused the re-sent transfer: `send` released the slot.
-      if (error instanceof TransferError && error.reason === 'CONNECT_REJECTED') return 'released';
       throw error;
     }
-    if (await this.unrecordedAfter(request, origin, keys, outcome, attempt)) throw new Error('The transfer was confirmed but the ledger did not record it; the next sweep tries again.');
+    if ('left' in outcome) return outcome.left;
+    const recorded = await this.reportWrites(request, origin, keys, outcome, attempt);
+    const ledgerHolds = outcome.replayed && !attempt.ran ? await this.recordReplay(request, origin, keys, outcome.result) : recorded;
+    if (!ledgerHolds) throw new Error('The transfer was confirmed but the ledger did not record it; the next sweep tries again.');
     return 'transferred';
   }
 
   /**
-   * Once the lock is left: alerts for what this invocation's writes left undone and, when the idempotency store
-   * answered from an earlier attempt, records that attempt's transfer in the ledger if it is still PENDING there.
-   * True while the ledger does not hold the transfer (so neither does its Contact Transferred event).
+   * Once the lock is left: alerts for what this invocation's writes left undone. True unless this invocation's own
+   * ledger write of an accepted transfer failed.
    */
-  private async unrecordedAfter(
-    request: TransferRequest,
-    origin: Origin,
-    keys: IdempotencyKeys,
-    outcome: IdempotencyOutcome,
-    attempt: Attempt,
-    readAlongside?: Promise<LedgerView>,
-  ): Promise<boolean> {
-    const ledgerFailure = attempt.recording ? await attempt.recording : undefined;
+  private async reportWrites(request: TransferRequest, origin: Origin, keys: IdempotencyKeys, outcome: IdempotencyOutcome, attempt: Attempt): Promise<boolean> {
     if (attempt.recording) {
+      const ledgerFailure = await attempt.recording;
       this.reportRecording(ledgerFailure, outcome.storeFailure, attempt.details ?? {});
-    } else if (outcome.storeFailure) {
+      return ledgerFailure === undefined;
+    }
+    if (outcome.storeFailure) {
       this.deps.alert('The idempotency record of a transfer the ledger already holds was not completed; the ledger answers a retry', {
         ...this.details(request, origin, keys),
         error: outcome.storeFailure,
       });
     }
-    if (outcome.replayed && !attempt.ran) return this.finishFromReplay(request, origin, keys, outcome.result, readAlongside);
-    return ledgerFailure !== undefined;
+    return true;
   }
 
   private lookUp(request: TransferRequest, idempotencyKey: string): LookUps {
@@ -235,8 +252,21 @@ export class TransferContactUseCase {
 
     const failing = firstFailingRule(gathered.facts, this.deps.policy);
     if (failing) throw TransferError.of(failing);
-    const reservation = await this.reserve(request, origin, keys, gathered.treeId ?? request.ContactId, gathered.tally);
-    return this.send(request, origin, keys, reservation, attempt, 'reserved-now');
+    // Only a request about to call TransferContact takes a pacing slot, beside its reservation: no stage of its own.
+    const slot = this.pacing.slot(attempt.slotDeadline);
+    let reservation: Reservation;
+    try {
+      reservation = await this.reserve(request, origin, keys, gathered.treeId ?? request.ContactId, gathered.tally);
+    } catch (error) {
+      await this.giveBack(slot);
+      throw error;
+    }
+    return this.send(request, origin, keys, reservation, attempt, 'reserved-now', slot);
+  }
+
+  private async giveBack(slot: Promise<number | undefined>): Promise<void> {
+    const sendAt = await slot;
+    if (sendAt !== undefined) await this.pacing.giveBack(sendAt);
   }
 
   /**
@@ -313,24 +343,36 @@ export class TransferContactUseCase {
     reservation: ReservationRef,
     attempt: Attempt,
     sending: Sending,
+    reservedSlot?: Promise<number | undefined>,
   ): Promise<TransferResult> {
+    const slot = reservedSlot ?? this.pacing.slot(attempt.slotDeadline);
     if (sending !== 'reserved-now') {
       // This attempt may reach Connect until the invocation ends, whatever the contact looked like: the sweeper counts
       // from now, not from the reservation, before it takes an active contact for one never transferred.
-      const stillPending = await failClosed(() => this.deps.ledger.attempting(reservation, this.now()));
-      if (!stillPending) throw TransferError.of('REQUEST_IN_PROGRESS', { message: 'An earlier attempt with this idempotency key was settled meanwhile; retry to hear its outcome.' });
+      const stillPending = await failClosed(() => this.deps.ledger.attempting(reservation, this.now())).catch(async (error: unknown) => {
+        await this.giveBack(slot);
+        throw error;
+      });
+      if (!stillPending) {
+        await this.giveBack(slot);
+        throw TransferError.of('REQUEST_IN_PROGRESS', { message: 'An earlier attempt with this idempotency key was settled meanwhile; retry to hear its outcome.' });
+      }
     }
+    const sendAt = await slot;
+    if (sendAt === undefined) {
+      // Never sent (paced out): this invocation transferred nothing. Only a reservation it made itself is known to hold
+      // no transfer; a resumed one belongs to an earlier attempt that may have reached Connect (a contact that still
+      // looks active may not show its disconnect yet), so it stays for a retry to re-send.
+      const pacedOut = TransferError.pacedOut();
+      if (sending === 'reserved-now') await this.release(reservation, pacedOut.reason, request, origin);
+      throw pacedOut;
+    }
+    await untilTime(sendAt);
     let result: TransferResult;
     try {
       result = await this.deps.connect.transferContact(request, keys.connectClientToken);
     } catch (error) {
-      // Never sent (paced out): this invocation transferred nothing. Only a reservation it made itself is known to hold
-      // no transfer; a resumed one belongs to an earlier attempt that may have reached Connect (a contact that still
-      // looks active may not show its disconnect yet), so it stays for a retry to re-send.
-      if (error instanceof TransferNotSent) {
-        if (sending === 'reserved-now') await this.release(reservation, error.failure.reason, request, origin);
-        throw error.failure;
-      }
+      if (error instanceof TransferError && error.reason === 'THROTTLED') await this.pacing.throttled();
       // Connect answered and refused: nothing was transferred. Anything else (throttled after retries, 5xx, no
       // answer) may hide an attempt Connect accepted, so the intent stays for a retry to re-send.
       if (error instanceof TransferError && error.reason === 'CONNECT_REJECTED') await this.release(reservation, error.type, request, origin);
@@ -357,28 +399,31 @@ export class TransferContactUseCase {
     }
   }
 
-  /** A replay from the idempotency store: if this invocation's predecessor failed to record the transfer, record it now. */
-  private async finishFromReplay(
+  /**
+   * A replay from the idempotency store: if this invocation's predecessor failed to record the transfer, records it
+   * now. True when the ledger holds the transfer.
+   */
+  private async recordReplay(
     request: TransferRequest,
     origin: Origin,
     keys: IdempotencyKeys,
     result: TransferResult,
-    readAlongside: Promise<LedgerView> | undefined,
+    readAlongside?: Promise<LedgerView>,
   ): Promise<boolean> {
     // A read that fails says nothing about the ledger: the answer stands, and the next replay looks again.
     const view = await (readAlongside ?? this.deps.ledger.read(request.ContactId, keys.idempotencyKey)).catch(() => undefined);
-    if (view === undefined) return true;
+    if (view === undefined) return false;
     const intent = view.intent;
-    if (intent?.status !== 'PENDING' || intent.payloadHash !== keys.payloadHash) return false;
+    if (intent?.status !== 'PENDING' || intent.payloadHash !== keys.payloadHash) return true;
     try {
       await this.deps.ledger.complete(intent, result, this.now());
-      return false;
+      return true;
     } catch (error) {
       this.deps.alert('Connect accepted this transfer earlier and the ledger still holds it as PENDING; a later replay tries again, otherwise record it by hand', {
         ...this.details(request, origin, keys, intent, result),
         error,
       });
-      return true;
+      return false;
     }
   }
 
@@ -435,4 +480,10 @@ async function failClosed<T>(call: () => Promise<T>): Promise<T> {
   } catch (error) {
     throw TransferError.of('INTERNAL_ERROR', { cause: error });
   }
+}
+
+/** Resolves at `time` (ms since the epoch), at once when it has passed. */
+function untilTime(time: number): Promise<void> {
+  const wait = time - Date.now();
+  return wait > 0 ? new Promise((resolve) => setTimeout(resolve, wait)) : Promise.resolve();
 }

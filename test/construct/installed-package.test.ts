@@ -100,9 +100,10 @@ describe('the packed construct, installed into another CDK app', () => {
       Outputs: Record<string, unknown>;
     };
     const functions = Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::Lambda::Function');
-    const gateway = functions.find((fn) => JSON.stringify(fn.Properties.Environment).includes('CONNECT_INSTANCE_ARN'));
-    expect(gateway?.Properties).toMatchObject({
-      Handler: 'index.handler',
+    const gateway = functions.filter((fn) => JSON.stringify(fn.Properties.Environment).includes('CONNECT_INSTANCE_ARN'));
+    // The service function and the direct-invocation function, from one bundle.
+    expect(gateway.map((fn) => fn.Properties.Handler).sort()).toEqual(['index.handler', 'index.invoke']);
+    expect(gateway[0]?.Properties).toMatchObject({
       Runtime: 'nodejs24.x',
       MemorySize: 512,
       Environment: { Variables: expect.objectContaining({ EVENT_SOURCES: 'crm.escalations', MAX_TRANSFERS: '11' }) as unknown },

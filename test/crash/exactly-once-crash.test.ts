@@ -7,7 +7,7 @@ import { bundleGateway } from '../../lib/gateway-bundle';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { failureKeys } from '../../lambda/adapters/failure-records';
 import { scheduledEvent } from '../../local/lambda-events';
-import { answerOf, DOOR_REPORTS, DOORS, eventFor, RETURNED_TO_BUFFER } from '../support/doors';
+import { answerOf, DOOR_REPORTS, DOORS, eventFor, handlerExportOf, RETURNED_TO_BUFFER } from '../support/doors';
 import type { DoorAnswer, DoorName } from '../support/doors';
 import { connectFixtures } from '../support/fixtures';
 import { ledgerItems, startGatewayHarness } from '../support/gateway-harness';
@@ -52,10 +52,10 @@ afterAll(async () => {
  * Runs `invoke` in a cold container behind proxies in front of DynamoDB and the simulator, and kills it with SIGKILL
  * the moment `point` is reached; `invoke` throws when the invocation ends without reaching it.
  */
-async function killWhenReached(point: CrashPoint, contactId: string, invoke: (victim: FunctionProcess) => Promise<never>): Promise<void> {
+async function killWhenReached(point: CrashPoint, contactId: string, invoke: (victim: FunctionProcess) => Promise<never>, exported = 'handler'): Promise<void> {
   const proxies = { dynamodb: await startInterposer(harness.dynamodb.url), connect: await startInterposer(harness.connect.url) };
   try {
-    const victim = await startFunction({ connect: proxies.connect.url, dynamodb: proxies.dynamodb.url });
+    const victim = await startFunction({ connect: proxies.connect.url, dynamodb: proxies.dynamodb.url }, exported);
     const reached = point.reached(proxies, contactId);
     try {
       await Promise.race([reached, invoke(victim)]);
@@ -67,13 +67,18 @@ async function killWhenReached(point: CrashPoint, contactId: string, invoke: (vi
   }
 }
 
-/** A cold container in its own process; its SDK clients go wherever `endpoints` say. */
-async function startFunction(endpoints: { connect: string; dynamodb: string }): Promise<FunctionProcess> {
-  const started = await startFunctionProcess(runner, bundle, {
-    ...harness.env,
-    AWS_ENDPOINT_URL_CONNECT: endpoints.connect,
-    AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
-  });
+/** A cold container of the function that `exported` names, in its own process; its SDK clients go wherever `endpoints` say. */
+async function startFunction(endpoints: { connect: string; dynamodb: string }, exported = 'handler'): Promise<FunctionProcess> {
+  const started = await startFunctionProcess(
+    runner,
+    bundle,
+    {
+      ...harness.env,
+      AWS_ENDPOINT_URL_CONNECT: endpoints.connect,
+      AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+    },
+    exported,
+  );
   running.add(started);
   return started;
 }
@@ -153,14 +158,17 @@ describe('SIGKILL at each point of a transfer, then a retry in a fresh process (
               throw new Error(`${scenario.point.name} was never reached; the invocation ended with ${JSON.stringify(outcome)}`);
             }
           }
-        });
+        }, handlerExportOf(scenario.door));
         return { ...scenario, request, event };
       }),
     );
 
-    const survivor = await startFunction({ connect: harness.connect.url, dynamodb: harness.dynamodb.url });
-    const retried = await Promise.all(killed.map(async (scenario) => ({ ...scenario, answer: await retryUntilSettled(survivor, scenario.door, scenario.event) })));
-    await survivor.kill();
+    const endpoints = { connect: harness.connect.url, dynamodb: harness.dynamodb.url };
+    const survivors = { handler: await startFunction(endpoints), invoke: await startFunction(endpoints, 'invoke') };
+    const retried = await Promise.all(
+      killed.map(async (scenario) => ({ ...scenario, answer: await retryUntilSettled(survivors[handlerExportOf(scenario.door)], scenario.door, scenario.event) })),
+    );
+    await Promise.all([survivors.handler.kill(), survivors.invoke.kill()]);
 
     for (const { point, door, withToken, request, answer } of retried) {
       const label = `killed ${point.name}, ${door}, ${withToken ? 'with' : 'without'} a ClientToken`;

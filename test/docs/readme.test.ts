@@ -5,7 +5,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EVENT_BUFFER } from '../../lib/event-buffer';
+import { EVENT_BUFFER } from '../../lambda/event-buffer';
 
 /**
  * The README is the front door: short, its quick start working as written, and every page it and docs/ link to

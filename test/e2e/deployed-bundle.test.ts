@@ -63,6 +63,25 @@ describe('the deployable bundle', () => {
     expect(artifact.bytes).toBeGreaterThan(0);
   });
 
+  it('stays within its size budget of 400 KiB: a bundle plugin that stops matching after an upgrade fails here', () => {
+    // Without the pure schema keys the bundle is about 550 KiB; with every plugin it needs, about 375 KiB.
+    expect(artifact.bytes).toBeLessThanOrEqual(400 * 1024);
+  });
+
+  it('exports the direct-invocation handler too, which takes the payload as the request (contract section 3.3)', async () => {
+    const direct = await startFunctionProcess(await buildFunctionRunner(runnerDir), artifact.entry, { ...harness.env, ...artifact.environment, IDEMPOTENCY_TABLE_NAME: harness.config.idempotencyTable, LEDGER_TABLE_NAME: harness.config.ledgerTable }, 'invoke');
+    try {
+      const before = transfers();
+      const outcome = await direct.invoke({ ContactId: fx.contact(), ContactFlowId: fx.flows.inbound, QueueId: fx.queues.enabled }, 10_000);
+      expect(outcome.result).toMatchObject({ ContactId: expect.any(String), ContactArn: expect.any(String) });
+      const forged = await direct.invoke(httpEvent({ ContactId: fx.contact(), ContactFlowId: fx.flows.inbound }), 10_000);
+      expect(forged.error).toMatchObject({ name: 'InvalidRequestException', message: expect.stringMatching(/^VALIDATION_FAILED/) });
+      expect(transfers()).toBe(before + 1);
+    } finally {
+      await direct.kill();
+    }
+  });
+
   it('carries the five Connect operations the gateway calls and none of the others (npm run bench: size)', () => {
     const bindings = readFileSync(artifact.entry, 'utf8').matchAll(/http:\["(GET|POST|PUT|DELETE|PATCH)","([^"]+)",\d+\]/g);
     expect([...bindings].map(([, method, path]) => `${method} ${path}`).sort()).toEqual([

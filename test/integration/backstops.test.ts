@@ -11,7 +11,7 @@ import type { TransferRequest } from '../../lambda/domain/request';
 import { sweepPendingIntents } from '../../lambda/doors/sweep';
 import type { SweepReport } from '../../lambda/doors/sweep';
 import type { ConnectPort, IdempotencyPort, Origin, TransferResult } from '../../lambda/ports';
-import type { GatewayHandler } from '../../lambda/gateway';
+import type { GatewayContainer } from '../support/gateway-harness';
 import { SWEPT_UNTRANSFERRED, TransferContactUseCase } from '../../lambda/usecase/transfer-contact';
 import { startBackstops } from '../../local/backstops';
 import type { BackstopsModel } from '../../local/backstops';
@@ -23,6 +23,7 @@ import { eventBridgeEvent } from '../../local/lambda-events';
 import { connectFixtures } from '../support/fixtures';
 import { asHttp, httpEvent, lambdaContext, ledgerItems, startGatewayHarness } from '../support/gateway-harness';
 import type { GatewayHarness } from '../support/gateway-harness';
+import { ranOnce } from '../support/idempotency';
 import { gatewayRequests, startInterposer } from '../support/interposer';
 import type { Interposer } from '../support/interposer';
 
@@ -86,7 +87,7 @@ const transfersFrom = (published: PublishedEvent[], contactId: string) =>
   published.filter((event) => event['detail-type'] === 'Contact Transferred' && (event.detail as { FromContactId?: string }).FromContactId === contactId);
 
 /** A container whose DynamoDB requests pass through the interposer, so a test can fail chosen writes. */
-const proxiedContainer = (): GatewayHandler => harness.newContainer({ AWS_ENDPOINT_URL_DYNAMODB: dynamoProxy.url });
+const proxiedContainer = (): GatewayContainer => harness.newContainer({ AWS_ENDPOINT_URL_DYNAMODB: dynamoProxy.url });
 
 /**
  * The buffer and its dead-letter queue with their mappings, as the stack wires them (waits compressed to 300 ms), the
@@ -376,9 +377,9 @@ describe('the sweeper settles PENDING intents whose request stopped, and never s
     expect(transfersFrom(await publishedSince(from), request.ContactId)).toHaveLength(1);
   });
 
-  it('takes the sweep only from the stack\'s rule: the same event naming another rule is a direct invocation, refused', async () => {
+  it('takes the sweep only from the stack\'s rule: the same event naming another rule is refused, no trigger of the function', async () => {
     const forged = { version: '0', id: randomUUID(), 'detail-type': 'Scheduled Event', source: 'aws.events', account: '111122223333', time: new Date().toISOString(), region: 'us-east-1', resources: ['arn:aws:events:us-east-1:111122223333:rule/other'], detail: {} };
-    await expect(harness.newContainer()(forged, lambdaContext())).rejects.toMatchObject({ name: 'InvalidRequestException' });
+    await expect(harness.newContainer()(forged, lambdaContext())).rejects.toMatchObject({ name: 'UnrecognisedEvent' });
   });
 });
 
@@ -391,7 +392,7 @@ describe('the sweeper counts from the latest attempt and sets aside what it cann
   const instance = (): ConnectInstance => parseInstanceArn(harness.config.instance.arn) as ConnectInstance;
   const FUNCTION_TIMEOUT_MS = 10_000;
   const AFTER_MS = FUNCTION_TIMEOUT_MS + 60_000;
-  const runsWork: IdempotencyPort = { once: async (_key, work) => ({ result: await work(), replayed: false }) };
+  const runsWork: IdempotencyPort = { once: (_key, work) => ranOnce(work) };
   const origin: Origin = { door: 'eventbridge', caller: 'internal.contact-transfer/evt', correlationId: randomUUID() };
 
   function world(startAt: number) {

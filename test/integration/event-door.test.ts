@@ -4,7 +4,7 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterEach, describe, expect } from 'vitest';
 import { failureKeys } from '../../lambda/adapters/failure-records';
 import { DynamoDbPacer } from '../../lambda/adapters/transfer-pacer';
-import { EVENT_BUFFER, returnDelaySeconds } from '../../lib/event-buffer';
+import { EVENT_BUFFER, returnDelaySeconds } from '../../lambda/event-buffer';
 import { EventSourceMappingModel, QueueModel, containerPool } from '../../local/buffered-delivery';
 import { startTransferEvents } from '../../local/event-pipes';
 import type { BatchHandler } from '../../local/buffered-delivery';
@@ -174,17 +174,6 @@ describe('what ends without a transfer (contract sections 3.2 and 9)', () => {
     expect(await failureRecord(endedId)).toEqual(first);
   });
 
-  it('retries a record Connect throttled inside the invocation, then transfers it, without spending a receive', async ({ harness, eventDoor, queueTransfer, transfersOf }) => {
-    const door = await eventDoor();
-    const request = queueTransfer();
-    // More throttles than the SDK's three attempts: the door itself has to try again.
-    harness.connect.failNext('TransferContact', 4, 'throttle');
-    door.publish(request);
-    await door.drained();
-    expect(transfersOf(request.ContactId)).toHaveLength(1);
-    expect(door.mapping.invocations).toEqual([{ records: 1, failed: 0 }]);
-  });
-
   it('returns a record Connect keeps throttling after its backoff, not the visibility timeout, then transfers it once (compressed: 120 s of SQS\'s in 1.2 s)', async ({ harness, eventDoor, queueTransfer, transfersOf }) => {
     const door = await eventDoor({ visibilityTimeoutMs: 1200 });
     const request = queueTransfer();
@@ -332,12 +321,12 @@ describe('transfer events from the ledger stream (contract section 9, local mode
 });
 
 describe('who may use the door', () => {
-  it('accepts SQS records only from the stack\'s buffer: another queue\'s are a direct invocation, refused', async ({ harness, queueTransfer }) => {
+  it('accepts SQS records only from the stack\'s buffer: another queue\'s are refused, no trigger of the function', async ({ harness, queueTransfer }) => {
     const gateway = harness.newContainer();
     const forged = new QueueModel({ arn: 'arn:aws:sqs:us-east-1:444455556666:elsewhere', visibilityTimeoutMs: 1000 });
     forged.send(JSON.stringify(eventBridgeEvent(queueTransfer())));
     const before = harness.connect.callCount();
-    await expect(gateway({ Records: forged.receive(1) }, lambdaContext())).rejects.toMatchObject({ name: 'InvalidRequestException' });
+    await expect(gateway({ Records: forged.receive(1) }, lambdaContext())).rejects.toMatchObject({ name: 'UnrecognisedEvent' });
     expect(harness.connect.callCount()).toBe(before);
   });
 });

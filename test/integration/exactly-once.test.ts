@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { ConnectClient, TransferContactCommand } from '@aws-sdk/client-connect';
 import { describe, expect } from 'vitest';
 import { DynamoDbLedger } from '../../lambda/adapters/ledger';
-import type { GatewayHandler } from '../../lambda/gateway';
-import { answerOf, DOOR_REPORTS, DOORS, eventFor, RETURNED_TO_BUFFER, settle } from '../support/doors';
+import type { GatewayContainer } from '../support/gateway-harness';
+import { answerOf, DOOR_REPORTS, DOORS, eventFor, invokeThrough, RETURNED_TO_BUFFER, settle } from '../support/doors';
 import type { DoorAnswer, DoorName } from '../support/doors';
 import { gatewayRequests, startInterposer } from '../support/interposer';
-import { asHttp, httpEvent, lambdaContext, ledgerItems, transferEvent } from '../support/gateway-harness';
+import { asHttp, httpEvent, lambdaContext, ledgerItems } from '../support/gateway-harness';
+import type { SQSEvent } from 'aws-lambda';
 import { gatewayTest } from '../support/gateway-test';
 import { createGatewayTables } from '../../local/embedded-dynamodb';
 
@@ -18,7 +19,7 @@ const it = gatewayTest()
     return proxy;
   })
   /** A fresh container whose DynamoDB requests pass through `dynamoProxy`. */
-  .extend('proxiedContainer', { scope: 'file' }, ({ harness, dynamoProxy }) => (env: Record<string, string> = {}): GatewayHandler =>
+  .extend('proxiedContainer', { scope: 'file' }, ({ harness, dynamoProxy }) => (env: Record<string, string> = {}): GatewayContainer =>
     harness.newContainer({ ...env, AWS_ENDPOINT_URL_DYNAMODB: dynamoProxy.url }),
   )
   .extend('tables', { scope: 'file' }, ({ harness }) => ({ idempotency: harness.config.idempotencyTable, ledger: harness.config.ledgerTable }))
@@ -38,13 +39,13 @@ it.beforeEach(async ({ harness, dynamoProxy }) => {
   await harness.resetPacer();
 });
 
-const call = async (handler: GatewayHandler, door: DoorName, event: unknown, remainingMs?: number): Promise<DoorAnswer> =>
-  answerOf(door, await settle(handler(event, lambdaContext(remainingMs))));
+const call = async (handler: GatewayContainer, door: DoorName, event: unknown, remainingMs?: number): Promise<DoorAnswer> =>
+  answerOf(door, await settle(invokeThrough(handler, door, event, lambdaContext(remainingMs))));
 const VARIANTS = DOORS.flatMap((door) => [
   { door, withToken: true },
   { door, withToken: false },
 ]);
-const post = async (handler: GatewayHandler, body: unknown, headers?: Record<string, string>, remainingMs?: number) =>
+const post = async (handler: GatewayContainer, body: unknown, headers?: Record<string, string>, remainingMs?: number) =>
   asHttp(await handler(httpEvent(body, headers), lambdaContext(remainingMs)));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -123,7 +124,7 @@ describe('replays (contract section 6)', () => {
     const during = await post(harness.newContainer(), request);
     expect(during.status).toBe(409);
     expect(during.body.Reason).toBe('REQUEST_IN_PROGRESS');
-    await expect(harness.newContainer()(transferEvent(request), lambdaContext())).rejects.toMatchObject({ name: 'IdempotencyException' });
+    await expect(harness.newContainer().direct(request, lambdaContext())).rejects.toMatchObject({ name: 'IdempotencyException' });
     expect((await first).status).toBe(200);
   });
 });
@@ -175,11 +176,11 @@ describe('faults', () => {
     expect(transfers()).toBe(before + 1);
   });
 
-  it('delivers the same EventBridge event twice as one transfer', async ({ harness, gateway, transfers, queueTransfer }) => {
-    const event = transferEvent(queueTransfer());
+  it('delivers the same buffered event twice as one transfer', async ({ harness, gateway, transfers, queueTransfer }) => {
+    const event = eventFor('buffered', queueTransfer());
     const before = transfers();
-    await expect(gateway(event, lambdaContext())).resolves.toMatchObject({ outcome: 'transferred' });
-    await expect(harness.newContainer()(event, lambdaContext())).resolves.toMatchObject({ outcome: 'replayed' });
+    await expect(gateway(event, lambdaContext())).resolves.toEqual({ batchItemFailures: [] });
+    await expect(harness.newContainer()(event, lambdaContext())).resolves.toEqual({ batchItemFailures: [] });
     expect(transfers()).toBe(before + 1);
   });
 });
@@ -474,10 +475,12 @@ describe('the transfer ledger (contract section 7)', () => {
     const retentionDays = ((record?.expiresAt as number) * 1000 - Date.parse(String(record?.at))) / 86_400_000;
     expect(retentionDays).toBeGreaterThanOrEqual(30);
 
-    const event = transferEvent(queueTransfer());
-    await gateway(event, lambdaContext());
-    const [fromEvent] = await ledgerRecords((event.detail as { ContactId: string }).ContactId);
-    expect(fromEvent).toMatchObject({ door: 'eventbridge', requestedBy: `internal.contact-transfer/${event.id}` });
+    const bufferedRequest = queueTransfer();
+    const buffered = eventFor('buffered', bufferedRequest) as SQSEvent;
+    await gateway(buffered, lambdaContext());
+    const { id } = JSON.parse(buffered.Records[0]?.body ?? '{}') as { id: string };
+    const [fromEvent] = await ledgerRecords(bufferedRequest.ContactId);
+    expect(fromEvent).toMatchObject({ door: 'eventbridge', requestedBy: `internal.contact-transfer/${id}` });
   });
 });
 

@@ -1,7 +1,8 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { describe, expect } from 'vitest';
 import { HISTORY_RESOURCE } from '../../lambda/doors/history';
-import { asHttp, httpEvent, lambdaContext, transferEvent } from '../support/gateway-harness';
+import { eventFor } from '../support/doors';
+import { asHttp, httpEvent, lambdaContext, ledgerItems, transferEvent } from '../support/gateway-harness';
 import { gatewayTest } from '../support/gateway-test';
 
 /**
@@ -11,6 +12,7 @@ import { gatewayTest } from '../support/gateway-test';
 const it = gatewayTest()
   .extend('connectCalls', { scope: 'file' }, ({ harness }) => (): number => harness.connect.callCount())
   .extend('validRequest', { scope: 'file' }, ({ fx }) => () => ({ ContactId: fx.contact(), ContactFlowId: fx.flows.queueTransfer, QueueId: fx.queues.enabled }));
+const unrecognisedEvent = { name: 'UnrecognisedEvent' };
 const invalidRequestThrown = { name: 'InvalidRequestException', message: expect.stringMatching(/^VALIDATION_FAILED: /) as unknown };
 
 describe('a lone UTF-16 surrogate is VALIDATION_FAILED on every door, before anything reaches Connect', () => {
@@ -30,15 +32,9 @@ describe('a lone UTF-16 surrogate is VALIDATION_FAILED on every door, before any
     expect(answer.body.Reason).toBe('VALIDATION_FAILED');
   });
 
-  it('EventBridge: rejected (final, not retried)', async ({ gateway, connectCalls, validRequest }) => {
-    const before = connectCalls();
-    await expect(gateway(transferEvent(withLoneSurrogate(validRequest(), 'ContactId')), lambdaContext())).resolves.toEqual({ outcome: 'rejected', Reason: 'VALIDATION_FAILED' });
-    expect(connectCalls()).toBe(before);
-  });
-
   it('direct invoke: InvalidRequestException', async ({ gateway, connectCalls, validRequest }) => {
     const before = connectCalls();
-    await expect(gateway(withLoneSurrogate(validRequest(), 'ContactId'), lambdaContext())).rejects.toMatchObject(invalidRequestThrown);
+    await expect(gateway.direct(withLoneSurrogate(validRequest(), 'ContactId'), lambdaContext())).rejects.toMatchObject(invalidRequestThrown);
     expect(connectCalls()).toBe(before);
   });
 
@@ -53,49 +49,58 @@ describe('a lone UTF-16 surrogate is VALIDATION_FAILED on every door, before any
   });
 });
 
-describe('an API Gateway-shaped event API Gateway would never send is a direct invocation, rejected as a request', () => {
+describe('an API Gateway-shaped event API Gateway would never send is refused, never a transfer', () => {
   it.for<[string, (event: APIGatewayProxyEvent) => unknown]>([
     ['a numeric body', (event) => ({ ...event, body: 42 })],
     ['an object body', (event) => ({ ...event, body: { ContactId: 'c' } })],
     ['multiValueHeaders that are not lists', (event) => ({ ...event, multiValueHeaders: { 'Idempotency-Key': 'key-1' } })],
     ['headers that are a string', (event) => ({ ...event, headers: 'Idempotency-Key: key-1' })],
     ['a history route with a numeric ContactId', (event) => ({ ...event, httpMethod: 'GET', resource: HISTORY_RESOURCE, body: null, pathParameters: { ContactId: 42 } })],
-  ])('%s: InvalidRequestException, not a 5xx, and no transfer', async ([_case, malform], { gateway, transfers, validRequest }) => {
+  ])('%s: the service function refuses the event, the direct function the request; no transfer', async ([_case, malform], { gateway, transfers, validRequest }) => {
     const before = transfers();
-    await expect(gateway(malform(httpEvent(validRequest())), lambdaContext())).rejects.toMatchObject(invalidRequestThrown);
+    await expect(gateway(malform(httpEvent(validRequest())), lambdaContext())).rejects.toMatchObject(unrecognisedEvent);
+    await expect(gateway.direct(malform(httpEvent(validRequest())), lambdaContext())).rejects.toMatchObject(invalidRequestThrown);
     expect(transfers()).toBe(before);
   });
 });
 
-describe('who asked cannot be forged through the payload (contract section 7)', () => {
-  it('an API Gateway event for another REST API is not the HTTPS door: no transfer under a caller of its choosing', async ({ gateway, transfers, validRequest }) => {
-    const forged = httpEvent(validRequest());
-    forged.requestContext = { ...forged.requestContext, apiId: 'someoneelse', identity: { ...forged.requestContext.identity, userArn: 'arn:aws:iam::111122223333:role/admin' } };
+describe('who asked cannot be forged by a caller (contract section 3.3)', () => {
+  it('a direct invocation shaped as the stack\'s own API Gateway event, any caller ARN in it, is not recorded as that caller: refused as a request', async ({ harness, gateway, transfers, validRequest }) => {
+    const request = validRequest();
+    const forged = httpEvent(request);
+    const victim = 'arn:aws:sts::111122223333:assumed-role/victim/someone';
+    forged.requestContext = { ...forged.requestContext, identity: { ...forged.requestContext.identity, userArn: victim } };
     const before = transfers();
-    await expect(gateway(forged, lambdaContext())).rejects.toMatchObject(invalidRequestThrown);
+    await expect(gateway.direct(forged, lambdaContext())).rejects.toMatchObject(invalidRequestThrown);
+    expect(transfers()).toBe(before);
+    expect(await ledgerItems(harness, `CONTACT#${request.ContactId}`)).toEqual([]);
+  });
+
+  it('a buffer-shaped direct invocation is refused as a request too', async ({ gateway, transfers, validRequest }) => {
+    const before = transfers();
+    await expect(gateway.direct(eventFor('buffered', validRequest()), lambdaContext())).rejects.toMatchObject(invalidRequestThrown);
     expect(transfers()).toBe(before);
   });
 
-  it('an API Gateway event from another account is not the HTTPS door', async ({ gateway, validRequest }) => {
-    const forged = httpEvent(validRequest());
-    forged.requestContext = { ...forged.requestContext, accountId: '999999999999' };
-    await expect(gateway(forged, lambdaContext())).rejects.toMatchObject(invalidRequestThrown);
-  });
-
-  it('an EventBridge event from a source the rule does not match is not the EventBridge door', async ({ gateway, transfers, validRequest }) => {
+  it.for<[string, (event: APIGatewayProxyEvent) => APIGatewayProxyEvent]>([
+    ['another REST API', (event) => ({ ...event, requestContext: { ...event.requestContext, apiId: 'someoneelse' } })],
+    ['another account', (event) => ({ ...event, requestContext: { ...event.requestContext, accountId: '999999999999' } })],
+  ])('an API Gateway event of %s is refused by the service function: not its API', async ([_case, forge], { gateway, transfers, validRequest }) => {
     const before = transfers();
-    await expect(gateway(transferEvent(validRequest(), undefined, 'someone.else'), lambdaContext())).rejects.toMatchObject(invalidRequestThrown);
+    await expect(gateway(forge(httpEvent(validRequest())), lambdaContext())).rejects.toMatchObject(unrecognisedEvent);
     expect(transfers()).toBe(before);
   });
 
-  it('an EventBridge event put in another account is not the EventBridge door', async ({ gateway, validRequest }) => {
-    const forged = { ...transferEvent(validRequest()), account: '999999999999' };
-    await expect(gateway(forged, lambdaContext())).rejects.toMatchObject(invalidRequestThrown);
+  it('an EventBridge event handed to either function is no door: the rule delivers into the buffer', async ({ gateway, transfers, validRequest }) => {
+    const before = transfers();
+    await expect(gateway(transferEvent(validRequest()), lambdaContext())).rejects.toMatchObject(unrecognisedEvent);
+    await expect(gateway.direct(transferEvent(validRequest()), lambdaContext())).rejects.toMatchObject(invalidRequestThrown);
+    expect(transfers()).toBe(before);
   });
 
   it('the genuine events of each door still transfer', async ({ gateway, validRequest }) => {
     expect(asHttp(await gateway(httpEvent(validRequest()), lambdaContext())).status).toBe(200);
-    await expect(gateway(transferEvent(validRequest()), lambdaContext())).resolves.toMatchObject({ outcome: 'transferred' });
+    await expect(gateway.direct(validRequest(), lambdaContext())).resolves.toMatchObject({ ContactId: expect.any(String) });
   });
 });
 

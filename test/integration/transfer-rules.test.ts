@@ -1,6 +1,6 @@
 import { describe, expect } from 'vitest';
 import type { ConnectFixtures } from '../support/fixtures';
-import { asHttp, httpEvent, lambdaContext, transferEvent } from '../support/gateway-harness';
+import { asHttp, httpEvent, lambdaContext } from '../support/gateway-harness';
 import { gatewayTest } from '../support/gateway-test';
 
 const it = gatewayTest();
@@ -152,34 +152,15 @@ describe('contract section 5: what Connect says', () => {
   });
 });
 
-describe('contract section 3: the EventBridge and direct doors', () => {
-  it('EventBridge: a transfer resolves with its result', async ({ gateway, fx }) => {
-    const result = await gateway(transferEvent({ ContactId: fx.contact(), ContactFlowId: fx.flows.inbound }), lambdaContext());
-    expect(result).toMatchObject({ outcome: 'transferred', ContactId: expect.any(String) });
-  });
-
-  it('EventBridge: a rejection no retry can fix ends normally so Lambda does not retry it', async ({ gateway, fx }) => {
-    const result = await gateway(transferEvent({ ContactId: fx.unknownId(), ContactFlowId: fx.flows.inbound }), lambdaContext());
-    expect(result).toEqual({ outcome: 'rejected', Reason: 'CONTACT_NOT_FOUND' });
-    await expect(gateway(transferEvent({ ContactId: 'c', QueueID: 'typo' }), lambdaContext())).resolves.toMatchObject({ Reason: 'VALIDATION_FAILED' });
-  });
-
-  it('EventBridge: a failure a retry can fix throws so Lambda retries it', async ({ harness, gateway, fx }) => {
-    harness.connect.failNext('TransferContact', 3, 'internal');
-    await expect(gateway(transferEvent({ ContactId: fx.contact(), ContactFlowId: fx.flows.inbound }), lambdaContext())).rejects.toMatchObject({
-      name: 'InternalServiceException',
-      message: expect.stringMatching(/^UPSTREAM_FAILURE/),
-    });
-  });
-
+describe('contract section 3.3: the direct-invocation function', () => {
   it('direct invoke: returns the result, and throws errors named after the Connect type', async ({ gateway, fx }) => {
-    const result = await gateway({ ContactId: fx.contact(), ContactFlowId: fx.flows.inbound }, lambdaContext());
+    const result = await gateway.direct({ ContactId: fx.contact(), ContactFlowId: fx.flows.inbound }, lambdaContext());
     expect(Object.keys(result).sort()).toEqual(['ContactArn', 'ContactId']);
 
-    await expect(gateway({ ContactId: fx.unknownId(), ContactFlowId: fx.flows.inbound }, lambdaContext())).rejects.toMatchObject({
+    await expect(gateway.direct({ ContactId: fx.unknownId(), ContactFlowId: fx.flows.inbound }, lambdaContext())).rejects.toMatchObject({
       name: 'ResourceNotFoundException',
       message: expect.stringMatching(/^CONTACT_NOT_FOUND: /),
     });
-    await expect(gateway('not an object', lambdaContext())).rejects.toMatchObject({ name: 'InvalidRequestException', message: expect.stringMatching(/^VALIDATION_FAILED/) });
+    await expect(gateway.direct('not an object', lambdaContext())).rejects.toMatchObject({ name: 'InvalidRequestException', message: expect.stringMatching(/^VALIDATION_FAILED/) });
   });
 });

@@ -1,7 +1,7 @@
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONNECT_OPERATIONS } from '../../lambda/metric-names';
-import { ACCOUNT, all, asArray, only, synthesize } from './synth';
+import { ACCOUNT, all, asArray, only, synthesize, serviceFunction } from './synth';
 import type { Synthesized } from './synth';
 
 type Resource = ReturnType<typeof all>[number];
@@ -115,7 +115,7 @@ describe('default operations', () => {
   });
 
   it('watches the function\'s errors and throttles and the API\'s 5xx', () => {
-    const fn = { Name: 'FunctionName', Value: { Ref: only(synth.template, 'AWS::Lambda::Function').id } };
+    const fn = { Name: 'FunctionName', Value: { Ref: serviceFunction(synth.template).id } };
     expect(alarm(synth, 'FunctionErrors')).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Errors', Statistic: 'Sum', Dimensions: [fn] });
     expect(alarm(synth, 'FunctionThrottled')).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Throttles', Statistic: 'Sum', Dimensions: [fn] });
     expect(alarm(synth, 'Api5xx')).toMatchObject({ Namespace: 'AWS/ApiGateway', MetricName: '5XXError', Statistic: 'Sum' });
@@ -147,7 +147,7 @@ describe('default operations', () => {
   });
 
   it('is not traced and the API is regional unless asked', () => {
-    expect(props(only(synth.template, 'AWS::Lambda::Function').resource)).not.toHaveProperty('TracingConfig');
+    expect(props(serviceFunction(synth.template).resource)).not.toHaveProperty('TracingConfig');
     expect(props(only(synth.template, 'AWS::ApiGateway::Stage').resource).TracingEnabled).toBe(false);
     expect(props(only(synth.template, 'AWS::ApiGateway::RestApi').resource).EndpointConfiguration).toEqual({ Types: ['REGIONAL'] });
   });
@@ -175,7 +175,7 @@ describe('operations with every knob set', () => {
   });
 
   it('traces the function and the stage, granting only X-Ray\'s two write actions', () => {
-    expect(props(only(synth.template, 'AWS::Lambda::Function').resource).TracingConfig).toEqual({ Mode: 'Active' });
+    expect(props(serviceFunction(synth.template).resource).TracingConfig).toEqual({ Mode: 'Active' });
     expect(props(only(synth.template, 'AWS::ApiGateway::Stage').resource).TracingEnabled).toBe(true);
     const statements = all(synth.template, 'AWS::IAM::Policy').flatMap((policy) => (props(policy).PolicyDocument as { Statement: Props[] }).Statement);
     expect(statements).toContainEqual(expect.objectContaining({ Action: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], Resource: '*' }));

@@ -6,11 +6,11 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IDEMPOTENCY_TABLE, LEDGER_TABLE } from '../../lambda/tables';
-import { EVENT_BUFFER, returnDelayFor } from '../../lib/event-buffer';
+import { EVENT_BUFFER, returnDelayFor } from '../../lambda/event-buffer';
 import { GATEWAY_BUNDLE } from '../../lib/gateway-bundle';
 import { FUNCTION_RUNTIME } from '../../lib/gateway-function';
 import { TRANSFER_EVENT_PIPES } from '../../lib/transfer-events';
-import { ACCOUNT, INSTANCE_ARN, REGION, all, asArray, only, synthesize } from './synth';
+import { ACCOUNT, INSTANCE_ARN, REGION, all, asArray, only, synthesize, serviceFunction } from './synth';
 import type { Synthesized } from './synth';
 
 let synth: Synthesized;
@@ -26,6 +26,20 @@ afterAll(() => synth?.cleanup());
 const gateway = () => synth.stack.gateway;
 const logicalId = (construct: { node: { defaultChild?: unknown } }) => synth.stack.resolve(synth.stack.getLogicalId(construct.node.defaultChild as never)) as string;
 const functionRoleId = () => logicalId(gateway().role);
+const directRoleId = () => logicalId(gateway().directRole);
+/** A role's one policy, its statements as sorted actions and resources. */
+const statementsOf = (roleId: string) => {
+  const policies = all(synth.template, 'AWS::IAM::Policy').filter((policy) =>
+    asArray(policy.Properties?.Roles as unknown).some((role) => JSON.stringify(role) === JSON.stringify({ Ref: roleId })),
+  );
+  expect(policies).toHaveLength(1);
+  const statements = (policies[0]!.Properties as { PolicyDocument: { Statement: Record<string, unknown>[] } }).PolicyDocument.Statement;
+  return statements.map((statement) => ({
+    Effect: statement.Effect,
+    Action: asArray(statement.Action as string | string[]).sort(),
+    Resource: asArray(statement.Resource).map((resource) => (typeof resource === 'string' ? resource : JSON.stringify(resource))).sort(),
+  }));
+};
 const pipesRoleId = () => logicalId(gateway().node.findChild('EventPipesRole') as never);
 /** The template resource of a construct, where a type has more than one (two rules, two mappings). */
 const resourceOf = (construct: { node: { defaultChild?: unknown } }) => {
@@ -35,7 +49,7 @@ const resourceOf = (construct: { node: { defaultChild?: unknown } }) => {
 
 describe('the function', () => {
   it('is Node.js 24 on arm64, bundled from lambda/handler.ts, with a timeout below API Gateway\'s 29 s', () => {
-    const { resource } = only(synth.template, 'AWS::Lambda::Function');
+    const { resource } = serviceFunction(synth.template);
     expect(resource.Properties).toMatchObject({
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
@@ -55,7 +69,7 @@ describe('the function', () => {
     const major = (version: string) => /(\d+)/.exec(version)?.[1];
     const nvmrc = await readFile(path.join(root, '.nvmrc'), 'utf8');
     const { engines } = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as { engines: { node: string } };
-    const { resource } = only(synth.template, 'AWS::Lambda::Function');
+    const { resource } = serviceFunction(synth.template);
     const runtime = String((resource.Properties as { Runtime: string }).Runtime);
 
     expect(runtime).toBe(FUNCTION_RUNTIME.name);
@@ -67,7 +81,7 @@ describe('the function', () => {
   });
 
   it('is configured through the environment variables lambda/config.ts reads', () => {
-    const { resource } = only(synth.template, 'AWS::Lambda::Function');
+    const { resource } = serviceFunction(synth.template);
     expect((resource.Properties as { Environment: unknown }).Environment).toEqual({
       Variables: {
         CONNECT_INSTANCE_ARN: INSTANCE_ARN,
@@ -101,15 +115,15 @@ describe('the function', () => {
   });
 
   it('names its own REST API to the function without a dependency cycle: the API does not depend on the function', () => {
-    const { id: functionId } = only(synth.template, 'AWS::Lambda::Function');
+    const { id: functionId } = serviceFunction(synth.template);
     const { id: apiId, resource: api } = only(synth.template, 'AWS::ApiGateway::RestApi');
     expect(JSON.stringify(api)).not.toContain(functionId);
-    const { resource } = only(synth.template, 'AWS::Lambda::Function');
+    const { resource } = serviceFunction(synth.template);
     expect((resource.Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables.TRANSFER_API_ID).toEqual({ Ref: apiId });
   });
 
   it('logs to its own log group, which has a retention', () => {
-    const { resource } = only(synth.template, 'AWS::Lambda::Function');
+    const { resource } = serviceFunction(synth.template);
     const logGroup = gateway().gatewayFunction.logGroup;
     expect((resource.Properties as { LoggingConfig: unknown }).LoggingConfig).toEqual({ LogGroup: resolve(logGroup.logGroupName) });
     synth.template.hasResource('AWS::Logs::LogGroup', {
@@ -123,19 +137,34 @@ describe('the function', () => {
 describe('IAM', () => {
   const base = INSTANCE_ARN;
 
+  const arn = (token: string) => JSON.stringify(resolve(token));
+  const transferStatements = () => [
+    { Effect: 'Allow', Action: ['connect:TransferContact'], Resource: [base, `${base}/contact-flow/*`, `${base}/contact/*`] },
+    { Effect: 'Allow', Action: ['connect:DescribeContact'], Resource: [`${base}/contact/*`] },
+    { Effect: 'Allow', Action: ['connect:DescribeContactFlow'], Resource: [`${base}/contact-flow/*`] },
+    { Effect: 'Allow', Action: ['connect:DescribeQueue'], Resource: [`${base}/queue/*`] },
+    { Effect: 'Allow', Action: ['connect:DescribeUser'], Resource: [`${base}/agent/*`] },
+    {
+      Effect: 'Allow',
+      Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      Resource: [arn(gateway().idempotencyTable.tableArn)],
+    },
+    {
+      Effect: 'Allow',
+      Action: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+      Resource: [arn(gateway().ledgerTable.tableArn)],
+    },
+  ];
+
+  it('the direct-invocation function\'s role holds only what a transfer uses and its own log group: no queue, no index', () => {
+    expect(statementsOf(directRoleId())).toEqual([
+      ...transferStatements(),
+      { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [arn(gateway().directFunction.logGroup.logGroupArn)] },
+    ]);
+  });
+
   it('the function role carries exactly the actions the code calls, on the configured instance\'s ARNs', () => {
-    const roleId = functionRoleId();
-    const policies = all(synth.template, 'AWS::IAM::Policy').filter((policy) =>
-      asArray(policy.Properties?.Roles as unknown).some((role) => JSON.stringify(role) === JSON.stringify({ Ref: roleId })),
-    );
-    expect(policies).toHaveLength(1);
-    const statements = (policies[0]!.Properties as { PolicyDocument: { Statement: Record<string, unknown>[] } }).PolicyDocument.Statement;
-    const normalized = statements.map((statement) => ({
-      Effect: statement.Effect,
-      Action: asArray(statement.Action as string | string[]).sort(),
-      Resource: asArray(statement.Resource).map((resource) => (typeof resource === 'string' ? resource : JSON.stringify(resource))).sort(),
-    }));
-    const arn = (token: string) => JSON.stringify(resolve(token));
+    const normalized = statementsOf(functionRoleId());
     expect(normalized).toEqual([
       { Effect: 'Allow', Action: ['connect:TransferContact'], Resource: [base, `${base}/contact-flow/*`, `${base}/contact/*`] },
       { Effect: 'Allow', Action: ['connect:DescribeContact'], Resource: [`${base}/contact/*`] },
@@ -152,13 +181,13 @@ describe('IAM', () => {
         Action: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
         Resource: [arn(gateway().ledgerTable.tableArn)],
       },
-      { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [arn(gateway().gatewayFunction.logGroup.logGroupArn)] },
       {
         Effect: 'Allow',
         // ChangeMessageVisibility on the buffer only: the dead-letter queue's records return as its timeout says.
         Action: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'],
         Resource: [arn(gateway().eventBuffer.queueArn)],
       },
+      { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [arn(gateway().gatewayFunction.logGroup.logGroupArn)] },
       // The sweeper's Query of the sparse index, and the dead-letter door's mapping.
       { Effect: 'Allow', Action: ['dynamodb:Query'], Resource: [JSON.stringify({ 'Fn::Join': ['', [resolve(gateway().ledgerTable.tableArn), '/index/pending-slots']] })] },
       {
@@ -174,8 +203,9 @@ describe('IAM', () => {
     const policies = all(synth.template, 'AWS::IAM::Policy');
     const grants = policies.flatMap((policy) => (policy.Properties as { PolicyDocument: { Statement: Record<string, unknown>[] } }).PolicyDocument.Statement);
     const transfer = grants.filter((grant) => asArray(grant.Action as string | string[]).includes('connect:TransferContact'));
-    expect(transfer).toHaveLength(1);
-    expect(asArray(transfer[0]?.Resource as string | string[]).sort()).toEqual([base, `${base}/contact-flow/*`, `${base}/contact/*`]);
+    // One grant in each function's role.
+    expect(transfer).toHaveLength(2);
+    for (const grant of transfer) expect(asArray(grant.Resource as string | string[]).sort()).toEqual([base, `${base}/contact-flow/*`, `${base}/contact/*`]);
   });
 
   it('the ledger is append-only for the function: no action on it can delete an item (contract section 7)', () => {
@@ -188,6 +218,22 @@ describe('IAM', () => {
     for (const action of ['dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:PartiQLDelete', 'dynamodb:*', 'dynamodb:DeleteTable']) {
       expect(onLedger).not.toContain(action);
     }
+  });
+
+  it('the function behind the API and the buffer grants AWS services alone in its resource policy; the direct function grants nobody', () => {
+    const permissions = all(synth.template, 'AWS::Lambda::Permission').map((permission) => permission.Properties);
+    const serviceFunction = resolve(gateway().gatewayFunction.functionArn);
+    expect(permissions.length).toBeGreaterThan(0);
+    for (const permission of permissions) {
+      expect(permission?.FunctionName).toEqual(serviceFunction);
+      expect(permission?.Principal).toMatch(/^[a-z]+\.amazonaws\.com$/);
+      expect(permission?.SourceArn).toBeDefined();
+    }
+    const direct = resourceOf(gateway().directFunction);
+    expect(direct.resource.Properties?.Handler).toBe('index.invoke');
+    expect(resourceOf(gateway().gatewayFunction).resource.Properties?.Handler).toBe('index.handler');
+    // The same bundle: one asset for both.
+    expect(direct.resource.Properties?.Code).toEqual(resourceOf(gateway().gatewayFunction).resource.Properties?.Code);
   });
 
   it('the function may be invoked only by the stage\'s two methods (no test-invoke grant) and the sweep rule; events come through the buffer', () => {
@@ -203,9 +249,10 @@ describe('IAM', () => {
     for (const arn of api) expect(arn).not.toContain('test-invoke-stage');
   });
 
-  it('two roles: the function\'s, trusted by Lambda only, and the event pipes\', trusted by Pipes in this account; no managed or inline policies', () => {
+  it('three roles: the two functions\', trusted by Lambda only, and the event pipes\', trusted by Pipes in this account; no managed or inline policies', () => {
     const roles = synth.template.findResources('AWS::IAM::Role') as Record<string, { Properties: Record<string, unknown> }>;
-    expect(Object.keys(roles).sort()).toEqual([functionRoleId(), pipesRoleId()].sort());
+    expect(Object.keys(roles).sort()).toEqual([functionRoleId(), directRoleId(), pipesRoleId()].sort());
+    expect(roles[directRoleId()]?.Properties.AssumeRolePolicyDocument).toEqual(roles[functionRoleId()]?.Properties.AssumeRolePolicyDocument);
     for (const role of Object.values(roles)) {
       expect(role.Properties).not.toHaveProperty('ManagedPolicyArns');
       expect(role.Properties).not.toHaveProperty('Policies');
@@ -491,7 +538,8 @@ describe('HTTPS door', () => {
     ]);
     const { DestinationArn, Format } = resource.Properties?.AccessLogSetting as { DestinationArn: unknown; Format: string };
     const accessLogs = all(synth.template, 'AWS::Logs::LogGroup');
-    expect(accessLogs).toHaveLength(2);
+    // The access logs and each function's own log group.
+    expect(accessLogs).toHaveLength(3);
     // The log group's ARN without the trailing :* (feature flag logGroupDestinationArnWithoutWildcard).
     expect(JSON.stringify(DestinationArn)).toMatch(/log-group:","?\{"Ref":"\w*ApiAccessLogs\w*"\}\]\]\}$/);
     const line = JSON.parse(renderContext(Format)) as Record<string, unknown>;
@@ -543,6 +591,7 @@ describe('outputs', () => {
     expect(Object.keys(outputs).sort()).toEqual([
       'ApiEndpoint',
       'DeadLetterQueueUrl',
+      'DirectFunctionName',
       'EventBufferUrl',
       'FunctionName',
       'HistoryInvokeArn',
@@ -552,6 +601,7 @@ describe('outputs', () => {
       'TransferUrl',
       'UndeliveredTransferEventsUrl',
     ]);
+    expect(outputs.DirectFunctionName!.Value).toEqual(resolve(gateway().directFunction.functionName));
     expect(outputs.UndeliveredTransferEventsUrl!.Value).toEqual(resolve(gateway().undeliveredTransferEvents.queueUrl));
     expect(outputs.EventBufferUrl!.Value).toEqual(resolve(gateway().eventBuffer.queueUrl));
     // What clients take: the stage URL, without the route they add themselves.
@@ -605,7 +655,10 @@ describe('cdk-nag v3 (AwsSolutions)', () => {
         `${gatewayPath}/UndeliveredTransferEvents AwsSolutions-SQS3`,
         `${gatewayPath}/EventPipesRole AwsSolutions-IAM5[Resource::*]`,
         `${gatewayPath}/Function AwsSolutions-L1`,
-        ...['contact', 'contact-flow', 'queue', 'agent'].map((kind) => `${gatewayPath}/FunctionRole AwsSolutions-IAM5[Resource::${INSTANCE_ARN}/${kind}/*]`),
+        `${gatewayPath}/DirectFunction AwsSolutions-L1`,
+        ...['FunctionRole', 'DirectFunctionRole'].flatMap((role) =>
+          ['contact', 'contact-flow', 'queue', 'agent'].map((kind) => `${gatewayPath}/${role} AwsSolutions-IAM5[Resource::${INSTANCE_ARN}/${kind}/*]`),
+        ),
         `${gatewayPath}/Api/DeploymentStage.prod AwsSolutions-APIG3`,
         `${gatewayPath}/Api/DeploymentStage.prod AwsSolutions-APIG6`,
         `${gatewayPath}/Api/Default/contact/transfer/POST AwsSolutions-COG4`,

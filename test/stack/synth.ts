@@ -67,6 +67,21 @@ export function only(template: Template, type: string): { readonly id: string; r
   return { id, resource };
 }
 
+/**
+ * The function behind the API, the buffer, the dead-letter queue and the sweep (handler `index.handler`); the
+ * direct-invocation function (`index.invoke`) is the other AWS::Lambda::Function of the stack.
+ */
+export function serviceFunction(template: Template): { readonly id: string; readonly resource: Resource } {
+  return functionWithHandler(template, 'index.handler');
+}
+
+export function functionWithHandler(template: Template, handler: string): { readonly id: string; readonly resource: Resource } {
+  const found = Object.entries(template.findResources('AWS::Lambda::Function', { Properties: { Handler: handler } }) as Record<string, Resource>);
+  if (found.length !== 1) throw new Error(`expected exactly one function with handler ${handler}, found ${found.length}`);
+  const [id, resource] = found[0]!;
+  return { id, resource };
+}
+
 export function all(template: Template, type: string): Resource[] {
   return Object.values(template.findResources(type) as Record<string, Resource>);
 }

@@ -4,7 +4,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContactTransferGateway } from '../../lib/contact-transfer-gateway';
 import { parseGatewayContext } from '../../lib/context';
-import { ACCOUNT, INSTANCE_ARN, all, only, synthesize } from './synth';
+import { ACCOUNT, INSTANCE_ARN, all, only, synthesize, serviceFunction } from './synth';
 import type { Synthesized } from './synth';
 
 /** Every optional knob set away from its default; bundling skipped (stack.test.ts bundles for real). */
@@ -63,7 +63,7 @@ describe('context knobs reach the stack', () => {
   });
 
   it('the function trusts exactly the sources the rule matches (contract section 7)', () => {
-    const { resource } = only(synth.template, 'AWS::Lambda::Function');
+    const { resource } = serviceFunction(synth.template);
     expect((resource.Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables).toMatchObject({
       EVENT_SOURCES: 'billing.workflows,crm.escalations',
       STACK_ACCOUNT_ID: ACCOUNT,
@@ -71,7 +71,7 @@ describe('context knobs reach the stack', () => {
   });
 
   it('the function gets channels, limits, cache TTL and log level', () => {
-    const { resource } = only(synth.template, 'AWS::Lambda::Function');
+    const { resource } = serviceFunction(synth.template);
     expect((resource.Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables).toMatchObject({
       ALLOWED_CHANNELS: 'TASK',
       MAX_TRANSFERS: '4',
@@ -108,8 +108,8 @@ describe('the construct refuses what cannot work', () => {
   it('the function is told the stage the API serves, whatever it is named', () => {
     const stack = stackIn(ACCOUNT);
     new ContactTransferGateway(stack, 'Gateway', { ...settings, stageName: 'live' });
-    const functions = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'));
-    expect(functions.map((fn) => (fn.Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables.TRANSFER_API_STAGE)).toEqual(['live']);
+    const { resource } = serviceFunction(Template.fromStack(stack));
+    expect((resource.Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables.TRANSFER_API_STAGE).toBe('live');
   });
 
   it('a prop outside the bounds the function itself checks at cold start (the settings table), naming the prop', () => {

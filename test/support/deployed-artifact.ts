@@ -44,7 +44,8 @@ export function synthesizeDeployedFunction(connectInstanceArn: string): Deployed
     const assembly = app.synth();
     const template = assembly.getStackArtifact(stack.artifactId).template as { Resources: Record<string, FunctionResource> };
     const gatewayFunction = Object.values(template.Resources).find(
-      (resource) => resource.Type === 'AWS::Lambda::Function' && resource.Properties.Environment?.Variables?.[ENV.instanceArn] !== undefined,
+      (resource) =>
+        resource.Type === 'AWS::Lambda::Function' && resource.Properties.Handler === 'index.handler' && resource.Properties.Environment?.Variables?.[ENV.instanceArn] !== undefined,
     );
     const assetKey = gatewayFunction?.Properties.Code?.S3Key;
     if (!gatewayFunction || typeof assetKey !== 'string') throw new Error('The synthesized stack has no gateway function with a file asset');

@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import type { EventResult } from '../../lambda/doors/eventbridge';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { TransferResult } from '../../lambda/ports';
 import { asHttp, httpEvent, TEST_BUFFER_ARN, transferEvent } from './gateway-harness';
+import type { GatewayContainer } from './gateway-harness';
 
 /**
  * The doors of contract section 3, driven alike so one test can prove a behaviour on each: HTTPS, the event door as
- * deployed (an SQS record from its buffer), an EventBridge event delivered directly, and direct invocation.
+ * deployed (an SQS record from its buffer), and direct invocation (a function of its own).
  */
-export const DOORS = ['https', 'buffered', 'eventbridge', 'direct'] as const;
+export const DOORS = ['https', 'buffered', 'direct'] as const;
 export type DoorName = (typeof DOORS)[number];
 
 /**
@@ -18,7 +18,6 @@ export type DoorName = (typeof DOORS)[number];
 export const DOOR_REPORTS: Record<DoorName, { readonly result: boolean; readonly replay: boolean; readonly reason: boolean }> = {
   https: { result: true, replay: true, reason: true },
   buffered: { result: false, replay: false, reason: false },
-  eventbridge: { result: true, replay: true, reason: true },
   direct: { result: true, replay: false, reason: true },
 };
 
@@ -38,9 +37,16 @@ export const RETURNED_TO_BUFFER = 'RETURNED_TO_BUFFER';
 /** The event Lambda hands the function for `request` through `door`; the same event is what a retry redelivers. */
 export function eventFor(door: DoorName, request: Record<string, string>): unknown {
   if (door === 'https') return httpEvent(request);
-  if (door === 'eventbridge') return transferEvent(request);
   if (door === 'buffered') return bufferedEvent(transferEvent(request));
   return { ...request };
+}
+
+/** The bundle's export whose function serves `door`: direct invocation is a function of its own. */
+export const handlerExportOf = (door: DoorName): 'handler' | 'invoke' => (door === 'direct' ? 'invoke' : 'handler');
+
+/** Invokes the function of `container` that serves `door`, as its caller would. */
+export function invokeThrough(container: GatewayContainer, door: DoorName, event: unknown, context: Context): Promise<unknown> {
+  return door === 'direct' ? container.direct(event, context) : container(event, context);
 }
 
 /** One message of the buffer, as the event source mapping delivers it: its body is the event the rule sent. */
@@ -78,11 +84,6 @@ export function answerOf(door: DoorName, outcome: { readonly result?: unknown; r
   if (door === 'buffered') {
     const { batchItemFailures } = outcome.result as SQSBatchResponse;
     return batchItemFailures.length === 0 ? { ok: true } : { ok: false, reason: RETURNED_TO_BUFFER };
-  }
-  if (door === 'eventbridge') {
-    const result = outcome.result as EventResult;
-    if (result.outcome === 'rejected') return { ok: false, reason: result.Reason };
-    return { ok: true, ContactId: result.ContactId, ContactArn: result.ContactArn, replayed: result.outcome === 'replayed' };
   }
   const result = outcome.result as TransferResult;
   return { ok: true, ContactId: result.ContactId, ContactArn: result.ContactArn };

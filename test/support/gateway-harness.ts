@@ -3,11 +3,11 @@ import { DeleteItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import type { TransferEvent } from '../../lambda/doors/eventbridge';
+import type { TransferEvent } from '../../lambda/doors/sqs';
 import { loadConfig } from '../../lambda/config';
 import type { GatewayConfig } from '../../lambda/config';
 import { createGateway, createGatewayClients } from '../../lambda/gateway';
-import type { GatewayHandler } from '../../lambda/gateway';
+import type { DirectHandler, ServiceHandler } from '../../lambda/gateway';
 import { pacerKeyOf } from '../../lambda/adapters/transfer-pacer';
 import { IDEMPOTENCY_TABLE } from '../../lambda/tables';
 import { createGatewayTables, startEmbeddedDynamoDb } from '../../local/embedded-dynamodb';
@@ -15,7 +15,7 @@ import { apiGatewayProxyEvent, eventBridgeEvent, LOCAL_API_ENVIRONMENT } from '.
 import type { EmbeddedDynamoDb } from '../../local/embedded-dynamodb';
 import { sdkSettingsFrom } from '../../local/sdk-settings';
 import { startSqsEndpoint } from '../../local/sqs-endpoint';
-import { EVENT_BUFFER } from '../../lib/event-buffer';
+import { EVENT_BUFFER } from '../../lambda/event-buffer';
 import { startConnectSimulator, UNLIMITED } from '../../simulator/connect-simulator';
 import type { ConnectQuotas } from '../../simulator/connect-simulator';
 import type { ConnectSimulator } from '../../simulator/connect-simulator';
@@ -36,7 +36,7 @@ export interface GatewayHarness {
    * A fresh container: new caches, new clients, same tables. `overrides` change its environment, including where its
    * clients connect (AWS_ENDPOINT_URL_CONNECT, AWS_ENDPOINT_URL_DYNAMODB, for a proxy in between).
    */
-  newContainer(overrides?: Record<string, string>): GatewayHandler;
+  newContainer(overrides?: Record<string, string>): GatewayContainer;
   /** A client of the harness's DynamoDB (or of `endpoint`, a proxy in front of it), as a test reads the tables. */
   dynamodbClient(endpoint?: string): DynamoDBClient;
   /**
@@ -46,6 +46,12 @@ export interface GatewayHarness {
   resetPacer(): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * One container of the bundle: called, it is the service function (API Gateway, the buffer, the dead-letter queue,
+ * the sweep); `direct` is the direct-invocation function's handler from the same container.
+ */
+export type GatewayContainer = ServiceHandler & { readonly direct: DirectHandler };
 
 export interface GatewayHarnessOptions {
   readonly seed?: Seed;
@@ -115,7 +121,8 @@ export async function startGatewayHarness(options: GatewayHarnessOptions = {}): 
     newContainer: (overrides = {}) => {
       const containerEnv = { ...env, ...overrides };
       const containerConfig = loadConfig(containerEnv);
-      return createGateway(containerConfig, createGatewayClients(containerConfig, sdkSettingsFrom(containerEnv)));
+      const { service, direct } = createGateway(containerConfig, createGatewayClients(containerConfig, sdkSettingsFrom(containerEnv)));
+      return Object.assign(service, { direct });
     },
     dynamodbClient,
     resetPacer: async () => {

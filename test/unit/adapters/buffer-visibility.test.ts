@@ -2,7 +2,7 @@ import { ChangeMessageVisibilityCommand, ReceiptHandleIsInvalid, SQSClient } fro
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { BufferVisibility, queueUrlOf } from '../../../lambda/adapters/buffer-visibility';
-import { EVENT_BUFFER, SQS_MAX_VISIBILITY_SECONDS, returnDelayFor, returnDelaySeconds } from '../../../lib/event-buffer';
+import { EVENT_BUFFER, SQS_MAX_VISIBILITY_SECONDS, returnDelayFor, returnDelaySeconds } from '../../../lambda/event-buffer';
 
 const client = new SQSClient({ region: 'eu-west-1', credentials: { accessKeyId: 'a', secretAccessKey: 's' } });
 const sqs = mockClient(client);
@@ -30,7 +30,7 @@ describe('BufferVisibility (ChangeMessageVisibility on the event door\'s buffer)
   });
 });
 
-describe('the buffer\'s retry schedule (lib/event-buffer.ts)', () => {
+describe('the buffer\'s retry schedule (lambda/event-buffer.ts)', () => {
   const withoutJitter = (receiveCount: number) => returnDelaySeconds(receiveCount, 0);
 
   it('starts at 30 s, doubles with every receive, and stops growing at 5 minutes', () => {

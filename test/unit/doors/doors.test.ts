@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { TransferError } from '../../../lambda/domain/errors';
 import type { KnownReason } from '../../../lambda/domain/errors';
 import { directDoor } from '../../../lambda/doors/direct';
-import { eventBridgeDoor, isEventBridgeEvent } from '../../../lambda/doors/eventbridge';
-import type { TransferEvent } from '../../../lambda/doors/eventbridge';
+import { bufferedRecordDoor, isBufferEvent } from '../../../lambda/doors/sqs';
+import type { TransferEvent } from '../../../lambda/doors/sqs';
 import { httpDoor, isApiGatewayEvent } from '../../../lambda/doors/http';
 import type { Origin } from '../../../lambda/ports';
 import type { TransferOutcome } from '../../../lambda/usecase/transfer-contact';
@@ -200,7 +200,7 @@ describe('httpDoor.failed', () => {
   });
 });
 
-describe('eventBridgeDoor', () => {
+describe('bufferedRecordDoor', () => {
   const finalReasons: KnownReason[] = [
     'VALIDATION_FAILED',
     'QUEUE_AND_USER_BOTH_SET',
@@ -219,14 +219,16 @@ describe('eventBridgeDoor', () => {
     'CLIENT_TOKEN_REUSED',
   ];
 
-  it.each(finalReasons)('%s ends the invocation normally as rejected, so Lambda does not retry', (reason) => {
-    expect(eventBridgeDoor.failed(TransferError.of(reason), origin)).toEqual({ outcome: 'rejected', Reason: reason });
+  it.each(finalReasons)('%s is answered as rejected, so the record is deleted and never retried', (reason) => {
+    expect(bufferedRecordDoor.failed(TransferError.of(reason), origin)).toMatchObject({ outcome: 'rejected', Reason: reason });
   });
 
-  it('a 4xx CONNECT_REJECTED is final too', () => {
-    expect(eventBridgeDoor.failed(TransferError.connectRejected(400, 'InvalidRequestException', 'No.'), origin)).toEqual({
+  it('a 4xx CONNECT_REJECTED is final too, with its type and message for the failure record', () => {
+    expect(bufferedRecordDoor.failed(TransferError.connectRejected(400, 'InvalidRequestException', 'No.'), origin)).toEqual({
       outcome: 'rejected',
+      Type: 'InvalidRequestException',
       Reason: 'CONNECT_REJECTED',
+      Message: 'No.',
     });
   });
 
@@ -235,27 +237,22 @@ describe('eventBridgeDoor', () => {
     ['REQUEST_IN_PROGRESS', 'IdempotencyException'],
     ['UPSTREAM_FAILURE', 'InternalServiceException'],
     ['INTERNAL_ERROR', 'InternalServiceException'],
-  ])('%s throws an Error named %s so Lambda retries it and finally dead-letters it', (reason, type) => {
+  ])('%s throws the TransferError itself (type %s), so the record returns to the buffer with its reason typed', (reason, type) => {
     let thrown: unknown;
     try {
-      eventBridgeDoor.failed(TransferError.of(reason), origin);
+      bufferedRecordDoor.failed(TransferError.of(reason), origin);
     } catch (error) {
       thrown = error;
     }
-    expect(thrown).toBeInstanceOf(Error);
-    expect(thrown).toMatchObject({ name: type });
-    expect((thrown as Error).message.startsWith(`${reason}: `)).toBe(true);
-  });
-
-  it('passes the detail on as the request', () => {
-    expect(eventBridgeDoor.input(eventBridgeEvent)).toEqual(request);
+    expect(thrown).toBeInstanceOf(TransferError);
+    expect(thrown).toMatchObject({ reason, type });
   });
 
   it.each([
     [false, 'transferred'],
     [true, 'replayed'],
   ] as const)('reports a success (replayed=%s) as %s with the result', (replayed, outcome) => {
-    expect(eventBridgeDoor.succeeded({ result, replayed }, origin)).toEqual({ outcome, ...result });
+    expect(bufferedRecordDoor.succeeded({ result, replayed }, origin)).toEqual({ outcome, ...result });
   });
 });
 
@@ -288,15 +285,15 @@ describe('door detection: only what the stack\'s own doors set chooses a door (c
   const withContext = (overrides: Record<string, unknown>): unknown => ({ ...api, requestContext: { ...api.requestContext, ...overrides } });
 
   it.each([
-    ['an API Gateway proxy event', apiEvent(), true, false],
-    ['an EventBridge event', eventBridgeEvent, false, true],
-    ['a plain request (direct invoke)', request, false, false],
-    ['a plain request with every member', { ...request, QueueId: 'q', ClientToken: 't', InstanceId: 'i' }, false, false],
-    ['null', null, false, false],
-    ['a string', 'transfer', false, false],
-  ])('%s: API Gateway=%s, EventBridge=%s', (_case, event, isApi, isEventBridge) => {
+    ['an API Gateway proxy event', apiEvent(), true],
+    ['an EventBridge event', eventBridgeEvent, false],
+    ['a plain request (direct invoke)', request, false],
+    ['a plain request with every member', { ...request, QueueId: 'q', ClientToken: 't', InstanceId: 'i' }, false],
+    ['null', null, false],
+    ['a string', 'transfer', false],
+  ])('%s: API Gateway=%s, and never the buffer', (_case, event, isApi) => {
     expect(isApiGatewayEvent(event, trust)).toBe(isApi);
-    expect(isEventBridgeEvent(event, trust)).toBe(isEventBridge);
+    expect(isBufferEvent(event, 'arn:aws:sqs:us-east-1:123456789012:buffer')).toBe(false);
   });
 
   it.each<[string, unknown]>([
@@ -318,16 +315,6 @@ describe('door detection: only what the stack\'s own doors set chooses a door (c
   it('without a configured API, no event is the HTTPS door', () => {
     expect(isApiGatewayEvent(api, { account: trust.account, eventSources: trust.eventSources })).toBe(false);
   });
-
-  it.each<[string, unknown]>([
-    ['a source the rule does not match', { ...eventBridgeEvent, source: 'someone.else' }],
-    ['another account', { ...eventBridgeEvent, account: '999999999999' }],
-    ['another detail-type', { ...eventBridgeEvent, 'detail-type': 'Something' }],
-    ['no id', { ...eventBridgeEvent, id: undefined }],
-    ['no detail', Object.fromEntries(Object.entries(eventBridgeEvent).filter(([member]) => member !== 'detail'))],
-  ])('an EventBridge-shaped event with %s is not the EventBridge door', (_case, event) => {
-    expect(isEventBridgeEvent(event, trust)).toBe(false);
-  });
 });
 
 describe('origin of each door (who asked, contract section 7)', () => {
@@ -336,11 +323,4 @@ describe('origin of each door (who asked, contract section 7)', () => {
     expect(httpDoor.origin(event, {} as Context)).toEqual({ door: 'https', caller: 'arn:aws:iam::123456789012:user/alice', correlationId: event.requestContext.requestId });
   });
 
-  it('EventBridge: source and id', () => {
-    expect(eventBridgeDoor.origin(eventBridgeEvent, {} as Context)).toEqual({
-      door: 'eventbridge',
-      caller: 'internal.contact-transfer/evt-1',
-      correlationId: 'evt-1',
-    });
-  });
 });

@@ -1,20 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { build } from 'esbuild';
 import type { Plugin } from 'esbuild';
-import { join } from 'node:path';
 import { search } from '@aws-lambda-powertools/jmespath';
 import { IDEMPOTENCY_JMESPATHS } from '../../../lambda/adapters/idempotency';
-import type { Setting } from '../../../lambda/settings';
-import {
-  clientVersionOnly,
-  inlineConstantKeys,
-  memberOnlyJmesPath,
-  pureSchemaKeys,
-  SETTING_DOC_PROPERTIES,
-  withoutEventStreams,
-  withoutSettingDocs,
-  withoutUnusedFallbacks,
-} from '../../../lib/gateway-bundle';
+import { inlineConstantKeys, memberOnlyJmesPath, pureSchemaKeys, withoutEventStreams } from '../../../lib/gateway-bundle';
 
 describe('inlineConstantKeys (the bundle plugin that lets esbuild drop unused SDK operations)', () => {
   it('writes a module string constant in place of a computed key that names it', () => {
@@ -75,45 +64,6 @@ describe('memberOnlyJmesPath (the bundle plugin that answers Powertools idempote
   });
 });
 
-describe('clientVersionOnly (the bundle plugin that keeps only the version of an SDK client\'s package.json)', () => {
-  it('the client still names its version in the user agent, and its package.json scripts and dependencies stay out', async () => {
-    const { text, exports } = await loadBundled("export { default as packageInfo } from '@aws-sdk/client-connect/package.json';", [clientVersionOnly]);
-    const { version } = (await import('@aws-sdk/client-connect/package.json')) as { version: string };
-    expect(exports.packageInfo).toEqual({ version });
-    expect(text).not.toContain('devDependencies');
-  });
-});
-
-describe('withoutUnusedFallbacks (the bundle plugin that swaps code Lambda never runs for stand-ins)', () => {
-  it.each([[['module', 'main']], [['main']]])('gives the DynamoDB client an endpoint cache that still stores, expires and evicts, without mnemonist (%j)', async (mainFields) => {
-    const { text, exports } = await loadBundled(
-      "import { EndpointCache } from '@aws-sdk/endpoint-cache'; export const make = (size) => new EndpointCache(size);",
-      [withoutUnusedFallbacks],
-      mainFields,
-    );
-    expect(text).not.toContain('mnemonist');
-    type Cache = { set(key: string, endpoints: { Address: string; CachePeriodInMinutes: number }[]): void; getEndpoint(key: string): string | undefined };
-    const cache = (exports.make as (size: number) => Cache)(2);
-    cache.set('a', [{ Address: 'a.example', CachePeriodInMinutes: 1 }]);
-    cache.set('b', [{ Address: 'b.example', CachePeriodInMinutes: 1 }]);
-    expect(cache.getEndpoint('a')).toBe('a.example');
-    // 'a' was used last, so a third entry evicts 'b'.
-    cache.set('c', [{ Address: 'c.example', CachePeriodInMinutes: 1 }]);
-    expect([cache.getEndpoint('a'), cache.getEndpoint('b'), cache.getEndpoint('c')]).toEqual(['a.example', undefined, 'c.example']);
-    cache.set('d', [{ Address: 'd.example', CachePeriodInMinutes: 0 }]);
-    expect(cache.getEndpoint('d')).toBeUndefined();
-  });
-
-  it("keeps the SDK's SHA-256 on node:crypto and leaves its pure-JavaScript fallback out", async () => {
-    const { text, exports } = await loadBundled(
-      "import { Sha256 } from '@smithy/core/checksum'; export const digest = async (data) => { const hash = new Sha256(); hash.update(data); return Buffer.from(await hash.digest()).toString('hex'); };",
-      [withoutUnusedFallbacks],
-    );
-    expect(text).not.toContain('MAX_HASHABLE_LENGTH');
-    await expect((exports.digest as (data: string) => Promise<string>)('abc')).resolves.toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
-  });
-});
-
 describe('withoutEventStreams (the bundle plugin that leaves out the SDK event-stream codec)', () => {
   it('bundles a dynamic import of the codec as a module that fails with a clear message when loaded', async () => {
     const result = await build({
@@ -133,29 +83,3 @@ describe('withoutEventStreams (the bundle plugin that leaves out the SDK event-s
   });
 });
 
-describe('withoutSettingDocs (the bundle plugin that leaves the settings table\'s descriptions out)', () => {
-  it('the function reads the same variables, defaults and bounds without the descriptions', async () => {
-    const result = await build({
-      stdin: {
-        contents: "export { maxTransfers, allowedAccounts } from './lambda/settings';",
-        resolveDir: join(__dirname, '..', '..', '..'),
-        loader: 'ts',
-      },
-      bundle: true,
-      format: 'cjs',
-      platform: 'node',
-      write: false,
-      logLevel: 'silent',
-      plugins: [withoutSettingDocs],
-    });
-    const text = result.outputFiles[0]?.text ?? '';
-    const exported: { exports: Record<string, Setting<unknown>> } = { exports: {} };
-    new Function('module', 'exports', 'require', text)(exported, exported.exports, require);
-    const { maxTransfers } = exported.exports;
-    expect(maxTransfers).toMatchObject({ env: 'MAX_TRANSFERS', default: 11 });
-    expect(maxTransfers?.kind.parse('1001')).toBeUndefined();
-    expect(maxTransfers?.kind.expectation).toBe('a whole number from 1 to 1000');
-    for (const property of SETTING_DOC_PROPERTIES) expect(maxTransfers).not.toHaveProperty(property);
-    expect(text).not.toContain('transfers allowed per contact tree');
-  });
-});

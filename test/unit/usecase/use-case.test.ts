@@ -5,11 +5,13 @@ import { TransferError } from '../../../lambda/domain/errors';
 import { idempotencyKeysOf } from '../../../lambda/domain/idempotency-keys';
 import type { TransferRequest } from '../../../lambda/domain/request';
 import type { ContactFacts, FlowFacts, QueueFacts, UserFacts } from '../../../lambda/domain/facts';
-import type { ConnectPort, IdempotencyPort, Intent, LedgerPort, LedgerView, Origin, Reservation, TransferResult } from '../../../lambda/ports';
+import type { ConnectPort, IdempotencyPort, Intent, LedgerPort, LedgerView, Origin, PacingPort, Reservation, TransferResult } from '../../../lambda/ports';
 import { CONNECT_CLIENT_TOKEN_VALIDITY_MS } from '../../../lambda/domain/idempotency-keys';
 import { TransferContactUseCase } from '../../../lambda/usecase/transfer-contact';
 import type { TransferDependencies } from '../../../lambda/usecase/transfer-contact';
-import { TransferNotSent } from '../../../lambda/ports';
+import { ranOnce } from '../../support/idempotency';
+import { SharedPacing } from '../../../lambda/adapters/pacing';
+import { InMemoryPacer } from '../../../lambda/adapters/transfer-pacer';
 
 const INSTANCE_ARN = 'arn:aws:connect:eu-west-1:123456789012:instance/11111111-1111-4111-8111-111111111111';
 const instance = parseInstanceArn(INSTANCE_ARN) as ConnectInstance;
@@ -53,7 +55,7 @@ function fakeLedger(world: World) {
 }
 
 /** Runs the work every time, as a store that has never seen the key would. */
-const runsWork: IdempotencyPort = { once: async (_key, work) => ({ result: await work(), replayed: false }) };
+const runsWork: IdempotencyPort = { once: (_key, work) => ranOnce(work) };
 
 function setUp(world: World, overrides: Partial<TransferDependencies> = {}) {
   const connect = fakeConnect(world);
@@ -71,6 +73,18 @@ function setUp(world: World, overrides: Partial<TransferDependencies> = {}) {
   });
   return { useCase, connect, ledger, alert };
 }
+
+/** A pacer whose every slot is free at once, counting what it is asked. */
+function countingPacing() {
+  return {
+    slot: vi.fn<PacingPort['slot']>(async () => Date.now()),
+    giveBack: vi.fn<PacingPort['giveBack']>(async () => undefined),
+    throttled: vi.fn<PacingPort['throttled']>(async () => undefined),
+  } satisfies PacingPort;
+}
+
+/** A pacer whose next slot lies past every deadline. */
+const pacedOut = (): PacingPort => ({ ...countingPacing(), slot: async () => undefined });
 
 const rootTask: ContactFacts = { id: 'c-1', channel: 'TASK', disconnected: false };
 const transferredTask: ContactFacts = { id: 'c-1', channel: 'TASK', initialContactId: 'c-0', disconnected: false };
@@ -158,13 +172,50 @@ describe('TransferContactUseCase: a transfer', () => {
     },
   );
 
-  it('paced out before anything was sent: the reservation is released at once (it stops counting) and THROTTLED passed on', async () => {
-    const { useCase, connect, ledger } = setUp({ contact: rootTask });
-    connect.transferContact.mockRejectedValueOnce(new TransferNotSent(TransferError.of('THROTTLED', { message: 'paced out' })));
+  it('paced out before anything was sent: the reservation is released at once (it stops counting) and THROTTLED passed on, typed as paced out', async () => {
+    const { useCase, connect, ledger } = setUp({ contact: rootTask }, { pacing: pacedOut() });
     const error = await useCase.execute(toQueue, origin).catch((caught: unknown) => caught);
-    expect(error).toMatchObject({ reason: 'THROTTLED', message: 'paced out', retryable: true });
+    expect(error).toBeInstanceOf(TransferError);
+    expect(error).toMatchObject({ reason: 'THROTTLED', pacedOut: true, retryable: true });
+    expect(connect.transferContact).not.toHaveBeenCalled();
     expect(ledger.release).toHaveBeenCalledExactlyOnceWith(reserved(ledger), 'THROTTLED', NOW);
     expect(ledger.complete).not.toHaveBeenCalled();
+  });
+
+  it('a request that never calls TransferContact takes no pacing slot: a rejection, a replay from the ledger, a duplicate in progress', async () => {
+    const pacing = countingPacing();
+    const rejected = setUp({ contact: { ...rootTask, disconnected: true } }, { pacing });
+    expect(await reasonOf(rejected.useCase.execute(toQueue, origin))).toBe('CONTACT_NOT_ACTIVE');
+    const replayed = setUp({ contact: rootTask }, { pacing, idempotency: { once: async () => ({ result: transferred, replayed: true }) } });
+    await replayed.useCase.execute(toQueue, origin);
+    const inProgress = setUp({ contact: rootTask }, { pacing });
+    inProgress.ledger.reserve.mockResolvedValueOnce('key-taken');
+    expect(await reasonOf(inProgress.useCase.execute(toQueue, origin))).toBe('REQUEST_IN_PROGRESS');
+    // The duplicate's slot was taken beside its reservation, and given back before it answered.
+    expect(pacing.slot).toHaveBeenCalledOnce();
+    expect(pacing.giveBack).toHaveBeenCalledOnce();
+  });
+
+  it('the slot is taken beside the reservation, not after it: no sequential stage of its own', async () => {
+    const pacing = countingPacing();
+    const { useCase, ledger } = setUp({ contact: rootTask }, { pacing });
+    let slotTakenWhileReserving = false;
+    ledger.reserve.mockImplementationOnce(async () => {
+      await Promise.resolve();
+      slotTakenWhileReserving = pacing.slot.mock.calls.length === 1;
+      return 'reserved';
+    });
+    await useCase.execute(toQueue, origin, { slotDeadline: 12_345 });
+    expect(slotTakenWhileReserving).toBe(true);
+    expect(pacing.slot).toHaveBeenCalledExactlyOnceWith(12_345);
+  });
+
+  it('a Connect throttle slows the shared pacer down before the request answers', async () => {
+    const pacing = countingPacing();
+    const { useCase, connect } = setUp({ contact: rootTask }, { pacing });
+    connect.transferContact.mockRejectedValueOnce(TransferError.of('THROTTLED'));
+    expect(await reasonOf(useCase.execute(toQueue, origin))).toBe('THROTTLED');
+    expect(pacing.throttled).toHaveBeenCalledOnce();
   });
 
   it('fails closed when the reservation cannot be written: INTERNAL_ERROR and no transfer', async () => {
@@ -367,16 +418,14 @@ describe('TransferContactUseCase: an intent already in the ledger', () => {
   });
 
   it('pending with the contact active and the re-send paced out: kept, as the earlier attempt may have reached Connect before the contact shows it', async () => {
-    const { useCase, connect, ledger } = setUp({ contact: rootTask, view: { intent: intent() } });
-    connect.transferContact.mockRejectedValueOnce(new TransferNotSent(TransferError.of('THROTTLED')));
+    const { useCase, ledger } = setUp({ contact: rootTask, view: { intent: intent() } }, { pacing: pacedOut() });
     expect(await reasonOf(useCase.execute(withToken, origin))).toBe('THROTTLED');
     expect(ledger.release).not.toHaveBeenCalled();
     expect(ledger.complete).not.toHaveBeenCalled();
   });
 
   it('pending with the contact ended and the re-send paced out: kept, as the earlier attempt may have transferred it', async () => {
-    const { useCase, connect, ledger } = setUp({ contact: ended, view: { intent: intent() } });
-    connect.transferContact.mockRejectedValueOnce(new TransferNotSent(TransferError.of('THROTTLED')));
+    const { useCase, ledger } = setUp({ contact: ended, view: { intent: intent() } }, { pacing: pacedOut() });
     expect(await reasonOf(useCase.execute(withToken, origin))).toBe('THROTTLED');
     expect(ledger.release).not.toHaveBeenCalled();
     expect(ledger.complete).not.toHaveBeenCalled();
@@ -414,7 +463,7 @@ describe('TransferContactUseCase: recording and what the log says', () => {
     correlationId: origin.correlationId,
     idempotencyKey: idempotencyKeysOf(toQueue, instance.id).idempotencyKey,
   };
-  const storeFails = (): IdempotencyPort => ({ once: async (_key, work) => ({ result: await work(), replayed: false, storeFailure: new Error('store down') }) });
+  const storeFails = (): IdempotencyPort => ({ once: (_key, work) => ranOnce(work, { storeFailure: new Error('store down') }) });
 
   it('a failing ledger record still answers success, and the line carries everything to record it by hand', async () => {
     const { useCase, alert } = setUp({ contact: transferredTask, view: { transfersInTree: { treeId: 'c-0', count: 2, lastNumber: 2 } }, completeFails: true });
@@ -499,7 +548,7 @@ function lockHeldUntilGranted(): { readonly slowLock: IdempotencyPort; readonly 
   const slowLock: IdempotencyPort = {
     once: async (_key, work) => {
       await lock;
-      return { result: await work(), replayed: false };
+      return ranOnce(work);
     },
   };
   return { slowLock, grantLock };
@@ -542,11 +591,11 @@ describe('TransferContactUseCase: idempotency', () => {
   });
 
   it('passes the key and payload hash to the idempotency store', async () => {
-    const once = vi.fn<IdempotencyPort['once']>(async (_key, work) => ({ result: await work(), replayed: false }));
-    const { useCase } = setUp({ contact: rootTask }, { idempotency: { once } });
+    const keysSeen: { idempotencyKey: string; payloadHash: string }[] = [];
+    const { useCase } = setUp({ contact: rootTask }, { idempotency: { once: (key, work) => (keysSeen.push(key), ranOnce(work)) } });
     await useCase.execute({ ...toQueue, ClientToken: 'token-1' }, origin);
     const keys = idempotencyKeysOf({ ...toQueue, ClientToken: 'token-1' }, instance.id);
-    expect(once.mock.calls[0]![0]).toMatchObject({ idempotencyKey: keys.idempotencyKey, payloadHash: keys.payloadHash });
+    expect(keysSeen[0]).toMatchObject({ idempotencyKey: keys.idempotencyKey, payloadHash: keys.payloadHash });
   });
 
   it('a replay answered by the store is marked replayed and transfers nothing', async () => {
@@ -572,5 +621,53 @@ describe('TransferContactUseCase: idempotency', () => {
     ledger.read.mockRejectedValueOnce(new Error('ledger unreachable'));
     expect(await reasonOf(useCase.execute(toQueue, origin))).toBe('INTERNAL_ERROR');
     await new Promise((resolve) => setTimeout(resolve, 5));
+  });
+});
+
+describe('TransferContactUseCase: the pacing slot is taken only by a request about to call TransferContact (issue 21)', () => {
+  const INTERVAL_MS = 500;
+  /** The deployed pacing (2 a second, burst 2) and an idempotency store that lets one holder of a key in at a time. */
+  function pacedWorld() {
+    const pacing = new SharedPacing(new InMemoryPacer({ ratePerSecond: 2, burst: 2 }), () => undefined);
+    const holders = new Set<string>();
+    const oneAtATime: IdempotencyPort = {
+      once: async (key, work) => {
+        if (holders.has(key.idempotencyKey)) throw TransferError.of('REQUEST_IN_PROGRESS');
+        holders.add(key.idempotencyKey);
+        try {
+          return await ranOnce(work);
+        } finally {
+          holders.delete(key.idempotencyKey);
+        }
+      },
+    };
+    const world = setUp({}, { pacing, idempotency: oneAtATime });
+    // Contacts named `ended-*` have ended; every other one is an active task.
+    world.connect.describeContact.mockImplementation(async (contactId) => ({ id: contactId, channel: 'TASK', disconnected: contactId.startsWith('ended-') }));
+    const sentAt = new Map<string, number>();
+    world.connect.transferContact.mockImplementation(async (request) => {
+      sentAt.set(request.ContactId, Date.now());
+      return transferred;
+    });
+    return { ...world, sentAt };
+  }
+
+  it.each([
+    ['50 duplicates of another request', (_index: number): TransferRequest => ({ ...toQueue, ContactId: 'c-duplicated', ClientToken: 'the-same-token' })],
+    ['50 rejections (ended contacts)', (index: number): TransferRequest => ({ ...toQueue, ContactId: `ended-${index}` })],
+  ])('with %s arriving together, a fresh transfer is sent within one pacing interval of its arrival', async (_case, requestOf) => {
+    vi.useFakeTimers({ now: NOW, toFake: ['Date', 'setTimeout'] });
+    try {
+      const { useCase, sentAt } = pacedWorld();
+      const startedAt = Date.now();
+      const together = Array.from({ length: 50 }, (_, index) => useCase.execute(requestOf(index), origin, { slotDeadline: startedAt + 7000 }).catch((error: unknown) => error));
+      const fresh = useCase.execute({ ...toQueue, ContactId: 'c-fresh' }, origin, { slotDeadline: startedAt + 7000 });
+      await vi.advanceTimersByTimeAsync(30_000);
+      await expect(fresh).resolves.toMatchObject({ result: transferred });
+      await Promise.all(together);
+      expect(sentAt.get('c-fresh')! - startedAt).toBeLessThanOrEqual(INTERVAL_MS);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
