@@ -382,10 +382,16 @@ describe('TransferContactUseCase: an intent already in the ledger', () => {
     expect(ledger.complete).not.toHaveBeenCalled();
   });
 
-  it('pending with the contact active but a rule now failing: released, and the rule answered', async () => {
-    const { useCase, connect, ledger } = setUp({ contact: rootTask, queue: { found: true, enabled: false }, view: { intent: intent() } });
-    expect(await reasonOf(useCase.execute(withToken, origin))).toBe('QUEUE_DISABLED');
-    expect(ledger.release).toHaveBeenCalledExactlyOnceWith(intent(), 'QUEUE_DISABLED', NOW);
+  it.each<[string, World, Partial<TransferDependencies>, string]>([
+    ['the queue disabled', { queue: { found: true, enabled: false } }, {}, 'QUEUE_DISABLED'],
+    ['the flow unpublished', { flow: { found: true, published: false, type: 'CONTACT_FLOW', state: 'ACTIVE' } }, {}, 'FLOW_NOT_ACTIVE'],
+    ['the channel no longer allowed', {}, { policy: { allowedChannels: ['EMAIL'], maxTransfers: 11 } }, 'CHANNEL_NOT_SUPPORTED'],
+  ])('pending with the contact active and %s now: kept PENDING (the earlier attempt may still reach Connect), answered retryably, nothing sent', async (_, change, dependencies, rule) => {
+    const { useCase, connect, ledger } = setUp({ contact: rootTask, view: { intent: intent() }, ...change }, dependencies);
+    const error = await useCase.execute(withToken, origin).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ reason: 'REQUEST_IN_PROGRESS', retryable: true, message: expect.stringContaining(rule) });
+    expect(ledger.release).not.toHaveBeenCalled();
+    expect(ledger.complete).not.toHaveBeenCalled();
     expect(connect.transferContact).not.toHaveBeenCalled();
   });
 
