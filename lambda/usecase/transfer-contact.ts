@@ -268,6 +268,7 @@ export class TransferContactUseCase {
       const outcome = await failClosed(() => ledger.reserve(reservation));
       if (outcome === 'reserved') return reservation;
       if (outcome === 'key-taken') throw TransferError.of('REQUEST_IN_PROGRESS');
+      if (outcome === 'contact-busy') throw TransferError.of('TRANSFER_IN_PROGRESS');
       if (recounted) {
         throw TransferError.of('REQUEST_IN_PROGRESS', { message: "Another transfer of this contact's tree is in progress; retry later." });
       }
