@@ -19,7 +19,7 @@ import { TransferError } from './domain/errors';
 import { idempotencyKeysOf } from './domain/idempotency-keys';
 import { parseTransferRequest } from './domain/request';
 import type { Door } from './doors/door';
-import { deadLetterErrorOf } from './doors/dead-letters';
+import { arrivalOf, deadLetterErrorOf } from './doors/dead-letters';
 import { directDoor } from './doors/direct';
 import { eventBridgeDoor, isEventBridgeEvent } from './doors/eventbridge';
 import type { EventResult } from './doors/eventbridge';
@@ -357,6 +357,13 @@ export function createGateway(config: GatewayConfig, clients: GatewayClients = {
    * the intent is settled. A record that cannot be written returns to the queue too.
    */
   async function serveDeadLetter(record: SQSRecord, context: Context): Promise<void> {
+    if (arrivalOf(record, config.eventBuffer?.queueArn) === undefined) {
+      logger.error('A dead-letter queue message that neither the buffer\'s redrive nor the rule put there: deleted unanswered, no failure record', {
+        messageId: record.messageId,
+        senderId: record.attributes?.SenderId,
+      });
+      return;
+    }
     const origin = bufferedDoor.origin(record, context);
     logger.appendKeys({ correlationId: origin.correlationId });
     let outcome: FailureOutcome = 'DEAD_LETTERED';

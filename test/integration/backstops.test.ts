@@ -164,7 +164,7 @@ describe('the dead-letter door: every event-door request that ends without a tra
     });
 
     // At-least-once: the same dead letter again publishes nothing more.
-    deadLetters.send(JSON.stringify(eventBridgeEvent(request, { id })));
+    deadLetters.redriveFrom(BUFFER_ARN, JSON.stringify(eventBridgeEvent(request, { id })));
     await drained(deadLetters);
     expect(failuresFor(await publishedSince(from), id)).toHaveLength(1);
   });
@@ -210,7 +210,7 @@ describe('the dead-letter door: every event-door request that ends without a tra
     harness.connect.failNext('TransferContact', 3, 'internal');
     expect(asHttp(await harness.newContainer()(httpEvent(request), lambdaContext())).status).toBe(500);
     const id = randomUUID();
-    deadLetters.send(JSON.stringify(eventBridgeEvent(request, { id })));
+    deadLetters.redriveFrom(BUFFER_ARN, JSON.stringify(eventBridgeEvent(request, { id })));
     for (let waited = 0; !model.deadLetterMapping.invocations.some((invocation) => invocation.failed > 0); waited += 50) {
       if (waited > 5000) throw new Error('the dead letter was not served');
       await sleep(50);
@@ -264,14 +264,41 @@ describe('the dead-letter door: every event-door request that ends without a tra
     const transferred = queueTransfer();
     expect(asHttp(await harness.newContainer()(httpEvent(transferred), lambdaContext())).status).toBe(200);
     const transferredId = randomUUID();
-    deadLetters.send(JSON.stringify(eventBridgeEvent(transferred, { id: transferredId })));
+    deadLetters.redriveFrom(BUFFER_ARN, JSON.stringify(eventBridgeEvent(transferred, { id: transferredId })));
     const invalidId = randomUUID();
-    deadLetters.send(JSON.stringify(eventBridgeEvent({ ContactId: fx.contact(), ContactFlowId: fx.flows.inbound, QueueID: fx.queues.enabled }, { id: invalidId })));
+    deadLetters.redriveFrom(BUFFER_ARN, JSON.stringify(eventBridgeEvent({ ContactId: fx.contact(), ContactFlowId: fx.flows.inbound, QueueID: fx.queues.enabled }, { id: invalidId })));
     await drained(deadLetters);
 
     const published = await publishedSince(from);
     expect(failuresFor(published, transferredId)).toHaveLength(0);
     expect(failuresFor(published, invalidId).map((event) => event.detail)).toEqual([expect.objectContaining({ Outcome: 'REJECTED', Reason: 'VALIDATION_FAILED' })]);
+  });
+});
+
+describe('the dead-letter door answers only what SQS\'s redrive from the buffer or the rule\'s delivery put in its queue', () => {
+  it('a message anyone else sent there (a victim\'s request, a redrive from another queue, the rule\'s attributes naming another target) is deleted unanswered: no failure record, no failure event', async () => {
+    const from = events.published.length;
+    const deadLetters = new QueueModel({ arn: DEAD_LETTERS_ARN, visibilityTimeoutMs: 300 });
+    backstops(deadLetters);
+    const victim = queueTransfer();
+    const ids = [randomUUID(), randomUUID(), randomUUID()] as const;
+    const body = (id: string) => JSON.stringify(eventBridgeEvent(victim, { id }));
+    deadLetters.send(body(ids[0]));
+    deadLetters.redriveFrom('arn:aws:sqs:us-east-1:111122223333:someone-elses-queue', body(ids[1]));
+    deadLetters.send(body(ids[2]), {
+      RULE_ARN: 'arn:aws:events:us-east-1:111122223333:rule/transfer-rule',
+      TARGET_ARN: 'arn:aws:sqs:us-east-1:111122223333:someone-elses-queue',
+      ERROR_CODE: 'CONNECTION_FAILURE',
+      ERROR_MESSAGE: 'forged',
+    });
+    await drained(deadLetters);
+    for (const id of ids) expect(await ledgerItems(harness, `FAILURE#${id}`), id).toEqual([]);
+
+    // The victim's own transfer then has exactly one outcome: Contact Transferred.
+    expect(asHttp(await harness.newContainer()(httpEvent(victim), lambdaContext())).status).toBe(200);
+    const published = await publishedSince(from);
+    expect(published.filter((event) => (event.detail as { ClientToken?: string }).ClientToken === victim.ClientToken).map((event) => event['detail-type'])).toEqual(['Contact Transferred']);
+    expect(transferCallsOf(victim.ContactId)).toHaveLength(1);
   });
 });
 
