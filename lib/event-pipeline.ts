@@ -90,8 +90,8 @@ export function eventPipeline(scope: Construct, props: EventPipelineProps): Even
     eventPattern: { detailType: [TRANSFER_DETAIL_TYPE], source: [...settings.eventSources] },
     targets: [new SqsQueue(eventBuffer, { deadLetterQueue, retryAttempts: 4, maxEventAge: Duration.hours(1) })],
   });
-  // What lands in these queues is answered as the rule's (and the buffer's redrive): nobody else may put it there.
-  onlySentBy(eventBuffer, [transferRule.ruleArn]);
+  // A dead letter is answered as the rule's delivery failure or the buffer's redrive: nobody else may put one there.
+  // The buffer stays open to principals of the account granted sqs:SendMessage: publishing straight to it is offered.
   onlySentBy(deadLetterQueue, [transferRule.ruleArn, eventBuffer.queueArn]);
   const eventBufferMapping = new EventSourceMapping(scope, 'EventBufferMapping', {
     target: props.gatewayFunction,
