@@ -73,7 +73,7 @@ export function createGateway(config: GatewayConfig, clients: GatewayClients = {
       maxReceives: config.eventBuffer.maxReceives,
       visibility: new BufferVisibility(clients.sqs ?? sqsClientOf(config, {}), config.eventBuffer.queueArn),
     });
-  const deadLetters = deadLetterEntry({ instance: config.instance, trust: config.doors, ledger, failures });
+  const deadLetters = deadLetterEntry({ instance: config.instance, trust: config.doors, bufferQueueArn: config.eventBuffer?.queueArn, ledger, failures });
   const sweep = config.sweep && sweepEntry({ pendingSlots: new DynamoDbPendingSlots(dynamodb, config.ledgerTable), useCase, afterMs: config.sweep.afterMs });
   const direct = directEntry(doors);
 

@@ -48,8 +48,11 @@ export interface Reservation {
   readonly at: Date;
 }
 
-/** What the ledger needs to find a reservation again (the intent's key and the tree slot it holds) and to complete it. */
-export type ReservationRef = Pick<Reservation, 'treeId' | 'transferNumber' | 'transfersInTree' | 'idempotencyKey'>;
+/**
+ * What the ledger needs to find a reservation again (the intent's key, the tree slot it holds, the contact it moves)
+ * and to complete it.
+ */
+export type ReservationRef = Pick<Reservation, 'treeId' | 'transferNumber' | 'transfersInTree' | 'fromContactId' | 'idempotencyKey'>;
 
 export type IntentStatus = 'PENDING' | 'TRANSFERRED' | 'RELEASED';
 
@@ -79,13 +82,17 @@ export interface TreeTally {
   readonly lastNumber: number;
 }
 
-export type ReserveOutcome = 'reserved' | 'slot-taken' | 'key-taken';
+/** `contact-busy`: another key's transfer of the same contact is reserved and not yet settled (contract section 6). */
+export type ReserveOutcome = 'reserved' | 'slot-taken' | 'key-taken' | 'contact-busy';
 
 export interface LedgerPort {
   read(contactId: string, idempotencyKey: string): Promise<LedgerView>;
   /** Fallback when the named contact was not made by the gateway, or its slot was taken meanwhile. */
   tally(treeId: string): Promise<TreeTally>;
-  /** Writes the intent and the tree slot together, refusing to overwrite either. */
+  /**
+   * Writes the intent and the tree slot together, refusing to overwrite either, and marks the contact as having a
+   * transfer in flight, refusing while another key's is (until that one is completed or released).
+   */
   reserve(reservation: Reservation): Promise<ReserveOutcome>;
   /** Turns the slot and the intent into the transfer record, and records the new contact's tree, all or nothing. */
   complete(reservation: ReservationRef, result: TransferResult, at: Date): Promise<void>;

@@ -2,7 +2,7 @@ import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
-import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { AnyPrincipal, Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { EventSourceMapping } from 'aws-cdk-lib/aws-lambda';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { CfnPipe } from 'aws-cdk-lib/aws-pipes';
@@ -90,6 +90,9 @@ export function eventPipeline(scope: Construct, props: EventPipelineProps): Even
     eventPattern: { detailType: [TRANSFER_DETAIL_TYPE], source: [...settings.eventSources] },
     targets: [new SqsQueue(eventBuffer, { deadLetterQueue, retryAttempts: 4, maxEventAge: Duration.hours(1) })],
   });
+  // A dead letter is answered as the rule's delivery failure or the buffer's redrive: nobody else may put one there.
+  // The buffer stays open to principals of the account granted sqs:SendMessage: publishing straight to it is offered.
+  onlySentBy(deadLetterQueue, [transferRule.ruleArn, eventBuffer.queueArn]);
   const eventBufferMapping = new EventSourceMapping(scope, 'EventBufferMapping', {
     target: props.gatewayFunction,
     eventSourceArn: eventBuffer.queueArn,
@@ -100,6 +103,29 @@ export function eventPipeline(scope: Construct, props: EventPipelineProps): Even
   eventBufferMapping.node.addDependency(props.functionRole);
   const eventPipes = transferEventPipes(scope, props.ledgerTable, props.undeliveredTransferEvents, settings.transferEventSource);
   return { transferRule, eventBufferMapping, eventPipes };
+}
+
+/**
+ * Denies sqs:SendMessage to every principal in the account (whatever its IAM policies allow) unless the request comes
+ * from one of `sources` (aws:SourceArn, which AWS sets on a service's request on behalf of a resource: the rule's
+ * delivery), or from SQS itself moving a message after its last receive (a redrive names no aws:SourceArn documented
+ * for it, so it is let through by the service's name; the dead-letter door checks the source queue it names).
+ * A negated condition is true where its key is absent, so an IAM user or role, which carries neither key, is denied.
+ */
+function onlySentBy(queue: IQueue, sources: string[]): void {
+  queue.addToResourcePolicy(
+    new PolicyStatement({
+      sid: 'OnlyItsSourcesSend',
+      effect: Effect.DENY,
+      principals: [new AnyPrincipal()],
+      actions: ['sqs:SendMessage'],
+      resources: [queue.queueArn],
+      conditions: {
+        ArnNotEquals: { 'aws:SourceArn': sources },
+        StringNotEquals: { 'aws:PrincipalServiceName': 'sqs.amazonaws.com' },
+      },
+    }),
+  );
 }
 
 /**

@@ -121,9 +121,10 @@ function transferGrants(instance: ConnectInstance, idempotencyTable: ITable, led
     statement('ConnectDescribeUser', ['connect:DescribeUser'], [arns.users]),
     // Powertools idempotency records, and the shared pacer's one item.
     statement('IdempotencyRecords', ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], [idempotencyTable.tableArn]),
-    // Append-only: no action that deletes (BatchWriteItem can). The ledger writes with TransactWriteItems, which IAM
-    // authorises per contained action: Put and Update, each with a condition that refuses to overwrite. GetItem is
-    // the history's tree lookup. The event door's failure records are conditional PutItems too.
+    // No action that deletes (BatchWriteItem can). The ledger writes with TransactWriteItems, which IAM authorises per
+    // contained action: Put and Update, each with a condition that refuses to overwrite. IAM cannot require that
+    // condition, so append-only rests on the code; point-in-time recovery and deletion protection on the table are the
+    // backstops (contract section 7). GetItem is the history's tree lookup. Failure records are conditional PutItems.
     statement(
       'TransferLedger',
       ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],

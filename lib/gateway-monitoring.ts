@@ -45,10 +45,11 @@ export interface GatewayMonitoringProps {
 }
 
 /**
- * Failures an operator must look into. Throttles are left to ConnectThrottlesSustained (one cause, one page), and
- * REQUEST_IN_PROGRESS is a duplicate arriving while its first copy runs, which at-least-once delivery does by design.
+ * Failures an operator must look into. Throttles are left to ConnectThrottlesSustained (one cause, one page);
+ * REQUEST_IN_PROGRESS is a duplicate arriving while its first copy runs, which at-least-once delivery does by design,
+ * and TRANSFER_IN_PROGRESS a second caller for a contact already being transferred, which the contract refuses by design.
  */
-const ALARMING_FAILURE_REASONS = FAILURE_REASONS.filter((reason) => reason !== 'THROTTLED' && reason !== 'REQUEST_IN_PROGRESS');
+const ALARMING_FAILURE_REASONS = FAILURE_REASONS.filter((reason) => reason !== 'THROTTLED' && reason !== 'REQUEST_IN_PROGRESS' && reason !== 'TRANSFER_IN_PROGRESS');
 
 /** Every alarm is evaluated over five-minute periods: short enough to page within minutes, long enough not to flap. */
 const PERIOD = Duration.minutes(5);

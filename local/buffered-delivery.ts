@@ -43,6 +43,8 @@ interface StoredMessage {
   readonly messageId: string;
   readonly body: string;
   readonly messageAttributes: SQSRecord['messageAttributes'];
+  /** The queue SQS moved it from after its last receive there (the DeadLetterQueueSourceArn system attribute). */
+  readonly deadLetterQueueSourceArn?: string;
   readonly sentAt: number;
   receiveCount: number;
   firstReceivedAt?: number;
@@ -72,9 +74,29 @@ export class QueueModel {
 
   /** Message attributes as a sender sets them: EventBridge's rule-target DLQ adds ERROR_CODE and others. */
   send(body: string, messageAttributes: Record<string, string> = {}): string {
+    return this.store(body, messageAttributes);
+  }
+
+  /**
+   * What SQS's redrive puts here from `sourceQueueArn` after a message's last receive there: its body and message
+   * attributes, and the DeadLetterQueueSourceArn system attribute, which no sender can set.
+   */
+  redriveFrom(sourceQueueArn: string, body: string, messageAttributes: Record<string, string> = {}): string {
+    return this.store(body, messageAttributes, sourceQueueArn);
+  }
+
+  private store(body: string, messageAttributes: Record<string, string>, deadLetterQueueSourceArn?: string): string {
     const messageId = randomUUID();
     const attributes = Object.fromEntries(Object.entries(messageAttributes).map(([name, stringValue]) => [name, { stringValue, dataType: 'String' }]));
-    this.messages.set(messageId, { messageId, body, messageAttributes: attributes, sentAt: Date.now(), receiveCount: 0, visibleAt: 0 });
+    this.messages.set(messageId, {
+      messageId,
+      body,
+      messageAttributes: attributes,
+      ...(deadLetterQueueSourceArn !== undefined && { deadLetterQueueSourceArn }),
+      sentAt: Date.now(),
+      receiveCount: 0,
+      visibleAt: 0,
+    });
     this.notify();
     return messageId;
   }
@@ -94,7 +116,7 @@ export class QueueModel {
       if (maxReceiveCount !== undefined && deadLetterQueue && message.receiveCount >= maxReceiveCount) {
         this.messages.delete(message.messageId);
         // A redrive keeps the body and message attributes (SQS developer guide, "Using dead-letter queues").
-        deadLetterQueue.send(message.body, Object.fromEntries(Object.entries(message.messageAttributes).map(([name, value]) => [name, value.stringValue ?? ''])));
+        deadLetterQueue.redriveFrom(this.options.arn, message.body, Object.fromEntries(Object.entries(message.messageAttributes).map(([name, value]) => [name, value.stringValue ?? ''])));
         continue;
       }
       message.receiveCount += 1;
@@ -174,6 +196,7 @@ export class QueueModel {
         SentTimestamp: String(message.sentAt),
         SenderId: 'AIDAEVENTBRIDGE',
         ApproximateFirstReceiveTimestamp: String(message.firstReceivedAt ?? Date.now()),
+        ...(message.deadLetterQueueSourceArn !== undefined && { DeadLetterQueueSourceArn: message.deadLetterQueueSourceArn }),
       },
       messageAttributes: message.messageAttributes,
       md5OfBody: '',

@@ -1,5 +1,5 @@
 import { BatchGetItemCommand, QueryCommand, TransactWriteItemsCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import type { AttributeValue, BatchGetItemCommandOutput, DynamoDBClient, QueryCommandOutput, TransactWriteItem } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, BatchGetItemCommandOutput, DynamoDBClient, QueryCommandOutput, TransactWriteItem, Update } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Intent, IntentStatus, LedgerPort, LedgerView, Reservation, ReservationRef, ReserveOutcome, TransferResult, TreeTally } from '../ports';
 import { LEDGER_TABLE, PENDING_SLOTS_INDEX } from '../tables';
@@ -8,6 +8,13 @@ import { isConditionalCheckFailed } from './conditions';
 const { partitionKey: PK, sortKey: SK = 'sk', timeToLiveAttribute: TTL } = LEDGER_TABLE;
 /** Present on a slot only while it is PENDING: what puts it in the sweeper's sparse index. */
 const { partitionKey: PENDING_SLOT, sortKey: LAST_ATTEMPT_AT, partitions: PENDING_PARTITIONS } = PENDING_SLOTS_INDEX;
+/**
+ * On a contact's CONTACT# item while one transfer of it is reserved and not yet settled: the idempotency key holding
+ * it. One transfer of a contact in flight at a time (contract section 6) rests on the reservation's condition on it.
+ */
+const TRANSFER_IN_FLIGHT = 'transferInFlight';
+/** The order of a reservation's actions, by which its cancellation reasons are read. */
+const RESERVATION = { intent: 0, contact: 1, slot: 2 } as const;
 
 /** Item keys of the ledger; tables.ts says what each item kind is for. */
 export const ledgerKeys = {
@@ -26,9 +33,10 @@ export const STATUS = { pending: 'PENDING', transferred: 'TRANSFERRED', released
 const UNPROCESSED_RETRIES = 4;
 
 /**
- * The transfer ledger on DynamoDB. Append-only by construction: every write is part of a transaction whose
- * conditions refuse to overwrite (a slot or contact item is created once; a status moves only from PENDING), and
- * the function's role holds no action that deletes (contract section 7).
+ * The transfer ledger on DynamoDB. Append-only as written here: every write is part of a transaction whose
+ * conditions refuse to overwrite (a slot or contact item is created once; a status moves only from PENDING). The
+ * function's role holds no action that deletes, but IAM cannot make its PutItem and UpdateItem conditional, so the
+ * conditions are this code's (contract section 7).
  */
 export class DynamoDbLedger implements LedgerPort {
   constructor(
@@ -126,6 +134,7 @@ export class DynamoDbLedger implements LedgerPort {
             ExpressionAttributeValues: { ':released': { S: STATUS.released } },
           },
         },
+        { Update: this.contactInTree(reservation, expiresAt, 'mark') },
         {
           Put: {
             TableName: this.tableName,
@@ -134,35 +143,49 @@ export class DynamoDbLedger implements LedgerPort {
             ExpressionAttributeNames: { '#pk': PK },
           },
         },
-        ...this.memberOfTree(reservation.fromContactId, reservation.treeId, expiresAt),
       ]);
       return 'reserved';
     } catch (error) {
       const failed = failedConditions(error);
-      if (failed?.[1]) return 'slot-taken';
-      if (failed?.[0]) return 'key-taken';
+      if (failed?.[RESERVATION.intent]) return 'key-taken';
+      if (failed?.[RESERVATION.contact] || isConflictOn(error, RESERVATION.contact)) return 'contact-busy';
+      if (failed?.[RESERVATION.slot]) return 'slot-taken';
       throw error;
     }
   }
 
   /**
-   * The history finds a tree from any of its contacts (contract section 10): the first is the tree's own id, and a
-   * contact the gateway made has its CONTACT# item. A contact made outside the gateway that the gateway then
-   * transfers needs one too; `if_not_exists` only ever adds, so an existing item (and its count) is left as it is.
+   * The moved contact's CONTACT# item, and its in-flight mark: set by a reservation only while no other key holds it;
+   * cleared by a release only when it is the reservation's own (or absent); cleared by a completion in any case, as
+   * the contact has then been transferred and has ended. The history finds a tree from any of its contacts (contract
+   * section 10): a contact the gateway made has this item already, one made outside the gateway gets it here, and
+   * `if_not_exists` only ever adds, so an existing item (and its count) is left as it is.
    */
-  private memberOfTree(contactId: string, treeId: string, expiresAt: number): TransactWriteItem[] {
-    if (contactId === treeId) return [];
-    return [
-      {
-        Update: {
-          TableName: this.tableName,
-          Key: marshall(ledgerKeys.contact(contactId)),
-          UpdateExpression: 'SET treeId = if_not_exists(treeId, :tree), #ttl = if_not_exists(#ttl, :expires)',
-          ExpressionAttributeNames: { '#ttl': TTL },
-          ExpressionAttributeValues: { ':tree': { S: treeId }, ':expires': { N: String(expiresAt) } },
-        },
-      },
-    ];
+  private contactInTree(reservation: ReservationRef, expiresAt: number, inFlight: 'mark' | 'release' | 'complete'): Update {
+    const member = 'treeId = if_not_exists(treeId, :tree), #ttl = if_not_exists(#ttl, :expires)';
+    const names = { '#ttl': TTL, '#inFlight': TRANSFER_IN_FLIGHT };
+    const values = { ':tree': { S: reservation.treeId }, ':expires': { N: String(expiresAt) } };
+    const key = { ':key': { S: reservation.idempotencyKey } };
+    const item = { TableName: this.tableName, Key: marshall(ledgerKeys.contact(reservation.fromContactId)) };
+    if (inFlight === 'mark') {
+      return {
+        ...item,
+        UpdateExpression: `SET #inFlight = :key, ${member}`,
+        ConditionExpression: 'attribute_not_exists(#inFlight)',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: { ...values, ...key },
+      };
+    }
+    if (inFlight === 'release') {
+      return {
+        ...item,
+        UpdateExpression: `SET ${member} REMOVE #inFlight`,
+        ConditionExpression: 'attribute_not_exists(#inFlight) OR #inFlight = :key',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: { ...values, ...key },
+      };
+    }
+    return { ...item, UpdateExpression: `SET ${member} REMOVE #inFlight`, ExpressionAttributeNames: names, ExpressionAttributeValues: values };
   }
 
   async complete(reservation: ReservationRef, result: TransferResult, at: Date): Promise<void> {
@@ -202,6 +225,7 @@ export class DynamoDbLedger implements LedgerPort {
             },
           },
         },
+        { Update: this.contactInTree(reservation, expiresAt, 'complete') },
         {
           Put: {
             TableName: this.tableName,
@@ -254,6 +278,7 @@ export class DynamoDbLedger implements LedgerPort {
           ExpressionAttributeValues: { ...values, ':tree': { S: reservation.treeId }, ':number': { N: String(reservation.transferNumber) } },
         },
       },
+      { Update: this.contactInTree(reservation, this.expiryFrom(at), 'release') },
     ]);
   }
 
@@ -320,11 +345,12 @@ export class DynamoDbLedger implements LedgerPort {
 }
 
 function intentOf(item: Record<string, unknown>, idempotencyKey: string): Intent | undefined {
-  const { status, payloadHash, treeId, transferNumber, transfersInTree, intendedAt, toContactId, toContactArn } = item;
+  const { status, payloadHash, treeId, transferNumber, transfersInTree, fromContactId, intendedAt, toContactId, toContactArn } = item;
   if (status !== STATUS.pending && status !== STATUS.transferred && status !== STATUS.released) return undefined;
-  if (typeof payloadHash !== 'string' || typeof treeId !== 'string' || typeof transferNumber !== 'number') return undefined;
+  if (typeof payloadHash !== 'string' || typeof treeId !== 'string' || typeof transferNumber !== 'number' || typeof fromContactId !== 'string') return undefined;
   return {
     idempotencyKey,
+    fromContactId,
     status,
     payloadHash,
     treeId,
@@ -334,6 +360,15 @@ function intentOf(item: Record<string, unknown>, idempotencyKey: string): Intent
     intendedAt: new Date(typeof intendedAt === 'string' ? intendedAt : 0),
     ...(typeof toContactId === 'string' && typeof toContactArn === 'string' && { result: { ContactId: toContactId, ContactArn: toContactArn } }),
   };
+}
+
+/**
+ * Whether a cancelled transaction's action at `index` met another transaction on its item at the same time
+ * (CancellationReason code TransactionConflict): on a contact's item, another reservation or settlement of it.
+ */
+function isConflictOn(error: unknown, index: number): boolean {
+  if (!(error instanceof Error) || error.name !== 'TransactionCanceledException') return false;
+  return (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons?.[index]?.Code === 'TransactionConflict';
 }
 
 /** Which actions of a cancelled transaction failed their condition; undefined when it failed for another reason. */

@@ -19,6 +19,7 @@ export const REASONS = {
   USER_NOT_FOUND: { status: 404, type: 'ResourceNotFoundException', message: 'The user does not exist in this instance.' },
   REQUEST_IN_PROGRESS: { status: 409, type: 'IdempotencyException', message: 'A request with the same idempotency key is still in progress; retry later.' },
   CLIENT_TOKEN_REUSED: { status: 409, type: 'IdempotencyException', message: 'The idempotency key was already used with a different request.' },
+  TRANSFER_IN_PROGRESS: { status: 409, type: 'ResourceConflictException', message: 'Another transfer of this contact is in progress; retry once it has settled.' },
   THROTTLED: { status: 429, type: 'ThrottlingException', message: 'Amazon Connect is throttling requests; retry later.' },
   UPSTREAM_FAILURE: { status: 500, type: 'InternalServiceException', message: 'Amazon Connect failed or could not be reached; retry later.' },
   INTERNAL_ERROR: { status: 500, type: 'InternalServiceException', message: 'The gateway failed internally; nothing was transferred.' },
@@ -29,7 +30,7 @@ export type Reason = KnownReason | 'CONNECT_REJECTED';
 
 /** Whether the same request may succeed later (contract 3.2): the EventBridge door retries these, and they count as failures. */
 function isRetryable(reason: Reason, status: number): boolean {
-  return status >= 500 || status === 429 || reason === 'REQUEST_IN_PROGRESS';
+  return status >= 500 || status === 429 || reason === 'REQUEST_IN_PROGRESS' || reason === 'TRANSFER_IN_PROGRESS';
 }
 
 /**

@@ -8,6 +8,33 @@ import type { FieldError } from './errors';
 export const MAX_BODY_BYTES = 16 * 1024;
 
 /**
+ * JSON nested deeper than this is refused before anything walks it: a request is a few levels deep, while a few
+ * thousand levels overflow the stack of whatever recurses over them (JSON.stringify, marshalling, logging).
+ */
+export const MAX_JSON_DEPTH = 32;
+
+/** Whether JSON text nests objects and arrays deeper than `limit`, found without parsing or recursing. */
+export function nestsDeeperThan(json: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let index = 0; index < json.length; index += 1) {
+    const char = json[index];
+    if (inString) {
+      if (char === '\\') index += 1;
+      else if (char === '"') inString = false;
+    } else if (char === '"') {
+      inString = true;
+    } else if (char === '{' || char === '[') {
+      depth += 1;
+      if (depth > limit) return true;
+    } else if (char === '}' || char === ']') {
+      depth -= 1;
+    }
+  }
+  return false;
+}
+
+/**
  * An error names at most this many problems, and echoes at most this many characters of a member name the caller
  * sent: a body of a thousand unknown members gets a short error, not a copy of itself.
  */

@@ -19,13 +19,33 @@ import { originalRequestOf, serveBuffer, trustedBufferedRecordDoor } from './sqs
  * - the buffer's redrive after the last receive (SQS keeps the body and adds the DeadLetterQueueSourceArn attribute);
  * - the rule target's delivery failures: EventBridge adds the message attributes RULE_ARN, TARGET_ARN, ERROR_CODE
  *   and ERROR_MESSAGE (EventBridge user guide, "Using dead-letter queues to process undelivered events").
- * The pipes' own failures go to a queue of their own, so no stream record ever reaches this door.
+ * The pipes' own failures go to a queue of their own, so no stream record ever reaches this door. Anything else in
+ * the queue is not answered (`arrivalOf`): the queue policy denies other senders, and this is the door's own check.
  * It is the one writer of a dead-lettered request's failure record: the buffered door records only rejections.
  */
 export interface DeadLetterError {
   readonly type: string;
   readonly reason: 'INTERNAL_ERROR';
   readonly message: string;
+}
+
+/** How a message came into the dead-letter queue: SQS's redrive from the buffer, or the rule's delivery failure. */
+export type DeadLetterArrival = 'redriven' | 'undelivered';
+
+/**
+ * How a message came into the queue, from what the sender cannot choose, or undefined for a message neither put there,
+ * which must not be answered (its failure record would carry whatever ClientToken and text its sender wrote).
+ * DeadLetterQueueSourceArn is a system attribute only SQS sets, when it moves a message after its last receive; the
+ * rule's message attributes could be written by any sender, so for those the queue policy, which lets only the rule
+ * (aws:SourceArn) send, is what vouches for them, and the door checks that they name the buffer as the target.
+ */
+export function arrivalOf(record: SQSRecord, bufferQueueArn: string | undefined): DeadLetterArrival | undefined {
+  if (bufferQueueArn === undefined) return undefined;
+  const redrivenFrom = record.attributes?.DeadLetterQueueSourceArn;
+  if (redrivenFrom !== undefined) return redrivenFrom === bufferQueueArn ? 'redriven' : undefined;
+  const attribute = (name: string): string | undefined => record.messageAttributes?.[name]?.stringValue || undefined;
+  const fromTheRule = attribute('TARGET_ARN') === bufferQueueArn && attribute('RULE_ARN') !== undefined && attribute('ERROR_CODE') !== undefined;
+  return fromTheRule ? 'undelivered' : undefined;
 }
 
 /** Why a request was dead-lettered, in the contract's terms (section 5), from what AWS put on the message. */
@@ -43,6 +63,8 @@ export function deadLetterErrorOf(record: SQSRecord): DeadLetterError {
 export interface DeadLetterDependencies {
   readonly instance: ConnectInstance;
   readonly trust: DoorTrust;
+  /** The buffer whose redrive, or whose rule's delivery failures, are the only messages answered. */
+  readonly bufferQueueArn: string | undefined;
   readonly ledger: Pick<LedgerPort, 'read'>;
   readonly failures: FailureLog;
 }
@@ -73,6 +95,13 @@ export function deadLetterEntry(deps: DeadLetterDependencies): (event: SQSEvent,
   }
 
   async function serveDeadLetter(record: SQSRecord, context: Context): Promise<void> {
+    if (arrivalOf(record, deps.bufferQueueArn) === undefined) {
+      logger.error('A dead-letter queue message that neither the buffer\'s redrive nor the rule put there: deleted unanswered, no failure record', {
+        messageId: record.messageId,
+        senderId: record.attributes?.SenderId,
+      });
+      return;
+    }
     const origin = door.origin(record, context);
     logger.appendKeys({ correlationId: origin.correlationId });
     let outcome: FailureOutcome = 'DEAD_LETTERED';

@@ -4,6 +4,7 @@ import type { BufferVisibility } from '../adapters/buffer-visibility';
 import type { FailureLog } from '../adapters/failure-records';
 import type { DoorTrust } from '../config';
 import { TransferError } from '../domain/errors';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../domain/request';
 import { returnDelayFor } from '../event-buffer';
 import { logger } from '../observability';
 import type { Origin } from '../ports';
@@ -48,6 +49,9 @@ export function isBufferEvent(event: unknown, bufferQueueArn: string | undefined
  * final rejection with its reason: retrying a message cannot change its body, so it must never loop to the DLQ.
  */
 export function transferEventOf(record: SQSRecord): TransferEvent {
+  if (nestsDeeperThan(record.body, MAX_JSON_DEPTH)) {
+    throw malformed(`The buffered message nests deeper than ${MAX_JSON_DEPTH} levels; a TransferContact event never does.`);
+  }
   let event: unknown;
   try {
     event = JSON.parse(record.body);
@@ -78,8 +82,12 @@ function parsedOrNothing(body: string): { readonly id?: unknown; readonly source
 
 const malformed = (message: string): TransferError => TransferError.of('VALIDATION_FAILED', { message });
 
-/** The original request as the publisher sent it, for the failure event: the detail, or the body when unreadable. */
+/**
+ * The original request as the publisher sent it, for the failure event: the detail, or the body when unreadable or
+ * nested too deeply to be written out again as JSON.
+ */
 export function originalRequestOf(record: SQSRecord): unknown {
+  if (nestsDeeperThan(record.body, MAX_JSON_DEPTH)) return record.body;
   try {
     const event = JSON.parse(record.body) as { detail?: unknown };
     return typeof event === 'object' && event !== null && 'detail' in event ? event.detail : event;

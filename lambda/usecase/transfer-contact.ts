@@ -42,6 +42,13 @@ export interface TransferOutcome {
  */
 export type Settlement = 'transferred' | 'released' | 'not-pending' | 'in-progress' | 'set-aside';
 
+/**
+ * Why a retry whose earlier attempt is unsettled is answered retryably although a rule fails now: that attempt may
+ * still transfer the contact, and a caller told of the rule would take the request as refused.
+ */
+const EARLIER_ATTEMPT_UNSETTLED = (failing: string): string =>
+  `An earlier attempt with this idempotency key may still reach Amazon Connect, so its outcome is not settled yet (the request now fails ${failing}); retry later.`;
+
 /** The release reason the sweeper records on a slot whose contact was still active, so never transferred. */
 export const SWEPT_UNTRANSFERRED = 'ABANDONED_CONTACT_ACTIVE';
 
@@ -291,6 +298,7 @@ export class TransferContactUseCase {
       const outcome = await failClosed(() => ledger.reserve(reservation));
       if (outcome === 'reserved') return reservation;
       if (outcome === 'key-taken') throw TransferError.of('REQUEST_IN_PROGRESS');
+      if (outcome === 'contact-busy') throw TransferError.of('TRANSFER_IN_PROGRESS');
       if (recounted) {
         throw TransferError.of('REQUEST_IN_PROGRESS', { message: "Another transfer of this contact's tree is in progress; retry later." });
       }
@@ -302,17 +310,18 @@ export class TransferContactUseCase {
 
   /**
    * A pending intent means an earlier invocation reserved this transfer and its outcome was lost. A transfer ends the
-   * contact it moves, so an active contact was not transferred: check the rules again (the slot already holds rule
-   * 14's place) and send it. An ended contact may have been transferred by that attempt: re-send the same request
-   * with the same ClientToken, and Connect answers with the original result, or refuses if it never happened.
+   * contact it moves, so a contact that still looks active was not transferred yet: check the rules again (the slot
+   * already holds rule 14's place) and send it. An ended contact may have been transferred by that attempt: re-send
+   * the same request with the same ClientToken, and Connect answers with the original result, or refuses if it never
+   * happened.
    */
   private async resume(request: TransferRequest, origin: Origin, keys: IdempotencyKeys, intent: Intent, gathered: Gathered, attempt: Attempt): Promise<TransferResult> {
     if (!gathered.facts.contact?.disconnected) {
       const failing = firstFailingRule({ ...gathered.facts, transfersInTree: 0 }, this.deps.policy);
-      if (failing) {
-        await this.release(intent, failing, request, origin);
-        throw TransferError.of(failing);
-      }
+      // Never released on what the contact looks like now: the earlier attempt's TransferContact may still be on its
+      // way to Connect (or accepted, with the contact not showing it yet). The intent stays PENDING until a retry sees
+      // the contact end and hears Connect's answer, or the sweeper, once no attempt can be in flight, settles it.
+      if (failing) throw TransferError.of('REQUEST_IN_PROGRESS', { message: EARLIER_ATTEMPT_UNSETTLED(failing) });
       return this.send(request, origin, keys, intent, attempt, 'resuming');
     }
     return this.resumeEnded(request, origin, keys, intent, attempt);

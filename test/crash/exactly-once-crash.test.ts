@@ -10,7 +10,7 @@ import { scheduledEvent } from '../../local/lambda-events';
 import { answerOf, DOOR_REPORTS, DOORS, eventFor, handlerExportOf, RETURNED_TO_BUFFER } from '../support/doors';
 import type { DoorAnswer, DoorName } from '../support/doors';
 import { connectFixtures } from '../support/fixtures';
-import { ledgerItems, startGatewayHarness } from '../support/gateway-harness';
+import { ledgerItems, startGatewayHarness, TEST_BUFFER_ARN } from '../support/gateway-harness';
 import type { GatewayHarness } from '../support/gateway-harness';
 import { gatewayRequests, startInterposer } from '../support/interposer';
 import type { HeldAnswer, Interposer } from '../support/interposer';
@@ -204,8 +204,13 @@ describe('SIGKILL on the last receive of a buffered event, then the backstops (c
           const outcome = await victim.invoke(lastReceive, VICTIM_REMAINING_MS);
           throw new Error(`${point.name} was never reached; the invocation ended with ${JSON.stringify(outcome)}`);
         });
-        // What SQS's redrive puts in the dead-letter queue: the same body, now a record of that queue.
-        const deadLetter: SQSRecord = { ...record, messageId: randomUUID(), eventSourceARN: DEAD_LETTERS_ARN };
+        // What SQS's redrive puts in the dead-letter queue: the same body, now a record of that queue naming the buffer.
+        const deadLetter: SQSRecord = {
+          ...record,
+          messageId: randomUUID(),
+          eventSourceARN: DEAD_LETTERS_ARN,
+          attributes: { ...record.attributes, DeadLetterQueueSourceArn: TEST_BUFFER_ARN },
+        };
         const eventId = (JSON.parse(record.body) as { id: string }).id;
         return { point, request, deadLetter, eventId };
       }),

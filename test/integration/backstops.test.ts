@@ -19,7 +19,8 @@ import { EventSourceMappingModel, QueueModel } from '../../local/buffered-delive
 import type { BatchHandler } from '../../local/buffered-delivery';
 import { startTransferEvents } from '../../local/event-pipes';
 import type { PublishedEvent, TransferEventsModel } from '../../local/event-pipes';
-import { eventBridgeEvent } from '../../local/lambda-events';
+import { apiGatewayProxyEvent, eventBridgeEvent } from '../../local/lambda-events';
+import { HISTORY_RESOURCE } from '../../lambda/doors/history';
 import { connectFixtures } from '../support/fixtures';
 import { asHttp, httpEvent, lambdaContext, ledgerItems, startGatewayHarness } from '../support/gateway-harness';
 import type { GatewayHarness } from '../support/gateway-harness';
@@ -164,7 +165,7 @@ describe('the dead-letter door: every event-door request that ends without a tra
     });
 
     // At-least-once: the same dead letter again publishes nothing more.
-    deadLetters.send(JSON.stringify(eventBridgeEvent(request, { id })));
+    deadLetters.redriveFrom(BUFFER_ARN, JSON.stringify(eventBridgeEvent(request, { id })));
     await drained(deadLetters);
     expect(failuresFor(await publishedSince(from), id)).toHaveLength(1);
   });
@@ -210,7 +211,7 @@ describe('the dead-letter door: every event-door request that ends without a tra
     harness.connect.failNext('TransferContact', 3, 'internal');
     expect(asHttp(await harness.newContainer()(httpEvent(request), lambdaContext())).status).toBe(500);
     const id = randomUUID();
-    deadLetters.send(JSON.stringify(eventBridgeEvent(request, { id })));
+    deadLetters.redriveFrom(BUFFER_ARN, JSON.stringify(eventBridgeEvent(request, { id })));
     for (let waited = 0; !model.deadLetterMapping.invocations.some((invocation) => invocation.failed > 0); waited += 50) {
       if (waited > 5000) throw new Error('the dead letter was not served');
       await sleep(50);
@@ -264,14 +265,94 @@ describe('the dead-letter door: every event-door request that ends without a tra
     const transferred = queueTransfer();
     expect(asHttp(await harness.newContainer()(httpEvent(transferred), lambdaContext())).status).toBe(200);
     const transferredId = randomUUID();
-    deadLetters.send(JSON.stringify(eventBridgeEvent(transferred, { id: transferredId })));
+    deadLetters.redriveFrom(BUFFER_ARN, JSON.stringify(eventBridgeEvent(transferred, { id: transferredId })));
     const invalidId = randomUUID();
-    deadLetters.send(JSON.stringify(eventBridgeEvent({ ContactId: fx.contact(), ContactFlowId: fx.flows.inbound, QueueID: fx.queues.enabled }, { id: invalidId })));
+    deadLetters.redriveFrom(BUFFER_ARN, JSON.stringify(eventBridgeEvent({ ContactId: fx.contact(), ContactFlowId: fx.flows.inbound, QueueID: fx.queues.enabled }, { id: invalidId })));
     await drained(deadLetters);
 
     const published = await publishedSince(from);
     expect(failuresFor(published, transferredId)).toHaveLength(0);
     expect(failuresFor(published, invalidId).map((event) => event.detail)).toEqual([expect.objectContaining({ Outcome: 'REJECTED', Reason: 'VALIDATION_FAILED' })]);
+  });
+});
+
+describe('the dead-letter door answers only what SQS\'s redrive from the buffer or the rule\'s delivery put in its queue', () => {
+  it('a message anyone else sent there (a victim\'s request, a redrive from another queue, the rule\'s attributes naming another target) is deleted unanswered: no failure record, no failure event', async () => {
+    const from = events.published.length;
+    const deadLetters = new QueueModel({ arn: DEAD_LETTERS_ARN, visibilityTimeoutMs: 300 });
+    backstops(deadLetters);
+    const victim = queueTransfer();
+    const ids = [randomUUID(), randomUUID(), randomUUID()] as const;
+    const body = (id: string) => JSON.stringify(eventBridgeEvent(victim, { id }));
+    deadLetters.send(body(ids[0]));
+    deadLetters.redriveFrom('arn:aws:sqs:us-east-1:111122223333:someone-elses-queue', body(ids[1]));
+    deadLetters.send(body(ids[2]), {
+      RULE_ARN: 'arn:aws:events:us-east-1:111122223333:rule/transfer-rule',
+      TARGET_ARN: 'arn:aws:sqs:us-east-1:111122223333:someone-elses-queue',
+      ERROR_CODE: 'CONNECTION_FAILURE',
+      ERROR_MESSAGE: 'forged',
+    });
+    await drained(deadLetters);
+    for (const id of ids) expect(await ledgerItems(harness, `FAILURE#${id}`), id).toEqual([]);
+
+    // The victim's own transfer then has exactly one outcome: Contact Transferred.
+    expect(asHttp(await harness.newContainer()(httpEvent(victim), lambdaContext())).status).toBe(200);
+    const published = await publishedSince(from);
+    expect(published.filter((event) => (event.detail as { ClientToken?: string }).ClientToken === victim.ClientToken).map((event) => event['detail-type'])).toEqual(['Contact Transferred']);
+    expect(transferCallsOf(victim.ContactId)).toHaveLength(1);
+  });
+});
+
+describe('a transfer Connect may have made is never released on what the contact looks like now (contract section 6)', () => {
+  const historyOf = async (contactId: string) =>
+    asHttp(
+      await harness.newContainer()(
+        apiGatewayProxyEvent({ body: null, callerArn: 'arn:aws:sts::111122223333:assumed-role/internal-app/app', route: { method: 'GET', resource: HISTORY_RESOURCE, path: `/contact/transfers/${contactId}`, pathParameters: { ContactId: contactId } } }),
+        lambdaContext(),
+      ),
+    );
+
+  it('the first attempt dies with its TransferContact in flight, the queue is disabled, a retry comes: kept PENDING; Connect then transfers, and the ledger, event, history and count hold it', async () => {
+    const from = events.published.length;
+    const queue = { Id: randomUUID(), Name: 'Disabled while a transfer is in flight' };
+    harness.connect.addQueue({ ...queue, Status: 'ENABLED' });
+    const request = { ...queueTransfer(), QueueId: queue.Id };
+    const connectProxy = await startInterposer(harness.connect.url);
+    try {
+      // The first invocation's TransferContact is held before it reaches Connect. Its in-progress record lasts 1 s, as a
+      // timed-out invocation's would, and nothing it writes afterwards lands: it has died, as far as anyone can tell.
+      const inFlight = connectProxy.delay(gatewayRequests.transferContact(request.ContactId));
+      const first = harness.newContainer({ AWS_ENDPOINT_URL_CONNECT: connectProxy.url, AWS_ENDPOINT_URL_DYNAMODB: dynamoProxy.url })(httpEvent(request), lambdaContext(1000));
+      const held = await inFlight;
+      dynamoProxy.fail(() => true);
+      harness.connect.addQueue({ ...queue, Status: 'DISABLED' });
+      await sleep(1100);
+
+      const retry = asHttp(await harness.newContainer()(httpEvent(request), lambdaContext()));
+      expect(retry.status).toBe(409);
+      expect(retry.body).toMatchObject({ Reason: 'REQUEST_IN_PROGRESS', Message: expect.stringContaining('QUEUE_DISABLED') });
+      expect(await slotsOf(request.ContactId)).toEqual([expect.objectContaining({ status: 'PENDING' })]);
+
+      held.release();
+      await first;
+      dynamoProxy.clear();
+      const [made] = acceptedTransfersOf(request.ContactId);
+      expect(made).toBeDefined();
+      const toContactId = (made?.output as { ContactId: string }).ContactId;
+
+      // The caller retries as a 409 asks: the contact has ended, so the same ClientToken hears Connect's original answer.
+      const settled = asHttp(await harness.newContainer()(httpEvent(request), lambdaContext()));
+      expect(settled).toMatchObject({ status: 200, body: { ContactId: toContactId }, headers: { 'Idempotent-Replayed': 'true' } });
+      expect(acceptedTransfersOf(request.ContactId)).toHaveLength(1);
+      expect(await slotsOf(request.ContactId)).toEqual([expect.objectContaining({ status: 'TRANSFERRED', toContactId })]);
+      expect(transfersFrom(await publishedSince(from), request.ContactId).map((event) => event.detail)).toEqual([expect.objectContaining({ ToContactId: toContactId })]);
+      expect((await historyOf(toContactId)).body.Transfers).toEqual([expect.objectContaining({ TransferNumber: 1, FromContactId: request.ContactId, ToContactId: toContactId })]);
+      // Rule 14 counts it: the new contact's tree holds one transfer.
+      expect(await ledgerItems(harness, `CONTACT#${toContactId}`)).toEqual([expect.objectContaining({ treeId: request.ContactId, transfersInTree: 1 })]);
+    } finally {
+      dynamoProxy.clear();
+      await connectProxy.close();
+    }
   });
 });
 

@@ -320,6 +320,31 @@ describe('transfer events from the ledger stream (contract section 9, local mode
   });
 });
 
+describe('a detail nested thousands of levels deep, sent straight to the buffer', () => {
+  it('is a final VALIDATION_FAILED on its first receive, with its failure record and its Contact Transfer Failed, not a stack overflow', async ({ harness, fx, eventDoor, failureRecord }) => {
+    const events = startTransferEvents(harness.dynamodbClient(), harness.config.ledgerTable, 'contact-transfer-gateway', 60_000);
+    await events.flush();
+    const before = events.published.length;
+    const door = await eventDoor();
+    const id = randomUUID();
+    const request = { ContactId: fx.contact(), ContactFlowId: fx.flows.inbound, ClientToken: `deep-${randomUUID()}` };
+    // About 10 KB: 5,000 levels, written as text (building it as an object would overflow the test's own stack).
+    const deep = `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`;
+    const body = JSON.stringify(eventBridgeEvent({ ...request, Deep: 'DEEP' }, { id })).replace('"DEEP"', deep);
+    door.buffer.send(body);
+    await door.drained();
+    await events.flush();
+    await events.stop();
+
+    expect(door.mapping.invocations.map((invocation) => invocation.failed)).toEqual([0]);
+    expect(door.deadLetters.size).toBe(0);
+    expect(await failureRecord(id)).toMatchObject({ status: 'REJECTED', reason: 'VALIDATION_FAILED', type: 'InvalidRequestException' });
+    const failed = events.published.slice(before).filter((event) => (event.detail as { EventId?: string }).EventId === id);
+    expect(failed.map((event) => [event['detail-type'], (event.detail as { Reason?: string }).Reason])).toEqual([['Contact Transfer Failed', 'VALIDATION_FAILED']]);
+    expect(harness.connect.calls('TransferContact').filter((call) => call.input.ContactId === request.ContactId)).toHaveLength(0);
+  });
+});
+
 describe('who may use the door', () => {
   it('accepts SQS records only from the stack\'s buffer: another queue\'s are refused, no trigger of the function', async ({ harness, queueTransfer }) => {
     const gateway = harness.newContainer();

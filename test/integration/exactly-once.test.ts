@@ -95,6 +95,27 @@ describe('replays (contract section 6)', () => {
     for (const answer of answers.filter((a) => a.status === 409)) expect(answer.body.Reason).toBe('REQUEST_IN_PROGRESS');
   });
 
+  it('two keys for one contact at once, 10 of 10 races: one TransferContact; the other 409 TRANSFER_IN_PROGRESS, then the rules once the first settled (contract section 6)', async ({ harness, queueTransfer, acceptedTransfersOf }) => {
+    // Connect answers slowly, so that each race's second reservation meets the first one's transfer in flight.
+    harness.connect.setLatency(150, 'TransferContact');
+    for (let race = 1; race <= 10; race += 1) {
+      const request = queueTransfer();
+      const byKey = (key: string) => post(harness.newContainer(), { ...request, ClientToken: `${key}-${randomUUID()}` });
+      const answers = await Promise.all([byKey('crm'), byKey('workflow')]);
+      const label = `race ${race}`;
+      expect(harness.connect.calls('TransferContact').filter((call) => call.input.ContactId === request.ContactId), label).toHaveLength(1);
+      expect(acceptedTransfersOf(request.ContactId), label).toHaveLength(1);
+      expect(answers.map((answer) => answer.status).sort(), label).toEqual([200, 409]);
+      const refused = answers.find((answer) => answer.status === 409);
+      expect(refused?.headers['x-amzn-ErrorType'], label).toBe('ResourceConflictException');
+      expect(refused?.body, label).toMatchObject({ Type: 'ResourceConflictException', Reason: 'TRANSFER_IN_PROGRESS' });
+      // Settled: a third key is answered by the rules, and still never reaches Connect.
+      const after = await post(harness.newContainer(), { ...request, ClientToken: randomUUID() });
+      expect(after.body.Reason, label).toBe('CONTACT_NOT_ACTIVE');
+      expect(harness.connect.calls('TransferContact').filter((call) => call.input.ContactId === request.ContactId), label).toHaveLength(1);
+    }
+  });
+
   it('rejects the same token with another payload and transfers nothing', async ({ gateway, transfers, queueTransfer }) => {
     const key = { 'Idempotency-Key': randomUUID() };
     expect((await post(gateway, queueTransfer(), key)).status).toBe(200);
@@ -387,7 +408,9 @@ describe('the ledger is append-only and atomic (contract section 7)', () => {
     const treeId = randomUUID();
     const first = reservation(treeId, `token:${randomUUID()}`);
     await expect(ledger().reserve(first)).resolves.toBe('reserved');
-    await expect(ledger().reserve(reservation(treeId, `token:${randomUUID()}`))).resolves.toBe('slot-taken');
+    // The same slot from another contact of the tree; the same contact under another key meets its transfer in flight.
+    await expect(ledger().reserve({ ...reservation(treeId, `token:${randomUUID()}`), fromContactId: randomUUID() })).resolves.toBe('slot-taken');
+    await expect(ledger().reserve({ ...reservation(treeId, `token:${randomUUID()}`), transferNumber: 2 })).resolves.toBe('contact-busy');
     await ledger().complete(first, { ContactId: 'made-1', ContactArn: 'arn:made-1' }, new Date());
     await expect(ledger().complete(first, { ContactId: 'other', ContactArn: 'arn:other' }, new Date())).rejects.toThrow();
     await expect(ledger().release(first, 'late', new Date())).rejects.toThrow();

@@ -336,6 +336,17 @@ describe('EventBridge door: a buffer drained at a bounded concurrency', () => {
     const policy = all(synth.template, 'AWS::SQS::QueuePolicy').find((candidate) => JSON.stringify(candidate.Properties?.Queues) === JSON.stringify([{ Ref: queueId }]));
     return (policy?.Properties as { PolicyDocument: { Statement: Record<string, unknown>[] } }).PolicyDocument.Statement;
   };
+  /**
+   * Whatever IAM policies in the account allow: SendMessage is denied to any principal (an IAM user or role carries
+   * neither key, and a negated condition holds where its key is absent) unless it comes from `sources` or SQS itself.
+   */
+  const onlySentBy = (sources: unknown[]) =>
+    expect.objectContaining({
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: 'sqs:SendMessage',
+      Condition: { ArnNotEquals: { 'aws:SourceArn': sources }, StringNotEquals: { 'aws:PrincipalServiceName': 'sqs.amazonaws.com' } },
+    });
 
   it('a rule on the default bus matches detail-type TransferContact from the configured sources and delivers into the buffer', () => {
     const { resource } = resourceOf(gateway().transferRule);
@@ -390,7 +401,7 @@ describe('EventBridge door: a buffer drained at a bounded concurrency', () => {
     expect(JSON.stringify(resource.DependsOn)).toMatch(/FunctionRole/);
   });
 
-  it('the dead-letter queue is encrypted, SSL-only, keeps messages 14 days, and accepts delivery failures only from the rule', () => {
+  it('the dead-letter queue is encrypted, SSL-only, keeps messages 14 days, and accepts delivery failures only from the rule and the buffer\'s redrive', () => {
     const { id, properties } = queueProps(gateway().deadLetterQueue);
     expect(properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
     const statements = policyOf(id);
@@ -406,7 +417,8 @@ describe('EventBridge door: a buffer drained at a bounded concurrency', () => {
         Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [ruleId, 'Arn'] } } },
       }),
     );
-    expect(statements).toHaveLength(2);
+    expect(statements).toContainEqual(onlySentBy([{ 'Fn::GetAtt': [ruleId, 'Arn'] }, resolve(gateway().eventBuffer.queueArn)]));
+    expect(statements).toHaveLength(3);
   });
 });
 

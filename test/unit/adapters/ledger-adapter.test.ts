@@ -37,14 +37,22 @@ const cancelled = (...codes: string[]) =>
 beforeEach(() => dynamodb.reset());
 
 describe('DynamoDbLedger', () => {
-  it('reserves the intent and the numbered slot in one transaction that refuses to overwrite', async () => {
+  it('reserves the intent, the contact\'s in-flight mark and the numbered slot in one transaction that refuses to overwrite', async () => {
     dynamodb.on(TransactWriteItemsCommand).resolves({});
     await expect(ledger.reserve(reservation)).resolves.toBe('reserved');
-    const [intent, slot] = dynamodb.commandCalls(TransactWriteItemsCommand)[0]!.args[0].input.TransactItems!;
+    const [intent, contact, slot] = dynamodb.commandCalls(TransactWriteItemsCommand)[0]!.args[0].input.TransactItems!;
     expect(intent?.Put).toMatchObject({
       TableName: 'ledger',
       ConditionExpression: 'attribute_not_exists(#pk) OR #status = :released',
       Item: marshall({ pk: 'KEY#token:abc', sk: 'INTENT', status: 'PENDING', payloadHash: 'hash', treeId: 'c-0', transferNumber: 3, transfersInTree: 2 }, {}),
+    });
+    // One transfer of a contact in flight at a time: the mark is set only where no other key holds it.
+    expect(contact?.Update).toMatchObject({
+      Key: marshall({ pk: 'CONTACT#c-2', sk: 'TREE' }),
+      UpdateExpression: expect.stringMatching(/^SET #inFlight = :key, treeId = if_not_exists/),
+      ConditionExpression: 'attribute_not_exists(#inFlight)',
+      ExpressionAttributeNames: expect.objectContaining({ '#inFlight': 'transferInFlight' }),
+      ExpressionAttributeValues: expect.objectContaining({ ':key': { S: 'token:abc' }, ':tree': { S: 'c-0' } }),
     });
     expect(slot?.Put?.ConditionExpression).toBe('attribute_not_exists(#pk)');
     expect(slot?.Put?.Item).toMatchObject(
@@ -54,8 +62,12 @@ describe('DynamoDbLedger', () => {
   });
 
   it.each<[string[], string]>([
-    [['None', 'ConditionalCheckFailed'], 'slot-taken'],
-    [['ConditionalCheckFailed', 'None'], 'key-taken'],
+    [['None', 'None', 'ConditionalCheckFailed'], 'slot-taken'],
+    [['ConditionalCheckFailed', 'None', 'None'], 'key-taken'],
+    [['ConditionalCheckFailed', 'ConditionalCheckFailed', 'None'], 'key-taken'],
+    [['None', 'ConditionalCheckFailed', 'None'], 'contact-busy'],
+    [['None', 'ConditionalCheckFailed', 'ConditionalCheckFailed'], 'contact-busy'],
+    [['None', 'TransactionConflict', 'None'], 'contact-busy'],
   ])('a cancelled reservation (%j) is %s, not an error', async (codes, outcome) => {
     dynamodb.on(TransactWriteItemsCommand).rejects(cancelled(...codes));
     await expect(ledger.reserve(reservation)).resolves.toBe(outcome);
@@ -70,21 +82,24 @@ describe('DynamoDbLedger', () => {
     dynamodb.on(TransactWriteItemsCommand).resolves({});
     await ledger.complete(reservation, result, at);
     const items = dynamodb.commandCalls(TransactWriteItemsCommand)[0]!.args[0].input.TransactItems!;
-    expect(items.map((item) => Object.keys(item)[0])).toEqual(['Update', 'Update', 'Put']);
+    expect(items.map((item) => Object.keys(item)[0])).toEqual(['Update', 'Update', 'Update', 'Put']);
     expect(items[0]?.Update).toMatchObject({ Key: marshall({ pk: 'TREE#c-0', sk: 'TRANSFER#0003' }), ConditionExpression: '#status = :pending AND idempotencyKey = :key' });
     expect(items[1]?.Update?.ConditionExpression).toBe('#status = :pending AND treeId = :tree AND transferNumber = :number');
+    // The moved contact has ended: its in-flight mark goes, whoever holds it, so that nothing can keep the record out.
+    expect(items[2]?.Update).toMatchObject({ Key: marshall({ pk: 'CONTACT#c-2', sk: 'TREE' }), UpdateExpression: expect.stringMatching(/ REMOVE #inFlight$/) });
+    expect(items[2]?.Update?.ConditionExpression).toBeUndefined();
     // The new contact records the count for rule 14 and the slot number after which the next slot follows, apart.
-    expect(items[2]?.Put).toMatchObject({
+    expect(items[3]?.Put).toMatchObject({
       Item: marshall({ pk: 'CONTACT#c-3', sk: 'TREE', treeId: 'c-0', transferNumber: 3, transfersInTree: 2 }, {}),
       ConditionExpression: 'attribute_not_exists(#pk)',
     });
-    expect(items[2]?.Put?.Item?.expiresAt).toEqual({ N: String(at.getTime() / 1000 + 30 * 86_400) });
+    expect(items[3]?.Put?.Item?.expiresAt).toEqual({ N: String(at.getTime() / 1000 + 30 * 86_400) });
   });
 
   it('a completion refused because an earlier attempt recorded the same transfer is done; another transfer is an error', async () => {
-    dynamodb.on(TransactWriteItemsCommand).rejects(cancelled('ConditionalCheckFailed', 'ConditionalCheckFailed', 'ConditionalCheckFailed'));
+    dynamodb.on(TransactWriteItemsCommand).rejects(cancelled('ConditionalCheckFailed', 'ConditionalCheckFailed', 'None', 'ConditionalCheckFailed'));
     const intentItem = (toContactId: string) =>
-      marshall({ pk: 'KEY#token:abc', sk: 'INTENT', status: 'TRANSFERRED', payloadHash: 'hash', treeId: 'c-0', transferNumber: 3, toContactId, toContactArn: 'arn' });
+      marshall({ pk: 'KEY#token:abc', sk: 'INTENT', status: 'TRANSFERRED', payloadHash: 'hash', treeId: 'c-0', transferNumber: 3, fromContactId: 'c-2', toContactId, toContactArn: 'arn' });
     dynamodb.on(BatchGetItemCommand).resolvesOnce({ Responses: { ledger: [intentItem('c-3')] } }).resolvesOnce({ Responses: { ledger: [intentItem('c-9')] } });
     await expect(ledger.complete(reservation, result, at)).resolves.toBeUndefined();
     await expect(ledger.complete(reservation, result, at)).rejects.toThrow('Transaction cancelled');
@@ -93,7 +108,7 @@ describe('DynamoDbLedger', () => {
   it('reserves a slot into the sweeper\'s index, its latest attempt being the reservation', async () => {
     dynamodb.on(TransactWriteItemsCommand).resolves({});
     await ledger.reserve(reservation);
-    const slot = dynamodb.commandCalls(TransactWriteItemsCommand)[0]!.args[0].input.TransactItems![1];
+    const slot = dynamodb.commandCalls(TransactWriteItemsCommand)[0]!.args[0].input.TransactItems![2];
     expect(slot?.Put?.Item).toMatchObject(marshall({ pendingSlot: 'PENDING', reservedAt: at.toISOString(), lastAttemptAt: at.toISOString() }));
   });
 
@@ -124,11 +139,16 @@ describe('DynamoDbLedger', () => {
     expect(input.ExpressionAttributeValues).toMatchObject(marshall({ ':unconfirmed': 'UNCONFIRMED' }));
   });
 
-  it('releases by status only: no item is deleted', async () => {
+  it('releases by status only: no item is deleted; the contact\'s in-flight mark goes only if it is this reservation\'s', async () => {
     dynamodb.on(TransactWriteItemsCommand).resolves({});
     await ledger.release(reservation, 'InvalidRequestException', at);
     const items = dynamodb.commandCalls(TransactWriteItemsCommand)[0]!.args[0].input.TransactItems!;
-    expect(items.every((item) => item.Update?.UpdateExpression?.startsWith('SET #status = :released'))).toBe(true);
+    expect(items.slice(0, 2).every((item) => item.Update?.UpdateExpression?.startsWith('SET #status = :released'))).toBe(true);
+    expect(items[2]?.Update).toMatchObject({
+      Key: marshall({ pk: 'CONTACT#c-2', sk: 'TREE' }),
+      UpdateExpression: expect.stringMatching(/ REMOVE #inFlight$/),
+      ConditionExpression: 'attribute_not_exists(#inFlight) OR #inFlight = :key',
+    });
     expect(items.some((item) => item.Delete)).toBe(false);
   });
 
@@ -149,13 +169,13 @@ describe('DynamoDbLedger', () => {
       Responses: {
         ledger: [
           marshall({ pk: 'CONTACT#c-2', sk: 'TREE', treeId: 'c-0', transferNumber: 4, transfersInTree: 2 }),
-          marshall({ pk: 'KEY#token:abc', sk: 'INTENT', status: 'PENDING', payloadHash: 'hash', treeId: 'c-0', transferNumber: 5, transfersInTree: 3, intendedAt: at.toISOString() }),
+          marshall({ pk: 'KEY#token:abc', sk: 'INTENT', status: 'PENDING', payloadHash: 'hash', treeId: 'c-0', transferNumber: 5, transfersInTree: 3, fromContactId: 'c-2', intendedAt: at.toISOString() }),
         ],
       },
     });
     await expect(ledger.read('c-2', 'token:abc')).resolves.toEqual({
       transfersInTree: { treeId: 'c-0', count: 2, lastNumber: 4 },
-      intent: { idempotencyKey: 'token:abc', status: 'PENDING', payloadHash: 'hash', treeId: 'c-0', transferNumber: 5, transfersInTree: 3, intendedAt: at },
+      intent: { idempotencyKey: 'token:abc', status: 'PENDING', payloadHash: 'hash', treeId: 'c-0', transferNumber: 5, transfersInTree: 3, fromContactId: 'c-2', intendedAt: at },
     });
     expect(dynamodb.commandCalls(BatchGetItemCommand)[0]!.args[0].input.RequestItems?.ledger?.ConsistentRead).toBe(true);
   });
@@ -165,7 +185,7 @@ describe('DynamoDbLedger', () => {
       Responses: {
         ledger: [
           marshall({ pk: 'CONTACT#c-2', sk: 'TREE', treeId: 'c-0', transfersInTree: 2 }),
-          marshall({ pk: 'KEY#token:abc', sk: 'INTENT', status: 'PENDING', payloadHash: 'hash', treeId: 'c-0', transferNumber: 3, intendedAt: at.toISOString() }),
+          marshall({ pk: 'KEY#token:abc', sk: 'INTENT', status: 'PENDING', payloadHash: 'hash', treeId: 'c-0', transferNumber: 3, fromContactId: 'c-2', intendedAt: at.toISOString() }),
         ],
       },
     });
@@ -178,7 +198,7 @@ describe('DynamoDbLedger', () => {
 
 describe('DynamoDbLedger under DynamoDB load and failure', () => {
   const contactItem = marshall({ pk: 'CONTACT#c-2', sk: 'TREE', treeId: 'c-0', transfersInTree: 2 });
-  const intentItem = marshall({ pk: 'KEY#token:abc', sk: 'INTENT', status: 'PENDING', payloadHash: 'hash', treeId: 'c-0', transferNumber: 3, intendedAt: at.toISOString() });
+  const intentItem = marshall({ pk: 'KEY#token:abc', sk: 'INTENT', status: 'PENDING', payloadHash: 'hash', treeId: 'c-0', transferNumber: 3, fromContactId: 'c-2', intendedAt: at.toISOString() });
   const intentKey = marshall({ pk: 'KEY#token:abc', sk: 'INTENT' });
 
   // No real waiting between retries: the back-off's jitter is drawn from Math.random.
@@ -233,7 +253,7 @@ describe('DynamoDbLedger under DynamoDB load and failure', () => {
   });
 
   it('completing: a refused condition whose intent is still pending is an error (the record was not made)', async () => {
-    dynamodb.on(TransactWriteItemsCommand).rejects(cancelled('ConditionalCheckFailed', 'None', 'None'));
+    dynamodb.on(TransactWriteItemsCommand).rejects(cancelled('ConditionalCheckFailed', 'None', 'None', 'None'));
     dynamodb.on(BatchGetItemCommand).resolves({ Responses: { ledger: [intentItem] } });
     await expect(ledger.complete(reservation, result, at)).rejects.toThrow('Transaction cancelled');
   });

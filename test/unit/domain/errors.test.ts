@@ -20,12 +20,13 @@ const CONTRACT: Record<KnownReason, readonly [number, string]> = {
   USER_NOT_FOUND: [404, 'ResourceNotFoundException'],
   REQUEST_IN_PROGRESS: [409, 'IdempotencyException'],
   CLIENT_TOKEN_REUSED: [409, 'IdempotencyException'],
+  TRANSFER_IN_PROGRESS: [409, 'ResourceConflictException'],
   THROTTLED: [429, 'ThrottlingException'],
   UPSTREAM_FAILURE: [500, 'InternalServiceException'],
   INTERNAL_ERROR: [500, 'InternalServiceException'],
 };
 
-const RETRYABLE = new Set<KnownReason>(['REQUEST_IN_PROGRESS', 'THROTTLED', 'UPSTREAM_FAILURE', 'INTERNAL_ERROR']);
+const RETRYABLE = new Set<KnownReason>(['REQUEST_IN_PROGRESS', 'TRANSFER_IN_PROGRESS', 'THROTTLED', 'UPSTREAM_FAILURE', 'INTERNAL_ERROR']);
 
 describe('the error model of contract section 5', () => {
   it('knows exactly the reasons of the contract', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseInstanceArn } from '../../../lambda/domain/arn';
 import type { ConnectInstance } from '../../../lambda/domain/arn';
 import { TransferError } from '../../../lambda/domain/errors';
-import { parseTransferRequest } from '../../../lambda/domain/request';
+import { MAX_JSON_DEPTH, nestsDeeperThan, parseTransferRequest } from '../../../lambda/domain/request';
 
 const INSTANCE_ID = '11111111-1111-4111-8111-111111111111';
 const OTHER_ID = '22222222-2222-4222-8222-222222222222';
@@ -249,5 +249,19 @@ describe('parseTransferRequest: a short error whatever the request held', () => 
 
   it('echoes a short unknown member name in full', () => {
     expectValidationFailed({ ...base, Priority: 1 }, 'Priority');
+  });
+});
+
+describe('how deep a JSON text nests, told without parsing it (a bound before anything recurses over it)', () => {
+  const nested = (levels: number) => `${'['.repeat(levels)}${']'.repeat(levels)}`;
+
+  it.each<[string, string, boolean]>([
+    ['a flat request', JSON.stringify({ ContactId: 'c', ContactFlowId: 'f' }), false],
+    ['exactly the limit', nested(MAX_JSON_DEPTH), false],
+    ['one level more', nested(MAX_JSON_DEPTH + 1), true],
+    ['5,000 levels of objects', `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`, true],
+    ['brackets inside strings, escaped quotes included', JSON.stringify({ ContactId: `\\"${'['.repeat(100)}`, Note: '{'.repeat(100) }), false],
+  ])('%s', (_, text, deeper) => {
+    expect(nestsDeeperThan(text, MAX_JSON_DEPTH)).toBe(deeper);
   });
 });

@@ -1,7 +1,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import type { PendingSlot } from '../../../lambda/adapters/pending-slots';
-import { deadLetterErrorOf } from '../../../lambda/doors/dead-letters';
+import { arrivalOf, deadLetterErrorOf } from '../../../lambda/doors/dead-letters';
 import { isSweepEvent, sweepPendingIntents } from '../../../lambda/doors/sweep';
 import type { Settlement } from '../../../lambda/usecase/transfer-contact';
 import { scheduledEvent } from '../../../local/lambda-events';
@@ -90,5 +90,29 @@ describe('why a request was dead-lettered', () => {
 
   it('says the gateway did not finish when the buffer redrove it', () => {
     expect(deadLetterErrorOf(record({})).message).toMatch(/^The gateway did not finish the request/);
+  });
+});
+
+describe('which dead letters the door answers', () => {
+  const BUFFER = 'arn:aws:sqs:us-east-1:111122223333:event-buffer';
+  const text = (stringValue: string) => ({ stringValue, dataType: 'String' });
+  const fromTheRule = { RULE_ARN: text('arn:aws:events:us-east-1:111122223333:rule/r'), TARGET_ARN: text(BUFFER), ERROR_CODE: text('CONNECTION_FAILURE') };
+  const record = (attributes: Record<string, string>, messageAttributes: SQSRecord['messageAttributes'] = {}): SQSRecord =>
+    ({ messageId: 'm', body: '{}', messageAttributes, attributes: { ApproximateReceiveCount: '1', SenderId: 'AIDA', ...attributes }, eventSource: 'aws:sqs' }) as unknown as SQSRecord;
+
+  it.each<[string, SQSRecord, string | undefined]>([
+    ["SQS's redrive from the buffer", record({ DeadLetterQueueSourceArn: BUFFER }), 'redriven'],
+    ["the rule's delivery failure naming the buffer as its target", record({}, fromTheRule), 'undelivered'],
+    ['a message sent by anyone, with nothing of either', record({}), undefined],
+    ["a redrive from another queue (one whose redrive policy names this queue)", record({ DeadLetterQueueSourceArn: `${BUFFER}-other` }), undefined],
+    ["the rule's attributes naming another target", record({}, { ...fromTheRule, TARGET_ARN: text(`${BUFFER}-other`) }), undefined],
+    ["the rule's attributes without an error code", record({}, { RULE_ARN: fromTheRule.RULE_ARN, TARGET_ARN: fromTheRule.TARGET_ARN }), undefined],
+    ["the rule's attributes on a redrive from another queue", record({ DeadLetterQueueSourceArn: `${BUFFER}-other` }, fromTheRule), undefined],
+  ])('%s', (_, deadLetter, arrival) => {
+    expect(arrivalOf(deadLetter, BUFFER)).toBe(arrival);
+  });
+
+  it('answers nothing in a gateway without an event buffer', () => {
+    expect(arrivalOf(record({ DeadLetterQueueSourceArn: BUFFER }), undefined)).toBeUndefined();
   });
 });

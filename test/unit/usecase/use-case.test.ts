@@ -309,6 +309,15 @@ describe('TransferContactUseCase: rule 14 reserves a numbered slot', () => {
     expect(connect.transferContact).not.toHaveBeenCalled();
   });
 
+  it("another key's transfer of the contact reserved and not yet settled: a retryable TRANSFER_IN_PROGRESS (409 ResourceConflictException), nothing sent", async () => {
+    const { useCase, connect, ledger } = setUp({ contact: rootTask });
+    ledger.reserve.mockResolvedValueOnce('contact-busy');
+    const error = await useCase.execute(toQueue, origin).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ reason: 'TRANSFER_IN_PROGRESS', status: 409, type: 'ResourceConflictException', retryable: true });
+    expect(ledger.reserve).toHaveBeenCalledTimes(1);
+    expect(connect.transferContact).not.toHaveBeenCalled();
+  });
+
   it('fails closed when the tree cannot be tallied', async () => {
     const { useCase, connect, ledger } = setUp({ contact: transferredTask });
     ledger.tally.mockRejectedValueOnce(new Error('ledger unreachable'));
@@ -326,6 +335,7 @@ describe('TransferContactUseCase: an intent already in the ledger', () => {
     treeId: 'c-1',
     transferNumber: 1,
     transfersInTree: 1,
+    fromContactId: 'c-1',
     status: 'PENDING',
     payloadHash: keys.payloadHash,
     intendedAt: new Date(NOW.getTime() - 60_000),
@@ -431,10 +441,16 @@ describe('TransferContactUseCase: an intent already in the ledger', () => {
     expect(ledger.complete).not.toHaveBeenCalled();
   });
 
-  it('pending with the contact active but a rule now failing: released, and the rule answered', async () => {
-    const { useCase, connect, ledger } = setUp({ contact: rootTask, queue: { found: true, enabled: false }, view: { intent: intent() } });
-    expect(await reasonOf(useCase.execute(withToken, origin))).toBe('QUEUE_DISABLED');
-    expect(ledger.release).toHaveBeenCalledExactlyOnceWith(intent(), 'QUEUE_DISABLED', NOW);
+  it.each<[string, World, Partial<TransferDependencies>, string]>([
+    ['the queue disabled', { queue: { found: true, enabled: false } }, {}, 'QUEUE_DISABLED'],
+    ['the flow unpublished', { flow: { found: true, published: false } }, {}, 'FLOW_NOT_ACTIVE'],
+    ['the channel no longer allowed', {}, { policy: { allowedChannels: ['EMAIL'], maxTransfers: 11 } }, 'CHANNEL_NOT_SUPPORTED'],
+  ])('pending with the contact active and %s now: kept PENDING (the earlier attempt may still reach Connect), answered retryably, nothing sent', async (_, change, dependencies, rule) => {
+    const { useCase, connect, ledger } = setUp({ contact: rootTask, view: { intent: intent() }, ...change }, dependencies);
+    const error = await useCase.execute(withToken, origin).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ reason: 'REQUEST_IN_PROGRESS', retryable: true, message: expect.stringContaining(rule) });
+    expect(ledger.release).not.toHaveBeenCalled();
+    expect(ledger.complete).not.toHaveBeenCalled();
     expect(connect.transferContact).not.toHaveBeenCalled();
   });
 
@@ -509,7 +525,7 @@ describe('TransferContactUseCase: recording and what the log says', () => {
 
   it('a replay from the idempotency store whose predecessor left the ledger pending records it now', async () => {
     const keys = idempotencyKeysOf(toQueue, instance.id);
-    const pending: Intent = { idempotencyKey: keys.idempotencyKey, treeId: 'c-1', transferNumber: 1, transfersInTree: 1, status: 'PENDING', payloadHash: keys.payloadHash, intendedAt: NOW };
+    const pending: Intent = { idempotencyKey: keys.idempotencyKey, treeId: 'c-1', transferNumber: 1, transfersInTree: 1, fromContactId: 'c-1', status: 'PENDING', payloadHash: keys.payloadHash, intendedAt: NOW };
     const stored: IdempotencyPort = { once: async () => ({ result: transferred, replayed: true }) };
     const { useCase, connect, ledger } = setUp({ contact: rootTask, view: { intent: pending } }, { idempotency: stored });
     await expect(useCase.execute(toQueue, origin)).resolves.toMatchObject({ result: transferred, replayed: true });
@@ -520,7 +536,7 @@ describe('TransferContactUseCase: recording and what the log says', () => {
 
 describe('TransferContactUseCase: a replay finishing its predecessor', () => {
   const keys = idempotencyKeysOf(toQueue, instance.id);
-  const pending: Intent = { idempotencyKey: keys.idempotencyKey, treeId: 'c-1', transferNumber: 1, transfersInTree: 1, status: 'PENDING', payloadHash: keys.payloadHash, intendedAt: NOW };
+  const pending: Intent = { idempotencyKey: keys.idempotencyKey, treeId: 'c-1', transferNumber: 1, transfersInTree: 1, fromContactId: 'c-1', status: 'PENDING', payloadHash: keys.payloadHash, intendedAt: NOW };
   const stored: IdempotencyPort = { once: async () => ({ result: transferred, replayed: true }) };
 
   it('a ledger read that fails claims nothing and records nothing; the replay is still answered', async () => {
