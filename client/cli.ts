@@ -99,7 +99,7 @@ Connection:
   idempotency key; attempts in all default to 3 ($AWS_MAX_ATTEMPTS overrides). Other 4xx are never retried.
 
 Output: the result {"ContactId", "ContactArn", "replayed"} as JSON on stdout, and one line on stderr naming
-the idempotency key used. On failure, the error as JSON on stderr ({"Type", "Reason", "Message", "Status",
+the idempotency key used. On failure, the error as JSON on stderr ({"Type", "ReasonCode", "Message", "Status",
 "RequestId", "ClientToken" or "IdempotencyKey", ...}).
 
 Exit codes: 0 transferred (or replayed), 1 other failure (e.g. no credentials), 2 usage error,

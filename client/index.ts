@@ -177,7 +177,7 @@ export class TransferContactError extends Error {
   toJSON(): Record<string, unknown> {
     return {
       Type: this.type,
-      Reason: this.reason,
+      ReasonCode: this.reason,
       Message: this.message,
       ...(this.fields && { Fields: this.fields }),
       Status: this.status,
@@ -430,17 +430,17 @@ function successOf(response: Response, text: string, context: AnswerContext): Tr
 }
 
 /**
- * The contract's `{Type, Reason, Message, Fields?}` when the Lambda or the API's gateway responses answered; otherwise
+ * The contract's `{Type, ReasonCode, Message, Fields?}` when the Lambda or the API's gateway responses answered; otherwise
  * a bare API Gateway's answer (`{"message": ...}`, type in `x-amzn-ErrorType`), which carries no reason.
  */
 function errorOf(response: Response, text: string, context: AnswerContext): TransferContactError {
   const body = parseJson(text);
   const status = response.status;
-  if (isRecord(body) && typeof body.Type === 'string' && typeof body.Reason === 'string') {
+  if (isRecord(body) && typeof body.Type === 'string' && typeof body.ReasonCode === 'string') {
     return new TransferContactError({
       type: body.Type,
-      reason: body.Reason,
-      message: typeof body.Message === 'string' ? body.Message : `The gateway answered ${status} ${body.Reason}.`,
+      reason: body.ReasonCode,
+      message: typeof body.Message === 'string' ? body.Message : `The gateway answered ${status} ${body.ReasonCode}.`,
       status,
       fields: fieldsOf(body.Fields),
       ...context,

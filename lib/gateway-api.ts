@@ -148,7 +148,7 @@ export function gatewayApi(scope: Construct, props: GatewayApiProps): RestApi {
       ...(response.status !== undefined && { statusCode: String(response.status) }),
       responseHeaders: { 'x-amzn-ErrorType': `'${response.errorType}'` },
       templates: {
-        'application/json': `{"Type":"${response.errorType}","Reason":${response.reason},"Message":${response.message}}`,
+        'application/json': `{"Type":"${response.errorType}","ReasonCode":${response.reason},"Message":${response.message}}`,
       },
     });
   }

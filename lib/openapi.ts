@@ -129,7 +129,7 @@ function errorResponses(groups: ErrorGroup[]): Record<string, Schema> {
     responses[String(group.status)] = errorResponse(types.map((other) => `${other.type}: ${other.reasons.join(', ')}`).join('; '), schema);
   }
   responses['4XX'] = errorResponse(
-    'Any other refusal by API Gateway (for example an unsupported media type): its own status, type InvalidRequestException, and its response type as the Reason.',
+    'Any other refusal by API Gateway (for example an unsupported media type): its own status, type InvalidRequestException, and its response type as the ReasonCode.',
     ref('Error'),
   );
   responses.default = errorResponse(
@@ -150,10 +150,10 @@ function errorSchemas(groups: ErrorGroup[]): Record<string, Schema> {
     Error: {
       type: 'object',
       description: 'The error body of contract section 5, whichever layer refused the request.',
-      required: ['Type', 'Reason', 'Message'],
+      required: ['Type', 'ReasonCode', 'Message'],
       properties: {
         Type: { type: 'string', description: 'Connect\'s error name, also in the x-amzn-ErrorType header.' },
-        Reason: { type: 'string', description: 'Why, as a code to branch on.' },
+        ReasonCode: { type: 'string', description: 'Why, as a code to branch on.' },
         Message: { type: 'string', description: 'One human sentence; never internals.' },
         Fields: { type: 'array', items: ref('FieldError'), description: 'For VALIDATION_FAILED: which members are wrong and how.' },
       },
@@ -165,10 +165,10 @@ function errorSchemas(groups: ErrorGroup[]): Record<string, Schema> {
   for (const [type, reasons] of byType) {
     schemas[type] = {
       type: 'object',
-      required: ['Type', 'Reason', 'Message'],
+      required: ['Type', 'ReasonCode', 'Message'],
       properties: {
         Type: { type: 'string', enum: [type] },
-        Reason: { type: 'string', enum: reasons },
+        ReasonCode: { type: 'string', enum: reasons },
         Message: { type: 'string' },
         Fields: { type: 'array', items: ref('FieldError') },
       },

@@ -61,7 +61,7 @@ export const FAILED_PIPE: PipeDefinition = {
   inputTemplate: template({
     Outcome: text('status'),
     Type: text('type'),
-    Reason: text('reason'),
+    ReasonCode: text('reason'),
     Message: text('message'),
     // The original request as the publisher sent it, as JSON text: it may not even have been JSON.
     Request: text('request'),

@@ -335,5 +335,5 @@ function sendJson(response: ServerResponse, status: number, body: unknown, heade
 
 /** Local mode's own refusals in the contract's error shape (section 5), so a client parses one format. */
 function sendError(response: ServerResponse, status: number, type: string, reason: string, message: string, headers: Record<string, string> = {}): void {
-  sendJson(response, status, { Type: type, Reason: reason, Message: message }, { 'x-amzn-ErrorType': type, ...headers });
+  sendJson(response, status, { Type: type, ReasonCode: reason, Message: message }, { 'x-amzn-ErrorType': type, ...headers });
 }

@@ -10,7 +10,7 @@ export type TransferEvent = EventBridgeEvent<typeof TRANSFER_DETAIL_TYPE, unknow
 
 export type EventResult =
   | { readonly outcome: 'transferred' | 'replayed'; readonly ContactId: string; readonly ContactArn: string }
-  | { readonly outcome: 'rejected'; readonly Reason: string };
+  | { readonly outcome: 'rejected'; readonly ReasonCode: string };
 
 /**
  * EventBridge delivers asynchronously: a rejection no retry can fix ends the invocation normally (it is logged),
@@ -22,7 +22,7 @@ export const eventBridgeDoor: Door<TransferEvent, EventResult> = {
   succeeded: ({ result, replayed }) => ({ outcome: replayed ? 'replayed' : 'transferred', ...result }),
   failed: (error) => {
     if (error.retryable) throw namedFailure(error);
-    return { outcome: 'rejected', Reason: error.reason };
+    return { outcome: 'rejected', ReasonCode: error.reason };
   },
 };
 

@@ -15,7 +15,7 @@ import type { TransferEvent } from './eventbridge';
  */
 export type BufferedResult =
   | { readonly outcome: 'transferred' | 'replayed'; readonly ContactId: string; readonly ContactArn: string; readonly unrecorded?: true }
-  | { readonly outcome: 'rejected'; readonly Type: string; readonly Reason: string; readonly Message: string };
+  | { readonly outcome: 'rejected'; readonly Type: string; readonly ReasonCode: string; readonly Message: string };
 
 /** An SQS event from the event source mapping, every record from the one buffer queue this stack owns. */
 export function isBufferEvent(event: unknown, bufferQueueArn: string | undefined): event is SQSEvent {
@@ -103,7 +103,7 @@ export const bufferedRecordDoor: Door<SQSRecord, BufferedResult> = {
   succeeded: ({ result, replayed, unrecorded }) => ({ outcome: replayed ? 'replayed' : 'transferred', ...result, ...(unrecorded && { unrecorded }) }),
   failed: (error) => {
     if (error.retryable) throw namedFailure(error);
-    return { outcome: 'rejected', Type: error.type, Reason: error.reason, Message: error.message };
+    return { outcome: 'rejected', Type: error.type, ReasonCode: error.reason, Message: error.message };
   },
 };
 

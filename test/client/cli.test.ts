@@ -99,7 +99,7 @@ describe('transfer-contact', () => {
 
     const rejected = await cli(['--cli-input-json', JSON.stringify(input)]);
     expect(rejected.code).toBe(EXIT.CLIENT_ERROR);
-    expect(rejected.error()).toMatchObject({ Reason: 'QUEUE_DISABLED' });
+    expect(rejected.error()).toMatchObject({ ReasonCode: 'QUEUE_DISABLED' });
 
     const overridden = await cli(['--cli-input-json', `file://${file}`, '--contact-id', fromFlag, '--queue-id', fx.queues.enabled]);
     expect(overridden.code).toBe(EXIT.OK);
@@ -112,7 +112,7 @@ describe('transfer-contact', () => {
 
     expect(run.code).toBe(EXIT.CLIENT_ERROR);
     expect(run.stdout).toBe('');
-    expect(run.error()).toMatchObject({ Type: 'InvalidRequestException', Reason: 'CHANNEL_NOT_SUPPORTED', Status: 400, Retryable: false });
+    expect(run.error()).toMatchObject({ Type: 'InvalidRequestException', ReasonCode: 'CHANNEL_NOT_SUPPORTED', Status: 400, Retryable: false });
     expect(run.error().RequestId).toBeTruthy();
     expect(run.error().Message).toEqual(expect.any(String));
     expect(run.error().IdempotencyKey).toBe('payload (ContactId, ContactFlowId, QueueId, UserId)');
@@ -123,12 +123,12 @@ describe('transfer-contact', () => {
     connect.failNext('TransferContact', 3, 'throttle');
     const throttled = await cli(['--contact-id', fx.contact(), '--contact-flow-id', fx.flows.inbound, '--queue-id', fx.queues.enabled], { AWS_MAX_ATTEMPTS: '1' });
     expect(throttled.code).toBe(EXIT.THROTTLED);
-    expect(throttled.error()).toMatchObject({ Reason: 'THROTTLED', Status: 429, Retryable: true });
+    expect(throttled.error()).toMatchObject({ ReasonCode: 'THROTTLED', Status: 429, Retryable: true });
 
     connect.failNext('TransferContact', 3, 'internal');
     const failed = await cli(['--contact-id', fx.contact(), '--contact-flow-id', fx.flows.inbound, '--queue-id', fx.queues.enabled], { AWS_MAX_ATTEMPTS: '1' });
     expect(failed.code).toBe(EXIT.SERVER_ERROR);
-    expect(failed.error()).toMatchObject({ Reason: 'UPSTREAM_FAILURE', Status: 500 });
+    expect(failed.error()).toMatchObject({ ReasonCode: 'UPSTREAM_FAILURE', Status: 500 });
   });
 
   it('generates an input skeleton that --cli-input-json accepts once filled in, and an output skeleton', async () => {

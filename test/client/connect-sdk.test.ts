@@ -95,12 +95,12 @@ describe("Connect's own ConnectClient pointed at the gateway", () => {
     ['InvalidRequestException', InvalidRequestException, 400, 'QUEUE_DISABLED', () => ({ ContactId: fx.contact(), ContactFlowId: fx.flows.inbound, QueueId: fx.queues.disabled })],
     ['ResourceNotFoundException', ResourceNotFoundException, 404, 'CONTACT_NOT_FOUND', () => ({ ContactId: fx.unknownId(), ContactFlowId: fx.flows.inbound, QueueId: fx.queues.enabled })],
     ['AccessDeniedException', AccessDeniedException, 403, 'INSTANCE_NOT_ALLOWED', () => ({ ContactId: fx.contact(), ContactFlowId: fx.flows.inbound, QueueId: fx.queues.enabled, InstanceId: randomUUID() })],
-  ])('throws the typed %s carrying the gateway Reason', async (name, ErrorClass, status, reason, request) => {
+  ])('throws the typed %s carrying the gateway ReasonCode', async (name, ErrorClass, status, reason, request) => {
     const error = await caught(gatewayClient().send(new TransferContactCommand({ InstanceId: instanceId, ...request() })));
 
     expect(error).toBeInstanceOf(ErrorClass);
     expect(error).toBeInstanceOf(ConnectServiceException);
-    expect(error).toMatchObject({ name, Reason: reason, $fault: 'client', $metadata: { httpStatusCode: status } });
+    expect(error).toMatchObject({ name, ReasonCode: reason, $fault: 'client', $metadata: { httpStatusCode: status } });
     expect((error as Error).message).toEqual(expect.any(String));
     expect((error as Error).message.length).toBeGreaterThan(0);
   });
@@ -113,7 +113,7 @@ describe("Connect's own ConnectClient pointed at the gateway", () => {
       ),
     );
     expect(error).toBeInstanceOf(AccessDeniedException);
-    expect(error).toMatchObject({ Reason: 'INVALID_SIGNATURE', message: expect.stringContaining("scoped to correct service: 'execute-api'") as unknown });
+    expect(error).toMatchObject({ ReasonCode: 'INVALID_SIGNATURE', message: expect.stringContaining("scoped to correct service: 'execute-api'") as unknown });
     expect(connect.contact(contactId)?.DisconnectTimestamp).toBeUndefined();
   });
 
@@ -125,7 +125,7 @@ describe("Connect's own ConnectClient pointed at the gateway", () => {
       ),
     );
     expect(error).toBeInstanceOf(AccessDeniedException);
-    expect(error).toMatchObject({ Reason: 'INVALID_SIGNATURE', $metadata: { httpStatusCode: 403 } });
+    expect(error).toMatchObject({ ReasonCode: 'INVALID_SIGNATURE', $metadata: { httpStatusCode: 403 } });
     expect(connect.contact(contactId)?.DisconnectTimestamp).toBeUndefined();
   });
 });

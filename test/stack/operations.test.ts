@@ -99,7 +99,7 @@ describe('default operations', () => {
     // Throttling pages once, through ConnectThrottlesSustained; an in-progress duplicate is at-least-once delivery at work.
     expect(failed.map((m) => m.Dimensions)).toEqual(
       ['UPSTREAM_FAILURE', 'INTERNAL_ERROR'].map((reason) => [
-        { Name: 'Reason', Value: reason },
+        { Name: 'ReasonCode', Value: reason },
         { Name: 'service', Value: 'ContactTransferGateway-Gateway' },
       ]),
     );
@@ -128,8 +128,8 @@ describe('default operations', () => {
       JSON.stringify(`SEARCH('{ContactTransferGateway,${dimension},service} MetricName="${metric}" service="ContactTransferGateway-Gateway"', 'Sum', 300)`);
     expect(titled('Transfers by outcome')).toContain('TransfersSucceeded');
     expect(titled('Transfers by outcome')).toContain('TransfersReplayed');
-    expect(titled('Transfers by outcome')).toContain(search('TransfersRejected', 'Reason'));
-    expect(titled('Transfers by outcome')).toContain(search('TransfersFailed', 'Reason'));
+    expect(titled('Transfers by outcome')).toContain(search('TransfersRejected', 'ReasonCode'));
+    expect(titled('Transfers by outcome')).toContain(search('TransfersFailed', 'ReasonCode'));
     expect(titled('Connect throttles by operation')).toContain(search('ConnectThrottles', 'Operation'));
     expect(titled('Latency (ms)')).toMatch(/p50.*p90.*p99/);
     expect(titled('Buffer and dead-letter queue')).toContain('ApproximateNumberOfMessagesVisible');

@@ -506,8 +506,8 @@ describe('HTTPS door', () => {
       expect(response.Properties?.ResponseParameters).toEqual({ 'gatewayresponse.header.x-amzn-ErrorType': `'${type}'` });
       const template = (response.Properties?.ResponseTemplates as Record<string, string>)['application/json']!;
       const body = JSON.parse(renderContext(template)) as Record<string, unknown>;
-      expect(Object.keys(body)).toEqual(['Type', 'Reason', 'Message']);
-      expect(body).toMatchObject({ Type: type, Reason: reason });
+      expect(Object.keys(body)).toEqual(['Type', 'ReasonCode', 'Message']);
+      expect(body).toMatchObject({ Type: type, ReasonCode: reason });
       expect(typeof body.Message === 'string' && body.Message.length > 0).toBe(true);
     });
 

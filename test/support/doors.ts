@@ -67,7 +67,7 @@ export function answerOf(door: DoorName, outcome: { readonly result?: unknown; r
   if (outcome.error) return { ok: false, reason: outcome.error.message.split(':')[0] ?? outcome.error.name };
   if (door === 'https') {
     const answer = asHttp(outcome.result);
-    if (answer.status !== 200) return { ok: false, reason: String(answer.body.Reason) };
+    if (answer.status !== 200) return { ok: false, reason: String(answer.body.ReasonCode) };
     return {
       ok: true,
       ContactId: String(answer.body.ContactId),
@@ -81,7 +81,7 @@ export function answerOf(door: DoorName, outcome: { readonly result?: unknown; r
   }
   if (door === 'eventbridge') {
     const result = outcome.result as EventResult;
-    if (result.outcome === 'rejected') return { ok: false, reason: result.Reason };
+    if (result.outcome === 'rejected') return { ok: false, reason: result.ReasonCode };
     return { ok: true, ContactId: result.ContactId, ContactArn: result.ContactArn, replayed: result.outcome === 'replayed' };
   }
   const result = outcome.result as TransferResult;
