@@ -182,6 +182,7 @@ export function createGateway(config: GatewayConfig, clients: GatewayClients = {
     ledger,
     idempotency,
     alert: (message, details) => logger.error(message, details),
+    skipAnswerMs: config.idempotencyTtlSeconds * 1000,
   });
 
   const history = new DynamoDbTransferHistory(dynamodb, config.ledgerTable);
@@ -289,7 +290,8 @@ export function createGateway(config: GatewayConfig, clients: GatewayClients = {
         const result = await invocation.run({ deadline: slotDeadlineOf(context) }, () =>
           serve(bufferedDoor, record, context, { lockBeforeLookups: true }),
         );
-        if (result.outcome === 'rejected') await failed('REJECTED', { type: result.Type, reason: result.ReasonCode, message: result.Message });
+        // A failed condition is no failure: its ledger record becomes the Contact Transfer Skipped event instead.
+        if (result.outcome === 'rejected' && result.ReasonCode !== 'CONDITION_NOT_MET') await failed('REJECTED', { type: result.Type, reason: result.ReasonCode, message: result.Message });
         // The transfer happened but the ledger (and so its event) does not hold it yet: SQS's redelivery is a replay
         // that records it. Not a failure of the request, so it is never recorded as one.
         if (result.outcome !== 'rejected' && result.unrecorded) throw new UnrecordedTransfer();

@@ -6,6 +6,7 @@
 import type { TransferError } from './domain/errors';
 import type { ContactFacts, FlowFacts, QueueFacts, UserFacts } from './domain/facts';
 import type { TransferRequest } from './domain/request';
+import type { FailedCondition } from './domain/transfer-conditions';
 
 export interface TransferResult {
   readonly ContactId: string;
@@ -84,7 +85,25 @@ export interface LedgerView {
    */
   readonly transfersInTree?: { readonly treeId: string; readonly count: number; readonly lastNumber: number };
   readonly intent?: Intent;
+  /** A failed condition recorded under the key: the answer to the same request while it lasts. */
+  readonly skip?: RecordedSkip;
 }
+
+/**
+ * A request whose conditions did not hold (contract section 11), recorded under its idempotency key: it answers a
+ * retry with the same key the same way until `answeredUntil`, and its record becomes the Contact Transfer Skipped event.
+ */
+export interface Skip {
+  readonly idempotencyKey: string;
+  readonly payloadHash: string;
+  readonly request: TransferRequest;
+  readonly origin: Origin;
+  readonly failed: FailedCondition;
+  readonly at: Date;
+  readonly answeredUntil: Date;
+}
+
+export type RecordedSkip = Pick<Skip, 'payloadHash' | 'failed' | 'answeredUntil'>;
 
 /** The tree's slots: how many hold or held a transfer (rule 14), and the highest number taken (the next slot follows it). */
 export interface TreeTally {
@@ -109,6 +128,8 @@ export interface LedgerPort {
    * the slot alone until no invocation can still be in it. False when the slot is no longer PENDING under this key.
    */
   attempting(reservation: ReservationRef, at: Date): Promise<boolean>;
+  /** Records a failed condition under the request's key; a key still answering (a concurrent twin's skip) is left as it is. */
+  skip(skip: Skip): Promise<void>;
   /** The sweeper alerted on a slot it cannot settle: takes it out of the sweep, left PENDING for an operator. */
   setAside(reservation: ReservationRef): Promise<void>;
 }

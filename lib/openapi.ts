@@ -42,7 +42,13 @@ const MEMBER_DESCRIPTIONS: Record<keyof typeof transferRequestSchema.shape, stri
   UserId: 'The agent to transfer to (id or ARN), with a Transfer to agent or Inbound flow. Not together with QueueId.',
   ClientToken:
     'Idempotency token (alias: the Idempotency-Key header). Without one the request is keyed by ContactId, ContactFlowId, QueueId and ' +
-    'UserId, so the same request again is a replay.',
+    'UserId (and Note and Conditions when given), so the same request again is a replay.',
+  Note: 'Optional, 1 to 256 printable characters: why, in your words. Kept in the ledger, shown in the history, carried by every event of the request.',
+  Conditions:
+    'Optional: transfer only if the contact is still where you believe it is, judged on the DescribeContact the gateway makes anyway. ' +
+    'InQueue (queue id or ARN): the contact waits in that queue and no agent has accepted it. NotWithAgent (true): no agent has accepted it. ' +
+    'QueuedForSeconds (1 to 2592000): it has waited in its current queue at least this long. All given must hold; otherwise 409 ' +
+    'CONDITION_NOT_MET (ConditionalOperationFailedException), nothing is transferred, and one Contact Transfer Skipped event follows.',
 };
 
 /** What each item of the history means to a caller; the server's schema holds the members. Every member must have one. */
@@ -57,6 +63,7 @@ const HISTORY_ITEM_DESCRIPTIONS: Record<keyof typeof historyItemSchema.shape, st
   RequestedBy: 'Who asked: the IAM caller ARN (https), source/id of the event (eventbridge), or invoke.',
   Door: 'The door the request came through.',
   TransferredAt: 'When Connect accepted the transfer (ISO 8601).',
+  Note: 'The request\'s Note, when it had one.',
 };
 
 type Schema = Record<string, unknown>;

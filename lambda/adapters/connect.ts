@@ -51,11 +51,18 @@ export class ConnectAdapter implements ConnectPort {
     );
     const contact = output?.Contact;
     if (!contact) return undefined;
+    const { QueueInfo, AgentInfo, LastPausedTimestamp, LastResumedTimestamp, ScheduledTimestamp } = contact;
+    const paused = LastPausedTimestamp !== undefined && (LastResumedTimestamp === undefined || LastResumedTimestamp < LastPausedTimestamp);
+    const now = new Date(this.options.now?.() ?? Date.now());
     return {
       id: contact.Id ?? contactId,
       channel: contact.Channel ?? 'UNKNOWN',
       ...(contact.InitialContactId && { initialContactId: contact.InitialContactId }),
       disconnected: contact.DisconnectTimestamp !== undefined,
+      ...(QueueInfo?.Id && { queue: { id: QueueInfo.Id, ...(QueueInfo.EnqueueTimestamp && { enqueuedAt: QueueInfo.EnqueueTimestamp }) } }),
+      ...(AgentInfo?.Id && { agent: { id: AgentInfo.Id, ...(AgentInfo.ConnectedToAgentTimestamp && { connectedAt: AgentInfo.ConnectedToAgentTimestamp }) } }),
+      ...(paused && { pausedAt: LastPausedTimestamp }),
+      ...(ScheduledTimestamp && ScheduledTimestamp > now && { scheduledFor: ScheduledTimestamp }),
     };
   }
 

@@ -5,6 +5,8 @@ import type { IdempotencyKeys } from '../domain/idempotency-keys';
 import type { TransferRequest } from '../domain/request';
 import { firstFailingRule, treeIdOf } from '../domain/rules';
 import type { TransferFacts, TransferPolicy } from '../domain/rules';
+import { failedCondition } from '../domain/transfer-conditions';
+import type { FailedCondition } from '../domain/transfer-conditions';
 import { TransferNotSent } from '../ports';
 import type { ConnectPort, IdempotencyOutcome, IdempotencyPort, Intent, LedgerPort, LedgerView, Origin, Reservation, ReservationRef, TransferResult, TreeTally } from '../ports';
 
@@ -50,7 +52,15 @@ export interface TransferDependencies {
    */
   readonly alert: (message: string, details: Record<string, unknown>) => void;
   readonly now?: () => Date;
+  /**
+   * How long a failed condition answers a retry with the same key (the idempotency window of a success): a failed
+   * condition is final for the request, and the same request asked again within it gets the same answer.
+   */
+  readonly skipAnswerMs?: number;
 }
+
+/** The idempotency window of a success when none is configured (contract section 6: at least an hour). */
+const DEFAULT_SKIP_ANSWER_MS = 60 * 60 * 1000;
 
 interface Gathered {
   readonly facts: TransferFacts;
@@ -202,7 +212,15 @@ export class TransferContactUseCase {
       ]);
       const treeId = contact && treeIdOf(contact);
       const tally = contact ? await this.tallyOf(contact.id, treeId ?? contact.id, ledgerView) : { counted: 0, lastNumber: 0 };
-      const facts: TransferFacts = { contact, flow, ...(queue && { queue }), ...(user && { user }), transfersInTree: tally.counted };
+      const failed = contact && failedCondition(request.Conditions, contact, this.now());
+      const facts: TransferFacts = {
+        contact,
+        flow,
+        ...(queue && { queue }),
+        ...(user && { user }),
+        transfersInTree: tally.counted,
+        ...(failed && { failedCondition: failed }),
+      };
       return { facts, view: ledgerView, tally, ...(treeId !== undefined && { treeId }) };
     })();
     // When the lock answers first (replay, in progress, store down) nobody may await these.
@@ -223,6 +241,11 @@ export class TransferContactUseCase {
 
   private async transferOnce(request: TransferRequest, origin: Origin, keys: IdempotencyKeys, gathered: Gathered, attempt: Attempt): Promise<TransferResult> {
     if (gathered.treeId !== undefined) attempt.treeId = gathered.treeId;
+    const skip = gathered.view.skip;
+    if (skip && skip.answeredUntil > this.now()) {
+      if (skip.payloadHash !== keys.payloadHash) throw TransferError.of('CLIENT_TOKEN_REUSED');
+      throw conditionNotMet(skip.failed);
+    }
     const intent = gathered.view.intent;
     if (intent && intent.status !== 'RELEASED') {
       if (intent.payloadHash !== keys.payloadHash) throw TransferError.of('CLIENT_TOKEN_REUSED');
@@ -234,9 +257,21 @@ export class TransferContactUseCase {
     }
 
     const failing = firstFailingRule(gathered.facts, this.deps.policy);
-    if (failing) throw TransferError.of(failing);
+    if (failing === 'CONDITION_NOT_MET' && gathered.facts.failedCondition) await this.skip(request, origin, keys, gathered.facts.failedCondition);
+    if (failing) throw rejection(failing, gathered.facts);
     const reservation = await this.reserve(request, origin, keys, gathered.treeId ?? request.ContactId, gathered.tally);
     return this.send(request, origin, keys, reservation, attempt, 'reserved-now');
+  }
+
+  /**
+   * A failed condition is final (contract section 11): recorded under the key before it is answered, so a retry gets
+   * the same answer and the record's one Contact Transfer Skipped event follows. A record that cannot be written fails
+   * the request (retryable) rather than answer without the event.
+   */
+  private async skip(request: TransferRequest, origin: Origin, keys: IdempotencyKeys, failed: FailedCondition): Promise<void> {
+    const at = this.now();
+    const answeredUntil = new Date(at.getTime() + (this.deps.skipAnswerMs ?? DEFAULT_SKIP_ANSWER_MS));
+    await failClosed(() => this.deps.ledger.skip({ idempotencyKey: keys.idempotencyKey, payloadHash: keys.payloadHash, request, origin, failed, at, answeredUntil }));
   }
 
   /**
@@ -281,7 +316,7 @@ export class TransferContactUseCase {
       const failing = firstFailingRule({ ...gathered.facts, transfersInTree: 0 }, this.deps.policy);
       if (failing) {
         await this.release(intent, failing, request, origin);
-        throw TransferError.of(failing);
+        throw rejection(failing, gathered.facts);
       }
       return this.send(request, origin, keys, intent, attempt, 'resuming');
     }
@@ -426,6 +461,15 @@ export class TransferContactUseCase {
       idempotencyKey: reservation?.idempotencyKey ?? keys?.idempotencyKey,
     };
   }
+}
+
+/** The caller's answer for a failing rule: a failed condition names itself and what the contact showed. */
+function rejection(failing: Exclude<ReturnType<typeof firstFailingRule>, undefined>, facts: TransferFacts): TransferError {
+  return failing === 'CONDITION_NOT_MET' && facts.failedCondition ? conditionNotMet(facts.failedCondition) : TransferError.of(failing);
+}
+
+function conditionNotMet(failed: FailedCondition): TransferError {
+  return TransferError.of('CONDITION_NOT_MET', { message: failed.message });
 }
 
 /** The ledger could not be read or written before the transfer: refuse rather than risk rule 14 (retryable). */

@@ -64,7 +64,7 @@ describe('transfer-contact', () => {
 
     expect(run.code).toBe(EXIT.OK);
     expect(run.json()).toMatchObject({ ContactArn: expect.stringContaining('/contact/') as unknown, replayed: false });
-    expect(run.stderr).toBe('transfer-contact: idempotency key: payload (ContactId, ContactFlowId, QueueId, UserId)\n');
+    expect(run.stderr).toBe('transfer-contact: idempotency key: payload (ContactId, ContactFlowId, QueueId, UserId, Note, Conditions)\n');
     expect(transferredFrom(contactId)).toBe(true);
   });
 
@@ -115,7 +115,7 @@ describe('transfer-contact', () => {
     expect(run.error()).toMatchObject({ Type: 'InvalidRequestException', ReasonCode: 'CHANNEL_NOT_SUPPORTED', Status: 400, Retryable: false });
     expect(run.error().RequestId).toBeTruthy();
     expect(run.error().Message).toEqual(expect.any(String));
-    expect(run.error().IdempotencyKey).toBe('payload (ContactId, ContactFlowId, QueueId, UserId)');
+    expect(run.error().IdempotencyKey).toBe('payload (ContactId, ContactFlowId, QueueId, UserId, Note, Conditions)');
   });
 
   it('exits with the throttling code when Connect keeps throttling, and the server-error code when it keeps failing', async () => {
@@ -135,7 +135,7 @@ describe('transfer-contact', () => {
     const input = await cli(['--generate-cli-skeleton']);
     expect(input.code).toBe(EXIT.OK);
     const skeleton = input.json();
-    expect(Object.keys(skeleton).sort()).toEqual(['ClientToken', 'ContactFlowId', 'ContactId', 'InstanceId', 'QueueId', 'UserId']);
+    expect(Object.keys(skeleton).sort()).toEqual(['ClientToken', 'Conditions', 'ContactFlowId', 'ContactId', 'InstanceId', 'Note', 'QueueId', 'UserId']);
 
     const contactId = fx.contact('EMAIL');
     const filled = { ...skeleton, ContactId: contactId, ContactFlowId: fx.flows.queueTransfer, QueueId: fx.queues.enabled };

@@ -49,6 +49,7 @@ function fakeLedger(world: World) {
     release: vi.fn<LedgerPort['release']>(async () => undefined),
     attempting: vi.fn<LedgerPort['attempting']>(async () => true),
     setAside: vi.fn<LedgerPort['setAside']>(async () => undefined),
+    skip: vi.fn<LedgerPort['skip']>(async () => undefined),
   } satisfies LedgerPort;
 }
 
