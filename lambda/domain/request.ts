@@ -35,7 +35,13 @@ export const transferRequestSchema = z.strictObject({
         NotWithAgent: z.optional(z.literal(true)),
         QueuedForSeconds: z.optional(z.int().check(z.minimum(1), z.maximum(MAX_QUEUED_FOR_SECONDS))),
       })
-      .check(z.refine((conditions) => Object.keys(conditions).length > 0, { message: 'must name at least one condition (InQueue, NotWithAgent, QueuedForSeconds)' })),
+      .check(
+        z.refine((conditions) => Object.keys(conditions).length > 0, {
+          message: 'must name at least one condition (InQueue, NotWithAgent, QueuedForSeconds)',
+          // An object of unknown members only is already told so, member by member.
+          when: (payload) => payload.issues.length === 0,
+        }),
+      ),
   ),
 });
 

@@ -36,7 +36,7 @@ export interface DoorAnswer {
 export const RETURNED_TO_BUFFER = 'RETURNED_TO_BUFFER';
 
 /** The event Lambda hands the function for `request` through `door`; the same event is what a retry redelivers. */
-export function eventFor(door: DoorName, request: Record<string, string>): unknown {
+export function eventFor(door: DoorName, request: Record<string, unknown>): unknown {
   if (door === 'https') return httpEvent(request);
   if (door === 'eventbridge') return transferEvent(request);
   if (door === 'buffered') return bufferedEvent(transferEvent(request));
