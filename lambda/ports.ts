@@ -24,14 +24,20 @@ export class TransferNotSent extends Error {
   }
 }
 
+/** Judges the contact as described right before TransferContact: a refusal means the transfer is not sent. */
+export type Precondition = (contact: ContactFacts | undefined) => TransferError | undefined;
+
 /** Reads answer "not found" as data, so the rules (not the order of concurrent calls) decide which reason wins. */
 export interface ConnectPort {
   describeContact(contactId: string): Promise<ContactFacts | undefined>;
   describeFlow(flowId: string): Promise<FlowFacts>;
   describeQueue(queueId: string): Promise<QueueFacts>;
   describeUser(userId: string): Promise<UserFacts>;
-  /** Throws `TransferNotSent` when it sent nothing. */
-  transferContact(request: TransferRequest, clientToken: string): Promise<TransferResult>;
+  /**
+   * Throws `TransferNotSent` when it sent nothing. With `precondition`, the contact is described once more right before
+   * the call (after any pacing wait) and nothing is sent when the precondition refuses what it shows.
+   */
+  transferContact(request: TransferRequest, clientToken: string, precondition?: Precondition): Promise<TransferResult>;
 }
 
 /** Who asked, and through which door (contract section 7). */

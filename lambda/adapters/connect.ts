@@ -13,7 +13,7 @@ import type { TransferRequest } from '../domain/request';
 import type { ConnectOperation } from '../metric-names';
 import type { ContactFacts, FlowFacts, QueueFacts, UserFacts } from '../domain/facts';
 import { TransferNotSent } from '../ports';
-import type { ConnectPort, TransferResult } from '../ports';
+import type { ConnectPort, Precondition, TransferResult } from '../ports';
 import { TtlCache } from './ttl-cache';
 
 export interface ConnectAdapterOptions {
@@ -113,9 +113,12 @@ export class ConnectAdapter implements ConnectPort {
     );
   }
 
-  async transferContact(request: TransferRequest, clientToken: string): Promise<TransferResult> {
+  async transferContact(request: TransferRequest, clientToken: string, precondition?: Precondition): Promise<TransferResult> {
     try {
       await this.options.beforeTransfer?.();
+      // Last, after the pacing wait: what the contact shows here is at most one round trip old when Connect transfers it.
+      const refusal = precondition?.(await this.describeContact(request.ContactId));
+      if (refusal) throw refusal;
     } catch (error) {
       throw new TransferNotSent(error instanceof TransferError ? error : TransferError.of('INTERNAL_ERROR', { cause: error }));
     }

@@ -7,6 +7,7 @@ import { firstFailingRule, treeIdOf } from '../domain/rules';
 import type { TransferFacts, TransferPolicy } from '../domain/rules';
 import { failedCondition } from '../domain/transfer-conditions';
 import type { FailedCondition } from '../domain/transfer-conditions';
+import type { ContactFacts } from '../domain/facts';
 import { TransferNotSent } from '../ports';
 import type { ConnectPort, IdempotencyOutcome, IdempotencyPort, Intent, LedgerPort, LedgerView, Origin, Reservation, ReservationRef, TransferResult, TreeTally } from '../ports';
 
@@ -356,14 +357,27 @@ export class TransferContactUseCase {
       if (!stillPending) throw TransferError.of('REQUEST_IN_PROGRESS', { message: 'An earlier attempt with this idempotency key was settled meanwhile; retry to hear its outcome.' });
     }
     let result: TransferResult;
+    // Conditions are judged again on a DescribeContact made right before the call: the window in which an agent can take
+    // the contact shrinks from this attempt's look-ups, reservation and pacing wait to one round trip. Only for a
+    // reservation made now: a resumed one must reach Connect to learn what an earlier attempt did.
+    let failedOnRecheck: FailedCondition | undefined;
+    const conditions = sending === 'reserved-now' ? request.Conditions : undefined;
+    const precondition = conditions && ((contact: ContactFacts | undefined) => {
+      if (!contact || contact.disconnected) return TransferError.of('CONTACT_NOT_ACTIVE');
+      failedOnRecheck = failedCondition(conditions, contact, this.now());
+      return failedOnRecheck && conditionNotMet(failedOnRecheck);
+    });
     try {
-      result = await this.deps.connect.transferContact(request, keys.connectClientToken);
+      result = await (precondition
+        ? this.deps.connect.transferContact(request, keys.connectClientToken, precondition)
+        : this.deps.connect.transferContact(request, keys.connectClientToken));
     } catch (error) {
-      // Never sent (paced out): this invocation transferred nothing. Only a reservation it made itself is known to hold
-      // no transfer; a resumed one belongs to an earlier attempt that may have reached Connect (a contact that still
-      // looks active may not show its disconnect yet), so it stays for a retry to re-send.
+      // Never sent (paced out, or a condition no longer held): this invocation transferred nothing. Only a reservation it
+      // made itself is known to hold no transfer; a resumed one belongs to an earlier attempt that may have reached
+      // Connect (a contact that still looks active may not show its disconnect yet), so it stays for a retry to re-send.
       if (error instanceof TransferNotSent) {
         if (sending === 'reserved-now') await this.release(reservation, error.failure.reason, request, origin);
+        if (failedOnRecheck) await this.skip(request, origin, keys, failedOnRecheck);
         throw error.failure;
       }
       // Connect answered and refused: nothing was transferred. Anything else (throttled after retries, 5xx, no

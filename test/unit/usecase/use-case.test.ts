@@ -610,6 +610,25 @@ describe('TransferContactUseCase: a condition that does not hold (contract secti
     expect(connect.transferContact).toHaveBeenCalledTimes(1);
   });
 
+  it('judges the conditions again on the contact as described right before the transfer: taken meanwhile, nothing is sent, the slot is released and the skip recorded', async () => {
+    const { useCase, connect, ledger } = setUp({ contact: rootTask });
+    connect.transferContact.mockImplementationOnce(async (_request, _token, precondition) => {
+      const refusal = precondition?.(withAgent);
+      if (refusal) throw new TransferNotSent(refusal);
+      return transferred;
+    });
+    await expect(useCase.execute(conditional, origin)).rejects.toMatchObject({ reason: 'CONDITION_NOT_MET' });
+    expect(ledger.release).toHaveBeenCalledWith(expect.objectContaining({ idempotencyKey: keys.idempotencyKey }), 'CONDITION_NOT_MET', NOW);
+    expect(ledger.skip).toHaveBeenCalledWith(expect.objectContaining({ failed: expect.objectContaining({ condition: 'NotWithAgent' }) as unknown }));
+    expect(ledger.release.mock.invocationCallOrder[0]).toBeLessThan(ledger.skip.mock.invocationCallOrder[0] ?? 0);
+  });
+
+  it('asks for no second look when the request has no conditions', async () => {
+    const { useCase, connect } = setUp({ contact: rootTask });
+    await useCase.execute(toQueue, origin);
+    expect(connect.transferContact.mock.calls[0]).toHaveLength(2);
+  });
+
   it('fails retryably, sending nothing, when the skip cannot be recorded (no answer without its event)', async () => {
     const { useCase, connect, ledger } = setUp({ contact: withAgent });
     ledger.skip.mockRejectedValueOnce(new Error('ledger unreachable'));
