@@ -69,6 +69,8 @@ export interface SimulatorCall {
   readonly tokenReplay?: boolean;
   /** When the simulator answered, ms since the epoch. */
   readonly at: number;
+  /** When the request arrived, before any injected latency: with `at`, the time between two calls is measured. */
+  readonly receivedAt: number;
 }
 
 export interface ConnectSimulator {
@@ -296,6 +298,7 @@ export async function startConnectSimulator(options: ConnectSimulatorOptions = {
   });
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const receivedAt = Date.now();
     const body = (await readBody(request)) ?? '';
     const routed = routeOf(request.method ?? 'GET', request.url ?? '/', body);
     if (!routed) return send(response, 404, { Message: 'Unknown operation' }, 'UnknownOperationException');
@@ -324,7 +327,7 @@ export async function startConnectSimulator(options: ConnectSimulatorOptions = {
       errorType = failure.type;
       payload = { Message: failure.message };
     }
-    calls.push({ operation, input, status, output: payload, ...((tokenReplay as boolean) ? { tokenReplay: true } : {}), at: Date.now() });
+    calls.push({ operation, input, status, output: payload, ...((tokenReplay as boolean) ? { tokenReplay: true } : {}), at: Date.now(), receivedAt });
     send(response, status, payload, errorType);
   }
 
