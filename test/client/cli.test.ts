@@ -58,6 +58,38 @@ async function cli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promis
 const transferredFrom = (contactId: string) => connect.contact(contactId)?.DisconnectTimestamp !== undefined;
 
 describe('transfer-contact', () => {
+  it('sends --note and a flag per condition; a condition that does not hold is the typed 409 on stderr, exit 3', async () => {
+    const taken = connect.addContact({ Id: `cli-${Date.now()}`, Channel: 'TASK', QueueId: fx.queues.enabled, EnqueueTimestamp: new Date(Date.now() - 600_000).toISOString() }).Id;
+    connect.assignAgent(taken, fx.users.agent);
+    const flags = ['--contact-flow-id', fx.flows.inbound, '--note', 'waited 10 min', '--in-queue', fx.queues.enabled, '--not-with-agent', '--queued-for-seconds', '300'];
+    const refused = await cli(['--contact-id', taken, ...flags]);
+    expect(refused.code).toBe(EXIT.CLIENT_ERROR);
+    expect(refused.error()).toMatchObject({ Type: 'ConditionalOperationFailedException', ReasonCode: 'CONDITION_NOT_MET', Status: 409, Retryable: false });
+    expect(transferredFrom(taken)).toBe(false);
+
+    connect.assignAgent(taken, undefined);
+    const run = await cli(['--contact-id', taken, ...flags, '--client-token', `cli-${Date.now()}`]);
+    expect(run.code).toBe(EXIT.OK);
+    expect(connect.calls('TransferContact').at(-1)?.input.ContactId).toBe(taken);
+  });
+
+  it('takes Note and Conditions from --cli-input-json, skeleton placeholders meaning "not asked for"', async () => {
+    const contactId = fx.contact();
+    const input = { ContactId: contactId, ContactFlowId: fx.flows.inbound, Note: 'from json', Conditions: { InQueue: '', NotWithAgent: true, QueuedForSeconds: 0 } };
+    const run = await cli(['--cli-input-json', JSON.stringify(input)]);
+    expect(run.code).toBe(EXIT.OK);
+    expect(transferredFrom(contactId)).toBe(true);
+  });
+
+  it.each([
+    [['--queued-for-seconds', 'soon'], /--queued-for-seconds' needs a whole number/],
+    [['--cli-input-json', '{"Conditions":{"InQueu":"q"}}'], /unknown parameter 'Conditions.InQueu'/],
+  ])('refuses %j as a usage error', async (args, message) => {
+    const run = await cli(['--contact-id', 'c', '--contact-flow-id', 'f', ...args]);
+    expect(run.code).toBe(EXIT.USAGE);
+    expect(run.stderr).toMatch(message);
+  });
+
   it('transfers with AWS CLI-style flags and prints the result as JSON', async () => {
     const contactId = fx.contact();
     const run = await cli(['--contact-id', contactId, '--contact-flow-id', fx.flows.inbound, '--queue-id', fx.queues.enabled, '--endpoint', local.url]);
