@@ -8,7 +8,7 @@ import { ConnectClient, TransferContactCommand } from '@aws-sdk/client-connect';
 import { apiGatewayProxyEvent, lambdaContext } from '../local/lambda-events';
 
 export type WorkerRequest =
-  | { readonly op: 'gateway'; readonly body: Record<string, string> }
+  | { readonly op: 'gateway'; readonly body: Record<string, unknown> }
   | { readonly op: 'bare'; readonly body: Record<string, string> }
   | { readonly op: 'memory' };
 export type WorkerReply = { readonly ms: number; readonly cpuMs: number } | { readonly heapUsedBytes: number; readonly rssBytes: number } | { readonly error: string };

@@ -162,6 +162,7 @@ async function main(argv: readonly string[]): Promise<void> {
     for (const memoryMb of options.memorySizes) capped.set(memoryMb, await startWorker(memoryMb));
 
     await latencyFigures(bench, machine);
+    await conditionWindowFigures(bench, machine);
     const warm = await latencyByMemorySize(bench, machine, capped);
     memorySizeSummary(bench, warm, cold);
     await memoryFigures(machine, connect);
@@ -470,6 +471,49 @@ async function latencyFigures(bench: Bench, worker: ChildProcess): Promise<void>
       }),
     ]);
   }
+}
+
+/**
+ * Contract section 11: the check and the transfer cannot be atomic. The window is the time from Connect answering the
+ * DescribeContact whose QueueInfo and AgentInfo the conditions were judged on to Connect receiving the TransferContact
+ * of the same attempt, read from the simulator's own clock: while it lasts an agent can accept the contact. Measured
+ * against the rules' DescribeContact (what the window would be without the second look) and against the one the
+ * adapter makes right before the call (what it is).
+ */
+async function conditionWindowFigures(bench: Bench, worker: ChildProcess): Promise<void> {
+  const { options, connect } = bench;
+  const flow = connect.addFlow({ Id: randomUUID(), Name: 'bench conditional', Type: 'CONTACT_FLOW', State: 'ACTIVE', Status: 'PUBLISHED' }).Id;
+  const queue = connect.addQueue({ Id: randomUUID(), Name: 'bench conditional', Status: 'ENABLED' }).Id;
+  const request = (): WorkerRequest => {
+    const contact = connect.addContact({ Id: randomUUID(), Channel: 'TASK', QueueId: queue, EnqueueTimestamp: new Date(Date.now() - 3_600_000).toISOString() }).Id;
+    return { op: 'gateway', body: { ContactId: contact, ContactFlowId: flow, QueueId: queue, Conditions: { InQueue: queue, NotWithAgent: true, QueuedForSeconds: 1800 } } };
+  };
+  console.log(`
+Condition window (contract section 11): Connect's DescribeContact answer to its receipt of the TransferContact, one attempt, ${options.runs} conditional transfers per latency`);
+  console.log('  (the simulator\'s clock; in AWS add one network round trip between the function and Connect)');
+  const rows: (string | number)[][] = [['injected latency', 'judged on', 'median', 'maximum', 'DescribeContact calls per transfer']];
+  for (const latencyMs of [0, options.latencyMs]) {
+    setLatency(bench, latencyMs);
+    const first: number[] = [];
+    const last: number[] = [];
+    let describes = 0;
+    for (let run = 0; run < options.runs; run += 1) {
+      const sent = request();
+      await timed(worker, sent);
+      const contactId = String((sent as { body: Record<string, unknown> }).body.ContactId);
+      const calls = connect.calls().filter((call) => call.input.ContactId === contactId);
+      const transfer = calls.find((call) => call.operation === 'TransferContact');
+      const looks = calls.filter((call) => call.operation === 'DescribeContact' && transfer !== undefined && call.at <= transfer.receivedAt);
+      if (!transfer || looks.length === 0) throw new Error(`conditional transfer of ${contactId} was not made`);
+      describes += looks.length;
+      first.push(transfer.receivedAt - Math.min(...looks.map((call) => call.at)));
+      last.push(transfer.receivedAt - Math.max(...looks.map((call) => call.at)));
+    }
+    rows.push([ms(latencyMs), "the rules' DescribeContact", ms(median(first)), ms(Math.max(...first)), (describes / options.runs).toFixed(1)]);
+    rows.push([ms(latencyMs), 'the second look, right before', ms(median(last)), ms(Math.max(...last)), '']);
+  }
+  setLatency(bench, 0);
+  table(rows);
 }
 
 /** Warm medians by memory size ('machine' = no CPU cap) and path, at the injected latency. */

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { createTransferClient, idempotencyKeyOf, isLocalEndpoint, regionOfEndpoint, TRANSFER_CONTACT_MEMBERS, TransferContactError } from './index';
-import type { CredentialsOption, TransferClient, TransferContactRequest } from './index';
+import type { CredentialsOption, TransferClient, TransferConditions, TransferContactRequest } from './index';
 
 /**
  * `transfer-contact`: the gateway's TransferContact with the AWS CLI's conventions for `aws connect transfer-contact`,
@@ -32,7 +32,8 @@ export interface CliIo {
   readonly credentials?: CredentialsOption;
 }
 
-type Member = (typeof TRANSFER_CONTACT_MEMBERS)[number];
+type Member = Exclude<(typeof TRANSFER_CONTACT_MEMBERS)[number], 'Conditions'>;
+const STRING_MEMBERS = TRANSFER_CONTACT_MEMBERS.filter((member): member is Member => member !== 'Conditions');
 
 /** Flag per request member, as the AWS CLI spells them. */
 const MEMBER_FLAGS: Record<Member, string> = {
@@ -42,7 +43,11 @@ const MEMBER_FLAGS: Record<Member, string> = {
   QueueId: 'queue-id',
   UserId: 'user-id',
   ClientToken: 'client-token',
+  Note: 'note',
 };
+
+/** One flag per condition of contract section 11. */
+const CONDITION_FLAGS = { InQueue: 'in-queue', NotWithAgent: 'not-with-agent', QueuedForSeconds: 'queued-for-seconds' } as const satisfies Record<keyof TransferConditions, string>;
 
 /** The options every command of this package takes to reach and sign for the gateway. */
 export const CONNECTION_OPTIONS = {
@@ -58,6 +63,10 @@ const OPTIONS = {
   'queue-id': { type: 'string' },
   'user-id': { type: 'string' },
   'client-token': { type: 'string' },
+  note: { type: 'string' },
+  'in-queue': { type: 'string' },
+  'not-with-agent': { type: 'boolean' },
+  'queued-for-seconds': { type: 'string' },
   'cli-input-json': { type: 'string' },
   'generate-cli-skeleton': { type: 'boolean' },
   ...CONNECTION_OPTIONS,
@@ -65,7 +74,9 @@ const OPTIONS = {
 } as const;
 
 export const HELP = `Usage: transfer-contact --contact-id <id> --contact-flow-id <id> [--queue-id <id> | --user-id <id>]
-                        [--instance-id <id>] [--client-token <token>] [--cli-input-json <json|file://path>]
+                        [--instance-id <id>] [--client-token <token>] [--note <text>]
+                        [--in-queue <id|arn>] [--not-with-agent] [--queued-for-seconds <n>]
+                        [--cli-input-json <json|file://path>]
                         [--endpoint <url>] [--region <region>] [--profile <name>]
        transfer-contact --generate-cli-skeleton [input|output]
 
@@ -83,6 +94,13 @@ Request:
                              its ContactId, ContactFlowId, QueueId and UserId, so running the same command
                              again (for example after a timeout) is a replay, never a second transfer.
                              The token or key used is printed on stderr.
+  --note <text>              Why, in your words (1..256 printable chars): kept in the ledger, shown in the
+                             history, carried by every event.
+
+Conditions (transfer only if all hold; otherwise 409 CONDITION_NOT_MET, nothing transferred):
+  --in-queue <id|arn>        The contact waits in this queue and no agent has accepted it.
+  --not-with-agent           No agent has accepted the contact.
+  --queued-for-seconds <n>   The contact has waited in its current queue at least n seconds (1..2592000).
   --cli-input-json <json>    The request as JSON, inline or file://path. Flags given as well override its members.
                              Members left as "" (as in the skeleton) are omitted.
   --generate-cli-skeleton    Print a sample request with every member ("output": a sample result) and exit.
@@ -100,21 +118,23 @@ Connection:
   idempotency key; attempts in all default to 3 ($AWS_MAX_ATTEMPTS overrides). Other 4xx are never retried.
 
 Output: the result {"ContactId", "ContactArn", "replayed"} as JSON on stdout, and one line on stderr naming
-the idempotency key used. On failure, the error as JSON on stderr ({"Type", "Reason", "Message", "Status",
+the idempotency key used. On failure, the error as JSON on stderr ({"Type", "ReasonCode", "Message", "Status",
 "RequestId", "ClientToken" or "IdempotencyKey", ...}).
 
 Exit codes: 0 transferred (or replayed), 1 other failure (e.g. no credentials), 2 usage error,
             3 rejected (4xx), 4 throttled (429), 5 server or network error (5xx, no answer).
 `;
 
-const INPUT_SKELETON: Record<Member, string> = {
+const INPUT_SKELETON = {
   InstanceId: '',
   ContactId: '',
   ContactFlowId: '',
   QueueId: '',
   UserId: '',
   ClientToken: '',
-};
+  Note: '',
+  Conditions: { InQueue: '', NotWithAgent: false, QueuedForSeconds: 0 },
+} as const satisfies Record<Member | 'Conditions', unknown>;
 const OUTPUT_SKELETON = { ContactId: '', ContactArn: '', replayed: false };
 
 /** A mistake on the command line: exit 2 with the message and a pointer to --help. */
@@ -287,25 +307,41 @@ function editDistance(a: string, b: string): number {
   return previous[b.length] ?? Math.max(a.length, b.length);
 }
 
+interface CliRequest {
+  members: Partial<Record<Member, string>>;
+  conditions: { -readonly [K in keyof TransferConditions]: TransferConditions[K] };
+}
+
 async function requestOf(values: ParsedValues, io: CliIo): Promise<TransferContactRequest> {
-  const merged: Partial<Record<Member, string>> = values['cli-input-json'] === undefined ? {} : await cliInput(values['cli-input-json'], io);
-  for (const member of TRANSFER_CONTACT_MEMBERS) {
+  const merged: CliRequest = values['cli-input-json'] === undefined ? { members: {}, conditions: {} } : await cliInput(values['cli-input-json'], io);
+  for (const member of STRING_MEMBERS) {
     const flag = MEMBER_FLAGS[member];
     const value = values[flag as keyof ParsedValues];
     if (typeof value !== 'string') continue;
     if (value === '') throw new UsageError(`option '--${flag}' needs a non-empty value.`);
-    merged[member] = value;
+    merged.members[member] = value;
   }
-  const missing = (['ContactId', 'ContactFlowId'] as const).filter((member) => merged[member] === undefined);
+  const inQueue = values['in-queue'];
+  if (inQueue !== undefined) {
+    if (inQueue === '') throw new UsageError(`option '--${CONDITION_FLAGS.InQueue}' needs a non-empty value.`);
+    merged.conditions.InQueue = inQueue;
+  }
+  if (values['not-with-agent']) merged.conditions.NotWithAgent = true;
+  const seconds = values['queued-for-seconds'];
+  if (seconds !== undefined) {
+    if (!/^\d+$/.test(seconds)) throw new UsageError(`option '--${CONDITION_FLAGS.QueuedForSeconds}' needs a whole number of seconds, not '${seconds}'.`);
+    merged.conditions.QueuedForSeconds = Number(seconds);
+  }
+  const missing = (['ContactId', 'ContactFlowId'] as const).filter((member) => merged.members[member] === undefined);
   if (missing.length > 0) {
     throw new UsageError(`missing required ${missing.map((member) => `--${MEMBER_FLAGS[member]}`).join(' and ')} (or ${missing.join(' and ')} in --cli-input-json).`);
   }
-  const { ContactId, ContactFlowId, ...optional } = merged as Partial<Record<Member, string>> & { ContactId: string; ContactFlowId: string };
-  return { ContactId, ContactFlowId, ...optional };
+  const { ContactId, ContactFlowId, ...optional } = merged.members as Partial<Record<Member, string>> & { ContactId: string; ContactFlowId: string };
+  return { ContactId, ContactFlowId, ...optional, ...(Object.keys(merged.conditions).length > 0 && { Conditions: merged.conditions }) };
 }
 
 /** As the AWS CLI: the value is JSON, or `file://path` naming a file of JSON. */
-async function cliInput(value: string, io: CliIo): Promise<Partial<Record<Member, string>>> {
+async function cliInput(value: string, io: CliIo): Promise<CliRequest> {
   let text = value;
   if (value.startsWith('file://')) {
     const path = value.slice('file://'.length);
@@ -321,16 +357,37 @@ async function cliInput(value: string, io: CliIo): Promise<Partial<Record<Member
   } catch (error) {
     throw new UsageError(`--cli-input-json is not valid JSON (${error instanceof Error ? error.message : String(error)}).`);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UsageError('--cli-input-json must be a JSON object.');
-  const input: Partial<Record<Member, string>> = {};
+  if (!isObject(parsed)) throw new UsageError('--cli-input-json must be a JSON object.');
+  const input: CliRequest = { members: {}, conditions: {} };
   for (const [key, member] of Object.entries(parsed)) {
     // A misspelt member must not quietly become a transfer to the flow alone (contract section 2).
     if (!(TRANSFER_CONTACT_MEMBERS as readonly string[]).includes(key)) {
       throw new UsageError(`unknown parameter '${key}' in --cli-input-json; valid: ${TRANSFER_CONTACT_MEMBERS.join(', ')}.`);
     }
+    if (key === 'Conditions') {
+      input.conditions = conditionsOf(member);
+      continue;
+    }
     if (typeof member !== 'string') throw new UsageError(`parameter '${key}' in --cli-input-json must be a string.`);
-    if (member !== '') input[key as Member] = member;
+    if (member !== '') input.members[key as Member] = member;
   }
   return input;
 }
 
+/** The skeleton's placeholders ("", false, 0) mean "not asked for"; the gateway checks everything else. */
+function conditionsOf(value: unknown): CliRequest['conditions'] {
+  if (!isObject(value)) throw new UsageError("parameter 'Conditions' in --cli-input-json must be a JSON object.");
+  const conditions: CliRequest['conditions'] = {};
+  for (const [key, member] of Object.entries(value)) {
+    if (!(key in CONDITION_FLAGS)) throw new UsageError(`unknown parameter 'Conditions.${key}' in --cli-input-json; valid: ${Object.keys(CONDITION_FLAGS).join(', ')}.`);
+    if (key === 'InQueue' && typeof member === 'string' && member !== '') conditions.InQueue = member;
+    else if (key === 'NotWithAgent' && member === true) conditions.NotWithAgent = true;
+    else if (key === 'QueuedForSeconds' && typeof member === 'number' && member !== 0) conditions.QueuedForSeconds = member;
+    else if (member !== '' && member !== false && member !== 0) throw new UsageError(`parameter 'Conditions.${key}' in --cli-input-json has the wrong type.`);
+  }
+  return conditions;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

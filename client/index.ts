@@ -20,13 +20,40 @@ export interface TransferContactRequest {
    * (`PAYLOAD_KEY_MEMBERS`), so the same request again within the idempotency window is a replay, not a second transfer.
    */
   readonly ClientToken?: string;
+  /** 1-256 printable characters: why, in your words. Kept in the ledger, shown in the history, carried by every event. */
+  readonly Note?: string;
+  /**
+   * Transfer only if the contact is still where you believe it is (contract section 11); otherwise the gateway answers
+   * 409 `CONDITION_NOT_MET` (`ConditionalOperationFailedException`), transfers nothing, and publishes one
+   * `Contact Transfer Skipped` event.
+   */
+  readonly Conditions?: TransferConditions;
 }
 
-/** The member names, in Connect's order, for callers that build or check requests generically (the CLI does). */
-export const TRANSFER_CONTACT_MEMBERS = ['InstanceId', 'ContactId', 'ContactFlowId', 'QueueId', 'UserId', 'ClientToken'] as const satisfies readonly (keyof TransferContactRequest)[];
+/** All given conditions must hold; at least one must be given. */
+export interface TransferConditions {
+  /** A queue id or ARN: the contact waits in this queue and no agent has accepted it. */
+  readonly InQueue?: string;
+  /** No agent has accepted the contact. */
+  readonly NotWithAgent?: true;
+  /** 1-2592000: the contact has waited in its current queue at least this many seconds. */
+  readonly QueuedForSeconds?: number;
+}
+
+/** The member names, in Connect's order and then the gateway's own, for callers that build or check requests generically (the CLI does). */
+export const TRANSFER_CONTACT_MEMBERS = [
+  'InstanceId',
+  'ContactId',
+  'ContactFlowId',
+  'QueueId',
+  'UserId',
+  'ClientToken',
+  'Note',
+  'Conditions',
+] as const satisfies readonly (keyof TransferContactRequest)[];
 
 /** What the gateway keys a request without a ClientToken by: a contact ends when transferred, so these are the intent. */
-export const PAYLOAD_KEY_MEMBERS = ['ContactId', 'ContactFlowId', 'QueueId', 'UserId'] as const satisfies readonly (keyof TransferContactRequest)[];
+export const PAYLOAD_KEY_MEMBERS = ['ContactId', 'ContactFlowId', 'QueueId', 'UserId', 'Note', 'Conditions'] as const satisfies readonly (keyof TransferContactRequest)[];
 
 /** How a call is identified to the gateway's idempotency: for logs, errors and the CLI. */
 export function idempotencyKeyOf(clientToken: string | undefined): string {
@@ -63,6 +90,8 @@ export interface ContactTransfer {
   readonly RequestedBy: string;
   readonly Door: 'https' | 'eventbridge' | 'invoke';
   readonly TransferredAt: string;
+  /** The request's Note, when it had one. */
+  readonly Note?: string;
 }
 
 export interface ListContactTransfersResult {
@@ -82,6 +111,7 @@ export const CONTRACT_REASONS = [
   'FLOW_TARGET_MISMATCH',
   'QUEUE_DISABLED',
   'TRANSFER_LIMIT_REACHED',
+  'CONDITION_NOT_MET',
   'INSTANCE_NOT_ALLOWED',
   'CONTACT_NOT_FOUND',
   'FLOW_NOT_FOUND',
@@ -178,7 +208,7 @@ export class TransferContactError extends Error {
   toJSON(): Record<string, unknown> {
     return {
       Type: this.type,
-      Reason: this.reason,
+      ReasonCode: this.reason,
       Message: this.message,
       ...(this.fields && { Fields: this.fields }),
       Status: this.status,
@@ -462,17 +492,17 @@ function successOf(response: Response, text: string, context: AnswerContext): Tr
 }
 
 /**
- * The contract's `{Type, Reason, Message, Fields?}` when the Lambda or the API's gateway responses answered; otherwise
+ * The contract's `{Type, ReasonCode, Message, Fields?}` when the Lambda or the API's gateway responses answered; otherwise
  * a bare API Gateway's answer (`{"message": ...}`, type in `x-amzn-ErrorType`), which carries no reason.
  */
 function errorOf(response: Response, text: string, context: AnswerContext): TransferContactError {
   const body = parseJson(text);
   const status = response.status;
-  if (isRecord(body) && typeof body.Type === 'string' && typeof body.Reason === 'string') {
+  if (isRecord(body) && typeof body.Type === 'string' && typeof body.ReasonCode === 'string') {
     return new TransferContactError({
       type: body.Type,
-      reason: body.Reason,
-      message: typeof body.Message === 'string' ? body.Message : `The gateway answered ${status} ${body.Reason}.`,
+      reason: body.ReasonCode,
+      message: typeof body.Message === 'string' ? body.Message : `The gateway answered ${status} ${body.ReasonCode}.`,
       status,
       fields: fieldsOf(body.Fields),
       ...context,

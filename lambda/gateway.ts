@@ -60,6 +60,7 @@ export function createGateway(config: GatewayConfig, clients: GatewayClients = {
     idempotency,
     pacing: new SharedPacing(pacer, (message, details) => logger.warn(message, details)),
     alert: (message, details) => logger.error(message, details),
+    skipAnswerMs: config.idempotencyTtlSeconds * 1000,
   });
   const doors = { instance: config.instance, useCase };
 

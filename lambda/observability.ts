@@ -47,7 +47,7 @@ export function reportOutcome({ origin, contactId, startedAt, outcome, error }: 
   const entry = { ...line, outcome: failed ? 'failed' : 'rejected', reason: error.reason, status: error.status };
   if (failed) logger.error('transfer', { ...entry, error: error.cause ?? error });
   else logger.info('transfer', entry);
-  metrics.singleMetric().addDimension('Reason', error.reason).addMetric(failed ? METRIC.failed : METRIC.rejected, MetricUnit.Count, 1);
+  metrics.singleMetric().addDimension('ReasonCode', error.reason).addMetric(failed ? METRIC.failed : METRIC.rejected, MetricUnit.Count, 1);
 }
 
 export function reportConnectThrottle(operation: ConnectOperation): void {

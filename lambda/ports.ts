@@ -3,13 +3,29 @@
  * and DynamoDB's answers into them. Connect's answers are the domain's facts (domain/facts.ts), which the rules read
  * without knowing of any port.
  */
+import type { TransferError } from './domain/errors';
 import type { ContactFacts, FlowFacts, QueueFacts, UserFacts } from './domain/facts';
 import type { TransferRequest } from './domain/request';
+import type { FailedCondition } from './domain/transfer-conditions';
 
 export interface TransferResult {
   readonly ContactId: string;
   readonly ContactArn: string;
 }
+
+/**
+ * What `transferContact` throws when it sent Connect nothing (no pacing slot came in time): the transfer certainly did
+ * not happen, so its reservation can be given back at once. `failure` is what the caller hears.
+ */
+export class TransferNotSent extends Error {
+  constructor(readonly failure: TransferError) {
+    super(failure.message, { cause: failure });
+    this.name = 'TransferNotSent';
+  }
+}
+
+/** Judges the contact as described right before TransferContact: a refusal means the transfer is not sent. */
+export type Precondition = (contact: ContactFacts | undefined) => TransferError | undefined;
 
 /** Reads answer "not found" as data, so the rules (not the order of concurrent calls) decide which reason wins. */
 export interface ConnectPort {
@@ -17,7 +33,11 @@ export interface ConnectPort {
   describeFlow(flowId: string): Promise<FlowFacts>;
   describeQueue(queueId: string): Promise<QueueFacts>;
   describeUser(userId: string): Promise<UserFacts>;
-  transferContact(request: TransferRequest, clientToken: string): Promise<TransferResult>;
+  /**
+   * Throws `TransferNotSent` when it sent nothing. With `precondition`, the contact is described once more right before
+   * the call (after any pacing wait) and nothing is sent when the precondition refuses what it shows.
+   */
+  transferContact(request: TransferRequest, clientToken: string, precondition?: Precondition): Promise<TransferResult>;
 }
 
 /** Who asked, and through which door (contract section 7). */
@@ -74,7 +94,25 @@ export interface LedgerView {
    */
   readonly transfersInTree?: { readonly treeId: string; readonly count: number; readonly lastNumber: number };
   readonly intent?: Intent;
+  /** A failed condition recorded under the key: the answer to the same request while it lasts. */
+  readonly skip?: RecordedSkip;
 }
+
+/**
+ * A request whose conditions did not hold (contract section 11), recorded under its idempotency key: it answers a
+ * retry with the same key the same way until `answeredUntil`, and its record becomes the Contact Transfer Skipped event.
+ */
+export interface Skip {
+  readonly idempotencyKey: string;
+  readonly payloadHash: string;
+  readonly request: TransferRequest;
+  readonly origin: Origin;
+  readonly failed: FailedCondition;
+  readonly at: Date;
+  readonly answeredUntil: Date;
+}
+
+export type RecordedSkip = Pick<Skip, 'payloadHash' | 'failed' | 'answeredUntil'>;
 
 /** The tree's slots: how many hold or held a transfer (rule 14), and the highest number taken (the next slot follows it). */
 export interface TreeTally {
@@ -103,6 +141,8 @@ export interface LedgerPort {
    * the slot alone until no invocation can still be in it. False when the slot is no longer PENDING under this key.
    */
   attempting(reservation: ReservationRef, at: Date): Promise<boolean>;
+  /** Records a failed condition under the request's key; a key still answering (a concurrent twin's skip) is left as it is. */
+  skip(skip: Skip): Promise<void>;
   /** The sweeper alerted on a slot it cannot settle: takes it out of the sweep, left PENDING for an operator. */
   setAside(reservation: ReservationRef): Promise<void>;
 }

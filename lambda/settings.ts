@@ -137,8 +137,11 @@ export function list(item: Kind<string>, { upperCase = false, allowEmpty = false
   };
 }
 
-/** Connect's channels. */
-export const CHANNELS = ['VOICE', 'CHAT', 'TASK', 'EMAIL'] as const;
+/**
+ * The channels Amazon Connect's TransferContact accepts (TASK only before 2025, TASK and EMAIL since): a VOICE or CHAT
+ * contact could never be transferred, so a configuration that allows one is refused rather than promised.
+ */
+export const TRANSFERABLE_CHANNELS = ['TASK', 'EMAIL'] as const;
 /** Powertools log levels (POWERTOOLS_LOG_LEVEL). */
 export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -151,7 +154,10 @@ export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 36
 /** An EventBridge source anyone may publish with: 1 to 256 characters; `aws.` is reserved for AWS services. */
 const customSource = text(/^(?!aws\.).{1,256}$/, 'a custom EventBridge source of at most 256 characters, not starting with "aws."', 'my.app');
 const account = text(/^\d{12}$/, 'a 12-digit AWS account id', '111122223333');
-const channel = oneOf(CHANNELS);
+const channel: Kind<string> = {
+  ...oneOf(TRANSFERABLE_CHANNELS),
+  expectation: `one of ${TRANSFERABLE_CHANNELS.join(', ')} (the channels Amazon Connect's TransferContact accepts)`,
+};
 /** Names the construct passes (tables, Powertools' service and namespace): whatever CloudFormation resolves them to. */
 const name = text(/^.+$/, 'a name', 'name');
 

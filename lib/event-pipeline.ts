@@ -73,7 +73,7 @@ export interface EventPipelineProps extends GatewayQueues {
 export interface EventPipeline {
   readonly transferRule: Rule;
   readonly eventBufferMapping: EventSourceMapping;
-  /** `Contact Transferred` and `Contact Transfer Failed`, from the ledger's stream to the default bus. */
+  /** `Contact Transferred`, `Contact Transfer Failed` and `Contact Transfer Skipped`, from the ledger's stream to the default bus. */
   readonly eventPipes: CfnPipe[];
 }
 
@@ -131,8 +131,9 @@ function onlySentBy(queue: IQueue, sources: string[]): void {
 /**
  * DynamoDB Streams on the ledger and one EventBridge Pipe per event type into the default bus. Chosen over publishing
  * from the function: the event follows from the durable record (the function may die right after writing it), the
- * request path pays nothing, and the bundle needs no EventBridge client. Each pipe reads the stream (two readers per
- * shard is what DynamoDB Streams allows) and retries a record until it is published or the stream drops it (24 h).
+ * request path pays nothing, and the bundle needs no EventBridge client. Each pipe reads the stream and retries a
+ * record until it is published or the stream drops it (24 h). Three pipes are three readers per shard, one more than
+ * DynamoDB Streams recommends: a read it throttles is retried by the pipe, so events may come later, never lost.
  */
 function transferEventPipes(scope: Construct, ledgerTable: ITable, undeliveredTransferEvents: IQueue, eventSource: string): CfnPipe[] {
   const stack = Stack.of(scope);

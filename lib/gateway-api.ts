@@ -163,7 +163,7 @@ export function gatewayApi(scope: Construct, props: GatewayApiProps): RestApi {
       ...(response.status !== undefined && { statusCode: String(response.status) }),
       responseHeaders: { 'x-amzn-ErrorType': `'${response.errorType}'` },
       templates: {
-        'application/json': `{"Type":"${response.errorType}","Reason":${response.reason},"Message":${response.message}}`,
+        'application/json': `{"Type":"${response.errorType}","ReasonCode":${response.reason},"Message":${response.message}}`,
       },
     });
   }
@@ -198,32 +198,41 @@ function endpointConfiguration(scope: Construct, vpcEndpointIds: readonly string
 /**
  * The API's request model, generated from the same schema the function validates with, so the edge and the function
  * can never disagree about member names or limits. Only what API Gateway's draft-4 validator can express is accepted:
- * an object of string members with length limits and no other members.
+ * closed objects of strings with length limits, whole numbers with bounds, and `true`. Checks the validator cannot
+ * express (Conditions naming at least one condition, printable text) are the function's.
  */
 export function transferRequestModel(): JsonSchema {
   const generated = z.toJSONSchema(transferRequestSchema, { target: 'draft-04' });
-  if (generated.type !== 'object' || generated.additionalProperties !== false || generated.properties === undefined) {
-    throw new Error('The request schema is no longer a closed object; update transferRequestModel().');
-  }
-  const properties: Record<string, JsonSchema> = {};
-  for (const [name, member] of Object.entries(generated.properties)) {
-    if (typeof member !== 'object' || member.type !== 'string') {
-      throw new Error(`Request member ${name} is not a plain string; update transferRequestModel().`);
+  return { schema: JsonSchemaVersion.DRAFT4, title: 'TransferContactRequest', ...edgeSchemaOf('The request schema', generated as GeneratedSchema) };
+}
+
+type GeneratedSchema = z.core.JSONSchema.BaseSchema;
+
+function edgeSchemaOf(name: string, member: GeneratedSchema | boolean): JsonSchema {
+  if (typeof member !== 'object') throw new Error(`${name} has no schema API Gateway can check; update transferRequestModel().`);
+  switch (member.type) {
+    case 'string':
+      return {
+        type: JsonSchemaType.STRING,
+        ...(member.minLength !== undefined && { minLength: member.minLength }),
+        ...(member.maxLength !== undefined && { maxLength: member.maxLength }),
+      };
+    case 'integer':
+      return {
+        type: JsonSchemaType.INTEGER,
+        ...(member.minimum !== undefined && { minimum: member.minimum }),
+        ...(member.maximum !== undefined && { maximum: member.maximum }),
+      };
+    case 'boolean':
+      return { type: JsonSchemaType.BOOLEAN, ...(member.enum !== undefined && { enum: member.enum }) };
+    case 'object': {
+      if (member.additionalProperties !== false || member.properties === undefined) throw new Error(`${name} is no longer a closed object; update transferRequestModel().`);
+      const properties = Object.fromEntries(Object.entries(member.properties).map(([key, value]) => [key, edgeSchemaOf(`Request member ${key}`, value)]));
+      return { type: JsonSchemaType.OBJECT, ...(member.required && { required: member.required }), additionalProperties: false, properties };
     }
-    properties[name] = {
-      type: JsonSchemaType.STRING,
-      ...(member.minLength !== undefined && { minLength: member.minLength }),
-      ...(member.maxLength !== undefined && { maxLength: member.maxLength }),
-    };
+    default:
+      throw new Error(`${name} is of a kind transferRequestModel() does not map (${String(member.type)}); update it.`);
   }
-  return {
-    schema: JsonSchemaVersion.DRAFT4,
-    title: 'TransferContactRequest',
-    type: JsonSchemaType.OBJECT,
-    required: generated.required ?? [],
-    additionalProperties: false,
-    properties,
-  };
 }
 
 interface EdgeError {

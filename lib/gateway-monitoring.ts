@@ -75,7 +75,7 @@ export class GatewayMonitoring extends Construct {
       new Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: gatewayName, ...dimensions }, statistic: Stats.SUM, period: PERIOD });
     const failed = sumOf(
       'Transfers failed',
-      ALARMING_FAILURE_REASONS.map((reason) => gatewayMetric(METRIC.failed, { Reason: reason })),
+      ALARMING_FAILURE_REASONS.map((reason) => gatewayMetric(METRIC.failed, { ReasonCode: reason })),
     );
     const connectThrottles = sumOf(
       'Connect throttles',
@@ -200,8 +200,8 @@ export class GatewayMonitoring extends Construct {
       widget('Transfers by outcome', [
         gatewayMetric(METRIC.succeeded),
         gatewayMetric(METRIC.replayed),
-        byDimension(METRIC.rejected, 'Reason'),
-        byDimension(METRIC.failed, 'Reason'),
+        byDimension(METRIC.rejected, 'ReasonCode'),
+        byDimension(METRIC.failed, 'ReasonCode'),
       ]),
       widget(
         'Latency (ms)',

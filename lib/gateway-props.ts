@@ -9,7 +9,7 @@ export interface GatewaySettingsProps {
    */
   readonly connectInstanceArn: string;
   /**
-   * Channels that may be transferred: a list, each one of VOICE, CHAT, TASK, EMAIL.
+   * Channels that may be transferred: a list, each one of TASK, EMAIL (the channels Amazon Connect's TransferContact accepts).
    * @default ["TASK","EMAIL"]
    */
   readonly allowedChannels?: readonly string[];
@@ -129,7 +129,7 @@ export interface GatewaySettings {
    */
   readonly connectInstanceArn: string;
   /**
-   * Channels that may be transferred: a list, each one of VOICE, CHAT, TASK, EMAIL.
+   * Channels that may be transferred: a list, each one of TASK, EMAIL (the channels Amazon Connect's TransferContact accepts).
    */
   readonly allowedChannels: readonly string[];
   /**

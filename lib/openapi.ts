@@ -42,7 +42,13 @@ const MEMBER_DESCRIPTIONS: Record<keyof typeof transferRequestSchema.shape, stri
   UserId: 'The agent to transfer to (id or ARN), with a Transfer to agent or Inbound flow. Not together with QueueId.',
   ClientToken:
     'Idempotency token (alias: the Idempotency-Key header). Without one the request is keyed by ContactId, ContactFlowId, QueueId and ' +
-    'UserId, so the same request again is a replay.',
+    'UserId (and Note and Conditions when given), so the same request again is a replay.',
+  Note: 'Optional, 1 to 256 printable characters: why, in your words. Kept in the ledger, shown in the history, carried by every event of the request.',
+  Conditions:
+    'Optional: transfer only if the contact is still where you believe it is, judged on the DescribeContact the gateway makes anyway. ' +
+    'InQueue (queue id or ARN): the contact waits in that queue and no agent has accepted it. NotWithAgent (true): no agent has accepted it. ' +
+    'QueuedForSeconds (1 to 2592000): it has waited in its current queue at least this long. All given must hold; otherwise 409 ' +
+    'CONDITION_NOT_MET (ConditionalOperationFailedException), nothing is transferred, and one Contact Transfer Skipped event follows.',
 };
 
 /** What each item of the history means to a caller; the server's schema holds the members. Every member must have one. */
@@ -57,6 +63,7 @@ const HISTORY_ITEM_DESCRIPTIONS: Record<keyof typeof historyItemSchema.shape, st
   RequestedBy: 'Who asked: the IAM caller ARN (https), source/id of the event (eventbridge), or invoke.',
   Door: 'The door the request came through.',
   TransferredAt: 'When Connect accepted the transfer (ISO 8601).',
+  Note: 'The request\'s Note, when it had one.',
 };
 
 type Schema = Record<string, unknown>;
@@ -129,7 +136,7 @@ function errorResponses(groups: ErrorGroup[]): Record<string, Schema> {
     responses[String(group.status)] = errorResponse(types.map((other) => `${other.type}: ${other.reasons.join(', ')}`).join('; '), schema);
   }
   responses['4XX'] = errorResponse(
-    'Any other refusal by API Gateway (for example an unsupported media type): its own status, type InvalidRequestException, and its response type as the Reason.',
+    'Any other refusal by API Gateway (for example an unsupported media type): its own status, type InvalidRequestException, and its response type as the ReasonCode.',
     ref('Error'),
   );
   responses.default = errorResponse(
@@ -150,10 +157,10 @@ function errorSchemas(groups: ErrorGroup[]): Record<string, Schema> {
     Error: {
       type: 'object',
       description: 'The error body of contract section 5, whichever layer refused the request.',
-      required: ['Type', 'Reason', 'Message'],
+      required: ['Type', 'ReasonCode', 'Message'],
       properties: {
         Type: { type: 'string', description: 'Connect\'s error name, also in the x-amzn-ErrorType header.' },
-        Reason: { type: 'string', description: 'Why, as a code to branch on.' },
+        ReasonCode: { type: 'string', description: 'Why, as a code to branch on.' },
         Message: { type: 'string', description: 'One human sentence; never internals.' },
         Fields: { type: 'array', items: ref('FieldError'), description: 'For VALIDATION_FAILED: which members are wrong and how.' },
       },
@@ -165,10 +172,10 @@ function errorSchemas(groups: ErrorGroup[]): Record<string, Schema> {
   for (const [type, reasons] of byType) {
     schemas[type] = {
       type: 'object',
-      required: ['Type', 'Reason', 'Message'],
+      required: ['Type', 'ReasonCode', 'Message'],
       properties: {
         Type: { type: 'string', enum: [type] },
-        Reason: { type: 'string', enum: reasons },
+        ReasonCode: { type: 'string', enum: reasons },
         Message: { type: 'string' },
         Fields: { type: 'array', items: ref('FieldError') },
       },

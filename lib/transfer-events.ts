@@ -1,5 +1,5 @@
 /**
- * The two events the gateway publishes on the default bus (contract section 9), as the EventBridge Pipes from the
+ * The three events the gateway publishes on the default bus (contract section 9), as the EventBridge Pipes from the
  * ledger table's stream produce them: the filters that pick the stream records and the input templates that shape
  * the events. Plain data, shared by the stack (lib/) and local mode's pipe model (local/), so a local event and a
  * deployed one cannot drift apart.
@@ -50,6 +50,7 @@ export const TRANSFERRED_PIPE: PipeDefinition = {
     RequestedBy: text('requestedBy'),
     CorrelationId: text('correlationId'),
     ClientToken: text('clientToken'),
+    Note: text('note'),
     At: text('at'),
   }),
 };
@@ -61,11 +62,12 @@ export const FAILED_PIPE: PipeDefinition = {
   inputTemplate: template({
     Outcome: text('status'),
     Type: text('type'),
-    Reason: text('reason'),
+    ReasonCode: text('reason'),
     Message: text('message'),
     // The original request as the publisher sent it, as JSON text: it may not even have been JSON.
     Request: text('request'),
     ClientToken: text('clientToken'),
+    Note: text('note'),
     ContactId: text('contactId'),
     EventId: text('correlationId'),
     RequestedBy: text('requestedBy'),
@@ -73,4 +75,41 @@ export const FAILED_PIPE: PipeDefinition = {
   }),
 };
 
-export const TRANSFER_EVENT_PIPES = [TRANSFERRED_PIPE, FAILED_PIPE] as const;
+/**
+ * A failed condition recorded under a request's key (contract sections 9 and 11). The record is only ever written
+ * whole, over nothing (INSERT) or over a released attempt or a skip whose answer expired (MODIFY): each write is a new
+ * answer, and a write whose condition fails leaves no stream record.
+ */
+export const SKIPPED_PIPE: PipeDefinition = {
+  detailType: 'Contact Transfer Skipped',
+  filters: [{ eventName: ['INSERT', 'MODIFY'], dynamodb: { NewImage: { sk: { S: ['INTENT'] }, status: { S: ['SKIPPED'] } } } }],
+  inputTemplate: template({
+    ReasonCode: '"CONDITION_NOT_MET"',
+    Type: '"ConditionalOperationFailedException"',
+    Condition: text('condition'),
+    Expected: text('expected'),
+    Message: text('message'),
+    Contact: template({
+      QueueId: text('observedQueueId'),
+      EnqueueTimestamp: text('observedEnqueueTimestamp'),
+      AgentId: text('observedAgentId'),
+      ConnectedToAgentTimestamp: text('observedConnectedToAgentTimestamp'),
+      LastPausedTimestamp: text('observedLastPausedTimestamp'),
+      ScheduledTimestamp: text('observedScheduledTimestamp'),
+    }),
+    // The request as the gateway understood it (ids resolved), as JSON text like the failure event's.
+    Request: text('request'),
+    ContactId: text('fromContactId'),
+    ContactFlowId: text('contactFlowId'),
+    QueueId: text('queueId'),
+    UserId: text('userId'),
+    ClientToken: text('clientToken'),
+    Note: text('note'),
+    Door: text('door'),
+    RequestedBy: text('requestedBy'),
+    CorrelationId: text('correlationId'),
+    At: text('at'),
+  }),
+};
+
+export const TRANSFER_EVENT_PIPES = [TRANSFERRED_PIPE, FAILED_PIPE, SKIPPED_PIPE] as const;

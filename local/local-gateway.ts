@@ -76,9 +76,15 @@ const ROUTES: Readonly<Record<string, readonly string[]>> = {
 };
 const HISTORY_PATH = /^\/contact\/transfers\/([^/]+)$/;
 const HISTORY_METHODS: readonly string[] = ['GET'];
+/**
+ * Local mode only, with the embedded simulator: an agent accepts a demo contact (POST, body {"UserId"}) or hands it back
+ * to its queue (DELETE), so each condition of contract section 11 can be made to fail and to hold by hand.
+ */
+const AGENT_PATH = /^\/local\/contacts\/([^/]+)\/agent$/;
+const AGENT_METHODS: readonly string[] = ['POST', 'DELETE'];
 
 function describeRoutes(): string {
-  return [...Object.entries(ROUTES), ['/contact/transfers/{ContactId}', HISTORY_METHODS] as const]
+  return [...Object.entries(ROUTES), ['/contact/transfers/{ContactId}', HISTORY_METHODS] as const, ['/local/contacts/{ContactId}/agent', AGENT_METHODS] as const]
     .map(([path, methods]) => `${methods.join('/')} ${path}`)
     .join(', ');
 }
@@ -176,7 +182,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     const door: LocalEventDoor = { buffer, deadLetters, published: events.published };
 
     const server = createServer((request, response) => {
-      route(invoke, door, config.doors.eventSources, config.instance.account, request, response).catch((error: unknown) => {
+      route(invoke, door, config.doors.eventSources, config.instance.account, request, response, connect).catch((error: unknown) => {
         sendError(response, 500, 'InternalServiceException', 'INTERNAL_ERROR', `Local mode failed: ${error instanceof Error ? error.message : String(error)}`);
       });
     });
@@ -216,11 +222,13 @@ async function route(
   account: string,
   request: IncomingMessage,
   response: ServerResponse,
+  simulator?: ConnectSimulator,
 ): Promise<void> {
   const url = new URL(request.url ?? '/', 'http://local');
   const path = url.pathname;
   const historyOf = HISTORY_PATH.exec(path);
-  const methods = historyOf ? HISTORY_METHODS : ROUTES[path];
+  const agentOf = AGENT_PATH.exec(path);
+  const methods = historyOf ? HISTORY_METHODS : agentOf ? AGENT_METHODS : ROUTES[path];
   if (!methods) {
     return sendError(response, 404, 'ResourceNotFoundException', 'RESOURCE_NOT_FOUND', `Local mode serves ${describeRoutes()}; not ${path}.`);
   }
@@ -257,10 +265,31 @@ async function route(
     return sendError(response, 413, 'InvalidRequestException', 'VALIDATION_FAILED', `The body is larger than ${MAX_READ_BYTES / 1024} KiB; a request is at most 16 KiB.`);
   }
 
+  if (agentOf) return assignAgent(simulator, decodeURIComponent(agentOf[1] ?? ''), request.method === 'DELETE' ? undefined : body, response);
   if (path === '/contact/transfer') {
     return sendApiGatewayResult(response, (await invoke(apiGatewayProxyEvent({ body, headers: sentHeaders(request), account }))) as APIGatewayProxyResult);
   }
   return sendJson(response, 200, putEvents(door.buffer, eventSources, account, body));
+}
+
+function assignAgent(simulator: ConnectSimulator | undefined, contactId: string, body: string | undefined, response: ServerResponse): void {
+  if (!simulator) return sendError(response, 404, 'ResourceNotFoundException', 'RESOURCE_NOT_FOUND', 'Agents can be assigned only with the embedded Connect simulator.');
+  let userId: string | undefined;
+  if (body !== undefined) {
+    try {
+      const parsed = JSON.parse(body) as { UserId?: unknown };
+      if (typeof parsed.UserId !== 'string') throw new Error('UserId');
+      userId = parsed.UserId;
+    } catch {
+      return sendError(response, 400, 'InvalidRequestException', 'VALIDATION_FAILED', 'The body must be {"UserId": "<a user of the seed>"}.');
+    }
+  }
+  try {
+    const contact = simulator.assignAgent(contactId, userId);
+    return sendJson(response, 200, { ContactId: contact.Id, QueueId: contact.QueueId, AgentId: contact.AgentId });
+  } catch (error) {
+    return sendError(response, 404, 'ResourceNotFoundException', 'RESOURCE_NOT_FOUND', error instanceof Error ? error.message : String(error));
+  }
 }
 
 /**
@@ -335,5 +364,5 @@ function sendJson(response: ServerResponse, status: number, body: unknown, heade
 
 /** Local mode's own refusals in the contract's error shape (section 5), so a client parses one format. */
 function sendError(response: ServerResponse, status: number, type: string, reason: string, message: string, headers: Record<string, string> = {}): void {
-  sendJson(response, status, { Type: type, Reason: reason, Message: message }, { 'x-amzn-ErrorType': type, ...headers });
+  sendJson(response, status, { Type: type, ReasonCode: reason, Message: message }, { 'x-amzn-ErrorType': type, ...headers });
 }

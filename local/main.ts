@@ -62,6 +62,8 @@ function banner(gateway: LocalGateway, seed: Seed, seedPath: string): string {
     `  Instance: ${gateway.instanceArn}`,
   ];
   const [first, second, third] = active;
+  // Kept for the conditional example, out of the others' way: the last task waiting in a queue with no agent.
+  const queued = active.slice(3).findLast((contact) => contact.QueueId && !contact.AgentId && !contact.LastPausedTimestamp);
   if (gateway.connect && first && second && flow && queue) {
     const transfer = JSON.stringify({ ContactId: first.Id, ContactFlowId: flow.Id, QueueId: queue.Id });
     const curl = (body: string, extra = ''): string => `  curl -s -X POST ${gateway.url}/contact/transfer -H 'Content-Type: application/json'${extra} -d '${body}'`;
@@ -75,12 +77,25 @@ function banner(gateway: LocalGateway, seed: Seed, seedPath: string): string {
     );
     lines.push('# the history of that contact\'s tree (any contact of it: the first, or the one the transfer made)', `  curl -s ${gateway.url}/contact/transfers/${first.Id}`);
     if (ended) lines.push('# a rejected transfer: the contact has ended', curl(JSON.stringify({ ContactId: ended.Id, ContactFlowId: flow.Id, QueueId: queue.Id })));
+    const agent = seed.users[0];
+    if (queued?.QueueId && agent) {
+      const conditional = (token: string) =>
+        JSON.stringify({ ContactId: queued.Id, ContactFlowId: flow.Id, QueueId: queue.Id, ClientToken: token, Note: 'escalated: waited too long', Conditions: { InQueue: queued.QueueId, NotWithAgent: true } });
+      lines.push(
+        '# a conditional transfer (contract section 11): an agent accepts the task first, so it is skipped (409 CONDITION_NOT_MET, a Contact Transfer Skipped event)',
+        `  curl -s -X POST ${gateway.url}/local/contacts/${queued.Id}/agent -d '{"UserId":"${agent.Id}"}'`,
+        curl(conditional('demo-if-1')),
+        '# the agent hands it back to the queue; a new ClientToken asks again (the same one keeps its answer for the idempotency window)',
+        `  curl -s -X DELETE ${gateway.url}/local/contacts/${queued.Id}/agent`,
+        curl(conditional('demo-if-2')),
+      );
+    }
     const detail = JSON.stringify(JSON.stringify({ ContactId: second.Id, ContactFlowId: flow.Id, QueueId: queue.Id }));
     lines.push(
       '# an event through the EventBridge rule',
       `  curl -s -X POST ${gateway.url}/events -H 'Content-Type: application/json' -d '{"Entries":[{"Source":"internal.contact-transfer","DetailType":"TransferContact","Detail":${detail}}]}'`,
     );
-    const burst = active.slice(3);
+    const burst = active.slice(3).filter((contact) => contact !== queued);
     if (burst.length > 0) {
       const entries = burst.map((contact) => ({
         Source: 'internal.contact-transfer',

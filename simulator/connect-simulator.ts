@@ -24,7 +24,15 @@ export interface SimContact {
   InitiationTimestamp: number;
   DisconnectTimestamp?: number;
   QueueId?: string;
+  /** When the contact entered its queue (epoch seconds); Connect's QueueInfo.EnqueueTimestamp. */
+  EnqueueTimestamp?: number;
   AgentId?: string;
+  /** When the agent accepted it (epoch seconds); without it the contact is only routed (offered) to AgentId. */
+  ConnectedToAgentTimestamp?: number;
+  LastPausedTimestamp?: number;
+  LastResumedTimestamp?: number;
+  /** A scheduled task's start (epoch seconds). */
+  ScheduledTimestamp?: number;
 }
 
 /** A token bucket: `rate` tokens a second, at most `burst` held. */
@@ -61,6 +69,8 @@ export interface SimulatorCall {
   readonly tokenReplay?: boolean;
   /** When the simulator answered, ms since the epoch. */
   readonly at: number;
+  /** When the request arrived, before any injected latency: with `at`, the time between two calls is measured. */
+  readonly receivedAt: number;
 }
 
 export interface ConnectSimulator {
@@ -84,6 +94,11 @@ export interface ConnectSimulator {
   addFlow(flow: SeedFlow): SeedFlow;
   addQueue(queue: SeedQueue): SeedQueue;
   addUser(user: SeedUser): SeedUser;
+  /**
+   * An agent accepts an active contact (ConnectedToAgentTimestamp now), or with `undefined` hands it back to its queue:
+   * what local mode and the tests use to make the conditions of contract section 11 fail and hold.
+   */
+  assignAgent(contactId: string, userId: string | undefined): SimContact;
   reset(seed?: Seed): void;
   close(): Promise<void>;
 }
@@ -198,8 +213,13 @@ export async function startConnectSimulator(options: ConnectSimulatorOptions = {
           InitiationTimestamp: contact.InitiationTimestamp,
           DisconnectTimestamp: contact.DisconnectTimestamp,
           LastUpdateTimestamp: contact.DisconnectTimestamp ?? contact.InitiationTimestamp,
-          ...(contact.QueueId && { QueueInfo: { Id: contact.QueueId, EnqueueTimestamp: contact.InitiationTimestamp } }),
-          ...(contact.AgentId && { AgentInfo: { Id: contact.AgentId } }),
+          ...(contact.QueueId && { QueueInfo: { Id: contact.QueueId, EnqueueTimestamp: contact.EnqueueTimestamp ?? contact.InitiationTimestamp } }),
+          ...(contact.AgentId && {
+            AgentInfo: { Id: contact.AgentId, ...(contact.ConnectedToAgentTimestamp !== undefined && { ConnectedToAgentTimestamp: contact.ConnectedToAgentTimestamp }) },
+          }),
+          ...(contact.LastPausedTimestamp !== undefined && { LastPausedTimestamp: contact.LastPausedTimestamp }),
+          ...(contact.LastResumedTimestamp !== undefined && { LastResumedTimestamp: contact.LastResumedTimestamp }),
+          ...(contact.ScheduledTimestamp !== undefined && { ScheduledTimestamp: contact.ScheduledTimestamp }),
         },
       };
     },
@@ -261,7 +281,8 @@ export async function startConnectSimulator(options: ConnectSimulatorOptions = {
         InitialContactId: treeId,
         PreviousContactId: contact.Id,
         InitiationTimestamp: nowSeconds,
-        ...(queueId !== undefined && { QueueId: queueId }),
+        // A transfer to a queue places the new segment in it; one to an agent routes it to that agent, not yet accepted.
+        ...(queueId !== undefined && { QueueId: queueId, EnqueueTimestamp: nowSeconds }),
         ...(userId !== undefined && { AgentId: userId }),
       };
       contact.DisconnectTimestamp = nowSeconds;
@@ -279,6 +300,7 @@ export async function startConnectSimulator(options: ConnectSimulatorOptions = {
   });
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const receivedAt = Date.now();
     const body = (await readBody(request)) ?? '';
     const routed = routeOf(request.method ?? 'GET', request.url ?? '/', body);
     if (!routed) return send(response, 404, { Message: 'Unknown operation' }, 'UnknownOperationException');
@@ -307,7 +329,7 @@ export async function startConnectSimulator(options: ConnectSimulatorOptions = {
       errorType = failure.type;
       payload = { Message: failure.message };
     }
-    calls.push({ operation, input, status, output: payload, ...((tokenReplay as boolean) ? { tokenReplay: true } : {}), at: Date.now() });
+    calls.push({ operation, input, status, output: payload, ...((tokenReplay as boolean) ? { tokenReplay: true } : {}), at: Date.now(), receivedAt });
     send(response, status, payload, errorType);
   }
 
@@ -346,6 +368,19 @@ export async function startConnectSimulator(options: ConnectSimulatorOptions = {
     addFlow: (flow) => (state.flows.set(flow.Id, flow), flow),
     addQueue: (queue) => (state.queues.set(queue.Id, queue), queue),
     addUser: (user) => (state.users.set(user.Id, user), user),
+    assignAgent: (contactId, userId) => {
+      const contact = state.contacts.get(contactId);
+      if (!contact || contact.DisconnectTimestamp !== undefined) throw new Error(`No active contact ${contactId}`);
+      if (userId !== undefined && !state.users.has(userId)) throw new Error(`No user ${userId}`);
+      if (userId === undefined) {
+        delete contact.AgentId;
+        delete contact.ConnectedToAgentTimestamp;
+      } else {
+        contact.AgentId = userId;
+        contact.ConnectedToAgentTimestamp = now() / 1000;
+      }
+      return contact;
+    },
     reset: (next) => {
       seed = next ?? seed;
       state = stateOf(seed);
@@ -382,8 +417,18 @@ function simContact(contact: SeedContact): SimContact {
     ...(contact.PreviousContactId && { PreviousContactId: contact.PreviousContactId }),
     ...(disconnected !== undefined && { DisconnectTimestamp: disconnected }),
     ...(contact.QueueId && { QueueId: contact.QueueId }),
+    ...optionalSeconds('EnqueueTimestamp', contact.EnqueueTimestamp),
     ...(contact.AgentId && { AgentId: contact.AgentId }),
+    ...optionalSeconds('ConnectedToAgentTimestamp', contact.ConnectedToAgentTimestamp),
+    ...optionalSeconds('LastPausedTimestamp', contact.LastPausedTimestamp),
+    ...optionalSeconds('LastResumedTimestamp', contact.LastResumedTimestamp),
+    ...optionalSeconds('ScheduledTimestamp', contact.ScheduledTimestamp),
   };
+}
+
+function optionalSeconds<K extends string>(member: K, iso: string | undefined): Partial<Record<K, number>> {
+  const seconds = epochSeconds(iso);
+  return seconds === undefined ? {} : ({ [member]: seconds } as Record<K, number>);
 }
 
 /** The REST routes of docs/connect-api.md: describes take ids in the path, TransferContact takes a JSON body. */

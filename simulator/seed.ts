@@ -4,7 +4,8 @@
  *   "instance": { "id": "<instanceId>", "arn": "arn:aws:connect:<region>:<account>:instance/<instanceId>" },
  *   "contacts": [{ "Id", "Channel": "VOICE|CHAT|TASK|EMAIL", "InitiationMethod"?, "InitialContactId"?,
  *                  "PreviousContactId"?, "InitiationTimestamp"? (ISO), "DisconnectTimestamp"? (ISO: the contact has ended),
- *                  "QueueId"?, "AgentId"? }],
+ *                  "QueueId"?, "EnqueueTimestamp"? (ISO), "AgentId"?, "ConnectedToAgentTimestamp"? (ISO: the agent
+ *                  accepted it), "LastPausedTimestamp"?, "LastResumedTimestamp"?, "ScheduledTimestamp"? (ISO) }],
  *   "flows":    [{ "Id", "Name", "Type": "CONTACT_FLOW|AGENT_TRANSFER|QUEUE_TRANSFER|CUSTOMER_QUEUE|...",
  *                  "State": "ACTIVE|ARCHIVED", "Status": "PUBLISHED|SAVED" }],
  *   "queues":   [{ "Id", "Name", "Status": "ENABLED|DISABLED" }],
@@ -23,7 +24,12 @@ export interface SeedContact {
   readonly InitiationTimestamp?: string;
   readonly DisconnectTimestamp?: string;
   readonly QueueId?: string;
+  readonly EnqueueTimestamp?: string;
   readonly AgentId?: string;
+  readonly ConnectedToAgentTimestamp?: string;
+  readonly LastPausedTimestamp?: string;
+  readonly LastResumedTimestamp?: string;
+  readonly ScheduledTimestamp?: string;
 }
 export interface SeedFlow {
   readonly Id: string;
@@ -48,6 +54,17 @@ export interface Seed {
   readonly queues: readonly SeedQueue[];
   readonly users: readonly SeedUser[];
 }
+
+/** A contact's ISO timestamps in a seed. */
+const TIMESTAMPS = [
+  'InitiationTimestamp',
+  'DisconnectTimestamp',
+  'EnqueueTimestamp',
+  'ConnectedToAgentTimestamp',
+  'LastPausedTimestamp',
+  'LastResumedTimestamp',
+  'ScheduledTimestamp',
+] as const;
 
 export const DEMO_SEED_PATH = join(__dirname, 'demo-seed.json');
 
@@ -87,7 +104,7 @@ export function parseSeed(raw: unknown, source = 'seed'): Seed {
       const record = object(item, where);
       required.forEach((name) => text(record, name, where));
       optional.forEach((name) => text(record, name, where, true));
-      for (const name of ['InitiationTimestamp', 'DisconnectTimestamp']) {
+      for (const name of TIMESTAMPS) {
         if (typeof record[name] === 'string' && Number.isNaN(Date.parse(record[name]))) throw new SeedError(source, `${where}.${name}`, 'must be an ISO timestamp');
       }
     });
@@ -97,7 +114,7 @@ export function parseSeed(raw: unknown, source = 'seed'): Seed {
   text(instance, 'id', 'instance');
   text(instance, 'arn', 'instance');
   if (!String(instance.arn).endsWith(`:instance/${String(instance.id)}`)) throw new SeedError(source, 'instance.arn', 'must end with :instance/<instance.id>');
-  list(root, 'contacts', ['Id', 'Channel'], ['InitiationMethod', 'InitialContactId', 'PreviousContactId', 'InitiationTimestamp', 'DisconnectTimestamp', 'QueueId', 'AgentId']);
+  list(root, 'contacts', ['Id', 'Channel'], ['InitiationMethod', 'InitialContactId', 'PreviousContactId', 'QueueId', 'AgentId', ...TIMESTAMPS]);
   list(root, 'flows', ['Id', 'Name', 'Type', 'State', 'Status']);
   list(root, 'queues', ['Id', 'Name', 'Status']);
   list(root, 'users', ['Id', 'Username']);

@@ -12,7 +12,8 @@ import { TransferError } from '../domain/errors';
 import type { TransferRequest } from '../domain/request';
 import type { ConnectOperation } from '../metric-names';
 import type { ContactFacts, FlowFacts, QueueFacts, UserFacts } from '../domain/facts';
-import type { ConnectPort, TransferResult } from '../ports';
+import { TransferNotSent } from '../ports';
+import type { ConnectPort, Precondition, TransferResult } from '../ports';
 import { TtlCache } from './ttl-cache';
 
 export interface ConnectAdapterOptions {
@@ -33,7 +34,7 @@ export class ConnectAdapter implements ConnectPort {
   constructor(
     private readonly client: ConnectClient,
     private readonly instance: ConnectInstance,
-    options: ConnectAdapterOptions,
+    private readonly options: ConnectAdapterOptions,
     private readonly onThrottle: ThrottleListener = () => undefined,
   ) {
     const cache = <V>(): TtlCache<V> => new TtlCache<V>(options.metadataCacheTtlMs, options.maxCachedEntries ?? 500, options.now);
@@ -48,11 +49,18 @@ export class ConnectAdapter implements ConnectPort {
     );
     const contact = output?.Contact;
     if (!contact) return undefined;
+    const { QueueInfo, AgentInfo, LastPausedTimestamp, LastResumedTimestamp, ScheduledTimestamp } = contact;
+    const paused = LastPausedTimestamp !== undefined && (LastResumedTimestamp === undefined || LastResumedTimestamp < LastPausedTimestamp);
+    const now = new Date(this.options.now?.() ?? Date.now());
     return {
       id: contact.Id ?? contactId,
       channel: contact.Channel ?? 'UNKNOWN',
       ...(contact.InitialContactId && { initialContactId: contact.InitialContactId }),
       disconnected: contact.DisconnectTimestamp !== undefined,
+      ...(QueueInfo?.Id && { queue: { id: QueueInfo.Id, ...(QueueInfo.EnqueueTimestamp && { enqueuedAt: QueueInfo.EnqueueTimestamp }) } }),
+      ...(AgentInfo?.Id && { agent: { id: AgentInfo.Id, ...(AgentInfo.ConnectedToAgentTimestamp && { connectedAt: AgentInfo.ConnectedToAgentTimestamp }) } }),
+      ...(paused && { pausedAt: LastPausedTimestamp }),
+      ...(ScheduledTimestamp && ScheduledTimestamp > now && { scheduledFor: ScheduledTimestamp }),
     };
   }
 
@@ -103,7 +111,16 @@ export class ConnectAdapter implements ConnectPort {
     );
   }
 
-  async transferContact(request: TransferRequest, clientToken: string): Promise<TransferResult> {
+  async transferContact(request: TransferRequest, clientToken: string, precondition?: Precondition): Promise<TransferResult> {
+    try {
+      if (precondition) {
+        // Last, after the pacing wait: what the contact shows here is at most one round trip old when Connect transfers it.
+        const refusal = precondition(await this.describeContact(request.ContactId));
+        if (refusal) throw refusal;
+      }
+    } catch (error) {
+      throw new TransferNotSent(error instanceof TransferError ? error : TransferError.of('INTERNAL_ERROR', { cause: error }));
+    }
     try {
       const output = await this.client.send(
         new TransferContactCommand({

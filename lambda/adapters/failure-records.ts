@@ -47,6 +47,7 @@ export class DynamoDbFailureLog implements FailureLog {
   async record({ outcome, request, error, origin, at }: FailedRequest): Promise<void> {
     const token = typeof request === 'object' && request !== null ? (request as { ClientToken?: unknown }).ClientToken : undefined;
     const contactId = typeof request === 'object' && request !== null ? (request as { ContactId?: unknown }).ContactId : undefined;
+    const note = typeof request === 'object' && request !== null ? (request as { Note?: unknown }).Note : undefined;
     const item = {
       ...failureKeys(origin.correlationId),
       status: outcome,
@@ -54,6 +55,7 @@ export class DynamoDbFailureLog implements FailureLog {
       request: capped(typeof request === 'string' ? request : JSON.stringify(request) ?? 'null'),
       ...(typeof token === 'string' && { clientToken: token }),
       ...(typeof contactId === 'string' && { contactId }),
+      ...(typeof note === 'string' && { note }),
       type: error.type,
       reason: error.reason,
       message: error.message,

@@ -72,6 +72,7 @@ function historyItem(item: Record<string, unknown>): ReadItem {
   const transferNumber = Number(item.transferNumber ?? item.transfersInTree);
   const queueId = optional('queueId');
   const userId = optional('userId');
+  const note = optional('note');
   const read: HistoryItem = {
     TransferNumber: Number.isInteger(transferNumber) ? transferNumber : 0,
     FromContactId: text('fromContactId'),
@@ -83,6 +84,7 @@ function historyItem(item: Record<string, unknown>): ReadItem {
     RequestedBy: text('requestedBy'),
     Door: door,
     TransferredAt: text('at'),
+    ...(note !== undefined && { Note: note }),
   };
   return { item: read, sk: text(SK) };
 }

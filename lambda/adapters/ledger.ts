@@ -1,7 +1,10 @@
-import { BatchGetItemCommand, QueryCommand, TransactWriteItemsCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, PutItemCommand, QueryCommand, TransactWriteItemsCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue, BatchGetItemCommandOutput, DynamoDBClient, QueryCommandOutput, TransactWriteItem, Update } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import type { Intent, IntentStatus, LedgerPort, LedgerView, Reservation, ReservationRef, ReserveOutcome, TransferResult, TreeTally } from '../ports';
+import { conditionsText } from '../domain/idempotency-keys';
+import type { TransferRequest } from '../domain/request';
+import type { ConditionName, ContactSnapshot } from '../domain/transfer-conditions';
+import type { Intent, IntentStatus, LedgerPort, LedgerView, RecordedSkip, Reservation, ReservationRef, ReserveOutcome, Skip, TransferResult, TreeTally } from '../ports';
 import { LEDGER_TABLE, PENDING_SLOTS_INDEX } from '../tables';
 import { isConditionalCheckFailed } from './conditions';
 
@@ -28,6 +31,14 @@ export const ledgerKeys = {
 export const TRANSFER_SORT_KEY = /^TRANSFER#\d{4}(#[^#]{1,256})?$/;
 
 export const STATUS = { pending: 'PENDING', transferred: 'TRANSFERRED', released: 'RELEASED' } as const satisfies Record<string, IntentStatus>;
+/** An intent item that records a failed condition instead of a transfer: it holds no tree slot. */
+export const SKIPPED = 'SKIPPED';
+
+/**
+ * A key is free for a new intent when nothing holds it, its attempt was released, or its recorded skip no longer
+ * answers (contract section 6: a rejection releases the key; a failed condition does so once its answer window ends).
+ */
+const KEY_IS_FREE = 'attribute_not_exists(#pk) OR #status = :released OR (#status = :skipped AND answeredUntil < :now)';
 
 /** BatchGet may hand back unprocessed keys under load; they are retried, never dropped. */
 const UNPROCESSED_RETRIES = 4;
@@ -56,7 +67,12 @@ export class DynamoDbLedger implements LedgerPort {
         const lastNumber = typeof item.transferNumber === 'number' ? item.transferNumber : item.transfersInTree;
         view.transfersInTree = { treeId: item.treeId, count: item.transfersInTree, lastNumber };
       }
-      if (item[PK] === intentKey[PK]) view.intent = intentOf(item, idempotencyKey);
+      if (item[PK] === intentKey[PK]) {
+        const intent = intentOf(item, idempotencyKey);
+        const skip = skipOf(item);
+        if (intent) view.intent = intent;
+        if (skip) view.skip = skip;
+      }
     }
     return view;
   }
@@ -112,6 +128,7 @@ export class DynamoDbLedger implements LedgerPort {
       contactFlowId: request.ContactFlowId,
       queueId: request.QueueId,
       userId: request.UserId,
+      ...requestExtras(request),
       door: origin.door,
       requestedBy: origin.caller,
       correlationId: origin.correlationId,
@@ -129,9 +146,9 @@ export class DynamoDbLedger implements LedgerPort {
           Put: {
             TableName: this.tableName,
             Item: marshall(intent, { removeUndefinedValues: true }),
-            ConditionExpression: 'attribute_not_exists(#pk) OR #status = :released',
+            ConditionExpression: KEY_IS_FREE,
             ExpressionAttributeNames: { '#pk': PK, '#status': 'status' },
-            ExpressionAttributeValues: { ':released': { S: STATUS.released } },
+            ExpressionAttributeValues: keyIsFreeValues(reservation.at),
           },
         },
         { Update: this.contactInTree(reservation, expiresAt, 'mark') },
@@ -282,6 +299,45 @@ export class DynamoDbLedger implements LedgerPort {
     ]);
   }
 
+  async skip({ idempotencyKey, payloadHash, request, origin, failed, at, answeredUntil }: Skip): Promise<void> {
+    const item = {
+      ...ledgerKeys.intent(idempotencyKey),
+      status: SKIPPED,
+      payloadHash,
+      answeredUntil: answeredUntil.toISOString(),
+      fromContactId: request.ContactId,
+      contactFlowId: request.ContactFlowId,
+      queueId: request.QueueId,
+      userId: request.UserId,
+      ...requestExtras(request),
+      clientToken: request.ClientToken,
+      condition: failed.condition,
+      expected: failed.expected,
+      message: failed.message,
+      // The request as the gateway understood it, for the event: ids resolved, InstanceId consumed.
+      request: JSON.stringify(request),
+      ...Object.fromEntries(Object.entries(failed.observed).map(([member, value]) => [`observed${member}`, value])),
+      door: origin.door,
+      requestedBy: origin.caller,
+      correlationId: origin.correlationId,
+      at: at.toISOString(),
+      [TTL]: this.expiryFrom(at),
+    };
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: marshall(item, { removeUndefinedValues: true }),
+          ConditionExpression: KEY_IS_FREE,
+          ExpressionAttributeNames: { '#pk': PK, '#status': 'status' },
+          ExpressionAttributeValues: keyIsFreeValues(at),
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+  }
+
   async attempting(reservation: ReservationRef, at: Date): Promise<boolean> {
     try {
       // Also (back) into the sweeper's index: a slot written before it existed, or one set aside, is being tried again.
@@ -369,6 +425,37 @@ function intentOf(item: Record<string, unknown>, idempotencyKey: string): Intent
 function isConflictOn(error: unknown, index: number): boolean {
   if (!(error instanceof Error) || error.name !== 'TransactionCanceledException') return false;
   return (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons?.[index]?.Code === 'TransactionConflict';
+}
+
+/** What a transfer's records keep of the request besides its target (contract section 7). */
+function requestExtras(request: TransferRequest): Record<string, string | undefined> {
+  return { note: request.Note, conditions: conditionsText(request.Conditions) ?? undefined };
+}
+
+function keyIsFreeValues(at: Date): Record<string, AttributeValue> {
+  return { ':released': { S: STATUS.released }, ':skipped': { S: SKIPPED }, ':now': { S: at.toISOString() } };
+}
+
+const OBSERVED_MEMBERS: readonly (keyof ContactSnapshot)[] = [
+  'QueueId',
+  'EnqueueTimestamp',
+  'AgentId',
+  'ConnectedToAgentTimestamp',
+  'LastPausedTimestamp',
+  'ScheduledTimestamp',
+];
+
+function skipOf(item: Record<string, unknown>): RecordedSkip | undefined {
+  const { status, payloadHash, answeredUntil, condition, expected, message } = item;
+  if (status !== SKIPPED || typeof payloadHash !== 'string' || typeof answeredUntil !== 'string') return undefined;
+  if (typeof condition !== 'string' || typeof expected !== 'string' || typeof message !== 'string') return undefined;
+  const observed = Object.fromEntries(
+    OBSERVED_MEMBERS.flatMap((member) => {
+      const value = item[`observed${member}`];
+      return typeof value === 'string' ? [[member, value]] : [];
+    }),
+  ) as ContactSnapshot;
+  return { payloadHash, answeredUntil: new Date(answeredUntil), failed: { condition: condition as ConditionName, expected, message, observed } };
 }
 
 /** Which actions of a cancelled transaction failed their condition; undefined when it failed for another reason. */

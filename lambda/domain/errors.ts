@@ -12,6 +12,7 @@ export const REASONS = {
   FLOW_TARGET_MISMATCH: { status: 400, type: 'InvalidRequestException', message: 'A Transfer to agent flow needs a UserId and a Transfer to queue flow needs a QueueId.' },
   QUEUE_DISABLED: { status: 400, type: 'InvalidRequestException', message: 'The queue is disabled.' },
   TRANSFER_LIMIT_REACHED: { status: 402, type: 'ServiceQuotaExceededException', message: 'The contact has reached the maximum number of transfers.' },
+  CONDITION_NOT_MET: { status: 409, type: 'ConditionalOperationFailedException', message: 'A condition of the request did not hold; nothing was transferred.' },
   INSTANCE_NOT_ALLOWED: { status: 403, type: 'AccessDeniedException', message: 'This gateway only transfers contacts of its own Amazon Connect instance.' },
   CONTACT_NOT_FOUND: { status: 404, type: 'ResourceNotFoundException', message: 'The contact does not exist in this instance.' },
   FLOW_NOT_FOUND: { status: 404, type: 'ResourceNotFoundException', message: 'The flow does not exist in this instance.' },

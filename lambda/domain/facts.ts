@@ -11,6 +11,17 @@ export interface ContactFacts {
   /** Connect's InitialContactId: the first contact of the tree that transfers build. */
   readonly initialContactId?: string;
   readonly disconnected: boolean;
+  /** Connect's QueueInfo: the queue the contact waits in, and since when. */
+  readonly queue?: { readonly id: string; readonly enqueuedAt?: Date };
+  /** Connect's AgentInfo: the agent the contact is routed to; `connectedAt` once that agent accepted it. */
+  readonly agent?: { readonly id: string; readonly connectedAt?: Date };
+  /**
+   * A paused task (PauseContact; LastPausedTimestamp after any LastResumedTimestamp). Connect takes a paused task out
+   * of its queue, and agents may still end or transfer it, so it stays transferable but waits in no queue.
+   */
+  readonly pausedAt?: Date;
+  /** A scheduled task whose ScheduledTimestamp is still ahead: its flow has not run, so it waits in no queue yet. */
+  readonly scheduledFor?: Date;
 }
 
 export type FlowFacts =

@@ -31,6 +31,7 @@ export const historyItemSchema = /* @__PURE__ */ z.object({
   RequestedBy: /* @__PURE__ */ z.string(),
   Door: /* @__PURE__ */ z.enum(['https', 'eventbridge', 'invoke']),
   TransferredAt: /* @__PURE__ */ z.string(),
+  Note: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
 });
 export type HistoryItem = z.infer<typeof historyItemSchema>;
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { TransferRequest } from './request';
+import type { TransferConditions } from './transfer-conditions';
 
 export interface IdempotencyKeys {
   /** The caller's ClientToken, or the intent itself when there is none (contract section 6). */
@@ -17,9 +18,18 @@ const sha256 = (value: string): string => createHash('sha256').update(value).dig
  * Ids are already resolved from ARNs, so an id and its ARN give the same key.
  */
 export function idempotencyKeysOf(request: TransferRequest, instanceId: string): IdempotencyKeys {
-  const payloadHash = sha256(JSON.stringify([request.ContactId, request.ContactFlowId, request.QueueId ?? null, request.UserId ?? null]));
+  const target = [request.ContactId, request.ContactFlowId, request.QueueId ?? null, request.UserId ?? null];
+  // Appended only when given, so a request without them keeps the hash (and the key) it always had.
+  const additions = request.Note === undefined && request.Conditions === undefined ? [] : [request.Note ?? null, conditionsText(request.Conditions)];
+  const payloadHash = sha256(JSON.stringify([...target, ...additions]));
   const idempotencyKey = request.ClientToken === undefined ? `intent:${payloadHash}` : `token:${sha256(request.ClientToken)}`;
   return { idempotencyKey, payloadHash, connectClientToken: sha256(`${instanceId}\n${idempotencyKey}`) };
+}
+
+/** In a fixed member order, so the same conditions always hash alike. */
+export function conditionsText(conditions: TransferConditions | undefined): string | null {
+  if (!conditions) return null;
+  return JSON.stringify({ InQueue: conditions.InQueue, NotWithAgent: conditions.NotWithAgent, QueuedForSeconds: conditions.QueuedForSeconds });
 }
 
 /**

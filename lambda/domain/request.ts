@@ -3,6 +3,8 @@ import { resolveResourceId } from './arn';
 import type { ConnectInstance, ResolvedId } from './arn';
 import { TransferError } from './errors';
 import type { FieldError } from './errors';
+import { MAX_QUEUED_FOR_SECONDS } from './transfer-conditions';
+import type { TransferConditions } from './transfer-conditions';
 
 /** A body larger than this is rejected before it is parsed (contract section 2). */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -52,6 +54,22 @@ export const transferRequestSchema = z.strictObject({
   QueueId: z.optional(text(256)),
   UserId: z.optional(text(256)),
   ClientToken: z.optional(text(500)),
+  Note: z.optional(printable(256)),
+  Conditions: z.optional(
+    z
+      .strictObject({
+        InQueue: z.optional(text(256)),
+        NotWithAgent: z.optional(z.literal(true)),
+        QueuedForSeconds: z.optional(z.int().check(z.minimum(1), z.maximum(MAX_QUEUED_FOR_SECONDS))),
+      })
+      .check(
+        z.refine((conditions) => Object.keys(conditions).length > 0, {
+          message: 'must name at least one condition (InQueue, NotWithAgent, QueuedForSeconds)',
+          // An object of unknown members only is already told so, member by member.
+          when: (payload) => payload.issues.length === 0,
+        }),
+      ),
+  ),
 });
 
 /** In unicode mode a surrogate pair is one code point, so this matches only a lone (unpaired) surrogate. */
@@ -70,7 +88,15 @@ function text(maxLength: number) {
   );
 }
 
+/** Control characters (C0, DEL, C1): a note is read in logs, consoles and events, where they would garble or forge lines. */
+const CONTROL_CHARACTER = /\p{Cc}/u;
+
+function printable(maxLength: number) {
+  return text(maxLength).check(z.refine((value) => !CONTROL_CHARACTER.test(value), { message: 'must be printable text (no control characters such as line breaks)' }));
+}
+
 const MEMBERS = Object.keys(transferRequestSchema.shape);
+const CONDITION_MEMBERS = ['InQueue', 'NotWithAgent', 'QueuedForSeconds'];
 
 /** A request that passed rules 1-3: ids resolved inside the configured instance, InstanceId consumed. */
 export interface TransferRequest {
@@ -79,6 +105,10 @@ export interface TransferRequest {
   readonly QueueId?: string;
   readonly UserId?: string;
   readonly ClientToken?: string;
+  /** Why, in the caller's words: kept in the ledger, the history and every event. */
+  readonly Note?: string;
+  /** InQueue resolved to a queue id of the configured instance. */
+  readonly Conditions?: TransferConditions;
 }
 
 /** Rules 1-3 of contract section 4, the ones that need no remote call. Throws TransferError. */
@@ -89,12 +119,13 @@ export function parseTransferRequest(input: unknown, instance: ConnectInstance):
   // reportInput lets a wrong type ("must be a string") be told apart from a missing member ("is required").
   const parsed = transferRequestSchema.safeParse(input, { reportInput: true });
   if (!parsed.success) throw validationFailure(parsed.error.issues.flatMap(describeIssue));
-  const { InstanceId, ContactId, ContactFlowId, QueueId, UserId, ClientToken } = parsed.data;
+  const { InstanceId, ContactId, ContactFlowId, QueueId, UserId, ClientToken, Note, Conditions } = parsed.data;
   // An ARN of the wrong shape is a shape error (rule 1); one of another instance is rule 3, checked after rule 2.
   const flow = resolveResourceId(ContactFlowId, 'contact-flow', instance);
   const queue = QueueId === undefined ? undefined : resolveResourceId(QueueId, 'queue', instance);
   const user = UserId === undefined ? undefined : resolveResourceId(UserId, 'agent', instance);
-  const named = { ContactFlowId: flow, QueueId: queue, UserId: user };
+  const inQueue = Conditions?.InQueue === undefined ? undefined : resolveResourceId(Conditions.InQueue, 'queue', instance);
+  const named = { ContactFlowId: flow, QueueId: queue, UserId: user, 'Conditions.InQueue': inQueue };
   const malformed = Object.entries(named).flatMap(([field, resolved]) =>
     resolved?.kind === 'malformed' ? [{ Field: field, Message: `must be an id or an ARN of the form ${resolved.expected}` }] : [],
   );
@@ -111,6 +142,14 @@ export function parseTransferRequest(input: unknown, instance: ConnectInstance):
     ...(queue && { QueueId: idInInstance('QueueId', queue) }),
     ...(user && { UserId: idInInstance('UserId', user) }),
     ...(ClientToken !== undefined && { ClientToken }),
+    ...(Note !== undefined && { Note }),
+    ...(Conditions && {
+      Conditions: {
+        ...(inQueue && { InQueue: idInInstance('Conditions.InQueue', inQueue) }),
+        ...(Conditions.NotWithAgent && { NotWithAgent: true as const }),
+        ...(Conditions.QueuedForSeconds !== undefined && { QueuedForSeconds: Conditions.QueuedForSeconds }),
+      },
+    }),
   };
 }
 
@@ -138,20 +177,34 @@ function echoed(name: string): string {
 function describeIssue(issue: z.core.$ZodIssue): FieldError[] {
   const field = issue.path.map(String).join('.');
   switch (issue.code) {
-    case 'unrecognized_keys':
-      return issue.keys.map((key) => ({ Field: echoed(key), Message: unknownMemberMessage(key) }));
+    case 'unrecognized_keys': {
+      const inConditions = field === 'Conditions';
+      return issue.keys.map((key) => ({
+        Field: inConditions ? `Conditions.${echoed(key)}` : echoed(key),
+        Message: unknownMemberMessage(key, inConditions ? CONDITION_MEMBERS : MEMBERS, inConditions ? 'Conditions' : 'the request'),
+      }));
+    }
     case 'invalid_type':
-      return [{ Field: field, Message: issue.input === undefined ? 'is required' : 'must be a string' }];
+      return [{ Field: field, Message: issue.input === undefined ? 'is required' : `must be ${expectedKind(field)}` }];
+    case 'invalid_value':
+      return [{ Field: field, Message: 'must be true (leave it out to not ask for it)' }];
     case 'too_small':
-      return [{ Field: field, Message: `must be at least ${String(issue.minimum)} character(s) long` }];
+      return [{ Field: field, Message: issue.origin === 'number' ? `must be at least ${String(issue.minimum)}` : `must be at least ${String(issue.minimum)} character(s) long` }];
     case 'too_big':
-      return [{ Field: field, Message: `must be at most ${String(issue.maximum)} characters long` }];
+      return [{ Field: field, Message: issue.origin === 'number' ? `must be at most ${String(issue.maximum)}` : `must be at most ${String(issue.maximum)} characters long` }];
     default:
       return [{ Field: field, Message: issue.message }];
   }
 }
 
-function unknownMemberMessage(key: string): string {
-  const near = MEMBERS.find((member) => member.toLowerCase() === key.toLowerCase());
-  return near ? `is not a member of the request; did you mean ${near}?` : `is not a member of the request (members: ${MEMBERS.join(', ')})`;
+function expectedKind(field: string): string {
+  if (field === 'Conditions') return 'an object';
+  if (field === 'Conditions.NotWithAgent') return 'true';
+  if (field === 'Conditions.QueuedForSeconds') return `a whole number of seconds from 1 to ${MAX_QUEUED_FOR_SECONDS}`;
+  return 'a string';
+}
+
+function unknownMemberMessage(key: string, members: readonly string[], of: string): string {
+  const near = members.find((member) => member.toLowerCase() === key.toLowerCase());
+  return near ? `is not a member of ${of}; did you mean ${near}?` : `is not a member of ${of} (members: ${members.join(', ')})`;
 }

@@ -1,5 +1,6 @@
 import type { ContactFacts, FlowFacts, QueueFacts, UserFacts } from './facts';
 import type { KnownReason } from './errors';
+import type { FailedCondition } from './transfer-conditions';
 
 /** Everything rules 5-14 look at, gathered before any of them runs. */
 export interface TransferFacts {
@@ -10,6 +11,8 @@ export interface TransferFacts {
   /** Present when the request names a user. */
   readonly user?: UserFacts;
   readonly transfersInTree: number;
+  /** The request's first condition the contact does not meet (domain/transfer-conditions.ts). */
+  readonly failedCondition?: FailedCondition;
 }
 
 export interface TransferPolicy {
@@ -21,7 +24,7 @@ export interface TransferPolicy {
 export const TRANSFERABLE_FLOW_TYPES: readonly string[] = ['CONTACT_FLOW', 'AGENT_TRANSFER', 'QUEUE_TRANSFER'];
 
 /**
- * Rules 5-14 of contract section 4, in the contract's order: the first failing rule is the reason a caller sees.
+ * Rules 5-14 (with 7a) of contract section 4, in the contract's order: the first failing rule is the reason a caller sees.
  * Returns undefined when the transfer may go to Connect.
  */
 export function firstFailingRule(facts: TransferFacts, policy: TransferPolicy): KnownReason | undefined {
@@ -29,6 +32,7 @@ export function firstFailingRule(facts: TransferFacts, policy: TransferPolicy): 
   /* 5 */ if (!contact) return 'CONTACT_NOT_FOUND';
   /* 6 */ if (!policy.allowedChannels.includes(contact.channel)) return 'CHANNEL_NOT_SUPPORTED';
   /* 7 */ if (contact.disconnected) return 'CONTACT_NOT_ACTIVE';
+  /* 7a */ if (facts.failedCondition) return 'CONDITION_NOT_MET';
   /* 8 */ if (!flow.found) return 'FLOW_NOT_FOUND';
   /* 9 */ if (flow.published && !TRANSFERABLE_FLOW_TYPES.includes(flow.type)) return 'FLOW_TYPE_NOT_SUPPORTED';
   /* 10 */ if (!flow.published || flow.state !== 'ACTIVE') return 'FLOW_NOT_ACTIVE';

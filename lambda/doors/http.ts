@@ -42,7 +42,7 @@ export const httpDoor: Door<APIGatewayProxyEvent, APIGatewayProxyResult> = {
     headers: { ...jsonHeaders(origin.correlationId), 'x-amzn-ErrorType': error.type },
     body: JSON.stringify({
       Type: error.type,
-      Reason: error.reason,
+      ReasonCode: error.reason,
       Message: error.message,
       ...(error.fields && { Fields: error.fields }),
     }),

@@ -23,7 +23,7 @@ export type TransferEvent = EventBridgeEvent<typeof TRANSFER_DETAIL_TYPE, unknow
  */
 export type BufferedResult =
   | { readonly outcome: 'transferred' | 'replayed'; readonly ContactId: string; readonly ContactArn: string; readonly unrecorded?: true }
-  | { readonly outcome: 'rejected'; readonly Type: string; readonly Reason: string; readonly Message: string };
+  | { readonly outcome: 'rejected'; readonly Type: string; readonly ReasonCode: string; readonly Message: string };
 
 /** An SQS event from the event source mapping, every record from the one buffer queue this stack owns. */
 export function isBufferEvent(event: unknown, bufferQueueArn: string | undefined): event is SQSEvent {
@@ -118,7 +118,7 @@ export const bufferedRecordDoor: Door<SQSRecord, BufferedResult> = {
   succeeded: ({ result, replayed, unrecorded }) => ({ outcome: replayed ? 'replayed' : 'transferred', ...result, ...(unrecorded && { unrecorded }) }),
   failed: (error) => {
     if (error.retryable) throw error;
-    return { outcome: 'rejected', Type: error.type, Reason: error.reason, Message: error.message };
+    return { outcome: 'rejected', Type: error.type, ReasonCode: error.reason, Message: error.message };
   },
 };
 
@@ -179,7 +179,9 @@ export function bufferEntry(deps: BufferDependencies): (event: SQSEvent, context
   async function serveRecord(record: SQSRecord, context: Context): Promise<void> {
     const result = await transferThrough(door, deps, record, context, { lockBeforeLookups: true });
     if (result.outcome === 'rejected') {
-      const error = { type: result.Type, reason: result.Reason, message: result.Message };
+      // A failed condition is no failure: its ledger record becomes the Contact Transfer Skipped event instead.
+      if (result.ReasonCode === 'CONDITION_NOT_MET') return;
+      const error = { type: result.Type, reason: result.ReasonCode, message: result.Message };
       await deps.failures.record({ outcome: 'REJECTED', request: originalRequestOf(record), error, origin: door.origin(record, context), at: new Date() });
       return;
     }

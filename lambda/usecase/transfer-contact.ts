@@ -5,8 +5,11 @@ import type { IdempotencyKeys } from '../domain/idempotency-keys';
 import type { TransferRequest } from '../domain/request';
 import { firstFailingRule, treeIdOf } from '../domain/rules';
 import type { TransferFacts, TransferPolicy } from '../domain/rules';
+import { failedCondition } from '../domain/transfer-conditions';
+import type { FailedCondition } from '../domain/transfer-conditions';
+import type { ContactFacts } from '../domain/facts';
 import { UNPACED } from '../adapters/pacing';
-import { unstored } from '../ports';
+import { TransferNotSent, unstored } from '../ports';
 import type {
   ConnectPort,
   IdempotencyOutcome,
@@ -76,7 +79,15 @@ export interface TransferDependencies {
    */
   readonly alert: (message: string, details: Record<string, unknown>) => void;
   readonly now?: () => Date;
+  /**
+   * How long a failed condition answers a retry with the same key (the idempotency window of a success): a failed
+   * condition is final for the request, and the same request asked again within it gets the same answer.
+   */
+  readonly skipAnswerMs?: number;
 }
+
+/** The idempotency window of a success when none is configured (contract section 6: at least an hour). */
+const DEFAULT_SKIP_ANSWER_MS = 60 * 60 * 1000;
 
 interface Gathered {
   readonly facts: TransferFacts;
@@ -226,7 +237,15 @@ export class TransferContactUseCase {
       ]);
       const treeId = contact && treeIdOf(contact);
       const tally = contact ? await this.tallyOf(contact.id, treeId ?? contact.id, ledgerView) : { counted: 0, lastNumber: 0 };
-      const facts: TransferFacts = { contact, flow, ...(queue && { queue }), ...(user && { user }), transfersInTree: tally.counted };
+      const failed = contact && failedCondition(request.Conditions, contact, this.now());
+      const facts: TransferFacts = {
+        contact,
+        flow,
+        ...(queue && { queue }),
+        ...(user && { user }),
+        transfersInTree: tally.counted,
+        ...(failed && { failedCondition: failed }),
+      };
       return { facts, view: ledgerView, tally, ...(treeId !== undefined && { treeId }) };
     })();
     // When the lock answers first (replay, in progress, store down) nobody may await these.
@@ -247,6 +266,11 @@ export class TransferContactUseCase {
 
   private async transferOnce(request: TransferRequest, origin: Origin, keys: IdempotencyKeys, gathered: Gathered, attempt: Attempt): Promise<TransferResult> {
     if (gathered.treeId !== undefined) attempt.treeId = gathered.treeId;
+    const skip = gathered.view.skip;
+    if (skip && skip.answeredUntil > this.now()) {
+      if (skip.payloadHash !== keys.payloadHash) throw TransferError.of('CLIENT_TOKEN_REUSED');
+      throw conditionNotMet(skip.failed);
+    }
     const intent = gathered.view.intent;
     if (intent && intent.status !== 'RELEASED') {
       if (intent.payloadHash !== keys.payloadHash) throw TransferError.of('CLIENT_TOKEN_REUSED');
@@ -258,7 +282,8 @@ export class TransferContactUseCase {
     }
 
     const failing = firstFailingRule(gathered.facts, this.deps.policy);
-    if (failing) throw TransferError.of(failing);
+    if (failing === 'CONDITION_NOT_MET' && gathered.facts.failedCondition) await this.skip(request, origin, keys, gathered.facts.failedCondition);
+    if (failing) throw rejection(failing, gathered.facts);
     // Only a request about to call TransferContact takes a pacing slot, beside its reservation: no stage of its own.
     const slot = this.pacing.slot(attempt.slotDeadline);
     let reservation: Reservation;
@@ -274,6 +299,17 @@ export class TransferContactUseCase {
   private async giveBack(slot: Promise<number | undefined>): Promise<void> {
     const sendAt = await slot;
     if (sendAt !== undefined) await this.pacing.giveBack(sendAt);
+  }
+
+  /**
+   * A failed condition is final (contract section 11): recorded under the key before it is answered, so a retry gets
+   * the same answer and the record's one Contact Transfer Skipped event follows. A record that cannot be written fails
+   * the request (retryable) rather than answer without the event.
+   */
+  private async skip(request: TransferRequest, origin: Origin, keys: IdempotencyKeys, failed: FailedCondition): Promise<void> {
+    const at = this.now();
+    const answeredUntil = new Date(at.getTime() + (this.deps.skipAnswerMs ?? DEFAULT_SKIP_ANSWER_MS));
+    await failClosed(() => this.deps.ledger.skip({ idempotencyKey: keys.idempotencyKey, payloadHash: keys.payloadHash, request, origin, failed, at, answeredUntil }));
   }
 
   /**
@@ -378,9 +414,28 @@ export class TransferContactUseCase {
     }
     await untilTime(sendAt);
     let result: TransferResult;
+    // Conditions are judged again on a DescribeContact made right before the call: the window in which an agent can take
+    // the contact shrinks from this attempt's look-ups, reservation and pacing wait to one round trip. Only for a
+    // reservation made now: a resumed one must reach Connect to learn what an earlier attempt did.
+    let failedOnRecheck: FailedCondition | undefined;
+    const conditions = sending === 'reserved-now' ? request.Conditions : undefined;
+    const precondition = conditions && ((contact: ContactFacts | undefined) => {
+      if (!contact || contact.disconnected) return TransferError.of('CONTACT_NOT_ACTIVE');
+      failedOnRecheck = failedCondition(conditions, contact, this.now());
+      return failedOnRecheck && conditionNotMet(failedOnRecheck);
+    });
     try {
-      result = await this.deps.connect.transferContact(request, keys.connectClientToken);
+      result = await (precondition
+        ? this.deps.connect.transferContact(request, keys.connectClientToken, precondition)
+        : this.deps.connect.transferContact(request, keys.connectClientToken));
     } catch (error) {
+      // Never sent (a condition no longer held on the second look, or that look failed): this invocation transferred
+      // nothing, and only a reservation it made itself is sent with a precondition, so that one is given back.
+      if (error instanceof TransferNotSent) {
+        if (sending === 'reserved-now') await this.release(reservation, error.failure.reason, request, origin);
+        if (failedOnRecheck) await this.skip(request, origin, keys, failedOnRecheck);
+        throw error.failure;
+      }
       if (error instanceof TransferError && error.reason === 'THROTTLED') await this.pacing.throttled();
       // Connect answered and refused: nothing was transferred. Anything else (throttled after retries, 5xx, no
       // answer) may hide an attempt Connect accepted, so the intent stays for a retry to re-send.
@@ -480,6 +535,15 @@ export class TransferContactUseCase {
       idempotencyKey: reservation?.idempotencyKey ?? keys?.idempotencyKey,
     };
   }
+}
+
+/** The caller's answer for a failing rule: a failed condition names itself and what the contact showed. */
+function rejection(failing: Exclude<ReturnType<typeof firstFailingRule>, undefined>, facts: TransferFacts): TransferError {
+  return failing === 'CONDITION_NOT_MET' && facts.failedCondition ? conditionNotMet(facts.failedCondition) : TransferError.of(failing);
+}
+
+function conditionNotMet(failed: FailedCondition): TransferError {
+  return TransferError.of('CONDITION_NOT_MET', { message: failed.message });
 }
 
 /** The ledger could not be read or written before the transfer: refuse rather than risk rule 14 (retryable). */

@@ -59,13 +59,45 @@ async function cli(args: readonly string[], env: NodeJS.ProcessEnv = {}, io: Par
 const transferredFrom = (contactId: string) => connect.contact(contactId)?.DisconnectTimestamp !== undefined;
 
 describe('transfer-contact', () => {
+  it('sends --note and a flag per condition; a condition that does not hold is the typed 409 on stderr, exit 3', async () => {
+    const taken = connect.addContact({ Id: `cli-${Date.now()}`, Channel: 'TASK', QueueId: fx.queues.enabled, EnqueueTimestamp: new Date(Date.now() - 600_000).toISOString() }).Id;
+    connect.assignAgent(taken, fx.users.agent);
+    const flags = ['--contact-flow-id', fx.flows.inbound, '--note', 'waited 10 min', '--in-queue', fx.queues.enabled, '--not-with-agent', '--queued-for-seconds', '300'];
+    const refused = await cli(['--contact-id', taken, ...flags]);
+    expect(refused.code).toBe(EXIT.CLIENT_ERROR);
+    expect(refused.error()).toMatchObject({ Type: 'ConditionalOperationFailedException', ReasonCode: 'CONDITION_NOT_MET', Status: 409, Retryable: false });
+    expect(transferredFrom(taken)).toBe(false);
+
+    connect.assignAgent(taken, undefined);
+    const run = await cli(['--contact-id', taken, ...flags, '--client-token', `cli-${Date.now()}`]);
+    expect(run.code).toBe(EXIT.OK);
+    expect(connect.calls('TransferContact').at(-1)?.input.ContactId).toBe(taken);
+  });
+
+  it('takes Note and Conditions from --cli-input-json, skeleton placeholders meaning "not asked for"', async () => {
+    const contactId = fx.contact();
+    const input = { ContactId: contactId, ContactFlowId: fx.flows.inbound, Note: 'from json', Conditions: { InQueue: '', NotWithAgent: true, QueuedForSeconds: 0 } };
+    const run = await cli(['--cli-input-json', JSON.stringify(input)]);
+    expect(run.code).toBe(EXIT.OK);
+    expect(transferredFrom(contactId)).toBe(true);
+  });
+
+  it.each([
+    [['--queued-for-seconds', 'soon'], /--queued-for-seconds' needs a whole number/],
+    [['--cli-input-json', '{"Conditions":{"InQueu":"q"}}'], /unknown parameter 'Conditions.InQueu'/],
+  ])('refuses %j as a usage error', async (args, message) => {
+    const run = await cli(['--contact-id', 'c', '--contact-flow-id', 'f', ...args]);
+    expect(run.code).toBe(EXIT.USAGE);
+    expect(run.stderr).toMatch(message);
+  });
+
   it('transfers with AWS CLI-style flags and prints the result as JSON', async () => {
     const contactId = fx.contact();
     const run = await cli(['--contact-id', contactId, '--contact-flow-id', fx.flows.inbound, '--queue-id', fx.queues.enabled, '--endpoint', local.url]);
 
     expect(run.code).toBe(EXIT.OK);
     expect(run.json()).toMatchObject({ ContactArn: expect.stringContaining('/contact/') as unknown, replayed: false });
-    expect(run.stderr).toBe('transfer-contact: idempotency key: payload (ContactId, ContactFlowId, QueueId, UserId)\n');
+    expect(run.stderr).toBe('transfer-contact: idempotency key: payload (ContactId, ContactFlowId, QueueId, UserId, Note, Conditions)\n');
     expect(transferredFrom(contactId)).toBe(true);
   });
 
@@ -100,7 +132,7 @@ describe('transfer-contact', () => {
 
     const rejected = await cli(['--cli-input-json', JSON.stringify(input)]);
     expect(rejected.code).toBe(EXIT.CLIENT_ERROR);
-    expect(rejected.error()).toMatchObject({ Reason: 'QUEUE_DISABLED' });
+    expect(rejected.error()).toMatchObject({ ReasonCode: 'QUEUE_DISABLED' });
 
     const overridden = await cli(['--cli-input-json', `file://${file}`, '--contact-id', fromFlag, '--queue-id', fx.queues.enabled]);
     expect(overridden.code).toBe(EXIT.OK);
@@ -113,10 +145,10 @@ describe('transfer-contact', () => {
 
     expect(run.code).toBe(EXIT.CLIENT_ERROR);
     expect(run.stdout).toBe('');
-    expect(run.error()).toMatchObject({ Type: 'InvalidRequestException', Reason: 'CHANNEL_NOT_SUPPORTED', Status: 400, Retryable: false });
+    expect(run.error()).toMatchObject({ Type: 'InvalidRequestException', ReasonCode: 'CHANNEL_NOT_SUPPORTED', Status: 400, Retryable: false });
     expect(run.error().RequestId).toBeTruthy();
     expect(run.error().Message).toEqual(expect.any(String));
-    expect(run.error().IdempotencyKey).toBe('payload (ContactId, ContactFlowId, QueueId, UserId)');
+    expect(run.error().IdempotencyKey).toBe('payload (ContactId, ContactFlowId, QueueId, UserId, Note, Conditions)');
   });
 
   it('exits with the throttling code when Connect keeps throttling, and the server-error code when it keeps failing', async () => {
@@ -124,19 +156,19 @@ describe('transfer-contact', () => {
     connect.failNext('TransferContact', 3, 'throttle');
     const throttled = await cli(['--contact-id', fx.contact(), '--contact-flow-id', fx.flows.inbound, '--queue-id', fx.queues.enabled], { AWS_MAX_ATTEMPTS: '1' });
     expect(throttled.code).toBe(EXIT.THROTTLED);
-    expect(throttled.error()).toMatchObject({ Reason: 'THROTTLED', Status: 429, Retryable: true });
+    expect(throttled.error()).toMatchObject({ ReasonCode: 'THROTTLED', Status: 429, Retryable: true });
 
     connect.failNext('TransferContact', 3, 'internal');
     const failed = await cli(['--contact-id', fx.contact(), '--contact-flow-id', fx.flows.inbound, '--queue-id', fx.queues.enabled], { AWS_MAX_ATTEMPTS: '1' });
     expect(failed.code).toBe(EXIT.SERVER_ERROR);
-    expect(failed.error()).toMatchObject({ Reason: 'UPSTREAM_FAILURE', Status: 500 });
+    expect(failed.error()).toMatchObject({ ReasonCode: 'UPSTREAM_FAILURE', Status: 500 });
   });
 
   it('generates an input skeleton that --cli-input-json accepts once filled in, and an output skeleton', async () => {
     const input = await cli(['--generate-cli-skeleton']);
     expect(input.code).toBe(EXIT.OK);
     const skeleton = input.json();
-    expect(Object.keys(skeleton).sort()).toEqual(['ClientToken', 'ContactFlowId', 'ContactId', 'InstanceId', 'QueueId', 'UserId']);
+    expect(Object.keys(skeleton).sort()).toEqual(['ClientToken', 'Conditions', 'ContactFlowId', 'ContactId', 'InstanceId', 'Note', 'QueueId', 'UserId']);
 
     const contactId = fx.contact('EMAIL');
     const filled = { ...skeleton, ContactId: contactId, ContactFlowId: fx.flows.queueTransfer, QueueId: fx.queues.enabled };

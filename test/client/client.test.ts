@@ -185,7 +185,7 @@ describe('transferContact', () => {
 
     expect(connect.callCount('TransferContact') - callsBefore).toBe(6);
     expect(error).toMatchObject({ reason: 'UPSTREAM_FAILURE', status: 500, attempts: 2, retryable: true, clientToken: undefined });
-    expect(error.toJSON()).toMatchObject({ IdempotencyKey: 'payload (ContactId, ContactFlowId, QueueId, UserId)' });
+    expect(error.toJSON()).toMatchObject({ IdempotencyKey: 'payload (ContactId, ContactFlowId, QueueId, UserId, Note, Conditions)' });
     const later = await client().transferContact(request);
     expect(later.replayed).toBe(false);
     expect(transfersOf(request.ContactId)).toHaveLength(1);

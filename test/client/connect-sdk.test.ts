@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   AccessDeniedException,
+  ConditionalOperationFailedException,
   ConnectClient,
   ConnectServiceException,
   InvalidRequestException,
@@ -95,14 +96,46 @@ describe("Connect's own ConnectClient pointed at the gateway", () => {
     ['InvalidRequestException', InvalidRequestException, 400, 'QUEUE_DISABLED', () => ({ ContactId: fx.contact(), ContactFlowId: fx.flows.inbound, QueueId: fx.queues.disabled })],
     ['ResourceNotFoundException', ResourceNotFoundException, 404, 'CONTACT_NOT_FOUND', () => ({ ContactId: fx.unknownId(), ContactFlowId: fx.flows.inbound, QueueId: fx.queues.enabled })],
     ['AccessDeniedException', AccessDeniedException, 403, 'INSTANCE_NOT_ALLOWED', () => ({ ContactId: fx.contact(), ContactFlowId: fx.flows.inbound, QueueId: fx.queues.enabled, InstanceId: randomUUID() })],
-  ])('throws the typed %s carrying the gateway Reason', async (name, ErrorClass, status, reason, request) => {
+  ])('throws the typed %s carrying the gateway ReasonCode', async (name, ErrorClass, status, reason, request) => {
     const error = await caught(gatewayClient().send(new TransferContactCommand({ InstanceId: instanceId, ...request() })));
 
     expect(error).toBeInstanceOf(ErrorClass);
     expect(error).toBeInstanceOf(ConnectServiceException);
-    expect(error).toMatchObject({ name, Reason: reason, $fault: 'client', $metadata: { httpStatusCode: status } });
+    expect(error).toMatchObject({ name, ReasonCode: reason, $fault: 'client', $metadata: { httpStatusCode: status } });
     expect((error as Error).message).toEqual(expect.any(String));
     expect((error as Error).message.length).toBeGreaterThan(0);
+  });
+
+  it("type-checks the handling of the gateway's ReasonCode, where Connect's model makes Reason a structure", async () => {
+    const error = await caught(
+      gatewayClient().send(new TransferContactCommand({ InstanceId: instanceId, ContactId: fx.contact(), ContactFlowId: fx.flows.inbound, QueueId: fx.queues.disabled })),
+    );
+    if (!(error instanceof InvalidRequestException)) throw error;
+    // @ts-expect-error Connect's model types Reason as a tagged union: a string code there would not compile (tsc checks this line).
+    expect(error.Reason === 'QUEUE_DISABLED').toBe(false);
+    // What a caller writes: the member is not in Connect's model, so `in` narrows it.
+    const reasonCode = 'ReasonCode' in error && typeof error.ReasonCode === 'string' ? error.ReasonCode : undefined;
+    expect(reasonCode).toBe('QUEUE_DISABLED');
+  });
+
+  it('throws the typed ConditionalOperationFailedException for a condition that did not hold', async () => {
+    const client = gatewayClient();
+    // Connect's model has no Conditions member: added to the body before signing, as a caller's middleware would.
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const request = args.request as { body?: string; headers: Record<string, string> };
+        request.body = JSON.stringify({ ...(JSON.parse(request.body ?? '{}') as object), Conditions: { NotWithAgent: true } });
+        request.headers['content-length'] = String(Buffer.byteLength(request.body));
+        return next(args);
+      },
+      { step: 'build', name: 'addConditions' },
+    );
+    const contactId = fx.contact();
+    connect.assignAgent(contactId, fx.users.agent);
+    const error = await caught(client.send(new TransferContactCommand({ InstanceId: instanceId, ContactId: contactId, ContactFlowId: fx.flows.inbound })));
+    expect(error).toBeInstanceOf(ConditionalOperationFailedException);
+    expect(error).toMatchObject({ ReasonCode: 'CONDITION_NOT_MET', $metadata: { httpStatusCode: 409 } });
+    expect(connect.contact(contactId)?.DisconnectTimestamp).toBeUndefined();
   });
 
   it("is refused by API Gateway's IAM check when left with Connect's own signing name", async () => {
@@ -113,7 +146,7 @@ describe("Connect's own ConnectClient pointed at the gateway", () => {
       ),
     );
     expect(error).toBeInstanceOf(AccessDeniedException);
-    expect(error).toMatchObject({ Reason: 'INVALID_SIGNATURE', message: expect.stringContaining("scoped to correct service: 'execute-api'") as unknown });
+    expect(error).toMatchObject({ ReasonCode: 'INVALID_SIGNATURE', message: expect.stringContaining("scoped to correct service: 'execute-api'") as unknown });
     expect(connect.contact(contactId)?.DisconnectTimestamp).toBeUndefined();
   });
 
@@ -125,7 +158,7 @@ describe("Connect's own ConnectClient pointed at the gateway", () => {
       ),
     );
     expect(error).toBeInstanceOf(AccessDeniedException);
-    expect(error).toMatchObject({ Reason: 'INVALID_SIGNATURE', $metadata: { httpStatusCode: 403 } });
+    expect(error).toMatchObject({ ReasonCode: 'INVALID_SIGNATURE', $metadata: { httpStatusCode: 403 } });
     expect(connect.contact(contactId)?.DisconnectTimestamp).toBeUndefined();
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type * as z from 'zod/mini';
 import { CLIENT_REASONS, CONTRACT_REASONS, EDGE_REASONS, TRANSFER_CONTACT_MEMBERS } from '../../client/index';
-import type { ContactTransfer, ContractReason, ListContactTransfersResult, TransferContactRequest } from '../../client/index';
+import type { ContactTransfer, ContractReason, ListContactTransfersResult, TransferConditions, TransferContactRequest } from '../../client/index';
 import type { historyPageSchema } from '../../lambda/domain/history';
 import { REASONS } from '../../lambda/domain/errors';
 import type { Reason } from '../../lambda/domain/errors';
@@ -19,7 +19,9 @@ describe('the client against the server', () => {
 
   it('types the request exactly as the server schema accepts it: the same members, the same required ones', () => {
     // Checked by tsc (npm test type-checks the tests): a member added, removed or made optional on one side fails.
-    expectTypeOf<TransferContactRequest>().toEqualTypeOf<Readonly<z.input<typeof transferRequestSchema>>>();
+    type ServerRequest = z.input<typeof transferRequestSchema>;
+    expectTypeOf<Omit<TransferContactRequest, 'Conditions'>>().toEqualTypeOf<Readonly<Omit<ServerRequest, 'Conditions'>>>();
+    expectTypeOf<TransferConditions>().toEqualTypeOf<Readonly<NonNullable<ServerRequest['Conditions']>>>();
   });
 
   it('types a history page exactly as the server answers it', () => {

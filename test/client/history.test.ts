@@ -116,7 +116,7 @@ describe('list-contact-transfers', () => {
   it('exits 3 with the gateway\'s error as JSON when the gateway rejects the query', async () => {
     const run = await list(['--contact-id', 'c'.repeat(300)]);
     expect(run.code).toBe(EXIT.CLIENT_ERROR);
-    expect(JSON.parse(run.stderr)).toMatchObject({ Type: 'InvalidRequestException', Reason: 'VALIDATION_FAILED', Status: 400 });
+    expect(JSON.parse(run.stderr)).toMatchObject({ Type: 'InvalidRequestException', ReasonCode: 'VALIDATION_FAILED', Status: 400 });
   });
 
   it('explains itself', async () => {

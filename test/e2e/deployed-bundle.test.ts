@@ -112,14 +112,14 @@ describe('the deployable bundle', () => {
     const before = transfers();
     const reused = await post({ ...request, QueueId: undefined }, { 'Idempotency-Key': 'bundle-2' });
     expect(reused.status).toBe(409);
-    expect(reused.body).toMatchObject({ Type: 'IdempotencyException', Reason: 'CLIENT_TOKEN_REUSED' });
+    expect(reused.body).toMatchObject({ Type: 'IdempotencyException', ReasonCode: 'CLIENT_TOKEN_REUSED' });
     expect(transfers()).toBe(before);
   });
 
   it('rejects by the rules with the contract error', async () => {
     const answer = await post({ ContactId: fx.contact('VOICE'), ContactFlowId: fx.flows.inbound });
     expect(answer.status).toBe(400);
-    expect(answer.body).toMatchObject({ Type: 'InvalidRequestException', Reason: 'CHANNEL_NOT_SUPPORTED' });
+    expect(answer.body).toMatchObject({ Type: 'InvalidRequestException', ReasonCode: 'CHANNEL_NOT_SUPPORTED' });
   });
 
   it('fails closed when DynamoDB is unreachable', async () => {
@@ -128,7 +128,7 @@ describe('the deployable bundle', () => {
     const answer = await post({ ContactId: fx.contact(), ContactFlowId: fx.flows.inbound });
     harness.dynamodb.clearFaults();
     expect(answer.status).toBe(500);
-    expect(answer.body.Reason).toBe('INTERNAL_ERROR');
+    expect(answer.body.ReasonCode).toBe('INTERNAL_ERROR');
     expect(transfers()).toBe(before);
   });
 });

@@ -87,7 +87,7 @@ describe('npm start', () => {
     const rejected = await post('/contact/transfer', { ...request, Idempotency: 'typo' });
     expect(rejected.status).toBe(400);
     expect(rejected.headers.get('x-amzn-ErrorType')).toBe('InvalidRequestException');
-    expect(rejected.body.Reason).toBe('VALIDATION_FAILED');
+    expect(rejected.body.ReasonCode).toBe('VALIDATION_FAILED');
 
     // The history, named by either contact of the tree, as the banner shows how to read it.
     expect(output).toContain(`curl -s ${url}/contact/transfers/${first?.Id}`);
@@ -98,7 +98,7 @@ describe('npm start', () => {
     }
     const malformed = await fetch(`${url}/contact/transfers/x?MaxResults=1000`);
     expect(malformed.status).toBe(400);
-    expect(await malformed.json()).toMatchObject({ Reason: 'VALIDATION_FAILED', Fields: [{ Field: 'MaxResults' }] });
+    expect(await malformed.json()).toMatchObject({ ReasonCode: 'VALIDATION_FAILED', Fields: [{ Field: 'MaxResults' }] });
   });
 
   it('delivers a PutEvents entry that matches the rule, and ignores one that does not', async () => {
@@ -144,7 +144,7 @@ describe('npm start', () => {
       outgoing.end(JSON.stringify({ ContactId: 'c-1', ContactFlowId: flow.Id }));
     });
     expect(answer.status).toBe(400);
-    expect(answer.body).toMatchObject({ Reason: 'VALIDATION_FAILED', Fields: [expect.objectContaining({ Field: 'Idempotency-Key' })] });
+    expect(answer.body).toMatchObject({ ReasonCode: 'VALIDATION_FAILED', Fields: [expect.objectContaining({ Field: 'Idempotency-Key' })] });
   });
 
   it('a malformed PutEvents entry is that entry\'s error, beside a good one', async () => {
@@ -160,7 +160,7 @@ describe('npm start', () => {
     // Its outcome is published once the buffer delivers it.
     expect(await publishedEvent((event) => event.detail.EventId === entries[5]?.EventId)).toMatchObject({
       'detail-type': 'Contact Transfer Failed',
-      detail: { Outcome: 'REJECTED', Reason: 'CONTACT_NOT_FOUND', Type: 'ResourceNotFoundException' },
+      detail: { Outcome: 'REJECTED', ReasonCode: 'CONTACT_NOT_FOUND', Type: 'ResourceNotFoundException' },
     });
   });
 

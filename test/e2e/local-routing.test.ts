@@ -21,7 +21,7 @@ describe('local mode routing', () => {
 
   it('answers an unknown path with 404 in the contract error shape, naming what it serves', async () => {
     const answer = await call('/contact/transfers');
-    expect(answer).toMatchObject({ status: 404, body: { Type: 'ResourceNotFoundException', Reason: 'RESOURCE_NOT_FOUND' } });
+    expect(answer).toMatchObject({ status: 404, body: { Type: 'ResourceNotFoundException', ReasonCode: 'RESOURCE_NOT_FOUND' } });
     expect(answer.headers.get('x-amzn-ErrorType')).toBe('ResourceNotFoundException');
     expect(answer.body.Message).toContain('POST /contact/transfer');
   });
@@ -32,14 +32,14 @@ describe('local mode routing', () => {
     ['/health', 'POST', 'GET'],
   ])('answers %s with %s as 405, with Allow: %s', async (path, method, allowed) => {
     const answer = await call(path, { method, ...(method !== 'GET' && { body: '{}' }) });
-    expect(answer).toMatchObject({ status: 405, body: { Type: 'InvalidRequestException', Reason: 'METHOD_NOT_ALLOWED' } });
+    expect(answer).toMatchObject({ status: 405, body: { Type: 'InvalidRequestException', ReasonCode: 'METHOD_NOT_ALLOWED' } });
     expect(answer.headers.get('Allow')).toBe(allowed);
     expect(answer.headers.get('x-amzn-ErrorType')).toBe('InvalidRequestException');
   });
 
   it('answers a body over what it reads with 413 in the contract error shape', async () => {
     const answer = await call('/contact/transfer', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: 'x'.repeat(1024 * 1024 + 1) });
-    expect(answer).toMatchObject({ status: 413, body: { Type: 'InvalidRequestException', Reason: 'VALIDATION_FAILED' } });
+    expect(answer).toMatchObject({ status: 413, body: { Type: 'InvalidRequestException', ReasonCode: 'VALIDATION_FAILED' } });
     expect(answer.headers.get('x-amzn-ErrorType')).toBe('InvalidRequestException');
   });
 });

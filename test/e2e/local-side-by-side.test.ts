@@ -36,7 +36,7 @@ describe('two local modes side by side in one process', () => {
     const email = 'e1000000-0000-4000-8000-000000000001';
     const [strictAnswer, lenientAnswer] = await Promise.all([transfer(strict, email), transfer(lenient, email)]);
 
-    expect(strictAnswer).toMatchObject({ status: 400, body: { Reason: 'CHANNEL_NOT_SUPPORTED' } });
+    expect(strictAnswer).toMatchObject({ status: 400, body: { ReasonCode: 'CHANNEL_NOT_SUPPORTED' } });
     expect(lenientAnswer.status).toBe(200);
     expect(strict.connect?.callCount('TransferContact')).toBe(0);
     expect(lenient.connect?.callCount('TransferContact')).toBe(1);

@@ -157,7 +157,7 @@ describe('the dead-letter door: every event-door request that ends without a tra
     expect(failures[0]?.detail).toMatchObject({
       Outcome: 'DEAD_LETTERED',
       Type: 'InternalServiceException',
-      Reason: 'INTERNAL_ERROR',
+      ReasonCode: 'INTERNAL_ERROR',
       Message: expect.stringContaining('did not finish the request before its last retry ended'),
       Request: JSON.stringify(request),
       ClientToken: request.ClientToken,
@@ -246,7 +246,7 @@ describe('the dead-letter door: every event-door request that ends without a tra
     expect(failures).toHaveLength(1);
     expect(failures[0]?.detail).toMatchObject({
       Outcome: 'DEAD_LETTERED',
-      Reason: 'INTERNAL_ERROR',
+      ReasonCode: 'INTERNAL_ERROR',
       Message: expect.stringContaining('CONNECTION_FAILURE: Failed to connect to target.'),
       Request: JSON.stringify(request),
       ClientToken: request.ClientToken,
@@ -272,7 +272,7 @@ describe('the dead-letter door: every event-door request that ends without a tra
 
     const published = await publishedSince(from);
     expect(failuresFor(published, transferredId)).toHaveLength(0);
-    expect(failuresFor(published, invalidId).map((event) => event.detail)).toEqual([expect.objectContaining({ Outcome: 'REJECTED', Reason: 'VALIDATION_FAILED' })]);
+    expect(failuresFor(published, invalidId).map((event) => event.detail)).toEqual([expect.objectContaining({ Outcome: 'REJECTED', ReasonCode: 'VALIDATION_FAILED' })]);
   });
 });
 

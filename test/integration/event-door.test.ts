@@ -308,10 +308,12 @@ describe('transfer events from the ledger stream (contract section 9, local mode
     expect(published.find((event) => event['detail-type'] === 'Contact Transfer Failed')?.detail).toEqual({
       Outcome: 'REJECTED',
       Type: 'InvalidRequestException',
-      Reason: 'CHANNEL_NOT_SUPPORTED',
+      ReasonCode: 'CHANNEL_NOT_SUPPORTED',
       Message: 'Only contacts of an allowed channel can be transferred.',
       Request: JSON.stringify(rejected),
       ClientToken: 'crm-case-8',
+      // Every event carries the request's Note, empty when it had none.
+      Note: '',
       ContactId: rejected.ContactId,
       EventId: rejectedId,
       RequestedBy: `internal.contact-transfer/${rejectedId}`,

@@ -92,7 +92,7 @@ describe('replays (contract section 6)', () => {
     expect(transfers()).toBe(before + 1);
     expect(answers.filter((answer) => answer.status === 200).length).toBeGreaterThanOrEqual(1);
     for (const answer of answers) expect([200, 409]).toContain(answer.status);
-    for (const answer of answers.filter((a) => a.status === 409)) expect(answer.body.Reason).toBe('REQUEST_IN_PROGRESS');
+    for (const answer of answers.filter((a) => a.status === 409)) expect(answer.body.ReasonCode).toBe('REQUEST_IN_PROGRESS');
   });
 
   it('two keys for one contact at once, 10 of 10 races: one TransferContact; the other 409 TRANSFER_IN_PROGRESS, then the rules once the first settled (contract section 6)', async ({ harness, queueTransfer, acceptedTransfersOf }) => {
@@ -122,7 +122,7 @@ describe('replays (contract section 6)', () => {
     const before = transfers();
     const reused = await post(gateway, queueTransfer(), key);
     expect(reused.status).toBe(409);
-    expect(reused.body).toMatchObject({ Type: 'IdempotencyException', Reason: 'CLIENT_TOKEN_REUSED' });
+    expect(reused.body).toMatchObject({ Type: 'IdempotencyException', ReasonCode: 'CLIENT_TOKEN_REUSED' });
     expect(transfers()).toBe(before);
   });
 
@@ -130,7 +130,7 @@ describe('replays (contract section 6)', () => {
     const key = { 'Idempotency-Key': randomUUID() };
     const contactId = fx.contact();
     const rejected = await post(gateway, { ContactId: contactId, ContactFlowId: fx.flows.archived }, key);
-    expect(rejected.body.Reason).toBe('FLOW_NOT_ACTIVE');
+    expect(rejected.body.ReasonCode).toBe('FLOW_NOT_ACTIVE');
     const before = transfers();
     const corrected = await post(gateway, { ContactId: contactId, ContactFlowId: fx.flows.inbound }, key);
     expect(corrected.status).toBe(200);
@@ -144,7 +144,7 @@ describe('replays (contract section 6)', () => {
     await sleep(150);
     const during = await post(harness.newContainer(), request);
     expect(during.status).toBe(409);
-    expect(during.body.Reason).toBe('REQUEST_IN_PROGRESS');
+    expect(during.body.ReasonCode).toBe('REQUEST_IN_PROGRESS');
     await expect(harness.newContainer().direct(request, lambdaContext())).rejects.toMatchObject({ name: 'IdempotencyException' });
     expect((await first).status).toBe(200);
   });
@@ -168,7 +168,7 @@ describe('faults', () => {
     harness.dynamodb.failNext('*', 1000, 'unreachable');
     const failed = await post(gateway, request);
     expect(failed.status).toBe(500);
-    expect(failed.body).toMatchObject({ Type: 'InternalServiceException', Reason: 'INTERNAL_ERROR' });
+    expect(failed.body).toMatchObject({ Type: 'InternalServiceException', ReasonCode: 'INTERNAL_ERROR' });
     expect(JSON.stringify(failed.body)).not.toMatch(/idempotency-|ledger-|arn:/);
     expect(transfers()).toBe(before);
 
@@ -188,7 +188,7 @@ describe('faults', () => {
     harness.dynamodb.clearFaults();
 
     const tooSoon = await post(harness.newContainer(), request);
-    expect(tooSoon.body.Reason).toBe('REQUEST_IN_PROGRESS');
+    expect(tooSoon.body.ReasonCode).toBe('REQUEST_IN_PROGRESS');
     await sleep(1600);
     const retry = await post(harness.newContainer(), request);
     expect(retry.status).toBe(200);
@@ -454,7 +454,7 @@ describe('the transfer ledger (contract section 7)', () => {
     }
     const twelfth = await post(harness.newContainer(), { ContactId: contactId, ContactFlowId: fx.flows.inbound });
     expect(twelfth.status).toBe(402);
-    expect(twelfth.body).toMatchObject({ Type: 'ServiceQuotaExceededException', Reason: 'TRANSFER_LIMIT_REACHED' });
+    expect(twelfth.body).toMatchObject({ Type: 'ServiceQuotaExceededException', ReasonCode: 'TRANSFER_LIMIT_REACHED' });
     expect(transfers()).toBe(before + 11);
     expect(await ledgerRecords(treeId)).toHaveLength(11);
   });
@@ -470,7 +470,7 @@ describe('the transfer ledger (contract section 7)', () => {
     }
     const answer = await post(gateway, { ContactId: contactId, ContactFlowId: fx.flows.inbound });
     expect(answer.status).toBe(402);
-    expect(answer.body).toMatchObject({ Type: 'ServiceQuotaExceededException', Reason: 'CONNECT_REJECTED' });
+    expect(answer.body).toMatchObject({ Type: 'ServiceQuotaExceededException', ReasonCode: 'CONNECT_REJECTED' });
   });
 
   it('records who asked, through which door, from which contact to which', async ({ gateway, queueTransfer, ledgerRecords }) => {

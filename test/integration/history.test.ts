@@ -71,7 +71,7 @@ describe('transfer history (contract section 10)', () => {
     const page = await history(other[0]!, { MaxResults: '1' });
     const answer = await history(tree[0]!, { NextToken: String(page.body.NextToken) });
     expect(answer.status).toBe(400);
-    expect(answer.body).toMatchObject({ Type: 'InvalidRequestException', Reason: 'VALIDATION_FAILED', Fields: [{ Field: 'NextToken' }] });
+    expect(answer.body).toMatchObject({ Type: 'InvalidRequestException', ReasonCode: 'VALIDATION_FAILED', Fields: [{ Field: 'NextToken' }] });
   });
 
   it('finds the tree from a contact made outside the gateway, once the gateway has transferred it', async ({ harness, gateway, fx, history }) => {
@@ -118,7 +118,7 @@ describe('transfer history (contract section 10)', () => {
     const answer = await history(contactId, query);
     expect(answer.status).toBe(400);
     expect(answer.headers['x-amzn-ErrorType']).toBe('InvalidRequestException');
-    expect(answer.body).toMatchObject({ Reason: 'VALIDATION_FAILED', Fields: [{ Field: field }] });
+    expect(answer.body).toMatchObject({ ReasonCode: 'VALIDATION_FAILED', Fields: [{ Field: field }] });
   });
 
   it('answers 500 INTERNAL_ERROR without internals when the ledger cannot be read', async ({ harness, history, tree }) => {
@@ -126,7 +126,7 @@ describe('transfer history (contract section 10)', () => {
     try {
       const answer = await history(tree[0]!);
       expect(answer.status).toBe(500);
-      expect(answer.body).toMatchObject({ Type: 'InternalServiceException', Reason: 'INTERNAL_ERROR' });
+      expect(answer.body).toMatchObject({ Type: 'InternalServiceException', ReasonCode: 'INTERNAL_ERROR' });
       expect(JSON.stringify(answer.body)).not.toMatch(/ledger-|arn:/);
     } finally {
       harness.dynamodb.clearFaults();

@@ -22,14 +22,14 @@ describe('a lone UTF-16 surrogate is VALIDATION_FAILED on every door, before any
     const before = connectCalls();
     const answer = asHttp(await gateway(httpEvent(withLoneSurrogate(validRequest(), member)), lambdaContext()));
     expect(answer.status).toBe(400);
-    expect(answer.body).toMatchObject({ Reason: 'VALIDATION_FAILED', Fields: [expect.objectContaining({ Field: member })] });
+    expect(answer.body).toMatchObject({ ReasonCode: 'VALIDATION_FAILED', Fields: [expect.objectContaining({ Field: member })] });
     expect(connectCalls()).toBe(before);
   });
 
   it('HTTPS: in the Idempotency-Key header, 400 naming ClientToken', async ({ gateway, validRequest }) => {
     const answer = asHttp(await gateway(httpEvent(validRequest(), { 'Idempotency-Key': 'key-\udbff' }), lambdaContext()));
     expect(answer.status).toBe(400);
-    expect(answer.body.Reason).toBe('VALIDATION_FAILED');
+    expect(answer.body.ReasonCode).toBe('VALIDATION_FAILED');
   });
 
   it('direct invoke: InvalidRequestException', async ({ gateway, connectCalls, validRequest }) => {

@@ -38,7 +38,7 @@ describe('two gateways with different configurations, side by side in one proces
     const [taskOnTasksOnly, emailOnTasksOnly, taskOnBoth, emailOnBoth] = answers;
 
     expect(taskOnTasksOnly?.answer.status).toBe(200);
-    expect(emailOnTasksOnly?.answer).toMatchObject({ status: 400, body: { Reason: 'CHANNEL_NOT_SUPPORTED' } });
+    expect(emailOnTasksOnly?.answer).toMatchObject({ status: 400, body: { ReasonCode: 'CHANNEL_NOT_SUPPORTED' } });
     expect(taskOnBoth?.answer.status).toBe(200);
     expect(emailOnBoth?.answer.status).toBe(200);
 

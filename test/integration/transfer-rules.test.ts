@@ -74,7 +74,7 @@ describe('contract section 4: each rule, its status, type and reason, and no tra
     const answer = await post(request(fx));
     expect(answer.status).toBe(status);
     expect(answer.headers['x-amzn-ErrorType']).toBe(type);
-    expect(answer.body).toMatchObject({ Type: type, Reason: reason });
+    expect(answer.body).toMatchObject({ Type: type, ReasonCode: reason });
     expect(typeof answer.body.Message).toBe('string');
     expect(transfers()).toBe(before);
   });
@@ -103,7 +103,7 @@ describe('contract section 4: each rule, its status, type and reason, and no tra
     for (const body of ['not json', '[1,2]', '"text"', JSON.stringify({ ContactId: 'x'.repeat(17 * 1024), ContactFlowId: 'f' })]) {
       const answer = await post(body);
       expect(answer.status).toBe(400);
-      expect(answer.body.Reason).toBe('VALIDATION_FAILED');
+      expect(answer.body.ReasonCode).toBe('VALIDATION_FAILED');
       expect(JSON.stringify(answer.body)).not.toMatch(/at .*\.(ts|js):\d+/);
     }
   });
@@ -114,7 +114,7 @@ describe('contract section 5: what Connect says', () => {
     harness.connect.failNext('TransferContact', 1, { status: 402, type: 'ServiceQuotaExceededException', message: 'Quota reached' });
     const answer = await post({ ContactId: fx.contact(), ContactFlowId: fx.flows.inbound });
     expect(answer.status).toBe(402);
-    expect(answer.body).toMatchObject({ Type: 'ServiceQuotaExceededException', Reason: 'CONNECT_REJECTED' });
+    expect(answer.body).toMatchObject({ Type: 'ServiceQuotaExceededException', ReasonCode: 'CONNECT_REJECTED' });
   });
 
   it('answers THROTTLED when Connect still throttles after the SDK retries, then recovers', async ({ harness, fx, post }) => {
@@ -122,7 +122,7 @@ describe('contract section 5: what Connect says', () => {
     harness.connect.failNext('TransferContact', 3, 'throttle');
     const throttled = await post(request);
     expect(throttled.status).toBe(429);
-    expect(throttled.body).toMatchObject({ Type: 'ThrottlingException', Reason: 'THROTTLED' });
+    expect(throttled.body).toMatchObject({ Type: 'ThrottlingException', ReasonCode: 'THROTTLED' });
 
     const recovered = await post(request);
     expect(recovered.status).toBe(200);
@@ -139,7 +139,7 @@ describe('contract section 5: what Connect says', () => {
     harness.connect.failNext('TransferContact', 3, 'internal');
     const failed = await post(request);
     expect(failed.status).toBe(500);
-    expect(failed.body).toMatchObject({ Type: 'InternalServiceException', Reason: 'UPSTREAM_FAILURE' });
+    expect(failed.body).toMatchObject({ Type: 'InternalServiceException', ReasonCode: 'UPSTREAM_FAILURE' });
     expect(JSON.stringify(failed.body)).not.toMatch(/arn:|ledger-|idempotency-|\.ts:/);
     expect((await post(request)).status).toBe(200);
   });
@@ -148,7 +148,7 @@ describe('contract section 5: what Connect says', () => {
     const unreachable = harness.newContainer({ AWS_ENDPOINT_URL_CONNECT: 'http://127.0.0.1:9' });
     const answer = asHttp(await unreachable(httpEvent({ ContactId: fx.contact(), ContactFlowId: fx.flows.inbound }), lambdaContext()));
     expect(answer.status).toBe(500);
-    expect(answer.body.Reason).toBe('UPSTREAM_FAILURE');
+    expect(answer.body.ReasonCode).toBe('UPSTREAM_FAILURE');
   });
 });
 

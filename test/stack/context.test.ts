@@ -175,15 +175,19 @@ describe('bin/app.ts without usable context', () => {
   }
 
   it.each([
-    ['missing', undefined, /^Missing CDK context "connectInstanceArn"/],
-    ['malformed', { connectInstanceArn: 'arn:aws:connect:us-east-1:123:instance' }, /^Invalid CDK context "connectInstanceArn"/],
-  ])('%s connectInstanceArn: exit code 1 and one line on stderr, no stack trace', (_, context, pattern) => {
+    ['missing connectInstanceArn', undefined, /^Missing CDK context "connectInstanceArn"/],
+    ['malformed connectInstanceArn', { connectInstanceArn: 'arn:aws:connect:us-east-1:123:instance' }, /^Invalid CDK context "connectInstanceArn"/],
+    // Connect's TransferContact refuses VOICE and CHAT contacts: allowing them would promise transfers that cannot happen.
+    ['VOICE in allowedChannels', { connectInstanceArn: 'arn:aws:connect:us-east-1:111122223333:instance/abc', allowedChannels: ['TASK', 'VOICE'] }, /^Invalid CDK context "allowedChannels".*TASK, EMAIL \(the channels Amazon Connect's TransferContact accepts\)/],
+    ['CHAT in allowedChannels', { connectInstanceArn: 'arn:aws:connect:us-east-1:111122223333:instance/abc', allowedChannels: 'CHAT' }, /^Invalid CDK context "allowedChannels"/],
+  ])('%s: exit code 1 and one line on stderr, no stack trace', (_, context, pattern) => {
     const result = runApp(context);
     expect(result.status).toBe(1);
     expect(result.stdout).toBe('');
     const lines = result.stderr.split('\n').filter((line) => line.trim() !== '');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(pattern);
-    expect(lines[0]).toContain('-c connectInstanceArn=arn:aws:connect:<region>:<account>:instance/<id>');
+    const key = context !== undefined && 'allowedChannels' in context ? 'allowedChannels=' : 'connectInstanceArn=arn:aws:connect:<region>:<account>:instance/<id>';
+    expect(lines[0]).toContain(`-c ${key}`);
   });
 });

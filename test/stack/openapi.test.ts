@@ -60,8 +60,8 @@ describe('docs/openapi.json', () => {
   it("lists every reason of the function's error table under its status and type", () => {
     const transfer = openApiDocument() as unknown as Document;
     for (const [reason, { status, type }] of Object.entries(REASONS)) {
-      const schema = transfer.components.schemas[type] as { properties: { Reason: { enum: string[] } } };
-      expect(schema.properties.Reason.enum, reason).toContain(reason);
+      const schema = transfer.components.schemas[type] as { properties: { ReasonCode: { enum: string[] } } };
+      expect(schema.properties.ReasonCode.enum, reason).toContain(reason);
       expect(JSON.stringify(transfer.paths['/contact/transfer']?.post?.responses[String(status)]), reason).toContain(`#/components/schemas/${type}`);
     }
   });
@@ -110,7 +110,7 @@ describe('docs/openapi.json against the synthesized API', () => {
       return {
         status: properties.StatusCode === undefined ? undefined : Number(properties.StatusCode),
         type: properties.ResponseParameters['gatewayresponse.header.x-amzn-ErrorType']?.replace(/'/g, ''),
-        reason: /"Reason":"([A-Z_]+)"/.exec(template)?.[1],
+        reason: /"ReasonCode":"([A-Z_]+)"/.exec(template)?.[1],
       };
     });
     const literal = gatewayResponses.filter((response) => response.reason !== undefined);
@@ -192,7 +192,7 @@ describe('docs/openapi.json against real answers of local mode', () => {
   it.each(cases)('%s (%i) matches the response the document gives for its status', async (reason, status, answer) => {
     const { status: actual, headers, body } = await answer();
     expect(actual).toBe(status);
-    expect(body.Reason).toBe(reason);
+    expect(body.ReasonCode).toBe(reason);
     expect(headers.get('x-amzn-ErrorType')).toBe(body.Type);
     const parsed = responseSchema('/contact/transfer', 'post', status).safeParse(body);
     expect(parsed.success, JSON.stringify(parsed.error?.issues)).toBe(true);
@@ -213,7 +213,7 @@ describe('docs/openapi.json against real answers of local mode', () => {
   });
 
   it('would catch an answer the document does not describe', () => {
-    expect(responseSchema('/contact/transfer', 'post', 400).safeParse({ Type: 'InvalidRequestException', Reason: 'CONTACT_NOT_FOUND', Message: 'm' }).success).toBe(false);
+    expect(responseSchema('/contact/transfer', 'post', 400).safeParse({ Type: 'InvalidRequestException', ReasonCode: 'CONTACT_NOT_FOUND', Message: 'm' }).success).toBe(false);
     expect(responseSchema('/contact/transfer', 'post', 200).safeParse({ ContactId: 'c' }).success).toBe(false);
   });
 

@@ -99,7 +99,7 @@ describe('default operations', () => {
     // Throttling pages once, through ConnectThrottlesSustained; an in-progress duplicate is at-least-once delivery at work.
     expect(failed.map((m) => m.Dimensions)).toEqual(
       ['UPSTREAM_FAILURE', 'INTERNAL_ERROR'].map((reason) => [
-        { Name: 'Reason', Value: reason },
+        { Name: 'ReasonCode', Value: reason },
         { Name: 'service', Value: 'ContactTransferGateway-Gateway' },
       ]),
     );
@@ -131,8 +131,8 @@ describe('default operations', () => {
       JSON.stringify(`SEARCH('{ContactTransferGateway,${dimension},service} MetricName="${metric}" service="ContactTransferGateway-Gateway"', 'Sum', 300)`);
     expect(titled('Transfers by outcome')).toContain('TransfersSucceeded');
     expect(titled('Transfers by outcome')).toContain('TransfersReplayed');
-    expect(titled('Transfers by outcome')).toContain(search('TransfersRejected', 'Reason'));
-    expect(titled('Transfers by outcome')).toContain(search('TransfersFailed', 'Reason'));
+    expect(titled('Transfers by outcome')).toContain(search('TransfersRejected', 'ReasonCode'));
+    expect(titled('Transfers by outcome')).toContain(search('TransfersFailed', 'ReasonCode'));
     const throttles = widgets.find((widget) => widget.properties.title === 'Connect throttles and the rate settled on')?.properties.metrics ?? [];
     expect(JSON.stringify(throttles)).toContain(search('ConnectThrottles', 'Operation'));
     // The rate the function publishes, on the right axis: its lowest and highest in each period.

@@ -79,13 +79,13 @@ describe('one bound, enforced at synth and at cold start alike', () => {
   it('what the construct encodes into the environment, the function reads back as the context gave it', () => {
     const parsed = parseGatewayContext({
       connectInstanceArn: INSTANCE_ARN,
-      allowedChannels: 'task,CHAT',
+      allowedChannels: 'task,EMAIL',
       eventSources: '["a.b","c.d"]',
       transferRatePerSecond: '0.5',
       metadataCacheTtlSeconds: 0,
     });
     const environment = Object.fromEntries(edges.map((definition) => [definition.env, String((parsed as unknown as Record<string, unknown>)[definition.context])]));
     const config = loadConfig({ ...minimal, ...environment });
-    expect(config).toMatchObject({ allowedChannels: ['TASK', 'CHAT'], pace: { ratePerSecond: 0.5 }, metadataCacheTtlMs: 0, doors: { eventSources: ['a.b', 'c.d'] } });
+    expect(config).toMatchObject({ allowedChannels: ['TASK', 'EMAIL'], pace: { ratePerSecond: 0.5 }, metadataCacheTtlMs: 0, doors: { eventSources: ['a.b', 'c.d'] } });
   });
 });

@@ -429,7 +429,7 @@ describe('transfer events (contract section 9)', () => {
 
   it('one pipe per event type from the ledger stream to the default bus, with the filters and templates local mode renders', () => {
     const pipes = all(synth.template, 'AWS::Pipes::Pipe');
-    expect(pipes).toHaveLength(2);
+    expect(pipes).toHaveLength(3);
     const bus = `arn:aws:events:us-east-1:${ACCOUNT}:event-bus/default`;
     for (const definition of TRANSFER_EVENT_PIPES) {
       const pipe = pipes.find((candidate) => JSON.stringify(candidate.Properties?.TargetParameters).includes(definition.detailType));
@@ -533,6 +533,16 @@ describe('HTTPS door', () => {
         QueueId: { type: 'string', minLength: 1, maxLength: 256 },
         UserId: { type: 'string', minLength: 1, maxLength: 256 },
         ClientToken: { type: 'string', minLength: 1, maxLength: 500 },
+        Note: { type: 'string', minLength: 1, maxLength: 256 },
+        Conditions: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            InQueue: { type: 'string', minLength: 1, maxLength: 256 },
+            NotWithAgent: { type: 'boolean', enum: [true] },
+            QueuedForSeconds: { type: 'integer', minimum: 1, maximum: 2592000 },
+          },
+        },
       },
     });
     const { id: validatorId, resource: validator } = only(synth.template, 'AWS::ApiGateway::RequestValidator');
@@ -585,8 +595,8 @@ describe('HTTPS door', () => {
       expect(response.Properties?.ResponseParameters).toEqual({ 'gatewayresponse.header.x-amzn-ErrorType': `'${type}'` });
       const template = (response.Properties?.ResponseTemplates as Record<string, string>)['application/json']!;
       const body = JSON.parse(renderContext(template)) as Record<string, unknown>;
-      expect(Object.keys(body)).toEqual(['Type', 'Reason', 'Message']);
-      expect(body).toMatchObject({ Type: type, Reason: reason });
+      expect(Object.keys(body)).toEqual(['Type', 'ReasonCode', 'Message']);
+      expect(body).toMatchObject({ Type: type, ReasonCode: reason });
       expect(typeof body.Message === 'string' && body.Message.length > 0).toBe(true);
     });
 

@@ -35,7 +35,7 @@ export interface DoorAnswer {
 export const RETURNED_TO_BUFFER = 'RETURNED_TO_BUFFER';
 
 /** The event Lambda hands the function for `request` through `door`; the same event is what a retry redelivers. */
-export function eventFor(door: DoorName, request: Record<string, string>): unknown {
+export function eventFor(door: DoorName, request: Record<string, unknown>): unknown {
   if (door === 'https') return httpEvent(request);
   if (door === 'buffered') return bufferedEvent(transferEvent(request));
   return { ...request };
@@ -73,7 +73,7 @@ export function answerOf(door: DoorName, outcome: { readonly result?: unknown; r
   if (outcome.error) return { ok: false, reason: outcome.error.message.split(':')[0] ?? outcome.error.name };
   if (door === 'https') {
     const answer = asHttp(outcome.result);
-    if (answer.status !== 200) return { ok: false, reason: String(answer.body.Reason) };
+    if (answer.status !== 200) return { ok: false, reason: String(answer.body.ReasonCode) };
     return {
       ok: true,
       ContactId: String(answer.body.ContactId),

@@ -34,7 +34,7 @@ export async function startIamDoor(target: string, credentials: { accessKeyId: s
         const message = wrongService
           ? `Credential should be scoped to correct service: 'execute-api', not '${check.scope?.service ?? ''}'.`
           : `The request signature we calculated does not match the signature you provided (${check.problem ?? 'unknown access key'}).`;
-        response.end(JSON.stringify({ Type: 'AccessDeniedException', Reason: 'INVALID_SIGNATURE', Message: message }));
+        response.end(JSON.stringify({ Type: 'AccessDeniedException', ReasonCode: 'INVALID_SIGNATURE', Message: message }));
         return;
       }
       const forwarded = await fetch(`${target}${request.url ?? '/'}`, {

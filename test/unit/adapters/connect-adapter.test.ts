@@ -20,6 +20,7 @@ import { ConnectAdapter, classifyConnectError } from '../../../lambda/adapters/c
 import { parseInstanceArn } from '../../../lambda/domain/arn';
 import type { ConnectInstance } from '../../../lambda/domain/arn';
 import { TransferError } from '../../../lambda/domain/errors';
+import { TransferNotSent } from '../../../lambda/ports';
 
 const INSTANCE_ID = '11111111-1111-4111-8111-111111111111';
 const INSTANCE_ARN = `arn:aws:connect:eu-west-1:123456789012:instance/${INSTANCE_ID}`;
@@ -147,6 +148,37 @@ describe('Describe calls: what Connect answered, mapped', () => {
     expect(connect.commandCalls(DescribeContactCommand)[0]?.args[0].input).toEqual({ InstanceId: INSTANCE_ID, ContactId: 'c-2' });
   });
 
+  it("reports where the contact is: QueueInfo, AgentInfo, a pause not yet resumed, a start still scheduled", async () => {
+    const at = (iso: string) => new Date(iso);
+    connect.on(DescribeContactCommand).resolves({
+      Contact: {
+        Id: 'c-1',
+        Channel: 'TASK',
+        QueueInfo: { Id: 'q-1', EnqueueTimestamp: at('2026-12-01T10:00:00Z') },
+        AgentInfo: { Id: 'u-1', ConnectedToAgentTimestamp: at('2026-12-01T10:05:00Z') },
+        LastPausedTimestamp: at('2026-12-01T10:10:00Z'),
+        LastResumedTimestamp: at('2026-12-01T10:09:00Z'),
+        ScheduledTimestamp: new Date(clock + 60_000),
+      },
+    });
+    await expect(adapter.describeContact('c-1')).resolves.toEqual({
+      id: 'c-1',
+      channel: 'TASK',
+      disconnected: false,
+      queue: { id: 'q-1', enqueuedAt: at('2026-12-01T10:00:00Z') },
+      agent: { id: 'u-1', connectedAt: at('2026-12-01T10:05:00Z') },
+      pausedAt: at('2026-12-01T10:10:00Z'),
+      scheduledFor: new Date(clock + 60_000),
+    });
+  });
+
+  it('a task resumed after its pause, or whose scheduled start has passed, is neither paused nor scheduled', async () => {
+    connect.on(DescribeContactCommand).resolves({
+      Contact: { Id: 'c-1', Channel: 'TASK', LastPausedTimestamp: new Date(1000), LastResumedTimestamp: new Date(2000), ScheduledTimestamp: new Date(clock - 1) },
+    });
+    await expect(adapter.describeContact('c-1')).resolves.toEqual({ id: 'c-1', channel: 'TASK', disconnected: false });
+  });
+
   it('an active first contact of its tree has no initialContactId and is not disconnected', async () => {
     connect.on(DescribeContactCommand).resolves({ Contact: { Id: 'c-1', Channel: 'TASK' } });
     await expect(adapter.describeContact('c-1')).resolves.toEqual({ id: 'c-1', channel: 'TASK', disconnected: false });
@@ -272,6 +304,21 @@ describe('TransferContact', () => {
     expect(input).toMatchObject({ InstanceId: INSTANCE_ID, ContactId: 'c-1', ContactFlowId: 'f-1', ClientToken: 'derived-token', ...target });
     expect(input?.QueueId).toBe('QueueId' in target ? target.QueueId : undefined);
     expect(input?.UserId).toBe('UserId' in target ? target.UserId : undefined);
+  });
+
+  it('with a precondition, describes the contact right before the call and sends nothing when the precondition refuses', async () => {
+    connect.on(DescribeContactCommand).resolves({ Contact: { Id: 'c-1', Channel: 'TASK', AgentInfo: { Id: 'u-1', ConnectedToAgentTimestamp: new Date(1000) } } });
+    const refusal = TransferError.of('CONDITION_NOT_MET', { message: 'taken' });
+    const seen: unknown[] = [];
+    const error = await adapter
+      .transferContact({ ContactId: 'c-1', ContactFlowId: 'f-1' }, 'tok', (contact) => (seen.push(contact), refusal))
+      .catch((caught: unknown) => caught);
+    expect(seen).toEqual([expect.objectContaining({ agent: { id: 'u-1', connectedAt: new Date(1000) } })]);
+    expect(error).toBeInstanceOf(TransferNotSent);
+    expect((error as TransferNotSent).failure).toBe(refusal);
+    expect(connect.commandCalls(TransferContactCommand)).toHaveLength(0);
+
+    await expect(adapter.transferContact({ ContactId: 'c-1', ContactFlowId: 'f-1' }, 'tok', () => undefined)).resolves.toMatchObject({ ContactId: 'c-new' });
   });
 
   it('a Connect throttle is not mistaken for a request never sent: an earlier SDK attempt may have been accepted', async () => {

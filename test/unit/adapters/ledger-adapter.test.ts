@@ -43,7 +43,8 @@ describe('DynamoDbLedger', () => {
     const [intent, contact, slot] = dynamodb.commandCalls(TransactWriteItemsCommand)[0]!.args[0].input.TransactItems!;
     expect(intent?.Put).toMatchObject({
       TableName: 'ledger',
-      ConditionExpression: 'attribute_not_exists(#pk) OR #status = :released',
+      // A released attempt or a skip whose answer has expired gives its key back; a live one keeps it.
+      ConditionExpression: 'attribute_not_exists(#pk) OR #status = :released OR (#status = :skipped AND answeredUntil < :now)',
       Item: marshall({ pk: 'KEY#token:abc', sk: 'INTENT', status: 'PENDING', payloadHash: 'hash', treeId: 'c-0', transferNumber: 3, transfersInTree: 2 }, {}),
     });
     // One transfer of a contact in flight at a time: the mark is set only where no other key holds it.

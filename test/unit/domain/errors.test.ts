@@ -13,6 +13,7 @@ const CONTRACT: Record<KnownReason, readonly [number, string]> = {
   FLOW_TARGET_MISMATCH: [400, 'InvalidRequestException'],
   QUEUE_DISABLED: [400, 'InvalidRequestException'],
   TRANSFER_LIMIT_REACHED: [402, 'ServiceQuotaExceededException'],
+  CONDITION_NOT_MET: [409, 'ConditionalOperationFailedException'],
   INSTANCE_NOT_ALLOWED: [403, 'AccessDeniedException'],
   CONTACT_NOT_FOUND: [404, 'ResourceNotFoundException'],
   FLOW_NOT_FOUND: [404, 'ResourceNotFoundException'],

@@ -175,7 +175,7 @@ describe('httpDoor.failed', () => {
     const response = httpDoor.failed(error, origin);
     expect(response.statusCode).toBe(status);
     expect(response.headers).toMatchObject({ 'x-amzn-ErrorType': type, 'Content-Type': 'application/json' });
-    expect(JSON.parse(response.body)).toEqual({ Type: type, Reason: reason, Message: error.message });
+    expect(JSON.parse(response.body)).toEqual({ Type: type, ReasonCode: reason, Message: error.message });
   });
 
   it('adds Fields to a VALIDATION_FAILED', () => {
@@ -187,7 +187,7 @@ describe('httpDoor.failed', () => {
     const response = httpDoor.failed(TransferError.connectRejected(409, 'ResourceConflictException', 'Conflict.'), origin);
     expect(response.statusCode).toBe(409);
     expect(response.headers).toMatchObject({ 'x-amzn-ErrorType': 'ResourceConflictException' });
-    expect(JSON.parse(response.body)).toEqual({ Type: 'ResourceConflictException', Reason: 'CONNECT_REJECTED', Message: 'Conflict.' });
+    expect(JSON.parse(response.body)).toEqual({ Type: 'ResourceConflictException', ReasonCode: 'CONNECT_REJECTED', Message: 'Conflict.' });
   });
 
   it.each<KnownReason>(['UPSTREAM_FAILURE', 'INTERNAL_ERROR'])('a %s body reveals no stack, cause, table or ARN', (reason) => {
@@ -196,7 +196,7 @@ describe('httpDoor.failed', () => {
     expect(response.statusCode).toBe(500);
     for (const leak of ['arn:', 'idempotency-table', '.ts:', 'stack', 'cause']) expect(response.body).not.toContain(leak);
     expect(response.body).not.toMatch(/\n\s+at /);
-    expect(Object.keys(JSON.parse(response.body) as object).sort()).toEqual(['Message', 'Reason', 'Type']);
+    expect(Object.keys(JSON.parse(response.body) as object).sort()).toEqual(['Message', 'ReasonCode', 'Type']);
   });
 });
 
@@ -220,14 +220,14 @@ describe('bufferedRecordDoor', () => {
   ];
 
   it.each(finalReasons)('%s is answered as rejected, so the record is deleted and never retried', (reason) => {
-    expect(bufferedRecordDoor.failed(TransferError.of(reason), origin)).toMatchObject({ outcome: 'rejected', Reason: reason });
+    expect(bufferedRecordDoor.failed(TransferError.of(reason), origin)).toMatchObject({ outcome: 'rejected', ReasonCode: reason });
   });
 
   it('a 4xx CONNECT_REJECTED is final too, with its type and message for the failure record', () => {
     expect(bufferedRecordDoor.failed(TransferError.connectRejected(400, 'InvalidRequestException', 'No.'), origin)).toEqual({
       outcome: 'rejected',
       Type: 'InvalidRequestException',
-      Reason: 'CONNECT_REJECTED',
+      ReasonCode: 'CONNECT_REJECTED',
       Message: 'No.',
     });
   });

@@ -77,7 +77,7 @@ describe('the buffered event door', () => {
     expect(bufferedRecordDoor.failed(TransferError.of('CONTACT_NOT_ACTIVE'), bufferedRecordDoor.origin(recordOf('{}'), lambdaContext()))).toEqual({
       outcome: 'rejected',
       Type: 'InvalidRequestException',
-      Reason: 'CONTACT_NOT_ACTIVE',
+      ReasonCode: 'CONTACT_NOT_ACTIVE',
       Message: 'The contact has ended; only active contacts can be transferred.',
     });
     for (const reason of ['THROTTLED', 'REQUEST_IN_PROGRESS', 'UPSTREAM_FAILURE', 'INTERNAL_ERROR'] as const) {

@@ -41,8 +41,8 @@ describe('loadConfig: defaults', () => {
   });
 
   it('reads explicit values', () => {
-    const config = loadConfig({ ...minimal, ALLOWED_CHANNELS: 'task, chat,TASK', MAX_TRANSFERS: '3', METADATA_CACHE_TTL_SECONDS: '0' });
-    expect(config.allowedChannels).toEqual(['TASK', 'CHAT']);
+    const config = loadConfig({ ...minimal, ALLOWED_CHANNELS: 'task, email,TASK', MAX_TRANSFERS: '3', METADATA_CACHE_TTL_SECONDS: '0' });
+    expect(config.allowedChannels).toEqual(['TASK', 'EMAIL']);
     expect(config.maxTransfers).toBe(3);
     expect(config.metadataCacheTtlMs).toBe(0);
   });
@@ -84,7 +84,7 @@ describe('loadConfig: a bad variable fails the cold start with one line naming i
   });
 
   it('an unknown channel message lists the channels that exist', () => {
-    expect(configErrorOf({ ...minimal, ALLOWED_CHANNELS: 'SMS' }).message).toMatch(/VOICE, CHAT, TASK, EMAIL/);
+    expect(configErrorOf({ ...minimal, ALLOWED_CHANNELS: 'SMS' }).message).toMatch(/TASK, EMAIL \(the channels Amazon Connect's TransferContact accepts\)/);
   });
 });
 

@@ -5,6 +5,7 @@ import { TransferError } from '../../../lambda/domain/errors';
 import { idempotencyKeysOf } from '../../../lambda/domain/idempotency-keys';
 import type { TransferRequest } from '../../../lambda/domain/request';
 import type { ContactFacts, FlowFacts, QueueFacts, UserFacts } from '../../../lambda/domain/facts';
+import { TransferNotSent } from '../../../lambda/ports';
 import type { ConnectPort, IdempotencyPort, Intent, LedgerPort, LedgerView, Origin, PacingPort, Reservation, TransferResult } from '../../../lambda/ports';
 import { CONNECT_CLIENT_TOKEN_VALIDITY_MS } from '../../../lambda/domain/idempotency-keys';
 import { TransferContactUseCase } from '../../../lambda/usecase/transfer-contact';
@@ -51,6 +52,7 @@ function fakeLedger(world: World) {
     release: vi.fn<LedgerPort['release']>(async () => undefined),
     attempting: vi.fn<LedgerPort['attempting']>(async () => true),
     setAside: vi.fn<LedgerPort['setAside']>(async () => undefined),
+    skip: vi.fn<LedgerPort['skip']>(async () => undefined),
   } satisfies LedgerPort;
 }
 
@@ -685,5 +687,67 @@ describe('TransferContactUseCase: the pacing slot is taken only by a request abo
     } finally {
       vi.useRealTimers();
     }
+  });
+});
+
+describe('TransferContactUseCase: a condition that does not hold (contract section 11)', () => {
+  const withAgent: ContactFacts = { ...rootTask, queue: { id: 'q-1' }, agent: { id: 'u-1', connectedAt: new Date(NOW.getTime() - 60_000) } };
+  const conditional: TransferRequest = { ...toQueue, Conditions: { NotWithAgent: true }, Note: 'agent may have it' };
+  const keys = idempotencyKeysOf(conditional, instance.id);
+
+  it('records the skip under the key for the answer window, then answers CONDITION_NOT_MET without reserving or sending', async () => {
+    const { useCase, connect, ledger } = setUp({ contact: withAgent }, { skipAnswerMs: 3_600_000 });
+    const error = await useCase.execute(conditional, origin).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ reason: 'CONDITION_NOT_MET', status: 409, type: 'ConditionalOperationFailedException' });
+    expect((error as Error).message).toContain('agent u-1');
+    expect(ledger.skip).toHaveBeenCalledExactlyOnceWith(
+      expect.objectContaining({ idempotencyKey: keys.idempotencyKey, payloadHash: keys.payloadHash, request: conditional, origin, at: NOW, answeredUntil: new Date(NOW.getTime() + 3_600_000) }),
+    );
+    expect(ledger.reserve).not.toHaveBeenCalled();
+    expect(connect.transferContact).not.toHaveBeenCalled();
+  });
+
+  it('answers a retry from the recorded skip while it lasts, even when the contact would now pass', async () => {
+    const failed = { condition: 'NotWithAgent' as const, expected: 'true', observed: { AgentId: 'u-1' }, message: 'Condition NotWithAgent (true) did not hold: agent u-1 has had the contact.' };
+    const view: LedgerView = { skip: { payloadHash: keys.payloadHash, failed, answeredUntil: new Date(NOW.getTime() + 1) } };
+    const { useCase, connect, ledger } = setUp({ contact: rootTask, view });
+    await expect(useCase.execute(conditional, origin)).rejects.toMatchObject({ reason: 'CONDITION_NOT_MET', message: failed.message });
+    expect(ledger.skip).not.toHaveBeenCalled();
+    expect(connect.transferContact).not.toHaveBeenCalled();
+  });
+
+  it('runs the rules again once the skip has expired', async () => {
+    const failed = { condition: 'NotWithAgent' as const, expected: 'true', observed: {}, message: 'm' };
+    const view: LedgerView = { skip: { payloadHash: keys.payloadHash, failed, answeredUntil: new Date(NOW.getTime() - 1) } };
+    const { useCase, connect } = setUp({ contact: rootTask, view });
+    await expect(useCase.execute(conditional, origin)).resolves.toMatchObject({ result: transferred });
+    expect(connect.transferContact).toHaveBeenCalledTimes(1);
+  });
+
+  it('judges the conditions again on the contact as described right before the transfer: taken meanwhile, nothing is sent, the slot is released and the skip recorded', async () => {
+    const { useCase, connect, ledger } = setUp({ contact: rootTask });
+    connect.transferContact.mockImplementationOnce(async (_request, _token, precondition) => {
+      const refusal = precondition?.(withAgent);
+      if (refusal) throw new TransferNotSent(refusal);
+      return transferred;
+    });
+    await expect(useCase.execute(conditional, origin)).rejects.toMatchObject({ reason: 'CONDITION_NOT_MET' });
+    expect(ledger.release).toHaveBeenCalledWith(expect.objectContaining({ idempotencyKey: keys.idempotencyKey }), 'CONDITION_NOT_MET', NOW);
+    expect(ledger.skip).toHaveBeenCalledWith(expect.objectContaining({ failed: expect.objectContaining({ condition: 'NotWithAgent' }) as unknown }));
+    expect(ledger.release.mock.invocationCallOrder[0]).toBeLessThan(ledger.skip.mock.invocationCallOrder[0] ?? 0);
+  });
+
+  it('asks for no second look when the request has no conditions', async () => {
+    const { useCase, connect } = setUp({ contact: rootTask });
+    await useCase.execute(toQueue, origin);
+    expect(connect.transferContact.mock.calls[0]).toHaveLength(2);
+  });
+
+  it('fails retryably, sending nothing, when the skip cannot be recorded (no answer without its event)', async () => {
+    const { useCase, connect, ledger } = setUp({ contact: withAgent });
+    ledger.skip.mockRejectedValueOnce(new Error('ledger unreachable'));
+    const error = await useCase.execute(conditional, origin).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ reason: 'INTERNAL_ERROR', retryable: true });
+    expect(connect.transferContact).not.toHaveBeenCalled();
   });
 });
