@@ -330,7 +330,7 @@ describe('a transfer Connect may have made is never released on what the contact
 
       const retry = asHttp(await harness.newContainer()(httpEvent(request), lambdaContext()));
       expect(retry.status).toBe(409);
-      expect(retry.body).toMatchObject({ Reason: 'REQUEST_IN_PROGRESS', Message: expect.stringContaining('QUEUE_DISABLED') });
+      expect(retry.body).toMatchObject({ ReasonCode: 'REQUEST_IN_PROGRESS', Message: expect.stringContaining('QUEUE_DISABLED') });
       expect(await slotsOf(request.ContactId)).toEqual([expect.objectContaining({ status: 'PENDING' })]);
 
       held.release();

@@ -342,7 +342,7 @@ describe('a detail nested thousands of levels deep, sent straight to the buffer'
     expect(door.deadLetters.size).toBe(0);
     expect(await failureRecord(id)).toMatchObject({ status: 'REJECTED', reason: 'VALIDATION_FAILED', type: 'InvalidRequestException' });
     const failed = events.published.slice(before).filter((event) => (event.detail as { EventId?: string }).EventId === id);
-    expect(failed.map((event) => [event['detail-type'], (event.detail as { Reason?: string }).Reason])).toEqual([['Contact Transfer Failed', 'VALIDATION_FAILED']]);
+    expect(failed.map((event) => [event['detail-type'], (event.detail as { ReasonCode?: string }).ReasonCode])).toEqual([['Contact Transfer Failed', 'VALIDATION_FAILED']]);
     expect(harness.connect.calls('TransferContact').filter((call) => call.input.ContactId === request.ContactId)).toHaveLength(0);
   });
 });

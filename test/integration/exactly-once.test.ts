@@ -108,10 +108,10 @@ describe('replays (contract section 6)', () => {
       expect(answers.map((answer) => answer.status).sort(), label).toEqual([200, 409]);
       const refused = answers.find((answer) => answer.status === 409);
       expect(refused?.headers['x-amzn-ErrorType'], label).toBe('ResourceConflictException');
-      expect(refused?.body, label).toMatchObject({ Type: 'ResourceConflictException', Reason: 'TRANSFER_IN_PROGRESS' });
+      expect(refused?.body, label).toMatchObject({ Type: 'ResourceConflictException', ReasonCode: 'TRANSFER_IN_PROGRESS' });
       // Settled: a third key is answered by the rules, and still never reaches Connect.
       const after = await post(harness.newContainer(), { ...request, ClientToken: randomUUID() });
-      expect(after.body.Reason, label).toBe('CONTACT_NOT_ACTIVE');
+      expect(after.body.ReasonCode, label).toBe('CONTACT_NOT_ACTIVE');
       expect(harness.connect.calls('TransferContact').filter((call) => call.input.ContactId === request.ContactId), label).toHaveLength(1);
     }
   });

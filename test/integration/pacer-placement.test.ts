@@ -49,7 +49,7 @@ describe('requests that never call Connect take no pacing slot (issue 21)', () =
     const answers = await Promise.all(rejections);
 
     expect(fresh.answer.status).toBe(200);
-    expect(answers.map(({ answer }) => answer.body.Reason)).toEqual(Array.from({ length: TOGETHER }, () => 'CONTACT_NOT_ACTIVE'));
+    expect(answers.map(({ answer }) => answer.body.ReasonCode)).toEqual(Array.from({ length: TOGETHER }, () => 'CONTACT_NOT_ACTIVE'));
     expect(harness.connect.callCount('TransferContact')).toBe(transfersBefore + 1);
   });
 });
