@@ -4,7 +4,7 @@ import { MAX_QUEUED_FOR_SECONDS } from '../../lambda/domain/transfer-conditions'
 import { startTransferEvents } from '../../local/event-pipes';
 import type { PublishedEvent } from '../../local/event-pipes';
 import type { SeedContact } from '../../simulator/seed';
-import { answerOf, DOORS, eventFor, settle } from '../support/doors';
+import { answerOf, DOORS, eventFor, invokeThrough, settle } from '../support/doors';
 import { HISTORY_RESOURCE } from '../../lambda/doors/history';
 import { apiGatewayProxyEvent } from '../../local/lambda-events';
 import { asHttp, lambdaContext } from '../support/gateway-harness';
@@ -41,10 +41,10 @@ describe('a condition that does not hold, on every door (contract section 11)', 
     const request = { ContactId: contactId, ContactFlowId: fx.flows.inbound, QueueId: fx.queues.disabled, ClientToken: randomUUID(), Note: 'waited too long in Billing', Conditions: { InQueue: fx.queues.enabled } };
     const event = eventFor(door, request);
 
-    const first = answerOf(door, await settle(gateway(event, lambdaContext())));
+    const first = answerOf(door, await settle(invokeThrough(gateway, door, event, lambdaContext())));
     // The buffered door answers only with records to retry: a final answer deletes the record.
     expect(first).toMatchObject(door === 'buffered' ? { ok: true } : { ok: false, reason: 'CONDITION_NOT_MET' });
-    const retry = answerOf(door, await settle(harness.newContainer()(event, lambdaContext())));
+    const retry = answerOf(door, await settle(invokeThrough(harness.newContainer(), door, event, lambdaContext())));
     expect(retry).toEqual(first);
 
     expect(transferCallsOf(contactId)).toBe(0);
@@ -76,7 +76,7 @@ describe('a condition that does not hold, on every door (contract section 11)', 
 
   it('throws a named error from the direct door, so a state machine can Catch it', async ({ gateway, fx, taskIn }) => {
     const contactId = taskIn({ QueueId: fx.queues.enabled, EnqueueTimestamp: ago(5) });
-    const outcome = await settle(gateway({ ContactId: contactId, ContactFlowId: fx.flows.inbound, Conditions: { QueuedForSeconds: 1800 } }, lambdaContext()));
+    const outcome = await settle(gateway.direct({ ContactId: contactId, ContactFlowId: fx.flows.inbound, Conditions: { QueuedForSeconds: 1800 } }, lambdaContext()));
     expect(outcome.error?.name).toBe('ConditionalOperationFailedException');
     expect(outcome.error?.message).toMatch(/^CONDITION_NOT_MET: Condition QueuedForSeconds \(1800\) did not hold: the contact has waited \d s/);
   });
