@@ -1,0 +1,26 @@
+// @ts-check
+/**
+ * Mutation testing (`npm run mutate`): StrykerJS changes the code the gateway's decisions live in, one small edit at a
+ * time, and runs the unit tests against each change. A change no test notices ("survived") is a bug the suite would
+ * let through. The run fails when the share of detected changes drops below `thresholds.break`.
+ * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
+ */
+const config = {
+  testRunner: 'vitest',
+  vitest: { configFile: 'vitest.mutate.config.mts' },
+  plugins: ['@stryker-mutator/vitest-runner'],
+  mutate: [
+    'lambda/domain/**/*.ts',
+    'lambda/usecase/**/*.ts',
+    'lambda/adapters/transfer-pacer.ts',
+    'lambda/doors/**/*.ts',
+  ],
+  coverageAnalysis: 'perTest',
+  concurrency: 2,
+  reporters: ['clear-text', 'progress', 'html', 'json'],
+  thresholds: { high: 90, low: 80, break: 70 },
+  tempDirName: '.stryker-tmp',
+  cleanTempDir: 'always',
+};
+
+export default config;
