@@ -713,8 +713,41 @@ describe('TransferContactUseCase: what a door and an operator are told', () => {
     expect(await reasonOf(useCase.execute(toQueue, origin))).toBe('CONNECT_REJECTED');
     expect(alert).toHaveBeenCalledExactlyOnceWith(
       expect.stringMatching(/could not be released/),
-      expect.objectContaining({ treeId: 'c-1', transferNumber: 1, reason: 'ResourceNotFoundException', error: expect.objectContaining({ message: 'ledger unreachable' }) }),
+      expect.objectContaining({
+        treeId: 'c-1',
+        transferNumber: 1,
+        idempotencyKey: idempotencyKeysOf(toQueue, instance.id).idempotencyKey,
+        reason: 'ResourceNotFoundException',
+        error: expect.objectContaining({ message: 'ledger unreachable' }),
+      }),
     );
+  });
+  it('a ledger write that fails without saying why is still a failure: marked unrecorded and alerted', async () => {
+    const { useCase, ledger, alert } = setUp({ contact: rootTask });
+    ledger.complete.mockImplementationOnce(() => Promise.reject(undefined));
+    await expect(useCase.execute(toQueue, origin)).resolves.toMatchObject({ unrecorded: true });
+    expect(alert).toHaveBeenCalledExactlyOnceWith(expect.stringMatching(/ledger did not record it/), expect.objectContaining({ error: expect.objectContaining({ message: expect.stringMatching(/ledger write failed/) }) }));
+  });
+
+  it('a transfer the ledger holds without its result cannot be answered: INTERNAL_ERROR, nothing sent', async () => {
+    const keys = idempotencyKeysOf(toQueue, instance.id);
+    const withoutResult: Intent = { idempotencyKey: keys.idempotencyKey, treeId: 'c-1', transferNumber: 1, transfersInTree: 1, status: 'TRANSFERRED', payloadHash: keys.payloadHash, intendedAt: NOW };
+    const { useCase, connect } = setUp({ contact: rootTask, view: { intent: withoutResult } });
+    expect(await reasonOf(useCase.execute(toQueue, origin))).toBe('INTERNAL_ERROR');
+    expect(connect.transferContact).not.toHaveBeenCalled();
+  });
+});
+
+describe('TransferContactUseCase: without a clock of its own', () => {
+  it('stamps the reservation and the record with the current time', async () => {
+    const { useCase, ledger } = setUp({ contact: rootTask }, { now: undefined });
+    const before = Date.now();
+    await useCase.execute(toQueue, origin);
+    const after = Date.now();
+    const stampedAt = reserved(ledger).at.getTime();
+    expect(stampedAt).toBeGreaterThanOrEqual(before);
+    expect(stampedAt).toBeLessThanOrEqual(after);
+    expect(ledger.complete.mock.calls[0]![2].getTime()).toBeGreaterThanOrEqual(stampedAt);
   });
 });
 
@@ -775,6 +808,14 @@ describe('TransferContactUseCase: the sweeper settles a pending intent', () => {
     expect(ledger.release).not.toHaveBeenCalled();
     expect(ledger.setAside).not.toHaveBeenCalled();
     expect(alert).not.toHaveBeenCalled();
+  });
+
+  it('whose transfer the idempotency store already holds (its request finished but the ledger write failed): recorded from it, nothing sent', async () => {
+    const stored: IdempotencyPort = { once: async () => ({ result: transferred, replayed: true }) };
+    const { useCase, connect, ledger } = setUp({ contact: ended, view: { intent: pending } }, { idempotency: stored });
+    await expect(useCase.settle(toQueue, origin)).resolves.toBe('transferred');
+    expect(ledger.complete).toHaveBeenCalledExactlyOnceWith(pending, transferred, NOW);
+    expect(connect.transferContact).not.toHaveBeenCalled();
   });
 
   it('whose key a request holds right now is left to that request: in-progress, nothing read or sent', async () => {
