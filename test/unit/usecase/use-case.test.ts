@@ -738,6 +738,51 @@ describe('TransferContactUseCase: what a door and an operator are told', () => {
   });
 });
 
+describe('TransferContactUseCase: what a caller reads when a retry is needed', () => {
+  const withToken: TransferRequest = { ...toQueue, ClientToken: 'token-1' };
+  const keys = idempotencyKeysOf(withToken, instance.id);
+  const pendingSince = (ageMs: number): Intent => ({
+    idempotencyKey: keys.idempotencyKey,
+    treeId: 'c-1',
+    transferNumber: 1,
+    transfersInTree: 1,
+    status: 'PENDING',
+    payloadHash: keys.payloadHash,
+    intendedAt: new Date(NOW.getTime() - ageMs),
+  });
+
+  it('another transfer of the tree took the slot twice: the answer says so', async () => {
+    const { useCase, ledger } = setUp({ contact: rootTask, tally: { counted: 1, lastNumber: 1 } });
+    ledger.reserve.mockResolvedValueOnce('slot-taken').mockResolvedValueOnce('slot-taken');
+    await expect(useCase.execute(toQueue, origin)).rejects.toThrow(/Another transfer of this contact's tree is in progress/);
+  });
+
+  it('an earlier attempt settled meanwhile: the answer says a retry hears its outcome', async () => {
+    const { useCase, ledger } = setUp({ contact: rootTask, view: { intent: pendingSince(60_000) } });
+    ledger.attempting.mockResolvedValueOnce(false);
+    await expect(useCase.execute(withToken, origin)).rejects.toThrow(/settled meanwhile; retry to hear its outcome/);
+  });
+
+  it('an earlier attempt too old to confirm: the answer says its outcome cannot be confirmed', async () => {
+    const { useCase } = setUp({ contact: { ...rootTask, disconnected: true }, view: { intent: pendingSince(8 * 24 * 60 * 60 * 1000) } });
+    await expect(useCase.execute(withToken, origin)).rejects.toThrow(/cannot be confirmed/);
+  });
+
+  it("a ledger that cannot take the reservation: INTERNAL_ERROR, with the ledger's error kept for the log", async () => {
+    const { useCase, ledger } = setUp({ contact: rootTask });
+    const unreachable = new Error('ledger unreachable');
+    ledger.reserve.mockRejectedValueOnce(unreachable);
+    await expect(useCase.execute(toQueue, origin)).rejects.toMatchObject({ reason: 'INTERNAL_ERROR', cause: unreachable });
+  });
+
+  it('a pending intent whose contact Connect no longer finds: released, and CONTACT_NOT_FOUND answered', async () => {
+    const { useCase, connect, ledger } = setUp({ view: { intent: pendingSince(60_000) } });
+    expect(await reasonOf(useCase.execute(withToken, origin))).toBe('CONTACT_NOT_FOUND');
+    expect(ledger.release).toHaveBeenCalledExactlyOnceWith(pendingSince(60_000), 'CONTACT_NOT_FOUND', NOW);
+    expect(connect.transferContact).not.toHaveBeenCalled();
+  });
+});
+
 describe('TransferContactUseCase: without a clock of its own', () => {
   it('stamps the reservation and the record with the current time', async () => {
     const { useCase, ledger } = setUp({ contact: rootTask }, { now: undefined });
