@@ -8,7 +8,9 @@
 const config = {
   testRunner: 'vitest',
   vitest: { configFile: 'vitest.mutate.config.mts' },
-  plugins: ['@stryker-mutator/vitest-runner'],
+  plugins: ['@stryker-mutator/vitest-runner', './stryker.equivalent-mutants.mjs'],
+  // Mutants no test can tell apart, each with its reason: stryker.equivalent-mutants.mjs.
+  ignorers: ['equivalent-mutants'],
   mutate: [
     'lambda/domain/**/*.ts',
     'lambda/usecase/**/*.ts',
