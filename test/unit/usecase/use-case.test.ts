@@ -575,6 +575,12 @@ describe('TransferContactUseCase: idempotency', () => {
   });
 });
 
+/** What the ledger holds under a request's key: by default the pending intent of slot 1 in tree c-1, written at NOW. */
+function intentOf(request: TransferRequest, overrides: Partial<Intent> = {}): Intent {
+  const keys = idempotencyKeysOf(request, instance.id);
+  return { idempotencyKey: keys.idempotencyKey, treeId: 'c-1', transferNumber: 1, transfersInTree: 1, status: 'PENDING', payloadHash: keys.payloadHash, intendedAt: NOW, ...overrides };
+}
+
 describe('TransferContactUseCase: transfers to an agent', () => {
   const agentFlow: FlowFacts = { found: true, published: true, type: 'AGENT_TRANSFER', state: 'ACTIVE' };
   const toAgent: TransferRequest = { ContactId: 'c-1', ContactFlowId: 'f-agent', UserId: 'u-1' };
@@ -603,17 +609,7 @@ describe('TransferContactUseCase: transfers to an agent', () => {
 
   it('a ClientToken used for one agent and sent again for another is CLIENT_TOKEN_REUSED, not the first answer', async () => {
     const first: TransferRequest = { ...toAgent, ClientToken: 'token-1' };
-    const firstKeys = idempotencyKeysOf(first, instance.id);
-    const recorded: Intent = {
-      idempotencyKey: firstKeys.idempotencyKey,
-      treeId: 'c-1',
-      transferNumber: 1,
-      transfersInTree: 1,
-      status: 'TRANSFERRED',
-      payloadHash: firstKeys.payloadHash,
-      intendedAt: NOW,
-      result: transferred,
-    };
+    const recorded = intentOf(first, { status: 'TRANSFERRED', result: transferred });
     const { useCase, connect } = setUp({ contact: rootTask, flow: agentFlow, view: { intent: recorded } });
     expect(await reasonOf(useCase.execute({ ...first, UserId: 'u-2' }, origin))).toBe('CLIENT_TOKEN_REUSED');
     await expect(useCase.execute(first, origin)).resolves.toMatchObject({ result: transferred, replayed: true });
@@ -625,15 +621,7 @@ describe("TransferContactUseCase: Connect's 7-day ClientToken window", () => {
   const withToken: TransferRequest = { ...toQueue, ClientToken: 'token-1' };
   const keys = idempotencyKeysOf(withToken, instance.id);
   const DAY_MS = 24 * 60 * 60 * 1000;
-  const pendingSince = (ageMs: number): Intent => ({
-    idempotencyKey: keys.idempotencyKey,
-    treeId: 'c-1',
-    transferNumber: 1,
-    transfersInTree: 1,
-    status: 'PENDING',
-    payloadHash: keys.payloadHash,
-    intendedAt: new Date(NOW.getTime() - ageMs),
-  });
+  const pendingSince = (ageMs: number): Intent => intentOf(withToken, { intendedAt: new Date(NOW.getTime() - ageMs) });
   const ended: ContactFacts = { ...rootTask, disconnected: true };
 
   it.each<[string, number]>([
@@ -676,8 +664,7 @@ describe('TransferContactUseCase: what a door and an operator are told', () => {
   });
 
   it('a replay whose ledger already holds the transfer records nothing and is not marked unrecorded', async () => {
-    const keys = idempotencyKeysOf(toQueue, instance.id);
-    const done: Intent = { idempotencyKey: keys.idempotencyKey, treeId: 'c-1', transferNumber: 1, transfersInTree: 1, status: 'TRANSFERRED', payloadHash: keys.payloadHash, intendedAt: NOW, result: transferred };
+    const done = intentOf(toQueue, { status: 'TRANSFERRED', result: transferred });
     const stored: IdempotencyPort = { once: async () => ({ result: transferred, replayed: true }) };
     const { useCase, ledger, alert } = setUp({ contact: rootTask, view: { intent: done } }, { idempotency: stored });
     await expect(useCase.execute(toQueue, origin)).resolves.toEqual({ result: transferred, replayed: true });
@@ -686,8 +673,7 @@ describe('TransferContactUseCase: what a door and an operator are told', () => {
   });
 
   it('a replay whose pending intent could not be recorded again is marked unrecorded', async () => {
-    const keys = idempotencyKeysOf(toQueue, instance.id);
-    const pending: Intent = { idempotencyKey: keys.idempotencyKey, treeId: 'c-1', transferNumber: 1, transfersInTree: 1, status: 'PENDING', payloadHash: keys.payloadHash, intendedAt: NOW };
+    const pending = intentOf(toQueue);
     const stored: IdempotencyPort = { once: async () => ({ result: transferred, replayed: true }) };
     const { useCase } = setUp({ contact: rootTask, view: { intent: pending }, completeFails: true }, { idempotency: stored });
     await expect(useCase.execute(toQueue, origin)).resolves.toEqual({ result: transferred, replayed: true, unrecorded: true });
@@ -695,7 +681,7 @@ describe('TransferContactUseCase: what a door and an operator are told', () => {
 
   it('the ledger holding a transfer whose idempotency record was lost answers it as a replay; a store failure then is alerted', async () => {
     const keys = idempotencyKeysOf(toQueue, instance.id);
-    const done: Intent = { idempotencyKey: keys.idempotencyKey, treeId: 'c-1', transferNumber: 1, transfersInTree: 1, status: 'TRANSFERRED', payloadHash: keys.payloadHash, intendedAt: NOW, result: transferred };
+    const done = intentOf(toQueue, { status: 'TRANSFERRED', result: transferred });
     const storeFails: IdempotencyPort = { once: async (_key, work) => ({ result: await work(), replayed: false, storeFailure: new Error('store down') }) };
     const { useCase, connect, alert } = setUp({ contact: rootTask, view: { intent: done } }, { idempotency: storeFails });
     await expect(useCase.execute(toQueue, origin)).resolves.toEqual({ result: transferred, replayed: true, treeId: 'c-1' });
@@ -730,8 +716,7 @@ describe('TransferContactUseCase: what a door and an operator are told', () => {
   });
 
   it('a transfer the ledger holds without its result cannot be answered: INTERNAL_ERROR, nothing sent', async () => {
-    const keys = idempotencyKeysOf(toQueue, instance.id);
-    const withoutResult: Intent = { idempotencyKey: keys.idempotencyKey, treeId: 'c-1', transferNumber: 1, transfersInTree: 1, status: 'TRANSFERRED', payloadHash: keys.payloadHash, intendedAt: NOW };
+    const withoutResult = intentOf(toQueue, { status: 'TRANSFERRED' });
     const { useCase, connect } = setUp({ contact: rootTask, view: { intent: withoutResult } });
     expect(await reasonOf(useCase.execute(toQueue, origin))).toBe('INTERNAL_ERROR');
     expect(connect.transferContact).not.toHaveBeenCalled();
@@ -740,16 +725,7 @@ describe('TransferContactUseCase: what a door and an operator are told', () => {
 
 describe('TransferContactUseCase: what a caller reads when a retry is needed', () => {
   const withToken: TransferRequest = { ...toQueue, ClientToken: 'token-1' };
-  const keys = idempotencyKeysOf(withToken, instance.id);
-  const pendingSince = (ageMs: number): Intent => ({
-    idempotencyKey: keys.idempotencyKey,
-    treeId: 'c-1',
-    transferNumber: 1,
-    transfersInTree: 1,
-    status: 'PENDING',
-    payloadHash: keys.payloadHash,
-    intendedAt: new Date(NOW.getTime() - ageMs),
-  });
+  const pendingSince = (ageMs: number): Intent => intentOf(withToken, { intendedAt: new Date(NOW.getTime() - ageMs) });
 
   it('another transfer of the tree took the slot twice: the answer says so', async () => {
     const { useCase, ledger } = setUp({ contact: rootTask, tally: { counted: 1, lastNumber: 1 } });
@@ -798,15 +774,7 @@ describe('TransferContactUseCase: without a clock of its own', () => {
 
 describe('TransferContactUseCase: the sweeper settles a pending intent', () => {
   const keys = idempotencyKeysOf(toQueue, instance.id);
-  const pending: Intent = {
-    idempotencyKey: keys.idempotencyKey,
-    treeId: 'c-1',
-    transferNumber: 1,
-    transfersInTree: 1,
-    status: 'PENDING',
-    payloadHash: keys.payloadHash,
-    intendedAt: new Date(NOW.getTime() - 60 * 60 * 1000),
-  };
+  const pending = intentOf(toQueue, { intendedAt: new Date(NOW.getTime() - 60 * 60 * 1000) });
   const ended: ContactFacts = { ...rootTask, disconnected: true };
 
   it('whose contact ended and Connect confirms the transfer: recorded, and reported transferred', async () => {
