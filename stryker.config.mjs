@@ -20,7 +20,9 @@ const config = {
   coverageAnalysis: 'perTest',
   concurrency: 2,
   reporters: ['clear-text', 'progress', 'html', 'json'],
-  thresholds: { high: 90, low: 80, break: 70 },
+  // Measured 89.3 % with the pacer's 109 mutants still untested by unit tests (domain and use case 97 %): a drop of
+  // two points fails the run. Raise it as the pacer's own tests land.
+  thresholds: { high: 90, low: 80, break: 87 },
   tempDirName: '.stryker-tmp',
   cleanTempDir: 'always',
 };
