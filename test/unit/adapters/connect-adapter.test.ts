@@ -294,6 +294,14 @@ describe('TransferContact', () => {
     });
   });
 
+  it("answers with the new contact's ARN in the configured instance when Connect's answer leaves it out", async () => {
+    connect.on(TransferContactCommand).resolves({ ContactId: 'c-new' });
+    await expect(adapter.transferContact({ ContactId: 'c-1', ContactFlowId: 'f-1' }, 'tok')).resolves.toEqual({
+      ContactId: 'c-new',
+      ContactArn: `${INSTANCE_ARN}/contact/c-new`,
+    });
+  });
+
   it.each([
     ['the flow alone', {}],
     ['a queue', { QueueId: 'q-1' }],

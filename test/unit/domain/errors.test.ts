@@ -77,3 +77,10 @@ describe('CONNECT_REJECTED carries what Connect answered', () => {
     expect(TransferError.connectRejected(400, 'InvalidRequestException', '').message).toMatch(/rejected the transfer/);
   });
 });
+
+describe('what an operator sees of a failure', () => {
+  it("Connect's own error stays attached to a refusal, so the log shows what Connect said", () => {
+    const cause = new Error('ResourceNotFoundException from Connect');
+    expect(TransferError.connectRejected(404, 'ResourceNotFoundException', 'gone', cause).cause).toBe(cause);
+  });
+});

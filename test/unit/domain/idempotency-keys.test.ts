@@ -74,3 +74,13 @@ describe('the ClientToken sent to Connect', () => {
     expect(connectClientToken.length).toBeLessThanOrEqual(500);
   });
 });
+
+describe('idempotencyKeysOf for a transfer to an agent', () => {
+  const toAgent: TransferRequest = { ContactId: 'c-1', ContactFlowId: 'f-1', UserId: 'u-1' };
+
+  it('another agent is another payload: a token reused for it is told apart, and token-less requests get their own keys', () => {
+    const other = { ...toAgent, UserId: 'u-2' };
+    expect(idempotencyKeysOf({ ...other, ClientToken: 't' }, INSTANCE).payloadHash).not.toBe(idempotencyKeysOf({ ...toAgent, ClientToken: 't' }, INSTANCE).payloadHash);
+    expect(idempotencyKeysOf(other, INSTANCE).idempotencyKey).not.toBe(idempotencyKeysOf(toAgent, INSTANCE).idempotencyKey);
+  });
+});

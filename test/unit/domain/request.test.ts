@@ -265,3 +265,38 @@ describe('how deep a JSON text nests, told without parsing it (a bound before an
     expect(nestsDeeperThan(text, MAX_JSON_DEPTH)).toBe(deeper);
   });
 });
+
+describe('parseTransferRequest: what the caller is told', () => {
+  it.each([
+    ['QueueId', { QueueId: `${OTHER_ARN}/queue/q-1` }],
+    ['UserId', { UserId: `${OTHER_ARN}/agent/u-1` }],
+    ['ContactFlowId', { ContactFlowId: `${OTHER_ARN}/contact-flow/f-1` }],
+  ])('a %s of another instance is named in the refusal', (field, extra) => {
+    expect(rejectionOf({ ...base, ...extra }).message).toBe(`${field} names a resource of another Amazon Connect instance.`);
+  });
+
+  it('an unknown member is answered with every member of the request', () => {
+    expectValidationFailed({ ...base, Priority: 1 }, 'Priority', /^is not a member of the request \(members: InstanceId, ContactId, ContactFlowId, QueueId, UserId, ClientToken, Note, Conditions\)$/);
+  });
+
+  it.each([1, 10])('%i problems are all listed under the plain sentence', (count) => {
+    const input: Record<string, unknown> = { ...base };
+    for (let index = 0; index < count; index++) input[`Unknown${index}`] = 'x';
+    const error = expectValidationFailed(input);
+    expect(error.fields).toHaveLength(count);
+    expect(error.message).toBe('The request does not match the TransferContact request shape.');
+  });
+
+  it('11 problems: the first 10 listed, and the sentence says how many there are', () => {
+    const input: Record<string, unknown> = { ...base };
+    for (let index = 0; index < 11; index++) input[`Unknown${index}`] = 'x';
+    const error = expectValidationFailed(input);
+    expect(error.fields).toHaveLength(10);
+    expect(error.message).toMatch(/11 problems, the first 10 listed/);
+  });
+
+  it('an unknown member name of exactly 64 characters is echoed in full, one of 65 is cut', () => {
+    expectValidationFailed({ ...base, ['m'.repeat(64)]: 1 }, 'm'.repeat(64));
+    expectValidationFailed({ ...base, ['m'.repeat(65)]: 1 }, `${'m'.repeat(63)}…`);
+  });
+});

@@ -21,6 +21,8 @@ describe('the sweep door takes only the stack\'s schedule rule', () => {
     expect(isSweepEvent({ ...event, source: 'internal.contact-transfer' }, RULE_ARN, ACCOUNT)).toBe(false);
     expect(isSweepEvent({ ...event, resources: [RULE_ARN, RULE_ARN] }, RULE_ARN, ACCOUNT)).toBe(false);
     expect(isSweepEvent(event, undefined, ACCOUNT)).toBe(false);
+    expect(isSweepEvent({ ...event, 'detail-type': 'TransferContact' }, RULE_ARN, ACCOUNT)).toBe(false);
+    expect(isSweepEvent(null, RULE_ARN, ACCOUNT)).toBe(false);
   });
 });
 
@@ -76,6 +78,18 @@ describe('a sweep', () => {
     });
     expect(settled).toEqual(['a', 'b']);
     expect(report).toMatchObject({ due: 3, transferred: 2 });
+  });
+
+  it('begins a slot while exactly the time one needs (4 s) is left', async () => {
+    const settled: string[] = [];
+    await sweepPendingIntents({
+      pendingSlots: { attemptedBefore: async () => ['a'].map(slot) },
+      settle: async (request) => (settled.push(request.ContactId), 'transferred'),
+      afterMs: 0,
+      remainingMs: () => 4000,
+      onFailure: () => undefined,
+    });
+    expect(settled).toEqual(['a']);
   });
 });
 

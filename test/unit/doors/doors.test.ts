@@ -284,6 +284,8 @@ describe('door detection: only what the stack\'s own doors set chooses a door (c
   const api = apiEvent();
   const withContext = (overrides: Record<string, unknown>): unknown => ({ ...api, requestContext: { ...api.requestContext, ...overrides } });
 
+  // Only the case's name in the title: an event printed there carries a fresh request id, and a title that changes
+  // from run to run cannot be picked out again (npm run mutate runs each test by its title).
   it.each([
     ['an API Gateway proxy event', apiEvent(), true],
     ['an EventBridge event', eventBridgeEvent, false],
@@ -323,4 +325,45 @@ describe('origin of each door (who asked, contract section 7)', () => {
     expect(httpDoor.origin(event, {} as Context)).toEqual({ door: 'https', caller: 'arn:aws:iam::123456789012:user/alice', correlationId: event.requestContext.requestId });
   });
 
+});
+
+describe('the HTTPS door: events API Gateway sends that the shape check must let through or stop', () => {
+  const trust: DoorTrust = { account: '123456789012', api: { id: LOCAL_API.id, stage: LOCAL_API.stage }, eventSources: ['internal.contact-transfer'] };
+  const api = apiEvent();
+  const withContext = (overrides: Record<string, unknown>): unknown => ({ ...api, requestContext: { ...api.requestContext, ...overrides } });
+
+  it.each<[string, unknown]>([
+    ['no body (a GET)', { ...api, body: null }],
+    ['no isBase64Encoded member', { ...api, isBase64Encoded: undefined }],
+    ['no headers at all', { ...api, headers: null, multiValueHeaders: null }],
+    ['several values of one header', { ...api, multiValueHeaders: { Accept: ['a', 'b'] } }],
+  ])('an event with %s is the HTTPS door', (_case, event) => {
+    expect(isApiGatewayEvent(event, trust)).toBe(true);
+  });
+
+  it.each<[string, unknown]>([
+    ['no request id', withContext({ requestId: 7 })],
+    ['an empty IAM caller', withContext({ identity: { ...api.requestContext.identity, userArn: '' } })],
+    ['an identity that is not an object', withContext({ identity: 'alice' })],
+    ['no method', { ...api, httpMethod: undefined }],
+    ['a header list holding a number', { ...api, multiValueHeaders: { Accept: ['a', 7] } }],
+  ])('an event with %s is not the HTTPS door', (_case, event) => {
+    expect(isApiGatewayEvent(event, trust)).toBe(false);
+  });
+
+  it('an Idempotency-Key with a body that is not a JSON object leaves the body for rule 1 to refuse', () => {
+    expect(httpDoor.input(withHeader('Idempotency-Key', 'key-1', [request]))).toEqual([request]);
+    expect(httpDoor.input(withHeader('Idempotency-Key', 'key-1', 'text'))).toBe('text');
+  });
+
+  it('tells the caller what is wrong with the body or the key in words', () => {
+    expect(validationFailureOf(() => httpDoor.input(apiEvent({ body: '' }))).message).toBe('The request needs a JSON body with the members of TransferContact.');
+    const tooLarge = JSON.stringify({ ...request, ClientToken: 'x'.repeat(16 * 1024) });
+    expect(validationFailureOf(() => httpDoor.input(apiEvent({ body: tooLarge }))).message).toBe('The body is larger than 16 KiB.');
+    expect(validationFailureOf(() => httpDoor.input(withHeader('Idempotency-Key', 'key-1', { ...request, ClientToken: 'key-2' }))).fields).toEqual([
+      { Field: 'Idempotency-Key', Message: 'differs from ClientToken; send one of them, or the same value in both' },
+    ]);
+    const twice = apiEvent({ headers: { 'Idempotency-Key': 'key-2' }, multiValueHeaders: { 'Idempotency-Key': ['key-1', 'key-2'] } });
+    expect(validationFailureOf(() => httpDoor.input(twice)).fields).toEqual([{ Field: 'Idempotency-Key', Message: 'is given more than once with different values' }]);
+  });
 });

@@ -1,7 +1,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { TransferError } from '../../../lambda/domain/errors';
-import { bufferedRecordDoor, isBufferEvent, originalRequestOf, receiveCountOf, transferEventOf, trustedBufferedRecordDoor } from '../../../lambda/doors/sqs';
+import { bufferedRecordDoor, isBufferEvent, originalRequestOf, receiveCountOf, serveBuffer, transferEventOf, trustedBufferedRecordDoor } from '../../../lambda/doors/sqs';
 import { QueueModel } from '../../../local/buffered-delivery';
 import { eventBridgeEvent, lambdaContext } from '../../../local/lambda-events';
 
@@ -84,5 +84,85 @@ describe('the buffered event door', () => {
       const failure = TransferError.of(reason);
       expect(() => bufferedRecordDoor.failed(failure, bufferedRecordDoor.origin(recordOf('{}'), lambdaContext()))).toThrow(failure);
     }
+  });
+});
+
+describe('the buffered event door: what else reaches it', () => {
+  const own = () => recordOf('{}');
+  it.each<[string, unknown]>([
+    ['null', null],
+    ['a string', 'Records'],
+    ['Records that are not a list', { Records: 'x' }],
+    ['a record that is null', { Records: [null] }],
+    ['a record from another event source', { Records: [{ ...own(), eventSource: 'aws:kinesis' }] }],
+    ['a record without a body', { Records: [{ ...own(), body: undefined }] }],
+    ['a record without a message id', { Records: [{ ...own(), messageId: 7 }] }],
+  ])('%s is not a buffer event', (_case, event) => {
+    expect(isBufferEvent(event, ARN)).toBe(false);
+  });
+
+  it.each<[string, string, RegExp]>([
+    ['JSON null', 'null', /not an EventBridge event/],
+    ['an event without a source', JSON.stringify({ ...eventBridgeEvent(request), source: undefined }), /no source or id/],
+    ['an event whose detail is null', JSON.stringify(eventBridgeEvent(null)), /detail must be a JSON object/],
+  ])('%s is a final VALIDATION_FAILED with its reason', (_case, body, reason) => {
+    expect(rejectionOf(body)).toMatch(new RegExp(`^VALIDATION_FAILED: .*${reason.source}`));
+  });
+
+  it('who asked, when the body names no event: the message id, for any body', () => {
+    for (const body of ['null', '"text"', JSON.stringify({ id: 'event-1' }), JSON.stringify({ source: 'internal.contact-transfer' })]) {
+      const record = recordOf(body);
+      expect(bufferedRecordDoor.origin(record, lambdaContext())).toEqual({ door: 'eventbridge', caller: `sqs/${record.messageId}`, correlationId: record.messageId });
+    }
+  });
+
+  it('the failure event carries whatever the publisher sent when it is no event', () => {
+    expect(originalRequestOf(recordOf('null'))).toBeNull();
+    expect(originalRequestOf(recordOf('"text"'))).toBe('text');
+    expect(originalRequestOf(recordOf('{"ContactId":"c-1"}'))).toEqual({ ContactId: 'c-1' });
+  });
+
+  it.each<[string, Record<string, string> | undefined, number]>([
+    ['no attributes', undefined, 1],
+    ['a count of 0', { ApproximateReceiveCount: '0' }, 1],
+    ['a count that is not a number', { ApproximateReceiveCount: 'many' }, 1],
+    ['a count of 1', { ApproximateReceiveCount: '1' }, 1],
+    ['a count of 3', { ApproximateReceiveCount: '3' }, 3],
+  ])('a record with %s counts as received %i time(s)', (_case, attributes, count) => {
+    expect(receiveCountOf({ ...own(), attributes } as unknown as SQSRecord)).toBe(count);
+  });
+
+  it('answers a transfer, a replay and one the ledger has yet to record, as the buffer reports them', () => {
+    const origin = bufferedRecordDoor.origin(own(), lambdaContext());
+    const result = { ContactId: 'c-2', ContactArn: 'arn:aws:connect:us-east-1:111122223333:instance/i/contact/c-2' };
+    expect(bufferedRecordDoor.succeeded({ result, replayed: false }, origin)).toEqual({ outcome: 'transferred', ...result });
+    expect(bufferedRecordDoor.succeeded({ result, replayed: true }, origin)).toEqual({ outcome: 'replayed', ...result });
+    expect(bufferedRecordDoor.succeeded({ result, replayed: false, unrecorded: true }, origin)).toEqual({ outcome: 'transferred', ...result, unrecorded: true });
+  });
+});
+
+describe('serveBuffer: one batch from the buffer', () => {
+  it('serves the records one at a time, in order, and reports exactly the failed ones for SQS to return', async () => {
+    const records = ['a', 'b', 'c'].map((body) => recordOf(body));
+    const served: string[] = [];
+    let running = 0;
+    const response = await serveBuffer({ Records: records }, lambdaContext(), async (record) => {
+      running += 1;
+      expect(running).toBe(1);
+      await new Promise((resolve) => setImmediate(resolve));
+      served.push(record.body);
+      running -= 1;
+      if (record.body === 'b') throw new Error('THROTTLED: retry later');
+    });
+    expect(served).toEqual(['a', 'b', 'c']);
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: records[1]!.messageId }] });
+  });
+
+  it('a batch whose every record failed is answered, not thrown, with each of them', async () => {
+    const records = ['a', 'b'].map((body) => recordOf(body));
+    const response = await serveBuffer({ Records: records }, lambdaContext(), async () => {
+      throw new Error('UPSTREAM_FAILURE');
+    });
+    expect(response).toEqual({ batchItemFailures: records.map(({ messageId }) => ({ itemIdentifier: messageId })) });
   });
 });

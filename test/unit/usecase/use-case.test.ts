@@ -751,3 +751,288 @@ describe('TransferContactUseCase: a condition that does not hold (contract secti
     expect(connect.transferContact).not.toHaveBeenCalled();
   });
 });
+
+/** What the ledger holds under a request's key: by default the pending intent of slot 1 in tree c-1, written at NOW. */
+function intentOf(request: TransferRequest, overrides: Partial<Intent> = {}): Intent {
+  const keys = idempotencyKeysOf(request, instance.id);
+  return { idempotencyKey: keys.idempotencyKey, treeId: 'c-1', transferNumber: 1, transfersInTree: 1, fromContactId: request.ContactId, status: 'PENDING', payloadHash: keys.payloadHash, intendedAt: NOW, ...overrides };
+}
+
+describe('TransferContactUseCase: transfers to an agent', () => {
+  const agentFlow: FlowFacts = { found: true, published: true, type: 'AGENT_TRANSFER', state: 'ACTIVE' };
+  const toAgent: TransferRequest = { ContactId: 'c-1', ContactFlowId: 'f-agent', UserId: 'u-1' };
+
+  it('a Transfer to agent flow with the agent it names is transferred, and nothing is alerted', async () => {
+    const { useCase, connect, alert } = setUp({ contact: rootTask, flow: agentFlow });
+    await expect(useCase.execute(toAgent, origin)).resolves.toEqual({ result: transferred, replayed: false, treeId: 'c-1' });
+    expect(connect.describeUser).toHaveBeenCalledExactlyOnceWith('u-1');
+    expect(connect.transferContact).toHaveBeenCalledExactlyOnceWith(toAgent, idempotencyKeysOf(toAgent, instance.id).connectClientToken);
+    expect(alert).not.toHaveBeenCalled();
+  });
+
+  it('an agent Connect does not know is USER_NOT_FOUND, and nothing is reserved or sent', async () => {
+    const { useCase, connect, ledger } = setUp({ contact: rootTask, flow: agentFlow, user: { found: false } });
+    expect(await reasonOf(useCase.execute(toAgent, origin))).toBe('USER_NOT_FOUND');
+    expect(ledger.reserve).not.toHaveBeenCalled();
+    expect(connect.transferContact).not.toHaveBeenCalled();
+  });
+
+  it('a queue transfer describes no agent', async () => {
+    const { useCase, connect } = setUp({ contact: rootTask });
+    await useCase.execute(toQueue, origin);
+    expect(connect.describeQueue).toHaveBeenCalledExactlyOnceWith('q-1');
+    expect(connect.describeUser).not.toHaveBeenCalled();
+  });
+
+  it('a ClientToken used for one agent and sent again for another is CLIENT_TOKEN_REUSED, not the first answer', async () => {
+    const first: TransferRequest = { ...toAgent, ClientToken: 'token-1' };
+    const recorded = intentOf(first, { status: 'TRANSFERRED', result: transferred });
+    const { useCase, connect } = setUp({ contact: rootTask, flow: agentFlow, view: { intent: recorded } });
+    expect(await reasonOf(useCase.execute({ ...first, UserId: 'u-2' }, origin))).toBe('CLIENT_TOKEN_REUSED');
+    await expect(useCase.execute(first, origin)).resolves.toMatchObject({ result: transferred, replayed: true });
+    expect(connect.transferContact).not.toHaveBeenCalled();
+  });
+});
+
+describe("TransferContactUseCase: Connect's 7-day ClientToken window", () => {
+  const withToken: TransferRequest = { ...toQueue, ClientToken: 'token-1' };
+  const keys = idempotencyKeysOf(withToken, instance.id);
+  const DAY_MS = 24 * 60 * 60 * 1000;
+  const pendingSince = (ageMs: number): Intent => intentOf(withToken, { intendedAt: new Date(NOW.getTime() - ageMs) });
+  const ended: ContactFacts = { ...rootTask, disconnected: true };
+
+  it.each<[string, number]>([
+    ['an hour', 60 * 60 * 1000],
+    ['six days', 6 * DAY_MS],
+    ['exactly seven days', 7 * DAY_MS],
+  ])('an intent pending for %s whose contact ended is re-sent with its ClientToken, silently', async (_age, ageMs) => {
+    const { useCase, connect, alert } = setUp({ contact: ended, view: { intent: pendingSince(ageMs) } });
+    await expect(useCase.execute(withToken, origin)).resolves.toMatchObject({ result: transferred, replayed: true });
+    expect(connect.transferContact).toHaveBeenCalledExactlyOnceWith(withToken, keys.connectClientToken);
+    expect(alert).not.toHaveBeenCalled();
+  });
+
+  it('an intent pending for seven days and a second is not re-sent: Connect may have forgotten the token', async () => {
+    const { useCase, connect, alert } = setUp({ contact: ended, view: { intent: pendingSince(7 * DAY_MS + 1000) } });
+    expect(await reasonOf(useCase.execute(withToken, origin))).toBe('INTERNAL_ERROR');
+    expect(connect.transferContact).not.toHaveBeenCalled();
+    expect(alert).toHaveBeenCalledOnce();
+  });
+});
+
+describe('TransferContactUseCase: what a door and an operator are told', () => {
+  it('a transfer recorded in full is not marked unrecorded and raises no alert', async () => {
+    const { useCase, alert } = setUp({ contact: rootTask });
+    const outcome = await useCase.execute(toQueue, origin);
+    expect(outcome).toEqual({ result: transferred, replayed: false, treeId: 'c-1' });
+    expect(alert).not.toHaveBeenCalled();
+  });
+
+  it('a transfer the ledger failed to record is marked unrecorded, so the buffer has it redelivered', async () => {
+    const { useCase } = setUp({ contact: rootTask, completeFails: true });
+    await expect(useCase.execute(toQueue, origin)).resolves.toEqual({ result: transferred, replayed: false, treeId: 'c-1', unrecorded: true });
+  });
+
+  it('a replay whose ledger could not be read is marked unrecorded: the next replay looks again', async () => {
+    const stored: IdempotencyPort = { once: async () => ({ result: transferred, replayed: true }) };
+    const { useCase, ledger } = setUp({ contact: rootTask }, { idempotency: stored });
+    ledger.read.mockRejectedValueOnce(new Error('ledger unreachable'));
+    await expect(useCase.execute(toQueue, origin)).resolves.toEqual({ result: transferred, replayed: true, unrecorded: true });
+  });
+
+  it('a replay whose ledger already holds the transfer records nothing and is not marked unrecorded', async () => {
+    const done = intentOf(toQueue, { status: 'TRANSFERRED', result: transferred });
+    const stored: IdempotencyPort = { once: async () => ({ result: transferred, replayed: true }) };
+    const { useCase, ledger, alert } = setUp({ contact: rootTask, view: { intent: done } }, { idempotency: stored });
+    await expect(useCase.execute(toQueue, origin)).resolves.toEqual({ result: transferred, replayed: true });
+    expect(ledger.complete).not.toHaveBeenCalled();
+    expect(alert).not.toHaveBeenCalled();
+  });
+
+  it('a replay whose pending intent could not be recorded again is marked unrecorded', async () => {
+    const pending = intentOf(toQueue);
+    const stored: IdempotencyPort = { once: async () => ({ result: transferred, replayed: true }) };
+    const { useCase } = setUp({ contact: rootTask, view: { intent: pending }, completeFails: true }, { idempotency: stored });
+    await expect(useCase.execute(toQueue, origin)).resolves.toEqual({ result: transferred, replayed: true, unrecorded: true });
+  });
+
+  it('the ledger holding a transfer whose idempotency record was lost answers it as a replay; a store failure then is alerted', async () => {
+    const keys = idempotencyKeysOf(toQueue, instance.id);
+    const done = intentOf(toQueue, { status: 'TRANSFERRED', result: transferred });
+    const storeFails: IdempotencyPort = { once: (_key, work) => ranOnce(work, { storeFailure: new Error('store down') }) };
+    const { useCase, connect, alert } = setUp({ contact: rootTask, view: { intent: done } }, { idempotency: storeFails });
+    await expect(useCase.execute(toQueue, origin)).resolves.toEqual({ result: transferred, replayed: true, treeId: 'c-1' });
+    expect(connect.transferContact).not.toHaveBeenCalled();
+    expect(alert).toHaveBeenCalledExactlyOnceWith(
+      expect.stringMatching(/ledger already holds/),
+      expect.objectContaining({ fromContactId: 'c-1', queueId: 'q-1', idempotencyKey: keys.idempotencyKey, error: expect.objectContaining({ message: 'store down' }) }),
+    );
+  });
+
+  it('a reservation that cannot be released is alerted with the slot and the reason, and the refusal still answered', async () => {
+    const { useCase, connect, ledger, alert } = setUp({ contact: rootTask });
+    connect.transferContact.mockRejectedValueOnce(TransferError.connectRejected(404, 'ResourceNotFoundException', 'The contact has ended'));
+    ledger.release.mockRejectedValueOnce(new Error('ledger unreachable'));
+    expect(await reasonOf(useCase.execute(toQueue, origin))).toBe('CONNECT_REJECTED');
+    expect(alert).toHaveBeenCalledExactlyOnceWith(
+      expect.stringMatching(/could not be released/),
+      expect.objectContaining({
+        treeId: 'c-1',
+        transferNumber: 1,
+        idempotencyKey: idempotencyKeysOf(toQueue, instance.id).idempotencyKey,
+        reason: 'ResourceNotFoundException',
+        error: expect.objectContaining({ message: 'ledger unreachable' }),
+      }),
+    );
+  });
+  it('a ledger write that fails without saying why is still a failure: marked unrecorded and alerted', async () => {
+    const { useCase, ledger, alert } = setUp({ contact: rootTask });
+    ledger.complete.mockImplementationOnce(() => Promise.reject(undefined));
+    await expect(useCase.execute(toQueue, origin)).resolves.toMatchObject({ unrecorded: true });
+    expect(alert).toHaveBeenCalledExactlyOnceWith(expect.stringMatching(/ledger did not record it/), expect.objectContaining({ error: expect.objectContaining({ message: expect.stringMatching(/ledger write failed/) }) }));
+  });
+
+  it('a transfer the ledger holds without its result cannot be answered: INTERNAL_ERROR, nothing sent', async () => {
+    const withoutResult = intentOf(toQueue, { status: 'TRANSFERRED' });
+    const { useCase, connect } = setUp({ contact: rootTask, view: { intent: withoutResult } });
+    expect(await reasonOf(useCase.execute(toQueue, origin))).toBe('INTERNAL_ERROR');
+    expect(connect.transferContact).not.toHaveBeenCalled();
+  });
+});
+
+describe('TransferContactUseCase: what a caller reads when a retry is needed', () => {
+  const withToken: TransferRequest = { ...toQueue, ClientToken: 'token-1' };
+  const pendingSince = (ageMs: number): Intent => intentOf(withToken, { intendedAt: new Date(NOW.getTime() - ageMs) });
+
+  it('another transfer of the tree took the slot twice: the answer says so', async () => {
+    const { useCase, ledger } = setUp({ contact: rootTask, tally: { counted: 1, lastNumber: 1 } });
+    ledger.reserve.mockResolvedValueOnce('slot-taken').mockResolvedValueOnce('slot-taken');
+    await expect(useCase.execute(toQueue, origin)).rejects.toThrow(/Another transfer of this contact's tree is in progress/);
+  });
+
+  it('an earlier attempt settled meanwhile: the answer says a retry hears its outcome', async () => {
+    const { useCase, ledger } = setUp({ contact: rootTask, view: { intent: pendingSince(60_000) } });
+    ledger.attempting.mockResolvedValueOnce(false);
+    await expect(useCase.execute(withToken, origin)).rejects.toThrow(/settled meanwhile; retry to hear its outcome/);
+  });
+
+  it('an earlier attempt too old to confirm: the answer says its outcome cannot be confirmed', async () => {
+    const { useCase } = setUp({ contact: { ...rootTask, disconnected: true }, view: { intent: pendingSince(8 * 24 * 60 * 60 * 1000) } });
+    await expect(useCase.execute(withToken, origin)).rejects.toThrow(/cannot be confirmed/);
+  });
+
+  it("a ledger that cannot take the reservation: INTERNAL_ERROR, with the ledger's error kept for the log", async () => {
+    const { useCase, ledger } = setUp({ contact: rootTask });
+    const unreachable = new Error('ledger unreachable');
+    ledger.reserve.mockRejectedValueOnce(unreachable);
+    await expect(useCase.execute(toQueue, origin)).rejects.toMatchObject({ reason: 'INTERNAL_ERROR', cause: unreachable });
+  });
+
+  it('a pending intent whose contact Connect no longer finds is kept for the sweeper, and the answer names the rule', async () => {
+    const { useCase, connect, ledger } = setUp({ view: { intent: pendingSince(60_000) } });
+    const error = await useCase.execute(withToken, origin).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ reason: 'REQUEST_IN_PROGRESS', retryable: true });
+    expect((error as Error).message).toContain('CONTACT_NOT_FOUND');
+    expect(ledger.release).not.toHaveBeenCalled();
+    expect(connect.transferContact).not.toHaveBeenCalled();
+  });
+});
+
+describe('TransferContactUseCase: without a clock of its own', () => {
+  it('stamps the reservation and the record with the current time', async () => {
+    const { useCase, ledger } = setUp({ contact: rootTask }, { now: undefined });
+    const before = Date.now();
+    await useCase.execute(toQueue, origin);
+    const after = Date.now();
+    const stampedAt = reserved(ledger).at.getTime();
+    expect(stampedAt).toBeGreaterThanOrEqual(before);
+    expect(stampedAt).toBeLessThanOrEqual(after);
+    expect(ledger.complete.mock.calls[0]![2].getTime()).toBeGreaterThanOrEqual(stampedAt);
+  });
+});
+
+describe('TransferContactUseCase: the sweeper settles a pending intent', () => {
+  const keys = idempotencyKeysOf(toQueue, instance.id);
+  const pending = intentOf(toQueue, { intendedAt: new Date(NOW.getTime() - 60 * 60 * 1000) });
+  const ended: ContactFacts = { ...rootTask, disconnected: true };
+
+  it('whose contact ended and Connect confirms the transfer: recorded, and reported transferred', async () => {
+    const { useCase, connect, ledger, alert } = setUp({ contact: ended, view: { intent: pending } });
+    await expect(useCase.settle(toQueue, origin)).resolves.toBe('transferred');
+    expect(connect.transferContact).toHaveBeenCalledExactlyOnceWith(toQueue, keys.connectClientToken);
+    expect(ledger.complete).toHaveBeenCalledExactlyOnceWith(pending, transferred, NOW);
+    expect(ledger.release).not.toHaveBeenCalled();
+    expect(alert).not.toHaveBeenCalled();
+  });
+
+  it('whose contact Connect no longer finds is asked about the same way', async () => {
+    const { useCase, connect } = setUp({ view: { intent: pending } });
+    await expect(useCase.settle(toQueue, origin)).resolves.toBe('transferred');
+    expect(connect.transferContact).toHaveBeenCalledOnce();
+  });
+
+  it('whose contact is still active: never transferred, so its slot is released and nothing sent', async () => {
+    const { useCase, connect, ledger } = setUp({ contact: rootTask, view: { intent: pending } });
+    await expect(useCase.settle(toQueue, origin)).resolves.toBe('released');
+    expect(ledger.release).toHaveBeenCalledExactlyOnceWith(pending, 'ABANDONED_CONTACT_ACTIVE', NOW);
+    expect(connect.transferContact).not.toHaveBeenCalled();
+    expect(ledger.complete).not.toHaveBeenCalled();
+  });
+
+  it('whose re-sent transfer Connect refuses: released with Connect\'s reason', async () => {
+    const { useCase, connect, ledger } = setUp({ contact: ended, view: { intent: pending } });
+    connect.transferContact.mockRejectedValueOnce(TransferError.connectRejected(400, 'InvalidRequestException', 'The contact has ended'));
+    await expect(useCase.settle(toQueue, origin)).resolves.toBe('released');
+    expect(ledger.release).toHaveBeenCalledExactlyOnceWith(pending, 'InvalidRequestException', NOW);
+    expect(ledger.complete).not.toHaveBeenCalled();
+  });
+
+  it.each<[string, LedgerView]>([
+    ['no intent under the key', {}],
+    ['an intent already transferred', { intent: { ...pending, status: 'TRANSFERRED', result: transferred } }],
+    ['an intent already released', { intent: { ...pending, status: 'RELEASED' } }],
+    ['a pending intent of another payload', { intent: { ...pending, payloadHash: 'another-payload' } }],
+  ])('that finds %s leaves it alone: not-pending, nothing sent or written', async (_case, view) => {
+    const { useCase, connect, ledger, alert } = setUp({ contact: ended, view });
+    await expect(useCase.settle(toQueue, origin)).resolves.toBe('not-pending');
+    expect(connect.transferContact).not.toHaveBeenCalled();
+    expect(ledger.complete).not.toHaveBeenCalled();
+    expect(ledger.release).not.toHaveBeenCalled();
+    expect(ledger.setAside).not.toHaveBeenCalled();
+    expect(alert).not.toHaveBeenCalled();
+  });
+
+  it('whose transfer the idempotency store already holds (its request finished but the ledger write failed): recorded from it, nothing sent', async () => {
+    const stored: IdempotencyPort = { once: async () => ({ result: transferred, replayed: true }) };
+    const { useCase, connect, ledger } = setUp({ contact: ended, view: { intent: pending } }, { idempotency: stored });
+    await expect(useCase.settle(toQueue, origin)).resolves.toBe('transferred');
+    expect(ledger.complete).toHaveBeenCalledExactlyOnceWith(pending, transferred, NOW);
+    expect(connect.transferContact).not.toHaveBeenCalled();
+  });
+
+  it('whose key a request holds right now is left to that request: in-progress, nothing read or sent', async () => {
+    const busy: IdempotencyPort = { once: async () => Promise.reject(TransferError.of('REQUEST_IN_PROGRESS')) };
+    const { useCase, connect, ledger } = setUp({ contact: ended, view: { intent: pending } }, { idempotency: busy });
+    await expect(useCase.settle(toQueue, origin)).resolves.toBe('in-progress');
+    expect(connect.transferContact).not.toHaveBeenCalled();
+    expect(ledger.release).not.toHaveBeenCalled();
+  });
+
+  it('a re-send Connect does not answer, or a ledger it cannot read, fails the settlement so a later sweep tries again', async () => {
+    const throttled = setUp({ contact: ended, view: { intent: pending } });
+    throttled.connect.transferContact.mockRejectedValueOnce(TransferError.of('THROTTLED'));
+    await expect(throttled.useCase.settle(toQueue, origin)).rejects.toMatchObject({ reason: 'THROTTLED' });
+    expect(throttled.ledger.release).not.toHaveBeenCalled();
+
+    const unreadable = setUp({ contact: ended, view: { intent: pending } });
+    unreadable.ledger.read.mockRejectedValueOnce(new Error('ledger unreachable'));
+    await expect(unreadable.useCase.settle(toQueue, origin)).rejects.toMatchObject({ reason: 'INTERNAL_ERROR' });
+    expect(unreadable.connect.transferContact).not.toHaveBeenCalled();
+  });
+
+  it('a transfer Connect confirms but the ledger fails to record fails the settlement and is alerted', async () => {
+    const { useCase, alert } = setUp({ contact: ended, view: { intent: pending }, completeFails: true });
+    await expect(useCase.settle(toQueue, origin)).rejects.toThrow(/did not record/);
+    expect(alert).toHaveBeenCalledExactlyOnceWith(expect.stringMatching(/ledger did not record it/), expect.objectContaining({ treeId: 'c-1', transferNumber: 1, toContactId: transferred.ContactId }));
+  });
+});

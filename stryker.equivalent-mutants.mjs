@@ -1,0 +1,125 @@
+// @ts-check
+/**
+ * Mutants no test can tell from the original, so they are left out of `npm run mutate`'s score instead of being
+ * counted as survivors. Each entry names the code by its text (so it still applies when lines move), optionally only
+ * inside one method or one enclosing expression, and says in one line why every mutant of that code behaves as the
+ * original does. Stryker
+ * ignores every mutant inside a listed node, so an entry names the smallest node that holds only equivalent mutants.
+ */
+import { declareValuePlugin, PluginKind } from '@stryker-mutator/api/plugin';
+
+/** @type {ReadonlyArray<{ file: string; code: string; method?: string; parent?: string; reason: string }>} */
+export const EQUIVALENT_MUTANTS = [
+  {
+    file: 'lambda/domain/arn.ts',
+    code: 'at < 0',
+    reason: "`!owner || id === ''` refuses an ARN without the separator anyway, and `at` is never 0 in a value starting with 'arn:'.",
+  },
+  {
+    file: 'lambda/domain/arn.ts',
+    code: "''",
+    parent: "at < 0 ? '' : value.slice(at + separator.length)",
+    reason: 'With no separator there is no owner either, so the ARN is refused as malformed whatever the id.',
+  },
+  {
+    file: 'lambda/domain/arn.ts',
+    code: "{ kind: 'other-instance' }",
+    reason: "Whatever is neither kind 'id' nor 'malformed' is refused as another instance's resource.",
+  },
+  {
+    file: 'lambda/domain/request.ts',
+    code: 'name.slice(0, (MAX_ECHOED_NAME_LENGTH + 1) * 2)',
+    reason: 'The slice only bounds the work on a huge name; the code points kept and the cut are the same without it.',
+  },
+  {
+    file: 'lambda/domain/request.ts',
+    code: "issue.path.map(String).join('.')",
+    reason: 'The request schema is flat, so every issue path has at most one member and the separator is never written.',
+  },
+  {
+    file: 'lambda/usecase/transfer-contact.ts',
+    method: 'settle',
+    code: "{ message: 'Nothing to settle.' }",
+    reason: 'settle answers with the settlement it recorded; the error it throws to leave the lock is never read.',
+  },
+  {
+    file: 'lambda/usecase/transfer-contact.ts',
+    method: 'settle',
+    code: "{ message: 'Released: the contact is still active, so it was never transferred.' }",
+    reason: 'settle answers with the settlement it recorded; the error it throws to leave the lock is never read.',
+  },
+  {
+    file: 'lambda/usecase/transfer-contact.ts',
+    method: 'settle',
+    code: "{ message: 'Set aside for an operator.' }",
+    reason: 'settle answers with the settlement it recorded; the error it throws to leave the lock is never read.',
+  },
+  {
+    file: 'lambda/usecase/transfer-contact.ts',
+    method: 'settle',
+    code: "'answering-earlier-attempt'",
+    reason: "The tag only sets whether execute's answer is a replay, which settle does not report.",
+  },
+  {
+    file: 'lambda/usecase/transfer-contact.ts',
+    method: 'resume',
+    code: "'resuming'",
+    reason: "send treats every tag but 'reserved-now' and 'answering-earlier-attempt' alike.",
+  },
+  {
+    file: 'lambda/usecase/transfer-contact.ts',
+    method: 'lookUp',
+    code: '{ counted: 0, lastNumber: 0 }',
+    reason: 'Without a contact rule 5 refuses before the tally is read.',
+  },
+  {
+    file: 'lambda/usecase/transfer-contact.ts',
+    code: 'treeId !== undefined',
+    reason: 'A treeId member holding undefined is the same answer: JSON drops it and no door reads it.',
+  },
+  {
+    file: 'lambda/usecase/transfer-contact.ts',
+    code: 'gathered.treeId !== undefined',
+    reason: 'A treeId member holding undefined is the same answer: JSON drops it and no door reads it.',
+  },
+];
+
+/** @param {import('@babel/core').NodePath} path */
+function enclosingMethod(path) {
+  const method = path.findParent((parent) => parent.isClassMethod() || parent.isFunctionDeclaration());
+  const key = method?.node && 'key' in method.node ? method.node.key : method?.node && 'id' in method.node ? method.node.id : undefined;
+  return key && 'name' in key ? key.name : undefined;
+}
+
+/** @param {import('@babel/core').NodePath} path */
+function fileOf(path) {
+  const file = /** @type {{ opts?: { filename?: string }; code?: string } | undefined} */ (/** @type {any} */ (path.hub)?.file);
+  return { name: (file?.opts?.filename ?? '').replaceAll('\\', '/'), code: file?.code ?? '' };
+}
+
+/**
+ * @param {import('@babel/core').NodePath | null} path
+ * @param {string} code
+ */
+function sourceOf(path, code) {
+  const { start, end } = path?.node ?? {};
+  return start == null || end == null ? undefined : code.slice(start, end);
+}
+
+export const strykerPlugins = [
+  declareValuePlugin(PluginKind.Ignore, 'equivalent-mutants', {
+    /** @param {import('@babel/core').NodePath} path */
+    shouldIgnore(path) {
+      const file = fileOf(path);
+      const text = sourceOf(path, file.code);
+      const entry = EQUIVALENT_MUTANTS.find(
+        ({ file: name, code, method, parent }) =>
+          file.name.endsWith(name) &&
+          text === code &&
+          (method === undefined || enclosingMethod(path) === method) &&
+          (parent === undefined || sourceOf(path.parentPath, file.code) === parent),
+      );
+      return entry && `Equivalent: ${entry.reason}`;
+    },
+  }),
+];
