@@ -30,6 +30,9 @@
  *   (each wait is then the shorter of the two). With the backoff set it is about 2.5 hours before SQS moves the
  *   message to the dead-letter queue (SQS developer guide, "Using dead-letter queues").
  */
+/** The rule the stack owns matches this detail-type (contract section 3.2); its events fill the buffer. */
+export const TRANSFER_DETAIL_TYPE = 'TransferContact';
+
 const retryBackoff = { firstSeconds: 30, factor: 2, capSeconds: 300, jitter: 0.2 } as const;
 
 const visibilityTimeoutSeconds = 120;

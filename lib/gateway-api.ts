@@ -19,7 +19,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import * as z from 'zod/mini';
 import { transferRequestSchema } from '../lambda/domain/request';
-import { HISTORY_RESOURCE } from '../lambda/doors/history';
+import { HISTORY_RESOURCE } from '../lambda/domain/history';
 import type { GatewaySettings } from './gateway-props';
 
 export const TRANSFER_PATH = ['contact', 'transfer'] as const;

@@ -11,7 +11,7 @@ import { REASONS } from '../lambda/domain/errors';
 import type { Reason } from '../lambda/domain/errors';
 import { HISTORY_PAGE, historyItemSchema, historyPageSchema } from '../lambda/domain/history';
 import { MAX_BODY_BYTES, transferRequestSchema } from '../lambda/domain/request';
-import { HISTORY_RESOURCE } from '../lambda/doors/history';
+import { HISTORY_RESOURCE } from '../lambda/domain/history';
 
 export const OPENAPI_PATH = join(__dirname, '..', 'docs', 'openapi.json');
 

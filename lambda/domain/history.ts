@@ -3,6 +3,9 @@ import { TransferError } from './errors';
 import type { FieldError } from './errors';
 import { transferRequestSchema } from './request';
 
+/** The API resource of contract section 10; the stack builds the route from it. */
+export const HISTORY_RESOURCE = '/contact/transfers/{ContactId}';
+
 /** Connect's List APIs page with MaxResults 1-100; the gateway's default is the largest page (contract section 10). */
 export const HISTORY_PAGE = { min: 1, max: 100, default: 100 } as const;
 /** An opaque token is a few hundred characters; anything much longer was not issued by the gateway. */

@@ -1,13 +1,10 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { parseHistoryQuery } from '../domain/history';
+import { HISTORY_RESOURCE, parseHistoryQuery } from '../domain/history';
 import type { HistoryPage, HistoryQuery, TransferHistoryPort } from '../domain/history';
 import { logger } from '../observability';
 import type { Origin } from '../ports';
 import { asTransferError } from './door';
 import { httpDoor, jsonHeaders } from './http';
-
-/** The API resource of contract section 10; the stack builds the route from it. */
-export const HISTORY_RESOURCE = '/contact/transfers/{ContactId}';
 
 /** API Gateway names the matched resource, so the route is known without parsing the path. */
 export function isHistoryRequest(event: APIGatewayProxyEvent): boolean {

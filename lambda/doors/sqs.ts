@@ -5,14 +5,11 @@ import type { FailureLog } from '../adapters/failure-records';
 import type { DoorTrust } from '../config';
 import { TransferError } from '../domain/errors';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../domain/request';
-import { returnDelayFor } from '../event-buffer';
+import { returnDelayFor, TRANSFER_DETAIL_TYPE } from '../event-buffer';
 import { logger } from '../observability';
 import type { Origin } from '../ports';
 import type { Door, TransferDoorDependencies } from './door';
 import { transferThrough } from './door';
-
-/** The rule the stack owns matches this detail-type (contract section 3.2). */
-export const TRANSFER_DETAIL_TYPE = 'TransferContact';
 
 export type TransferEvent = EventBridgeEvent<typeof TRANSFER_DETAIL_TYPE, unknown>;
 

@@ -20,7 +20,7 @@ import type { BatchHandler } from '../../local/buffered-delivery';
 import { startTransferEvents } from '../../local/event-pipes';
 import type { PublishedEvent, TransferEventsModel } from '../../local/event-pipes';
 import { apiGatewayProxyEvent, eventBridgeEvent } from '../../local/lambda-events';
-import { HISTORY_RESOURCE } from '../../lambda/doors/history';
+import { HISTORY_RESOURCE } from '../../lambda/domain/history';
 import { connectFixtures } from '../support/fixtures';
 import { asHttp, httpEvent, lambdaContext, ledgerItems, startGatewayHarness } from '../support/gateway-harness';
 import type { GatewayHarness } from '../support/gateway-harness';
@@ -60,6 +60,8 @@ beforeAll(async () => {
   events = startTransferEvents(harness.dynamodbClient(), harness.config.ledgerTable, 'contact-transfer-gateway', 60_000);
 });
 afterEach(async () => {
+  // A test that made Connect throttle lowers the shared rate for every later one, as it would in AWS.
+  await harness.resetPacer();
   dynamoProxy.clear();
   await Promise.all(running.splice(0).map((service) => service.stop()));
 });

@@ -5,7 +5,7 @@ import { startTransferEvents } from '../../local/event-pipes';
 import type { PublishedEvent } from '../../local/event-pipes';
 import type { SeedContact } from '../../simulator/seed';
 import { answerOf, DOORS, eventFor, invokeThrough, settle } from '../support/doors';
-import { HISTORY_RESOURCE } from '../../lambda/doors/history';
+import { HISTORY_RESOURCE } from '../../lambda/domain/history';
 import { apiGatewayProxyEvent } from '../../local/lambda-events';
 import { asHttp, lambdaContext } from '../support/gateway-harness';
 import { gatewayTest } from '../support/gateway-test';

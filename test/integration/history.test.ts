@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect } from 'vitest';
-import { HISTORY_RESOURCE } from '../../lambda/doors/history';
+import { HISTORY_RESOURCE } from '../../lambda/domain/history';
 import { apiGatewayProxyEvent } from '../../local/lambda-events';
 import { asHttp, httpEvent, lambdaContext } from '../support/gateway-harness';
 import { gatewayTest } from '../support/gateway-test';

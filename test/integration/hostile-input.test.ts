@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { describe, expect } from 'vitest';
-import { HISTORY_RESOURCE } from '../../lambda/doors/history';
+import { HISTORY_RESOURCE } from '../../lambda/domain/history';
 import { eventFor } from '../support/doors';
 import { asHttp, httpEvent, lambdaContext, ledgerItems, transferEvent } from '../support/gateway-harness';
 import { gatewayTest } from '../support/gateway-test';
