@@ -111,7 +111,8 @@ describe('the packed construct, installed into another CDK app', () => {
     // The outputs the snippet adds for callers.
     expect(Object.keys(template.Outputs)).toEqual(['TransferGatewayEndpoint', 'TransferInvokeArn', 'HistoryInvokeArn']);
     const logGroups = Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::Logs::LogGroup');
-    expect(logGroups.map((group) => group.Properties.RetentionInDays)).toEqual([90, 90]);
+    // The service function's, the direct-invocation function's and the API's access log.
+    expect(logGroups.map((group) => group.Properties.RetentionInDays)).toEqual([90, 90, 90]);
     // The staged asset is the package's bundle, byte for byte.
     const assets = (await readdir(outdir)).filter((entry) => entry.startsWith('asset.'));
     const bundled = await readFile(join(app, 'node_modules', '@contact-transfer-gateway', 'construct', 'dist', 'gateway-function-bundle', 'index.js'), 'utf8');
