@@ -2,6 +2,7 @@ import { ConnectClient } from '@aws-sdk/client-connect';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { StandardRetryStrategy } from '@smithy/core/retry';
 import type { GatewayConfig } from './config';
 
 /**
@@ -11,6 +12,8 @@ import type { GatewayConfig } from './config';
  */
 export interface GatewayClients {
   readonly connect?: ConnectClient;
+  /** TransferContact's own client: the SDK's retries less a throttle's, which the shared pacer schedules instead. */
+  readonly connectTransfer?: ConnectClient;
   readonly dynamodb?: DynamoDBClient;
   /** The event door's buffer, whose failed records it sets to return after a backoff. */
   readonly sqs?: SQSClient;
@@ -45,13 +48,44 @@ function withoutLogFiltering<Client extends ConnectClient | DynamoDBClient | SQS
 
 /** The clients as the function uses them; `settings` override what the SDK would read from the environment. */
 export function createGatewayClients(config: GatewayConfig, settings: SdkClientSettings = {}): Required<GatewayClients> {
-  return { connect: connectClientOf(config, settings), dynamodb: dynamoDbClientOf(settings), sqs: sqsClientOf(config, settings) };
+  return {
+    connect: connectClientOf(config, settings),
+    connectTransfer: connectClientOf(config, settings, { retryStrategy: new ThrottleLeftToThePacer(TRANSFER_ATTEMPTS) }),
+    dynamodb: dynamoDbClientOf(settings),
+    sqs: sqsClientOf(config, settings),
+  };
 }
 
-export function connectClientOf(config: GatewayConfig, { endpoints, credentials }: SdkClientSettings): ConnectClient {
+/** The SDK's standard attempts of one call. */
+const TRANSFER_ATTEMPTS = 3;
+
+/**
+ * The SDK's standard retries (a network error, a 5xx) less the retry of a throttle. A throttled TransferContact is
+ * sent again in a later slot of the shared pacer, which every container and both doors draw on: an SDK retry would
+ * spend, within a second and before the pacer heard of the throttle, the quota that another caller in the account
+ * is using.
+ */
+export class ThrottleLeftToThePacer extends StandardRetryStrategy {
+  override refreshRetryTokenForRetry(...[token, errorInfo]: Parameters<StandardRetryStrategy['refreshRetryTokenForRetry']>): ReturnType<StandardRetryStrategy['refreshRetryTokenForRetry']> {
+    if (errorInfo.errorType === 'THROTTLING') return Promise.reject(new Error('A throttled TransferContact is sent again in a slot of the shared pacer'));
+    return super.refreshRetryTokenForRetry(token, errorInfo);
+  }
+}
+
+export function connectClientOf(
+  config: GatewayConfig,
+  { endpoints, credentials }: SdkClientSettings,
+  retries: { readonly retryStrategy?: StandardRetryStrategy } = {},
+): ConnectClient {
   // Connect is called in the instance's own Region, wherever the function runs.
   return withoutLogFiltering(
-    new ConnectClient({ ...SDK_CLIENT_OPTIONS, region: config.instance.region, ...(credentials && { credentials }), ...(endpoints?.connect && { endpoint: endpoints.connect }) }),
+    new ConnectClient({
+      ...SDK_CLIENT_OPTIONS,
+      ...retries,
+      region: config.instance.region,
+      ...(credentials && { credentials }),
+      ...(endpoints?.connect && { endpoint: endpoints.connect }),
+    }),
   );
 }
 

@@ -49,7 +49,13 @@ export function createGateway(config: GatewayConfig, clients: GatewayClients = {
   const idempotency = new PowertoolsIdempotency(dynamodb, config.idempotencyTable, config.idempotencyTtlSeconds);
   // One budget for this stack's doors and containers, in its own table (Connect counts per account and Region).
   const pacer = new DynamoDbPacer(dynamodb, config.idempotencyTable, config.pace, config.instance);
-  const connect = new ConnectAdapter(clients.connect ?? connectClientOf(config, {}), config.instance, { metadataCacheTtlMs: config.metadataCacheTtlMs }, reportConnectThrottle);
+  const connectClient = clients.connect ?? connectClientOf(config, {});
+  const connect = new ConnectAdapter(
+    connectClient,
+    config.instance,
+    { metadataCacheTtlMs: config.metadataCacheTtlMs, transferClient: clients.connectTransfer ?? connectClient },
+    reportConnectThrottle,
+  );
   const ledger = new DynamoDbLedger(dynamodb, config.ledgerTable, config.ledgerRetentionDays);
   const failures = new DynamoDbFailureLog(dynamodb, config.ledgerTable, config.ledgerRetentionDays);
   const useCase = new TransferContactUseCase({

@@ -21,6 +21,8 @@ export interface ConnectAdapterOptions {
   readonly metadataCacheTtlMs: number;
   readonly maxCachedEntries?: number;
   readonly now?: () => number;
+  /** The client TransferContact goes through, when it retries otherwise than the Describe calls' (lambda/clients.ts). */
+  readonly transferClient?: ConnectClient;
 }
 
 /** Called once per Connect throttle that survived the SDK's retries, for the ConnectThrottles metric. */
@@ -122,7 +124,7 @@ export class ConnectAdapter implements ConnectPort {
       throw new TransferNotSent(error instanceof TransferError ? error : TransferError.of('INTERNAL_ERROR', { cause: error }));
     }
     try {
-      const output = await this.client.send(
+      const output = await (this.options.transferClient ?? this.client).send(
         new TransferContactCommand({
           InstanceId: this.instance.id,
           ContactId: request.ContactId,

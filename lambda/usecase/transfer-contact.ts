@@ -12,6 +12,7 @@ import { UNPACED } from '../adapters/pacing';
 import { TransferNotSent, unstored } from '../ports';
 import type {
   ConnectPort,
+  Precondition,
   IdempotencyOutcome,
   IdempotencyPort,
   Intent,
@@ -88,6 +89,8 @@ export interface TransferDependencies {
 
 /** The idempotency window of a success when none is configured (contract section 6: at least an hour). */
 const DEFAULT_SKIP_ANSWER_MS = 60 * 60 * 1000;
+/** Sends of one TransferContact that Connect may throttle before the request answers THROTTLED: the SDK's usual attempts. */
+const THROTTLED_SENDS = 3;
 
 interface Gathered {
   readonly facts: TransferFacts;
@@ -425,9 +428,7 @@ export class TransferContactUseCase {
       return failedOnRecheck && conditionNotMet(failedOnRecheck);
     });
     try {
-      result = await (precondition
-        ? this.deps.connect.transferContact(request, keys.connectClientToken, precondition)
-        : this.deps.connect.transferContact(request, keys.connectClientToken));
+      result = await this.transferInSlots(request, keys, attempt, precondition);
     } catch (error) {
       // Never sent (a condition no longer held on the second look, or that look failed): this invocation transferred
       // nothing, and only a reservation it made itself is sent with a precondition, so that one is given back.
@@ -436,7 +437,6 @@ export class TransferContactUseCase {
         if (failedOnRecheck) await this.skip(request, origin, keys, failedOnRecheck);
         throw error.failure;
       }
-      if (error instanceof TransferError && error.reason === 'THROTTLED') await this.pacing.throttled();
       // Connect answered and refused: nothing was transferred. Anything else (throttled after retries, 5xx, no
       // answer) may hide an attempt Connect accepted, so the intent stays for a retry to re-send.
       if (error instanceof TransferError && error.reason === 'CONNECT_REJECTED') await this.release(reservation, error.type, request, origin);
@@ -450,6 +450,28 @@ export class TransferContactUseCase {
       (error: unknown) => error ?? new Error('The ledger write failed'),
     );
     return result;
+  }
+
+  /**
+   * TransferContact, sent again in a later slot of the shared pacer while Connect throttles it (the SDK leaves a
+   * throttle to the pacer: lambda/clients.ts), up to the SDK's usual three sends. Each throttle slows the shared pacer
+   * before the next slot is taken, so the re-send queues behind the slots other requests hold. The ClientToken is the
+   * same on every send, so Connect transfers at most once.
+   */
+  private async transferInSlots(request: TransferRequest, keys: IdempotencyKeys, attempt: Attempt, precondition?: Precondition): Promise<TransferResult> {
+    for (let sends = 1; ; sends += 1) {
+      try {
+        return await (precondition
+          ? this.deps.connect.transferContact(request, keys.connectClientToken, precondition)
+          : this.deps.connect.transferContact(request, keys.connectClientToken));
+      } catch (error) {
+        if (!(error instanceof TransferError && error.reason === 'THROTTLED')) throw error;
+        await this.pacing.throttled();
+        const next = sends < THROTTLED_SENDS ? await this.pacing.slot(attempt.slotDeadline) : undefined;
+        if (next === undefined) throw error;
+        await untilTime(next);
+      }
+    }
   }
 
   private async release(reservation: ReservationRef, reason: string, request: TransferRequest, origin: Origin): Promise<void> {

@@ -167,7 +167,7 @@ describe('TransferContactUseCase: a transfer', () => {
     'Connect failing with %s keeps the intent: an earlier SDK attempt may have been accepted with its answer lost',
     async (reason) => {
       const { useCase, connect, ledger } = setUp({ contact: rootTask });
-      connect.transferContact.mockRejectedValueOnce(TransferError.of(reason));
+      connect.transferContact.mockRejectedValue(TransferError.of(reason));
       expect(await reasonOf(useCase.execute(toQueue, origin))).toBe(reason);
       expect(ledger.release).not.toHaveBeenCalled();
       expect(ledger.complete).not.toHaveBeenCalled();
@@ -212,12 +212,36 @@ describe('TransferContactUseCase: a transfer', () => {
     expect(pacing.slot).toHaveBeenCalledExactlyOnceWith(12_345);
   });
 
-  it('a Connect throttle slows the shared pacer down before the request answers', async () => {
+  it('a TransferContact Connect throttles is sent again, with the same ClientToken, in a slot taken after the shared pacer slowed down', async () => {
     const pacing = countingPacing();
     const { useCase, connect } = setUp({ contact: rootTask }, { pacing });
     connect.transferContact.mockRejectedValueOnce(TransferError.of('THROTTLED'));
-    expect(await reasonOf(useCase.execute(toQueue, origin))).toBe('THROTTLED');
+    await expect(useCase.execute(toQueue, origin, { slotDeadline: 12_345 })).resolves.toMatchObject({ result: transferred, replayed: false });
+    const [first, second] = connect.transferContact.mock.calls;
+    expect(second?.[1]).toBe(first?.[1]);
     expect(pacing.throttled).toHaveBeenCalledOnce();
+    expect(pacing.slot).toHaveBeenCalledTimes(2);
+    expect(pacing.slot).toHaveBeenLastCalledWith(12_345);
+    expect(pacing.throttled.mock.invocationCallOrder[0]).toBeLessThan(pacing.slot.mock.invocationCallOrder[1] ?? 0);
+  });
+
+  it('a TransferContact throttled on all three sends answers THROTTLED and keeps the intent for a retry', async () => {
+    const pacing = countingPacing();
+    const { useCase, connect, ledger } = setUp({ contact: rootTask }, { pacing });
+    connect.transferContact.mockRejectedValue(TransferError.of('THROTTLED'));
+    expect(await reasonOf(useCase.execute(toQueue, origin))).toBe('THROTTLED');
+    expect(connect.transferContact).toHaveBeenCalledTimes(3);
+    expect(pacing.throttled).toHaveBeenCalledTimes(3);
+    expect(ledger.release).not.toHaveBeenCalled();
+  });
+
+  it('a throttled TransferContact whose next slot comes too late is not sent again: THROTTLED', async () => {
+    const pacing = countingPacing();
+    pacing.slot.mockResolvedValueOnce(Date.now()).mockResolvedValueOnce(undefined);
+    const { useCase, connect } = setUp({ contact: rootTask }, { pacing });
+    connect.transferContact.mockRejectedValue(TransferError.of('THROTTLED'));
+    expect(await reasonOf(useCase.execute(toQueue, origin))).toBe('THROTTLED');
+    expect(connect.transferContact).toHaveBeenCalledOnce();
   });
 
   it('fails closed when the reservation cannot be written: INTERNAL_ERROR and no transfer', async () => {
@@ -1020,7 +1044,7 @@ describe('TransferContactUseCase: the sweeper settles a pending intent', () => {
 
   it('a re-send Connect does not answer, or a ledger it cannot read, fails the settlement so a later sweep tries again', async () => {
     const throttled = setUp({ contact: ended, view: { intent: pending } });
-    throttled.connect.transferContact.mockRejectedValueOnce(TransferError.of('THROTTLED'));
+    throttled.connect.transferContact.mockRejectedValue(TransferError.of('THROTTLED'));
     await expect(throttled.useCase.settle(toQueue, origin)).rejects.toMatchObject({ reason: 'THROTTLED' });
     expect(throttled.ledger.release).not.toHaveBeenCalled();
 
