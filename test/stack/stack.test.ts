@@ -166,21 +166,7 @@ describe('IAM', () => {
   it('the function role carries exactly the actions the code calls, on the configured instance\'s ARNs', () => {
     const normalized = statementsOf(functionRoleId());
     expect(normalized).toEqual([
-      { Effect: 'Allow', Action: ['connect:TransferContact'], Resource: [base, `${base}/contact-flow/*`, `${base}/contact/*`] },
-      { Effect: 'Allow', Action: ['connect:DescribeContact'], Resource: [`${base}/contact/*`] },
-      { Effect: 'Allow', Action: ['connect:DescribeContactFlow'], Resource: [`${base}/contact-flow/*`] },
-      { Effect: 'Allow', Action: ['connect:DescribeQueue'], Resource: [`${base}/queue/*`] },
-      { Effect: 'Allow', Action: ['connect:DescribeUser'], Resource: [`${base}/agent/*`] },
-      {
-        Effect: 'Allow',
-        Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-        Resource: [arn(gateway().idempotencyTable.tableArn)],
-      },
-      {
-        Effect: 'Allow',
-        Action: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
-        Resource: [arn(gateway().ledgerTable.tableArn)],
-      },
+      ...transferStatements(),
       {
         Effect: 'Allow',
         // ChangeMessageVisibility on the buffer only: the dead-letter queue's records return as its timeout says.
