@@ -34,7 +34,7 @@ export interface GatewaySettingsProps {
    */
   readonly allowedOrganizationId?: string;
   /**
-   * API stage steady rate, requests per second: Connect's TransferContact quota (README, "Why 2 requests/s, burst 5"): a number greater than 0 and at most 10000.
+   * API stage steady rate, requests per second: Connect's TransferContact quota (docs/configuration.md, "Why 2 requests/s, burst 5"): a number greater than 0 and at most 10000.
    * @default 2
    */
   readonly throttlingRateLimit?: number;
@@ -149,7 +149,7 @@ export interface GatewaySettings {
    */
   readonly allowedOrganizationId?: string;
   /**
-   * API stage steady rate, requests per second: Connect's TransferContact quota (README, "Why 2 requests/s, burst 5"): a number greater than 0 and at most 10000.
+   * API stage steady rate, requests per second: Connect's TransferContact quota (docs/configuration.md, "Why 2 requests/s, burst 5"): a number greater than 0 and at most 10000.
    */
   readonly throttlingRateLimit: number;
   /**
