@@ -329,7 +329,7 @@ export const transferRatePerSecond = setting({
   kind: numberIn(0.1, 1000, { fractional: true }),
   // Connect's TransferContact quota is 2/s with a burst of 5 per account and Region (docs/connect-api.md, "Quotas").
   default: 2,
-  meaning: 'TransferContact calls per second, both doors and every container together (the shared pacer); raise only with Connect\'s quota',
+  meaning: 'the most TransferContact calls per second, every door, both functions and every container together (the shared pacer, which lowers its rate by itself while another caller shares the quota); raise only with Connect\'s quota',
 });
 
 export const transferBurst = setting({
@@ -346,7 +346,7 @@ export const transferEventSource = setting({
   context: 'transferEventSource',
   kind: customSource,
   default: 'contact-transfer-gateway',
-  meaning: 'the `source` of the `Contact Transferred` and `Contact Transfer Failed` events',
+  meaning: 'the `source` of the `Contact Transferred`, `Contact Transfer Failed` and `Contact Transfer Skipped` events',
 });
 
 export const memorySize = setting({
@@ -355,7 +355,7 @@ export const memorySize = setting({
   kind: numberIn(128, 10_240),
   // Chosen by `npm run bench` from latency and cost by memory size (docs/performance.md).
   default: 512,
-  meaning: 'the function\'s memory in MB (Lambda gives CPU in proportion)',
+  meaning: 'each function\'s memory in MB (Lambda gives CPU in proportion)',
 });
 
 export const stageName = setting({
