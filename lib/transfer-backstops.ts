@@ -110,7 +110,7 @@ export class TransferBackstops extends Construct {
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: TreatMissingData.NOT_BREACHING,
       alarmDescription:
-        'A transfer event pipe could not publish a Contact Transferred or Contact Transfer Failed event after its retries ' +
+        'A transfer event pipe could not publish a Contact Transferred, Contact Transfer Failed or Contact Transfer Skipped event after its retries ' +
         'and set the stream record aside. The ledger still holds the transfer or failure: read the message for the shard ' +
         'and sequence numbers (docs/operations.md, "Undelivered transfer events"), and tell the consumers what they missed.',
     });
