@@ -6,10 +6,10 @@
  * - The buffered wiring runs on the delivery models of local/buffered-delivery.ts with the stack's own numbers
  *   (EVENT_BUFFER: batch 3, max concurrency 2, visibility 120 s, 33 receives) and AWS's waits uncompressed; the
  *   bundle's SQS client sets a failed record's backoff on the buffer model through local/sqs-endpoint.ts.
- * - The direct async-invoke wiring it replaced is run the same way: every event an asynchronous invocation at once,
+ * - The alternative the buffer was chosen over, the rule invoking the function asynchronously, is run the same way: every event an asynchronous invocation at once,
  *   Lambda's two retries after about 1 and 2 minutes (Lambda developer guide, "Error handling and automatic retries
  *   in Lambda", asynchronous invocation), then the dead-letter queue. Those waits are divided by --compress (default
- *   10, printed), and pacing is off, as it was before the buffer.
+ *   10, printed), and pacing is off, since nothing holds the events back to pace them.
  * - --https R adds signed-caller-shaped HTTPS requests at R per second while the burst drains.
  * - --outside R adds a caller outside the gateway, in the same account, calling TransferContact at R per second on
  *   Connect's shared quota while the buffered burst drains (one attempt each, as a caller without retries would): it
@@ -153,7 +153,7 @@ export async function runBurst(options: BurstOptions): Promise<void> {
       });
     }
 
-    // The direct asynchronous invocation it replaced (the rule invoking a function with each event's detail), pacing off as before.
+    // The alternative the buffer was chosen over: the rule invoking the function asynchronously with each event's detail, pacing off.
     {
       const newContainer = await prepare({ TRANSFER_RATE_PER_SECOND: '1000', TRANSFER_BURST: '100' });
       const [flowId, queueId] = [flow(), queue()];

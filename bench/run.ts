@@ -556,7 +556,7 @@ async function latencyByMemorySize(bench: Bench, machine: ChildProcess, capped: 
   return new Map(workers.map(([size]) => [size, { bare: timings.median(`bare|${size}`), warm: timings.median(`warm|${size}`), 'cold cache': timings.median(`cold cache|${size}`) }]));
 }
 
-/** The README's table: latency and cost by memory size, from the two runs above. */
+/** docs/performance.md's table: latency and cost by memory size, from the two runs above. */
 function memorySizeSummary({ options }: Bench, warm: WarmFigures, cold: ColdFigures): void {
   if (options.memorySizes.length === 0) return;
   console.log(`\nBy memory size (warm at ${options.latencyMs} ms per remote request; cost of 1,000 warm transfers on arm64: billed ms x GB x $${LAMBDA_ARM_PRICE.perGbSecond}/GB-s + $0.20 per million requests)`);

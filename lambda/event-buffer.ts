@@ -1,5 +1,5 @@
 /**
- * How the event door drains its buffer, chosen with `npm run bench -- --burst 200` (README, Performance). Plain data,
+ * How the event door drains its buffer, chosen with `npm run bench -- --burst 200` (docs/performance.md). Plain data,
  * so local mode, the benchmark and the function itself use the stack's numbers without loading the CDK.
  * - Lambda reads an SQS queue with at most `maxConcurrency` concurrent invocations; 2 is the least AWS accepts
  *   (Lambda developer guide, "Configuring maximum concurrency for Amazon SQS event sources"), and enough: the pacer

@@ -5,7 +5,7 @@ import type { ConnectInstance } from './domain/arn';
  * Every knob of the gateway, described once: its CDK context key (also the construct's prop), the environment variable
  * the function reads it from, its default, what it accepts and what it means. CDK context parsing (lib/context.ts), the
  * construct's props and the environment it hands the function (lib/), the function's cold-start check (config.ts) and
- * the README's configuration tables all read this table; nothing else writes a bound or a default.
+ * docs/configuration.md's tables all read this table; nothing else writes a bound or a default.
  *
  * Plain data, so the function's bundle takes it without the CDK. Each setting is its own constant built by functions
  * marked free of side effects, so the bundle keeps only the settings the function reads; write bounds as literals
@@ -20,7 +20,7 @@ import type { ConnectInstance } from './domain/arn';
 export interface Kind<T> {
   /** Takes a typed value (cdk.json, construct props) or its text (`-c`, environment variables); undefined when not acceptable. */
   parse(value: unknown): T | undefined;
-  /** What is accepted, in words: error messages and the README say exactly this. */
+  /** What is accepted, in words: error messages and docs/configuration.md say exactly this. */
   readonly expectation: string;
   /** A valid value, for the one-line hint of an error. */
   readonly example: string;
@@ -232,7 +232,7 @@ export const throttlingRateLimit = setting({
   // Connect's TransferContact quota (docs/connect-api.md, "Quotas"): a request above it would only be throttled by
   // Connect after the SDK's retries, so the stage answers 429 THROTTLED before anything runs.
   default: 2,
-  meaning: 'API stage steady rate, requests per second: Connect\'s TransferContact quota (README, "Why 2 requests/s, burst 5")',
+  meaning: 'API stage steady rate, requests per second: Connect\'s TransferContact quota (docs/configuration.md, "Why 2 requests/s, burst 5")',
 });
 
 export const throttlingBurstLimit = setting({
@@ -329,7 +329,7 @@ export const transferRatePerSecond = setting({
   kind: numberIn(0.1, 1000, { fractional: true }),
   // Connect's TransferContact quota is 2/s with a burst of 5 per account and Region (docs/connect-api.md, "Quotas").
   default: 2,
-  meaning: 'TransferContact calls per second, both doors and every container together (the shared pacer); raise only with Connect\'s quota',
+  meaning: 'the most TransferContact calls per second, every door, both functions and every container together (the shared pacer, which lowers its rate by itself while another caller shares the quota); raise only with Connect\'s quota',
 });
 
 export const transferBurst = setting({
@@ -346,16 +346,16 @@ export const transferEventSource = setting({
   context: 'transferEventSource',
   kind: customSource,
   default: 'contact-transfer-gateway',
-  meaning: 'the `source` of the `Contact Transferred` and `Contact Transfer Failed` events',
+  meaning: 'the `source` of the `Contact Transferred`, `Contact Transfer Failed` and `Contact Transfer Skipped` events',
 });
 
 export const memorySize = setting({
   context: 'memorySize',
   // Lambda's limits.
   kind: numberIn(128, 10_240),
-  // Chosen by `npm run bench` from latency and cost by memory size (README, Performance).
+  // Chosen by `npm run bench` from latency and cost by memory size (docs/performance.md).
   default: 512,
-  meaning: 'the function\'s memory in MB (Lambda gives CPU in proportion)',
+  meaning: 'each function\'s memory in MB (Lambda gives CPU in proportion)',
 });
 
 export const stageName = setting({
@@ -456,7 +456,7 @@ export const metricsDisabled = setting({
   meaning: 'Powertools publishes no metrics',
 });
 
-/** The table, in the README's order. */
+/** The table, in docs/configuration.md's order. */
 export const SETTINGS = {
   connectInstanceArn,
   allowedChannels,

@@ -31,7 +31,7 @@ export const SWEEP = {
 /**
  * The longest a dead letter the door answers in the normal course waits in the dead-letter queue: its intent, at
  * worst just attempted, comes due after the function's timeout plus the margin, is settled by the next sweep, and the
- * dead letter is answered on its next receive. Longer means it is stuck (README "Reading the dead-letter queue").
+ * dead letter is answered on its next receive. Longer means it is stuck (docs/operations.md, "Dead letters").
  */
 export function deadLetterSettleSeconds(functionTimeoutSeconds: number): number {
   return functionTimeoutSeconds + SWEEP.marginSeconds + SWEEP.everyMinutes * 60 + DEAD_LETTER_DOOR.visibilityTimeoutSeconds;

@@ -22,8 +22,11 @@ import { TransferBackstops, undeliveredTransferEventsQueue } from './transfer-ba
 export { connectResourceArns } from './gateway-function';
 export { TRANSFER_PATH, transferRequestModel } from './gateway-api';
 
-/** Chosen by `npm run bench` from latency and cost by memory size (README, Performance); the settings table's default. */
+/** Chosen by `npm run bench` from latency and cost by memory size (docs/performance.md); the settings table's default. */
 export const DEFAULT_MEMORY_SIZE_MB = memorySize.default ?? 512;
+
+/** The function's timeout when `timeout` is not given; the backstops' waits and docs/configuration.md's figures build on it. */
+export const DEFAULT_TIMEOUT_SECONDS = 10;
 
 export interface ContactTransferGatewayProps extends GatewaySettingsProps {
   /** Must stay below API Gateway's 29 s integration timeout. @default Duration.seconds(10) */
@@ -93,7 +96,7 @@ export class ContactTransferGateway extends Construct {
           'the gateway calls Connect with its own role, so it must be deployed to the instance account.',
       );
     }
-    const timeout = props.timeout ?? Duration.seconds(10);
+    const timeout = props.timeout ?? Duration.seconds(DEFAULT_TIMEOUT_SECONDS);
     if (timeout.toSeconds() >= 29) throw new Error('timeout must stay below API Gateway\'s 29 s integration timeout.');
 
     ({ idempotencyTable: this.idempotencyTable, ledgerTable: this.ledgerTable } = gatewayTables(this));

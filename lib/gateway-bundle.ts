@@ -85,7 +85,7 @@ export const memberOnlyJmesPath: Plugin = {
 
 /**
  * The function's esbuild options, in one place so that the stack, the benchmark and its alternatives build the
- * same thing. Chosen with `npm run bench` (README, Performance): the SDK bundled (the versions the tests ran
+ * same thing. Chosen with `npm run bench` (docs/performance.md): the SDK bundled (the versions the tests ran
  * against are the versions deployed, one file to load at cold start), `module` first so that esbuild takes the
  * SDK's ES builds, which tree-shake, CommonJS output, minified, source maps without a copy of the sources.
  */

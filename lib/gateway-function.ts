@@ -215,7 +215,7 @@ export function gatewayFunction(scope: Construct, props: GatewayFunctionProps): 
       ...(settings.tracing && { tracing: Tracing.ACTIVE }),
       // No NODE_OPTIONS=--enable-source-maps: Node then reads the bundle's source map at every cold start and maps
       // every stack trace it formats, which `npm run bench` measures in the cold start and the first failing request
-      // (README, Performance). The map ships with the bundle; set the option on the function to debug with it.
+      // (docs/performance.md). The map ships with the bundle; set the option on the function to debug with it.
       environment: variables,
     });
   const gatewayFunction = fn('Function', 'index.handler', `Contact transfer gateway for ${instance.arn}`, role, functionLogs, environment);

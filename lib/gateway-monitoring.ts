@@ -116,7 +116,7 @@ export class GatewayMonitoring extends Construct {
           'cannot answer it (it returns it to the queue every 5 minutes). Either its transfer intent is still PENDING after ' +
           'the sweeper ran (Connect unreachable, or an intent set aside beyond the 7-day ClientToken window, which the ' +
           'function logged as an alert), or its failure record could not be written (DynamoDB failing). Read it ' +
-          '(README "Reading the dead-letter queue"); every other dead letter already has its Contact Transfer Failed event.',
+          '(docs/operations.md, "Dead letters"); every other dead letter already has its Contact Transfer Failed event.',
       }),
       alarm('TransfersFailing', {
         metric: failed,

@@ -34,7 +34,7 @@ export interface GatewaySettingsProps {
    */
   readonly allowedOrganizationId?: string;
   /**
-   * API stage steady rate, requests per second: Connect's TransferContact quota (README, "Why 2 requests/s, burst 5"): a number greater than 0 and at most 10000.
+   * API stage steady rate, requests per second: Connect's TransferContact quota (docs/configuration.md, "Why 2 requests/s, burst 5"): a number greater than 0 and at most 10000.
    * @default 2
    */
   readonly throttlingRateLimit?: number;
@@ -94,7 +94,7 @@ export interface GatewaySettingsProps {
    */
   readonly vpcEndpointIds?: readonly string[];
   /**
-   * TransferContact calls per second, both doors and every container together (the shared pacer); raise only with Connect's quota: a number from 0.1 to 1000.
+   * The most TransferContact calls per second, every door, both functions and every container together (the shared pacer, which lowers its rate by itself while another caller shares the quota); raise only with Connect's quota: a number from 0.1 to 1000.
    * @default 2
    */
   readonly transferRatePerSecond?: number;
@@ -104,12 +104,12 @@ export interface GatewaySettingsProps {
    */
   readonly transferBurst?: number;
   /**
-   * The `source` of the `Contact Transferred` and `Contact Transfer Failed` events: a custom EventBridge source of at most 256 characters, not starting with "aws.".
+   * The `source` of the `Contact Transferred`, `Contact Transfer Failed` and `Contact Transfer Skipped` events: a custom EventBridge source of at most 256 characters, not starting with "aws.".
    * @default "contact-transfer-gateway"
    */
   readonly transferEventSource?: string;
   /**
-   * The function's memory in MB (Lambda gives CPU in proportion): a whole number from 128 to 10240.
+   * Each function's memory in MB (Lambda gives CPU in proportion): a whole number from 128 to 10240.
    * @default 512
    */
   readonly memorySize?: number;
@@ -149,7 +149,7 @@ export interface GatewaySettings {
    */
   readonly allowedOrganizationId?: string;
   /**
-   * API stage steady rate, requests per second: Connect's TransferContact quota (README, "Why 2 requests/s, burst 5"): a number greater than 0 and at most 10000.
+   * API stage steady rate, requests per second: Connect's TransferContact quota (docs/configuration.md, "Why 2 requests/s, burst 5"): a number greater than 0 and at most 10000.
    */
   readonly throttlingRateLimit: number;
   /**
@@ -197,7 +197,7 @@ export interface GatewaySettings {
    */
   readonly vpcEndpointIds: readonly string[];
   /**
-   * TransferContact calls per second, both doors and every container together (the shared pacer); raise only with Connect's quota: a number from 0.1 to 1000.
+   * The most TransferContact calls per second, every door, both functions and every container together (the shared pacer, which lowers its rate by itself while another caller shares the quota); raise only with Connect's quota: a number from 0.1 to 1000.
    */
   readonly transferRatePerSecond: number;
   /**
@@ -205,11 +205,11 @@ export interface GatewaySettings {
    */
   readonly transferBurst: number;
   /**
-   * The `source` of the `Contact Transferred` and `Contact Transfer Failed` events: a custom EventBridge source of at most 256 characters, not starting with "aws.".
+   * The `source` of the `Contact Transferred`, `Contact Transfer Failed` and `Contact Transfer Skipped` events: a custom EventBridge source of at most 256 characters, not starting with "aws.".
    */
   readonly transferEventSource: string;
   /**
-   * The function's memory in MB (Lambda gives CPU in proportion): a whole number from 128 to 10240.
+   * Each function's memory in MB (Lambda gives CPU in proportion): a whole number from 128 to 10240.
    */
   readonly memorySize: number;
   /**

@@ -4,6 +4,7 @@ import { encode, SETTINGS, show } from '../lambda/settings';
 import type { Setting } from '../lambda/settings';
 import { DEAD_LETTER_DOOR, deadLetterSettleSeconds, SWEEP } from './backstops';
 import { EVENT_BUFFER, returnDelaySeconds } from '../lambda/event-buffer';
+import { DEFAULT_TIMEOUT_SECONDS } from './contact-transfer-gateway';
 
 /**
  * What the settings table (lambda/settings.ts) and the event buffer's and backstops' numbers say, written where people
@@ -15,11 +16,8 @@ import { EVENT_BUFFER, returnDelaySeconds } from '../lambda/event-buffer';
 const ROOT = path.join(__dirname, '..');
 export const PROPS_FILE = path.join(ROOT, 'lib', 'gateway-props.ts');
 export const CONFIGURATION_FILE = path.join(ROOT, 'docs', 'configuration.md');
-/**
- * The construct's default function timeout (lib/contact-transfer-gateway.ts), which the backstops' waits build on;
- * test/stack/settings.test.ts checks it against the synthesized function.
- */
-export const DEFAULT_TIMEOUT_SECONDS = 10;
+/** The construct's default function timeout, which the backstops' waits build on; test/stack/settings.test.ts checks it against the synthesized function. */
+export { DEFAULT_TIMEOUT_SECONDS };
 
 const entries = Object.values(SETTINGS) as readonly Setting<unknown>[];
 /** Table-safe Markdown; an ARN pattern goes in code, where its `<placeholders>` are not taken for HTML. */

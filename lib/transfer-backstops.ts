@@ -92,7 +92,7 @@ export class TransferBackstops extends Construct {
     const ruleName = Names.uniqueResourceName(this, { maxLength: 64, separator: '-' });
     this.sweepRule = new Rule(this, 'SweepRule', {
       ruleName,
-      description: 'Settles PENDING transfer intents whose request stopped (README, "Transfer events")',
+      description: 'Settles PENDING transfer intents whose request stopped (docs/architecture.md, "The backstops")',
       schedule: Schedule.rate(Duration.minutes(SWEEP.everyMinutes)),
       // A sweep that is missed or late is covered by the next one.
       targets: [new LambdaFunction(gatewayFunction, { retryAttempts: 2, maxEventAge: Duration.minutes(SWEEP.everyMinutes) })],
@@ -110,9 +110,9 @@ export class TransferBackstops extends Construct {
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: TreatMissingData.NOT_BREACHING,
       alarmDescription:
-        'A transfer event pipe could not publish a Contact Transferred or Contact Transfer Failed event after its retries ' +
+        'A transfer event pipe could not publish a Contact Transferred, Contact Transfer Failed or Contact Transfer Skipped event after its retries ' +
         'and set the stream record aside. The ledger still holds the transfer or failure: read the message for the shard ' +
-        'and sequence numbers (README "Transfer events"), and tell the consumers what they missed.',
+        'and sequence numbers (docs/operations.md, "Undelivered transfer events"), and tell the consumers what they missed.',
     });
     this.undeliveredEventsAlarm.addAlarmAction(new SnsAction(props.alarmTopic));
     this.undeliveredEventsAlarm.addOkAction(new SnsAction(props.alarmTopic));

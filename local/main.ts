@@ -54,7 +54,7 @@ function banner(gateway: LocalGateway, seed: Seed, seedPath: string): string {
     `  POST ${gateway.url}/contact/transfer   the HTTPS door (API Gateway proxy event)`,
     `  GET  ${gateway.url}/contact/transfers/{ContactId}   the transfer history of that contact's tree`,
     `  POST ${gateway.url}/events             PutEvents-style entries for the EventBridge rule, buffered and drained at 2 transfers/s`,
-    `  GET  ${gateway.url}/events/published   the Contact Transferred / Contact Transfer Failed events published so far (also printed here)`,
+    `  GET  ${gateway.url}/events/published   the Contact Transferred / Failed / Skipped events published so far (also printed here)`,
     `  Connect:  ${gateway.connect ? `embedded simulator at ${gateway.connectEndpoint}, seeded from ${seedPath}` : gateway.connectEndpoint}`,
     `  DynamoDB: ${gateway.dynamodb ? `embedded dynalite at ${gateway.dynamodbEndpoint}` : gateway.dynamodbEndpoint}`,
     `  Tables:   ${gateway.tables.idempotency} (idempotency), ${gateway.tables.ledger} (ledger)`,

@@ -19,7 +19,7 @@ import type { IamDoor } from '../support/iam-door';
 
 /**
  * The gateway's request and errors are Connect's own, so code that already calls Connect's TransferContact with
- * the official SDK client can point that client at the gateway (README, "Connect's own SDK as a client"). This
+ * the official SDK client can point that client at the gateway (docs/calling.md, "Connect's own SDK as a client"). This
  * is the supported configuration, driven through the SigV4-verifying door that stands in for API Gateway's IAM
  * authorisation, so a change in how the SDK signs or parses errors breaks here first.
  */
@@ -44,7 +44,7 @@ afterAll(async () => {
 });
 
 /**
- * The README's configuration: the API's stage URL as the endpoint, and API Gateway's signing name. `signingName` is
+ * docs/calling.md's configuration: the API's stage URL as the endpoint, and API Gateway's signing name. `signingName` is
  * read by the SDK's SigV4 configuration but not part of the client's public config type, hence the wider type.
  */
 const gatewayClient = (options: { secretAccessKey?: string } = {}) => {

@@ -81,7 +81,7 @@ describe('default operations', () => {
     }
     // 10 s timeout + 60 s margin + a 5-minute sweep + the door's 300 s visibility = 670 s: every one of 4 periods.
     expect(p).toMatchObject({ Threshold: 1, EvaluationPeriods: 4, DatapointsToAlarm: 4 });
-    expect(String(p.AlarmDescription)).toContain('Reading the dead-letter queue');
+    expect(String(p.AlarmDescription)).toContain('docs/operations.md, "Dead letters"');
   });
 
   it('alarms when the oldest buffered event has waited bufferAgeAlarmSeconds (900 s by default)', () => {
