@@ -417,7 +417,7 @@ export function fullJitter(retry: number, baseDelayMs: number, maxDelayMs: numbe
 
 function isRetryable(status: number, reason: TransferContactReason): boolean {
   if (reason === 'CREDENTIALS_ERROR' || reason === 'INVALID_RESPONSE') return false;
-  return status === 0 || status === 429 || status >= 500 || reason === 'REQUEST_IN_PROGRESS';
+  return status === 0 || status === 429 || status >= 500 || reason === 'REQUEST_IN_PROGRESS' || reason === 'TRANSFER_IN_PROGRESS';
 }
 
 function baseUrl(endpoint: string): URL {

@@ -229,8 +229,8 @@ export const allowedOrganizationId = setting({
 export const throttlingRateLimit = setting({
   context: 'throttlingRateLimit',
   kind: numberIn(0, 10_000, { fractional: true, aboveMin: true }),
-  // Connect's TransferContact quota (docs/connect-api.md, "Quotas"): a request above it would only be throttled by
-  // Connect after the SDK's retries, so the stage answers 429 THROTTLED before anything runs.
+  // Connect's TransferContact quota (docs/connect-api.md, "Quotas"): a request above it would only wait for pacing
+  // slots or be throttled by Connect, so the stage answers 429 THROTTLED before anything runs.
   default: 2,
   meaning: 'API stage steady rate, requests per second: Connect\'s TransferContact quota (docs/configuration.md, "Why 2 requests/s, burst 5")',
 });

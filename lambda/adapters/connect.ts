@@ -25,7 +25,10 @@ export interface ConnectAdapterOptions {
   readonly transferClient?: ConnectClient;
 }
 
-/** Called once per Connect throttle that survived the SDK's retries, for the ConnectThrottles metric. */
+/**
+ * Called once per throttled Connect call, for the ConnectThrottles metric: TransferContact's at once (the shared pacer
+ * schedules its re-send), a Describe call's after the SDK's retries.
+ */
 export type ThrottleListener = (operation: ConnectOperation) => void;
 
 export class ConnectAdapter implements ConnectPort {

@@ -26,8 +26,9 @@ export interface TransferDoorDependencies {
 }
 
 /**
- * Kept free after the pacer's slot for TransferContact itself (the SDK's retries of a throttle take up to ~2 s) and
- * the records that follow; a slot later than the invocation's end less this is not taken.
+ * Kept free after the pacer's slot for TransferContact itself (the SDK retries a network error or a 5xx for up to
+ * ~2 s) and the records that follow; a slot, a throttled call's re-send included, later than the invocation's end less
+ * this is not taken.
  */
 const AFTER_SLOT_MS = 3000;
 

@@ -334,6 +334,23 @@ describe('answers without the contract body: an API Gateway without the stack ga
     expect(stub.calls()).toBe(1);
   });
 
+  it('retries 409 TRANSFER_IN_PROGRESS (another key is transferring the contact) and answers with what the rules say once it settled', async () => {
+    const inProgress = () =>
+      new Response('{"Type":"ResourceConflictException","ReasonCode":"TRANSFER_IN_PROGRESS","Message":"Another request is transferring this contact."}', {
+        status: 409,
+        headers: { 'x-amzn-ErrorType': 'ResourceConflictException' },
+      });
+    const ended = new Response('{"Type":"InvalidRequestException","ReasonCode":"CONTACT_NOT_ACTIVE","Message":"The contact has ended."}', {
+      status: 400,
+      headers: { 'x-amzn-ErrorType': 'InvalidRequestException' },
+    });
+    const stub = answering(inProgress(), ended);
+    const error = (await client({ fetch: stub.fetch, maxAttempts: 3, baseDelayMs: 1 }).transferContact(request).catch((caught: unknown) => caught)) as TransferContactError;
+
+    expect(error).toMatchObject({ reason: 'CONTACT_NOT_ACTIVE', status: 400, attempts: 2, retryable: false });
+    expect(stub.calls()).toBe(2);
+  });
+
   it('retries a bare 5xx and a bare 429, then succeeds', async () => {
     const ok = new Response('{"ContactId":"n","ContactArn":"arn:aws:connect:eu-west-2:1:instance/i/contact/n"}', { status: 200, headers: { 'Idempotent-Replayed': 'true' } });
     const stub = answering(new Response('', { status: 504 }), new Response('{"message":"Too Many Requests"}', { status: 429 }), ok);
