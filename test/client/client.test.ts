@@ -116,7 +116,9 @@ describe('transferContact', () => {
     // (409 in progress, then the stored result).
     connect.setLatency(500, 'TransferContact');
     const recorder = recordingFetch();
-    const result = await client({ fetch: recorder.fetch, requestTimeoutMs: 200, maxAttempts: 12, baseDelayMs: 100, maxDelayMs: 200 }).transferContact(request);
+    // Patient enough for the first attempt to wait for its pacing slot too (local mode paces at Connect's 2/s, and the
+    // tests before this one spent the burst): the retries stop as soon as the stored result answers.
+    const result = await client({ fetch: recorder.fetch, requestTimeoutMs: 200, maxAttempts: 40, baseDelayMs: 100, maxDelayMs: 200 }).transferContact(request);
 
     expect(result.replayed).toBe(true);
     expect(transfersOf(request.ContactId)).toHaveLength(1);
