@@ -50,7 +50,7 @@ function withoutLogFiltering<Client extends ConnectClient | DynamoDBClient | SQS
 export function createGatewayClients(config: GatewayConfig, settings: SdkClientSettings = {}): Required<GatewayClients> {
   return {
     connect: connectClientOf(config, settings),
-    connectTransfer: connectClientOf(config, settings, { retryStrategy: new ThrottleLeftToThePacer(TRANSFER_ATTEMPTS) }),
+    connectTransfer: connectTransferClientOf(config, settings),
     dynamodb: dynamoDbClientOf(settings),
     sqs: sqsClientOf(config, settings),
   };
@@ -70,6 +70,11 @@ export class ThrottleLeftToThePacer extends StandardRetryStrategy {
     if (errorInfo.errorType === 'THROTTLING') return Promise.reject(new Error('A throttled TransferContact is sent again in a slot of the shared pacer'));
     return super.refreshRetryTokenForRetry(token, errorInfo);
   }
+}
+
+/** TransferContact's client: the SDK's retries less a throttle's (ThrottleLeftToThePacer). */
+export function connectTransferClientOf(config: GatewayConfig, settings: SdkClientSettings): ConnectClient {
+  return connectClientOf(config, settings, { retryStrategy: new ThrottleLeftToThePacer(TRANSFER_ATTEMPTS) });
 }
 
 export function connectClientOf(

@@ -8,7 +8,7 @@ import { DynamoDbLedger } from './adapters/ledger';
 import { SharedPacing } from './adapters/pacing';
 import { DynamoDbPendingSlots } from './adapters/pending-slots';
 import { DynamoDbPacer } from './adapters/transfer-pacer';
-import { connectClientOf, dynamoDbClientOf, sqsClientOf } from './clients';
+import { connectClientOf, connectTransferClientOf, dynamoDbClientOf, sqsClientOf } from './clients';
 import type { GatewayClients } from './clients';
 import type { GatewayConfig } from './config';
 import { deadLetterEntry } from './doors/dead-letters';
@@ -53,7 +53,11 @@ export function createGateway(config: GatewayConfig, clients: GatewayClients = {
   const connect = new ConnectAdapter(
     connectClient,
     config.instance,
-    { metadataCacheTtlMs: config.metadataCacheTtlMs, transferClient: clients.connectTransfer ?? connectClient },
+    {
+      metadataCacheTtlMs: config.metadataCacheTtlMs,
+      // A Connect client given without its TransferContact twin serves both, as its giver configured it.
+      transferClient: clients.connectTransfer ?? clients.connect ?? connectTransferClientOf(config, {}),
+    },
     reportConnectThrottle,
   );
   const ledger = new DynamoDbLedger(dynamodb, config.ledgerTable, config.ledgerRetentionDays);

@@ -178,6 +178,13 @@ export interface PacingPort {
   throttled(): Promise<void>;
 }
 
+/** No pacing: every call may go at once (a use case built without a pacer, as in unit tests). */
+export const UNPACED: PacingPort = {
+  slot: async () => Date.now(),
+  giveBack: async () => undefined,
+  throttled: async () => undefined,
+};
+
 export interface IdempotencyOutcome {
   readonly result: TransferResult;
   readonly replayed: boolean;

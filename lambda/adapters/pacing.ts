@@ -39,10 +39,3 @@ export class SharedPacing implements PacingPort {
     }
   }
 }
-
-/** No pacing: every call may go at once (a use case built without a pacer, as in unit tests). */
-export const UNPACED: PacingPort = {
-  slot: async () => Date.now(),
-  giveBack: async () => undefined,
-  throttled: async () => undefined,
-};

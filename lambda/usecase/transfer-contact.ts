@@ -8,8 +8,7 @@ import type { TransferFacts, TransferPolicy } from '../domain/rules';
 import { failedCondition } from '../domain/transfer-conditions';
 import type { FailedCondition } from '../domain/transfer-conditions';
 import type { ContactFacts } from '../domain/facts';
-import { UNPACED } from '../adapters/pacing';
-import { TransferNotSent, unstored } from '../ports';
+import { TransferNotSent, UNPACED, unstored } from '../ports';
 import type {
   ConnectPort,
   Precondition,
