@@ -1,9 +1,20 @@
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
+import type {
+  ContactTransferSchedule,
+  ListContactTransferSchedulesRequest,
+  ListContactTransferSchedulesResult,
+  ScheduleContactTransferRequest,
+  ScheduleContactTransferResult,
+  ScheduleIdRequest,
+} from './schedules';
+
+export * from './schedules';
 
 /**
- * A client for the contact transfer gateway's HTTPS door (`POST /contact/transfer`, contract section 3.1).
+ * A client for the contact transfer gateway's HTTPS API: transfers (`POST /contact/transfer`, contract section 3.1),
+ * their history (section 10) and scheduled transfers (section 12).
  * Self-contained on purpose: apps install this package without pulling in the Lambda's code. What it repeats of the
  * server (request members, reasons) is tied to the server's own definitions by test/client/drift.test.ts.
  */
@@ -142,7 +153,7 @@ export type EdgeReason = (typeof EDGE_REASONS)[number];
  * - `GATEWAY_ERROR`: a 5xx; the transfer may have happened, so a retry with the same ClientToken is the safe way
  *   to find out;
  * - `NETWORK_ERROR`: no HTTP answer at all (status 0);
- * - `INVALID_RESPONSE`: a 2xx whose body is not `{ContactId, ContactArn}`;
+ * - `INVALID_RESPONSE`: a 2xx whose body is not the operation's result (`{ContactId, ContactArn}` for a transfer);
  * - `CREDENTIALS_ERROR`: no AWS credentials to sign with (status 0, nothing was sent).
  * A 429 without the contract's body is reported as `THROTTLED`, as the gateway's own would be.
  */
@@ -215,13 +226,22 @@ export class TransferContactError extends Error {
       ...(this.requestId && { RequestId: this.requestId }),
       Retryable: this.retryable,
       Attempts: this.attempts,
-      ...(this.operation === 'TransferContact' &&
+      ...(IDEMPOTENT_OPERATIONS.has(this.operation) &&
         (this.clientToken === undefined ? { IdempotencyKey: idempotencyKeyOf(undefined) } : { ClientToken: this.clientToken })),
     };
   }
 }
 
-export type GatewayOperation = 'TransferContact' | 'ListContactTransfers';
+export type GatewayOperation =
+  | 'TransferContact'
+  | 'ListContactTransfers'
+  | 'ScheduleContactTransfer'
+  | 'GetContactTransferSchedule'
+  | 'ListContactTransferSchedules'
+  | 'CancelContactTransferSchedule';
+
+/** The operations keyed by a ClientToken or their payload, whose errors say which key a safe retry reuses. */
+const IDEMPOTENT_OPERATIONS: ReadonlySet<GatewayOperation> = new Set(['TransferContact', 'ScheduleContactTransfer']);
 
 export function isTransferContactError(error: unknown): error is TransferContactError {
   return error instanceof TransferContactError;
@@ -270,16 +290,32 @@ export interface TransferClient {
   listContactTransfers(request: ListContactTransfersRequest, options?: TransferCallOptions): Promise<ListContactTransfersResult>;
   /** Every page, following NextToken, as the AWS SDKs' `paginate*` helpers do: `for await (const page of ...)`. */
   paginateContactTransfers(request: ListContactTransfersRequest, options?: TransferCallOptions): AsyncIterable<ListContactTransfersResult>;
+  /**
+   * Runs the transfer later (contract section 12), idempotent as transferContact: without a ClientToken the same
+   * request again names the same schedule. Rules 1-3 are checked now, the rest when it fires.
+   */
+  scheduleContactTransfer(request: ScheduleContactTransferRequest, options?: TransferCallOptions): Promise<ScheduleContactTransferResult>;
+  /** Its state, and once it fired, the outcome. Unknown id: `SCHEDULE_NOT_FOUND` (404). */
+  getContactTransferSchedule(request: ScheduleIdRequest, options?: TransferCallOptions): Promise<ContactTransferSchedule>;
+  /** One page of a contact's schedules, oldest first; an unknown contact has none. */
+  listContactTransferSchedules(request: ListContactTransferSchedulesRequest, options?: TransferCallOptions): Promise<ListContactTransferSchedulesResult>;
+  paginateContactTransferSchedules(request: ListContactTransferSchedulesRequest, options?: TransferCallOptions): AsyncIterable<ListContactTransferSchedulesResult>;
+  /**
+   * Once resolved, the schedule never transfers; cancelling a cancelled one resolves too. One that already fired:
+   * `SCHEDULE_ALREADY_FIRED` (409).
+   */
+  cancelContactTransferSchedule(request: ScheduleIdRequest, options?: TransferCallOptions): Promise<void>;
 }
 
 const DEFAULTS = { maxAttempts: 3, baseDelayMs: 200, maxDelayMs: 5000, requestTimeoutMs: 35_000 };
 const TRANSFER_PATH = '/contact/transfer';
 const HISTORY_PATH = '/contact/transfers/';
+const SCHEDULES_PATH = '/contact/transfer/schedules';
 
 /** One HTTP exchange with the gateway, as the client signs and sends it. */
 interface GatewayCall {
   readonly operation: GatewayOperation;
-  readonly method: 'POST' | 'GET';
+  readonly method: 'POST' | 'GET' | 'DELETE';
   readonly url: URL;
   readonly body?: string;
   readonly clientToken: string | undefined;
@@ -379,35 +415,90 @@ export function createTransferClient(options: TransferClientOptions): TransferCl
     }
   }
 
-  async function listContactTransfers(request: ListContactTransfersRequest, callOptions: TransferCallOptions = {}): Promise<ListContactTransfersResult> {
-    const url = route(`${HISTORY_PATH}${encodeURIComponent(request.ContactId)}`);
-    if (request.MaxResults !== undefined) url.searchParams.set('MaxResults', String(request.MaxResults));
-    if (request.NextToken !== undefined) url.searchParams.set('NextToken', request.NextToken);
-    const call: GatewayCall = { operation: 'ListContactTransfers', method: 'GET', url, clientToken: undefined };
-    return withRetries(call, callOptions.signal, ({ response, text, requestId }, attempts) =>
-      historyOf(response, text, { clientToken: undefined, attempts, requestId, operation: call.operation }),
+  /** Reads send no idempotency key; a GET or DELETE is safe to repeat as it is. */
+  function keyless(operation: GatewayOperation, method: GatewayCall['method'], url: URL): GatewayCall {
+    return { operation, method, url, clientToken: undefined };
+  }
+
+  function answered<T>(call: GatewayCall, signal: AbortSignal | undefined, read: (response: Response, text: string, context: AnswerContext) => T): Promise<T> {
+    return withRetries(call, signal, ({ response, text, requestId }, attempts) =>
+      read(response, text, { clientToken: call.clientToken, attempts, requestId, operation: call.operation }),
     );
   }
 
+  function listContactTransfers(request: ListContactTransfersRequest, callOptions: TransferCallOptions = {}): Promise<ListContactTransfersResult> {
+    const url = withPage(route(`${HISTORY_PATH}${encodeURIComponent(request.ContactId)}`), request);
+    return answered(keyless('ListContactTransfers', 'GET', url), callOptions.signal, historyOf);
+  }
+
+  function listContactTransferSchedules(request: ListContactTransferSchedulesRequest, callOptions: TransferCallOptions = {}): Promise<ListContactTransferSchedulesResult> {
+    const url = route(SCHEDULES_PATH);
+    url.searchParams.set('ContactId', request.ContactId);
+    return answered(keyless('ListContactTransferSchedules', 'GET', withPage(url, request)), callOptions.signal, schedulePageOf);
+  }
+
+  const scheduleUrl = ({ ScheduleId }: ScheduleIdRequest): URL => route(`${SCHEDULES_PATH}/${encodeURIComponent(ScheduleId)}`);
+
+  /**
+   * No token is made up here: without one the gateway keys the request by its payload, so the same call made again
+   * (a re-run command, a restarted job) is a replay; a fresh token per call would make it a second transfer.
+   */
+  const idempotent = (operation: GatewayOperation, url: URL, request: TransferContactRequest): GatewayCall => ({
+    operation,
+    method: 'POST',
+    url,
+    body: JSON.stringify(request),
+    clientToken: request.ClientToken,
+  });
+
   return {
-    async transferContact(request, callOptions = {}) {
-      // No token is made up here: without one the gateway keys the request by its payload, so the same call made again
-      // (a re-run command, a restarted job) is a replay; a fresh token per call would make it a second transfer.
-      const call: GatewayCall = { operation: 'TransferContact', method: 'POST', url: transferUrl, body: JSON.stringify(request), clientToken: request.ClientToken };
-      return withRetries(call, callOptions.signal, ({ response, text, requestId }, attempts) =>
-        successOf(response, text, { clientToken: call.clientToken, attempts, requestId, operation: call.operation }),
-      );
+    transferContact(request, callOptions = {}) {
+      return answered(idempotent('TransferContact', transferUrl, request), callOptions.signal, successOf);
     },
     listContactTransfers,
-    async *paginateContactTransfers(request, callOptions = {}) {
-      let nextToken = request.NextToken;
-      do {
-        const page = await listContactTransfers({ ...request, ...(nextToken !== undefined && { NextToken: nextToken }) }, callOptions);
-        yield page;
-        nextToken = page.NextToken;
-      } while (nextToken !== undefined);
+    paginateContactTransfers(request, callOptions = {}) {
+      return paginate(listContactTransfers, request, callOptions);
+    },
+    scheduleContactTransfer(request, callOptions = {}) {
+      return answered(idempotent('ScheduleContactTransfer', route(SCHEDULES_PATH), request), callOptions.signal, scheduledOf);
+    },
+    getContactTransferSchedule(request, callOptions = {}) {
+      return answered(keyless('GetContactTransferSchedule', 'GET', scheduleUrl(request)), callOptions.signal, scheduleOf);
+    },
+    listContactTransferSchedules,
+    paginateContactTransferSchedules(request, callOptions = {}) {
+      return paginate(listContactTransferSchedules, request, callOptions);
+    },
+    async cancelContactTransferSchedule(request, callOptions = {}) {
+      await answered(keyless('CancelContactTransferSchedule', 'DELETE', scheduleUrl(request)), callOptions.signal, () => undefined);
     },
   };
+}
+
+interface PageRequest {
+  readonly MaxResults?: number;
+  readonly NextToken?: string;
+}
+
+/** Connect's List API query members (contract section 10), for every list route. */
+function withPage(url: URL, request: PageRequest): URL {
+  if (request.MaxResults !== undefined) url.searchParams.set('MaxResults', String(request.MaxResults));
+  if (request.NextToken !== undefined) url.searchParams.set('NextToken', request.NextToken);
+  return url;
+}
+
+/** Every page, following NextToken, as the AWS SDKs' `paginate*` helpers do. */
+async function* paginate<Request extends PageRequest, Page extends { readonly NextToken?: string }>(
+  list: (request: Request, options: TransferCallOptions) => Promise<Page>,
+  request: Request,
+  options: TransferCallOptions,
+): AsyncIterable<Page> {
+  let nextToken = request.NextToken;
+  do {
+    const page = await list({ ...request, ...(nextToken !== undefined && { NextToken: nextToken }) }, options);
+    yield page;
+    nextToken = page.NextToken;
+  } while (nextToken !== undefined);
 }
 
 /** Capped exponential backoff with full jitter: spreads the retries of many callers hit by the same throttle. */
@@ -477,18 +568,52 @@ interface AnswerContext {
   readonly operation: GatewayOperation;
 }
 
-function successOf(response: Response, text: string, context: AnswerContext): TransferContactResult {
+/** A 2xx body the operation can use, or INVALID_RESPONSE naming the shape it lacked. */
+function bodyOf<T>(response: Response, text: string, context: AnswerContext, shape: string, fits: (body: Record<string, unknown>) => boolean): T {
   const body = parseJson(text);
-  if (!isRecord(body) || typeof body.ContactId !== 'string' || typeof body.ContactArn !== 'string') {
+  if (!isRecord(body) || !fits(body)) {
     throw new TransferContactError({
       type: 'InvalidResponse',
       reason: 'INVALID_RESPONSE',
-      message: `The gateway answered ${response.status} without {ContactId, ContactArn}.`,
+      message: `The gateway answered ${response.status} without ${shape}.`,
       status: response.status,
       ...context,
     });
   }
-  return { ContactId: body.ContactId, ContactArn: body.ContactArn, replayed: response.headers.get('idempotent-replayed') === 'true' };
+  return body as T;
+}
+
+const replayedOf = (response: Response): boolean => response.headers.get('idempotent-replayed') === 'true';
+const areStrings = (body: Record<string, unknown>, members: readonly string[]): boolean => members.every((member) => typeof body[member] === 'string');
+const hasNextToken = (body: Record<string, unknown>): boolean => body.NextToken === undefined || typeof body.NextToken === 'string';
+
+function successOf(response: Response, text: string, context: AnswerContext): TransferContactResult {
+  const { ContactId, ContactArn } = bodyOf<TransferContactResult>(response, text, context, '{ContactId, ContactArn}', (body) => areStrings(body, ['ContactId', 'ContactArn']));
+  return { ContactId, ContactArn, replayed: replayedOf(response) };
+}
+
+function scheduledOf(response: Response, text: string, context: AnswerContext): ScheduleContactTransferResult {
+  const { ScheduleId, ContactId, At, State } = bodyOf<ScheduleContactTransferResult>(
+    response,
+    text,
+    context,
+    '{ScheduleId, ContactId, At, State}',
+    (body) => areStrings(body, SCHEDULE_MEMBERS) && body.State === 'SCHEDULED',
+  );
+  return { ScheduleId, ContactId, At, State, replayed: replayedOf(response) };
+}
+
+/** What every schedule answer carries, whatever its state. */
+const SCHEDULE_MEMBERS = ['ScheduleId', 'ContactId', 'At', 'State'] as const;
+const isSchedule = (body: unknown): boolean => isRecord(body) && areStrings(body, [...SCHEDULE_MEMBERS, 'CreatedAt']) && isRecord(body.Request);
+
+function scheduleOf(response: Response, text: string, context: AnswerContext): ContactTransferSchedule {
+  return bodyOf(response, text, context, 'a schedule {ScheduleId, ContactId, At, State, CreatedAt, Request}', isSchedule);
+}
+
+function schedulePageOf(response: Response, text: string, context: AnswerContext): ListContactTransferSchedulesResult {
+  const { Schedules, NextToken } = bodyOf<ListContactTransferSchedulesResult>(response, text, context, '{Schedules, NextToken?}', (body) => Array.isArray(body.Schedules) && body.Schedules.every(isSchedule) && hasNextToken(body));
+  return { Schedules, ...(NextToken !== undefined && { NextToken }) };
 }
 
 /**
@@ -523,17 +648,8 @@ function errorOf(response: Response, text: string, context: AnswerContext): Tran
 }
 
 function historyOf(response: Response, text: string, context: AnswerContext): ListContactTransfersResult {
-  const body = parseJson(text);
-  if (!isRecord(body) || !Array.isArray(body.Transfers) || !body.Transfers.every(isRecord) || (body.NextToken !== undefined && typeof body.NextToken !== 'string')) {
-    throw new TransferContactError({
-      type: 'InvalidResponse',
-      reason: 'INVALID_RESPONSE',
-      message: `The gateway answered ${response.status} without {Transfers, NextToken?}.`,
-      status: response.status,
-      ...context,
-    });
-  }
-  return { Transfers: body.Transfers as unknown as ContactTransfer[], ...(body.NextToken !== undefined && { NextToken: body.NextToken }) };
+  const { Transfers, NextToken } = bodyOf<ListContactTransfersResult>(response, text, context, '{Transfers, NextToken?}', (body) => Array.isArray(body.Transfers) && body.Transfers.every(isRecord) && hasNextToken(body));
+  return { Transfers, ...(NextToken !== undefined && { NextToken }) };
 }
 
 function fieldsOf(value: unknown): readonly FieldError[] | undefined {
