@@ -56,7 +56,8 @@ export const CONNECTION_OPTIONS = {
   profile: { type: 'string' },
 } as const;
 
-const OPTIONS = {
+/** The flags of a transfer request, for every command that sends one. */
+export const REQUEST_OPTIONS = {
   'instance-id': { type: 'string' },
   'contact-id': { type: 'string' },
   'contact-flow-id': { type: 'string' },
@@ -69,9 +70,9 @@ const OPTIONS = {
   'queued-for-seconds': { type: 'string' },
   'cli-input-json': { type: 'string' },
   'generate-cli-skeleton': { type: 'boolean' },
-  ...CONNECTION_OPTIONS,
-  help: { type: 'boolean', short: 'h' },
 } as const;
+
+const OPTIONS = { ...REQUEST_OPTIONS, ...CONNECTION_OPTIONS, help: { type: 'boolean', short: 'h' } } as const;
 
 export const HELP = `Usage: transfer-contact --contact-id <id> --contact-flow-id <id> [--queue-id <id> | --user-id <id>]
                         [--instance-id <id>] [--client-token <token>] [--note <text>]
@@ -125,7 +126,7 @@ Exit codes: 0 transferred (or replayed), 1 other failure (e.g. no credentials), 
             3 rejected (4xx), 4 throttled (429), 5 server or network error (5xx, no answer).
 `;
 
-const INPUT_SKELETON = {
+export const INPUT_SKELETON = {
   InstanceId: '',
   ContactId: '',
   ContactFlowId: '',
@@ -194,23 +195,34 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     io.stdout(HELP);
     return EXIT.OK;
   }
-  if (values['generate-cli-skeleton']) {
-    const [kind = 'input', ...rest] = positionals;
-    if (rest.length > 0 || (kind !== 'input' && kind !== 'output')) {
-      throw new UsageError(`--generate-cli-skeleton takes 'input' or 'output', not '${positionals.join(' ')}'.`);
-    }
-    io.stdout(`${JSON.stringify(kind === 'input' ? INPUT_SKELETON : OUTPUT_SKELETON, null, 4)}\n`);
-    return EXIT.OK;
-  }
-  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'; every value follows its option.`);
+  if (values['generate-cli-skeleton']) return printSkeleton(positionals, { input: INPUT_SKELETON, output: OUTPUT_SKELETON }, io);
+  noPositionals(positionals);
 
-  const request = await requestOf(values, io);
+  const { request } = await requestOf(values, io);
   const client = connectedClient(values, io);
   const result = await client.transferContact(request);
-  io.stdout(`${JSON.stringify(result, null, 4)}\n`);
-  // stderr, so stdout stays the result alone for a pipe into jq.
-  io.stderr(`transfer-contact: idempotency key: ${idempotencyKeyOf(request.ClientToken)}${result.replayed ? ' (replayed: no second transfer)' : ''}\n`);
+  printIdempotentResult('transfer-contact', request, result, 'no second transfer', io);
   return EXIT.OK;
+}
+
+/** The result on stdout alone, for a pipe into jq; the idempotency key a re-run would reuse on stderr. */
+export function printIdempotentResult(command: string, request: { readonly ClientToken?: string | undefined }, result: { readonly replayed: boolean }, replayMeans: string, io: CliIo): void {
+  io.stdout(`${JSON.stringify(result, null, 4)}\n`);
+  io.stderr(`${command}: idempotency key: ${idempotencyKeyOf(request.ClientToken)}${result.replayed ? ` (replayed: ${replayMeans})` : ''}\n`);
+}
+
+/** As the AWS CLI's `--generate-cli-skeleton [input|output]`. */
+export function printSkeleton(positionals: readonly string[], skeletons: { input: unknown; output: unknown }, io: CliIo): number {
+  const [kind = 'input', ...rest] = positionals;
+  if (rest.length > 0 || (kind !== 'input' && kind !== 'output')) {
+    throw new UsageError(`--generate-cli-skeleton takes 'input' or 'output', not '${positionals.join(' ')}'.`);
+  }
+  io.stdout(`${JSON.stringify(skeletons[kind], null, 4)}\n`);
+  return EXIT.OK;
+}
+
+export function noPositionals(positionals: readonly string[]): void {
+  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'; every value follows its option.`);
 }
 
 /** A client for the gateway named by --endpoint (or TRANSFER_GATEWAY_ENDPOINT), signing for --region as --profile. */
@@ -310,18 +322,30 @@ function editDistance(a: string, b: string): number {
 interface CliRequest {
   members: Partial<Record<Member, string>>;
   conditions: { -readonly [K in keyof TransferConditions]: TransferConditions[K] };
+  /** Members of --cli-input-json the command itself adds to the transfer request, unchecked here. */
+  extra: Record<string, unknown>;
 }
 
-async function requestOf(values: ParsedValues, io: CliIo): Promise<TransferContactRequest> {
-  const merged: CliRequest = values['cli-input-json'] === undefined ? { members: {}, conditions: {} } : await cliInput(values['cli-input-json'], io);
+type RequestValues = ReturnType<typeof parseArgs<{ options: typeof REQUEST_OPTIONS; allowPositionals: true }>>['values'];
+
+/**
+ * The transfer request from the flags and --cli-input-json (flags win), and the members a command adds to it
+ * (`extraMembers`, accepted in --cli-input-json) as they were given.
+ */
+export async function requestOf(
+  values: RequestValues,
+  io: CliIo,
+  extraMembers: readonly string[] = [],
+): Promise<{ request: TransferContactRequest; extra: Record<string, unknown> }> {
+  const merged: CliRequest = values['cli-input-json'] === undefined ? { members: {}, conditions: {}, extra: {} } : await cliInput(values['cli-input-json'], io, extraMembers);
   for (const member of STRING_MEMBERS) {
     const flag = MEMBER_FLAGS[member];
-    const value = values[flag as keyof ParsedValues];
+    const value = values[flag as keyof RequestValues];
     if (typeof value !== 'string') continue;
     if (value === '') throw new UsageError(`option '--${flag}' needs a non-empty value.`);
     merged.members[member] = value;
   }
-  const inQueue = values['in-queue'];
+    const inQueue = values['in-queue'];
   if (inQueue !== undefined) {
     if (inQueue === '') throw new UsageError(`option '--${CONDITION_FLAGS.InQueue}' needs a non-empty value.`);
     merged.conditions.InQueue = inQueue;
@@ -337,11 +361,14 @@ async function requestOf(values: ParsedValues, io: CliIo): Promise<TransferConta
     throw new UsageError(`missing required ${missing.map((member) => `--${MEMBER_FLAGS[member]}`).join(' and ')} (or ${missing.join(' and ')} in --cli-input-json).`);
   }
   const { ContactId, ContactFlowId, ...optional } = merged.members as Partial<Record<Member, string>> & { ContactId: string; ContactFlowId: string };
-  return { ContactId, ContactFlowId, ...optional, ...(Object.keys(merged.conditions).length > 0 && { Conditions: merged.conditions }) };
+  return {
+    request: { ContactId, ContactFlowId, ...optional, ...(Object.keys(merged.conditions).length > 0 && { Conditions: merged.conditions }) },
+    extra: merged.extra,
+  };
 }
 
 /** As the AWS CLI: the value is JSON, or `file://path` naming a file of JSON. */
-async function cliInput(value: string, io: CliIo): Promise<CliRequest> {
+async function cliInput(value: string, io: CliIo, extraMembers: readonly string[]): Promise<CliRequest> {
   let text = value;
   if (value.startsWith('file://')) {
     const path = value.slice('file://'.length);
@@ -358,11 +385,15 @@ async function cliInput(value: string, io: CliIo): Promise<CliRequest> {
     throw new UsageError(`--cli-input-json is not valid JSON (${error instanceof Error ? error.message : String(error)}).`);
   }
   if (!isObject(parsed)) throw new UsageError('--cli-input-json must be a JSON object.');
-  const input: CliRequest = { members: {}, conditions: {} };
+  const input: CliRequest = { members: {}, conditions: {}, extra: {} };
   for (const [key, member] of Object.entries(parsed)) {
+    if (extraMembers.includes(key)) {
+      input.extra[key] = member;
+      continue;
+    }
     // A misspelt member must not quietly become a transfer to the flow alone (contract section 2).
     if (!(TRANSFER_CONTACT_MEMBERS as readonly string[]).includes(key)) {
-      throw new UsageError(`unknown parameter '${key}' in --cli-input-json; valid: ${TRANSFER_CONTACT_MEMBERS.join(', ')}.`);
+      throw new UsageError(`unknown parameter '${key}' in --cli-input-json; valid: ${[...TRANSFER_CONTACT_MEMBERS, ...extraMembers].join(', ')}.`);
     }
     if (key === 'Conditions') {
       input.conditions = conditionsOf(member);

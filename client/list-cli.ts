@@ -1,5 +1,4 @@
-import type { ContactTransfer } from './index';
-import { CONNECTION_OPTIONS, connectedClient, EXIT, parseOptions, runCommand, UsageError } from './cli';
+import { CONNECTION_OPTIONS, connectedClient, EXIT, noPositionals, parseOptions, runCommand, UsageError } from './cli';
 import type { CliIo } from './cli';
 
 /**
@@ -8,17 +7,22 @@ import type { CliIo } from './cli';
  * prints a `NextToken` for `--starting-token` to resume from.
  */
 
-const OPTIONS = {
-  'contact-id': { type: 'string' },
+/** The AWS CLI's pagination flags of a List command. */
+export const PAGING_OPTIONS = {
   'max-items': { type: 'string' },
   'starting-token': { type: 'string' },
   'page-size': { type: 'string' },
+} as const;
+
+const OPTIONS = {
+  'contact-id': { type: 'string' },
+  ...PAGING_OPTIONS,
   ...CONNECTION_OPTIONS,
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 /** The gateway's MaxResults bounds (contract section 10). */
-const PAGE_SIZE = { min: 1, max: 100 } as const;
+export const PAGE_SIZE = { min: 1, max: 100 } as const;
 
 export const LIST_HELP = `Usage: list-contact-transfers --contact-id <id> [--max-items <n>] [--starting-token <token>] [--page-size <n>]
                               [--endpoint <url>] [--region <region>] [--profile <name>]
@@ -54,38 +58,62 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     io.stdout(LIST_HELP);
     return EXIT.OK;
   }
-  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'; every value follows its option.`);
+  noPositionals(positionals);
   const contactId = values['contact-id'];
   if (!contactId) throw new UsageError('missing required --contact-id.');
-  const maxItems = values['max-items'] === undefined ? undefined : wholeNumber('--max-items', values['max-items'], 1, Number.MAX_SAFE_INTEGER);
-  const pageSize = values['page-size'] === undefined ? undefined : wholeNumber('--page-size', values['page-size'], PAGE_SIZE.min, PAGE_SIZE.max);
-  let resume = values['starting-token'] === undefined ? { skip: 0 } : decodeResume(values['starting-token']);
+  const paging = pagingOf(values);
   const client = connectedClient(values, io);
+  const { items, NextToken } = await collectPages(paging, async (page) => {
+    const { Transfers, ...rest } = await client.listContactTransfers({ ContactId: contactId, ...page });
+    return { items: Transfers, ...rest };
+  });
+  io.stdout(`${JSON.stringify({ Transfers: items, ...(NextToken && { NextToken }) }, null, 4)}\n`);
+  return EXIT.OK;
+}
 
-  const transfers: ContactTransfer[] = [];
+export interface Paging {
+  readonly maxItems: number | undefined;
+  readonly pageSize: number | undefined;
+  readonly resume: Resume;
+}
+
+export function pagingOf(values: { 'max-items'?: string | undefined; 'starting-token'?: string | undefined; 'page-size'?: string | undefined }): Paging {
+  return {
+    maxItems: values['max-items'] === undefined ? undefined : wholeNumber('--max-items', values['max-items'], 1, Number.MAX_SAFE_INTEGER),
+    pageSize: values['page-size'] === undefined ? undefined : wholeNumber('--page-size', values['page-size'], PAGE_SIZE.min, PAGE_SIZE.max),
+    resume: values['starting-token'] === undefined ? { skip: 0 } : decodeResume(values['starting-token']),
+  };
+}
+
+/**
+ * Every item from the resume point on, page after page, until --max-items: then the NextToken to resume from,
+ * which also remembers how much of the gateway's page was printed.
+ */
+export async function collectPages<T>(
+  paging: Paging,
+  list: (page: { MaxResults?: number; NextToken?: string }) => Promise<{ items: readonly T[]; NextToken?: string }>,
+): Promise<{ items: T[]; NextToken?: string }> {
+  const { maxItems, pageSize } = paging;
+  let resume = paging.resume;
+  const items: T[] = [];
   let stoppedAt: Resume | undefined;
   for (;;) {
-    const page = await client.listContactTransfers({
-      ContactId: contactId,
-      ...(pageSize !== undefined && { MaxResults: pageSize }),
-      ...(resume.NextToken !== undefined && { NextToken: resume.NextToken }),
-    });
-    const unseen = page.Transfers.slice(resume.skip);
-    const room = maxItems === undefined ? unseen.length : maxItems - transfers.length;
-    transfers.push(...unseen.slice(0, room));
+    const page = await list({ ...(pageSize !== undefined && { MaxResults: pageSize }), ...(resume.NextToken !== undefined && { NextToken: resume.NextToken }) });
+    const unseen = page.items.slice(resume.skip);
+    const room = maxItems === undefined ? unseen.length : maxItems - items.length;
+    items.push(...unseen.slice(0, room));
     if (room < unseen.length) {
       stoppedAt = { ...(resume.NextToken !== undefined && { NextToken: resume.NextToken }), skip: resume.skip + room };
       break;
     }
     if (page.NextToken === undefined) break;
     resume = { NextToken: page.NextToken, skip: 0 };
-    if (maxItems !== undefined && transfers.length >= maxItems) {
+    if (maxItems !== undefined && items.length >= maxItems) {
       stoppedAt = resume;
       break;
     }
   }
-  io.stdout(`${JSON.stringify({ Transfers: transfers, ...(stoppedAt && { NextToken: encodeResume(stoppedAt) }) }, null, 4)}\n`);
-  return EXIT.OK;
+  return { items, ...(stoppedAt && { NextToken: encodeResume(stoppedAt) }) };
 }
 
 function wholeNumber(option: string, text: string, min: number, max: number): number {
