@@ -36,9 +36,32 @@ describe('the client package', () => {
     expect(clientPackage.main).toBe('dist/index.js');
     expect(clientPackage.types).toBe('dist/index.d.ts');
     expect(clientPackage.exports['.']).toEqual({ types: './dist/index.d.ts', default: './dist/index.js' });
-    expect(clientPackage.bin).toEqual({ 'transfer-contact': 'dist/bin.js', 'list-contact-transfers': 'dist/list-bin.js' });
+    expect(clientPackage.bin).toEqual({
+      'transfer-contact': 'dist/bin.js',
+      'list-contact-transfers': 'dist/list-bin.js',
+      'schedule-contact-transfer': 'dist/schedule-bin.js',
+      'get-contact-transfer-schedule': 'dist/get-schedule-bin.js',
+      'list-contact-transfer-schedules': 'dist/list-schedules-bin.js',
+      'cancel-contact-transfer-schedule': 'dist/cancel-schedule-bin.js',
+    });
+    // Every command is also an npm script of the repository, run from source.
+    for (const [command, built] of Object.entries(clientPackage.bin)) {
+      expect(rootPackage.scripts[command], command).toBe(`tsx client/${built.replace(/^dist\//, '').replace(/\.js$/, '.ts')}`);
+    }
     expect(clientPackage.scripts.prepack).toBeDefined();
-    expect(sources.sort()).toEqual(['bin.ts', 'cli.ts', 'index.ts', 'list-bin.ts', 'list-cli.ts']);
+    expect(sources.sort()).toEqual([
+      'bin.ts',
+      'cancel-schedule-bin.ts',
+      'cli.ts',
+      'get-schedule-bin.ts',
+      'index.ts',
+      'list-bin.ts',
+      'list-cli.ts',
+      'list-schedules-bin.ts',
+      'schedule-bin.ts',
+      'schedule-cli.ts',
+      'schedules.ts',
+    ]);
   });
 
   it('imports only Node built-ins, its own files and its declared dependencies; nothing compiles at run time', () => {
