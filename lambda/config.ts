@@ -15,6 +15,11 @@ import {
   maxTransfers,
   metadataCacheTtlSeconds,
   metricsNamespace,
+  scheduleDeadLetterArn,
+  scheduleGroupName,
+  schedulerRoleArn,
+  schedulesTable,
+  scheduleTargetArn,
   serviceName,
   stackAccount,
   stageName,
@@ -55,6 +60,11 @@ export const ENV = {
   deadLetterQueueArn: envOf(deadLetterQueueArn),
   sweepRuleArn: envOf(sweepRuleArn),
   sweepAfterSeconds: envOf(sweepAfterSeconds),
+  schedulesTable: envOf(schedulesTable),
+  scheduleGroupName: envOf(scheduleGroupName),
+  schedulerRoleArn: envOf(schedulerRoleArn),
+  scheduleTargetArn: envOf(scheduleTargetArn),
+  scheduleDeadLetterArn: envOf(scheduleDeadLetterArn),
 } as const;
 
 /** Powertools names; the stack also sets them as POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE. */
@@ -78,6 +88,17 @@ export interface GatewayConfig {
   readonly deadLetterQueueArn?: string;
   /** The schedule rule whose events sweep PENDING intents older than `afterMs` (lambda/doors/sweep.ts). */
   readonly sweep?: { readonly ruleArn: string; readonly afterMs: number };
+  /** Scheduled transfers (contract section 12): present only when the stack names their table. */
+  readonly schedules?: ScheduleSettings;
+}
+
+/** Where scheduled transfers' state lives and what EventBridge Scheduler is told to send where, with which role. */
+export interface ScheduleSettings {
+  readonly table: string;
+  readonly groupName: string;
+  readonly roleArn: string;
+  readonly targetArn: string;
+  readonly deadLetterArn: string;
 }
 
 /**
@@ -117,6 +138,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     return value;
   }
 
+  function requiredWith<T>(definition: Setting<T>, companion: Setting<unknown>): T {
+    const value = read(definition);
+    if (value === undefined) throw new ConfigurationError(envOf(definition), `is required with ${envOf(companion)}`);
+    return value;
+  }
+
   // The parser accepted it, so it is an instance ARN.
   const instance = parseInstanceArn(required(connectInstanceArn)) as ConnectInstance;
   const stage = required(stageName);
@@ -124,7 +151,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   const buffer = read(eventBufferQueueArn);
   const deadLetters = read(deadLetterQueueArn);
   const sweepRule = read(sweepRuleArn);
-  if (buffer !== undefined && read(eventMaxReceives) === undefined) throw new ConfigurationError(envOf(eventMaxReceives), `is required with ${envOf(eventBufferQueueArn)}`);
+  const schedules = read(schedulesTable);
   return {
     instance,
     allowedChannels: required(allowedChannels),
@@ -142,9 +169,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     },
     pace: { ratePerSecond: required(transferRatePerSecond), burst: required(transferBurst) },
     // Without a buffer queue the function has no event door: an SQS-shaped payload is then a direct invocation.
-    ...(buffer !== undefined && { eventBuffer: { queueArn: buffer, maxReceives: required(eventMaxReceives) } }),
+    ...(buffer !== undefined && { eventBuffer: { queueArn: buffer, maxReceives: requiredWith(eventMaxReceives, eventBufferQueueArn) } }),
     // The dead-letter door and the sweeper, each present only when the stack names its queue or rule.
     ...(deadLetters !== undefined && { deadLetterQueueArn: deadLetters }),
     ...(sweepRule !== undefined && { sweep: { ruleArn: sweepRule, afterMs: required(sweepAfterSeconds) * 1000 } }),
+    ...(schedules !== undefined && {
+      schedules: {
+        table: schedules,
+        groupName: requiredWith(scheduleGroupName, schedulesTable),
+        roleArn: requiredWith(schedulerRoleArn, schedulesTable),
+        targetArn: requiredWith(scheduleTargetArn, schedulesTable),
+        deadLetterArn: requiredWith(scheduleDeadLetterArn, schedulesTable),
+      },
+    }),
   };
 }

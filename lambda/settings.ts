@@ -434,6 +434,42 @@ export const sweepAfterSeconds = setting({
   meaning: 'how old a PENDING intent must be before a sweep settles it (set by the construct)',
 });
 
+export const schedulesTable = setting({
+  env: 'SCHEDULES_TABLE',
+  kind: name,
+  absent: 'none: no scheduled transfers (the schedule routes answer 404)',
+  meaning: 'the scheduled transfers\' state (set by the construct)',
+});
+
+export const scheduleGroupName = setting({
+  env: 'SCHEDULE_GROUP_NAME',
+  // EventBridge Scheduler's group names.
+  kind: text(/^[0-9a-zA-Z-_.]{1,64}$/, 'an EventBridge Scheduler group name', 'transfers'),
+  absent: 'required with SCHEDULES_TABLE',
+  meaning: 'the stack\'s own schedule group, the only one the function creates and deletes schedules in (set by the construct)',
+});
+
+export const schedulerRoleArn = setting({
+  env: 'SCHEDULER_ROLE_ARN',
+  kind: text(/^arn:[\w-]+:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'an IAM role ARN', 'arn:aws:iam::111122223333:role/scheduler'),
+  absent: 'required with SCHEDULES_TABLE',
+  meaning: 'the role EventBridge Scheduler assumes to send a fired schedule to the event buffer (set by the construct)',
+});
+
+export const scheduleTargetArn = setting({
+  env: 'SCHEDULE_TARGET_ARN',
+  kind: text(/^arn:[\w-]+:sqs:[\w-]+:\d{12}:[\w-]+$/, 'an SQS queue ARN', 'arn:aws:sqs:us-east-1:111122223333:buffer'),
+  absent: 'required with SCHEDULES_TABLE',
+  meaning: 'the event buffer a fired schedule is sent to (set by the construct)',
+});
+
+export const scheduleDeadLetterArn = setting({
+  env: 'SCHEDULE_DEAD_LETTER_ARN',
+  kind: text(/^arn:[\w-]+:sqs:[\w-]+:\d{12}:[\w-]+$/, 'an SQS queue ARN', 'arn:aws:sqs:us-east-1:111122223333:schedule-dead-letters'),
+  absent: 'required with SCHEDULES_TABLE',
+  meaning: 'the queue EventBridge Scheduler sends a fired schedule it could not deliver to (set by the construct)',
+});
+
 export const serviceName = setting({
   env: 'POWERTOOLS_SERVICE_NAME',
   kind: name,
@@ -490,6 +526,11 @@ export const SETTINGS = {
   deadLetterQueueArn,
   sweepRuleArn,
   sweepAfterSeconds,
+  schedulesTable,
+  scheduleGroupName,
+  schedulerRoleArn,
+  scheduleTargetArn,
+  scheduleDeadLetterArn,
   serviceName,
   metricsNamespace,
   metricsDisabled,

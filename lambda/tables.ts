@@ -52,3 +52,25 @@ export const PENDING_SLOTS_INDEX = {
   partitions: { due: 'PENDING', unconfirmed: 'UNCONFIRMED' },
   projected: ['fromContactId', 'contactFlowId', 'queueId', 'userId', 'clientToken', 'door', 'requestedBy', 'correlationId', 'idempotencyKey'],
 } as const;
+
+/**
+ * Scheduled transfers (contract section 12): their state, apart from the append-only ledger because it changes
+ * (SCHEDULED, then CANCELLED or FIRED, then the outcome). Two item kinds, both keyed by `pk` alone:
+ * - `SCHEDULE#<scheduleId>`: the schedule, its accepted request, its state and, once known, its outcome.
+ * - `CONTACT#<contactId>`: how many of the contact's schedules are SCHEDULED, changed in the same transaction as the
+ *   schedule's state, whose condition holds the limit of section 12 however many creates race.
+ */
+export const SCHEDULES_TABLE: TableDefinition = {
+  partitionKey: 'pk',
+  timeToLiveAttribute: 'expiresAt',
+};
+
+/**
+ * The schedules of one contact, oldest first: only schedule items carry `contactId`, so the counters stay out of it.
+ * Projects everything, since a listing answers whole schedules.
+ */
+export const SCHEDULES_CONTACT_INDEX = {
+  indexName: 'contact-schedules',
+  partitionKey: 'contactId',
+  sortKey: 'createdAt',
+} as const;
