@@ -103,6 +103,8 @@ export interface ContactTransfer {
   readonly TransferredAt: string;
   /** The request's Note, when it had one. */
   readonly Note?: string;
+  /** The schedule that made this transfer, for a scheduled one. */
+  readonly ScheduleId?: string;
 }
 
 export interface ListContactTransfersResult {
@@ -131,6 +133,9 @@ export const CONTRACT_REASONS = [
   'REQUEST_IN_PROGRESS',
   'CLIENT_TOKEN_REUSED',
   'TRANSFER_IN_PROGRESS',
+  'SCHEDULE_ALREADY_FIRED',
+  'SCHEDULE_LIMIT_REACHED',
+  'SCHEDULE_NOT_FOUND',
   'THROTTLED',
   'UPSTREAM_FAILURE',
   'INTERNAL_ERROR',

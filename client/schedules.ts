@@ -42,7 +42,7 @@ export interface ScheduleContactTransferResult {
 export type ScheduleOutcome =
   | { readonly Result: 'TRANSFERRED'; readonly ContactId: string; readonly ContactArn: string }
   /** A condition did not hold (often the expected end of an escalation an agent made unnecessary). */
-  | { readonly Result: 'SKIPPED'; readonly ReasonCode: 'CONDITION_NOT_MET'; readonly Message: string; readonly [detail: string]: unknown }
+  | { readonly Result: 'SKIPPED'; readonly ReasonCode: 'CONDITION_NOT_MET'; readonly Message: string }
   | { readonly Result: 'FAILED'; readonly ReasonCode: string; readonly Type: string; readonly Message: string };
 
 /** `GET /contact/transfer/schedules/{ScheduleId}`. */

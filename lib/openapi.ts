@@ -64,6 +64,7 @@ const HISTORY_ITEM_DESCRIPTIONS: Record<keyof typeof historyItemSchema.shape, st
   Door: 'The door the request came through.',
   TransferredAt: 'When Connect accepted the transfer (ISO 8601).',
   Note: 'The request\'s Note, when it had one.',
+  ScheduleId: 'The schedule that made this transfer, for a scheduled one.',
 };
 
 type Schema = Record<string, unknown>;

@@ -1,11 +1,23 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type * as z from 'zod/mini';
 import { CLIENT_REASONS, CONTRACT_REASONS, EDGE_REASONS, TRANSFER_CONTACT_MEMBERS } from '../../client/index';
-import type { ContactTransfer, ContractReason, ListContactTransfersResult, TransferConditions, TransferContactRequest } from '../../client/index';
+import type {
+  ContactTransfer,
+  ContactTransferSchedule,
+  ContractReason,
+  ListContactTransferSchedulesResult,
+  ListContactTransfersResult,
+  ScheduleOutcome,
+  ScheduleState,
+  TransferConditions,
+  TransferContactRequest,
+} from '../../client/index';
+import { SCHEDULE_STATES } from '../../client/index';
 import type { historyPageSchema } from '../../lambda/domain/history';
 import { REASONS } from '../../lambda/domain/errors';
 import type { Reason } from '../../lambda/domain/errors';
 import { transferRequestSchema } from '../../lambda/domain/request';
+import type * as server from '../../lambda/domain/schedule';
 import { EDGE_ERRORS } from '../../lib/openapi';
 
 /**
@@ -27,6 +39,16 @@ describe('the client against the server', () => {
   it('types a history page exactly as the server answers it', () => {
     expectTypeOf<ContactTransfer>().toEqualTypeOf<Readonly<z.infer<typeof historyPageSchema>['Transfers'][number]>>();
     expectTypeOf<ListContactTransfersResult['NextToken']>().toEqualTypeOf<z.infer<typeof historyPageSchema>['NextToken']>();
+  });
+
+  it('types a schedule and its outcome exactly as the server answers them', () => {
+    expectTypeOf<ScheduleState>().toEqualTypeOf<server.ScheduleState>();
+    expectTypeOf<(typeof SCHEDULE_STATES)[number]>().toEqualTypeOf<server.ScheduleState>();
+    expect(new Set(SCHEDULE_STATES).size).toBe(3);
+    expectTypeOf<ScheduleOutcome>().toEqualTypeOf<server.ScheduleOutcome>();
+    // The server's Request is the parsed request (ids resolved, ScheduleId of its own); the caller reads the members it sent.
+    expectTypeOf<Omit<ContactTransferSchedule, 'Request'>>().toEqualTypeOf<Omit<server.Schedule, 'Request'>>();
+    expectTypeOf<ListContactTransferSchedulesResult['NextToken']>().toEqualTypeOf<server.SchedulePage['NextToken']>();
   });
 
   it("knows every reason of the server's error table, and no other", () => {
