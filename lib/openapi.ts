@@ -1,6 +1,7 @@
 /**
  * The OpenAPI 3 description of the gateway's HTTPS API, generated from what the function itself uses: the request
- * schema (`transferRequestSchema`), the history's page schema (`historyPageSchema`) and the error table (`REASONS`). `npm run openapi` writes docs/openapi.json; a test
+ * schema (`transferRequestSchema`), the history's page schema (`historyPageSchema`), the schedules' limits
+ * (lambda/domain/schedule.ts) and the error table (`REASONS`). `npm run openapi` writes docs/openapi.json; a test
  * fails when the committed file and this generator disagree, and checks both against the synthesized API and against
  * real answers of local mode.
  */
@@ -8,10 +9,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as z from 'zod/mini';
 import { REASONS } from '../lambda/domain/errors';
-import type { Reason } from '../lambda/domain/errors';
+import type { KnownReason, Reason } from '../lambda/domain/errors';
 import { HISTORY_PAGE, historyItemSchema, historyPageSchema } from '../lambda/domain/history';
 import { MAX_BODY_BYTES, transferRequestSchema } from '../lambda/domain/request';
 import { HISTORY_RESOURCE } from '../lambda/domain/history';
+import { MAX_SCHEDULED_PER_CONTACT, SCHEDULE_AHEAD_SECONDS, SCHEDULE_ID, SCHEDULE_RESOURCE, SCHEDULES_RESOURCE } from '../lambda/domain/schedule';
 
 export const OPENAPI_PATH = join(__dirname, '..', 'docs', 'openapi.json');
 
@@ -74,8 +76,23 @@ interface ErrorGroup {
   readonly reasons: string[];
 }
 
-/** Every reason of the function's table and of the API's edge, grouped by the status and type they answer with. */
-export function errorGroups(): ErrorGroup[] {
+/**
+ * What each schedule operation's function code can answer (contract section 12): rules 1-3 and the schedules' own
+ * reasons, never Connect's, which are a fired schedule's Outcome instead. The API's own refusals come on top.
+ */
+const SCHEDULE_OPERATION_REASONS = {
+  ScheduleContactTransfer: ['VALIDATION_FAILED', 'QUEUE_AND_USER_BOTH_SET', 'INSTANCE_NOT_ALLOWED', 'CLIENT_TOKEN_REUSED', 'SCHEDULE_LIMIT_REACHED', 'INTERNAL_ERROR'],
+  ListContactTransferSchedules: ['VALIDATION_FAILED', 'INTERNAL_ERROR'],
+  GetContactTransferSchedule: ['SCHEDULE_NOT_FOUND', 'INTERNAL_ERROR'],
+  CancelContactTransferSchedule: ['SCHEDULE_NOT_FOUND', 'SCHEDULE_ALREADY_FIRED', 'INTERNAL_ERROR'],
+} as const satisfies Record<string, readonly KnownReason[]>;
+type ScheduleOperation = keyof typeof SCHEDULE_OPERATION_REASONS;
+
+/**
+ * Every reason of the function's table (or only those given) and of the API's edge, grouped by the status and type
+ * they answer with.
+ */
+export function errorGroups(reasons: readonly KnownReason[] = Object.keys(REASONS) as KnownReason[]): ErrorGroup[] {
   const groups = new Map<string, ErrorGroup>();
   const add = (status: number, type: string, reason: string): void => {
     const key = `${status} ${type}`;
@@ -83,7 +100,7 @@ export function errorGroups(): ErrorGroup[] {
     if (!group.reasons.includes(reason)) group.reasons.push(reason);
     groups.set(key, group);
   };
-  for (const [reason, { status, type }] of Object.entries(REASONS)) add(status, type, reason);
+  for (const reason of reasons) add(REASONS[reason].status, REASONS[reason].type, reason);
   for (const { reason, status, type } of EDGE_ERRORS) add(status, type, reason);
   return [...groups.values()].sort((a, b) => a.status - b.status);
 }
@@ -129,7 +146,7 @@ function errorResponse(description: string, schema: Schema): Schema {
 }
 
 /** Error responses by status: each status names its type and the reasons it can carry. */
-function errorResponses(groups: ErrorGroup[]): Record<string, Schema> {
+function errorResponses(groups: ErrorGroup[], passesConnectThrough = true): Record<string, Schema> {
   const responses: Record<string, Schema> = {};
   for (const group of groups) {
     const types = groups.filter((other) => other.status === group.status);
@@ -140,6 +157,7 @@ function errorResponses(groups: ErrorGroup[]): Record<string, Schema> {
     'Any other refusal by API Gateway (for example an unsupported media type): its own status, type InvalidRequestException, and its response type as the ReasonCode.',
     ref('Error'),
   );
+  if (!passesConnectThrough) return responses;
   responses.default = errorResponse(
     `${PASSED_THROUGH}: Amazon Connect refused a request that passed the gateway's rules; Connect's own status and error type.`,
     ref('Error'),
@@ -214,23 +232,12 @@ export function openApiDocument(): Schema {
         post: {
           operationId: 'TransferContact',
           summary: 'Transfer a contact to a queue, an agent or a flow (contract section 3.1)',
-          parameters: [
-            {
-              name: 'Idempotency-Key',
-              in: 'header',
-              required: false,
-              description: 'Alias of ClientToken; when both are given they must be equal.',
-              schema: transferRequestSchemaMember('ClientToken'),
-            },
-          ],
+          parameters: [idempotencyKeyParameter()],
           requestBody: { required: true, content: { 'application/json': { schema: ref('TransferContactRequest') } } },
           responses: {
             200: {
               description: 'Transferred, or a replay of an earlier request with the same idempotency key.',
-              headers: {
-                'Idempotent-Replayed': { description: '`true` when this answer is a replay: nothing was transferred again.', schema: { type: 'string', enum: ['true'] } },
-                ...requestIdHeader,
-              },
+              headers: replayHeaders('nothing was transferred again'),
               content: { 'application/json': { schema: ref('TransferContactResponse') } },
             },
             ...errors,
@@ -243,13 +250,7 @@ export function openApiDocument(): Schema {
           summary: 'The transfers of the contact tree a contact belongs to, oldest first (contract section 10)',
           parameters: [
             { name: 'ContactId', in: 'path', required: true, description: 'Any contact of the tree.', schema: transferRequestSchemaMember('ContactId') },
-            {
-              name: 'MaxResults',
-              in: 'query',
-              required: false,
-              schema: { type: 'integer', minimum: HISTORY_PAGE.min, maximum: HISTORY_PAGE.max, default: HISTORY_PAGE.default },
-            },
-            { name: 'NextToken', in: 'query', required: false, description: 'The NextToken of the previous page.', schema: { type: 'string', minLength: 1 } },
+            ...PAGE_PARAMETERS,
           ],
           responses: {
             200: {
@@ -261,6 +262,7 @@ export function openApiDocument(): Schema {
           },
         },
       },
+      ...schedulePaths(),
     },
     components: {
       securitySchemes: {
@@ -278,8 +280,163 @@ export function openApiDocument(): Schema {
           additionalProperties: false,
         },
         ...historySchemas(),
+        ...scheduleSchemas(),
         ...errorSchemas(groups),
       },
+    },
+  };
+}
+
+const PAGE_PARAMETERS = [
+  {
+    name: 'MaxResults',
+    in: 'query',
+    required: false,
+    schema: { type: 'integer', minimum: HISTORY_PAGE.min, maximum: HISTORY_PAGE.max, default: HISTORY_PAGE.default },
+  },
+  { name: 'NextToken', in: 'query', required: false, description: 'The NextToken of the previous page.', schema: { type: 'string', minLength: 1 } },
+];
+
+function idempotencyKeyParameter(): Schema {
+  return {
+    name: 'Idempotency-Key',
+    in: 'header',
+    required: false,
+    description: 'Alias of ClientToken; when both are given they must be equal.',
+    schema: transferRequestSchemaMember('ClientToken'),
+  };
+}
+
+function replayHeaders(replayMeans: string): Schema {
+  return {
+    'Idempotent-Replayed': { description: `\`true\` when this answer is a replay: ${replayMeans}.`, schema: { type: 'string', enum: ['true'] } },
+    ...requestIdHeader,
+  };
+}
+
+const scheduleErrors = (operation: ScheduleOperation): Record<string, Schema> => errorResponses(errorGroups(SCHEDULE_OPERATION_REASONS[operation]), false);
+const scheduleIdParameter = { name: 'ScheduleId', in: 'path', required: true, description: 'The ScheduleId the create answered.', schema: ref('ScheduleId') };
+const json = (schema: Schema) => ({ 'application/json': { schema } });
+
+/** The routes of contract section 12. */
+function schedulePaths(): Record<string, Schema> {
+  return {
+    [SCHEDULES_RESOURCE]: {
+      post: {
+        operationId: 'ScheduleContactTransfer',
+        summary: 'Run a transfer later, on EventBridge Scheduler (contract section 12)',
+        description:
+          'Rules 1 to 3 are checked now, the others when it fires; its Conditions are judged then. Idempotent as a transfer: ' +
+          `the same key names the same schedule. At most ${MAX_SCHEDULED_PER_CONTACT} schedules of one contact wait at once.`,
+        parameters: [idempotencyKeyParameter()],
+        requestBody: { required: true, content: json(ref('ScheduleContactTransferRequest')) },
+        responses: {
+          201: {
+            description: 'Scheduled, or a replay of an earlier request with the same idempotency key.',
+            headers: replayHeaders('no second schedule was made'),
+            content: json(ref('ScheduleContactTransferResponse')),
+          },
+          ...scheduleErrors('ScheduleContactTransfer'),
+        },
+      },
+      get: {
+        operationId: 'ListContactTransferSchedules',
+        summary: "A contact's schedules in every state, oldest first",
+        parameters: [{ name: 'ContactId', in: 'query', required: true, schema: transferRequestSchemaMember('ContactId') }, ...PAGE_PARAMETERS],
+        responses: {
+          200: { description: 'One page; a contact without schedules gives an empty list.', headers: requestIdHeader, content: json(ref('ContactTransferSchedulesPage')) },
+          ...scheduleErrors('ListContactTransferSchedules'),
+        },
+      },
+    },
+    [SCHEDULE_RESOURCE]: {
+      get: {
+        operationId: 'GetContactTransferSchedule',
+        summary: 'A schedule: its state, and once it fired, its outcome',
+        parameters: [scheduleIdParameter],
+        responses: {
+          200: { description: 'The schedule.', headers: requestIdHeader, content: json(ref('ContactTransferSchedule')) },
+          ...scheduleErrors('GetContactTransferSchedule'),
+        },
+      },
+      delete: {
+        operationId: 'CancelContactTransferSchedule',
+        summary: 'Cancel a schedule that has not fired',
+        parameters: [scheduleIdParameter],
+        responses: {
+          204: { description: 'Cancelled (or cancelled already): it will never transfer.', headers: requestIdHeader },
+          ...scheduleErrors('CancelContactTransferSchedule'),
+        },
+      },
+    },
+  };
+}
+
+const SCHEDULE_STATE = { type: 'string', enum: ['SCHEDULED', 'CANCELLED', 'FIRED'] };
+const isoTime = (description: string): Schema => ({ type: 'string', format: 'date-time', description });
+
+function scheduleSchemas(): Record<string, Schema> {
+  const { min, max } = SCHEDULE_AHEAD_SECONDS;
+  const transfer = requestSchema() as { properties: Record<string, Schema>; required: string[] };
+  const { InstanceId: _instance, ...accepted } = transfer.properties;
+  const outcome = (result: string, members: Record<string, Schema>, description: string): Schema => ({
+    type: 'object',
+    description,
+    required: ['Result', ...Object.keys(members)],
+    properties: { Result: { type: 'string', enum: [result] }, ...members },
+    additionalProperties: false,
+  });
+  const text = { type: 'string' };
+  return {
+    ScheduleId: { type: 'string', pattern: SCHEDULE_ID.source, description: 'sch- and 32 hex characters, derived from the idempotency key.' },
+    ScheduleContactTransferRequest: {
+      ...transfer,
+      description: 'The request of contract section 2 and exactly one of At or AfterSeconds.',
+      properties: {
+        ...transfer.properties,
+        At: isoTime(`When to transfer: ISO-8601 UTC with Z, ${min} seconds to 30 days ahead.`),
+        AfterSeconds: { type: 'integer', minimum: min, maximum: max, description: 'When to transfer: this many seconds after the gateway receives the request.' },
+      },
+      oneOf: [{ required: ['At'] }, { required: ['AfterSeconds'] }],
+    },
+    ScheduleContactTransferResponse: {
+      type: 'object',
+      required: ['ScheduleId', 'ContactId', 'At', 'State'],
+      properties: { ScheduleId: ref('ScheduleId'), ContactId: text, At: isoTime('When it fires, in whole seconds.'), State: { type: 'string', enum: ['SCHEDULED'] } },
+      additionalProperties: false,
+    },
+    ScheduleOutcome: {
+      description: 'What happened when it fired; absent until known.',
+      oneOf: [
+        outcome('TRANSFERRED', { ContactId: text, ContactArn: text }, 'Transferred: the contact segment the transfer created.'),
+        outcome('SKIPPED', { ReasonCode: { type: 'string', enum: ['CONDITION_NOT_MET'] }, Message: text }, 'A condition did not hold; nothing was transferred.'),
+        outcome('FAILED', { ReasonCode: text, Type: text, Message: text }, 'Refused or failed, with the reason a transfer would have answered.'),
+      ],
+    },
+    ContactTransferSchedule: {
+      type: 'object',
+      required: ['ScheduleId', 'ContactId', 'At', 'State', 'CreatedAt', 'Request'],
+      properties: {
+        ScheduleId: ref('ScheduleId'),
+        ContactId: text,
+        At: isoTime('When it fires (or fired), in whole seconds.'),
+        State: { ...SCHEDULE_STATE, description: 'SCHEDULED until it fires or is cancelled.' },
+        CreatedAt: isoTime('When it was created.'),
+        Request: { type: 'object', required: transfer.required, properties: accepted, description: 'The transfer request as accepted: ids resolved within the instance, without At or AfterSeconds.' },
+        Outcome: ref('ScheduleOutcome'),
+        FiredAt: isoTime('When it fired.'),
+        CancelledAt: isoTime('When it was cancelled.'),
+      },
+      additionalProperties: false,
+    },
+    ContactTransferSchedulesPage: {
+      type: 'object',
+      required: ['Schedules'],
+      properties: {
+        Schedules: { type: 'array', items: ref('ContactTransferSchedule'), description: 'Oldest first.' },
+        NextToken: { type: 'string', description: 'Present when there is a next page: pass it as NextToken.' },
+      },
+      additionalProperties: false,
     },
   };
 }
