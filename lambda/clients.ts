@@ -1,5 +1,6 @@
 import { ConnectClient } from '@aws-sdk/client-connect';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { StandardRetryStrategy } from '@smithy/core/retry';
@@ -17,6 +18,8 @@ export interface GatewayClients {
   readonly dynamodb?: DynamoDBClient;
   /** The event door's buffer, whose failed records it sets to return after a backoff. */
   readonly sqs?: SQSClient;
+  /** EventBridge Scheduler, where scheduled transfers wait (contract section 12). */
+  readonly scheduler?: SchedulerClient;
 }
 
 /**
@@ -26,7 +29,7 @@ export interface GatewayClients {
 export interface SdkClientSettings {
   /** DynamoDB's Region; Connect is always called in the instance's own. */
   readonly region?: string;
-  readonly endpoints?: { readonly connect?: string; readonly dynamodb?: string; readonly sqs?: string };
+  readonly endpoints?: { readonly connect?: string; readonly dynamodb?: string; readonly sqs?: string; readonly scheduler?: string };
   readonly credentials?: DynamoDBClientConfig['credentials'];
 }
 
@@ -41,7 +44,7 @@ const SDK_CLIENT_OPTIONS = { cacheMiddleware: true } as const;
  * before handing them to the client's logger, which by default (and here) discards them: a schema walk per request
  * for nothing. No client option turns it off; removing it from the stack does.
  */
-function withoutLogFiltering<Client extends ConnectClient | DynamoDBClient | SQSClient>(client: Client): Client {
+function withoutLogFiltering<Client extends ConnectClient | DynamoDBClient | SQSClient | SchedulerClient>(client: Client): Client {
   client.middlewareStack.remove('loggerMiddleware');
   return client;
 }
@@ -53,6 +56,7 @@ export function createGatewayClients(config: GatewayConfig, settings: SdkClientS
     connectTransfer: connectTransferClientOf(config, settings),
     dynamodb: dynamoDbClientOf(settings),
     sqs: sqsClientOf(config, settings),
+    scheduler: schedulerClientOf(settings),
   };
 }
 
@@ -114,5 +118,12 @@ export function sqsClientOf(config: GatewayConfig, { region, endpoints, credenti
       ...(credentials && { credentials }),
       ...(endpoints?.sqs && { endpoint: endpoints.sqs }),
     }),
+  );
+}
+
+/** EventBridge Scheduler in the function's own Region, where the stack's schedule group is. */
+export function schedulerClientOf({ region, endpoints, credentials }: SdkClientSettings): SchedulerClient {
+  return withoutLogFiltering(
+    new SchedulerClient({ ...SDK_CLIENT_OPTIONS, ...(region && { region }), ...(credentials && { credentials }), ...(endpoints?.scheduler && { endpoint: endpoints.scheduler }) }),
   );
 }

@@ -7,8 +7,10 @@ import { PowertoolsIdempotency } from './adapters/idempotency';
 import { DynamoDbLedger } from './adapters/ledger';
 import { SharedPacing } from './adapters/pacing';
 import { DynamoDbPendingSlots } from './adapters/pending-slots';
+import { EventBridgeScheduler } from './adapters/scheduler';
+import { DynamoDbSchedules } from './adapters/schedules';
 import { DynamoDbPacer } from './adapters/transfer-pacer';
-import { connectClientOf, connectTransferClientOf, dynamoDbClientOf, sqsClientOf } from './clients';
+import { connectClientOf, connectTransferClientOf, dynamoDbClientOf, schedulerClientOf, sqsClientOf } from './clients';
 import type { GatewayClients } from './clients';
 import type { GatewayConfig } from './config';
 import { deadLetterEntry } from './doors/dead-letters';
@@ -19,6 +21,7 @@ import { bufferEntry, isBufferEvent } from './doors/sqs';
 import { isSweepEvent, sweepEntry } from './doors/sweep';
 import type { SweepReport } from './doors/sweep';
 import { logger, reportConnectThrottle } from './observability';
+import { ScheduledTransfers } from './usecase/scheduled-transfers';
 import { TransferContactUseCase } from './usecase/transfer-contact';
 
 export { createGatewayClients } from './clients';
@@ -73,8 +76,16 @@ export function createGateway(config: GatewayConfig, clients: GatewayClients = {
     skipAnswerMs: config.idempotencyTtlSeconds * 1000,
   });
   const doors = { instance: config.instance, useCase };
+  const schedules =
+    config.schedules &&
+    new ScheduledTransfers({
+      instance: config.instance,
+      schedules: new DynamoDbSchedules(dynamodb, config.schedules.table, config.ledgerRetentionDays),
+      scheduler: new EventBridgeScheduler(clients.scheduler ?? schedulerClientOf({}), config.schedules),
+      warn: (message, details) => logger.warn(message, details),
+    });
 
-  const api = apiEntry({ ...doors, history: new DynamoDbTransferHistory(dynamodb, config.ledgerTable) });
+  const api = apiEntry({ ...doors, history: new DynamoDbTransferHistory(dynamodb, config.ledgerTable), ...(schedules && { schedules }) });
   const buffer =
     config.eventBuffer &&
     bufferEntry({
@@ -83,6 +94,7 @@ export function createGateway(config: GatewayConfig, clients: GatewayClients = {
       failures,
       maxReceives: config.eventBuffer.maxReceives,
       visibility: new BufferVisibility(clients.sqs ?? sqsClientOf(config, {}), config.eventBuffer.queueArn),
+      ...(schedules && { schedules }),
     });
   const deadLetters = deadLetterEntry({ instance: config.instance, trust: config.doors, bufferQueueArn: config.eventBuffer?.queueArn, ledger, failures });
   const sweep = config.sweep && sweepEntry({ pendingSlots: new DynamoDbPendingSlots(dynamodb, config.ledgerTable), useCase, afterMs: config.sweep.afterMs });

@@ -6,6 +6,7 @@
 import type { TransferError } from './domain/errors';
 import type { ContactFacts, FlowFacts, QueueFacts, UserFacts } from './domain/facts';
 import type { TransferRequest } from './domain/request';
+import type { ScheduleListQuery, ScheduleOutcome, ScheduleState, StoredSchedule } from './domain/schedule';
 import type { FailedCondition } from './domain/transfer-conditions';
 
 export interface TransferResult {
@@ -190,4 +191,33 @@ export interface IdempotencyOutcome {
   readonly replayed: boolean;
   /** Set when `work` succeeded but its result could not be stored: the next attempt with the key runs `work` again. */
   readonly storeFailure?: unknown;
+}
+
+/** What creating a schedule's state found: a new one, the one its idempotency key already names, or the contact's limit. */
+export type ScheduleCreation = { readonly created: true } | { readonly existing: StoredSchedule } | { readonly limitReached: true };
+
+/**
+ * What moving a schedule out of SCHEDULED found. Both moves are conditional writes on the same item, so of a cancel and
+ * a fire racing exactly one wins, and the other sees the state the winner wrote.
+ */
+export type ScheduleMove = 'moved' | 'missing' | Exclude<ScheduleState, 'SCHEDULED'>;
+
+/** Scheduled transfers' state (contract section 12), apart from the append-only ledger. */
+export interface SchedulesPort {
+  /** Writes the schedule unless its id exists, counting it against its contact's SCHEDULED limit in the same write. */
+  create(schedule: StoredSchedule, limit: number): Promise<ScheduleCreation>;
+  get(scheduleId: string): Promise<StoredSchedule | undefined>;
+  list(query: ScheduleListQuery): Promise<{ readonly schedules: readonly StoredSchedule[]; readonly nextToken?: string }>;
+  /** SCHEDULED to `to` (freeing its place under the contact's limit), or what it found instead. */
+  move(scheduleId: string, to: 'CANCELLED' | 'FIRED', at: Date): Promise<ScheduleMove>;
+  /** Records a fired schedule's outcome. */
+  settle(scheduleId: string, outcome: ScheduleOutcome): Promise<void>;
+}
+
+/** The scheduler that waits (EventBridge Scheduler): one one-time schedule per ScheduleId. */
+export interface SchedulerPort {
+  /** Creates the schedule unless one of that id exists (a retried create). */
+  create(scheduleId: string, at: Date): Promise<void>;
+  /** Deletes it; one already gone is fine. */
+  delete(scheduleId: string): Promise<void>;
 }

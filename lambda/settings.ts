@@ -451,7 +451,7 @@ export const scheduleGroupName = setting({
 
 export const schedulerRoleArn = setting({
   env: 'SCHEDULER_ROLE_ARN',
-  kind: text(/^arn:[\w-]+:iam::\d{12}:role\/[\w+=,.@\/-]+$/, 'an IAM role ARN', 'arn:aws:iam::111122223333:role/scheduler'),
+  kind: text(/^arn:[\w-]+:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'an IAM role ARN', 'arn:aws:iam::111122223333:role/scheduler'),
   absent: 'required with SCHEDULES_TABLE',
   meaning: 'the role EventBridge Scheduler assumes to send a fired schedule to the event buffer (set by the construct)',
 });

@@ -7,7 +7,7 @@ import dynalite from 'dynalite';
 import { closeServer, listen, readBody } from './http-server';
 import { EmbeddedTransactions, ReadWriteLock } from './dynamodb-transactions';
 import type { TableDefinition } from '../lambda/tables';
-import { IDEMPOTENCY_TABLE, LEDGER_TABLE, PENDING_SLOTS_INDEX } from '../lambda/tables';
+import { IDEMPOTENCY_TABLE, LEDGER_TABLE, PENDING_SLOTS_INDEX, SCHEDULES_CONTACT_INDEX, SCHEDULES_TABLE } from '../lambda/tables';
 
 /** `unreachable` drops the connection (as a network failure would); `internal` answers DynamoDB's 500. */
 export type DynamoFault = 'unreachable' | 'internal';
@@ -96,14 +96,28 @@ export async function startEmbeddedDynamoDb(options: { port?: number; host?: str
 export interface GatewayTableNames {
   readonly idempotency: string;
   readonly ledger: string;
+  /** Scheduled transfers' table, when the gateway has them. */
+  readonly schedules?: string;
 }
 
 /** The deployed tables' key schemas, from the same definitions the stack uses. */
 export async function createGatewayTables(client: DynamoDBClient, names: GatewayTableNames): Promise<void> {
-  await Promise.all([createTable(client, names.idempotency, IDEMPOTENCY_TABLE), createTable(client, names.ledger, LEDGER_TABLE, PENDING_SLOTS_INDEX)]);
+  await Promise.all([
+    createTable(client, names.idempotency, IDEMPOTENCY_TABLE),
+    createTable(client, names.ledger, LEDGER_TABLE, PENDING_SLOTS_INDEX),
+    ...(names.schedules === undefined ? [] : [createTable(client, names.schedules, SCHEDULES_TABLE, SCHEDULES_CONTACT_INDEX)]),
+  ]);
 }
 
-async function createTable(client: DynamoDBClient, tableName: string, definition: TableDefinition, index?: typeof PENDING_SLOTS_INDEX): Promise<void> {
+/** A global secondary index: its keys, and the attributes it projects (all of them when not listed). */
+interface IndexDefinition {
+  readonly indexName: string;
+  readonly partitionKey: string;
+  readonly sortKey: string;
+  readonly projected?: readonly string[];
+}
+
+async function createTable(client: DynamoDBClient, tableName: string, definition: TableDefinition, index?: IndexDefinition): Promise<void> {
   const keys = [
     { AttributeName: definition.partitionKey, KeyType: 'HASH' as const },
     ...(definition.sortKey ? [{ AttributeName: definition.sortKey, KeyType: 'RANGE' as const }] : []),
@@ -120,7 +134,13 @@ async function createTable(client: DynamoDBClient, tableName: string, definition
       BillingMode: 'PAY_PER_REQUEST',
       ...(index &&
         indexKeys && {
-          GlobalSecondaryIndexes: [{ IndexName: index.indexName, KeySchema: indexKeys, Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.projected] } }],
+          GlobalSecondaryIndexes: [
+            {
+              IndexName: index.indexName,
+              KeySchema: indexKeys,
+              Projection: index.projected ? { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.projected] } : { ProjectionType: 'ALL' },
+            },
+          ],
         }),
     }),
   );

@@ -10,9 +10,10 @@ export function sdkSettingsFrom(env: Readonly<Record<string, string | undefined>
   const connect = env.AWS_ENDPOINT_URL_CONNECT || undefined;
   const dynamodb = env.AWS_ENDPOINT_URL_DYNAMODB || undefined;
   const sqs = env.AWS_ENDPOINT_URL_SQS || undefined;
+  const scheduler = env.AWS_ENDPOINT_URL_SCHEDULER || undefined;
   return {
     region: env.AWS_REGION || 'us-east-1',
-    endpoints: { ...(connect && { connect }), ...(dynamodb && { dynamodb }), ...(sqs && { sqs }) },
+    endpoints: { ...(connect && { connect }), ...(dynamodb && { dynamodb }), ...(sqs && { sqs }), ...(scheduler && { scheduler }) },
     credentials: {
       accessKeyId: env.AWS_ACCESS_KEY_ID || 'local',
       secretAccessKey: env.AWS_SECRET_ACCESS_KEY || 'local',

@@ -48,6 +48,7 @@ export class DynamoDbFailureLog implements FailureLog {
     const token = typeof request === 'object' && request !== null ? (request as { ClientToken?: unknown }).ClientToken : undefined;
     const contactId = typeof request === 'object' && request !== null ? (request as { ContactId?: unknown }).ContactId : undefined;
     const note = typeof request === 'object' && request !== null ? (request as { Note?: unknown }).Note : undefined;
+    const scheduleId = typeof request === 'object' && request !== null ? (request as { ScheduleId?: unknown }).ScheduleId : undefined;
     const item = {
       ...failureKeys(origin.correlationId),
       status: outcome,
@@ -56,6 +57,7 @@ export class DynamoDbFailureLog implements FailureLog {
       ...(typeof token === 'string' && { clientToken: token }),
       ...(typeof contactId === 'string' && { contactId }),
       ...(typeof note === 'string' && { note }),
+      ...(typeof scheduleId === 'string' && { scheduleId }),
       type: error.type,
       reason: error.reason,
       message: error.message,

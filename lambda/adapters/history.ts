@@ -73,6 +73,7 @@ function historyItem(item: Record<string, unknown>): ReadItem {
   const queueId = optional('queueId');
   const userId = optional('userId');
   const note = optional('note');
+  const scheduleId = optional('scheduleId');
   const read: HistoryItem = {
     TransferNumber: Number.isInteger(transferNumber) ? transferNumber : 0,
     FromContactId: text('fromContactId'),
@@ -85,6 +86,7 @@ function historyItem(item: Record<string, unknown>): ReadItem {
     Door: door,
     TransferredAt: text('at'),
     ...(note !== undefined && { Note: note }),
+    ...(scheduleId !== undefined && { ScheduleId: scheduleId }),
   };
   return { item: read, sk: text(SK) };
 }

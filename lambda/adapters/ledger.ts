@@ -429,7 +429,7 @@ function isConflictOn(error: unknown, index: number): boolean {
 
 /** What a transfer's records keep of the request besides its target (contract section 7). */
 function requestExtras(request: TransferRequest): Record<string, string | undefined> {
-  return { note: request.Note, conditions: conditionsText(request.Conditions) ?? undefined };
+  return { note: request.Note, conditions: conditionsText(request.Conditions) ?? undefined, scheduleId: request.ScheduleId };
 }
 
 function keyIsFreeValues(at: Date): Record<string, AttributeValue> {

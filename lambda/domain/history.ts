@@ -35,6 +35,8 @@ export const historyItemSchema = /* @__PURE__ */ z.object({
   Door: /* @__PURE__ */ z.enum(['https', 'eventbridge', 'invoke']),
   TransferredAt: /* @__PURE__ */ z.string(),
   Note: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
+  /** The schedule that made this transfer (contract section 12). */
+  ScheduleId: /* @__PURE__ */ z.optional(/* @__PURE__ */ z.string()),
 });
 export type HistoryItem = z.infer<typeof historyItemSchema>;
 

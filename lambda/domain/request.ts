@@ -109,6 +109,8 @@ export interface TransferRequest {
   readonly Note?: string;
   /** InQueue resolved to a queue id of the configured instance. */
   readonly Conditions?: TransferConditions;
+  /** Set by the gateway alone, on the transfer a schedule fired (contract section 12); never parsed from a caller. */
+  readonly ScheduleId?: string;
 }
 
 /** Rules 1-3 of contract section 4, the ones that need no remote call. Throws TransferError. */

@@ -6,6 +6,8 @@ import { MAX_BODY_BYTES } from '../domain/request';
 import type { Door, TransferDoorDependencies } from './door';
 import { isRecord, transferThrough } from './door';
 import { isHistoryRequest, serveHistory } from './history';
+import type { ScheduledTransfers } from '../usecase/scheduled-transfers';
+import { isScheduleRequest, serveSchedules } from './schedules';
 
 const IDEMPOTENCY_HEADER = 'idempotency-key';
 
@@ -51,15 +53,21 @@ export const httpDoor: Door<APIGatewayProxyEvent, APIGatewayProxyResult> = {
 
 export interface ApiDependencies extends TransferDoorDependencies {
   readonly history: TransferHistoryPort;
+  /** Absent without scheduled transfers configured. */
+  readonly schedules?: ScheduledTransfers;
 }
 
 /**
  * The API's entry: `POST /contact/transfer` through the use case, `GET /contact/transfers/{ContactId}` from the
- * ledger (lambda/doors/history.ts). Only API Gateway may invoke the function behind it (lib/gateway-function.ts), so
+ * ledger (lambda/doors/history.ts), the schedule routes (lambda/doors/schedules.ts). Only API Gateway may invoke the function behind it (lib/gateway-function.ts), so
  * the IAM caller in `requestContext` is the one API Gateway authenticated.
  */
 export function apiEntry(deps: ApiDependencies): (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult> {
-  return (event, context) => (isHistoryRequest(event) ? serveHistory(deps.history, event, context) : transferThrough(httpDoor, deps, event, context));
+  return (event, context) => {
+    if (isHistoryRequest(event)) return serveHistory(deps.history, event, context);
+    if (isScheduleRequest(event)) return serveSchedules(deps.schedules, event, context);
+    return transferThrough(httpDoor, deps, event, context);
+  };
 }
 
 /**

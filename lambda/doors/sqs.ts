@@ -10,6 +10,9 @@ import { logger } from '../observability';
 import type { Origin } from '../ports';
 import type { Door, TransferDoorDependencies } from './door';
 import { transferThrough } from './door';
+import { firedScheduleIdOf } from '../adapters/scheduler';
+import type { ScheduledTransfers } from '../usecase/scheduled-transfers';
+import { serveFiredSchedule } from './fired-schedules';
 
 export type TransferEvent = EventBridgeEvent<typeof TRANSFER_DETAIL_TYPE, unknown>;
 
@@ -162,6 +165,8 @@ export interface BufferDependencies extends TransferDoorDependencies {
   readonly visibility?: BufferVisibility;
   /** How many receives SQS makes before it dead-letters a message. */
   readonly maxReceives: number;
+  /** Scheduled transfers, whose fired schedules arrive in this buffer (lambda/doors/fired-schedules.ts). */
+  readonly schedules?: ScheduledTransfers;
 }
 
 /**
@@ -174,6 +179,12 @@ export function bufferEntry(deps: BufferDependencies): (event: SQSEvent, context
   const door = trustedBufferedRecordDoor(deps.trust);
 
   async function serveRecord(record: SQSRecord, context: Context): Promise<void> {
+    const scheduleId = deps.schedules && firedScheduleIdOf(record.body);
+    if (deps.schedules && scheduleId) {
+      const fired = await serveFiredSchedule({ ...deps, schedules: deps.schedules }, scheduleId, record, context);
+      if (fired.unrecorded) throw new UnrecordedTransfer();
+      return;
+    }
     const result = await transferThrough(door, deps, record, context, { lockBeforeLookups: true });
     if (result.outcome === 'rejected') {
       // A failed condition is no failure: its ledger record becomes the Contact Transfer Skipped event instead.

@@ -112,7 +112,7 @@ export async function startGatewayHarness(options: GatewayHarnessOptions = {}): 
   const config = loadConfig(env);
   const dynamodbClient = (endpoint = dynamodb.url): DynamoDBClient =>
     createGatewayClients(config, sdkSettingsFrom({ ...env, AWS_ENDPOINT_URL_DYNAMODB: endpoint })).dynamodb;
-  await createGatewayTables(dynamodbClient(), { idempotency: config.idempotencyTable, ledger: config.ledgerTable });
+  await createGatewayTables(dynamodbClient(), { idempotency: config.idempotencyTable, ledger: config.ledgerTable, ...(config.schedules && { schedules: config.schedules.table }) });
   return {
     connect,
     dynamodb,

@@ -1,0 +1,58 @@
+import type { Context, SQSRecord } from 'aws-lambda';
+import type { FailureLog } from '../adapters/failure-records';
+import type { TransferRequest } from '../domain/request';
+import type { ScheduleOutcome } from '../domain/schedule';
+import { logger, metrics, reportOutcome } from '../observability';
+import type { Origin } from '../ports';
+import type { ScheduledTransfers } from '../usecase/scheduled-transfers';
+import type { TransferDoorDependencies } from './door';
+import { asTransferError, slotDeadlineOf } from './door';
+
+export interface FiredScheduleDependencies extends TransferDoorDependencies {
+  readonly schedules: ScheduledTransfers;
+  readonly failures: FailureLog;
+}
+
+/**
+ * A fired schedule in the event buffer (contract section 12): its state moves SCHEDULED to FIRED first, so a schedule
+ * cancelled before transfers nothing; then its request takes the event door's path under the ScheduleId as its
+ * ClientToken, so a duplicate firing is a replay. Who asked is the schedule and the principal that created it.
+ * A failure a retry can fix throws, and the record returns to the buffer as any other. Answers `unrecorded` when
+ * the transfer happened but the ledger does not hold it yet: the buffer's redelivery is the replay that records it
+ * and then the schedule's outcome.
+ */
+export async function serveFiredSchedule(deps: FiredScheduleDependencies, scheduleId: string, record: SQSRecord, context: Context): Promise<{ readonly unrecorded?: true }> {
+  const startedAt = Date.now();
+  logger.appendKeys({ correlationId: scheduleId });
+  const firing = await deps.schedules.fire(scheduleId);
+  if ('skipped' in firing) {
+    logger.info('schedule fired without a transfer', { scheduleId, found: firing.skipped, messageId: record.messageId });
+    return {};
+  }
+  const schedule = firing.transfer;
+  const request: TransferRequest = { ...schedule.Request, ClientToken: scheduleId, ScheduleId: scheduleId };
+  const origin: Origin = { door: 'eventbridge', caller: `schedule/${scheduleId} created by ${schedule.createdBy}`, correlationId: scheduleId };
+  let outcome: ScheduleOutcome;
+  try {
+    const transferred = await deps.useCase.execute(request, origin, { lockBeforeLookups: true, slotDeadline: slotDeadlineOf(context) });
+    reportOutcome({ origin, contactId: request.ContactId, startedAt, outcome: transferred });
+    if (transferred.unrecorded) return { unrecorded: true };
+    outcome = { Result: 'TRANSFERRED', ...transferred.result };
+  } catch (caught) {
+    const error = asTransferError(caught);
+    reportOutcome({ origin, contactId: request.ContactId, startedAt, error });
+    if (error.retryable) throw error;
+    if (error.reason === 'CONDITION_NOT_MET') {
+      // The expected end of an escalation an agent made unnecessary; its Skipped event comes from the ledger.
+      outcome = { Result: 'SKIPPED', ReasonCode: 'CONDITION_NOT_MET', Message: error.message };
+    } else {
+      outcome = { Result: 'FAILED', ReasonCode: error.reason, Type: error.type, Message: error.message };
+      const failure = { type: error.type, reason: error.reason, message: error.message };
+      await deps.failures.record({ outcome: 'REJECTED', request: { ...schedule.Request, ScheduleId: scheduleId }, error: failure, origin, at: new Date() });
+    }
+  } finally {
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+  }
+  await deps.schedules.settle(scheduleId, outcome);
+  return {};
+}
