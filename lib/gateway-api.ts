@@ -20,14 +20,15 @@ import type { Construct } from 'constructs';
 import * as z from 'zod/mini';
 import { transferRequestSchema } from '../lambda/domain/request';
 import { HISTORY_RESOURCE } from '../lambda/domain/history';
+import { SCHEDULE_AHEAD_SECONDS, SCHEDULE_RESOURCE, SCHEDULES_RESOURCE } from '../lambda/domain/schedule';
 import type { GatewaySettings } from './gateway-props';
 
 export const TRANSFER_PATH = ['contact', 'transfer'] as const;
 /** `contact/transfers/{ContactId}`, as the function matches it. */
 const HISTORY_PATH = HISTORY_RESOURCE.split('/').filter((part) => part !== '');
-/** `contact/transfer/schedules` and `contact/transfer/schedules/{ScheduleId}` (contract section 12). */
-const SCHEDULES_PATH = [...TRANSFER_PATH, 'schedules'];
-const SCHEDULE_PATH = [...SCHEDULES_PATH, '{ScheduleId}'];
+/** `contact/transfer/schedules` and `contact/transfer/schedules/{ScheduleId}`, as the function matches them. */
+const SCHEDULES_PATH = SCHEDULES_RESOURCE.split('/').filter((part) => part !== '');
+const SCHEDULE_PATH = SCHEDULE_RESOURCE.split('/').filter((part) => part !== '');
 
 /** Every method as a policy names it (`<method>/<path>`; `*` for any contact or schedule id). */
 const METHOD_PATHS = {
@@ -275,14 +276,16 @@ export function transferRequestModel(): JsonSchema {
   return edgeModelOf('TransferContactRequest', transferRequestSchema);
 }
 
-/** The schedule route's request model, from the schema the function validates a schedule with. */
+/**
+ * The schedule route's request model: the transfer request's, with `At` and `AfterSeconds` in the bounds the function
+ * holds them to. "Exactly one of them" and `At`'s format and window are the function's checks.
+ */
 export function scheduleRequestModel(): JsonSchema {
-  // PLACEHOLDER until the function's schedule schema lands: the request and either time.
-  const scheduleRequestSchema = z.extend(transferRequestSchema, {
-    At: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
-    AfterSeconds: z.optional(z.int().check(z.minimum(60), z.maximum(2592000))),
+  const timed = z.extend(transferRequestSchema, {
+    At: z.optional(z.string()),
+    AfterSeconds: z.optional(z.int().check(z.minimum(SCHEDULE_AHEAD_SECONDS.min), z.maximum(SCHEDULE_AHEAD_SECONDS.max))),
   });
-  return edgeModelOf('ScheduleTransferRequest', scheduleRequestSchema);
+  return edgeModelOf('ScheduleTransferRequest', timed);
 }
 
 function edgeModelOf(title: string, schema: z.core.$ZodType): JsonSchema {

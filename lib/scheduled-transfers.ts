@@ -116,7 +116,7 @@ export class ScheduledTransfers extends Construct {
  * The schedules' table is not append-only (a schedule moves from SCHEDULED to CANCELLED or FIRED, then gets its
  * outcome), but nothing is ever deleted from it by the function: expiry is DynamoDB's TTL.
  */
-const SCHEDULE_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'];
+const SCHEDULE_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
 
 /**
  * Only Scheduler, acting with the scheduler role, may put a message into the dead-letter queue, so its alarm means a

@@ -195,7 +195,7 @@ describe('IAM', () => {
       { Effect: 'Allow', Action: ['iam:PassRole'], Resource: [arn(gateway().schedules.schedulerRole.roleArn)] },
       {
         Effect: 'Allow',
-        Action: ['dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
         Resource: [arn(gateway().schedules.table.tableArn)],
       },
       { Effect: 'Allow', Action: ['dynamodb:Query'], Resource: [JSON.stringify({ 'Fn::Join': ['', [resolve(gateway().schedules.table.tableArn), '/index/contact-schedules']] })] },
