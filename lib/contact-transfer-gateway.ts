@@ -13,14 +13,17 @@ import { memorySize } from '../lambda/settings';
 import { resolveGatewayProps } from './context';
 import { eventPipeline, gatewayQueues } from './event-pipeline';
 import { gatewayApi, methodArns, TRANSFER_PATH } from './gateway-api';
+import type { ScheduleInvokeArns } from './gateway-api';
 import { gatewayFunction } from './gateway-function';
 import { GatewayMonitoring } from './gateway-monitoring';
 import type { GatewaySettings, GatewaySettingsProps } from './gateway-props';
 import { gatewayTables } from './gateway-tables';
+import { ScheduledTransfers } from './scheduled-transfers';
 import { TransferBackstops, undeliveredTransferEventsQueue } from './transfer-backstops';
 
 export { connectResourceArns } from './gateway-function';
 export { TRANSFER_PATH, transferRequestModel } from './gateway-api';
+export type { ScheduleInvokeArns } from './gateway-api';
 
 /** Chosen by `npm run bench` from latency and cost by memory size (docs/performance.md); the settings table's default. */
 export const DEFAULT_MEMORY_SIZE_MB = memorySize.default ?? 512;
@@ -53,6 +56,8 @@ export class ContactTransferGateway extends Construct {
   readonly transferInvokeArn: string;
   /** The `execute-api:Invoke` resource of the history (`GET /contact/transfers/*`), for a caller's identity policy. */
   readonly historyInvokeArn: string;
+  /** The `execute-api:Invoke` resources of the schedule routes (create, read, cancel), for a caller's identity policy. */
+  readonly scheduleInvokeArns: ScheduleInvokeArns;
   /** Behind the API, the buffer, the dead-letter queue and the sweep: invoked by those AWS services alone. */
   readonly gatewayFunction: LambdaFn;
   readonly role: Role;
@@ -80,6 +85,8 @@ export class ContactTransferGateway extends Construct {
   readonly undeliveredTransferEvents: Queue;
   /** The dead-letter door and the sweeper (lib/transfer-backstops.ts). */
   readonly backstops: TransferBackstops;
+  /** Scheduled transfers: their table, the schedule group, the scheduler role and its dead-letter queue. */
+  readonly schedules: ScheduledTransfers;
   /** The props as validated, defaults applied (the settings table, lambda/settings.ts). */
   readonly settings: GatewaySettings;
 
@@ -110,6 +117,7 @@ export class ContactTransferGateway extends Construct {
       eventBuffer: this.eventBuffer,
     }));
     this.undeliveredTransferEvents = undeliveredTransferEventsQueue(this);
+    this.schedules = new ScheduledTransfers(this, 'Schedules', { gatewayFunction: this.gatewayFunction, role: this.role, eventBuffer: this.eventBuffer });
     ({
       transferRule: this.transferRule,
       eventBufferMapping: this.eventBufferMapping,
@@ -129,7 +137,7 @@ export class ContactTransferGateway extends Construct {
     this.gatewayFunction.addEnvironment(ENV.apiId, this.api.restApiId);
     this.apiEndpoint = this.api.url;
     this.transferUrl = this.api.urlForPath(`/${TRANSFER_PATH.join('/')}`);
-    ({ transfer: this.transferInvokeArn, history: this.historyInvokeArn } = methodArns(this.api));
+    ({ transfer: this.transferInvokeArn, history: this.historyInvokeArn, schedules: this.scheduleInvokeArns } = methodArns(this.api));
 
     this.monitoring = new GatewayMonitoring(this, 'Monitoring', {
       gatewayName: this.gatewayName,
@@ -140,6 +148,7 @@ export class ContactTransferGateway extends Construct {
       ...(settings.alarmTopicArn !== undefined && { alarmTopic: Topic.fromTopicArn(this, 'AlarmTopic', settings.alarmTopicArn) }),
       ...(settings.alarmEmail !== undefined && { alarmEmail: settings.alarmEmail }),
       bufferAgeAlarmSeconds: settings.bufferAgeAlarmSeconds,
+      schedules: { group: this.schedules.scheduleGroup, deadLetterQueue: this.schedules.deadLetterQueue },
     });
     this.backstops = new TransferBackstops(this, 'Backstops', {
       gatewayName: this.gatewayName,

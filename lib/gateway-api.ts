@@ -10,7 +10,7 @@ import {
   ResponseType,
   RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
-import type { EndpointConfiguration, JsonSchema } from 'aws-cdk-lib/aws-apigateway';
+import type { EndpointConfiguration, JsonSchema, RequestValidator } from 'aws-cdk-lib/aws-apigateway';
 import { InterfaceVpcEndpoint } from 'aws-cdk-lib/aws-ec2';
 import { AccountPrincipal, AnyPrincipal, Effect, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -20,25 +20,57 @@ import type { Construct } from 'constructs';
 import * as z from 'zod/mini';
 import { transferRequestSchema } from '../lambda/domain/request';
 import { HISTORY_RESOURCE } from '../lambda/domain/history';
+import { SCHEDULE_AHEAD_SECONDS, SCHEDULE_RESOURCE, SCHEDULES_RESOURCE } from '../lambda/domain/schedule';
 import type { GatewaySettings } from './gateway-props';
 
 export const TRANSFER_PATH = ['contact', 'transfer'] as const;
 /** `contact/transfers/{ContactId}`, as the function matches it. */
 const HISTORY_PATH = HISTORY_RESOURCE.split('/').filter((part) => part !== '');
+/** `contact/transfer/schedules` and `contact/transfer/schedules/{ScheduleId}`, as the function matches them. */
+const SCHEDULES_PATH = SCHEDULES_RESOURCE.split('/').filter((part) => part !== '');
+const SCHEDULE_PATH = SCHEDULE_RESOURCE.split('/').filter((part) => part !== '');
 
-/** The two methods as a policy names them (`<method>/<path>`, any contact for the history). */
+/** Every method as a policy names it (`<method>/<path>`; `*` for any contact or schedule id). */
 const METHOD_PATHS = {
   transfer: { method: 'POST', path: TRANSFER_PATH.join('/') },
   history: { method: 'GET', path: `${HISTORY_PATH.slice(0, -1).join('/')}/*` },
+  scheduleCreate: { method: 'POST', path: SCHEDULES_PATH.join('/') },
+  scheduleList: { method: 'GET', path: SCHEDULES_PATH.join('/') },
+  scheduleRead: { method: 'GET', path: `${SCHEDULE_PATH.slice(0, -1).join('/')}/*` },
+  scheduleCancel: { method: 'DELETE', path: `${SCHEDULE_PATH.slice(0, -1).join('/')}/*` },
 } as const;
 
+/** The `execute-api:Invoke` resources of the schedule routes, one capability each, for a caller's identity policy. */
+export interface ScheduleInvokeArns {
+  /** `POST /contact/transfer/schedules`. */
+  readonly create: string;
+  /** `GET /contact/transfer/schedules` (a contact's schedules) and `GET /contact/transfer/schedules/*` (one schedule). */
+  readonly read: readonly string[];
+  /** `DELETE /contact/transfer/schedules/*`. */
+  readonly cancel: string;
+}
+
+export interface MethodArns {
+  readonly transfer: string;
+  readonly history: string;
+  readonly schedules: ScheduleInvokeArns;
+}
+
 /**
- * The `execute-api:Invoke` resource ARNs of the API's two methods on its stage: what a caller's identity policy
- * allows, one method without the other if it likes.
+ * The `execute-api:Invoke` resource ARNs of the API's methods on its stage: what a caller's identity policy allows,
+ * each capability without the others if it likes (reading schedules without making them, or the history alone).
  */
-export function methodArns(api: RestApi): { readonly transfer: string; readonly history: string } {
+export function methodArns(api: RestApi): MethodArns {
   const arnOf = ({ method, path }: { method: string; path: string }) => api.arnForExecuteApi(method, `/${path}`, api.deploymentStage.stageName);
-  return { transfer: arnOf(METHOD_PATHS.transfer), history: arnOf(METHOD_PATHS.history) };
+  return {
+    transfer: arnOf(METHOD_PATHS.transfer),
+    history: arnOf(METHOD_PATHS.history),
+    schedules: {
+      create: arnOf(METHOD_PATHS.scheduleCreate),
+      read: [arnOf(METHOD_PATHS.scheduleList), arnOf(METHOD_PATHS.scheduleRead)],
+      cancel: arnOf(METHOD_PATHS.scheduleCancel),
+    },
+  };
 }
 
 export interface GatewayApiProps {
@@ -157,6 +189,8 @@ export function gatewayApi(scope: Construct, props: GatewayApiProps): RestApi {
     reason: 'The history is read by the same internal services as the transfer method, with the same SigV4 (AWS_IAM) authorisation; there is no user pool.',
   });
 
+  scheduleMethods(api, handler, validator);
+
   for (const response of gatewayResponses(settings)) {
     api.addGatewayResponse(response.type.responseType, {
       type: response.type,
@@ -184,6 +218,43 @@ export function gatewayApi(scope: Construct, props: GatewayApiProps): RestApi {
   return api;
 }
 
+/**
+ * The schedule routes (contract section 12), IAM-authorised and on the same proxy integration as the others: create
+ * (its body checked against a model generated from the function's schema), a contact's schedules (ContactId required
+ * at the edge), one schedule, and cancel.
+ */
+function scheduleMethods(api: RestApi, handler: IFunction, validator: RequestValidator): void {
+  const integration = new LambdaIntegration(handler, { proxy: true, allowTestInvoke: false });
+  const model = api.addModel('ScheduleTransferRequest', {
+    contentType: 'application/json',
+    modelName: 'ScheduleTransferRequest',
+    description: 'The request of contract section 2 with At or AfterSeconds (section 12)',
+    schema: scheduleRequestModel(),
+  });
+  const schedules = SCHEDULES_PATH.reduce((parent, part) => parent.getResource(part) ?? parent.addResource(part), api.root);
+  const schedule = schedules.addResource(SCHEDULE_PATH.at(-1) ?? '');
+  const methods = [
+    schedules.addMethod('POST', integration, { authorizationType: AuthorizationType.IAM, requestValidator: validator, requestModels: { 'application/json': model } }),
+    schedules.addMethod('GET', integration, {
+      authorizationType: AuthorizationType.IAM,
+      requestValidator: validator,
+      requestParameters: {
+        'method.request.querystring.ContactId': true,
+        'method.request.querystring.MaxResults': false,
+        'method.request.querystring.NextToken': false,
+      },
+    }),
+    schedule.addMethod('GET', integration, { authorizationType: AuthorizationType.IAM }),
+    schedule.addMethod('DELETE', integration, { authorizationType: AuthorizationType.IAM }),
+  ];
+  for (const method of methods) {
+    Validations.of(method).acknowledge({
+      id: 'AwsSolutions-COG4',
+      reason: 'Schedules are made, read and cancelled by the same internal services as transfers, with the same SigV4 (AWS_IAM) authorisation; there is no user pool.',
+    });
+  }
+}
+
 /** Regional by default; private, bound to the given interface endpoints, when there are any. */
 function endpointConfiguration(scope: Construct, vpcEndpointIds: readonly string[]): EndpointConfiguration {
   if (vpcEndpointIds.length === 0) return { types: [EndpointType.REGIONAL] };
@@ -202,14 +273,30 @@ function endpointConfiguration(scope: Construct, vpcEndpointIds: readonly string
  * express (Conditions naming at least one condition, printable text) are the function's.
  */
 export function transferRequestModel(): JsonSchema {
-  const generated = z.toJSONSchema(transferRequestSchema, { target: 'draft-04' });
-  return { schema: JsonSchemaVersion.DRAFT4, title: 'TransferContactRequest', ...edgeSchemaOf('The request schema', generated as GeneratedSchema) };
+  return edgeModelOf('TransferContactRequest', transferRequestSchema);
+}
+
+/**
+ * The schedule route's request model: the transfer request's, with `At` and `AfterSeconds` in the bounds the function
+ * holds them to. "Exactly one of them" and `At`'s format and window are the function's checks.
+ */
+export function scheduleRequestModel(): JsonSchema {
+  const timed = z.extend(transferRequestSchema, {
+    At: z.optional(z.string()),
+    AfterSeconds: z.optional(z.int().check(z.minimum(SCHEDULE_AHEAD_SECONDS.min), z.maximum(SCHEDULE_AHEAD_SECONDS.max))),
+  });
+  return edgeModelOf('ScheduleTransferRequest', timed);
+}
+
+function edgeModelOf(title: string, schema: z.core.$ZodType): JsonSchema {
+  const generated = z.toJSONSchema(schema, { target: 'draft-04' });
+  return { schema: JsonSchemaVersion.DRAFT4, title, ...edgeSchemaOf(`The ${title} schema`, generated as GeneratedSchema) };
 }
 
 type GeneratedSchema = z.core.JSONSchema.BaseSchema;
 
 function edgeSchemaOf(name: string, member: GeneratedSchema | boolean): JsonSchema {
-  if (typeof member !== 'object') throw new Error(`${name} has no schema API Gateway can check; update transferRequestModel().`);
+  if (typeof member !== 'object') throw new Error(`${name} has no schema API Gateway can check; update edgeSchemaOf().`);
   switch (member.type) {
     case 'string':
       return {
@@ -226,12 +313,12 @@ function edgeSchemaOf(name: string, member: GeneratedSchema | boolean): JsonSche
     case 'boolean':
       return { type: JsonSchemaType.BOOLEAN, ...(member.enum !== undefined && { enum: member.enum }) };
     case 'object': {
-      if (member.additionalProperties !== false || member.properties === undefined) throw new Error(`${name} is no longer a closed object; update transferRequestModel().`);
+      if (member.additionalProperties !== false || member.properties === undefined) throw new Error(`${name} is no longer a closed object; update edgeSchemaOf().`);
       const properties = Object.fromEntries(Object.entries(member.properties).map(([key, value]) => [key, edgeSchemaOf(`Request member ${key}`, value)]));
       return { type: JsonSchemaType.OBJECT, ...(member.required && { required: member.required }), additionalProperties: false, properties };
     }
     default:
-      throw new Error(`${name} is of a kind transferRequestModel() does not map (${String(member.type)}); update it.`);
+      throw new Error(`${name} is of a kind edgeSchemaOf() does not map (${String(member.type)}); update it.`);
   }
 }
 
@@ -274,14 +361,14 @@ function gatewayResponses(settings: GatewaySettings): EdgeError[] {
       ResponseType.MISSING_AUTHENTICATION_TOKEN,
       'MISSING_AUTHENTICATION_TOKEN',
       // API Gateway answers an unknown path or method the same way; its own text ("Missing Authentication Token") misleads.
-      literal('The request is not signed with AWS Signature Version 4, or the method and path do not exist: sign a POST to /contact/transfer or a GET of /contact/transfers/{ContactId}.'),
+      literal('The request is not signed with AWS Signature Version 4, or the method and path do not exist: the routes are POST /contact/transfer, GET /contact/transfers/{ContactId}, POST and GET /contact/transfer/schedules, and GET and DELETE /contact/transfer/schedules/{ScheduleId}.'),
     ),
     denied(ResponseType.INVALID_SIGNATURE, 'INVALID_SIGNATURE'),
     denied(ResponseType.EXPIRED_TOKEN, 'EXPIRED_TOKEN'),
     denied(ResponseType.UNAUTHORIZED, 'ACCESS_DENIED'),
     invalid(
       ResponseType.BAD_REQUEST_BODY,
-      '"The body is not a TransferContact request (ContactId and ContactFlowId required, known members only, strings within their limits): $context.error.validationErrorString"',
+      '"The body is not a TransferContact request (ContactId and ContactFlowId required, At or AfterSeconds with a schedule, known members only, values within their limits): $context.error.validationErrorString"',
     ),
     invalid(ResponseType.BAD_REQUEST_PARAMETERS, '"The request parameters are invalid: $context.error.validationErrorString"'),
     invalid(ResponseType.REQUEST_TOO_LARGE, literal('The body is too large; a request is at most 16 KiB.')),

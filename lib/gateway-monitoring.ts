@@ -19,6 +19,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { IScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE } from '../lambda/config';
@@ -42,6 +43,14 @@ export interface GatewayMonitoringProps {
   readonly alarmEmail?: string;
   /** The oldest buffered request may wait this long before the buffer alarm fires. @default - the settings table's `bufferAgeAlarmSeconds` */
   readonly bufferAgeAlarmSeconds?: number;
+  /** Scheduled transfers' schedule group and the queue Scheduler sets undelivered firings aside in. @default no schedule alarms */
+  readonly schedules?: ScheduleDelivery;
+}
+
+/** What the schedule alarms watch: EventBridge Scheduler's metrics for the group, and its dead-letter queue. */
+export interface ScheduleDelivery {
+  readonly group: IScheduleGroup;
+  readonly deadLetterQueue: IQueue;
 }
 
 /**
@@ -184,6 +193,7 @@ export class GatewayMonitoring extends Construct {
         }),
       );
     }
+    if (props.schedules) alarms.push(scheduleAlarm(props.schedules, alarm));
     this.alarms = alarms;
 
     this.dashboard = new Dashboard(this, 'Dashboard', { dashboardName: gatewayName });
@@ -226,6 +236,7 @@ export class GatewayMonitoring extends Construct {
         ],
         buffer ? [buffer.metricApproximateAgeOfOldestMessage({ period: PERIOD, label: 'oldest buffered (s)' })] : [],
       ),
+      ...(props.schedules ? [scheduleWidget(props.schedules)] : []),
       new AlarmStatusWidget({ title: 'Alarms', alarms, width: 24 }),
     );
   }
@@ -268,3 +279,44 @@ function sumOf(label: string, metrics: readonly Metric[]): MathExpression {
   return new MathExpression({ expression: `SUM([${Object.keys(usingMetrics).join(',')}])`, usingMetrics, label, period: PERIOD });
 }
 
+/**
+ * A fired schedule that never reached the event buffer is a transfer that silently did not happen, so one is enough
+ * to page. EventBridge Scheduler counts, per schedule group, a firing it gave up on after its retry policy: set aside in
+ * the dead-letter queue, dropped, or lost because even the dead-letter queue refused it. The dead-letter queue's depth
+ * keeps the alarm firing until an operator has dealt with what is in it. Target errors and throttles are retried by
+ * Scheduler and show on the dashboard only.
+ */
+function scheduleAlarm({ group, deadLetterQueue }: ScheduleDelivery, alarm: (name: string, definition: AlarmDefinition) => Alarm): Alarm {
+  const gaveUp = SCHEDULE_DELIVERY_FAILURES.map((metricName) => group.metric(metricName, { period: PERIOD, statistic: Stats.SUM }));
+  const waiting = deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: Stats.MAXIMUM });
+  return alarm('ScheduledTransfersUndelivered', {
+    metric: sumOf('Fired schedules not delivered, or waiting in the schedule dead-letter queue', [...gaveUp, waiting]),
+    threshold: 1,
+    evaluationPeriods: 1,
+    alarmDescription:
+      'EventBridge Scheduler gave up delivering a fired scheduled transfer to the event buffer after its retries ' +
+      `(${SCHEDULE_DELIVERY_FAILURES.join(', ')} for the schedule group), or such a firing still waits in the schedule ` +
+      'dead-letter queue: that transfer did not run. Read the queue (docs/operations.md, "Undelivered schedules") for ' +
+      'the request and the error, check the scheduler role and the event buffer, run the transfer again if it is still ' +
+      'wanted, then delete the message.',
+  });
+}
+
+/** EventBridge Scheduler's metrics (namespace AWS/Scheduler, dimension ScheduleGroup) for a firing it gave up on. */
+const SCHEDULE_DELIVERY_FAILURES = ['InvocationsSentToDeadLetterCount', 'InvocationDroppedCount', 'InvocationsFailedToBeSentToDeadLetterCount'] as const;
+
+function scheduleWidget({ group, deadLetterQueue }: ScheduleDelivery): GraphWidget {
+  const options = { period: PERIOD, statistic: Stats.SUM };
+  return new GraphWidget({
+    title: 'Scheduled transfers: deliveries',
+    left: [
+      group.metricAttempts({ ...options, label: 'firings attempted' }),
+      group.metricTargetErrors({ ...options, label: 'buffer refused (retried)' }),
+      group.metricThrottled({ ...options, label: 'throttled by Scheduler (retried)' }),
+      ...SCHEDULE_DELIVERY_FAILURES.map((metricName) => group.metric(metricName, options)),
+    ],
+    right: [deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, label: 'schedule dead letters' })],
+    width: 12,
+    height: 6,
+  });
+}

@@ -44,7 +44,7 @@ export function gatewayTables(scope: Construct): GatewayTables {
 }
 
 /** Key schema and TTL from the shared definition; every key attribute is a string. */
-function tableKeys(definition: TableDefinition): Pick<TableProps, 'partitionKey' | 'sortKey' | 'timeToLiveAttribute'> {
+export function tableKeys(definition: TableDefinition): Pick<TableProps, 'partitionKey' | 'sortKey' | 'timeToLiveAttribute'> {
   return {
     partitionKey: { name: definition.partitionKey, type: AttributeType.STRING },
     ...(definition.sortKey !== undefined && { sortKey: { name: definition.sortKey, type: AttributeType.STRING } }),

@@ -59,7 +59,17 @@ describe('default operations', () => {
   it('has one alarm per thing an operator must act on, each notifying the topic on alarm and recovery', () => {
     const alarms = all(synth.template, 'AWS::CloudWatch::Alarm').map(props);
     expect(alarms.map((p) => String(p.AlarmName).replace(/^.*-/, '')).sort()).toEqual(
-      ['Api5xx', 'BufferedRequestsWaiting', 'ConnectThrottlesSustained', 'DeadLettersUnanswered', 'FunctionErrors', 'FunctionThrottled', 'TransferEventsUndelivered', 'TransfersFailing'].sort(),
+      [
+        'Api5xx',
+        'BufferedRequestsWaiting',
+        'ConnectThrottlesSustained',
+        'DeadLettersUnanswered',
+        'FunctionErrors',
+        'FunctionThrottled',
+        'ScheduledTransfersUndelivered',
+        'TransferEventsUndelivered',
+        'TransfersFailing',
+      ].sort(),
     );
     for (const p of alarms) {
       expect(p.AlarmActions).toEqual([topicRef()]);

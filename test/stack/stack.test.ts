@@ -47,6 +47,16 @@ const resourceOf = (construct: { node: { defaultChild?: unknown } }) => {
   return { id, resource: synth.template.toJSON().Resources[id] as { Properties?: Record<string, unknown>; DependsOn?: unknown } };
 };
 
+/** `<HTTP method> <path>` of an AWS::ApiGateway::Method, its path rebuilt from the resources' parents. */
+const routeOf = (method: { Properties?: Record<string, unknown> }): string => {
+  const resources = synth.template.toJSON().Resources as Record<string, { Properties: { PathPart: string; ParentId: { Ref?: string } } }>;
+  const parts: string[] = [];
+  for (let id = (method.Properties?.ResourceId as { Ref?: string }).Ref; id !== undefined && resources[id]?.Properties.PathPart !== undefined; id = resources[id]?.Properties.ParentId.Ref) {
+    parts.unshift(resources[id]!.Properties.PathPart);
+  }
+  return `${String(method.Properties?.HttpMethod)} /${parts.join('/')}`;
+};
+
 describe('the function', () => {
   it('is Node.js 24 on arm64, bundled from lambda/handler.ts, with a timeout below API Gateway\'s 29 s', () => {
     const { resource } = serviceFunction(synth.template);
@@ -106,6 +116,12 @@ describe('the function', () => {
         EVENT_DEAD_LETTER_QUEUE_ARN: resolve(gateway().deadLetterQueue.queueArn),
         SWEEP_RULE_ARN: expect.stringMatching(/^arn:aws:events:us-east-1:111122223333:rule\//),
         SWEEP_AFTER_SECONDS: '70',
+        // Scheduled transfers (test/stack/schedules.test.ts).
+        SCHEDULES_TABLE: resolve(gateway().schedules.table.tableName),
+        SCHEDULE_GROUP_NAME: gateway().schedules.scheduleGroup.scheduleGroupName,
+        SCHEDULER_ROLE_ARN: resolve(gateway().schedules.schedulerRole.roleArn),
+        SCHEDULE_TARGET_ARN: resolve(gateway().eventBuffer.queueArn),
+        SCHEDULE_DEAD_LETTER_ARN: resolve(gateway().schedules.deadLetterQueue.queueArn),
         // Unique per gateway, so two stacks in one account never share metrics or alarms.
         POWERTOOLS_SERVICE_NAME: 'ContactTransferGateway-Gateway',
         POWERTOOLS_METRICS_NAMESPACE: 'ContactTransferGateway',
@@ -174,6 +190,15 @@ describe('IAM', () => {
         Resource: [arn(gateway().eventBuffer.queueArn)],
       },
       { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [arn(gateway().gatewayFunction.logGroup.logGroupArn)] },
+      // Scheduled transfers, each held to its scope in test/stack/schedules.test.ts.
+      { Effect: 'Allow', Action: ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule'], Resource: [expect.stringMatching(/:schedule\/[\w-]+\/\*$/)] },
+      { Effect: 'Allow', Action: ['iam:PassRole'], Resource: [arn(gateway().schedules.schedulerRole.roleArn)] },
+      {
+        Effect: 'Allow',
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        Resource: [arn(gateway().schedules.table.tableArn)],
+      },
+      { Effect: 'Allow', Action: ['dynamodb:Query'], Resource: [JSON.stringify({ 'Fn::Join': ['', [resolve(gateway().schedules.table.tableArn), '/index/contact-schedules']] })] },
       // The sweeper's Query of the sparse index, and the dead-letter door's mapping.
       { Effect: 'Allow', Action: ['dynamodb:Query'], Resource: [JSON.stringify({ 'Fn::Join': ['', [resolve(gateway().ledgerTable.tableArn), '/index/pending-slots']] })] },
       {
@@ -222,22 +247,27 @@ describe('IAM', () => {
     expect(direct.resource.Properties?.Code).toEqual(resourceOf(gateway().gatewayFunction).resource.Properties?.Code);
   });
 
-  it('the function may be invoked only by the stage\'s two methods (no test-invoke grant) and the sweep rule; events come through the buffer', () => {
+  it('the function may be invoked only by the stage\'s six methods (no test-invoke grant) and the sweep rule; events come through the buffer', () => {
     const permissions = all(synth.template, 'AWS::Lambda::Permission').map((permission) => permission.Properties);
-    expect(permissions).toHaveLength(3);
+    expect(permissions).toHaveLength(7);
     expect(permissions.filter((permission) => permission?.Principal === 'events.amazonaws.com').map((permission) => permission?.SourceArn)).toEqual([
       { 'Fn::GetAtt': [resourceOf(gateway().backstops.sweepRule).id, 'Arn'] },
     ]);
     const api = permissions.filter((permission) => permission?.Principal === 'apigateway.amazonaws.com').map((permission) => JSON.stringify(permission?.SourceArn));
-    expect(api).toHaveLength(2);
-    expect(api.some((arn) => /"\/POST\/contact\/transfer"\]\]\}$/.test(arn))).toBe(true);
-    expect(api.some((arn) => /"\/GET\/contact\/transfers\/\*"\]\]\}$/.test(arn))).toBe(true);
+    expect(api.map((arn) => /"\/([A-Z]+\/[^"]*)"\]\]\}$/.exec(arn)?.[1]).sort()).toEqual([
+      'DELETE/contact/transfer/schedules/*',
+      'GET/contact/transfer/schedules',
+      'GET/contact/transfer/schedules/*',
+      'GET/contact/transfers/*',
+      'POST/contact/transfer',
+      'POST/contact/transfer/schedules',
+    ]);
     for (const arn of api) expect(arn).not.toContain('test-invoke-stage');
   });
 
-  it('three roles: the two functions\', trusted by Lambda only, and the event pipes\', trusted by Pipes in this account; no managed or inline policies', () => {
+  it('four roles: the two functions\', trusted by Lambda only, the event pipes\', trusted by Pipes in this account, and the scheduler\'s; no managed or inline policies', () => {
     const roles = synth.template.findResources('AWS::IAM::Role') as Record<string, { Properties: Record<string, unknown> }>;
-    expect(Object.keys(roles).sort()).toEqual([functionRoleId(), directRoleId(), pipesRoleId()].sort());
+    expect(Object.keys(roles).sort()).toEqual([functionRoleId(), directRoleId(), pipesRoleId(), logicalId(gateway().schedules.schedulerRole)].sort());
     expect(roles[directRoleId()]?.Properties.AssumeRolePolicyDocument).toEqual(roles[functionRoleId()]?.Properties.AssumeRolePolicyDocument);
     for (const role of Object.values(roles)) {
       expect(role.Properties).not.toHaveProperty('ManagedPolicyArns');
@@ -474,15 +504,20 @@ describe('transfer events (contract section 9)', () => {
 });
 
 describe('HTTPS door', () => {
-  it('every method requires AWS_IAM: POST /contact/transfer and GET /contact/transfers/{ContactId}, nothing else', () => {
+  it('every method requires AWS_IAM on the one proxy integration: the transfer, the history and the four schedule routes, nothing else', () => {
     const methods = all(synth.template, 'AWS::ApiGateway::Method');
-    expect(methods).toHaveLength(2);
     for (const method of methods) expect(method.Properties).toMatchObject({ AuthorizationType: 'AWS_IAM', Integration: { Type: 'AWS_PROXY' } });
-    expect(methods.map((method) => method.Properties?.HttpMethod).sort()).toEqual(['GET', 'POST']);
-    const read = methods.find((method) => method.Properties?.HttpMethod === 'GET')!;
-    expect(read.Properties?.RequestParameters).toEqual({ 'method.request.querystring.MaxResults': false, 'method.request.querystring.NextToken': false });
-    const paths = all(synth.template, 'AWS::ApiGateway::Resource').map((resource) => resource.Properties?.PathPart);
-    expect(paths.sort()).toEqual(['contact', 'transfer', 'transfers', '{ContactId}']);
+    expect(new Set(methods.map((method) => JSON.stringify((method.Properties?.Integration as { Uri: unknown }).Uri))).size).toBe(1);
+    expect(methods.map(routeOf).sort()).toEqual([
+      'DELETE /contact/transfer/schedules/{ScheduleId}',
+      'GET /contact/transfer/schedules',
+      'GET /contact/transfer/schedules/{ScheduleId}',
+      'GET /contact/transfers/{ContactId}',
+      'POST /contact/transfer',
+      'POST /contact/transfer/schedules',
+    ]);
+    const history = methods.find((method) => routeOf(method) === 'GET /contact/transfers/{ContactId}')!;
+    expect(history.Properties?.RequestParameters).toEqual({ 'method.request.querystring.MaxResults': false, 'method.request.querystring.NextToken': false });
   });
 
   it('the resource policy allows only the deploying account by default', () => {
@@ -495,8 +530,15 @@ describe('HTTPS door', () => {
           Effect: 'Allow',
           Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
           Action: 'execute-api:Invoke',
-          // Two ARNs, so an identity policy can grant reading the history without granting transfers.
-          Resource: ['execute-api:/*/GET/contact/transfers/*', 'execute-api:/*/POST/contact/transfer'],
+          // One ARN per method, so an identity policy can grant reading the history or schedules without granting transfers.
+          Resource: [
+            'execute-api:/*/DELETE/contact/transfer/schedules/*',
+            'execute-api:/*/GET/contact/transfer/schedules',
+            'execute-api:/*/GET/contact/transfer/schedules/*',
+            'execute-api:/*/GET/contact/transfers/*',
+            'execute-api:/*/POST/contact/transfer',
+            'execute-api:/*/POST/contact/transfer/schedules',
+          ],
         },
       ],
     });
@@ -504,7 +546,7 @@ describe('HTTPS door', () => {
   });
 
   it('validates the body against a closed model of contract section 2', () => {
-    const { id: modelId, resource: model } = only(synth.template, 'AWS::ApiGateway::Model');
+    const [modelId, model] = Object.entries(synth.template.findResources('AWS::ApiGateway::Model', { Properties: { Name: 'TransferContactRequest' } }))[0]!;
     expect(model.Properties?.ContentType).toBe('application/json');
     expect(model.Properties?.Schema).toEqual({
       $schema: 'http://json-schema.org/draft-04/schema#',
@@ -605,6 +647,12 @@ describe('outputs', () => {
       'HistoryInvokeArn',
       'IdempotencyTableName',
       'LedgerTableName',
+      'ScheduleCancelInvokeArn',
+      'ScheduleCreateInvokeArn',
+      'ScheduleDeadLetterQueueUrl',
+      'ScheduleGroupName',
+      'ScheduleReadInvokeArns',
+      'SchedulesTableName',
       'TransferInvokeArn',
       'TransferUrl',
       'UndeliveredTransferEventsUrl',
@@ -661,6 +709,8 @@ describe('cdk-nag v3 (AwsSolutions)', () => {
         `${gatewayPath}/IdempotencyTable AwsSolutions-DDB3`,
         `${gatewayPath}/DeadLetterQueue AwsSolutions-SQS3`,
         `${gatewayPath}/UndeliveredTransferEvents AwsSolutions-SQS3`,
+        `${gatewayPath}/Schedules/DeadLetterQueue AwsSolutions-SQS3`,
+        `${gatewayPath}/FunctionRole AwsSolutions-IAM5[Resource::arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule/${gateway().schedules.scheduleGroup.scheduleGroupName}/*]`,
         `${gatewayPath}/EventPipesRole AwsSolutions-IAM5[Resource::*]`,
         `${gatewayPath}/Function AwsSolutions-L1`,
         `${gatewayPath}/DirectFunction AwsSolutions-L1`,
@@ -671,6 +721,9 @@ describe('cdk-nag v3 (AwsSolutions)', () => {
         `${gatewayPath}/Api/DeploymentStage.prod AwsSolutions-APIG6`,
         `${gatewayPath}/Api/Default/contact/transfer/POST AwsSolutions-COG4`,
         `${gatewayPath}/Api/Default/contact/transfers/{ContactId}/GET AwsSolutions-COG4`,
+        ...['schedules/POST', 'schedules/GET', 'schedules/{ScheduleId}/GET', 'schedules/{ScheduleId}/DELETE'].map(
+          (method) => `${gatewayPath}/Api/Default/contact/transfer/${method} AwsSolutions-COG4`,
+        ),
       ].sort(),
     );
   });
