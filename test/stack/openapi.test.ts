@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REASONS } from '../../lambda/domain/errors';
 import { startLocalGateway } from '../../local/local-gateway';
 import type { LocalGateway } from '../../local/local-gateway';
+import { createTransferClient } from '../../client/index';
 import { EDGE_ERRORS, OPENAPI_PATH, openApiDocument, renderOpenApi } from '../../lib/openapi';
 import type { ConnectSimulator } from '../../simulator/connect-simulator';
 import { connectFixtures } from '../support/fixtures';
@@ -25,6 +26,7 @@ interface Document {
   readonly components: { readonly schemas: Record<string, Schema>; readonly securitySchemes: Record<string, Schema> };
   readonly security: unknown;
 }
+const lowerFirst = (name: string) => `${name[0]!.toLowerCase()}${name.slice(1)}`;
 const committed = JSON.parse(readFileSync(OPENAPI_PATH, 'utf8')) as Document;
 
 /** The document's own `$ref`s, resolved in place, so a JSON-schema validator can take a response schema alone. */
@@ -49,12 +51,33 @@ describe('docs/openapi.json', () => {
     expect(readFileSync(OPENAPI_PATH, 'utf8'), 'docs/openapi.json is stale: run npm run openapi').toBe(renderOpenApi());
   });
 
-  it('describes both routes, every one signed with SigV4 for API Gateway', () => {
-    expect(Object.keys(committed.paths).sort()).toEqual(['/contact/transfer', '/contact/transfers/{ContactId}']);
-    expect(committed.paths['/contact/transfer']?.post?.operationId).toBe('TransferContact');
-    expect(committed.paths['/contact/transfers/{ContactId}']?.get?.operationId).toBe('ListContactTransfers');
+  it('describes every route, each operation named as the typed client names its method, every one signed with SigV4 for API Gateway', () => {
+    const operations = Object.entries(committed.paths).flatMap(([path, methods]) => Object.entries(methods).map(([method, operation]) => `${method} ${path} ${operation.operationId}`));
+    expect(operations.sort()).toEqual([
+      'delete /contact/transfer/schedules/{ScheduleId} CancelContactTransferSchedule',
+      'get /contact/transfer/schedules ListContactTransferSchedules',
+      'get /contact/transfer/schedules/{ScheduleId} GetContactTransferSchedule',
+      'get /contact/transfers/{ContactId} ListContactTransfers',
+      'post /contact/transfer TransferContact',
+      'post /contact/transfer/schedules ScheduleContactTransfer',
+    ]);
+    const client = createTransferClient({ endpoint: 'http://127.0.0.1:1/prod' });
+    for (const operation of operations) expect(client, operation).toHaveProperty(lowerFirst(operation.split(' ')[2]!));
     expect(committed.security).toEqual([{ sigv4: [] }]);
     expect(committed.components.securitySchemes.sigv4).toEqual({ type: 'apiKey', name: 'Authorization', in: 'header', 'x-amazon-apigateway-authtype': 'awsSigv4' });
+  });
+
+  it('lists, for each schedule operation, the reasons of contract section 12 it can answer and no Connect refusal', () => {
+    const reasonsOf = (path: string, method: string) =>
+      Object.entries(committed.paths[path]?.[method]?.responses ?? {}).map(([status, response]) => `${status} ${(response as { description: string }).description}`);
+    expect(reasonsOf('/contact/transfer/schedules', 'post')).toEqual(expect.arrayContaining([expect.stringMatching(/^409 .*SCHEDULE_LIMIT_REACHED/), expect.stringMatching(/^403 .*INSTANCE_NOT_ALLOWED/)]));
+    expect(reasonsOf('/contact/transfer/schedules/{ScheduleId}', 'get')).toContainEqual(expect.stringMatching(/^404 ResourceNotFoundException: SCHEDULE_NOT_FOUND$/));
+    expect(reasonsOf('/contact/transfer/schedules/{ScheduleId}', 'delete')).toContainEqual('409 ResourceConflictException: SCHEDULE_ALREADY_FIRED');
+    for (const path of ['/contact/transfer/schedules', '/contact/transfer/schedules/{ScheduleId}']) {
+      for (const method of Object.keys(committed.paths[path] ?? {})) {
+        expect(reasonsOf(path, method).join('\n'), `${method} ${path}`).not.toMatch(/CONTACT_NOT_FOUND|CONNECT_REJECTED|TRANSFER_LIMIT_REACHED|^default/m);
+      }
+    }
   });
 
   it("lists every reason of the function's error table under its status and type", () => {
@@ -74,10 +97,13 @@ describe('docs/openapi.json against the synthesized API', () => {
   });
   afterAll(() => synth?.cleanup());
 
-  it('has the request model API Gateway validates with: the same members, limits and required ones', () => {
-    const [model] = all(synth.template, 'AWS::ApiGateway::Model');
+  it.each([
+    ['TransferContactRequest', 'TransferContactRequest'],
+    ['ScheduleTransferRequest', 'ScheduleContactTransferRequest'],
+  ])('has the request model API Gateway validates with (%s): the same members, limits and required ones', (modelName, schemaName) => {
+    const model = all(synth.template, 'AWS::ApiGateway::Model').find((candidate) => (candidate.Properties as { Name?: string }).Name === modelName);
     const edge = (model?.Properties as { Schema: Schema }).Schema as { properties: Record<string, Schema>; required: string[]; additionalProperties: boolean };
-    const described = committed.components.schemas.TransferContactRequest as typeof edge;
+    const described = committed.components.schemas[schemaName] as typeof edge;
     expect(described.required).toEqual(edge.required);
     expect(described.additionalProperties).toBe(edge.additionalProperties);
     expect(Object.keys(described.properties)).toEqual(Object.keys(edge.properties));
