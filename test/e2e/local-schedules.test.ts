@@ -63,7 +63,7 @@ describe('local mode: scheduled transfers', () => {
     expect(fired).toMatchObject({ State: 'FIRED', Outcome: { Result: 'TRANSFERRED', ContactId: expect.any(String) } });
     const history = await json(`${local.url}/contact/transfers/${escalated?.Id ?? ''}`);
     expect(history.body.Transfers).toEqual([expect.objectContaining({ ScheduleId: scheduleId, Note: 'escalation', Door: 'eventbridge' })]);
-    const event = await until(async () => published.find((candidate) => candidate['detail-type'] === 'Contact Transferred' && candidate.detail.FromContactId === escalated?.Id));
+    const event = await until(async () => published.find((candidate) => candidate['detail-type'] === 'Contact Transferred' && (candidate.detail as { FromContactId?: string }).FromContactId === escalated?.Id));
     expect(event.detail).toMatchObject({ RequestedBy: expect.stringContaining(`schedule/${scheduleId}`) });
 
     const other = await json(`${schedules()}/${withdrawn.body.ScheduleId as string}`);
