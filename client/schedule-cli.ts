@@ -51,7 +51,9 @@ are judged when it fires: a contact an agent took meanwhile is skipped, not tran
 ${CONNECTION_HELP}
 
 Idempotent as transfer-contact: the same command again (or with the same --client-token) names the same
-schedule; the key used is printed on stderr. At most 10 schedules wait per contact (409 SCHEDULE_LIMIT_REACHED).
+schedule; the key used is printed on stderr. The time is not part of the key: a second schedule of the same
+contact to the same target needs its own --client-token (else 409 CLIENT_TOKEN_REUSED). At most 10 schedules
+wait per contact (409 SCHEDULE_LIMIT_REACHED).
 Output: {"ScheduleId", "ContactId", "At", "State": "SCHEDULED", "replayed"} as JSON on stdout.
 ${EXIT_CODES}
 `;
