@@ -238,7 +238,53 @@ describe('docs/openapi.json against real answers of local mode', () => {
     expect(responseSchema('/contact/transfers/{ContactId}', 'get', 400).safeParse(body).success).toBe(true);
   });
 
+  it("the schedule routes' answers match their responses: create, replay, read, list, cancel and their refusals", async () => {
+    const schedules = `${local.url}/contact/transfer/schedules`;
+    const answer = async (url: string, init?: RequestInit) => {
+      const response = await fetch(url, init);
+      const text = await response.text();
+      return { status: response.status, body: text === '' ? undefined : (JSON.parse(text) as Record<string, unknown>) };
+    };
+    const create = (body: unknown) => answer(schedules, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    const matches = (path: string, method: string, { status, body }: { status: number; body: unknown }) => {
+      const parsed = responseSchema(path, method, status).safeParse(body);
+      expect(parsed.success, `${method} ${path} ${status}: ${JSON.stringify(parsed.error?.issues)}`).toBe(true);
+    };
+    const one = '/contact/transfer/schedules/{ScheduleId}';
+
+    const request = { ...transfer(), Note: 'escalate', Conditions: { NotWithAgent: true }, AfterSeconds: 3600 };
+    const created = await create(request);
+    expect(created.status).toBe(201);
+    matches('/contact/transfer/schedules', 'post', created);
+    matches('/contact/transfer/schedules', 'post', await create(request));
+    const id = String(created.body?.ScheduleId);
+    const read = await answer(`${schedules}/${id}`);
+    expect(read.status).toBe(200);
+    matches(one, 'get', read);
+    const page = await answer(`${schedules}?ContactId=${request.ContactId}&MaxResults=1`);
+    expect((page.body?.Schedules as unknown[]).length).toBe(1);
+    matches('/contact/transfer/schedules', 'get', page);
+    expect((await answer(`${schedules}/${id}`, { method: 'DELETE' })).status).toBe(204);
+    const cancelled = await answer(`${schedules}/${id}`);
+    expect(cancelled.body?.State).toBe('CANCELLED');
+    matches(one, 'get', cancelled);
+
+    const refusals = [
+      ['/contact/transfer/schedules', 'post', await create({ ...transfer(), AfterSeconds: 30 }), 'VALIDATION_FAILED'],
+      ['/contact/transfer/schedules', 'post', await create({ ...transfer(), InstanceId: randomUUID(), AfterSeconds: 600 }), 'INSTANCE_NOT_ALLOWED'],
+      ['/contact/transfer/schedules', 'get', await answer(`${schedules}?MaxResults=5`), 'VALIDATION_FAILED'],
+      [one, 'get', await answer(`${schedules}/sch-00000000000000000000000000000000`), 'SCHEDULE_NOT_FOUND'],
+      [one, 'delete', await answer(`${schedules}/not-a-schedule`, { method: 'DELETE' }), 'SCHEDULE_NOT_FOUND'],
+    ] as const;
+    for (const [path, method, refused, reason] of refusals) {
+      expect(refused.body?.ReasonCode, `${method} ${path}`).toBe(reason);
+      matches(path, method, refused);
+    }
+  });
+
   it('would catch an answer the document does not describe', () => {
+    expect(responseSchema('/contact/transfer/schedules/{ScheduleId}', 'get', 200).safeParse({ ScheduleId: 'sch-1', ContactId: 'c', At: 'a', State: 'WAITING', CreatedAt: 'c', Request: {} }).success).toBe(false);
+    expect(responseSchema('/contact/transfer/schedules/{ScheduleId}', 'delete', 409).safeParse({ Type: 'ResourceConflictException', ReasonCode: 'SCHEDULE_ALREADY_FIRED', Message: 'm' }).success).toBe(true);
     expect(responseSchema('/contact/transfer', 'post', 400).safeParse({ Type: 'InvalidRequestException', ReasonCode: 'CONTACT_NOT_FOUND', Message: 'm' }).success).toBe(false);
     expect(responseSchema('/contact/transfer', 'post', 200).safeParse({ ContactId: 'c' }).success).toBe(false);
   });
