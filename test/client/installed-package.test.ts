@@ -143,4 +143,18 @@ gateway.transferContact({ ...request, ContactId: ${JSON.stringify(contact)} })
     expect(JSON.parse(history)).toMatchObject({ Transfers: [{ TransferNumber: 1, FromContactId: 'a1000000-0000-4000-8000-000000000004' }] });
     expect(clientVersion).toMatch(/^\d+\.\d+\.\d+$/);
   });
+
+  it('runs the scheduled-transfer commands from the package: schedule, cancel what it printed, read it back', async () => {
+    const bin = (command: string, args: string[]) => run(join(app, 'node_modules', '.bin', command), ['--endpoint', local.url, ...args], { cwd: app, env: { ...process.env, ...credentials } });
+    const { stdout } = await bin('schedule-contact-transfer', [
+      '--contact-id', 'a1000000-0000-4000-8000-000000000005', '--contact-flow-id', 'f1000000-0000-4000-8000-000000000003',
+      '--queue-id', 'q1000000-0000-4000-8000-000000000001', '--after-seconds', '3600',
+    ]);
+    const scheduled = JSON.parse(stdout) as { ScheduleId: string; State: string };
+    expect(scheduled).toMatchObject({ State: 'SCHEDULED', replayed: false });
+    const cancelled = await bin('cancel-contact-transfer-schedule', ['--schedule-id', scheduled.ScheduleId]);
+    expect(cancelled.stdout).toBe('');
+    const { stdout: read } = await bin('get-contact-transfer-schedule', ['--schedule-id', scheduled.ScheduleId]);
+    expect(JSON.parse(read)).toMatchObject({ ScheduleId: scheduled.ScheduleId, State: 'CANCELLED' });
+  });
 });
