@@ -1,5 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
+import type { ContactTransferSchedule } from '../../client/index';
 
 /**
  * A stand-in for the deployed API, over real HTTP: it records every request as it arrived and answers from a script,
@@ -68,4 +70,38 @@ export async function startFakeGateway(): Promise<FakeGateway> {
         server.close(() => resolve());
       }),
   };
+}
+
+/** One fake gateway for a test file, its record of requests emptied before each test. */
+export function useFakeGateway(): FakeGateway {
+  let started: FakeGateway | undefined;
+  const current = (): FakeGateway => {
+    if (!started) throw new Error('The fake gateway starts in beforeAll; use it inside a test.');
+    return started;
+  };
+  beforeAll(async () => {
+    started = await startFakeGateway();
+  });
+  afterAll(() => started?.close());
+  beforeEach(() => {
+    current().requests.length = 0;
+  });
+  return {
+    get url() {
+      return current().url;
+    },
+    get requests() {
+      return current().requests;
+    },
+    answer: (...answers) => current().answer(...answers),
+    close: () => current().close(),
+  };
+}
+
+/** A schedule as the gateway answers a create, and as it answers a read of it. */
+export const SCHEDULE_ID = 'sch-0123456789abcdef0123456789abcdef';
+export const CREATED = { ScheduleId: SCHEDULE_ID, ContactId: 'c-1', At: '2026-12-05T17:30:00Z', State: 'SCHEDULED' } as const;
+export const SCHEDULED_REQUEST = { ContactId: 'c-1', ContactFlowId: 'f-1', QueueId: 'q-escalations', Conditions: { InQueue: 'q-billing' } };
+export function sampleSchedule(overrides: Partial<ContactTransferSchedule> = {}): ContactTransferSchedule {
+  return { ...CREATED, CreatedAt: '2026-12-05T17:00:00Z', Request: SCHEDULED_REQUEST, ...overrides };
 }

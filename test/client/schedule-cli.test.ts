@@ -1,23 +1,13 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EXIT } from '../../client/cli';
 import type { CliIo } from '../../client/cli';
 import { cancelScheduleMain, getScheduleMain, listSchedulesMain, scheduleMain } from '../../client/schedule-cli';
-import { contractError, STAGE, startFakeGateway } from './fake-gateway';
-import type { FakeGateway } from './fake-gateway';
+import { contractError, CREATED, sampleSchedule, SCHEDULE_ID, STAGE, useFakeGateway } from './fake-gateway';
 
 /** The four schedule commands against a fake gateway: what they send, print and exit with (contract section 12). */
-const SCHEDULE_ID = 'sch-0123456789abcdef0123456789abcdef';
-const created = { ScheduleId: SCHEDULE_ID, ContactId: 'c-1', At: '2026-12-05T17:30:00Z', State: 'SCHEDULED' };
-const schedule = (id: string) => ({ ...created, ScheduleId: id, CreatedAt: '2026-12-05T17:00:00Z', Request: { ContactId: 'c-1', ContactFlowId: 'f-1' } });
-
-let gateway: FakeGateway;
-beforeAll(async () => {
-  gateway = await startFakeGateway();
-});
-afterAll(() => gateway?.close());
-beforeEach(() => {
-  gateway.requests.length = 0;
-});
+const created = CREATED;
+const schedule = (ScheduleId: string) => sampleSchedule({ ScheduleId });
+const gateway = useFakeGateway();
 
 type Command = (argv: readonly string[], io: CliIo) => Promise<number>;
 

@@ -1,31 +1,16 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createTransferClient, TransferContactError } from '../../client/index';
-import type { ContactTransferSchedule, TransferClientOptions } from '../../client/index';
+import type { TransferClientOptions } from '../../client/index';
 import { checkSignature } from '../support/sigv4-verifier';
-import { contractError, STAGE, startFakeGateway } from './fake-gateway';
-import type { FakeGateway } from './fake-gateway';
+import { contractError, CREATED, sampleSchedule, SCHEDULE_ID, SCHEDULED_REQUEST, STAGE, useFakeGateway } from './fake-gateway';
 
 /** The scheduled-transfer methods (contract section 12): what they send, and how they read every kind of answer. */
 const credentials = { accessKeyId: 'AKIDSCHEDULETEST', secretAccessKey: 'schedule-test-secret' };
-const SCHEDULE_ID = 'sch-0123456789abcdef0123456789abcdef';
-const AT = '2026-12-05T17:30:00Z';
-const request = { ContactId: 'c-1', ContactFlowId: 'f-1', QueueId: 'q-escalations', Conditions: { InQueue: 'q-billing' } };
-const created = { ScheduleId: SCHEDULE_ID, ContactId: 'c-1', At: AT, State: 'SCHEDULED' } as const;
-const schedule = (overrides: Partial<ContactTransferSchedule> = {}): ContactTransferSchedule => ({
-  ...created,
-  CreatedAt: '2026-12-05T17:00:00Z',
-  Request: request,
-  ...overrides,
-});
-
-let gateway: FakeGateway;
-beforeAll(async () => {
-  gateway = await startFakeGateway();
-});
-afterAll(() => gateway?.close());
-beforeEach(() => {
-  gateway.requests.length = 0;
-});
+const AT = CREATED.At;
+const request = SCHEDULED_REQUEST;
+const created = CREATED;
+const schedule = sampleSchedule;
+const gateway = useFakeGateway();
 
 const client = (options: Partial<TransferClientOptions> = {}) => createTransferClient({ endpoint: gateway.url, baseDelayMs: 1, ...options });
 const rejection = (promise: Promise<unknown>) => promise.then(() => expect.fail('resolved'), (error: unknown) => error as TransferContactError);
