@@ -42,14 +42,14 @@ describe('EventBridgeScheduler (one-time schedules in the stack\'s group)', () =
   });
 
   it('takes a schedule that exists as made by an earlier attempt of the same create, and passes other refusals on', async () => {
-    scheduler.on(CreateScheduleCommand).rejectsOnce(new ConflictException({ message: 'exists', $metadata: {} })).rejectsOnce(new ValidationException({ message: 'bad', $metadata: {} }));
+    scheduler.on(CreateScheduleCommand).rejectsOnce(new ConflictException({ Message: 'exists', message: 'exists', $metadata: {} })).rejectsOnce(new ValidationException({ Message: 'bad', message: 'bad', $metadata: {} }));
     const adapter = new EventBridgeScheduler(client, settings);
     await expect(adapter.create(ID, new Date())).resolves.toBeUndefined();
     await expect(adapter.create(ID, new Date())).rejects.toThrow('bad');
   });
 
   it('deletes in the group, and a schedule already gone (fired and deleted) is no error', async () => {
-    scheduler.on(DeleteScheduleCommand).rejectsOnce(new ResourceNotFoundException({ message: 'gone', $metadata: {} }));
+    scheduler.on(DeleteScheduleCommand).rejectsOnce(new ResourceNotFoundException({ Message: 'gone', message: 'gone', $metadata: {} }));
     await expect(new EventBridgeScheduler(client, settings).delete(ID)).resolves.toBeUndefined();
     expect(scheduler.commandCalls(DeleteScheduleCommand)[0]?.args[0].input).toEqual({ Name: ID, GroupName: 'gateway-schedules', ClientToken: ID });
   });
