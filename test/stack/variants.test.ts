@@ -31,7 +31,14 @@ afterAll(() => synth?.cleanup());
 describe('context knobs reach the stack', () => {
   it('the resource policy adds the listed accounts and the organization', () => {
     const { resource } = only(synth.template, 'AWS::ApiGateway::RestApi');
-    const method = ['execute-api:/*/GET/contact/transfers/*', 'execute-api:/*/POST/contact/transfer'];
+    const method = [
+      'execute-api:/*/DELETE/contact/transfer/schedules/*',
+      'execute-api:/*/GET/contact/transfer/schedules',
+      'execute-api:/*/GET/contact/transfer/schedules/*',
+      'execute-api:/*/GET/contact/transfers/*',
+      'execute-api:/*/POST/contact/transfer',
+      'execute-api:/*/POST/contact/transfer/schedules',
+    ];
     expect(resource.Properties?.Policy).toEqual({
       Version: '2012-10-17',
       Statement: [
