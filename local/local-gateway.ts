@@ -5,6 +5,7 @@ import type { APIGatewayProxyResult, Context, SQSEvent } from 'aws-lambda';
 import { ENV, loadConfig } from '../lambda/config';
 import { TRANSFER_DETAIL_TYPE } from '../lambda/event-buffer';
 import { HISTORY_RESOURCE } from '../lambda/domain/history';
+import { SCHEDULE_RESOURCE, SCHEDULES_RESOURCE } from '../lambda/domain/schedule';
 import { createGateway, createGatewayClients } from '../lambda/gateway';
 import type { GatewayClients } from '../lambda/gateway';
 import { EVENT_BUFFER } from '../lambda/event-buffer';
@@ -26,6 +27,8 @@ import { apiGatewayProxyEvent, eventBridgeEvent, LOCAL_API_ENVIRONMENT } from '.
 import { startLocalLambdaRuntime } from './lambda-runtime';
 import { sdkSettingsFrom } from './sdk-settings';
 import { startSqsEndpoint } from './sqs-endpoint';
+import { SchedulerModel, startSchedulerEndpoint } from './scheduler-endpoint';
+import type { SchedulerClock } from './scheduler-endpoint';
 import type { LocalInvoke } from './lambda-runtime';
 
 export interface LocalGatewayOptions {
@@ -41,6 +44,8 @@ export interface LocalGatewayOptions {
   readonly onPublished?: (event: PublishedEvent) => void;
   /** Called with the answer of each sweep that found something due (lambda/doors/sweep.ts). */
   readonly onSwept?: (report: SweepReport) => void;
+  /** The local scheduler's clock; a test moves it instead of waiting. @default the wall clock */
+  readonly schedulerClock?: SchedulerClock;
 }
 
 export interface LocalGateway {
@@ -52,7 +57,9 @@ export interface LocalGateway {
   readonly connectEndpoint: string;
   readonly dynamodbEndpoint: string;
   /** The tables the gateway uses, created unless they existed. */
-  readonly tables: { readonly idempotency: string; readonly ledger: string };
+  readonly tables: { readonly idempotency: string; readonly ledger: string; readonly schedules?: string };
+  /** The local model of EventBridge Scheduler: the schedules waiting, and `fireDue` for a test that moved its clock. */
+  readonly scheduler: SchedulerModel;
   /** Everything published so far, as `GET /events/published` lists it. */
   readonly published: readonly PublishedEvent[];
   close(): Promise<void>;
@@ -62,6 +69,8 @@ export interface LocalGateway {
 const LOCAL_BUFFER_ARN = 'arn:aws:sqs:us-east-1:111122223333:contact-transfer-event-buffer';
 const LOCAL_SWEEP_RULE_ARN = 'arn:aws:events:us-east-1:111122223333:rule/contact-transfer-sweep';
 const LOCAL_FUNCTION_TIMEOUT_MS = 10_000;
+/** How often the local scheduler looks for schedules whose time has come (EventBridge Scheduler fires within a minute). */
+const LOCAL_SCHEDULER_TICK_MS = 1000;
 
 /** Largest body local mode reads; the handler itself rejects anything over 16 KiB with the contract's error. */
 const MAX_READ_BYTES = 1024 * 1024;
@@ -69,12 +78,15 @@ const MAX_READ_BYTES = 1024 * 1024;
 /** What local mode serves, path by method; the history's path carries the contact id. */
 const ROUTES: Readonly<Record<string, readonly string[]>> = {
   '/contact/transfer': ['POST'],
+  [SCHEDULES_RESOURCE]: ['POST', 'GET'],
   '/events': ['POST'],
   '/events/published': ['GET'],
   '/health': ['GET'],
   '/openapi.json': ['GET'],
 };
 const HISTORY_PATH = /^\/contact\/transfers\/([^/]+)$/;
+const SCHEDULE_PATH = /^\/contact\/transfer\/schedules\/([^/]+)$/;
+const SCHEDULE_METHODS: readonly string[] = ['GET', 'DELETE'];
 const HISTORY_METHODS: readonly string[] = ['GET'];
 /**
  * Local mode only, with the embedded simulator: an agent accepts a demo contact (POST, body {"UserId"}) or hands it back
@@ -84,7 +96,7 @@ const AGENT_PATH = /^\/local\/contacts\/([^/]+)\/agent$/;
 const AGENT_METHODS: readonly string[] = ['POST', 'DELETE'];
 
 function describeRoutes(): string {
-  return [...Object.entries(ROUTES), ['/contact/transfers/{ContactId}', HISTORY_METHODS] as const, ['/local/contacts/{ContactId}/agent', AGENT_METHODS] as const]
+  return [...Object.entries(ROUTES), ['/contact/transfers/{ContactId}', HISTORY_METHODS] as const, [SCHEDULE_RESOURCE, SCHEDULE_METHODS] as const, ['/local/contacts/{ContactId}/agent', AGENT_METHODS] as const]
     .map(([path, methods]) => `${methods.join('/')} ${path}`)
     .join(', ');
 }
@@ -125,6 +137,12 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     env[ENV.deadLetterQueueArn] ??= `${LOCAL_BUFFER_ARN}-dlq`;
     env[ENV.sweepRuleArn] ??= LOCAL_SWEEP_RULE_ARN;
     env[ENV.sweepAfterSeconds] ??= String(LOCAL_FUNCTION_TIMEOUT_MS / 1000 + SWEEP.marginSeconds);
+    // Scheduled transfers as the stack wires them: one-time schedules that send to the event buffer.
+    env[ENV.schedulesTable] ??= 'contact-transfer-schedules';
+    env[ENV.scheduleGroupName] ??= 'contact-transfer-gateway';
+    env[ENV.schedulerRoleArn] ??= 'arn:aws:iam::111122223333:role/contact-transfer-scheduler';
+    env[ENV.scheduleTargetArn] ??= env[ENV.eventBufferQueueArn];
+    env[ENV.scheduleDeadLetterArn] ??= `${LOCAL_BUFFER_ARN}-schedule-dlq`;
 
     const config = loadConfig(env);
     // The event door as deployed: the rule delivers into a buffer that the event source mapping drains, paced; the
@@ -141,12 +159,24 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       started.push(sqs);
       env.AWS_ENDPOINT_URL_SQS = sqs.url;
     }
+    // The local scheduler delivers a fired schedule as Scheduler's SQS target does: its Input becomes a buffer message.
+    const scheduler = new SchedulerModel((targetArn, input) => {
+      if (targetArn === buffer.arn) buffer.send(input);
+    }, options.schedulerClock);
+    scheduler.start(LOCAL_SCHEDULER_TICK_MS);
+    started.push({ close: async () => scheduler.stop() });
+    if (!env.AWS_ENDPOINT_URL_SCHEDULER) {
+      const schedulerEndpoint = await startSchedulerEndpoint(scheduler);
+      started.push(schedulerEndpoint);
+      env.AWS_ENDPOINT_URL_SCHEDULER = schedulerEndpoint.url;
+    }
     const sdk = sdkSettingsFrom(env);
     const containerClients = (): Required<GatewayClients> => createGatewayClients(config, sdk);
     const { dynamodb: localClient } = containerClients();
     await createGatewayTables(localClient, {
       idempotency: config.idempotencyTable,
       ledger: config.ledgerTable,
+      ...(config.schedules && { schedules: config.schedules.table }),
     }).catch((error: unknown) => {
       // Tables an earlier run created on an external DynamoDB are fine to reuse.
       if (!(error instanceof Error && error.name === 'ResourceInUseException')) throw error;
@@ -195,7 +225,8 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       ...(dynamodb && { dynamodb }),
       connectEndpoint: env.AWS_ENDPOINT_URL_CONNECT,
       dynamodbEndpoint: env.AWS_ENDPOINT_URL_DYNAMODB,
-      tables: { idempotency: config.idempotencyTable, ledger: config.ledgerTable },
+      tables: { idempotency: config.idempotencyTable, ledger: config.ledgerTable, ...(config.schedules && { schedules: config.schedules.table }) },
+      scheduler,
       published: events.published,
       close: async () => {
         await closeServer(server);
@@ -228,7 +259,8 @@ async function route(
   const path = url.pathname;
   const historyOf = HISTORY_PATH.exec(path);
   const agentOf = AGENT_PATH.exec(path);
-  const methods = historyOf ? HISTORY_METHODS : agentOf ? AGENT_METHODS : ROUTES[path];
+  const scheduleOf = SCHEDULE_PATH.exec(path);
+  const methods = historyOf ? HISTORY_METHODS : agentOf ? AGENT_METHODS : scheduleOf ? SCHEDULE_METHODS : ROUTES[path];
   if (!methods) {
     return sendError(response, 404, 'ResourceNotFoundException', 'RESOURCE_NOT_FOUND', `Local mode serves ${describeRoutes()}; not ${path}.`);
   }
@@ -237,20 +269,26 @@ async function route(
       Allow: methods.join(', '),
     });
   }
-  if (historyOf) {
-    let contactId: string;
+  const parameterOf = historyOf ?? scheduleOf;
+  if (parameterOf) {
+    let parameter: string;
     try {
-      contactId = decodeURIComponent(historyOf[1] ?? '');
+      parameter = decodeURIComponent(parameterOf[1] ?? '');
     } catch {
       // API Gateway itself refuses a path it cannot decode before the function runs.
       return sendError(response, 400, 'InvalidRequestException', 'VALIDATION_FAILED', 'The path is not valid percent-encoding.');
     }
+    const [resource, pathParameters] = historyOf ? [HISTORY_RESOURCE, { ContactId: parameter }] : [SCHEDULE_RESOURCE, { ScheduleId: parameter }];
     const event = apiGatewayProxyEvent({
       body: null,
       account,
-      route: { method: 'GET', resource: HISTORY_RESOURCE, path, pathParameters: { ContactId: contactId }, query: Object.fromEntries(url.searchParams) },
+      route: { method: request.method ?? 'GET', resource, path, pathParameters, query: Object.fromEntries(url.searchParams) },
     });
     return sendApiGatewayResult(response, (await invoke(event)) as APIGatewayProxyResult);
+  }
+  if (path === SCHEDULES_RESOURCE && request.method === 'GET') {
+    const route = { method: 'GET', resource: SCHEDULES_RESOURCE, path, pathParameters: {}, query: Object.fromEntries(url.searchParams) };
+    return sendApiGatewayResult(response, (await invoke(apiGatewayProxyEvent({ body: null, account, route }))) as APIGatewayProxyResult);
   }
   if (path === '/health') return sendJson(response, 200, { Status: 'OK' });
   if (path === '/events/published') {
@@ -268,6 +306,10 @@ async function route(
   if (agentOf) return assignAgent(simulator, decodeURIComponent(agentOf[1] ?? ''), request.method === 'DELETE' ? undefined : body, response);
   if (path === '/contact/transfer') {
     return sendApiGatewayResult(response, (await invoke(apiGatewayProxyEvent({ body, headers: sentHeaders(request), account }))) as APIGatewayProxyResult);
+  }
+  if (path === SCHEDULES_RESOURCE) {
+    const route = { method: 'POST', resource: SCHEDULES_RESOURCE, path, pathParameters: {} };
+    return sendApiGatewayResult(response, (await invoke(apiGatewayProxyEvent({ body, headers: sentHeaders(request), account, route }))) as APIGatewayProxyResult);
   }
   return sendJson(response, 200, putEvents(door.buffer, eventSources, account, body));
 }

@@ -4,6 +4,8 @@
  */
 import './process-defaults';
 import { parseArgs } from 'node:util';
+import { idempotencyKeysOf } from '../lambda/domain/idempotency-keys';
+import { scheduleIdOf } from '../lambda/domain/schedule';
 import { DEMO_SEED_PATH, loadSeed } from '../simulator/seed';
 import type { Seed } from '../simulator/seed';
 import { startLocalGateway } from './local-gateway';
@@ -53,6 +55,7 @@ function banner(gateway: LocalGateway, seed: Seed, seedPath: string): string {
     'Contact transfer gateway, local mode',
     `  POST ${gateway.url}/contact/transfer   the HTTPS door (API Gateway proxy event)`,
     `  GET  ${gateway.url}/contact/transfers/{ContactId}   the transfer history of that contact's tree`,
+    `  POST/GET ${gateway.url}/contact/transfer/schedules, GET/DELETE .../schedules/{ScheduleId}   scheduled transfers, fired by a local EventBridge Scheduler`,
     `  POST ${gateway.url}/events             PutEvents-style entries for the EventBridge rule, buffered and drained at 2 transfers/s`,
     `  GET  ${gateway.url}/events/published   the Contact Transferred / Failed / Skipped events published so far (also printed here)`,
     `  Connect:  ${gateway.connect ? `embedded simulator at ${gateway.connectEndpoint}, seeded from ${seedPath}` : gateway.connectEndpoint}`,
@@ -95,7 +98,8 @@ function banner(gateway: LocalGateway, seed: Seed, seedPath: string): string {
       '# an event through the EventBridge rule',
       `  curl -s -X POST ${gateway.url}/events -H 'Content-Type: application/json' -d '{"Entries":[{"Source":"internal.contact-transfer","DetailType":"TransferContact","Detail":${detail}}]}'`,
     );
-    const burst = active.slice(3).filter((contact) => contact !== queued);
+    const [escalated, ...burst] = active.slice(3).filter((contact) => contact !== queued);
+    if (escalated) lines.push(...scheduleExamples(gateway, seed, { ContactId: escalated.Id, ContactFlowId: flow.Id, QueueId: queue.Id }));
     if (burst.length > 0) {
       const entries = burst.map((contact) => ({
         Source: 'internal.contact-transfer',
@@ -117,6 +121,27 @@ function banner(gateway: LocalGateway, seed: Seed, seedPath: string): string {
   }
   lines.push('', 'Ctrl-C stops everything.');
   return lines.join('\n');
+}
+
+/**
+ * A scheduled escalation a minute ahead, its state and the contact's schedules, and one cancelled. A ScheduleId
+ * follows from the idempotency key, so the examples can name the schedules before they exist.
+ */
+function scheduleExamples(gateway: LocalGateway, seed: Seed, request: { ContactId: string; ContactFlowId: string; QueueId: string }): string[] {
+  const schedules = `${gateway.url}/contact/transfer/schedules`;
+  const scheduleId = (token: string): string => scheduleIdOf(idempotencyKeysOf({ ...request, ClientToken: token }, seed.instance.id).idempotencyKey);
+  const create = (token: string, body: Record<string, unknown>): string =>
+    `  curl -s -X POST ${schedules} -H 'Content-Type: application/json' -H 'Idempotency-Key: ${token}' -d '${JSON.stringify({ ...request, ...body })}'`;
+  return [
+    '# a scheduled transfer a minute ahead (contract section 12): escalate the task unless an agent has it by then',
+    create('demo-escalation-1', { Note: 'escalation: still waiting', Conditions: { NotWithAgent: true }, AfterSeconds: 60 }),
+    '# its state: SCHEDULED, then FIRED with the outcome a minute later (its transfer is in the history with its ScheduleId)',
+    `  curl -s ${schedules}/${scheduleId('demo-escalation-1')}`,
+    `  curl -s '${schedules}?ContactId=${request.ContactId}'`,
+    '# another, cancelled before it fires: 204, and it never transfers',
+    create('demo-escalation-2', { AfterSeconds: 120 }),
+    `  curl -s -i -X DELETE ${schedules}/${scheduleId('demo-escalation-2')}`,
+  ];
 }
 
 main().catch((error: unknown) => {

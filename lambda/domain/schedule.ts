@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { TransferError } from './errors';
 import type { FieldError } from './errors';
-import { HISTORY_PAGE } from './history';
+import { parseHistoryQuery } from './history';
+import type { HistoryQuery } from './history';
 import { idempotencyKeysOf } from './idempotency-keys';
 import { parseTransferRequest } from './request';
 import type { TransferRequest } from './request';
@@ -126,30 +127,17 @@ export function parseScheduleId(value: unknown): string {
   throw TransferError.of('SCHEDULE_NOT_FOUND');
 }
 
-/** `GET /contact/transfer/schedules?ContactId=&MaxResults=&NextToken=`. */
-export interface ScheduleListQuery {
-  readonly ContactId: string;
-  readonly maxResults: number;
-  readonly nextToken?: string;
-}
+/** `GET /contact/transfer/schedules?ContactId=&MaxResults=&NextToken=`: paged as the history is (contract section 10). */
+export type ScheduleListQuery = HistoryQuery;
 
 export interface SchedulePage {
   readonly Schedules: readonly Schedule[];
   readonly NextToken?: string;
 }
 
-/** Rule 1 for the listing, paged as the history is (contract section 10). */
+/** Rule 1 for the listing: the history's checks, the contact named by the query instead of the path. */
 export function parseScheduleListQuery(parameters: Readonly<Record<string, string | undefined>>): ScheduleListQuery {
-  const fields: FieldError[] = [];
-  const { ContactId, MaxResults, NextToken } = parameters;
-  if (ContactId === undefined || ContactId === '' || ContactId.length > 256) fields.push({ Field: 'ContactId', Message: 'is required: a contact id of 1 to 256 characters' });
-  const maxResults = MaxResults === undefined ? HISTORY_PAGE.default : Number(MaxResults);
-  if (MaxResults !== undefined && (!/^\d+$/.test(MaxResults) || maxResults < HISTORY_PAGE.min || maxResults > HISTORY_PAGE.max)) {
-    fields.push({ Field: 'MaxResults', Message: `must be a whole number from ${HISTORY_PAGE.min} to ${HISTORY_PAGE.max}` });
-  }
-  if (NextToken !== undefined && (NextToken === '' || NextToken.length > 2048)) fields.push({ Field: 'NextToken', Message: 'must be the NextToken of an earlier page' });
-  if (fields.length > 0) throw TransferError.of('VALIDATION_FAILED', { fields });
-  return { ContactId: ContactId as string, maxResults, ...(NextToken !== undefined && { nextToken: NextToken }) };
+  return parseHistoryQuery(parameters.ContactId, parameters);
 }
 
 /** The public view of a stored schedule. */

@@ -82,7 +82,7 @@ describe('the deployable bundle', () => {
     }
   });
 
-  it('carries the five Connect operations the gateway calls and none of the others (npm run bench: size)', () => {
+  it('carries the five Connect operations and the two Scheduler operations the gateway calls and none of the others (npm run bench: size)', () => {
     const bindings = readFileSync(artifact.entry, 'utf8').matchAll(/http:\["(GET|POST|PUT|DELETE|PATCH)","([^"]+)",\d+\]/g);
     expect([...bindings].map(([, method, path]) => `${method} ${path}`).sort()).toEqual([
       'GET /contact-flows/{InstanceId}/{ContactFlowId}', // DescribeContactFlow
@@ -90,7 +90,9 @@ describe('the deployable bundle', () => {
       'GET /queues/{InstanceId}/{QueueId}', // DescribeQueue
       'GET /users/{InstanceId}/{UserId}', // DescribeUser
       'POST /contact/transfer', // TransferContact
-    ]);
+      'POST /schedules/{Name}', // Scheduler's CreateSchedule
+      'DELETE /schedules/{Name}', // Scheduler's DeleteSchedule
+    ].sort());
   });
 
   it('transfers, then replays the same request without a second transfer', async () => {

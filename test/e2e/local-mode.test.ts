@@ -130,6 +130,22 @@ describe('npm start', () => {
     expect(JSON.parse(stdout)).toMatchObject({ FailedEntryCount: 0 });
   });
 
+  it('prints scheduled-transfer examples that work as printed: one scheduled a minute ahead, read, listed; one cancelled', async () => {
+    const lines = output.split('\n').map((line) => line.trim());
+    const examples = lines.slice(lines.findIndex((line) => line.startsWith('# a scheduled transfer'))).filter((line) => line.startsWith('curl')).slice(0, 5);
+    expect(examples).toHaveLength(5);
+    const run = async (command: string) => (await promisify(exec)(command, { cwd: root })).stdout;
+    const [create, read, list, createOther, cancel] = examples as [string, string, string, string, string];
+    const created = JSON.parse(await run(create)) as { ScheduleId: string; At: string; State: string };
+    expect(created).toMatchObject({ State: 'SCHEDULED' });
+    expect(Date.parse(created.At) - Date.now()).toBeGreaterThan(50_000);
+    expect(JSON.parse(await run(read))).toMatchObject({ ScheduleId: created.ScheduleId, State: 'SCHEDULED', Request: { Conditions: { NotWithAgent: true } } });
+    expect(JSON.parse(await run(list))).toMatchObject({ Schedules: [{ ScheduleId: created.ScheduleId }] });
+    const other = JSON.parse(await run(createOther)) as { ScheduleId: string };
+    expect(await run(cancel)).toMatch(/^HTTP\/1\.1 204/);
+    expect((await (await fetch(`${url}/contact/transfer/schedules/${other.ScheduleId}`)).json()) as unknown).toMatchObject({ State: 'CANCELLED' });
+  });
+
   it('two Idempotency-Key headers with different values are a 400 naming the header, not one joined token', async () => {
     const answer = await new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
       const outgoing = httpRequest(`${url}/contact/transfer`, { method: 'POST' }, (response) => {
