@@ -96,7 +96,7 @@ export function createGateway(config: GatewayConfig, clients: GatewayClients = {
       visibility: new BufferVisibility(clients.sqs ?? sqsClientOf(config, {}), config.eventBuffer.queueArn),
       ...(schedules && { schedules }),
     });
-  const deadLetters = deadLetterEntry({ instance: config.instance, trust: config.doors, bufferQueueArn: config.eventBuffer?.queueArn, ledger, failures });
+  const deadLetters = deadLetterEntry({ instance: config.instance, trust: config.doors, bufferQueueArn: config.eventBuffer?.queueArn, ledger, failures, ...(schedules && { schedules }) });
   const sweep = config.sweep && sweepEntry({ pendingSlots: new DynamoDbPendingSlots(dynamodb, config.ledgerTable), useCase, afterMs: config.sweep.afterMs });
   const direct = directEntry(doors);
 

@@ -158,6 +158,11 @@ const channel: Kind<string> = {
   ...oneOf(TRANSFERABLE_CHANNELS),
   expectation: `one of ${TRANSFERABLE_CHANNELS.join(', ')} (the channels Amazon Connect's TransferContact accepts)`,
 };
+/** An SQS queue's ARN, in any partition. */
+/* @__NO_SIDE_EFFECTS__ */
+function sqsQueueArn(example: string): Kind<string> {
+  return text(/^arn:[\w-]+:sqs:[\w-]+:\d{12}:[\w-]+$/, 'an SQS queue ARN', `arn:aws:sqs:us-east-1:111122223333:${example}`);
+}
 /** Names the construct passes (tables, Powertools' service and namespace): whatever CloudFormation resolves them to. */
 const name = text(/^.+$/, 'a name', 'name');
 
@@ -398,7 +403,7 @@ export const apiId = setting({
 
 export const eventBufferQueueArn = setting({
   env: 'EVENT_BUFFER_QUEUE_ARN',
-  kind: text(/^arn:[\w-]+:sqs:[\w-]+:\d{12}:[\w-]+$/, 'an SQS queue ARN', 'arn:aws:sqs:us-east-1:111122223333:buffer'),
+  kind: sqsQueueArn('buffer'),
   absent: 'none: no event door',
   meaning: 'the buffer the event door takes SQS records from (set by the construct)',
 });
@@ -413,7 +418,7 @@ export const eventMaxReceives = setting({
 
 export const deadLetterQueueArn = setting({
   env: 'EVENT_DEAD_LETTER_QUEUE_ARN',
-  kind: text(/^arn:[\w-]+:sqs:[\w-]+:\d{12}:[\w-]+$/, 'an SQS queue ARN', 'arn:aws:sqs:us-east-1:111122223333:dead-letters'),
+  kind: sqsQueueArn('dead-letters'),
   absent: 'none: no dead-letter door',
   meaning: 'the dead-letter queue whose records the function turns into failure records (set by the construct)',
 });
@@ -458,14 +463,14 @@ export const schedulerRoleArn = setting({
 
 export const scheduleTargetArn = setting({
   env: 'SCHEDULE_TARGET_ARN',
-  kind: text(/^arn:[\w-]+:sqs:[\w-]+:\d{12}:[\w-]+$/, 'an SQS queue ARN', 'arn:aws:sqs:us-east-1:111122223333:buffer'),
+  kind: sqsQueueArn('buffer'),
   absent: 'required with SCHEDULES_TABLE',
   meaning: 'the event buffer a fired schedule is sent to (set by the construct)',
 });
 
 export const scheduleDeadLetterArn = setting({
   env: 'SCHEDULE_DEAD_LETTER_ARN',
-  kind: text(/^arn:[\w-]+:sqs:[\w-]+:\d{12}:[\w-]+$/, 'an SQS queue ARN', 'arn:aws:sqs:us-east-1:111122223333:schedule-dead-letters'),
+  kind: sqsQueueArn('schedule-dead-letters'),
   absent: 'required with SCHEDULES_TABLE',
   meaning: 'the queue EventBridge Scheduler sends a fired schedule it could not deliver to (set by the construct)',
 });

@@ -9,6 +9,9 @@ import type { TransferRequest } from '../domain/request';
 import { logger } from '../observability';
 import type { LedgerPort } from '../ports';
 import { originalRequestOf, serveBuffer, trustedBufferedRecordDoor } from './sqs';
+import { firedScheduleIdOf } from '../adapters/scheduler';
+import type { ScheduledTransfers } from '../usecase/scheduled-transfers';
+import { answerDeadLetteredSchedule } from './fired-schedules';
 
 /**
  * The dead-letter door (contract section 9): an event source mapping on the stack's dead-letter queue hands the
@@ -67,6 +70,8 @@ export interface DeadLetterDependencies {
   readonly bufferQueueArn: string | undefined;
   readonly ledger: Pick<LedgerPort, 'read'>;
   readonly failures: FailureLog;
+  /** Scheduled transfers, whose fired schedules the buffer may dead-letter too. */
+  readonly schedules?: ScheduledTransfers;
 }
 
 /**
@@ -102,6 +107,8 @@ export function deadLetterEntry(deps: DeadLetterDependencies): (event: SQSEvent,
       });
       return;
     }
+    const scheduleId = deps.schedules && firedScheduleIdOf(record.body);
+    if (deps.schedules && scheduleId) return answerDeadLetteredSchedule({ ...deps, schedules: deps.schedules }, scheduleId, deadLetterErrorOf(record), transferStateOf);
     const origin = door.origin(record, context);
     logger.appendKeys({ correlationId: origin.correlationId });
     let outcome: FailureOutcome = 'DEAD_LETTERED';

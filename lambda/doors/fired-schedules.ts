@@ -1,5 +1,5 @@
 import type { Context, SQSRecord } from 'aws-lambda';
-import type { FailureLog } from '../adapters/failure-records';
+import type { FailureError, FailureLog } from '../adapters/failure-records';
 import type { TransferRequest } from '../domain/request';
 import type { ScheduleOutcome } from '../domain/schedule';
 import { logger, metrics, reportOutcome } from '../observability';
@@ -55,4 +55,27 @@ export async function serveFiredSchedule(deps: FiredScheduleDependencies, schedu
   }
   await deps.schedules.settle(scheduleId, outcome);
   return {};
+}
+
+/**
+ * A fired schedule SQS dead-lettered after its last receive (lambda/doors/dead-letters.ts): its outcome is recorded
+ * as that failure, with its `Contact Transfer Failed`, unless its transfer happened or may have (`transferStateOf`,
+ * which then keeps the record in the queue until the intent is settled). A schedule cancelled first stays so.
+ */
+export async function answerDeadLetteredSchedule(
+  deps: Pick<FiredScheduleDependencies, 'schedules' | 'failures'>,
+  scheduleId: string,
+  error: FailureError,
+  transferStateOf: (request: TransferRequest) => Promise<'transferred' | 'maybe' | 'not'>,
+): Promise<void> {
+  const firing = await deps.schedules.fire(scheduleId);
+  if ('skipped' in firing || firing.transfer.Outcome !== undefined) return;
+  const schedule = firing.transfer;
+  const state = await transferStateOf({ ...schedule.Request, ClientToken: scheduleId, ScheduleId: scheduleId });
+  if (state === 'maybe') throw new Error('The dead-lettered schedule holds a pending intent; it returns to the queue until the sweeper or a retry settles the intent.');
+  if (state === 'transferred') return;
+  const origin: Origin = { door: 'eventbridge', caller: `schedule/${scheduleId} created by ${schedule.createdBy}`, correlationId: scheduleId };
+  await deps.failures.record({ outcome: 'DEAD_LETTERED', request: { ...schedule.Request, ScheduleId: scheduleId }, error, origin, at: new Date() });
+  await deps.schedules.settle(scheduleId, { Result: 'FAILED', ReasonCode: error.reason, Type: error.type, Message: error.message });
+  logger.info('dead letter', { scheduleId, outcome: 'DEAD_LETTERED' });
 }

@@ -17,9 +17,9 @@ const tableRows = (heading: string): string[][] => {
 };
 
 describe('docs/contract.md', () => {
-  it('has all eleven sections', () => {
+  it('has all twelve sections', () => {
     const numbered = [...contract.matchAll(/^## (\d+)\. /gm)].map((match) => Number(match[1]));
-    expect(numbered).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    expect(numbered).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
     expect(contract).toMatch(/^### 3\.2 EventBridge/m);
     expect(contract).toContain('**Bursts.**');
   });

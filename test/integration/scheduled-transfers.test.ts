@@ -4,7 +4,7 @@ import { createGateway, createGatewayClients } from '../../lambda/gateway';
 import { sdkSettingsFrom } from '../../local/sdk-settings';
 import { connectFixtures } from '../support/fixtures';
 import type { ConnectFixtures } from '../support/fixtures';
-import { asHttp, httpEvent } from '../support/gateway-harness';
+import { asHttp, httpEvent, ledgerItems } from '../support/gateway-harness';
 import type { GatewayContainer } from '../support/gateway-harness';
 import { asScheduleAnswer, bufferRecord, context, scheduleEvent, startScheduleHarness } from '../support/schedules';
 import type { ScheduleHarness } from '../support/schedules';
@@ -190,6 +190,28 @@ describe('firing', () => {
       State: 'FIRED',
       Outcome: { Result: 'FAILED', ReasonCode: 'CONTACT_NOT_ACTIVE', Type: 'InvalidRequestException' },
     });
+  });
+});
+
+describe('a fired schedule the buffer dead-lettered after its last receive', () => {
+  it('records FAILED with its Contact Transfer Failed when nothing was transferred, and leaves a transferred one as it was', async () => {
+    const lost = await call('POST', { body: { ...escalation(), AfterSeconds: 60 } });
+    const lostId = lost.body.ScheduleId as string;
+    const message = (id: string) => setup.scheduler.list().find((schedule) => schedule.name === id)?.input ?? '';
+    const before = transfers();
+    await gateway(bufferRecord(message(lostId), { deadLettered: true }), context());
+    expect(transfers()).toBe(before);
+    expect((await call('GET', { scheduleId: lostId })).body).toMatchObject({ State: 'FIRED', Outcome: { Result: 'FAILED', ReasonCode: 'INTERNAL_ERROR' } });
+    const [failure] = await ledgerItems(setup.harness, `FAILURE#${lostId}`);
+    expect(failure).toMatchObject({ status: 'DEAD_LETTERED', scheduleId: lostId, requestedBy: expect.stringContaining(`schedule/${lostId}`) });
+
+    const done = await call('POST', { body: { ...escalation(), AfterSeconds: 60 } });
+    const doneId = done.body.ScheduleId as string;
+    const doneMessage = message(doneId);
+    await gateway(bufferRecord(doneMessage), context());
+    await gateway(bufferRecord(doneMessage, { deadLettered: true }), context());
+    expect((await call('GET', { scheduleId: doneId })).body).toMatchObject({ Outcome: { Result: 'TRANSFERRED' } });
+    expect(await ledgerItems(setup.harness, `FAILURE#${doneId}`)).toEqual([]);
   });
 });
 

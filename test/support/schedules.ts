@@ -60,6 +60,7 @@ export function scheduleEnvironment(schedulerUrl: string, suffix: string): Recor
     SCHEDULER_ROLE_ARN: 'arn:aws:iam::111122223333:role/contact-transfer-scheduler',
     SCHEDULE_TARGET_ARN: TEST_BUFFER_ARN,
     SCHEDULE_DEAD_LETTER_ARN: 'arn:aws:sqs:us-east-1:111122223333:schedule-dead-letters',
+    EVENT_DEAD_LETTER_QUEUE_ARN: TEST_DEAD_LETTER_ARN,
   };
 }
 
@@ -83,19 +84,23 @@ export function asScheduleAnswer(result: unknown): HttpAnswer {
   return body === '' ? { status: statusCode, headers: {}, body: {} } : asHttp(result);
 }
 
-/** The buffer's message as the event source mapping hands it over. */
-export function bufferRecord(body: string): SQSEvent {
+/** The dead-letter queue the buffer redrives to, as the stack names it to the function. */
+export const TEST_DEAD_LETTER_ARN = 'arn:aws:sqs:us-east-1:111122223333:test-dead-letters';
+
+/** The buffer's message as the event source mapping hands it over; `deadLettered`, as SQS redrives it after its last receive. */
+export function bufferRecord(body: string, { deadLettered = false } = {}): SQSEvent {
+  const redrive = deadLettered ? { DeadLetterQueueSourceArn: TEST_BUFFER_ARN } : {};
   return {
     Records: [
       {
         messageId: randomUUID(),
         receiptHandle: randomUUID(),
         body,
-        attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()), SenderId: 'AROASCHEDULER', ApproximateFirstReceiveTimestamp: String(Date.now()) },
+        attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()), SenderId: 'AROASCHEDULER', ApproximateFirstReceiveTimestamp: String(Date.now()), ...redrive },
         messageAttributes: {},
         md5OfBody: '',
         eventSource: 'aws:sqs',
-        eventSourceARN: TEST_BUFFER_ARN,
+        eventSourceARN: deadLettered ? TEST_DEAD_LETTER_ARN : TEST_BUFFER_ARN,
         awsRegion: 'us-east-1',
       },
     ],
