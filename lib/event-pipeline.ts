@@ -112,18 +112,19 @@ export function eventPipeline(scope: Construct, props: EventPipelineProps): Even
  * A negated condition is true where its key is absent, so an IAM user or role, which carries neither key, is denied.
  */
 function onlySentBy(queue: IQueue, sources: string[]): void {
+  denySendsUnless(queue, 'OnlyItsSourcesSend', {
+    ArnNotEquals: { 'aws:SourceArn': sources },
+    StringNotEquals: { 'aws:PrincipalServiceName': 'sqs.amazonaws.com' },
+  });
+}
+
+/**
+ * A queue policy statement denying sqs:SendMessage to every principal, whatever its IAM policies allow, where all of
+ * `conditions` hold: negated conditions naming who may send.
+ */
+export function denySendsUnless(queue: IQueue, sid: string, conditions: Record<string, unknown>): void {
   queue.addToResourcePolicy(
-    new PolicyStatement({
-      sid: 'OnlyItsSourcesSend',
-      effect: Effect.DENY,
-      principals: [new AnyPrincipal()],
-      actions: ['sqs:SendMessage'],
-      resources: [queue.queueArn],
-      conditions: {
-        ArnNotEquals: { 'aws:SourceArn': sources },
-        StringNotEquals: { 'aws:PrincipalServiceName': 'sqs.amazonaws.com' },
-      },
-    }),
+    new PolicyStatement({ sid, effect: Effect.DENY, principals: [new AnyPrincipal()], actions: ['sqs:SendMessage'], resources: [queue.queueArn], conditions }),
   );
 }
 

@@ -1,6 +1,6 @@
 import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, Table } from 'aws-cdk-lib/aws-dynamodb';
-import { AnyPrincipal, Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { Function as LambdaFn } from 'aws-cdk-lib/aws-lambda';
 import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
@@ -8,7 +8,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '../lambda/config';
 import { SCHEDULES_CONTACT_INDEX, SCHEDULES_TABLE } from '../lambda/tables';
-import { setAsideQueue } from './event-pipeline';
+import { denySendsUnless, setAsideQueue } from './event-pipeline';
 import { statement } from './gateway-function';
 import { tableKeys } from './gateway-tables';
 
@@ -124,16 +124,7 @@ const SCHEDULE_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamod
  * name every session); a principal of another account carries none of this queue's grants anyway.
  */
 function onlySentByRole(queue: IQueue, role: Role): void {
-  queue.addToResourcePolicy(
-    new PolicyStatement({
-      sid: 'OnlySchedulerSends',
-      effect: Effect.DENY,
-      principals: [new AnyPrincipal()],
-      actions: ['sqs:SendMessage'],
-      resources: [queue.queueArn],
-      conditions: { ArnNotEquals: { 'aws:PrincipalArn': role.roleArn } },
-    }),
-  );
+  denySendsUnless(queue, 'OnlySchedulerSends', { ArnNotEquals: { 'aws:PrincipalArn': role.roleArn } });
 }
 
 /**

@@ -51,6 +51,7 @@ export const TRANSFERRED_PIPE: PipeDefinition = {
     CorrelationId: text('correlationId'),
     ClientToken: text('clientToken'),
     Note: text('note'),
+    ScheduleId: text('scheduleId'),
     At: text('at'),
   }),
 };
@@ -71,6 +72,7 @@ export const FAILED_PIPE: PipeDefinition = {
     ContactId: text('contactId'),
     EventId: text('correlationId'),
     RequestedBy: text('requestedBy'),
+    ScheduleId: text('scheduleId'),
     At: text('at'),
   }),
 };
@@ -108,6 +110,7 @@ export const SKIPPED_PIPE: PipeDefinition = {
     Door: text('door'),
     RequestedBy: text('requestedBy'),
     CorrelationId: text('correlationId'),
+    ScheduleId: text('scheduleId'),
     At: text('at'),
   }),
 };

@@ -52,7 +52,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { ContactTransferGateway as InstalledGateway } from '@contact-transfer-gateway/construct';
 const installed = app.node.findAll().find((construct): construct is InstalledGateway => construct instanceof InstalledGateway);
-const forCallers = installed && { apiEndpoint: installed.apiEndpoint, transferInvokeArn: installed.transferInvokeArn, historyInvokeArn: installed.historyInvokeArn };
+const forCallers = installed && { apiEndpoint: installed.apiEndpoint, transferInvokeArn: installed.transferInvokeArn, historyInvokeArn: installed.historyInvokeArn, scheduleInvokeArns: installed.scheduleInvokeArns };
 const assembly = app.synth();
 const report = new AwsSolutionsChecks().validateScope(app);
 // The same check over a queue it must flag, so an empty report above means clean, not unchecked.
@@ -109,7 +109,7 @@ describe('the packed construct, installed into another CDK app', () => {
       Environment: { Variables: expect.objectContaining({ EVENT_SOURCES: 'crm.escalations', MAX_TRANSFERS: '11' }) as unknown },
     });
     // The outputs the snippet adds for callers.
-    expect(Object.keys(template.Outputs)).toEqual(['TransferGatewayEndpoint', 'TransferInvokeArn', 'HistoryInvokeArn']);
+    expect(Object.keys(template.Outputs)).toEqual(['TransferGatewayEndpoint', 'TransferInvokeArn', 'HistoryInvokeArn', 'ScheduleCreateInvokeArn']);
     const logGroups = Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::Logs::LogGroup');
     // The service function's, the direct-invocation function's and the API's access log.
     expect(logGroups.map((group) => group.Properties.RetentionInDays)).toEqual([90, 90, 90]);
@@ -120,13 +120,17 @@ describe('the packed construct, installed into another CDK app', () => {
     expect(staged).toContain(bundled);
   });
 
-  it('gives the app what a caller needs as properties: the endpoint and the invoke ARNs of both methods', () => {
+  it('gives the app what a caller needs as properties: the endpoint and the invoke ARNs of every method', () => {
     const { forCallers } = JSON.parse(synthesized.stdout) as { forCallers: Record<string, unknown> };
     const text = (value: unknown) => JSON.stringify(value);
     expect(text(forCallers.apiEndpoint)).toMatch(/"https:\/\/",\{"Ref":"TransferGatewayApi[0-9A-F]+"\},"\.execute-api\.eu-west-2\.".*"Ref":"TransferGatewayApiDeploymentStageprod/);
     // The stage by reference, so the ARN exists once the stage does.
     expect(text(forCallers.transferInvokeArn)).toMatch(/:execute-api:eu-west-2:111122223333:".*"Ref":"TransferGatewayApiDeploymentStageprod[0-9A-F]+"\},"\/POST\/contact\/transfer"/);
     expect(text(forCallers.historyInvokeArn)).toMatch(/:execute-api:eu-west-2:111122223333:".*"Ref":"TransferGatewayApiDeploymentStageprod[0-9A-F]+"\},"\/GET\/contact\/transfers\/\*"/);
+    const schedules = forCallers.scheduleInvokeArns as { create: unknown; read: unknown[]; cancel: unknown };
+    expect(text(schedules.create)).toMatch(/"\/POST\/contact\/transfer\/schedules"\]\]\}$/);
+    expect(schedules.read.map(text)).toEqual([expect.stringMatching(/"\/GET\/contact\/transfer\/schedules"\]\]\}$/), expect.stringMatching(/"\/GET\/contact\/transfer\/schedules\/\*"\]\]\}$/)]);
+    expect(text(schedules.cancel)).toMatch(/"\/DELETE\/contact\/transfer\/schedules\/\*"\]\]\}$/);
   });
 
   it('is clean under cdk-nag AwsSolutions (v3 validateScope) in that app, where the same check does flag an unencrypted queue', () => {

@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCHEDULE_AHEAD_SECONDS } from '../../lambda/domain/schedule';
 import { SCHEDULES_CONTACT_INDEX, SCHEDULES_TABLE } from '../../lambda/tables';
+import { FAILED_PIPE, SKIPPED_PIPE, TRANSFERRED_PIPE } from '../../lib/transfer-events';
+import { passes, renderTemplate } from '../../local/event-pipes';
+import type { StreamRecord } from '../../local/event-pipes';
 import { ACCOUNT, REGION, all, asArray, functionWithHandler, synthesize } from './synth';
 import type { Synthesized } from './synth';
 
@@ -255,5 +258,24 @@ describe('when a fired schedule is not delivered', () => {
     expect(deliveries).toContain('ApproximateNumberOfMessagesVisible');
     const alarmId = Object.entries(resources()).find(([, resource]) => String(resource.Properties.AlarmName).endsWith('-ScheduledTransfersUndelivered'))?.[0];
     expect(JSON.stringify(body[1])).toContain(JSON.stringify({ 'Fn::GetAtt': [alarmId, 'Arn'] }));
+  });
+});
+
+describe('the transfer events of a scheduled transfer', () => {
+  const scheduleId = `sch-${'0'.repeat(31)}1`;
+  const insert = (image: StreamRecord['dynamodb']['NewImage']): StreamRecord => ({ eventName: 'INSERT', dynamodb: { Keys: {}, NewImage: { ...image, scheduleId: { S: scheduleId } } } });
+  const records = {
+    transferred: insert({ pk: { S: 'TREE#t' }, sk: { S: 'TRANSFER#0001' }, status: { S: 'TRANSFERRED' }, transferNumber: { N: '1' } }),
+    failed: insert({ pk: { S: 'FAILURE#e' }, sk: { S: 'FAILURE' }, status: { S: 'REJECTED' } }),
+    skipped: insert({ pk: { S: 'KEY#k' }, sk: { S: 'INTENT' }, status: { S: 'SKIPPED' } }),
+  };
+
+  it.each([
+    ['Contact Transferred', TRANSFERRED_PIPE, records.transferred],
+    ['Contact Transfer Failed', FAILED_PIPE, records.failed],
+    ['Contact Transfer Skipped', SKIPPED_PIPE, records.skipped],
+  ] as const)('%s names the ScheduleId its ledger record carries, as the pipe renders it', (_, pipe, record) => {
+    expect(passes(pipe, record)).toBe(true);
+    expect((JSON.parse(renderTemplate(pipe.inputTemplate, record)) as { ScheduleId?: string }).ScheduleId).toBe(scheduleId);
   });
 });

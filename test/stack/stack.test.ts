@@ -10,7 +10,7 @@ import { EVENT_BUFFER, returnDelayFor } from '../../lambda/event-buffer';
 import { GATEWAY_BUNDLE } from '../../lib/gateway-bundle';
 import { FUNCTION_RUNTIME } from '../../lib/gateway-function';
 import { TRANSFER_EVENT_PIPES } from '../../lib/transfer-events';
-import { ACCOUNT, INSTANCE_ARN, REGION, all, asArray, only, synthesize, serviceFunction } from './synth';
+import { ACCOUNT, INSTANCE_ARN, METHOD_RESOURCES, REGION, all, asArray, only, synthesize, serviceFunction } from './synth';
 import type { Synthesized } from './synth';
 
 let synth: Synthesized;
@@ -530,15 +530,7 @@ describe('HTTPS door', () => {
           Effect: 'Allow',
           Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
           Action: 'execute-api:Invoke',
-          // One ARN per method, so an identity policy can grant reading the history or schedules without granting transfers.
-          Resource: [
-            'execute-api:/*/DELETE/contact/transfer/schedules/*',
-            'execute-api:/*/GET/contact/transfer/schedules',
-            'execute-api:/*/GET/contact/transfer/schedules/*',
-            'execute-api:/*/GET/contact/transfers/*',
-            'execute-api:/*/POST/contact/transfer',
-            'execute-api:/*/POST/contact/transfer/schedules',
-          ],
+          Resource: METHOD_RESOURCES,
         },
       ],
     });

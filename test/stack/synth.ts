@@ -14,6 +14,19 @@ export const INSTANCE_ARN = `arn:aws:connect:${REGION}:${ACCOUNT}:instance/${INS
 
 const ROOT = path.join(__dirname, '..', '..');
 
+/**
+ * The API's methods as its resource policy names them, one ARN each, so an identity policy can grant reading the
+ * history or schedules without granting transfers.
+ */
+export const METHOD_RESOURCES = [
+  'execute-api:/*/DELETE/contact/transfer/schedules/*',
+  'execute-api:/*/GET/contact/transfer/schedules',
+  'execute-api:/*/GET/contact/transfer/schedules/*',
+  'execute-api:/*/GET/contact/transfers/*',
+  'execute-api:/*/POST/contact/transfer',
+  'execute-api:/*/POST/contact/transfer/schedules',
+];
+
 /** cdk.json's feature flags, so the tests see the template `cdk synth` produces (partition literals, minimized policies). */
 function projectContext(): Record<string, unknown> {
   const cdkJson = JSON.parse(readFileSync(path.join(ROOT, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };

@@ -4,7 +4,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContactTransferGateway } from '../../lib/contact-transfer-gateway';
 import { parseGatewayContext } from '../../lib/context';
-import { ACCOUNT, INSTANCE_ARN, all, only, synthesize, serviceFunction } from './synth';
+import { ACCOUNT, INSTANCE_ARN, METHOD_RESOURCES, all, only, synthesize, serviceFunction } from './synth';
 import type { Synthesized } from './synth';
 
 /** Every optional knob set away from its default; bundling skipped (stack.test.ts bundles for real). */
@@ -31,7 +31,7 @@ afterAll(() => synth?.cleanup());
 describe('context knobs reach the stack', () => {
   it('the resource policy adds the listed accounts and the organization', () => {
     const { resource } = only(synth.template, 'AWS::ApiGateway::RestApi');
-    const method = ['execute-api:/*/GET/contact/transfers/*', 'execute-api:/*/POST/contact/transfer'];
+    const method = METHOD_RESOURCES;
     expect(resource.Properties?.Policy).toEqual({
       Version: '2012-10-17',
       Statement: [
