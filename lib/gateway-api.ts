@@ -220,8 +220,8 @@ export function gatewayApi(scope: Construct, props: GatewayApiProps): RestApi {
 
 /**
  * The schedule routes (contract section 12), IAM-authorised and on the same proxy integration as the others: create
- * (its body checked against a model generated from the function's schema), a contact's schedules (ContactId required
- * at the edge), one schedule, and cancel.
+ * (its body checked against the schedule request's model), a contact's schedules (ContactId required at the edge),
+ * one schedule, and cancel.
  */
 function scheduleMethods(api: RestApi, handler: IFunction, validator: RequestValidator): void {
   const integration = new LambdaIntegration(handler, { proxy: true, allowTestInvoke: false });

@@ -9,14 +9,17 @@ import { LOCAL_API, LOCAL_API_ENVIRONMENT } from '../../local/lambda-events';
 import { connectFixtures } from '../support/fixtures';
 import { buildFunctionRunner, startFunctionProcess } from '../support/function-process';
 import type { FunctionProcess } from '../support/function-process';
-import { asHttp, httpEvent, startGatewayHarness } from '../support/gateway-harness';
+import { asHttp, httpEvent } from '../support/gateway-harness';
 import type { GatewayHarness } from '../support/gateway-harness';
+import { asScheduleAnswer, bufferRecord, scheduleEvent, startScheduleHarness } from '../support/schedules';
+import type { ScheduleHarness } from '../support/schedules';
 
 /**
  * The artifact `cdk deploy` uploads, loaded from the cloud assembly in a process of its own with the environment the
  * template gives the function, as Lambda runs it: proves its format, its bundled dependencies and its configuration,
  * not only our sources.
  */
+let setup: ScheduleHarness;
 let harness: GatewayHarness;
 let artifact: DeployedFunction;
 let deployed: FunctionProcess;
@@ -24,16 +27,21 @@ let runnerDir: string;
 let fx: ReturnType<typeof connectFixtures>;
 
 beforeAll(async () => {
-  harness = await startGatewayHarness();
+  // With scheduled transfers configured: the harness's environment names their table, group, role and queues, and the
+  // local scheduler model stands in for EventBridge Scheduler.
+  setup = await startScheduleHarness();
+  harness = setup.harness;
   artifact = synthesizeDeployedFunction(harness.connect.instanceArn);
   // Table names and the REST API's id are CloudFormation references in the template; locally they name the harness's
-  // tables and the API the event builders stand in for (its stage too).
-  const references: Record<string, string> = {
+  // tables and the API the event builders stand in for (its stage too). Every reference must be one named here.
+  const localNames: Record<string, string> = {
     IDEMPOTENCY_TABLE_NAME: harness.config.idempotencyTable,
     LEDGER_TABLE_NAME: harness.config.ledgerTable,
     [ENV.apiId]: LOCAL_API.id,
+    [ENV.schedulesTable]: harness.config.schedules?.table ?? '',
   };
-  expect(Object.keys(artifact.references).sort()).toEqual(Object.keys(references).sort());
+  expect(Object.keys(artifact.references).filter((name) => !(name in localNames))).toEqual([]);
+  const references = Object.fromEntries(Object.keys(artifact.references).map((name) => [name, localNames[name] ?? '']));
   const { POWERTOOLS_LOG_LEVEL: _keepQuiet, ...fromTemplate } = artifact.environment;
   const [file, exported] = artifact.handler.split('.');
   expect(file).toBe('index');
@@ -47,7 +55,7 @@ afterAll(async () => {
   await deployed?.kill();
   artifact?.cleanup();
   if (runnerDir) rmSync(runnerDir, { recursive: true, force: true });
-  await harness?.close();
+  await setup?.close();
 });
 
 async function post(body: unknown, headers?: Record<string, string>) {
@@ -132,5 +140,22 @@ describe('the deployable bundle', () => {
     expect(answer.status).toBe(500);
     expect(answer.body.ReasonCode).toBe('INTERNAL_ERROR');
     expect(transfers()).toBe(before);
+  });
+
+  it('schedules a transfer, and transfers it when it fires, through the bundled Scheduler client', async () => {
+    const invoke = async (event: unknown) => {
+      const outcome = await deployed.invoke(event, 10_000);
+      if (outcome.error) throw new Error(`the function failed: ${outcome.error.name}: ${outcome.error.message}`);
+      return outcome.result;
+    };
+    const created = asScheduleAnswer(await invoke(scheduleEvent('POST', { body: { ContactId: fx.contact(), ContactFlowId: fx.flows.inbound, QueueId: fx.queues.enabled, AfterSeconds: 60 } })));
+    expect(created.status).toBe(201);
+    const scheduleId = created.body.ScheduleId as string;
+    const waiting = setup.scheduler.list().find((schedule) => schedule.name === scheduleId);
+    expect(waiting).toBeDefined();
+    const before = transfers();
+    await invoke(bufferRecord(waiting?.input ?? ''));
+    expect(transfers()).toBe(before + 1);
+    expect(asScheduleAnswer(await invoke(scheduleEvent('GET', { scheduleId }))).body).toMatchObject({ State: 'FIRED', Outcome: { Result: 'TRANSFERRED' } });
   });
 });

@@ -312,8 +312,9 @@ describe('transfer events from the ledger stream (contract section 9, local mode
       Message: 'Only contacts of an allowed channel can be transferred.',
       Request: JSON.stringify(rejected),
       ClientToken: 'crm-case-8',
-      // Every event carries the request's Note, empty when it had none.
+      // Every event carries the request's Note, empty when it had none, and its ScheduleId, empty unless a schedule fired it.
       Note: '',
+      ScheduleId: '',
       ContactId: rejected.ContactId,
       EventId: rejectedId,
       RequestedBy: `internal.contact-transfer/${rejectedId}`,
