@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoDbLedger } from '../../lambda/adapters/ledger';
 import { DynamoDbPendingSlots } from '../../lambda/adapters/pending-slots';
@@ -412,6 +413,20 @@ describe('the sweeper settles PENDING intents whose request stopped, and never s
     expect(harness.connect.callCount()).toBe(calls);
   });
 
+  it('a stopped request with a Note or Conditions: the sweeper rebuilds it whole from its slot, so it releases the active contact, which takes another request at once', async () => {
+    for (const extras of [{ Note: 'escalated by CRM' }, { Conditions: { NotWithAgent: true as const } }]) {
+      const request = { ...queueTransfer(), ...extras };
+      harness.connect.failNext('TransferContact', 3, 'internal');
+      expect(asHttp(await harness.newContainer()(httpEvent(request), lambdaContext())).status).toBe(500);
+
+      expect(await sweep()).toMatchObject({ failed: 0 });
+      expect(await slotsOf(request.ContactId)).toEqual([expect.objectContaining({ status: 'RELEASED', releaseReason: SWEPT_UNTRANSFERRED })]);
+      // Not TRANSFER_IN_PROGRESS: the contact's in-flight mark went with the slot.
+      const another = { ...queueTransfer(), ContactId: request.ContactId };
+      expect(asHttp(await harness.newContainer()(httpEvent(another), lambdaContext())).status).toBe(200);
+    }
+  });
+
   it('a sweep and a retry of the same key at once: one transfer, one record, one Contact Transferred', async () => {
     const from = events.published.length;
     dynamoProxy.fail(gatewayRequests.ledgerRecord(harness.config.ledgerTable), 5);
@@ -523,9 +538,11 @@ describe('the sweeper counts from the latest attempt and sets aside what it cann
           settled.push(settlement);
           return settlement;
         },
+        setAside: (slot) => ledger.setAside(slot.reservation),
         afterMs: AFTER_MS,
         remainingMs: () => FUNCTION_TIMEOUT_MS,
         onFailure: () => undefined,
+        onSetAside: (slot) => alert('set aside by the sweep', slot.reservation),
         now: () => new Date(now),
       });
       return settled;
@@ -572,5 +589,28 @@ describe('the sweeper counts from the latest attempt and sets aside what it cann
     expect(await w.sweepOnly(request)).toEqual([]);
     expect(w.alert).toHaveBeenCalledTimes(1);
     expect(await slotsOf(request.ContactId)).toEqual([expect.objectContaining({ status: 'PENDING', pendingSlot: 'UNCONFIRMED' })]);
+  });
+
+  it('a slot still PENDING whose request finds no PENDING intent of its own (here the intent holds another payload): set aside with one alert, never again at the front of the sweep', async () => {
+    const request = { ...queueTransfer(), ContactId: `c-${randomUUID()}` };
+    const w = world(Date.now());
+    w.connect.mode = 'fails';
+    await expect(w.useCase.execute(request, origin)).rejects.toMatchObject({ reason: 'UPSTREAM_FAILURE' });
+    const [slot] = await slotsOf(request.ContactId);
+    await harness.dynamodbClient().send(
+      new UpdateItemCommand({
+        TableName: harness.config.ledgerTable,
+        Key: { pk: { S: `KEY#${String(slot?.idempotencyKey)}` }, sk: { S: 'INTENT' } },
+        UpdateExpression: 'SET payloadHash = :other',
+        ExpressionAttributeValues: { ':other': { S: 'another-payload' } },
+      }),
+    );
+    w.at(AFTER_MS + 1000);
+    expect(await w.sweepOnly(request)).toEqual(['not-pending']);
+    expect(w.alert).toHaveBeenCalledExactlyOnceWith('set aside by the sweep', expect.objectContaining({ idempotencyKey: slot?.idempotencyKey }));
+    expect(await slotsOf(request.ContactId)).toEqual([expect.objectContaining({ status: 'PENDING', pendingSlot: 'UNCONFIRMED' })]);
+    w.at(AFTER_MS + 120_000);
+    expect(await w.sweepOnly(request)).toEqual([]);
+    expect(w.alert).toHaveBeenCalledTimes(1);
   });
 });

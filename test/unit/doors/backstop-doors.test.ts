@@ -31,7 +31,9 @@ describe('a sweep', () => {
     request: { ContactId: contactId, ContactFlowId: 'flow' },
     origin: { door: 'https', caller: 'caller', correlationId: contactId },
     lastAttemptAt: new Date(0),
+    reservation: { treeId: contactId, transferNumber: 1, transfersInTree: 1, fromContactId: contactId, idempotencyKey: `token:${contactId}` },
   });
+  const quiet = { setAside: async () => undefined, onSetAside: () => undefined };
 
   it('asks only for slots last attempted longer ago than the wait, settles each in order, and counts what a failure left for the next sweep', async () => {
     const asked: Date[] = [];
@@ -54,6 +56,7 @@ describe('a sweep', () => {
       afterMs: 70_000,
       remainingMs: () => 10_000,
       onFailure: (failedSlot) => failed.push(failedSlot.request.ContactId),
+      ...quiet,
       now: () => new Date(1_000_000),
     });
     expect(asked).toEqual([new Date(1_000_000 - 70_000)]);
@@ -75,6 +78,7 @@ describe('a sweep', () => {
       afterMs: 0,
       remainingMs: () => remaining,
       onFailure: () => undefined,
+      ...quiet,
     });
     expect(settled).toEqual(['a', 'b']);
     expect(report).toMatchObject({ due: 3, transferred: 2 });
@@ -88,8 +92,31 @@ describe('a sweep', () => {
       afterMs: 0,
       remainingMs: () => 4000,
       onFailure: () => undefined,
+      ...quiet,
     });
     expect(settled).toEqual(['a']);
+  });
+
+  it('sets aside, with an alert, a slot still PENDING whose request finds no PENDING intent, so it never holds the front of the index; one settled meanwhile is left as it is', async () => {
+    const setAside: string[] = [];
+    const alerted: string[] = [];
+    const failed: string[] = [];
+    const report = await sweepPendingIntents({
+      pendingSlots: { attemptedBefore: async () => ['stray', 'settled-meanwhile', 'ok'].map(slot) },
+      settle: async (request) => (request.ContactId === 'ok' ? 'transferred' : 'not-pending'),
+      setAside: async ({ reservation }) => {
+        if (reservation.fromContactId === 'settled-meanwhile') throw new Error('ConditionalCheckFailed');
+        setAside.push(reservation.idempotencyKey);
+      },
+      onSetAside: (aside) => alerted.push(aside.request.ContactId),
+      afterMs: 0,
+      remainingMs: () => 10_000,
+      onFailure: (failedSlot) => failed.push(failedSlot.request.ContactId),
+    });
+    expect(setAside).toEqual(['token:stray']);
+    expect(alerted).toEqual(['stray']);
+    expect(failed).toEqual(['settled-meanwhile']);
+    expect(report).toMatchObject({ due: 3, transferred: 1, 'not-pending': 0, 'set-aside': 1, failed: 1 });
   });
 });
 
