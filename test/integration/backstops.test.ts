@@ -427,6 +427,27 @@ describe('the sweeper settles PENDING intents whose request stopped, and never s
     }
   });
 
+  it('a transfer Connect accepted but the ledger did not record, whose new contact took a request first: the sweeper still records it, and the next transfer counted it', async () => {
+    const from = events.published.length;
+    dynamoProxy.fail(gatewayRequests.ledgerRecord(harness.config.ledgerTable));
+    const first = queueTransfer();
+    const firstAnswer = asHttp(await proxiedContainer()(httpEvent(first), lambdaContext()));
+    dynamoProxy.clear();
+    expect(firstAnswer.status).toBe(200);
+    const newContact = String(firstAnswer.body.ContactId);
+    // A request on the new contact before the record lands: it marks the contact's item in flight, then transfers.
+    const onNewContact = { ...queueTransfer(), ContactId: newContact };
+    expect(asHttp(await harness.newContainer()(httpEvent(onNewContact), lambdaContext())).status).toBe(200);
+
+    expect(await sweep()).toMatchObject({ failed: 0 });
+    expect(await slotsOf(first.ContactId)).toEqual([
+      expect.objectContaining({ transferNumber: 1, fromContactId: first.ContactId, status: 'TRANSFERRED', toContactId: newContact }),
+      expect.objectContaining({ transferNumber: 2, fromContactId: newContact, status: 'TRANSFERRED', transfersInTree: 2 }),
+    ]);
+    expect(await ledgerItems(harness, `CONTACT#${newContact}`)).toEqual([expect.objectContaining({ treeId: first.ContactId, transferNumber: 1, transfersInTree: 1 })]);
+    expect(transfersFrom(await publishedSince(from), first.ContactId)).toHaveLength(1);
+  });
+
   it('a sweep and a retry of the same key at once: one transfer, one record, one Contact Transferred', async () => {
     const from = events.published.length;
     dynamoProxy.fail(gatewayRequests.ledgerRecord(harness.config.ledgerTable), 5);
