@@ -360,6 +360,7 @@ describe('a transfer Connect may have made is never released on what the contact
 });
 
 describe('the sweeper settles PENDING intents whose request stopped, and never starts a transfer', () => {
+  const ORIGINAL_INVOCATION_MS = 10_000;
   const sweep = async (): Promise<SweepReport> => (await backstops(new QueueModel({ arn: DEAD_LETTERS_ARN, visibilityTimeoutMs: 300 })).sweep()) as SweepReport;
 
   it('completes an ended contact\'s transfer from Connect\'s original answer and publishes one Contact Transferred; releases an active contact\'s slot', async () => {
@@ -453,14 +454,18 @@ describe('the sweeper settles PENDING intents whose request stopped, and never s
     dynamoProxy.fail(gatewayRequests.ledgerRecord(harness.config.ledgerTable), 5);
     dynamoProxy.fail(gatewayRequests.idempotencyCompletion(harness.config.idempotencyTable), 5);
     const requests = Array.from({ length: 5 }, queueTransfer);
-    const answers = await Promise.all(requests.map(async (request) => asHttp(await proxiedContainer()(httpEvent(request), lambdaContext(1000)))));
+    // A whole invocation each: one too short to wait for its pacing slot would answer THROTTLED and transfer nothing.
+    const answers = await Promise.all(requests.map(async (request) => asHttp(await proxiedContainer()(httpEvent(request), lambdaContext(ORIGINAL_INVOCATION_MS)))));
     dynamoProxy.clear();
-    await sleep(1100);
+    expect(answers.map((answer) => answer.status)).toEqual(requests.map(() => 200));
 
+    // Their invocations' time runs out, so their in-progress idempotency records expire as a timeout's would.
+    vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
+    vi.setSystemTime(Date.now() + ORIGINAL_INVOCATION_MS + 1000);
     const [report, ...retries] = await Promise.all([
       sweep(),
       ...requests.map(async (request) => asHttp(await harness.newContainer()(httpEvent(request), lambdaContext()))),
-    ]);
+    ]).finally(() => vi.useRealTimers());
     // Each key was settled by exactly one of them; the other found it held (409) or settled.
     expect(report?.failed).toBe(0);
     const published = await publishedSince(from);
