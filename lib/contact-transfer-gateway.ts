@@ -78,6 +78,7 @@ export class ContactTransferGateway extends Construct {
   readonly eventPipes: CfnPipe[];
   /** What the pipes could not publish after their retries. */
   readonly undeliveredTransferEvents: Queue;
+  private readonly allowBufferSender: (principalArn: string) => void;
   /** The dead-letter door and the sweeper (lib/transfer-backstops.ts). */
   readonly backstops: TransferBackstops;
   /** The props as validated, defaults applied (the settings table, lambda/settings.ts). */
@@ -114,6 +115,7 @@ export class ContactTransferGateway extends Construct {
       transferRule: this.transferRule,
       eventBufferMapping: this.eventBufferMapping,
       eventPipes: this.eventPipes,
+      allowBufferSender: this.allowBufferSender,
     } = eventPipeline(this, {
       settings,
       gatewayFunction: this.gatewayFunction,
@@ -150,6 +152,16 @@ export class ContactTransferGateway extends Construct {
       undeliveredTransferEvents: this.undeliveredTransferEvents,
       alarmTopic: this.monitoring.alarmTopic,
     });
+  }
+
+  /**
+   * Lets the role `principalArn` send to the event buffer, as EventBridge Scheduler's role for the stack's scheduled
+   * transfers does: the buffer's policy denies sqs:SendMessage to every other principal but the transfer rule, since
+   * the function records a buffered event under the source and id the sender chose. The role still needs
+   * sqs:SendMessage on the buffer in its own policy.
+   */
+  allowEventBufferSender(principalArn: string): void {
+    this.allowBufferSender(principalArn);
   }
 
   /**
