@@ -82,12 +82,14 @@ export function deadLetterEntry(deps: DeadLetterDependencies): (event: SQSEvent,
    * Whether Connect made this request's transfer: the ledger holds it as transferred; it may have, while the ledger
    * holds a pending intent, whatever the contact looks like (the contact may not show the transfer yet, and another
    * holder of the key may be sending it right now: only the use case, under the idempotency lock, settles an intent).
-   * When that cannot be told, the answer is maybe too: a transfer that happened is never reported as failed.
+   * When that cannot be told, the answer is maybe too: a transfer that happened is never reported as failed. An intent
+   * of another payload under the same key is another request's (this one would be CLIENT_TOKEN_REUSED): not this one's.
    */
   async function transferStateOf(request: TransferRequest): Promise<'transferred' | 'maybe' | 'not'> {
     try {
-      const { intent } = await deps.ledger.read(request.ContactId, idempotencyKeysOf(request, deps.instance.id).idempotencyKey);
-      if (intent === undefined || intent.status === 'RELEASED') return 'not';
+      const { idempotencyKey, payloadHash } = idempotencyKeysOf(request, deps.instance.id);
+      const { intent } = await deps.ledger.read(request.ContactId, idempotencyKey);
+      if (intent === undefined || intent.status === 'RELEASED' || intent.payloadHash !== payloadHash) return 'not';
       return intent.status === 'TRANSFERRED' ? 'transferred' : 'maybe';
     } catch {
       return 'maybe';

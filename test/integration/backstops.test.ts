@@ -261,7 +261,7 @@ describe('the dead-letter door: every event-door request that ends without a tra
     expect(failuresFor(await publishedSince(from), id)).toHaveLength(1);
   });
 
-  it('a dead letter whose transfer the ledger holds is no failure; one that breaks the request rules is recorded as that rejection', async () => {
+  it('a dead letter whose transfer the ledger holds is no failure; one whose ClientToken another request\'s transfer holds, or that breaks the request rules, is a failure', async () => {
     const from = events.published.length;
     const deadLetters = new QueueModel({ arn: DEAD_LETTERS_ARN, visibilityTimeoutMs: 300 });
     backstops(deadLetters);
@@ -269,12 +269,19 @@ describe('the dead-letter door: every event-door request that ends without a tra
     expect(asHttp(await harness.newContainer()(httpEvent(transferred), lambdaContext())).status).toBe(200);
     const transferredId = randomUUID();
     deadLetters.redriveFrom(BUFFER_ARN, JSON.stringify(eventBridgeEvent(transferred, { id: transferredId })));
+    // Another contact under the same ClientToken: the ledger's transfer under that key is not this request's.
+    const sameTokenId = randomUUID();
+    const sameToken = { ...queueTransfer(), ClientToken: transferred.ClientToken };
+    deadLetters.redriveFrom(BUFFER_ARN, JSON.stringify(eventBridgeEvent(sameToken, { id: sameTokenId })));
     const invalidId = randomUUID();
     deadLetters.redriveFrom(BUFFER_ARN, JSON.stringify(eventBridgeEvent({ ContactId: fx.contact(), ContactFlowId: fx.flows.inbound, QueueID: fx.queues.enabled }, { id: invalidId })));
     await drained(deadLetters);
 
     const published = await publishedSince(from);
     expect(failuresFor(published, transferredId)).toHaveLength(0);
+    expect(failuresFor(published, sameTokenId).map((event) => event.detail)).toEqual([
+      expect.objectContaining({ Outcome: 'DEAD_LETTERED', ReasonCode: 'INTERNAL_ERROR', Request: JSON.stringify(sameToken) }),
+    ]);
     expect(failuresFor(published, invalidId).map((event) => event.detail)).toEqual([expect.objectContaining({ Outcome: 'REJECTED', ReasonCode: 'VALIDATION_FAILED' })]);
   });
 });
