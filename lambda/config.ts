@@ -22,6 +22,7 @@ import {
   sweepRuleArn,
   transferBurst,
   transferRatePerSecond,
+  transferRuleArn,
 } from './settings';
 import type { Setting } from './settings';
 
@@ -53,6 +54,7 @@ export const ENV = {
   serviceName: envOf(serviceName),
   metricsNamespace: envOf(metricsNamespace),
   deadLetterQueueArn: envOf(deadLetterQueueArn),
+  transferRuleArn: envOf(transferRuleArn),
   sweepRuleArn: envOf(sweepRuleArn),
   sweepAfterSeconds: envOf(sweepAfterSeconds),
 } as const;
@@ -76,6 +78,8 @@ export interface GatewayConfig {
   readonly eventBuffer?: { readonly queueArn: string; readonly maxReceives: number };
   /** The dead-letter queue whose records the function turns into failure records (lambda/doors/dead-letters.ts). */
   readonly deadLetterQueueArn?: string;
+  /** With the dead-letter queue: the rule delivering into the buffer, whose delivery failures the dead-letter door answers. */
+  readonly transferRuleArn?: string;
   /** The schedule rule whose events sweep PENDING intents older than `afterMs` (lambda/doors/sweep.ts). */
   readonly sweep?: { readonly ruleArn: string; readonly afterMs: number };
 }
@@ -125,6 +129,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   const deadLetters = read(deadLetterQueueArn);
   const sweepRule = read(sweepRuleArn);
   if (buffer !== undefined && read(eventMaxReceives) === undefined) throw new ConfigurationError(envOf(eventMaxReceives), `is required with ${envOf(eventBufferQueueArn)}`);
+  const transferRule = read(transferRuleArn);
+  if (deadLetters !== undefined && transferRule === undefined) throw new ConfigurationError(envOf(transferRuleArn), `is required with ${envOf(deadLetterQueueArn)}`);
   return {
     instance,
     allowedChannels: required(allowedChannels),
@@ -144,7 +150,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     // Without a buffer queue the function has no event door: an SQS-shaped payload is then a direct invocation.
     ...(buffer !== undefined && { eventBuffer: { queueArn: buffer, maxReceives: required(eventMaxReceives) } }),
     // The dead-letter door and the sweeper, each present only when the stack names its queue or rule.
-    ...(deadLetters !== undefined && { deadLetterQueueArn: deadLetters }),
+    ...(deadLetters !== undefined && { deadLetterQueueArn: deadLetters, transferRuleArn: transferRule }),
     ...(sweepRule !== undefined && { sweep: { ruleArn: sweepRule, afterMs: required(sweepAfterSeconds) * 1000 } }),
   };
 }

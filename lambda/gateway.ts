@@ -84,7 +84,14 @@ export function createGateway(config: GatewayConfig, clients: GatewayClients = {
       maxReceives: config.eventBuffer.maxReceives,
       visibility: new BufferVisibility(clients.sqs ?? sqsClientOf(config, {}), config.eventBuffer.queueArn),
     });
-  const deadLetters = deadLetterEntry({ instance: config.instance, trust: config.doors, bufferQueueArn: config.eventBuffer?.queueArn, ledger, failures });
+  const deadLetters = deadLetterEntry({
+    instance: config.instance,
+    trust: config.doors,
+    bufferQueueArn: config.eventBuffer?.queueArn,
+    transferRuleArn: config.transferRuleArn,
+    ledger,
+    failures,
+  });
   const sweep =
     config.sweep &&
     sweepEntry({

@@ -149,6 +149,7 @@ export class ContactTransferGateway extends Construct {
       role: this.role,
       ledgerTable: this.ledgerTable,
       deadLetterQueue: this.deadLetterQueue,
+      transferRule: this.transferRule,
       undeliveredTransferEvents: this.undeliveredTransferEvents,
       alarmTopic: this.monitoring.alarmTopic,
     });

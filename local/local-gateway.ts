@@ -61,6 +61,8 @@ export interface LocalGateway {
 /** The local event buffer, with the stack's numbers (lambda/event-buffer.ts) and AWS's waits, uncompressed. */
 const LOCAL_BUFFER_ARN = 'arn:aws:sqs:us-east-1:111122223333:contact-transfer-event-buffer';
 const LOCAL_SWEEP_RULE_ARN = 'arn:aws:events:us-east-1:111122223333:rule/contact-transfer-sweep';
+/** Local mode's rule delivers into the buffer without failing, so nothing names it; the dead-letter door needs one. */
+const LOCAL_TRANSFER_RULE_ARN = 'arn:aws:events:us-east-1:111122223333:rule/contact-transfer-requests';
 const LOCAL_FUNCTION_TIMEOUT_MS = 10_000;
 
 /** Largest body local mode reads; the handler itself rejects anything over 16 KiB with the contract's error. */
@@ -123,6 +125,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     env[ENV.eventBufferQueueArn] ??= LOCAL_BUFFER_ARN;
     env[ENV.eventMaxReceives] ??= String(EVENT_BUFFER.maxReceiveCount);
     env[ENV.deadLetterQueueArn] ??= `${LOCAL_BUFFER_ARN}-dlq`;
+    env[ENV.transferRuleArn] ??= LOCAL_TRANSFER_RULE_ARN;
     env[ENV.sweepRuleArn] ??= LOCAL_SWEEP_RULE_ARN;
     env[ENV.sweepAfterSeconds] ??= String(LOCAL_FUNCTION_TIMEOUT_MS / 1000 + SWEEP.marginSeconds);
 

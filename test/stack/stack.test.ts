@@ -105,6 +105,7 @@ describe('the function', () => {
         EVENT_MAX_RECEIVES: String(EVENT_BUFFER.maxReceiveCount),
         // The backstops (test/stack/backstops.test.ts).
         EVENT_DEAD_LETTER_QUEUE_ARN: resolve(gateway().deadLetterQueue.queueArn),
+        TRANSFER_RULE_ARN: resolve(gateway().transferRule.ruleArn),
         SWEEP_RULE_ARN: expect.stringMatching(/^arn:aws:events:us-east-1:111122223333:rule\//),
         SWEEP_AFTER_SECONDS: '70',
         // Unique per gateway, so two stacks in one account never share metrics or alarms.

@@ -137,7 +137,9 @@ describe('why a request was dead-lettered', () => {
 describe('which dead letters the door answers', () => {
   const BUFFER = 'arn:aws:sqs:us-east-1:111122223333:event-buffer';
   const text = (stringValue: string) => ({ stringValue, dataType: 'String' });
-  const fromTheRule = { RULE_ARN: text('arn:aws:events:us-east-1:111122223333:rule/r'), TARGET_ARN: text(BUFFER), ERROR_CODE: text('CONNECTION_FAILURE') };
+  const RULE = 'arn:aws:events:us-east-1:111122223333:rule/r';
+  const sources = { bufferQueueArn: BUFFER, transferRuleArn: RULE };
+  const fromTheRule = { RULE_ARN: text(RULE), TARGET_ARN: text(BUFFER), ERROR_CODE: text('CONNECTION_FAILURE') };
   const record = (attributes: Record<string, string>, messageAttributes: SQSRecord['messageAttributes'] = {}): SQSRecord =>
     ({ messageId: 'm', body: '{}', messageAttributes, attributes: { ApproximateReceiveCount: '1', SenderId: 'AIDA', ...attributes }, eventSource: 'aws:sqs' }) as unknown as SQSRecord;
 
@@ -149,11 +151,14 @@ describe('which dead letters the door answers', () => {
     ["the rule's attributes naming another target", record({}, { ...fromTheRule, TARGET_ARN: text(`${BUFFER}-other`) }), undefined],
     ["the rule's attributes without an error code", record({}, { RULE_ARN: fromTheRule.RULE_ARN, TARGET_ARN: fromTheRule.TARGET_ARN }), undefined],
     ["the rule's attributes on a redrive from another queue", record({ DeadLetterQueueSourceArn: `${BUFFER}-other` }, fromTheRule), undefined],
+    ["another rule's attributes naming the buffer (any sender can write message attributes)", record({}, { ...fromTheRule, RULE_ARN: text(`${RULE}-other`) }), undefined],
   ])('%s', (_, deadLetter, arrival) => {
-    expect(arrivalOf(deadLetter, BUFFER)).toBe(arrival);
+    expect(arrivalOf(deadLetter, sources)).toBe(arrival);
   });
 
-  it('answers nothing in a gateway without an event buffer', () => {
-    expect(arrivalOf(record({ DeadLetterQueueSourceArn: BUFFER }), undefined)).toBeUndefined();
+  it('answers nothing in a gateway without an event buffer, and no delivery failure where the rule is not named', () => {
+    expect(arrivalOf(record({ DeadLetterQueueSourceArn: BUFFER }), { ...sources, bufferQueueArn: undefined })).toBeUndefined();
+    expect(arrivalOf(record({}, fromTheRule), { ...sources, transferRuleArn: undefined })).toBeUndefined();
+    expect(arrivalOf(record({ DeadLetterQueueSourceArn: BUFFER }), { ...sources, transferRuleArn: undefined })).toBe('redriven');
   });
 });
