@@ -27,6 +27,7 @@ import {
   sweepRuleArn,
   transferBurst,
   transferRatePerSecond,
+  transferRuleArn,
 } from './settings';
 import type { Setting } from './settings';
 
@@ -58,6 +59,7 @@ export const ENV = {
   serviceName: envOf(serviceName),
   metricsNamespace: envOf(metricsNamespace),
   deadLetterQueueArn: envOf(deadLetterQueueArn),
+  transferRuleArn: envOf(transferRuleArn),
   sweepRuleArn: envOf(sweepRuleArn),
   sweepAfterSeconds: envOf(sweepAfterSeconds),
   schedulesTable: envOf(schedulesTable),
@@ -86,6 +88,8 @@ export interface GatewayConfig {
   readonly eventBuffer?: { readonly queueArn: string; readonly maxReceives: number };
   /** The dead-letter queue whose records the function turns into failure records (lambda/doors/dead-letters.ts). */
   readonly deadLetterQueueArn?: string;
+  /** With the dead-letter queue: the rule delivering into the buffer, whose delivery failures the dead-letter door answers. */
+  readonly transferRuleArn?: string;
   /** The schedule rule whose events sweep PENDING intents older than `afterMs` (lambda/doors/sweep.ts). */
   readonly sweep?: { readonly ruleArn: string; readonly afterMs: number };
   /** Scheduled transfers (contract section 12): present only when the stack names their table. */
@@ -171,7 +175,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     // Without a buffer queue the function has no event door: an SQS-shaped payload is then a direct invocation.
     ...(buffer !== undefined && { eventBuffer: { queueArn: buffer, maxReceives: requiredWith(eventMaxReceives, eventBufferQueueArn) } }),
     // The dead-letter door and the sweeper, each present only when the stack names its queue or rule.
-    ...(deadLetters !== undefined && { deadLetterQueueArn: deadLetters }),
+    ...(deadLetters !== undefined && { deadLetterQueueArn: deadLetters, transferRuleArn: requiredWith(transferRuleArn, deadLetterQueueArn) }),
     ...(sweepRule !== undefined && { sweep: { ruleArn: sweepRule, afterMs: required(sweepAfterSeconds) * 1000 } }),
     ...(schedules !== undefined && {
       schedules: {

@@ -96,8 +96,23 @@ export function createGateway(config: GatewayConfig, clients: GatewayClients = {
       visibility: new BufferVisibility(clients.sqs ?? sqsClientOf(config, {}), config.eventBuffer.queueArn),
       ...(schedules && { schedules }),
     });
-  const deadLetters = deadLetterEntry({ instance: config.instance, trust: config.doors, bufferQueueArn: config.eventBuffer?.queueArn, ledger, failures, ...(schedules && { schedules }) });
-  const sweep = config.sweep && sweepEntry({ pendingSlots: new DynamoDbPendingSlots(dynamodb, config.ledgerTable), useCase, afterMs: config.sweep.afterMs });
+  const deadLetters = deadLetterEntry({
+    instance: config.instance,
+    trust: config.doors,
+    bufferQueueArn: config.eventBuffer?.queueArn,
+    transferRuleArn: config.transferRuleArn,
+    ledger,
+    failures,
+    ...(schedules && { schedules }),
+  });
+  const sweep =
+    config.sweep &&
+    sweepEntry({
+      pendingSlots: new DynamoDbPendingSlots(dynamodb, config.ledgerTable),
+      useCase,
+      setAside: (slot) => ledger.setAside(slot.reservation),
+      afterMs: config.sweep.afterMs,
+    });
   const direct = directEntry(doors);
 
   /** The entry is chosen by what only that trigger sets; anything else is refused. */

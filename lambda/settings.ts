@@ -423,6 +423,13 @@ export const deadLetterQueueArn = setting({
   meaning: 'the dead-letter queue whose records the function turns into failure records (set by the construct)',
 });
 
+export const transferRuleArn = setting({
+  env: 'TRANSFER_RULE_ARN',
+  kind: text(/^arn:[\w-]+:events:[\w-]+:\d{12}:rule\/[\w.-]+$/, 'an EventBridge rule ARN', 'arn:aws:events:us-east-1:111122223333:rule/transfer-rule'),
+  absent: 'required with EVENT_DEAD_LETTER_QUEUE_ARN',
+  meaning: 'the rule that delivers TransferContact events into the buffer: the dead-letter door answers only its delivery failures (set by the construct)',
+});
+
 export const sweepRuleArn = setting({
   env: 'SWEEP_RULE_ARN',
   kind: text(/^arn:[\w-]+:events:[\w-]+:\d{12}:rule\/[\w.-]+$/, 'an EventBridge rule ARN', 'arn:aws:events:us-east-1:111122223333:rule/sweep'),
@@ -529,6 +536,7 @@ export const SETTINGS = {
   eventBufferQueueArn,
   eventMaxReceives,
   deadLetterQueueArn,
+  transferRuleArn,
   sweepRuleArn,
   sweepAfterSeconds,
   schedulesTable,

@@ -43,7 +43,8 @@ export const LEDGER_TABLE: TableDefinition = {
  * in that attempt, however long after the reservation it began. `reservedAt` stays as history shows it.
  * A slot the sweeper cannot settle and has alerted on moves to the partition `unconfirmed`: alerted once, left to an
  * operator, and never in the way of the slots behind it.
- * Projected: what the sweeper needs to rebuild the request and who asked, so it reads no base item.
+ * Projected: part of the request and who asked. The sweeper reads each listed slot's item for the whole request
+ * (lambda/adapters/pending-slots.ts), as a deployed index's projection cannot be changed in place.
  */
 export const PENDING_SLOTS_INDEX = {
   indexName: 'pending-slots',

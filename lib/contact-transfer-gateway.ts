@@ -83,6 +83,7 @@ export class ContactTransferGateway extends Construct {
   readonly eventPipes: CfnPipe[];
   /** What the pipes could not publish after their retries. */
   readonly undeliveredTransferEvents: Queue;
+  private readonly allowBufferSender: (principalArn: string) => void;
   /** The dead-letter door and the sweeper (lib/transfer-backstops.ts). */
   readonly backstops: TransferBackstops;
   /** Scheduled transfers: their table, the schedule group, the scheduler role and its dead-letter queue. */
@@ -122,6 +123,7 @@ export class ContactTransferGateway extends Construct {
       transferRule: this.transferRule,
       eventBufferMapping: this.eventBufferMapping,
       eventPipes: this.eventPipes,
+      allowBufferSender: this.allowBufferSender,
     } = eventPipeline(this, {
       settings,
       gatewayFunction: this.gatewayFunction,
@@ -131,6 +133,7 @@ export class ContactTransferGateway extends Construct {
       eventBuffer: this.eventBuffer,
       undeliveredTransferEvents: this.undeliveredTransferEvents,
     }));
+    this.allowBufferSender(this.schedules.schedulerRole.roleArn);
     this.api = gatewayApi(this, { settings, gatewayName: this.gatewayName, gatewayFunction: this.gatewayFunction });
     // The function's configuration refers to the API (Ref RestApi); the API's method refers to the function. No cycle:
     // the RestApi resource itself depends on nothing of the function's, and the deployment waits for the method.
@@ -156,9 +159,20 @@ export class ContactTransferGateway extends Construct {
       role: this.role,
       ledgerTable: this.ledgerTable,
       deadLetterQueue: this.deadLetterQueue,
+      transferRule: this.transferRule,
       undeliveredTransferEvents: this.undeliveredTransferEvents,
       alarmTopic: this.monitoring.alarmTopic,
     });
+  }
+
+  /**
+   * Lets the role `principalArn` send to the event buffer, as EventBridge Scheduler's role for the stack's scheduled
+   * transfers does: the buffer's policy denies sqs:SendMessage to every other principal but the transfer rule, since
+   * the function records a buffered event under the source and id the sender chose. The role still needs
+   * sqs:SendMessage on the buffer in its own policy.
+   */
+  allowEventBufferSender(principalArn: string): void {
+    this.allowBufferSender(principalArn);
   }
 
   /**

@@ -6,7 +6,7 @@ import { AnyPrincipal, Effect, PolicyStatement, Role, ServicePrincipal } from 'a
 import { EventSourceMapping } from 'aws-cdk-lib/aws-lambda';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { CfnPipe } from 'aws-cdk-lib/aws-pipes';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Queue, QueueEncryption, RedrivePermission } from 'aws-cdk-lib/aws-sqs';
 import type { QueueProps } from 'aws-cdk-lib/aws-sqs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
@@ -55,6 +55,8 @@ export function gatewayQueues(scope: Construct): GatewayQueues {
     visibilityTimeout: Duration.seconds(EVENT_BUFFER.visibilityTimeoutSeconds),
     retentionPeriod: Duration.days(EVENT_BUFFER.retentionDays),
     deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: EVENT_BUFFER.maxReceiveCount },
+    // No other queue may make the buffer its dead-letter queue and so move messages into it past its policy.
+    redriveAllowPolicy: { redrivePermission: RedrivePermission.DENY_ALL },
   });
   return { deadLetterQueue, eventBuffer };
 }
@@ -74,6 +76,8 @@ export interface EventPipeline {
   readonly eventBufferMapping: EventSourceMapping;
   /** `Contact Transferred`, `Contact Transfer Failed` and `Contact Transfer Skipped`, from the ledger's stream to the default bus. */
   readonly eventPipes: CfnPipe[];
+  /** Lets one more principal (a role's ARN) send to the buffer, which denies every sender but the rule and these. */
+  readonly allowBufferSender: (principalArn: string) => void;
 }
 
 /**
@@ -90,8 +94,10 @@ export function eventPipeline(scope: Construct, props: EventPipelineProps): Even
     targets: [new SqsQueue(eventBuffer, { deadLetterQueue, retryAttempts: 4, maxEventAge: Duration.hours(1) })],
   });
   // A dead letter is answered as the rule's delivery failure or the buffer's redrive: nobody else may put one there.
-  // The buffer stays open to principals of the account granted sqs:SendMessage: publishing straight to it is offered.
-  onlySentBy(deadLetterQueue, [transferRule.ruleArn, eventBuffer.queueArn]);
+  onlySentBy(deadLetterQueue, { sources: [transferRule.ruleArn, eventBuffer.queueArn], sqsRedrive: true });
+  // A buffered event is recorded under the source and id it names: only the rule, and the principals the stack names,
+  // may send one (contract section 3.3: a buffer-shaped payload cannot be forged by a caller).
+  const bufferSenders = onlySentBy(eventBuffer, { sources: [transferRule.ruleArn], sqsRedrive: false });
   const eventBufferMapping = new EventSourceMapping(scope, 'EventBufferMapping', {
     target: props.gatewayFunction,
     eventSourceArn: eventBuffer.queueArn,
@@ -101,31 +107,40 @@ export function eventPipeline(scope: Construct, props: EventPipelineProps): Even
   });
   eventBufferMapping.node.addDependency(props.functionRole);
   const eventPipes = transferEventPipes(scope, props.ledgerTable, props.undeliveredTransferEvents, settings.transferEventSource);
-  return { transferRule, eventBufferMapping, eventPipes };
+  return { transferRule, eventBufferMapping, eventPipes, allowBufferSender: bufferSenders.allow };
 }
 
 /**
  * Denies sqs:SendMessage to every principal in the account (whatever its IAM policies allow) unless the request comes
  * from one of `sources` (aws:SourceArn, which AWS sets on a service's request on behalf of a resource: the rule's
- * delivery), or from SQS itself moving a message after its last receive (a redrive names no aws:SourceArn documented
- * for it, so it is let through by the service's name; the dead-letter door checks the source queue it names).
- * A negated condition is true where its key is absent, so an IAM user or role, which carries neither key, is denied.
+ * delivery), from a principal `allow` names later (aws:PrincipalArn: a role's ARN, whatever session of it sends), or,
+ * with `sqsRedrive`, from SQS itself moving a message after its last receive (a redrive names no aws:SourceArn
+ * documented for it, so it is let through by the service's name; the dead-letter door checks the source queue it
+ * names). A negated condition is true where its key is absent, so an IAM user or role of no such name is denied.
  */
-function onlySentBy(queue: IQueue, sources: string[]): void {
-  denySendsUnless(queue, 'OnlyItsSourcesSend', {
+function onlySentBy(queue: IQueue, { sources, sqsRedrive }: { readonly sources: string[]; readonly sqsRedrive: boolean }): { allow: (principalArn: string) => void } {
+  const principals: string[] = [];
+  const deny = denySendsUnless(queue, 'OnlyItsSourcesSend', {
     ArnNotEquals: { 'aws:SourceArn': sources },
-    StringNotEquals: { 'aws:PrincipalServiceName': 'sqs.amazonaws.com' },
+    ...(sqsRedrive && { StringNotEquals: { 'aws:PrincipalServiceName': 'sqs.amazonaws.com' } }),
   });
+  return {
+    allow: (principalArn) => {
+      principals.push(principalArn);
+      // Keys under one operator must all hold for the deny: neither the rule's delivery nor a named principal.
+      deny.addCondition('ArnNotEquals', { 'aws:SourceArn': sources, 'aws:PrincipalArn': [...principals] });
+    },
+  };
 }
 
 /**
  * A queue policy statement denying sqs:SendMessage to every principal, whatever its IAM policies allow, where all of
  * `conditions` hold: negated conditions naming who may send.
  */
-export function denySendsUnless(queue: IQueue, sid: string, conditions: Record<string, unknown>): void {
-  queue.addToResourcePolicy(
-    new PolicyStatement({ sid, effect: Effect.DENY, principals: [new AnyPrincipal()], actions: ['sqs:SendMessage'], resources: [queue.queueArn], conditions }),
-  );
+export function denySendsUnless(queue: IQueue, sid: string, conditions: Record<string, unknown>): PolicyStatement {
+  const deny = new PolicyStatement({ sid, effect: Effect.DENY, principals: [new AnyPrincipal()], actions: ['sqs:SendMessage'], resources: [queue.queueArn], conditions });
+  queue.addToResourcePolicy(deny);
+  return deny;
 }
 
 /**

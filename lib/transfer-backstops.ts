@@ -4,6 +4,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { AttributeType, ProjectionType } from 'aws-cdk-lib/aws-dynamodb';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import type { IRule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Role } from 'aws-cdk-lib/aws-iam';
@@ -33,6 +34,8 @@ export interface TransferBackstopsProps {
   readonly role: Role;
   readonly ledgerTable: Table;
   readonly deadLetterQueue: IQueue;
+  /** The rule delivering into the buffer: the dead-letter door answers only its delivery failures. */
+  readonly transferRule: IRule;
   readonly undeliveredTransferEvents: IQueue;
   readonly alarmTopic: ITopic;
 }
@@ -99,6 +102,7 @@ export class TransferBackstops extends Construct {
     });
     const timeoutSeconds = gatewayFunction.timeout?.toSeconds() ?? 10;
     gatewayFunction.addEnvironment(ENV.deadLetterQueueArn, deadLetterQueue.queueArn);
+    gatewayFunction.addEnvironment(ENV.transferRuleArn, props.transferRule.ruleArn);
     gatewayFunction.addEnvironment(ENV.sweepRuleArn, Stack.of(this).formatArn({ service: 'events', resource: 'rule', resourceName: ruleName }));
     gatewayFunction.addEnvironment(ENV.sweepAfterSeconds, String(timeoutSeconds + SWEEP.marginSeconds));
 

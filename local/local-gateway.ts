@@ -68,6 +68,8 @@ export interface LocalGateway {
 /** The local event buffer, with the stack's numbers (lambda/event-buffer.ts) and AWS's waits, uncompressed. */
 const LOCAL_BUFFER_ARN = 'arn:aws:sqs:us-east-1:111122223333:contact-transfer-event-buffer';
 const LOCAL_SWEEP_RULE_ARN = 'arn:aws:events:us-east-1:111122223333:rule/contact-transfer-sweep';
+/** Local mode's rule delivers into the buffer without failing, so nothing names it; the dead-letter door needs one. */
+const LOCAL_TRANSFER_RULE_ARN = 'arn:aws:events:us-east-1:111122223333:rule/contact-transfer-requests';
 const LOCAL_FUNCTION_TIMEOUT_MS = 10_000;
 /** How often the local scheduler looks for schedules whose time has come (EventBridge Scheduler fires within a minute). */
 const LOCAL_SCHEDULER_TICK_MS = 1000;
@@ -135,6 +137,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     env[ENV.eventBufferQueueArn] ??= LOCAL_BUFFER_ARN;
     env[ENV.eventMaxReceives] ??= String(EVENT_BUFFER.maxReceiveCount);
     env[ENV.deadLetterQueueArn] ??= `${LOCAL_BUFFER_ARN}-dlq`;
+    env[ENV.transferRuleArn] ??= LOCAL_TRANSFER_RULE_ARN;
     env[ENV.sweepRuleArn] ??= LOCAL_SWEEP_RULE_ARN;
     env[ENV.sweepAfterSeconds] ??= String(LOCAL_FUNCTION_TIMEOUT_MS / 1000 + SWEEP.marginSeconds);
     // Scheduled transfers as the stack wires them: one-time schedules that send to the event buffer.

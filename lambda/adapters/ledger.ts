@@ -244,17 +244,20 @@ export class DynamoDbLedger implements LedgerPort {
         },
         { Update: this.contactInTree(reservation, expiresAt, 'complete') },
         {
-          Put: {
+          // The new contact's item exists already, without a count, when a request on that contact reserved or released
+          // before this record landed: the count is added to it. An item with a count is another transfer's: refused.
+          Update: {
             TableName: this.tableName,
-            Item: marshall({
-              ...ledgerKeys.contact(result.ContactId),
-              treeId: reservation.treeId,
-              transferNumber: reservation.transferNumber,
-              transfersInTree: reservation.transfersInTree,
-              [TTL]: expiresAt,
-            }),
-            ConditionExpression: 'attribute_not_exists(#pk)',
-            ExpressionAttributeNames: { '#pk': PK },
+            Key: marshall(ledgerKeys.contact(result.ContactId)),
+            UpdateExpression: 'SET treeId = if_not_exists(treeId, :tree), transferNumber = :number, transfersInTree = :count, #ttl = if_not_exists(#ttl, :expires)',
+            ConditionExpression: 'attribute_not_exists(transfersInTree)',
+            ExpressionAttributeNames: { '#ttl': TTL },
+            ExpressionAttributeValues: {
+              ':tree': { S: reservation.treeId },
+              ':number': { N: String(reservation.transferNumber) },
+              ':count': { N: String(reservation.transfersInTree) },
+              ':expires': { N: String(expiresAt) },
+            },
           },
         },
       ]);

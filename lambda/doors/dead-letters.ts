@@ -35,19 +35,26 @@ export interface DeadLetterError {
 /** How a message came into the dead-letter queue: SQS's redrive from the buffer, or the rule's delivery failure. */
 export type DeadLetterArrival = 'redriven' | 'undelivered';
 
+/** What a dead letter must name to be answered: the stack's buffer, and the stack's rule that delivers into it. */
+export interface DeadLetterSources {
+  readonly bufferQueueArn: string | undefined;
+  readonly transferRuleArn: string | undefined;
+}
+
 /**
  * How a message came into the queue, from what the sender cannot choose, or undefined for a message neither put there,
  * which must not be answered (its failure record would carry whatever ClientToken and text its sender wrote).
  * DeadLetterQueueSourceArn is a system attribute only SQS sets, when it moves a message after its last receive; the
  * rule's message attributes could be written by any sender, so for those the queue policy, which lets only the rule
- * (aws:SourceArn) send, is what vouches for them, and the door checks that they name the buffer as the target.
+ * (aws:SourceArn) send, is what vouches for them, and the door checks that they name the stack's rule and its buffer.
  */
-export function arrivalOf(record: SQSRecord, bufferQueueArn: string | undefined): DeadLetterArrival | undefined {
+export function arrivalOf(record: SQSRecord, { bufferQueueArn, transferRuleArn }: DeadLetterSources): DeadLetterArrival | undefined {
   if (bufferQueueArn === undefined) return undefined;
   const redrivenFrom = record.attributes?.DeadLetterQueueSourceArn;
   if (redrivenFrom !== undefined) return redrivenFrom === bufferQueueArn ? 'redriven' : undefined;
   const attribute = (name: string): string | undefined => record.messageAttributes?.[name]?.stringValue || undefined;
-  const fromTheRule = attribute('TARGET_ARN') === bufferQueueArn && attribute('RULE_ARN') !== undefined && attribute('ERROR_CODE') !== undefined;
+  const fromTheRule =
+    transferRuleArn !== undefined && attribute('TARGET_ARN') === bufferQueueArn && attribute('RULE_ARN') === transferRuleArn && attribute('ERROR_CODE') !== undefined;
   return fromTheRule ? 'undelivered' : undefined;
 }
 
@@ -63,11 +70,10 @@ export function deadLetterErrorOf(record: SQSRecord): DeadLetterError {
   return { type: REASONS.INTERNAL_ERROR.type, reason: 'INTERNAL_ERROR', message };
 }
 
-export interface DeadLetterDependencies {
+/** The buffer whose redrive, and the rule whose delivery failures into it, are the only messages answered. */
+export interface DeadLetterDependencies extends DeadLetterSources {
   readonly instance: ConnectInstance;
   readonly trust: DoorTrust;
-  /** The buffer whose redrive, or whose rule's delivery failures, are the only messages answered. */
-  readonly bufferQueueArn: string | undefined;
   readonly ledger: Pick<LedgerPort, 'read'>;
   readonly failures: FailureLog;
   /** Scheduled transfers, whose fired schedules the buffer may dead-letter too. */
@@ -87,12 +93,14 @@ export function deadLetterEntry(deps: DeadLetterDependencies): (event: SQSEvent,
    * Whether Connect made this request's transfer: the ledger holds it as transferred; it may have, while the ledger
    * holds a pending intent, whatever the contact looks like (the contact may not show the transfer yet, and another
    * holder of the key may be sending it right now: only the use case, under the idempotency lock, settles an intent).
-   * When that cannot be told, the answer is maybe too: a transfer that happened is never reported as failed.
+   * When that cannot be told, the answer is maybe too: a transfer that happened is never reported as failed. An intent
+   * of another payload under the same key is another request's (this one would be CLIENT_TOKEN_REUSED): not this one's.
    */
   async function transferStateOf(request: TransferRequest): Promise<'transferred' | 'maybe' | 'not'> {
     try {
-      const { intent } = await deps.ledger.read(request.ContactId, idempotencyKeysOf(request, deps.instance.id).idempotencyKey);
-      if (intent === undefined || intent.status === 'RELEASED') return 'not';
+      const { idempotencyKey, payloadHash } = idempotencyKeysOf(request, deps.instance.id);
+      const { intent } = await deps.ledger.read(request.ContactId, idempotencyKey);
+      if (intent === undefined || intent.status === 'RELEASED' || intent.payloadHash !== payloadHash) return 'not';
       return intent.status === 'TRANSFERRED' ? 'transferred' : 'maybe';
     } catch {
       return 'maybe';
@@ -100,7 +108,7 @@ export function deadLetterEntry(deps: DeadLetterDependencies): (event: SQSEvent,
   }
 
   async function serveDeadLetter(record: SQSRecord, context: Context): Promise<void> {
-    if (arrivalOf(record, deps.bufferQueueArn) === undefined) {
+    if (arrivalOf(record, deps) === undefined) {
       logger.error('A dead-letter queue message that neither the buffer\'s redrive nor the rule put there: deleted unanswered, no failure record', {
         messageId: record.messageId,
         senderId: record.attributes?.SenderId,

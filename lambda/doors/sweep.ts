@@ -30,10 +30,14 @@ export type SweepReport = { readonly outcome: 'swept'; readonly due: number; rea
 export interface SweepDependencies {
   readonly pendingSlots: { attemptedBefore(before: Date, limit: number): Promise<PendingSlot[]> };
   readonly settle: (request: TransferRequest, origin: Origin) => Promise<Settlement>;
+  /** Takes a slot out of the sweep, left PENDING for an operator; throws when the slot is no longer PENDING under its key. */
+  readonly setAside: (slot: PendingSlot) => Promise<void>;
   /** A slot attempted less than this ago may still belong to a running invocation (the function's timeout plus a margin). */
   readonly afterMs: number;
   readonly remainingMs: () => number;
   readonly onFailure: (slot: PendingSlot, error: unknown) => void;
+  /** A PENDING slot its own request does not settle, set aside: an operator must record or release it by hand. */
+  readonly onSetAside: (slot: PendingSlot) => void;
   readonly now?: () => Date;
 }
 
@@ -45,7 +49,8 @@ const PER_SLOT_MS = 4000;
 /**
  * Every PENDING slot last attempted more than `afterMs` ago, longest first, one at a time: each may re-send one paced
  * TransferContact. What is not reached, or fails, stays PENDING and is swept again by the next run; what is set aside
- * leaves the index.
+ * leaves the index. A slot still PENDING whose request finds no PENDING intent of its own is set aside too: every
+ * later sweep would find the same, and such slots at the front of the index would keep the sweep from the rest.
  */
 export async function sweepPendingIntents(deps: SweepDependencies): Promise<SweepReport> {
   const now = deps.now?.() ?? new Date();
@@ -54,7 +59,14 @@ export async function sweepPendingIntents(deps: SweepDependencies): Promise<Swee
   for (const slot of due) {
     if (deps.remainingMs() < PER_SLOT_MS) break;
     try {
-      counts[await deps.settle(slot.request, slot.origin)] += 1;
+      const settlement = await deps.settle(slot.request, slot.origin);
+      if (settlement === 'not-pending') {
+        await deps.setAside(slot);
+        deps.onSetAside(slot);
+        counts['set-aside'] += 1;
+      } else {
+        counts[settlement] += 1;
+      }
     } catch (error) {
       counts.failed += 1;
       deps.onFailure(slot, error);
@@ -66,6 +78,7 @@ export async function sweepPendingIntents(deps: SweepDependencies): Promise<Swee
 export interface SweepEntryDependencies {
   readonly pendingSlots: SweepDependencies['pendingSlots'];
   readonly useCase: Pick<TransferContactUseCase, 'settle'>;
+  readonly setAside: SweepDependencies['setAside'];
   readonly afterMs: number;
 }
 
@@ -75,9 +88,15 @@ export function sweepEntry(deps: SweepEntryDependencies): (event: ScheduledEvent
     const report = await sweepPendingIntents({
       pendingSlots: deps.pendingSlots,
       settle: (request, origin) => deps.useCase.settle(request, origin, slotDeadlineOf(context)),
+      setAside: deps.setAside,
       afterMs: deps.afterMs,
       remainingMs: () => context.getRemainingTimeInMillis(),
       onFailure: (slot, error) => logger.warn('A pending intent could not be settled; the next sweep tries again', { correlationId: slot.origin.correlationId, error }),
+      onSetAside: (slot) =>
+        logger.error(
+          'A PENDING transfer slot whose request finds no PENDING intent of its own was set aside: it counts toward maxTransfers and keeps its contact marked in flight until it is recorded or released by hand',
+          { ...slot.reservation, correlationId: slot.origin.correlationId, door: slot.origin.door, requestedBy: slot.origin.caller },
+        ),
     });
     logger.info('sweep', { ...report });
     return report;

@@ -34,7 +34,7 @@ const running = new Set<FunctionProcess>();
 
 beforeAll(async () => {
   // The backstops' doors too (the last describe): a sweep may take any PENDING intent at once; the lock guards it.
-  harness = await startGatewayHarness({ env: { EVENT_DEAD_LETTER_QUEUE_ARN: DEAD_LETTERS_ARN, SWEEP_RULE_ARN, SWEEP_AFTER_SECONDS: '0' } });
+  harness = await startGatewayHarness({ env: { EVENT_DEAD_LETTER_QUEUE_ARN: DEAD_LETTERS_ARN, TRANSFER_RULE_ARN: 'arn:aws:events:us-east-1:111122223333:rule/transfer-rule', SWEEP_RULE_ARN, SWEEP_AFTER_SECONDS: '0' } });
   fx = connectFixtures(harness.connect);
   workDir = mkdtempSync(join(tmpdir(), 'crash-test-'));
   await bundleGateway(workDir);

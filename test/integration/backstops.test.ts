@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoDbLedger } from '../../lambda/adapters/ledger';
 import { DynamoDbPendingSlots } from '../../lambda/adapters/pending-slots';
@@ -36,6 +37,7 @@ import type { Interposer } from '../support/interposer';
 const BUFFER_ARN = 'arn:aws:sqs:us-east-1:111122223333:event-buffer';
 const DEAD_LETTERS_ARN = 'arn:aws:sqs:us-east-1:111122223333:dead-letters';
 const SWEEP_RULE_ARN = 'arn:aws:events:us-east-1:111122223333:rule/transfer-sweep';
+const TRANSFER_RULE_ARN = 'arn:aws:events:us-east-1:111122223333:rule/transfer-rule';
 const MAX_RECEIVES = 2;
 
 let harness: GatewayHarness;
@@ -50,6 +52,7 @@ beforeAll(async () => {
       EVENT_BUFFER_QUEUE_ARN: BUFFER_ARN,
       EVENT_MAX_RECEIVES: String(MAX_RECEIVES),
       EVENT_DEAD_LETTER_QUEUE_ARN: DEAD_LETTERS_ARN,
+      TRANSFER_RULE_ARN,
       SWEEP_RULE_ARN,
       // No wait before an intent is due: the tests make stale intents now, and the lock keeps a sweep safe anyway.
       SWEEP_AFTER_SECONDS: '0',
@@ -236,7 +239,7 @@ describe('the dead-letter door: every event-door request that ends without a tra
     // What EventBridge puts in a rule target's dead-letter queue: the event as the body, the error as message attributes.
     const undelivered = () =>
       deadLetters.send(JSON.stringify(eventBridgeEvent(request, { id })), {
-        RULE_ARN: 'arn:aws:events:us-east-1:111122223333:rule/transfer-rule',
+        RULE_ARN: TRANSFER_RULE_ARN,
         TARGET_ARN: BUFFER_ARN,
         ERROR_CODE: 'CONNECTION_FAILURE',
         ERROR_MESSAGE: 'Failed to connect to target.',
@@ -260,7 +263,7 @@ describe('the dead-letter door: every event-door request that ends without a tra
     expect(failuresFor(await publishedSince(from), id)).toHaveLength(1);
   });
 
-  it('a dead letter whose transfer the ledger holds is no failure; one that breaks the request rules is recorded as that rejection', async () => {
+  it('a dead letter whose transfer the ledger holds is no failure; one whose ClientToken another request\'s transfer holds, or that breaks the request rules, is a failure', async () => {
     const from = events.published.length;
     const deadLetters = new QueueModel({ arn: DEAD_LETTERS_ARN, visibilityTimeoutMs: 300 });
     backstops(deadLetters);
@@ -268,12 +271,19 @@ describe('the dead-letter door: every event-door request that ends without a tra
     expect(asHttp(await harness.newContainer()(httpEvent(transferred), lambdaContext())).status).toBe(200);
     const transferredId = randomUUID();
     deadLetters.redriveFrom(BUFFER_ARN, JSON.stringify(eventBridgeEvent(transferred, { id: transferredId })));
+    // Another contact under the same ClientToken: the ledger's transfer under that key is not this request's.
+    const sameTokenId = randomUUID();
+    const sameToken = { ...queueTransfer(), ClientToken: transferred.ClientToken };
+    deadLetters.redriveFrom(BUFFER_ARN, JSON.stringify(eventBridgeEvent(sameToken, { id: sameTokenId })));
     const invalidId = randomUUID();
     deadLetters.redriveFrom(BUFFER_ARN, JSON.stringify(eventBridgeEvent({ ContactId: fx.contact(), ContactFlowId: fx.flows.inbound, QueueID: fx.queues.enabled }, { id: invalidId })));
     await drained(deadLetters);
 
     const published = await publishedSince(from);
     expect(failuresFor(published, transferredId)).toHaveLength(0);
+    expect(failuresFor(published, sameTokenId).map((event) => event.detail)).toEqual([
+      expect.objectContaining({ Outcome: 'DEAD_LETTERED', ReasonCode: 'INTERNAL_ERROR', Request: JSON.stringify(sameToken) }),
+    ]);
     expect(failuresFor(published, invalidId).map((event) => event.detail)).toEqual([expect.objectContaining({ Outcome: 'REJECTED', ReasonCode: 'VALIDATION_FAILED' })]);
   });
 });
@@ -289,7 +299,7 @@ describe('the dead-letter door answers only what SQS\'s redrive from the buffer 
     deadLetters.send(body(ids[0]));
     deadLetters.redriveFrom('arn:aws:sqs:us-east-1:111122223333:someone-elses-queue', body(ids[1]));
     deadLetters.send(body(ids[2]), {
-      RULE_ARN: 'arn:aws:events:us-east-1:111122223333:rule/transfer-rule',
+      RULE_ARN: TRANSFER_RULE_ARN,
       TARGET_ARN: 'arn:aws:sqs:us-east-1:111122223333:someone-elses-queue',
       ERROR_CODE: 'CONNECTION_FAILURE',
       ERROR_MESSAGE: 'forged',
@@ -359,6 +369,7 @@ describe('a transfer Connect may have made is never released on what the contact
 });
 
 describe('the sweeper settles PENDING intents whose request stopped, and never starts a transfer', () => {
+  const ORIGINAL_INVOCATION_MS = 10_000;
   const sweep = async (): Promise<SweepReport> => (await backstops(new QueueModel({ arn: DEAD_LETTERS_ARN, visibilityTimeoutMs: 300 })).sweep()) as SweepReport;
 
   it('completes an ended contact\'s transfer from Connect\'s original answer and publishes one Contact Transferred; releases an active contact\'s slot', async () => {
@@ -412,19 +423,58 @@ describe('the sweeper settles PENDING intents whose request stopped, and never s
     expect(harness.connect.callCount()).toBe(calls);
   });
 
+  it('a stopped request with a Note or Conditions: the sweeper rebuilds it whole from its slot, so it releases the active contact, which takes another request at once', async () => {
+    for (const extras of [{ Note: 'escalated by CRM' }, { Conditions: { NotWithAgent: true as const } }]) {
+      const request = { ...queueTransfer(), ...extras };
+      harness.connect.failNext('TransferContact', 3, 'internal');
+      expect(asHttp(await harness.newContainer()(httpEvent(request), lambdaContext())).status).toBe(500);
+
+      expect(await sweep()).toMatchObject({ failed: 0 });
+      expect(await slotsOf(request.ContactId)).toEqual([expect.objectContaining({ status: 'RELEASED', releaseReason: SWEPT_UNTRANSFERRED })]);
+      // Not TRANSFER_IN_PROGRESS: the contact's in-flight mark went with the slot.
+      const another = { ...queueTransfer(), ContactId: request.ContactId };
+      expect(asHttp(await harness.newContainer()(httpEvent(another), lambdaContext())).status).toBe(200);
+    }
+  });
+
+  it('a transfer Connect accepted but the ledger did not record, whose new contact took a request first: the sweeper still records it, and the next transfer counted it', async () => {
+    const from = events.published.length;
+    dynamoProxy.fail(gatewayRequests.ledgerRecord(harness.config.ledgerTable));
+    const first = queueTransfer();
+    const firstAnswer = asHttp(await proxiedContainer()(httpEvent(first), lambdaContext()));
+    dynamoProxy.clear();
+    expect(firstAnswer.status).toBe(200);
+    const newContact = String(firstAnswer.body.ContactId);
+    // A request on the new contact before the record lands: it marks the contact's item in flight, then transfers.
+    const onNewContact = { ...queueTransfer(), ContactId: newContact };
+    expect(asHttp(await harness.newContainer()(httpEvent(onNewContact), lambdaContext())).status).toBe(200);
+
+    expect(await sweep()).toMatchObject({ failed: 0 });
+    expect(await slotsOf(first.ContactId)).toEqual([
+      expect.objectContaining({ transferNumber: 1, fromContactId: first.ContactId, status: 'TRANSFERRED', toContactId: newContact }),
+      expect.objectContaining({ transferNumber: 2, fromContactId: newContact, status: 'TRANSFERRED', transfersInTree: 2 }),
+    ]);
+    expect(await ledgerItems(harness, `CONTACT#${newContact}`)).toEqual([expect.objectContaining({ treeId: first.ContactId, transferNumber: 1, transfersInTree: 1 })]);
+    expect(transfersFrom(await publishedSince(from), first.ContactId)).toHaveLength(1);
+  });
+
   it('a sweep and a retry of the same key at once: one transfer, one record, one Contact Transferred', async () => {
     const from = events.published.length;
     dynamoProxy.fail(gatewayRequests.ledgerRecord(harness.config.ledgerTable), 5);
     dynamoProxy.fail(gatewayRequests.idempotencyCompletion(harness.config.idempotencyTable), 5);
     const requests = Array.from({ length: 5 }, queueTransfer);
-    const answers = await Promise.all(requests.map(async (request) => asHttp(await proxiedContainer()(httpEvent(request), lambdaContext(1000)))));
+    // A whole invocation each: one too short to wait for its pacing slot would answer THROTTLED and transfer nothing.
+    const answers = await Promise.all(requests.map(async (request) => asHttp(await proxiedContainer()(httpEvent(request), lambdaContext(ORIGINAL_INVOCATION_MS)))));
     dynamoProxy.clear();
-    await sleep(1100);
+    expect(answers.map((answer) => answer.status)).toEqual(requests.map(() => 200));
 
+    // Their invocations' time runs out, so their in-progress idempotency records expire as a timeout's would.
+    vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
+    vi.setSystemTime(Date.now() + ORIGINAL_INVOCATION_MS + 1000);
     const [report, ...retries] = await Promise.all([
       sweep(),
       ...requests.map(async (request) => asHttp(await harness.newContainer()(httpEvent(request), lambdaContext()))),
-    ]);
+    ]).finally(() => vi.useRealTimers());
     // Each key was settled by exactly one of them; the other found it held (409) or settled.
     expect(report?.failed).toBe(0);
     const published = await publishedSince(from);
@@ -523,9 +573,11 @@ describe('the sweeper counts from the latest attempt and sets aside what it cann
           settled.push(settlement);
           return settlement;
         },
+        setAside: (slot) => ledger.setAside(slot.reservation),
         afterMs: AFTER_MS,
         remainingMs: () => FUNCTION_TIMEOUT_MS,
         onFailure: () => undefined,
+        onSetAside: (slot) => alert('set aside by the sweep', slot.reservation),
         now: () => new Date(now),
       });
       return settled;
@@ -572,5 +624,28 @@ describe('the sweeper counts from the latest attempt and sets aside what it cann
     expect(await w.sweepOnly(request)).toEqual([]);
     expect(w.alert).toHaveBeenCalledTimes(1);
     expect(await slotsOf(request.ContactId)).toEqual([expect.objectContaining({ status: 'PENDING', pendingSlot: 'UNCONFIRMED' })]);
+  });
+
+  it('a slot still PENDING whose request finds no PENDING intent of its own (here the intent holds another payload): set aside with one alert, never again at the front of the sweep', async () => {
+    const request = { ...queueTransfer(), ContactId: `c-${randomUUID()}` };
+    const w = world(Date.now());
+    w.connect.mode = 'fails';
+    await expect(w.useCase.execute(request, origin)).rejects.toMatchObject({ reason: 'UPSTREAM_FAILURE' });
+    const [slot] = await slotsOf(request.ContactId);
+    await harness.dynamodbClient().send(
+      new UpdateItemCommand({
+        TableName: harness.config.ledgerTable,
+        Key: { pk: { S: `KEY#${String(slot?.idempotencyKey)}` }, sk: { S: 'INTENT' } },
+        UpdateExpression: 'SET payloadHash = :other',
+        ExpressionAttributeValues: { ':other': { S: 'another-payload' } },
+      }),
+    );
+    w.at(AFTER_MS + 1000);
+    expect(await w.sweepOnly(request)).toEqual(['not-pending']);
+    expect(w.alert).toHaveBeenCalledExactlyOnceWith('set aside by the sweep', expect.objectContaining({ idempotencyKey: slot?.idempotencyKey }));
+    expect(await slotsOf(request.ContactId)).toEqual([expect.objectContaining({ status: 'PENDING', pendingSlot: 'UNCONFIRMED' })]);
+    w.at(AFTER_MS + 120_000);
+    expect(await w.sweepOnly(request)).toEqual([]);
+    expect(w.alert).toHaveBeenCalledTimes(1);
   });
 });

@@ -29,8 +29,9 @@ describe('the dead-letter door', () => {
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
     expect(JSON.stringify(mapping.DependsOn)).toMatch(/FunctionRole/);
-    // The function trusts records from exactly this queue.
+    // The function trusts records from exactly this queue, and delivery failures of exactly the stack's transfer rule.
     expect(environment().EVENT_DEAD_LETTER_QUEUE_ARN).toEqual(resolve(gateway().deadLetterQueue.queueArn));
+    expect(environment().TRANSFER_RULE_ARN).toEqual(resolve(gateway().transferRule.ruleArn));
   });
 
   it('a record it returns comes back after the sweep interval, longer than the function may run; the queue redrives nowhere, so nothing loops', () => {

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -114,6 +115,7 @@ describe('the function', () => {
         EVENT_MAX_RECEIVES: String(EVENT_BUFFER.maxReceiveCount),
         // The backstops (test/stack/backstops.test.ts).
         EVENT_DEAD_LETTER_QUEUE_ARN: resolve(gateway().deadLetterQueue.queueArn),
+        TRANSFER_RULE_ARN: resolve(gateway().transferRule.ruleArn),
         SWEEP_RULE_ARN: expect.stringMatching(/^arn:aws:events:us-east-1:111122223333:rule\//),
         SWEEP_AFTER_SECONDS: '70',
         // Scheduled transfers (test/stack/schedules.test.ts).
@@ -354,14 +356,18 @@ describe('EventBridge door: a buffer drained at a bounded concurrency', () => {
   };
   /**
    * Whatever IAM policies in the account allow: SendMessage is denied to any principal (an IAM user or role carries
-   * neither key, and a negated condition holds where its key is absent) unless it comes from `sources` or SQS itself.
+   * neither key, and a negated condition holds where its key is absent) unless it comes from `sources`, from the
+   * `principals` named, or (`sqsRedrive`) from SQS itself.
    */
-  const onlySentBy = (sources: unknown[]) =>
+  const onlySentBy = (sources: unknown[], { sqsRedrive, principals }: { sqsRedrive: boolean; principals?: unknown[] }) =>
     expect.objectContaining({
       Effect: 'Deny',
       Principal: { AWS: '*' },
       Action: 'sqs:SendMessage',
-      Condition: { ArnNotEquals: { 'aws:SourceArn': sources }, StringNotEquals: { 'aws:PrincipalServiceName': 'sqs.amazonaws.com' } },
+      Condition: {
+        ArnNotEquals: { 'aws:SourceArn': sources, ...(principals && { 'aws:PrincipalArn': principals }) },
+        ...(sqsRedrive && { StringNotEquals: { 'aws:PrincipalServiceName': 'sqs.amazonaws.com' } }),
+      },
     });
 
   it('a rule on the default bus matches detail-type TransferContact from the configured sources and delivers into the buffer', () => {
@@ -379,13 +385,14 @@ describe('EventBridge door: a buffer drained at a bounded concurrency', () => {
     synth.template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 0);
   });
 
-  it('the buffer is encrypted, TLS-only, writable by this rule only, and dead-letters after at least an hour of retries with backoff', () => {
+  it('the buffer is encrypted, TLS-only, writable by this rule and the scheduler role only, no queue\'s dead-letter queue, and dead-letters after at least an hour of retries with backoff', () => {
     const { id, properties } = queueProps(gateway().eventBuffer);
     expect(properties).toEqual({
       SqsManagedSseEnabled: true,
       VisibilityTimeout: 120,
       MessageRetentionPeriod: 4 * 24 * 3600,
       RedrivePolicy: { deadLetterTargetArn: resolve(gateway().deadLetterQueue.queueArn), maxReceiveCount: expect.any(Number) },
+      RedriveAllowPolicy: { redrivePermission: 'denyAll' },
     });
     // The waits between the first receive and the last: an hour even where every return was the quickest a record can
     // get (paced out, no jitter) and ChangeMessageVisibility failed so the visibility timeout capped it; well over an
@@ -396,12 +403,40 @@ describe('EventBridge door: a buffer drained at a bounded concurrency', () => {
     expect(receives.reduce((sum, receive) => sum + quickest(receive), 0)).toBeGreaterThanOrEqual(3600);
     expect(receives.reduce((sum, receive) => sum + returnDelayFor(receive, { random: 0 }), 0)).toBeGreaterThanOrEqual(2 * 3600);
     const statements = policyOf(id);
-    expect(statements).toHaveLength(2);
+    expect(statements).toHaveLength(3);
     expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Deny', Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
     const { id: ruleId } = resourceOf(gateway().transferRule);
     const allow = statements.find((statement) => statement.Effect === 'Allow');
     expect(allow).toMatchObject({ Principal: { Service: 'events.amazonaws.com' }, Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [ruleId, 'Arn'] } } } });
     expect(asArray(allow?.Action as string[])).toContain('sqs:SendMessage');
+    // A principal of the account with sqs:SendMessage in its own policy may not choose the source and id recorded:
+    // only the rule's delivery and EventBridge Scheduler's role for the scheduled transfers get through.
+    const schedulerRole = resolve(gateway().schedules.schedulerRole.roleArn);
+    expect(statements).toContainEqual(onlySentBy([{ 'Fn::GetAtt': [ruleId, 'Arn'] }], { sqsRedrive: false, principals: [schedulerRole] }));
+  });
+
+  it('a role the app names to the gateway (as the scheduled transfers name EventBridge Scheduler\'s) may send to the buffer as well; nobody else is let through', () => {
+    const named = synthesize({
+      configure: (stack) => {
+        const role = new Role(stack, 'SchedulerLike', { assumedBy: new ServicePrincipal('scheduler.amazonaws.com') });
+        stack.gateway.allowEventBufferSender(role.roleArn);
+      },
+    });
+    try {
+      const bufferId = named.stack.resolve(named.stack.getLogicalId(named.stack.gateway.eventBuffer.node.defaultChild as never)) as string;
+      const ruleId = named.stack.resolve(named.stack.getLogicalId(named.stack.gateway.transferRule.node.defaultChild as never)) as string;
+      const policy = all(named.template, 'AWS::SQS::QueuePolicy').find((candidate) => JSON.stringify(candidate.Properties?.Queues) === JSON.stringify([{ Ref: bufferId }]));
+      const statements = (policy?.Properties as { PolicyDocument: { Statement: Record<string, unknown>[] } }).PolicyDocument.Statement;
+      const roleIds = Object.keys(named.template.findResources('AWS::IAM::Role', { Properties: { AssumeRolePolicyDocument: { Statement: [{ Principal: { Service: 'scheduler.amazonaws.com' } }] } } }));
+      expect(roleIds).toHaveLength(2);
+      const arnsOf = (ids: string[]) => ids.map((roleId) => ({ 'Fn::GetAtt': [roleId, 'Arn'] }));
+      const appNamed = roleIds.filter((roleId) => roleId.startsWith('SchedulerLike'));
+      const gatewayOwn = roleIds.filter((roleId) => !roleId.startsWith('SchedulerLike'));
+      expect(statements).toContainEqual(onlySentBy([{ 'Fn::GetAtt': [ruleId, 'Arn'] }], { sqsRedrive: false, principals: arnsOf([...gatewayOwn, ...appNamed]) }));
+      expect(statements.filter((statement) => statement.Effect === 'Deny')).toHaveLength(2);
+    } finally {
+      named.cleanup();
+    }
   });
 
   it('the function drains the buffer in batches of 3, at most 2 at a time, with partial batch responses', () => {
@@ -433,7 +468,7 @@ describe('EventBridge door: a buffer drained at a bounded concurrency', () => {
         Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [ruleId, 'Arn'] } } },
       }),
     );
-    expect(statements).toContainEqual(onlySentBy([{ 'Fn::GetAtt': [ruleId, 'Arn'] }, resolve(gateway().eventBuffer.queueArn)]));
+    expect(statements).toContainEqual(onlySentBy([{ 'Fn::GetAtt': [ruleId, 'Arn'] }, resolve(gateway().eventBuffer.queueArn)], { sqsRedrive: true }));
     expect(statements).toHaveLength(3);
   });
 });

@@ -48,10 +48,12 @@ export interface SynthOptions {
   readonly props?: Partial<ContactTransferGatewayProps>;
   /** Run esbuild for real (about a second); otherwise the asset is a placeholder. */
   readonly bundle?: boolean;
+  /** What an app does with the stack before it is synthesized (adds a role, names it to the gateway). */
+  readonly configure?: (stack: ContactTransferGatewayStack) => void;
 }
 
 /** Synthesizes the stack once into a temporary cloud assembly; call cleanup in afterAll. */
-export function synthesize({ context = {}, props = {}, bundle = false }: SynthOptions = {}): Synthesized {
+export function synthesize({ context = {}, props = {}, bundle = false, configure }: SynthOptions = {}): Synthesized {
   const outdir = mkdtempSync(path.join(tmpdir(), 'ctg-stack-test-'));
   const app = new App({
     outdir,
@@ -66,6 +68,7 @@ export function synthesize({ context = {}, props = {}, bundle = false }: SynthOp
     env: { account: ACCOUNT, region: REGION },
     gateway: { ...settings, ...props },
   });
+  configure?.(stack);
   const template = Template.fromStack(stack);
   return { app, stack, template, cleanup: () => rmSync(outdir, { recursive: true, force: true }) };
 }

@@ -31,7 +31,9 @@ describe('a sweep', () => {
     request: { ContactId: contactId, ContactFlowId: 'flow' },
     origin: { door: 'https', caller: 'caller', correlationId: contactId },
     lastAttemptAt: new Date(0),
+    reservation: { treeId: contactId, transferNumber: 1, transfersInTree: 1, fromContactId: contactId, idempotencyKey: `token:${contactId}` },
   });
+  const quiet = { setAside: async () => undefined, onSetAside: () => undefined };
 
   it('asks only for slots last attempted longer ago than the wait, settles each in order, and counts what a failure left for the next sweep', async () => {
     const asked: Date[] = [];
@@ -54,6 +56,7 @@ describe('a sweep', () => {
       afterMs: 70_000,
       remainingMs: () => 10_000,
       onFailure: (failedSlot) => failed.push(failedSlot.request.ContactId),
+      ...quiet,
       now: () => new Date(1_000_000),
     });
     expect(asked).toEqual([new Date(1_000_000 - 70_000)]);
@@ -75,6 +78,7 @@ describe('a sweep', () => {
       afterMs: 0,
       remainingMs: () => remaining,
       onFailure: () => undefined,
+      ...quiet,
     });
     expect(settled).toEqual(['a', 'b']);
     expect(report).toMatchObject({ due: 3, transferred: 2 });
@@ -88,8 +92,31 @@ describe('a sweep', () => {
       afterMs: 0,
       remainingMs: () => 4000,
       onFailure: () => undefined,
+      ...quiet,
     });
     expect(settled).toEqual(['a']);
+  });
+
+  it('sets aside, with an alert, a slot still PENDING whose request finds no PENDING intent, so it never holds the front of the index; one settled meanwhile is left as it is', async () => {
+    const setAside: string[] = [];
+    const alerted: string[] = [];
+    const failed: string[] = [];
+    const report = await sweepPendingIntents({
+      pendingSlots: { attemptedBefore: async () => ['stray', 'settled-meanwhile', 'ok'].map(slot) },
+      settle: async (request) => (request.ContactId === 'ok' ? 'transferred' : 'not-pending'),
+      setAside: async ({ reservation }) => {
+        if (reservation.fromContactId === 'settled-meanwhile') throw new Error('ConditionalCheckFailed');
+        setAside.push(reservation.idempotencyKey);
+      },
+      onSetAside: (aside) => alerted.push(aside.request.ContactId),
+      afterMs: 0,
+      remainingMs: () => 10_000,
+      onFailure: (failedSlot) => failed.push(failedSlot.request.ContactId),
+    });
+    expect(setAside).toEqual(['token:stray']);
+    expect(alerted).toEqual(['stray']);
+    expect(failed).toEqual(['settled-meanwhile']);
+    expect(report).toMatchObject({ due: 3, transferred: 1, 'not-pending': 0, 'set-aside': 1, failed: 1 });
   });
 });
 
@@ -110,7 +137,9 @@ describe('why a request was dead-lettered', () => {
 describe('which dead letters the door answers', () => {
   const BUFFER = 'arn:aws:sqs:us-east-1:111122223333:event-buffer';
   const text = (stringValue: string) => ({ stringValue, dataType: 'String' });
-  const fromTheRule = { RULE_ARN: text('arn:aws:events:us-east-1:111122223333:rule/r'), TARGET_ARN: text(BUFFER), ERROR_CODE: text('CONNECTION_FAILURE') };
+  const RULE = 'arn:aws:events:us-east-1:111122223333:rule/r';
+  const sources = { bufferQueueArn: BUFFER, transferRuleArn: RULE };
+  const fromTheRule = { RULE_ARN: text(RULE), TARGET_ARN: text(BUFFER), ERROR_CODE: text('CONNECTION_FAILURE') };
   const record = (attributes: Record<string, string>, messageAttributes: SQSRecord['messageAttributes'] = {}): SQSRecord =>
     ({ messageId: 'm', body: '{}', messageAttributes, attributes: { ApproximateReceiveCount: '1', SenderId: 'AIDA', ...attributes }, eventSource: 'aws:sqs' }) as unknown as SQSRecord;
 
@@ -122,11 +151,14 @@ describe('which dead letters the door answers', () => {
     ["the rule's attributes naming another target", record({}, { ...fromTheRule, TARGET_ARN: text(`${BUFFER}-other`) }), undefined],
     ["the rule's attributes without an error code", record({}, { RULE_ARN: fromTheRule.RULE_ARN, TARGET_ARN: fromTheRule.TARGET_ARN }), undefined],
     ["the rule's attributes on a redrive from another queue", record({ DeadLetterQueueSourceArn: `${BUFFER}-other` }, fromTheRule), undefined],
+    ["another rule's attributes naming the buffer (any sender can write message attributes)", record({}, { ...fromTheRule, RULE_ARN: text(`${RULE}-other`) }), undefined],
   ])('%s', (_, deadLetter, arrival) => {
-    expect(arrivalOf(deadLetter, BUFFER)).toBe(arrival);
+    expect(arrivalOf(deadLetter, sources)).toBe(arrival);
   });
 
-  it('answers nothing in a gateway without an event buffer', () => {
-    expect(arrivalOf(record({ DeadLetterQueueSourceArn: BUFFER }), undefined)).toBeUndefined();
+  it('answers nothing in a gateway without an event buffer, and no delivery failure where the rule is not named', () => {
+    expect(arrivalOf(record({ DeadLetterQueueSourceArn: BUFFER }), { ...sources, bufferQueueArn: undefined })).toBeUndefined();
+    expect(arrivalOf(record({}, fromTheRule), { ...sources, transferRuleArn: undefined })).toBeUndefined();
+    expect(arrivalOf(record({ DeadLetterQueueSourceArn: BUFFER }), { ...sources, transferRuleArn: undefined })).toBe('redriven');
   });
 });

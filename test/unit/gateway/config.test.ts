@@ -138,11 +138,18 @@ describe('loadConfig: pacing and the event buffer', () => {
   it('has the backstops only when the stack names their queue and rule, and refuses what is not one', () => {
     expect(loadConfig(minimal)).not.toHaveProperty('deadLetterQueueArn');
     expect(loadConfig(minimal)).not.toHaveProperty('sweep');
-    const backstops = { EVENT_DEAD_LETTER_QUEUE_ARN: 'arn:aws:sqs:eu-west-1:123456789012:dead-letters', SWEEP_RULE_ARN: 'arn:aws:events:eu-west-1:123456789012:rule/Stack-Backstops-1A2B3C4D' };
+    const backstops = {
+      EVENT_DEAD_LETTER_QUEUE_ARN: 'arn:aws:sqs:eu-west-1:123456789012:dead-letters',
+      TRANSFER_RULE_ARN: 'arn:aws:events:eu-west-1:123456789012:rule/Stack-GatewayTransferRule-1A2B3C4D',
+      SWEEP_RULE_ARN: 'arn:aws:events:eu-west-1:123456789012:rule/Stack-Backstops-1A2B3C4D',
+    };
     expect(loadConfig({ ...minimal, ...backstops, SWEEP_AFTER_SECONDS: '70' })).toMatchObject({
       deadLetterQueueArn: backstops.EVENT_DEAD_LETTER_QUEUE_ARN,
+      transferRuleArn: backstops.TRANSFER_RULE_ARN,
       sweep: { ruleArn: backstops.SWEEP_RULE_ARN, afterMs: 70_000 },
     });
+    // The dead-letter door cannot tell the rule's delivery failures from anyone's without the rule.
+    expect(configErrorOf({ ...minimal, EVENT_DEAD_LETTER_QUEUE_ARN: backstops.EVENT_DEAD_LETTER_QUEUE_ARN }).message).toMatch(/TRANSFER_RULE_ARN is required with EVENT_DEAD_LETTER_QUEUE_ARN/);
     expect(configErrorOf({ ...minimal, EVENT_DEAD_LETTER_QUEUE_ARN: 'dead-letters' }).message).toMatch(/EVENT_DEAD_LETTER_QUEUE_ARN must be an SQS queue ARN/);
     expect(configErrorOf({ ...minimal, SWEEP_RULE_ARN: 'arn:aws:events:eu-west-1:123456789012:event-bus/default' }).message).toMatch(/SWEEP_RULE_ARN must be an EventBridge rule ARN/);
     expect(configErrorOf({ ...minimal, ...backstops, SWEEP_AFTER_SECONDS: '-1' }).message).toMatch(/SWEEP_AFTER_SECONDS must be a whole number from 0/);
