@@ -10,7 +10,7 @@ import { scheduledEvent } from '../../local/lambda-events';
 import { answerOf, DOOR_REPORTS, DOORS, eventFor, handlerExportOf, RETURNED_TO_BUFFER } from '../support/doors';
 import type { DoorAnswer, DoorName } from '../support/doors';
 import { connectFixtures } from '../support/fixtures';
-import { ledgerItems, startGatewayHarness, TEST_BUFFER_ARN } from '../support/gateway-harness';
+import { ledgerItems, startGatewayHarness, TEST_BUFFER_ARN, TEST_TRANSFER_RULE_ARN } from '../support/gateway-harness';
 import type { GatewayHarness } from '../support/gateway-harness';
 import { gatewayRequests, startInterposer } from '../support/interposer';
 import type { HeldAnswer, Interposer } from '../support/interposer';
@@ -34,7 +34,7 @@ const running = new Set<FunctionProcess>();
 
 beforeAll(async () => {
   // The backstops' doors too (the last describe): a sweep may take any PENDING intent at once; the lock guards it.
-  harness = await startGatewayHarness({ env: { EVENT_DEAD_LETTER_QUEUE_ARN: DEAD_LETTERS_ARN, TRANSFER_RULE_ARN: 'arn:aws:events:us-east-1:111122223333:rule/transfer-rule', SWEEP_RULE_ARN, SWEEP_AFTER_SECONDS: '0' } });
+  harness = await startGatewayHarness({ env: { EVENT_DEAD_LETTER_QUEUE_ARN: DEAD_LETTERS_ARN, TRANSFER_RULE_ARN: TEST_TRANSFER_RULE_ARN, SWEEP_RULE_ARN, SWEEP_AFTER_SECONDS: '0' } });
   fx = connectFixtures(harness.connect);
   workDir = mkdtempSync(join(tmpdir(), 'crash-test-'));
   await bundleGateway(workDir);

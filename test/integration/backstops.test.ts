@@ -23,7 +23,7 @@ import type { PublishedEvent, TransferEventsModel } from '../../local/event-pipe
 import { apiGatewayProxyEvent, eventBridgeEvent } from '../../local/lambda-events';
 import { HISTORY_RESOURCE } from '../../lambda/domain/history';
 import { connectFixtures } from '../support/fixtures';
-import { asHttp, httpEvent, lambdaContext, ledgerItems, startGatewayHarness } from '../support/gateway-harness';
+import { asHttp, httpEvent, lambdaContext, ledgerItems, startGatewayHarness, TEST_TRANSFER_RULE_ARN } from '../support/gateway-harness';
 import type { GatewayHarness } from '../support/gateway-harness';
 import { ranOnce } from '../support/idempotency';
 import { gatewayRequests, startInterposer } from '../support/interposer';
@@ -37,7 +37,6 @@ import type { Interposer } from '../support/interposer';
 const BUFFER_ARN = 'arn:aws:sqs:us-east-1:111122223333:event-buffer';
 const DEAD_LETTERS_ARN = 'arn:aws:sqs:us-east-1:111122223333:dead-letters';
 const SWEEP_RULE_ARN = 'arn:aws:events:us-east-1:111122223333:rule/transfer-sweep';
-const TRANSFER_RULE_ARN = 'arn:aws:events:us-east-1:111122223333:rule/transfer-rule';
 const MAX_RECEIVES = 2;
 
 let harness: GatewayHarness;
@@ -52,7 +51,7 @@ beforeAll(async () => {
       EVENT_BUFFER_QUEUE_ARN: BUFFER_ARN,
       EVENT_MAX_RECEIVES: String(MAX_RECEIVES),
       EVENT_DEAD_LETTER_QUEUE_ARN: DEAD_LETTERS_ARN,
-      TRANSFER_RULE_ARN,
+      TRANSFER_RULE_ARN: TEST_TRANSFER_RULE_ARN,
       SWEEP_RULE_ARN,
       // No wait before an intent is due: the tests make stale intents now, and the lock keeps a sweep safe anyway.
       SWEEP_AFTER_SECONDS: '0',
@@ -239,7 +238,7 @@ describe('the dead-letter door: every event-door request that ends without a tra
     // What EventBridge puts in a rule target's dead-letter queue: the event as the body, the error as message attributes.
     const undelivered = () =>
       deadLetters.send(JSON.stringify(eventBridgeEvent(request, { id })), {
-        RULE_ARN: TRANSFER_RULE_ARN,
+        RULE_ARN: TEST_TRANSFER_RULE_ARN,
         TARGET_ARN: BUFFER_ARN,
         ERROR_CODE: 'CONNECTION_FAILURE',
         ERROR_MESSAGE: 'Failed to connect to target.',
@@ -299,7 +298,7 @@ describe('the dead-letter door answers only what SQS\'s redrive from the buffer 
     deadLetters.send(body(ids[0]));
     deadLetters.redriveFrom('arn:aws:sqs:us-east-1:111122223333:someone-elses-queue', body(ids[1]));
     deadLetters.send(body(ids[2]), {
-      RULE_ARN: TRANSFER_RULE_ARN,
+      RULE_ARN: TEST_TRANSFER_RULE_ARN,
       TARGET_ARN: 'arn:aws:sqs:us-east-1:111122223333:someone-elses-queue',
       ERROR_CODE: 'CONNECTION_FAILURE',
       ERROR_MESSAGE: 'forged',

@@ -75,6 +75,8 @@ export async function ledgerItems(harness: GatewayHarness, partitionKey: string)
 
 /** The buffer queue the harness's gateways drain, as the stack names its own queue to the function. */
 export const TEST_BUFFER_ARN = 'arn:aws:sqs:us-east-1:111122223333:test-event-buffer';
+/** The rule delivering into the buffer, whose delivery failures the dead-letter door answers. */
+export const TEST_TRANSFER_RULE_ARN = 'arn:aws:events:us-east-1:111122223333:rule/transfer-rule';
 
 export async function startGatewayHarness(options: GatewayHarnessOptions = {}): Promise<GatewayHarness> {
   const [connect, dynamodb, sqs] = await Promise.all([

@@ -4,7 +4,7 @@ import { SCHEDULE_RESOURCE, SCHEDULES_RESOURCE } from '../../lambda/domain/sched
 import { apiGatewayProxyEvent } from '../../local/lambda-events';
 import { SchedulerModel, startSchedulerEndpoint } from '../../local/scheduler-endpoint';
 import type { SchedulerEndpoint } from '../../local/scheduler-endpoint';
-import { asHttp, lambdaContext, startGatewayHarness, TEST_BUFFER_ARN } from './gateway-harness';
+import { asHttp, lambdaContext, startGatewayHarness, TEST_BUFFER_ARN, TEST_TRANSFER_RULE_ARN } from './gateway-harness';
 import type { GatewayHarness, HttpAnswer } from './gateway-harness';
 
 const CALLER_ARN = 'arn:aws:sts::111122223333:assumed-role/escalations/app';
@@ -61,6 +61,7 @@ export function scheduleEnvironment(schedulerUrl: string, suffix: string): Recor
     SCHEDULE_TARGET_ARN: TEST_BUFFER_ARN,
     SCHEDULE_DEAD_LETTER_ARN: 'arn:aws:sqs:us-east-1:111122223333:schedule-dead-letters',
     EVENT_DEAD_LETTER_QUEUE_ARN: TEST_DEAD_LETTER_ARN,
+    TRANSFER_RULE_ARN: TEST_TRANSFER_RULE_ARN,
   };
 }
 
