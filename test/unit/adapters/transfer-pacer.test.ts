@@ -1,7 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDbBudget, InMemoryBudget, SharedPacer } from '../../../lambda/adapters/transfer-pacer';
-import type { BudgetStore, PaceSettings } from '../../../lambda/adapters/transfer-pacer';
+import { DynamoDbBudget, InMemoryBudget } from '../../../lambda/adapters/pacer-budget';
+import type { BudgetStore } from '../../../lambda/adapters/pacer-budget';
+import { SharedPacer } from '../../../lambda/adapters/transfer-pacer';
+import type { PaceSettings } from '../../../lambda/adapters/transfer-pacer';
 import { createGatewayTables, startEmbeddedDynamoDb } from '../../../local/embedded-dynamodb';
 import type { EmbeddedDynamoDb } from '../../../local/embedded-dynamodb';
 
