@@ -52,7 +52,7 @@ export interface Throttle {
 export function rateAfter(throttle: Throttle | undefined, now: number, ceiling: number, adaptive: AdaptiveRate): number {
   if (throttle === undefined) return ceiling;
   const probing = Math.max(0, now - throttle.at - adaptive.holdMs) / adaptive.probeMs;
-  const rate = throttle.plateau + Math.max(0, throttle.rate - throttle.plateau) * probing ** 3;
+  const rate = throttle.plateau + (throttle.rate - throttle.plateau) * probing ** 3;
   return Math.min(ceiling, Math.max(ceiling * adaptive.minimumShare, rate));
 }
 

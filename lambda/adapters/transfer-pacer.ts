@@ -121,7 +121,7 @@ export class SharedPacer implements TransferPacer {
       // rate dropped since this container last saw the budget.
       const budget = await this.store.read();
       this.seen = budget;
-      if (budget.tat !== undefined && budget.tat > latest) return undefined;
+      if ((budget.tat ?? 0) > latest) return undefined;
     }
     return undefined;
   }
@@ -130,8 +130,8 @@ export class SharedPacer implements TransferPacer {
     const slot = this.reserved.get(sendAt);
     this.reserved.delete(sendAt);
     if (slot === undefined || sendAt <= this.now()) return;
-    const budget = await this.store.giveBack(slot.tail, slot.previous);
-    if (budget) this.seen = budget;
+    // What this container saw stays as it was: the slot given back was ahead, so the queue is still busy for it.
+    await this.store.giveBack(slot.tail, slot.previous);
   }
 
   async slowDown(ms: number): Promise<void> {

@@ -1,8 +1,9 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDbBudget, InMemoryBudget } from '../../../lambda/adapters/pacer-budget';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { DynamoDbBudget, InMemoryBudget, pacerKeyOf } from '../../../lambda/adapters/pacer-budget';
 import type { BudgetStore } from '../../../lambda/adapters/pacer-budget';
-import { SharedPacer } from '../../../lambda/adapters/transfer-pacer';
+import { DynamoDbPacer, InMemoryPacer, SharedPacer } from '../../../lambda/adapters/transfer-pacer';
+import { IDEMPOTENCY_TABLE } from '../../../lambda/tables';
 import type { PaceSettings } from '../../../lambda/adapters/transfer-pacer';
 import { createGatewayTables, startEmbeddedDynamoDb } from '../../../local/embedded-dynamodb';
 import type { EmbeddedDynamoDb } from '../../../local/embedded-dynamodb';
@@ -108,6 +109,17 @@ describe.each(stores)('the pacer on a budget %s', (_name, storeOf) => {
       expect(await pacer.reserve(T0 + 500)).toBe(T0 + 500);
     });
 
+    it('grants a container that has not seen a throttle the slot that ends exactly at its deadline, at the lowered rate', async () => {
+      // 20/7 calls a second: 2/s after a throttle, so every slot falls on a whole millisecond in both budgets.
+      const { pacers } = containers({ ratePerSecond: 20 / 7, burst: 1 }, 2);
+      const [a, b] = pacers as [SharedPacer, SharedPacer];
+      await a.slowDown(1000);
+      expect(await reserveAll(a, 1)).toEqual([1000]);
+      // b still reckons with the rate before the throttle, and learns it from the budget.
+      expect(await b.reserve(T0 + 1500)).toBe(T0 + 1500);
+      expect(await reserveAll(a, 1)).toEqual([2000]);
+    });
+
     it('grants a free slot whatever the deadline', async () => {
       const { pacer } = containers({ ratePerSecond: 2, burst: 2 });
       expect(await pacer.reserve(0)).toBe(T0);
@@ -165,6 +177,16 @@ describe.each(stores)('the pacer on a budget %s', (_name, storeOf) => {
       clock.advance(499);
       await pacer.release(T0 + 500);
       expect(await reserveAll(pacer, 1)).toEqual([500]);
+    });
+
+    it('frees nothing when a slot is given back twice, not even another container\'s slot reserved in between', async () => {
+      const { pacers } = containers({ ratePerSecond: 2, burst: 1 }, 2);
+      const [a, b] = pacers as [SharedPacer, SharedPacer];
+      expect(await reserveAll(a, 3)).toEqual([0, 500, 1000]);
+      await a.release(T0 + 1000);
+      expect(await reserveAll(b, 1)).toEqual([1000]);
+      await a.release(T0 + 1000);
+      expect(await reserveAll(b, 1)).toEqual([1500]);
     });
 
     it('gives back only what this container reserved', async () => {
@@ -313,6 +335,30 @@ describe.each(stores)('the pacer on a budget %s', (_name, storeOf) => {
       expect(rates.at(-1)).toBeCloseTo(1.33, 6);
     });
 
+    it('takes a throttle another container recorded first, between its look and its write, for an echo of that one', async () => {
+      const clock = new FakeClock();
+      const store = storeOf(clock);
+      const other = new SharedPacer(store, { ratePerSecond: 2, burst: 1 }, { now: clock.now, sleep: clock.sleep });
+      // The other container records its throttle just before this one writes its own.
+      const racing: BudgetStore = {
+        append: (...args) => store.append(...args),
+        startIdle: (...args) => store.startIdle(...args),
+        giveBack: (...args) => store.giveBack(...args),
+        pushTo: (...args) => store.pushTo(...args),
+        read: () => store.read(),
+        replaceThrottle: async (...args) => {
+          await other.slowDown(1000);
+          return store.replaceThrottle(...args);
+        },
+      };
+      const pacer = new SharedPacer(racing, { ratePerSecond: 2, burst: 1 }, { now: clock.now, sleep: clock.sleep });
+      expect(await reserveAll(pacer, 6)).toEqual([0, 500, 1000, 1500, 2000, 2500]);
+      await pacer.slowDown(3000);
+      // One wait behind the six queued calls (the other container's), not a second, longer one from this throttle.
+      expect(await reserveAll(other, 1)).toEqual([4000]);
+      expect(other.rateAt(clock.at)).toBeCloseTo(1.4, 6);
+    });
+
     it('reads a throttle recorded by a container whose clock runs ahead as just now', async () => {
       const { pacers, clock } = containers({ ratePerSecond: 2, burst: 1 }, 2);
       const [ahead, behind] = pacers as [SharedPacer, SharedPacer];
@@ -340,17 +386,49 @@ describe.each(stores)('the pacer on a budget %s', (_name, storeOf) => {
       const clock = new FakeClock();
       const store = storeOf(clock);
       const requests: string[] = [];
+      /** While set, every reservation write loses its race, as if other containers always moved the budget first. */
+      const contention = { losing: false };
       const counting = new Proxy(store, {
         get: (target, name: keyof BudgetStore) => {
           const method = target[name].bind(target) as (...args: never[]) => Promise<unknown>;
           return (...args: never[]) => {
             requests.push(name);
+            if (contention.losing && (name === 'append' || name === 'startIdle')) return Promise.resolve(undefined);
             return method(...args);
           };
         },
       });
-      return { clock, requests, pacer: new SharedPacer(counting, settings, { now: clock.now, sleep: clock.sleep }) };
+      return { clock, requests, contention, pacer: new SharedPacer(counting, settings, { now: clock.now, sleep: clock.sleep }) };
     }
+
+    it('takes the slot that comes exactly when the queue ends with one write', async () => {
+      const { pacer, clock, requests } = counted({ ratePerSecond: 2, burst: 1 });
+      await reserveAll(pacer, 1);
+      clock.advance(500);
+      requests.length = 0;
+      expect(await reserveAll(pacer, 1)).toEqual([500]);
+      expect(requests).toEqual(['append']);
+    });
+
+    it('gives up after two lost races instead of spinning on the shared item', async () => {
+      const { pacer, requests, contention } = counted({ ratePerSecond: 2, burst: 1 });
+      await reserveAll(pacer, 1);
+      contention.losing = true;
+      requests.length = 0;
+      expect(await pacer.reserve(T0 + 60_000)).toBeUndefined();
+      expect(requests).toEqual(['append', 'startIdle', 'read', 'append', 'startIdle', 'read']);
+    });
+
+    it('slows down with one read and two writes, after which a reservation costs one write again', async () => {
+      const { pacer, requests } = counted({ ratePerSecond: 2, burst: 1 });
+      await reserveAll(pacer, 2);
+      requests.length = 0;
+      await pacer.slowDown(1000);
+      expect(requests).toEqual(['read', 'replaceThrottle', 'pushTo']);
+      requests.length = 0;
+      expect(await reserveAll(pacer, 1)).toEqual([2000]);
+      expect(requests).toEqual(['append']);
+    });
 
     it('costs one write per reservation while slots are queued, and one after a quiet spell', async () => {
       const { pacer, clock, requests } = counted({ ratePerSecond: 2, burst: 1 });
@@ -369,5 +447,40 @@ describe.each(stores)('the pacer on a budget %s', (_name, storeOf) => {
       expect(await pacer.reserve(T0 + 100)).toBeUndefined();
       expect(requests).toEqual(['append', 'startIdle', 'read']);
     });
+  });
+});
+
+describe('the function\'s pacer', () => {
+  it('keeps one budget per account and Region in the stack\'s idempotency table, for a day after its last use', async () => {
+    const clock = new FakeClock();
+    const rates: number[] = [];
+    const settings = { ratePerSecond: 2, burst: 1 };
+    const options = { now: clock.now, sleep: clock.sleep, onRate: (rate: number) => rates.push(rate) };
+    const scope = { account: 'unit-function', region: 'test' };
+    const [a, b] = [new DynamoDbPacer(client, TABLE, settings, scope, options), new DynamoDbPacer(client, TABLE, settings, scope, options)];
+    const elsewhere = new DynamoDbPacer(client, TABLE, settings, { ...scope, region: 'elsewhere' }, options);
+    expect([await a.reserve(T0 + 60_000), await b.reserve(T0 + 60_000), await elsewhere.reserve(T0 + 60_000)]).toEqual([T0, T0 + 500, T0]);
+    expect(rates).toEqual([2, 2, 2]);
+    const { Item } = await client.send(
+      new GetItemCommand({ TableName: TABLE, Key: { [IDEMPOTENCY_TABLE.partitionKey]: { S: pacerKeyOf(scope) } }, ConsistentRead: true }),
+    );
+    expect(Number(Item?.[IDEMPOTENCY_TABLE.timeToLiveAttribute]?.N)).toBe(T0 / 1000 + 86_400);
+  });
+});
+
+describe('the pacer on the real clock', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('waits on a timer for a slot ahead, and not at all for a slot free now', async () => {
+    vi.useFakeTimers({ now: T0, toFake: ['setTimeout', 'Date'] });
+    const pacer = new InMemoryPacer({ ratePerSecond: 2, burst: 1 });
+    expect(await pacer.acquire(T0 + 60_000)).toBe(true);
+    let waited = false;
+    const second = pacer.acquire(T0 + 60_000).then(() => (waited = true));
+    await vi.advanceTimersByTimeAsync(499);
+    expect(waited).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    await second;
+    expect(Date.now()).toBe(T0 + 500);
   });
 });
