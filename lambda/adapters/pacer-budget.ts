@@ -36,14 +36,14 @@ export class InMemoryBudget implements BudgetStore {
   private budget: Budget = {};
 
   async append(seen: Throttle | undefined, now: number, latest: number, interval: number): Promise<Budget | undefined> {
-    const { tat } = this.budget;
-    if (!this.stillSeen(seen) || tat === undefined || tat < now || tat > latest) return undefined;
+    const tat = this.budget.tat ?? 0;
+    if (!this.stillSeen(seen) || tat < now || tat > latest) return undefined;
     return this.set({ tat: tat + interval });
   }
 
   async startIdle(seen: Throttle | undefined, now: number, interval: number): Promise<Budget | undefined> {
     const { tat } = this.budget;
-    if (!this.stillSeen(seen) || (tat !== undefined && tat >= now)) return undefined;
+    if (!this.stillSeen(seen) || (tat ?? 0) >= now) return undefined;
     return this.set({ tat: now + interval });
   }
 
@@ -54,7 +54,7 @@ export class InMemoryBudget implements BudgetStore {
 
   async pushTo(until: number): Promise<Budget | undefined> {
     const { tat } = this.budget;
-    if (tat !== undefined && tat >= until) return undefined;
+    if ((tat ?? 0) >= until) return undefined;
     return this.set({ tat: until });
   }
 

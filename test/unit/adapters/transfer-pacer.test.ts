@@ -171,6 +171,15 @@ describe.each(stores)('the pacer on a budget %s', (_name, storeOf) => {
       expect(await reserveAll(pacer, 2)).toEqual([1000, 1500]);
     });
 
+    it('counts the slots after a quiet spell from the clock, also when the last one before it was given back', async () => {
+      const { pacer, clock } = containers({ ratePerSecond: 2, burst: 1 });
+      expect(await reserveAll(pacer, 2)).toEqual([0, 500]);
+      clock.advance(100);
+      await pacer.release(T0 + 500);
+      clock.advance(600);
+      expect(await reserveAll(pacer, 2)).toEqual([700, 1200]);
+    });
+
     it('gives back a slot still ahead by a millisecond', async () => {
       const { pacer, clock } = containers({ ratePerSecond: 2, burst: 1 });
       expect(await reserveAll(pacer, 2)).toEqual([0, 500]);
@@ -427,6 +436,16 @@ describe.each(stores)('the pacer on a budget %s', (_name, storeOf) => {
       expect(requests).toEqual(['read', 'replaceThrottle', 'pushTo']);
       requests.length = 0;
       expect(await reserveAll(pacer, 1)).toEqual([2000]);
+      expect(requests).toEqual(['append']);
+    });
+
+    it('knows the queue a throttle started after a quiet spell, so the first reservation behind it costs one write', async () => {
+      const { pacer, clock, requests } = counted({ ratePerSecond: 2, burst: 1 });
+      await reserveAll(pacer, 1);
+      clock.advance(5000);
+      await pacer.slowDown(1000);
+      requests.length = 0;
+      expect(await reserveAll(pacer, 1)).toEqual([6000]);
       expect(requests).toEqual(['append']);
     });
 
