@@ -1,4 +1,5 @@
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoDbBudget, InMemoryBudget, pacerKeyOf } from '../../../lambda/adapters/pacer-budget';
 import type { BudgetStore } from '../../../lambda/adapters/pacer-budget';
@@ -484,6 +485,22 @@ describe('the function\'s pacer', () => {
       new GetItemCommand({ TableName: TABLE, Key: { [IDEMPOTENCY_TABLE.partitionKey]: { S: pacerKeyOf(scope) } }, ConsistentRead: true }),
     );
     expect(Number(Item?.[IDEMPOTENCY_TABLE.timeToLiveAttribute]?.N)).toBe(T0 / 1000 + 86_400);
+  });
+});
+
+describe('the shared budget\'s requests', () => {
+  it('reads the budget strongly consistent, so a throttle another container just recorded is seen', async () => {
+    const mocked = new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+    const dynamodbMock = mockClient(mocked);
+    dynamodbMock.on(GetItemCommand).resolves({});
+    await new DynamoDbBudget(mocked, TABLE, { account: 'unit-read', region: 'test' }).read();
+    expect(dynamodbMock.commandCalls(GetItemCommand)[0]?.args[0].input.ConsistentRead).toBe(true);
+  });
+
+  it('tells a budget it cannot reach from a lost race, so the caller calls Connect unpaced instead of being paced out', async () => {
+    const missing = new DynamoDbBudget(client, 'no-such-table', { account: 'unit-missing', region: 'test' });
+    await expect(missing.pushTo(T0)).rejects.toThrow();
+    await expect(missing.append(undefined, T0, T0 + 1000, 500)).rejects.toThrow();
   });
 });
 
