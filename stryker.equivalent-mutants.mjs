@@ -82,6 +82,18 @@ export const EQUIVALENT_MUTANTS = [
     code: 'gathered.treeId !== undefined',
     reason: 'A treeId member holding undefined is the same answer: JSON drops it and no door reads it.',
   },
+  // The shared pacer: lambda/adapters/transfer-pacer.ts and the files beside it.
+  {
+    file: 'lambda/adapters/transfer-pacer.ts',
+    code: 'this.forgetPassed(now);',
+    reason: 'Forgetting slots that have come only bounds the memory: release ignores a slot that has come anyway.',
+  },
+  {
+    file: 'lambda/adapters/transfer-pacer.ts',
+    method: 'forgetPassed',
+    code: '{\n    for (const sendAt of this.reserved.keys()) if (sendAt <= now) this.reserved.delete(sendAt);\n  }',
+    reason: 'Forgetting slots that have come only bounds the memory: release ignores a slot that has come anyway.',
+  },
 ];
 
 /** @param {import('@babel/core').NodePath} path */

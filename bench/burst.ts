@@ -12,7 +12,8 @@
  *   10, printed), and pacing is off, since nothing holds the events back to pace them.
  * - --https R adds signed-caller-shaped HTTPS requests at R per second while the burst drains.
  * - --outside R adds a caller outside the gateway, in the same account, calling TransferContact at R per second on
- *   Connect's shared quota while the buffered burst drains (one attempt each, as a caller without retries would): it
+ *   average, at random moments, on Connect's shared quota while the buffered burst drains (one attempt each, as a
+ *   caller without retries would): it
  *   prints the share of the gateway's calls Connect throttled, the outside caller's refusals, and the drain against
  *   the floor for the rate left to the gateway, (N - burst) / (rate - R).
  * It prints numbers and asserts nothing.
@@ -145,6 +146,7 @@ export async function runBurst(options: BurstOptions): Promise<void> {
       report('buffered (SQS + event source mapping, paced)', {
         connect,
         contacts,
+        startedAt: started,
         deadLettered: deadLetters.size,
         drainedMs: drained,
         https: httpsCounts,
@@ -264,17 +266,23 @@ interface OutsideCounts {
   readonly refused: number;
 }
 
-/** Another caller in the account: TransferContact at a steady rate, one attempt each, on the quota the gateway shares. */
+/**
+ * Another caller in the account: TransferContact at R calls per second on average, one attempt each, on the quota the
+ * gateway shares. Its calls come at random moments (a Poisson process: exponential gaps), as an independent caller's
+ * would; at a fixed period they would keep one phase against the gateway's paced slots (2 s is three slots at 1.5/s),
+ * and every run would be either all lucky or all unlucky for it.
+ */
 function outsideCaller(perSecond: number, connect: ConnectSimulator, flowId: string): { stop(): Promise<OutsideCounts> } {
   const contacts = new Set<string>();
   if (perSecond <= 0) return { stop: async () => ({ perSecond, contacts, refused: 0 }) };
   const client = new ConnectClient({ region: 'us-east-1', endpoint: connect.url, credentials: { accessKeyId: 'outside', secretAccessKey: 'outside' }, maxAttempts: 1 });
   const pending = new Set<Promise<void>>();
   let refused = 0;
-  const timer = setInterval(() => {
+  let timer: NodeJS.Timeout | undefined;
+  const call = () => {
     const contactId = connect.addContact({ Id: randomUUID(), Channel: 'TASK' }).Id;
     contacts.add(contactId);
-    const call = client
+    const sent = client
       .send(new TransferContactCommand({ InstanceId: connect.instanceId, ContactId: contactId, ContactFlowId: flowId }))
       .then(
         () => undefined,
@@ -282,12 +290,17 @@ function outsideCaller(perSecond: number, connect: ConnectSimulator, flowId: str
           refused += 1;
         },
       )
-      .finally(() => pending.delete(call));
-    pending.add(call);
-  }, 1000 / perSecond);
+      .finally(() => pending.delete(sent));
+    pending.add(sent);
+    schedule();
+  };
+  const schedule = () => {
+    timer = setTimeout(call, (-Math.log(1 - Math.random()) * 1000) / perSecond);
+  };
+  schedule();
   return {
     stop: async () => {
-      clearInterval(timer);
+      clearTimeout(timer);
       await Promise.all(pending);
       return { perSecond, contacts, refused };
     },
@@ -308,7 +321,17 @@ function report(
     https,
     outside,
     extra,
-  }: { connect: ConnectSimulator; contacts: readonly string[]; deadLettered: number; drainedMs: number; https: HttpsCounts; outside?: OutsideCounts; extra: string },
+    startedAt,
+  }: {
+    connect: ConnectSimulator;
+    contacts: readonly string[];
+    deadLettered: number;
+    drainedMs: number;
+    https: HttpsCounts;
+    outside?: OutsideCounts;
+    extra: string;
+    startedAt?: number;
+  },
 ): void {
   const successes = new Map<string, number>();
   const outsiders = outside?.contacts ?? new Set<string>();
@@ -331,6 +354,8 @@ function report(
     ['transferred twice', String(twice)],
     ['throttled Connect calls', `${throttled} of ${connectCalls} (${((100 * throttled) / Math.max(1, connectCalls)).toFixed(1)}%), TransferContact ${connect.throttledCount('TransferContact')} of ${connect.callCount('TransferContact')}`],
     ['time to drain', seconds(drainedMs)],
+    // The drain counts the containers' cold starts; on a loaded machine they take seconds of it.
+    ...(startedAt === undefined ? [] : ([['first call to Connect', `after ${seconds(Math.min(...gatewayCalls.map((call) => call.at)) - startedAt)}`]] as [string, string][])),
     ['floor (N - burst) / rate', `${seconds(floorMs)}; drain = ${(drainedMs / floorMs).toFixed(2)} x floor`],
   ];
   if (https.sent > 0) {

@@ -1,8 +1,9 @@
-import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { reportPacedRate } from '../observability';
-import { IDEMPOTENCY_TABLE } from '../tables';
-import { isConditionalCheckFailed } from './conditions';
+import { DynamoDbBudget, InMemoryBudget } from './pacer-budget';
+import type { Budget, BudgetStore } from './pacer-budget';
+import { ADAPTIVE_RATE, rateAfter, throttleAt } from './pacing-rate';
+import type { AdaptiveRate } from './pacing-rate';
 
 /**
  * Paces the gateway's TransferContact calls to a rate within Connect's quota, which is per account and Region and
@@ -37,66 +38,6 @@ export interface PaceSettings {
   readonly ratePerSecond: number;
   /** Calls that may go at once after a quiet spell; kept below Connect's burst so timing jitter meets spare tokens. */
   readonly burst: number;
-}
-
-/**
- * How the shared rate follows Connect's throttles, after the AWS SDK's adaptive retry mode (`DefaultRateLimiter` in
- * @smithy/core's retry: on a throttle the rate drops to `beta` times the rate throttled at, then grows back along a
- * cubic, as TCP CUBIC does). The SDK's curve is in absolute calls per second and regains a rate of 2/s within about a
- * second, which against a quota of 2/s collides again at once; here the curve is scaled to the throttled rate, so it
- * regains it after `recoveryMs` whatever the configured rate, and probes above it only after that.
- */
-export interface AdaptiveRate {
-  /** The share of the throttled rate kept after a throttle (the SDK's `beta`). */
-  readonly beta: number;
-  /** How long the rate takes to regain the rate it was throttled at, while no throttle follows. */
-  readonly recoveryMs: number;
-  /** The lowest share of the configured rate the gateway slows to, so that it keeps probing for its share. */
-  readonly minimumShare: number;
-}
-
-export const ADAPTIVE_RATE: AdaptiveRate = { beta: 0.7, recoveryMs: 60_000, minimumShare: 0.1 };
-
-/** The last throttle the shared rate is recovering from. */
-export interface Throttle {
-  /** When the rate dropped (ms since the epoch). */
-  readonly at: number;
-  /** The rate in effect when Connect throttled, in calls per second. */
-  readonly rate: number;
-  /** The rate the recovery levels off at, in calls per second (CUBIC's `W_max`). */
-  readonly plateau: number;
-  /**
-   * Until when a throttle is an echo of this one (ms since the epoch): calls whose slots were reserved before the rate
-   * dropped still go at the old rate, and their throttles must not lower it again.
-   */
-  readonly echoesUntil: number;
-}
-
-/** The shared budget as stored: `tat`, the theoretical arrival time of the next slot, and the throttle being recovered from. */
-export interface Budget {
-  readonly tat?: number;
-  readonly throttle?: Throttle;
-}
-
-/**
- * The one budget every container shares, as conditional writes: each returns the budget after it, or undefined when
- * its condition did not hold (another container moved the budget first).
- */
-export interface BudgetStore {
-  /**
-   * Slots are reserved ahead (`now` <= tat <= `latest`): tat moves on by `interval`. Like `startIdle`, only while the
-   * throttle recorded is still `seen`, the one the interval was computed from.
-   */
-  append(seen: Throttle | undefined, now: number, latest: number, interval: number): Promise<Budget | undefined>;
-  /** Nothing is reserved ahead (no tat, or tat < `now`): tat becomes `now + interval`. */
-  startIdle(seen: Throttle | undefined, now: number, interval: number): Promise<Budget | undefined>;
-  /** The slot ending at `tail` is still the last reserved (tat = `tail`): tat goes back to `previous`. */
-  giveBack(tail: number, previous: number): Promise<Budget | undefined>;
-  /** No slot is reserved before `until` yet (no tat, or tat < `until`): tat becomes `until`. */
-  pushTo(until: number): Promise<Budget | undefined>;
-  /** The throttle recorded is still `seen` (none, when undefined): it becomes `next`. */
-  replaceThrottle(seen: Throttle | undefined, next: Throttle): Promise<Budget | undefined>;
-  read(): Promise<Budget>;
 }
 
 export interface PacerOptions {
@@ -180,7 +121,7 @@ export class SharedPacer implements TransferPacer {
       // rate dropped since this container last saw the budget.
       const budget = await this.store.read();
       this.seen = budget;
-      if (budget.tat !== undefined && budget.tat > latest) return undefined;
+      if ((budget.tat ?? 0) > latest) return undefined;
     }
     return undefined;
   }
@@ -189,102 +130,40 @@ export class SharedPacer implements TransferPacer {
     const slot = this.reserved.get(sendAt);
     this.reserved.delete(sendAt);
     if (slot === undefined || sendAt <= this.now()) return;
-    const budget = await this.store.giveBack(slot.tail, slot.previous);
-    if (budget) this.seen = budget;
+    // What this container saw stays as it was: the slot given back was ahead, so the queue is still busy for it.
+    await this.store.giveBack(slot.tail, slot.previous);
   }
 
   async slowDown(ms: number): Promise<void> {
     const now = this.now();
     // Where the queue ends: the slots reserved before this throttle, whose calls it echoes.
     this.seen = await this.store.read();
-    await this.lowerRate(now, Math.max(now + ms, this.seen.tat ?? now));
-    // The wait counts the burst tolerance at the lowered rate, so no burst meets Connect right after its throttle.
+    const queueEnd = Math.max(now, this.seen.tat ?? now);
+    const lowered = await this.lowerRate(now, Math.max(now + ms, queueEnd));
+    // The wait counts the burst tolerance at the lowered rate, so no burst meets Connect right after its throttle. A
+    // throttle that lowers the rate also puts the wait behind the calls already queued, which still go at the old
+    // rate: Connect's bucket refills before the lowered rate starts, instead of meeting other callers' calls empty.
     const tolerance = (this.settings.burst - 1) * (1000 / this.rateAt(now));
-    const pushed = await this.store.pushTo(now + ms + tolerance);
+    const pushed = await this.store.pushTo((lowered ? queueEnd : now) + ms + tolerance);
     if (pushed) this.seen = pushed;
   }
 
   /**
-   * Records the throttle the shared rate recovers from, unless it echoes the one recorded: slots reserved before the
-   * rate dropped (until `echoesUntil`) still go at the old rate, and their throttles must not lower it again. When
-   * another container records one first, between this one's read and write, that one is this throttle's echo.
+   * Records the throttle the shared rate learns from, unless it belongs to the episode of the one recorded (until
+   * `echoesUntil`): slots reserved before the rate dropped still go at the old rate, and Connect's bucket is still
+   * refilling after them. When another container records one first, between this one's read and write, that one is
+   * this throttle's echo. True when this throttle lowered the rate.
    */
-  private async lowerRate(now: number, echoesUntil: number): Promise<void> {
+  private async lowerRate(now: number, queueEnd: number): Promise<boolean> {
     const seen = this.seen.throttle;
-    if (seen !== undefined && now < seen.echoesUntil) return;
-    const replaced = await this.store.replaceThrottle(seen, throttleAt(now, this.rateAt(now), echoesUntil, this.adaptive));
+    if (seen !== undefined && now < seen.echoesUntil) return false;
+    const replaced = await this.store.replaceThrottle(seen, throttleAt(now, this.rateAt(now), seen, queueEnd, this.adaptive));
     if (replaced) this.seen = replaced;
+    return replaced !== undefined;
   }
 
   private forgetPassed(now: number): void {
     for (const sendAt of this.reserved.keys()) if (sendAt <= now) this.reserved.delete(sendAt);
-  }
-}
-
-/**
- * The rate, in calls per second, `now` after `throttle`: `beta` times the throttled rate at once, reaching the plateau
- * after `recoveryMs` along a cubic (steep away from the plateau, flat near it, then probing above it), never above
- * `ceiling` nor below `minimumShare` of it.
- */
-export function rateAfter(throttle: Throttle | undefined, now: number, ceiling: number, adaptive: AdaptiveRate): number {
-  if (throttle === undefined) return ceiling;
-  const sincePlateau = (Math.max(0, now - throttle.at) - adaptive.recoveryMs) / adaptive.recoveryMs;
-  const rate = throttle.plateau + (throttle.plateau - adaptive.beta * throttle.rate) * sincePlateau ** 3;
-  return Math.min(ceiling, Math.max(ceiling * adaptive.minimumShare, rate));
-}
-
-/**
- * The throttle Connect answered `now`, at `rate`: the rate drops to `beta` times it and levels off halfway back. CUBIC
- * levels off at the rate throttled at, or halfway when that is below the last plateau (its fast convergence); a
- * throttle here means the rate was above the share others leave, every time, so halfway it is from the first.
- */
-export function throttleAt(now: number, rate: number, echoesUntil: number, adaptive: AdaptiveRate): Throttle {
-  return { at: now, rate, plateau: (rate * (1 + adaptive.beta)) / 2, echoesUntil };
-}
-
-/** The budget in this container's memory: for local tools and unit tests; the function uses the shared one below. */
-export class InMemoryBudget implements BudgetStore {
-  private budget: Budget = {};
-
-  async append(seen: Throttle | undefined, now: number, latest: number, interval: number): Promise<Budget | undefined> {
-    const { tat } = this.budget;
-    if (!this.stillSeen(seen) || tat === undefined || tat < now || tat > latest) return undefined;
-    return this.set({ tat: tat + interval });
-  }
-
-  async startIdle(seen: Throttle | undefined, now: number, interval: number): Promise<Budget | undefined> {
-    const { tat } = this.budget;
-    if (!this.stillSeen(seen) || (tat !== undefined && tat >= now)) return undefined;
-    return this.set({ tat: now + interval });
-  }
-
-  async giveBack(tail: number, previous: number): Promise<Budget | undefined> {
-    if (this.budget.tat !== tail) return undefined;
-    return this.set({ tat: previous });
-  }
-
-  async pushTo(until: number): Promise<Budget | undefined> {
-    const { tat } = this.budget;
-    if (tat !== undefined && tat >= until) return undefined;
-    return this.set({ tat: until });
-  }
-
-  async replaceThrottle(seen: Throttle | undefined, next: Throttle): Promise<Budget | undefined> {
-    if (!this.stillSeen(seen)) return undefined;
-    return this.set({ throttle: next });
-  }
-
-  private stillSeen(seen: Throttle | undefined): boolean {
-    return this.budget.throttle?.at === seen?.at;
-  }
-
-  async read(): Promise<Budget> {
-    return this.budget;
-  }
-
-  private set(change: Budget): Budget {
-    this.budget = { ...this.budget, ...change };
-    return this.budget;
   }
 }
 
@@ -293,119 +172,6 @@ export class InMemoryPacer extends SharedPacer {
   constructor(settings: PaceSettings, options: PacerOptions = {}) {
     super(new InMemoryBudget(), settings, options);
   }
-}
-
-/** The budget's item in the idempotency table: one per account and Region, as Connect counts its quota. */
-export function pacerKeyOf(instance: { readonly account: string; readonly region: string }): string {
-  return `pacer#TransferContact#${instance.account}:${instance.region}`;
-}
-
-/** The item's attributes: `#name` in expressions. */
-const ATTRIBUTE = {
-  tat: 'tat',
-  throttledAt: 'throttledAt',
-  throttledRate: 'throttledRate',
-  plateau: 'plateau',
-  echoesUntil: 'echoesUntil',
-  expiry: IDEMPOTENCY_TABLE.timeToLiveAttribute,
-} as const;
-
-/**
- * The shared budget: one item in the idempotency table (the gateway's own ephemeral table, which the function may
- * already update), so every container and both doors draw on one budget. A reservation is one conditional UpdateItem
- * while Connect is busy, two after a quiet spell; at 2 writes a second the item is far from a hot key. The arithmetic
- * of a reservation happens in the write itself, so containers reserving at once never conflict; only a throttle's
- * change of rate is read, then written on the condition that nobody changed it first.
- */
-export class DynamoDbBudget implements BudgetStore {
-  private readonly key: Record<string, AttributeValue>;
-
-  constructor(
-    private readonly client: DynamoDBClient,
-    private readonly tableName: string,
-    scope: { readonly account: string; readonly region: string },
-    private readonly now: () => number = Date.now,
-  ) {
-    this.key = { [IDEMPOTENCY_TABLE.partitionKey]: { S: pacerKeyOf(scope) } };
-  }
-
-  append(seen: Throttle | undefined, now: number, latest: number, interval: number): Promise<Budget | undefined> {
-    return this.update('SET #tat = #tat + :interval', `#tat >= :now AND #tat <= :latest AND ${throttleIs(seen)}`, {
-      ':interval': interval,
-      ':now': now,
-      ':latest': latest,
-      ...seenValue(seen),
-    });
-  }
-
-  startIdle(seen: Throttle | undefined, now: number, interval: number): Promise<Budget | undefined> {
-    return this.update('SET #tat = :next', `(attribute_not_exists(#tat) OR #tat < :now) AND ${throttleIs(seen)}`, { ':next': now + interval, ':now': now, ...seenValue(seen) });
-  }
-
-  giveBack(tail: number, previous: number): Promise<Budget | undefined> {
-    return this.update('SET #tat = :previous', '#tat = :tail', { ':previous': previous, ':tail': tail });
-  }
-
-  pushTo(until: number): Promise<Budget | undefined> {
-    return this.update('SET #tat = :until', 'attribute_not_exists(#tat) OR #tat < :until', { ':until': until });
-  }
-
-  replaceThrottle(seen: Throttle | undefined, next: Throttle): Promise<Budget | undefined> {
-    return this.update(
-      'SET #throttledAt = :at, #throttledRate = :rate, #plateau = :plateau, #echoesUntil = :echoesUntil',
-      throttleIs(seen),
-      { ':at': next.at, ':rate': next.rate, ':plateau': next.plateau, ':echoesUntil': next.echoesUntil, ...seenValue(seen) },
-    );
-  }
-
-  async read(): Promise<Budget> {
-    const { Item } = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: this.key, ConsistentRead: true }));
-    return budgetOf(Item);
-  }
-
-  /** The budget after the write, or undefined when the condition did not hold. */
-  private async update(expression: string, condition: string, values: Record<string, number>): Promise<Budget | undefined> {
-    const statement = `${expression}, #expiry = :expiry`;
-    // DynamoDB refuses names an expression does not use.
-    const names = Object.fromEntries(Object.entries(ATTRIBUTE).filter(([name]) => `${statement} ${condition}`.includes(`#${name}`)).map(([name, attribute]) => [`#${name}`, attribute]));
-    try {
-      const output = await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: this.key,
-          UpdateExpression: statement,
-          ConditionExpression: condition,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: Object.fromEntries(
-            // A day after its last use the item expires, like the idempotency records around it.
-            Object.entries({ ...values, ':expiry': Math.ceil(this.now() / 1000) + 86_400 }).map(([name, value]) => [name, { N: String(value) }]),
-          ),
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return budgetOf(output.Attributes);
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return undefined;
-      throw error;
-    }
-  }
-}
-
-/** The condition that the throttle recorded is still `seen`: a throttle is told by when it came. */
-const throttleIs = (seen: Throttle | undefined): string => (seen === undefined ? 'attribute_not_exists(#throttledAt)' : '#throttledAt = :seenAt');
-const seenValue = (seen: Throttle | undefined): Record<string, number> => (seen === undefined ? {} : { ':seenAt': seen.at });
-
-function budgetOf(item: Record<string, AttributeValue> | undefined): Budget {
-  const number = (attribute: string): number | undefined => (item?.[attribute]?.N === undefined ? undefined : Number(item[attribute].N));
-  const tat = number(ATTRIBUTE.tat);
-  const at = number(ATTRIBUTE.throttledAt);
-  const rate = number(ATTRIBUTE.throttledRate);
-  const plateau = number(ATTRIBUTE.plateau);
-  const echoesUntil = number(ATTRIBUTE.echoesUntil);
-  return {
-    ...(tat !== undefined && { tat }),
-    ...(at !== undefined && rate !== undefined && plateau !== undefined && echoesUntil !== undefined && { throttle: { at, rate, plateau, echoesUntil } }),
-  };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { DynamoDbPacer, InMemoryPacer, pacerKeyOf } from '../../lambda/adapters/transfer-pacer';
+import { pacerKeyOf } from '../../lambda/adapters/pacer-budget';
+import { DynamoDbPacer, InMemoryPacer } from '../../lambda/adapters/transfer-pacer';
 import { createGatewayTables, startEmbeddedDynamoDb } from '../../local/embedded-dynamodb';
 import type { EmbeddedDynamoDb } from '../../local/embedded-dynamodb';
 import { TokenBucket } from '../../simulator/connect-simulator';

@@ -8,7 +8,7 @@ import { loadConfig } from '../../lambda/config';
 import type { GatewayConfig } from '../../lambda/config';
 import { createGateway, createGatewayClients } from '../../lambda/gateway';
 import type { DirectHandler, ServiceHandler } from '../../lambda/gateway';
-import { pacerKeyOf } from '../../lambda/adapters/transfer-pacer';
+import { pacerKeyOf } from '../../lambda/adapters/pacer-budget';
 import { IDEMPOTENCY_TABLE } from '../../lambda/tables';
 import { createGatewayTables, startEmbeddedDynamoDb } from '../../local/embedded-dynamodb';
 import { apiGatewayProxyEvent, eventBridgeEvent, LOCAL_API_ENVIRONMENT } from '../../local/lambda-events';
