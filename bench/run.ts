@@ -7,32 +7,43 @@
  *                      and the construct's default); needs bench/lambda-cpu (or the tool LAMBDA_CPU names), else none
  * BENCH_PROFILE=1 writes CPU profiles of the warm worker and of one cold start to /tmp/prof.
  */
-import { execFile, fork, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { parseArgs } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { build } from 'esbuild';
 import type { BuildOptions, Plugin } from 'esbuild';
 import { DEFAULT_MEMORY_SIZE_MB } from '../lib/contact-transfer-gateway';
 import { bundleGateway, GATEWAY_BUNDLE, memberOnlyJmesPath, pureSchemaKeys, withoutEventStreams } from '../lib/gateway-bundle';
-import { createGatewayTables, startEmbeddedDynamoDb } from '../local/embedded-dynamodb';
+import { startEmbeddedDynamoDb } from '../local/embedded-dynamodb';
 import type { EmbeddedDynamoDb } from '../local/embedded-dynamodb';
 import { synthesizeDeployedFunction } from '../test/support/deployed-artifact';
-import { apiGatewayProxyEvent, LOCAL_API_ENVIRONMENT } from '../local/lambda-events';
+import { apiGatewayProxyEvent } from '../local/lambda-events';
 import { startConnectSimulator, UNLIMITED } from '../simulator/connect-simulator';
 import type { ConnectSimulator } from '../simulator/connect-simulator';
 import type { ColdStartTimings } from './cold-start';
-import type { WorkerReply, WorkerRequest } from './gateway-worker';
+import type { WorkerRequest } from './gateway-worker';
+import {
+  ask,
+  benchEnvironment,
+  coldStart,
+  coldStartScript,
+  createBenchTables,
+  findLambdaCpu,
+  kb,
+  median,
+  ms,
+  PROFILE_DIR,
+  ROOT,
+  Samples,
+  table,
+  timed,
+  timeNode,
+  times,
+  WorkerPool,
+} from './measure';
 
-const ROOT = join(__dirname, '..');
-const PROFILE_DIR = '/tmp/prof';
-/** Where lambda-cpu makes its cgroups (v1 cpu controller). */
-const CGROUP_CPU = '/sys/fs/cgroup/cpu';
 /** The configured size and its neighbours; 1,769 MB is where Lambda gives one full vCPU. */
 const MEMORY_SIZES_MB = [...new Set([256, 512, 1024, 1769, DEFAULT_MEMORY_SIZE_MB])].sort((a, b) => a - b);
 
@@ -65,50 +76,7 @@ function parseOptions(argv: readonly string[]): Options {
   return { runs: Number(values.runs), latencyMs: Number(values.latency), memorySizes };
 }
 
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
-};
-const ms = (value: number): string => `${value.toFixed(1)} ms`;
-const kb = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KB`;
-const times = (value: number): string => `${value.toFixed(2)} x`;
 const dollars = (value: number): string => `$${value.toFixed(5)}`;
-const table = (rows: (string | number)[][]): void => {
-  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => String(row[column]).length))) ?? [];
-  for (const row of rows) console.log(`  ${row.map((cell, column) => String(cell).padEnd(widths[column] ?? 0)).join('  ')}`);
-};
-/** Samples by name, in the order the names were first seen. */
-class Samples {
-  private readonly byName = new Map<string, number[]>();
-  add(name: string, value: number): void {
-    const list = this.byName.get(name) ?? [];
-    list.push(value);
-    this.byName.set(name, list);
-  }
-  median(name: string): number {
-    return median(this.byName.get(name) ?? []);
-  }
-}
-
-/**
- * `lambda-cpu` puts a process under the CPU share Lambda gives a memory size (cgroup v1 CPU bandwidth, root only).
- * Undefined when it is missing or cannot work here: the bench then measures at the machine's full speed only.
- */
-async function findLambdaCpu(): Promise<string | undefined> {
-  const candidates = [process.env.LAMBDA_CPU, join(ROOT, 'bench', 'lambda-cpu')];
-  for (const candidate of candidates) {
-    if (!candidate || !existsSync(candidate)) continue;
-    try {
-      // A throwaway command under a share: the tool makes its group, runs it and removes the group again.
-      await promisify(execFile)(candidate, ['1769', '--', 'true']);
-      return candidate;
-    } catch {
-      // Present but unusable (not root, no cgroup v1 cpu controller).
-    }
-  }
-  return undefined;
-}
 
 interface Bench {
   readonly options: Options;
@@ -132,31 +100,16 @@ async function main(argv: readonly string[]): Promise<void> {
   const [connect, dynamodb] = await Promise.all([startConnectSimulator({ quotas: UNLIMITED }), startEmbeddedDynamoDb()]);
   const workdir = mkdtempSync(join(tmpdir(), 'ctg-bench-'));
   const artifact = synthesizeDeployedFunction(connect.instanceArn);
-  const workers: ChildProcess[] = [];
-  const cpuGroups: string[] = [];
+  const workers = new WorkerPool(lambdaCpu);
   try {
     const { NODE_OPTIONS: nodeOptions = '', ...templateEnvironment } = artifact.environment;
-    const bench: Bench = { options, connect, dynamodb, env: await gatewayEnvironment(connect, dynamodb.url, templateEnvironment), nodeOptions, lambdaCpu };
+    const bench: Bench = { options, connect, dynamodb, env: benchEnvironment(connect, dynamodb.url, templateEnvironment), nodeOptions, lambdaCpu };
+    await createBenchTables(dynamodb.url, bench.env);
     await bundleFigures(bench, artifact.entry, workdir);
     const cold = await coldStartFigures(bench, artifact.entry, workdir);
 
-    const startWorker = async (memoryMb: number | undefined): Promise<ChildProcess> => {
-      const worker = fork(join(__dirname, 'gateway-worker.ts'), {
-        execArgv: ['--expose-gc', '--import', 'tsx', ...(process.env.BENCH_PROFILE && memoryMb === undefined ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [])],
-        env: { ...process.env, ...bench.env, BENCH_ENTRY: artifact.entry },
-        // The template's log level is measured as deployed; the lines themselves are not needed.
-        stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-      });
-      workers.push(worker);
-      await ask(worker, { op: 'memory' });
-      if (memoryMb !== undefined && lambdaCpu && worker.pid !== undefined) {
-        const placing = execFile(lambdaCpu, [String(memoryMb), '--pid', String(worker.pid)]);
-        await new Promise((resolve, reject) => placing.once('exit', (code) => (code === 0 ? resolve(code) : reject(new Error(`lambda-cpu --pid exited with ${String(code)}`)))));
-        // The tool names the group after its own process id and leaves it for the worker; it is removed below.
-        cpuGroups.push(join(CGROUP_CPU, `lambda-cpu-${memoryMb}-${String(placing.pid)}`));
-      }
-      return worker;
-    };
+    const startWorker = (memoryMb: number | undefined): Promise<ChildProcess> =>
+      workers.start(artifact.entry, bench.env, memoryMb, process.env.BENCH_PROFILE && memoryMb === undefined ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []);
     const machine = await startWorker(undefined);
     const capped = new Map<number, ChildProcess>();
     for (const memoryMb of options.memorySizes) capped.set(memoryMb, await startWorker(memoryMb));
@@ -167,50 +120,11 @@ async function main(argv: readonly string[]): Promise<void> {
     memorySizeSummary(bench, warm, cold);
     await memoryFigures(machine, connect);
   } finally {
-    await Promise.all(
-      workers.map((worker) => {
-        // Closing the channel lets a worker exit on its own (and write a profile when BENCH_PROFILE asks for one).
-        const exited = new Promise((resolve) => worker.once('exit', resolve));
-        if (worker.connected) worker.disconnect();
-        return worker.exitCode === null ? exited : undefined;
-      }),
-    );
-    // Only the groups this run made (`lambda-cpu --clean` would also remove other people's empty ones).
-    for (const group of cpuGroups) {
-      try {
-        // rmdir, not rm: a cgroup's control files cannot be deleted, only the emptied group itself.
-        rmdirSync(group);
-      } catch {
-        // Already gone, or a worker still in it: lambda-cpu --clean removes it later.
-      }
-    }
+    await workers.stop();
     artifact.cleanup();
     rmSync(workdir, { recursive: true, force: true });
     await Promise.all([connect.close(), dynamodb.close()]);
   }
-}
-
-async function gatewayEnvironment(connect: ConnectSimulator, dynamodbUrl: string, fromTemplate: Readonly<Record<string, string>>): Promise<Record<string, string>> {
-  const env = {
-    ...fromTemplate,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'bench',
-    AWS_SECRET_ACCESS_KEY: 'bench',
-    AWS_ENDPOINT_URL_CONNECT: connect.url,
-    AWS_ENDPOINT_URL_DYNAMODB: dynamodbUrl,
-    IDEMPOTENCY_TABLE_NAME: 'bench-idempotency',
-    LEDGER_TABLE_NAME: 'bench-ledger',
-    // The REST API is a reference in the template; the worker's events stand in for it.
-    ...LOCAL_API_ENVIRONMENT,
-    // A pacing slot is still reserved with every transfer (its DynamoDB request is counted), but never waited for.
-    TRANSFER_RATE_PER_SECOND: '1000',
-    TRANSFER_BURST: '100',
-  };
-  await createGatewayTables(new DynamoDBClient({ endpoint: dynamodbUrl, region: 'us-east-1', credentials: { accessKeyId: 'b', secretAccessKey: 'b' } }), {
-    idempotency: env.IDEMPOTENCY_TABLE_NAME,
-    ledger: env.LEDGER_TABLE_NAME,
-  });
-  return env;
 }
 
 /** The deployed bundle next to the alternatives it was chosen over, built from the same entry and options. */
@@ -234,19 +148,10 @@ async function bundleFigures({ options, env }: Bench, deployedEntry: string, wor
   ];
   // The Lambda runtime resolves a bundle's externals from its own SDK copy; node_modules plays that part here.
   const importEnv = { ...process.env, ...env, NODE_PATH: join(ROOT, 'node_modules') };
-  const timeNode = async (script: string): Promise<number> => {
-    const started = process.hrtime.bigint();
-    await new Promise<void>((resolve, reject) => {
-      const child = spawn(process.execPath, ['-e', script], { env: importEnv, stdio: ['ignore', 'ignore', 'inherit'] });
-      child.once('error', reject);
-      child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`node -e ${script} exited with ${String(code)}`))));
-    });
-    return Number(process.hrtime.bigint() - started) / 1e6;
-  };
   const samples = new Samples();
   for (let run = 0; run < options.runs; run += 1) {
-    samples.add('node -e 0', await timeNode('0'));
-    for (const [name, entry] of entries) samples.add(name, await timeNode(`require(${JSON.stringify(entry)})`));
+    samples.add('node -e 0', await timeNode('0', importEnv));
+    for (const [name, entry] of entries) samples.add(name, await timeNode(`require(${JSON.stringify(entry)})`, importEnv));
   }
   const floor = samples.median('node -e 0');
   console.log(`\nBundle and cold import (median of ${options.runs} interleaved runs; node -e 0 = ${ms(floor)})`);
@@ -273,9 +178,8 @@ const machineOr = (memoryMb: number | undefined): string => (memoryMb === undefi
  */
 async function coldStartFigures(bench: Bench, deployedEntry: string, workdir: string): Promise<ColdFigures> {
   const { options, connect, env, nodeOptions, lambdaCpu } = bench;
-  const script = join(workdir, 'cold-start.js');
   const bareEntry = join(workdir, 'bare', 'index.js');
-  await build({ entryPoints: [join(__dirname, 'cold-start.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: script, logLevel: 'silent' });
+  const coldStarts = { script: await coldStartScript(workdir), env, lambdaCpu };
   await bundleGateway(join(workdir, 'bare'), { entryPoints: [join(__dirname, 'bare-handler.ts')], logLevel: 'silent' });
 
   const flowId = connect.addFlow({ Id: randomUUID(), Name: 'bench cold start', Type: 'CONTACT_FLOW', State: 'ACTIVE', Status: 'PUBLISHED' }).Id;
@@ -286,24 +190,8 @@ async function coldStartFigures(bench: Bench, deployedEntry: string, workdir: st
   const toggled = nodeOptions.includes(SOURCE_MAPS) ? nodeOptions.replace(SOURCE_MAPS, '').trim() : `${nodeOptions} ${SOURCE_MAPS}`.trim();
   const toggledName = nodeOptions.includes(SOURCE_MAPS) ? `without ${SOURCE_MAPS}` : `with ${SOURCE_MAPS}`;
 
-  const start = async (entry: string, event: unknown, memoryMb: number | undefined, nodeOptionsOf: string, extraArgs: string[] = []): Promise<ColdStartTimings> => {
-    const command = [process.execPath, ...extraArgs, script, entry];
-    const [file = '', ...args] = memoryMb !== undefined && lambdaCpu ? [lambdaCpu, String(memoryMb), '--', ...command] : command;
-    const child = spawn(file, args, {
-      env: { ...process.env, ...env, NODE_OPTIONS: nodeOptionsOf, BENCH_EVENT: JSON.stringify(event) },
-      // The function's log lines are written as in Lambda (to a pipe) but not kept, unless the process fails.
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
-    });
-    let output = '';
-    let logs = '';
-    child.stdout?.on('data', (chunk: Buffer) => (logs += chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => (logs += chunk.toString()));
-    child.stdio[3]?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    await new Promise((resolve) => child.once('close', resolve));
-    const timings = JSON.parse(output || '{"error":"no output"}') as ColdStartTimings | { error: string };
-    if ('error' in timings) throw new Error(`cold start of ${entry} failed: ${timings.error}\n${logs}`);
-    return timings;
-  };
+  const start = (entry: string, event: unknown, memoryMb: number | undefined, nodeOptionsOf: string, extraArgs: string[] = []): Promise<ColdStartTimings> =>
+    coldStart(coldStarts, entry, event, memoryMb, nodeOptionsOf, extraArgs);
 
   type Case = { name: string; memoryMb: number | undefined; run: () => Promise<ColdStartTimings>; expect: number };
   const cases: Case[] = [];
@@ -359,20 +247,6 @@ async function coldStartFigures(bench: Bench, deployedEntry: string, workdir: st
     }),
   ]);
   return figures;
-}
-
-/** Sends one request to the worker and waits for its answer. */
-function ask(worker: ChildProcess, request: WorkerRequest): Promise<WorkerReply> {
-  return new Promise((resolve, reject) => {
-    worker.once('message', (reply: WorkerReply) => ('error' in reply ? reject(new Error(reply.error)) : resolve(reply)));
-    worker.send(request);
-  });
-}
-
-async function timed(worker: ChildProcess, request: WorkerRequest): Promise<{ ms: number; cpuMs: number }> {
-  const reply = await ask(worker, request);
-  if (!('ms' in reply)) throw new Error('the worker did not time the request');
-  return reply;
 }
 
 type PathName = 'bare' | 'warm' | 'cold cache';
@@ -613,6 +487,7 @@ async function memoryFigures(worker: ChildProcess, connect: ConnectSimulator): P
 // The first option may name another benchmark (`--burst ...`): dispatch on it here, before the figures' options.
 const benchmarks: Record<string, (argv: readonly string[]) => Promise<void>> = {
   '--burst': (argv) => import('./burst').then(({ burstBenchmark }) => burstBenchmark(argv)),
+  '--compare': (argv) => import('./compare').then(({ compareBenchmark }) => compareBenchmark(argv)),
 };
 const [first = '', ...rest] = process.argv.slice(2);
 const chosen = benchmarks[first];

@@ -147,6 +147,7 @@ export class ContactTransferGateway extends Construct {
       gatewayFunction: this.gatewayFunction,
       api: this.api,
       deadLetterQueue: this.deadLetterQueue,
+      directFunction: this.directFunction,
       buffer: this.eventBuffer,
       ...(settings.alarmTopicArn !== undefined && { alarmTopic: Topic.fromTopicArn(this, 'AlarmTopic', settings.alarmTopicArn) }),
       ...(settings.alarmEmail !== undefined && { alarmEmail: settings.alarmEmail }),

@@ -16,6 +16,8 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { FilterPattern, MetricFilter } from 'aws-cdk-lib/aws-logs';
+import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -35,6 +37,8 @@ export interface GatewayMonitoringProps {
   readonly gatewayFunction: IFunction & { readonly timeout?: Duration };
   readonly api: RestApi;
   readonly deadLetterQueue: IQueue;
+  /** The direct-invocation function: its throttles, timeouts and crashes are watched when given. @default no alarms of its own */
+  readonly directFunction?: DirectFunction;
   /** The event door's buffer: its oldest message's age is watched when given. @default no buffer alarm */
   readonly buffer?: IQueue;
   /** Where alarms go. @default a topic this construct creates, encrypted with its own KMS key and TLS-only */
@@ -60,12 +64,22 @@ export interface ScheduleDelivery {
  */
 const ALARMING_FAILURE_REASONS = FAILURE_REASONS.filter((reason) => reason !== 'THROTTLED' && reason !== 'REQUEST_IN_PROGRESS' && reason !== 'TRANSFER_IN_PROGRESS');
 
+/** The direct-invocation function and the log group its crash lines are counted in. */
+export type DirectFunction = IFunction & { readonly logGroup: ILogGroup };
+
 /** Every alarm is evaluated over five-minute periods: short enough to page within minutes, long enough not to flap. */
 const PERIOD = Duration.minutes(5);
 
 /**
+ * What Lambda itself writes to a function's log (text format) when an invocation ends without the handler's answer:
+ * a timeout, or a runtime that exited (a crash, or out of memory). A handler that throws writes none of them, so the
+ * direct function's rejections, which are errors by design, are not counted.
+ */
+export const INVOCATION_CRASH_LINES = ['Task timed out', 'Runtime exited', 'Process exited before completing request'] as const;
+
+/**
  * Alarms that tell the team running the gateway what to do, a topic they notify, and one dashboard. Built with
- * aws-cdk-lib's own CloudWatch constructs: the gateway needs six or seven alarms and one dashboard, which read plainly in
+ * aws-cdk-lib's own CloudWatch constructs: the gateway needs under a dozen alarms and one dashboard, which read plainly in
  * the template this way, and cdk-monitoring-constructs would add a dependency and its own naming for no gain.
  */
 export class GatewayMonitoring extends Construct {
@@ -179,6 +193,7 @@ export class GatewayMonitoring extends Construct {
           'key safely; find the cause in the API access log (errorType, integrationStatus) and the function log.',
       }),
     ];
+    if (props.directFunction) alarms.push(...this.directFunctionAlarms(gatewayName, props.directFunction, alarm));
     if (buffer) {
       const maxAge = props.bufferAgeAlarmSeconds ?? bufferAgeAlarmSeconds.default ?? 0;
       alarms.push(
@@ -239,6 +254,42 @@ export class GatewayMonitoring extends Construct {
       ...(props.schedules ? [scheduleWidget(props.schedules)] : []),
       new AlarmStatusWidget({ title: 'Alarms', alarms, width: 24 }),
     );
+  }
+
+  /**
+   * The direct-invocation function answers a refused request with an error, so its Errors metric counts callers'
+   * mistakes: its alarms watch what an operator must act on instead, Lambda throttling it and invocations that ended
+   * without an answer (counted from the log lines Lambda writes for them).
+   */
+  private directFunctionAlarms(gatewayName: string, directFunction: DirectFunction, alarm: (name: string, definition: AlarmDefinition) => Alarm): Alarm[] {
+    const crashes = new MetricFilter(this, 'DirectFunctionCrashLines', {
+      logGroup: directFunction.logGroup,
+      filterPattern: FilterPattern.anyTerm(...INVOCATION_CRASH_LINES),
+      metricNamespace: METRICS_NAMESPACE,
+      // A filter's metric has no dimension to hold the gateway's name, so the name carries it.
+      metricName: `DirectFunctionCrashes-${gatewayName}`,
+      metricValue: '1',
+    });
+    return [
+      alarm('DirectFunctionCrashes', {
+        metric: crashes.metric({ period: PERIOD, statistic: Stats.SUM }),
+        threshold: 1,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 2,
+        alarmDescription:
+          'The direct-invocation function timed out or its runtime exited (a crash, or out of memory) in two of the last ' +
+          'three five-minute periods: its callers got no answer and retry with the same idempotency key safely. Search its ' +
+          `log group for ${INVOCATION_CRASH_LINES.map((line) => `"${line}"`).join(', ')}. Rejected requests, which are errors of this function by design, are not counted.`,
+      }),
+      alarm('DirectFunctionThrottled', {
+        metric: directFunction.metricThrottles({ period: PERIOD, statistic: Stats.SUM }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        alarmDescription:
+          "Lambda throttled the direct-invocation function: the account's concurrency is exhausted, and its callers got " +
+          "TooManyRequestsException. Check the account's concurrent executions and other functions' usage.",
+      }),
+    ];
   }
 
   /**

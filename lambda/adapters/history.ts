@@ -4,7 +4,7 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { invalidNextToken } from '../domain/history';
 import type { HistoryItem, HistoryPage, HistoryQuery, TransferHistoryPort } from '../domain/history';
 import { LEDGER_TABLE } from '../tables';
-import { ledgerKeys, TRANSFER_SORT_KEY } from './ledger';
+import { ledgerKeys, TRANSFER_SORT_KEY } from './ledger-items';
 
 const { partitionKey: PK, sortKey: SK = 'sk' } = LEDGER_TABLE;
 const TRANSFER_PREFIX = 'TRANSFER#';

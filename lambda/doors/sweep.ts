@@ -3,7 +3,8 @@ import type { PendingSlot } from '../adapters/pending-slots';
 import { logger } from '../observability';
 import type { Origin } from '../ports';
 import type { TransferRequest } from '../domain/request';
-import type { Settlement, TransferContactUseCase } from '../usecase/transfer-contact';
+import type { Settlement } from '../usecase/sweep-settle';
+import type { TransferContactUseCase } from '../usecase/transfer-contact';
 import { isRecord, slotDeadlineOf } from './door';
 
 /**

@@ -1,7 +1,8 @@
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONNECT_OPERATIONS } from '../../lambda/metric-names';
-import { ACCOUNT, all, asArray, only, synthesize, serviceFunction } from './synth';
+import { INVOCATION_CRASH_LINES } from '../../lib/gateway-monitoring';
+import { ACCOUNT, all, asArray, functionWithHandler, only, synthesize, serviceFunction } from './synth';
 import type { Synthesized } from './synth';
 
 type Resource = ReturnType<typeof all>[number];
@@ -64,6 +65,8 @@ describe('default operations', () => {
         'BufferedRequestsWaiting',
         'ConnectThrottlesSustained',
         'DeadLettersUnanswered',
+        'DirectFunctionCrashes',
+        'DirectFunctionThrottled',
         'FunctionErrors',
         'FunctionThrottled',
         'ScheduledTransfersUndelivered',
@@ -131,6 +134,30 @@ describe('default operations', () => {
     expect(alarm(synth, 'Api5xx')).toMatchObject({ Namespace: 'AWS/ApiGateway', MetricName: '5XXError', Statistic: 'Sum' });
   });
 
+  it("watches the direct function's throttles and the invocations Lambda ended without its answer, not the requests it rejects", () => {
+    const direct = functionWithHandler(synth.template, 'index.invoke');
+    expect(alarm(synth, 'DirectFunctionThrottled')).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Throttles',
+      Statistic: 'Sum',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: direct.id } }],
+    });
+    // Its Errors metric counts every rejected request (an error by design), so no alarm reads it.
+    const directMetrics = all(synth.template, 'AWS::CloudWatch::Alarm').map(props).flatMap(alarmMetrics);
+    expect(directMetrics.filter((m) => m.MetricName === 'Errors' && JSON.stringify(m.Dimensions).includes(direct.id))).toEqual([]);
+
+    const crashes = alarm(synth, 'DirectFunctionCrashes');
+    expect(crashes).toMatchObject({ Namespace: 'ContactTransferGateway', MetricName: 'DirectFunctionCrashes-ContactTransferGateway-Gateway', Statistic: 'Sum', Threshold: 1 });
+    const filter = props(only(synth.template, 'AWS::Logs::MetricFilter').resource);
+    expect(filter.LogGroupName).toEqual({ Ref: (props(direct.resource).LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref });
+    expect(filter.MetricTransformations).toEqual([
+      expect.objectContaining({ MetricNamespace: 'ContactTransferGateway', MetricName: 'DirectFunctionCrashes-ContactTransferGateway-Gateway', MetricValue: '1' }),
+    ]);
+    // Lambda's own lines for a timeout and an exited runtime, each a term of its own; a thrown rejection writes none.
+    expect(filter.FilterPattern).toBe(INVOCATION_CRASH_LINES.map((line) => `?"${line}"`).join(' '));
+    expect(INVOCATION_CRASH_LINES).toEqual(['Task timed out', 'Runtime exited', 'Process exited before completing request']);
+  });
+
   it('has a dashboard of outcomes by reason, latency percentiles, Connect throttles and the dead-letter queue', () => {
     // The body is a Fn::Join around Region and resource references; those become placeholders so it parses as JSON.
     const body = props(only(synth.template, 'AWS::CloudWatch::Dashboard').resource).DashboardBody as { 'Fn::Join': [string, unknown[]] };
@@ -154,6 +181,11 @@ describe('default operations', () => {
     expect(JSON.stringify(throttles)).toContain('"ContactTransferGateway","PacedTransferRate","service","ContactTransferGateway-Gateway"');
     expect(titled('Latency (ms)')).toMatch(/p50.*p90.*p99/);
     expect(titled('Buffer and dead-letter queue')).toContain('ApproximateNumberOfMessagesVisible');
+    // The monitoring's alarms, the direct function's included, show in the dashboard's alarm status.
+    const statuses = widgets.find((widget) => widget.properties.title === 'Alarms')?.properties as { alarms?: unknown[] } | undefined;
+    const { alarms } = synth.stack.gateway.monitoring;
+    expect(alarms.map((shown) => shown.node.id)).toEqual(expect.arrayContaining(['DirectFunctionCrashes', 'DirectFunctionThrottled']));
+    expect(statuses?.alarms).toHaveLength(alarms.length);
   });
 
   it('is not traced and the API is regional unless asked', () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { PendingSlot } from '../../../lambda/adapters/pending-slots';
 import { arrivalOf, deadLetterErrorOf } from '../../../lambda/doors/dead-letters';
 import { isSweepEvent, sweepPendingIntents } from '../../../lambda/doors/sweep';
-import type { Settlement } from '../../../lambda/usecase/transfer-contact';
+import type { Settlement } from '../../../lambda/usecase/sweep-settle';
 import { scheduledEvent } from '../../../local/lambda-events';
 
 const RULE_ARN = 'arn:aws:events:us-east-1:111122223333:rule/Stack-Backstops-1A2B3C4D';

@@ -9,7 +9,7 @@ import { TransferNotSent } from '../../../lambda/ports';
 import type { ConnectPort, IdempotencyPort, Intent, LedgerPort, LedgerView, Origin, PacingPort, Reservation, TransferResult } from '../../../lambda/ports';
 import { CONNECT_CLIENT_TOKEN_VALIDITY_MS } from '../../../lambda/domain/idempotency-keys';
 import { TransferContactUseCase } from '../../../lambda/usecase/transfer-contact';
-import type { TransferDependencies } from '../../../lambda/usecase/transfer-contact';
+import type { TransferDependencies } from '../../../lambda/usecase/transfer-context';
 import { ranOnce } from '../../support/idempotency';
 import { SharedPacing } from '../../../lambda/adapters/pacing';
 import { InMemoryPacer } from '../../../lambda/adapters/transfer-pacer';

@@ -1,0 +1,63 @@
+import { BatchGetItemCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, BatchGetItemCommandOutput, DynamoDBClient, TransactWriteItem } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+
+/** BatchGet may hand back unprocessed keys under load; they are retried, never dropped. */
+const UNPROCESSED_RETRIES = 4;
+
+/** The ledger's table and how long its items are kept: what every read and write of the ledger shares. */
+export class LedgerTable {
+  constructor(
+    readonly client: DynamoDBClient,
+    readonly tableName: string,
+    private readonly retentionDays: number,
+  ) {}
+
+  async transact(items: TransactWriteItem[]): Promise<void> {
+    await this.client.send(new TransactWriteItemsCommand({ TransactItems: items }));
+  }
+
+  async batchGet(keys: Record<string, string>[]): Promise<Record<string, unknown>[]> {
+    let pending: Record<string, AttributeValue>[] | undefined = keys.map((key) => marshall(key));
+    const items: Record<string, unknown>[] = [];
+    for (let attempt = 0; pending?.length; attempt += 1) {
+      if (attempt > UNPROCESSED_RETRIES) throw new Error('The ledger left keys unprocessed after retries');
+      if (attempt > 0) await backOff(attempt);
+      const output: BatchGetItemCommandOutput = await this.client.send(
+        new BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }),
+      );
+      items.push(...(output.Responses?.[this.tableName] ?? []).map((item) => unmarshall(item)));
+      pending = output.UnprocessedKeys?.[this.tableName]?.Keys;
+    }
+    return items;
+  }
+
+  /** Rounded up: the retention is a minimum the contract promises. */
+  expiryFrom(at: Date): number {
+    return Math.ceil(at.getTime() / 1000) + this.retentionDays * 86_400;
+  }
+}
+
+/** Which actions of a cancelled transaction failed their condition; undefined when it failed for another reason. */
+export function failedConditions(error: unknown): boolean[] | undefined {
+  const reasons = cancellationReasons(error);
+  const failed = (reasons ?? []).map((reason) => reason.Code === 'ConditionalCheckFailed');
+  return failed.some(Boolean) ? failed : undefined;
+}
+
+/**
+ * Whether a cancelled transaction's action at `index` met another transaction on its item at the same time
+ * (CancellationReason code TransactionConflict): on a contact's item, another reservation or settlement of it.
+ */
+export function isConflictOn(error: unknown, index: number): boolean {
+  return cancellationReasons(error)?.[index]?.Code === 'TransactionConflict';
+}
+
+function cancellationReasons(error: unknown): { Code?: string }[] | undefined {
+  if (!(error instanceof Error) || error.name !== 'TransactionCanceledException') return undefined;
+  return (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+}
+
+function backOff(attempt: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** attempt, 800) * Math.random()));
+}
