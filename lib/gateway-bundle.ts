@@ -84,59 +84,6 @@ export const memberOnlyJmesPath: Plugin = {
 };
 
 /**
- * Each SDK client imports its whole package.json (about 2 KB each) for one member, its version, which the User-Agent
- * header carries. The bundle gets that member alone.
- */
-export const clientVersionOnly: Plugin = {
-  name: 'sdk-client-version-only',
-  setup(pluginBuild) {
-    pluginBuild.onLoad({ filter: /[\\/]@aws-sdk[\\/]client-[^\\/]+[\\/]package\.json$/ }, async ({ path: file }) => {
-      const { version } = JSON.parse(await readFile(file, 'utf8')) as { version: string };
-      return { contents: JSON.stringify({ version }), loader: 'json' };
-    });
-  },
-};
-
-/**
- * DynamoDB's client builds an endpoint-discovery cache on mnemonist's LRU cache (with obliterator, about 8 KB) even
- * with discovery off, as it is by default and in the gateway: the cache is made and never filled. A Map with the same
- * five methods stands in; the first entry set is the first evicted, which is all a cache that stays empty needs.
- */
-const MAP_LRU_CACHE = `export default class LRUCache {
-  constructor(capacity) { this.capacity = capacity; this.entries = new Map(); }
-  get size() { return this.entries.size; }
-  has(key) { return this.entries.has(key); }
-  peek(key) { return this.entries.get(key); }
-  get(key) { const value = this.entries.get(key); if (value !== undefined) { this.entries.delete(key); this.entries.set(key, value); } return value; }
-  set(key, value) { this.entries.delete(key); this.entries.set(key, value); if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value); }
-  clear() { this.entries.clear(); }
-}`;
-
-export const mapLruCache: Plugin = {
-  name: 'map-lru-cache',
-  setup(pluginBuild) {
-    pluginBuild.onResolve({ filter: /^mnemonist\/lru-cache$/ }, () => ({ path: 'lru-cache', namespace: 'map-lru-cache' }));
-    pluginBuild.onLoad({ filter: /.*/, namespace: 'map-lru-cache' }, () => ({ contents: MAP_LRU_CACHE, loader: 'js' }));
-  },
-};
-
-/**
- * @smithy/core carries pure-JavaScript SHA-256 and MD5 (about 5 KB) for runtimes without node:crypto's; its Node
- * classes use them only when `createHash` refuses the algorithm, which Lambda's Node never does. Each is replaced
- * by a class that says so if it is ever constructed.
- */
-export const nativeHashesOnly: Plugin = {
-  name: 'native-hashes-only',
-  setup(pluginBuild) {
-    pluginBuild.onLoad({ filter: /[\\/]@smithy[\\/]core[\\/]dist-es[\\/]submodules[\\/]checksum[\\/](sha256[\\/]Sha256Js|md5[\\/]Md5Js)\.js$/ }, ({ path: file }) => {
-      const name = path.basename(file, '.js');
-      const message = `${name} is not bundled: node:crypto computes this hash in Lambda`;
-      return { contents: `export class ${name} { constructor() { throw new Error(${JSON.stringify(message)}); } }`, loader: 'js' };
-    });
-  },
-};
-
-/**
  * The function's esbuild options, in one place so that the stack, the benchmark and its alternatives build the
  * same thing. Chosen with `npm run bench` (docs/performance.md): the SDK bundled (the versions the tests ran
  * against are the versions deployed, one file to load at cold start), `module` first so that esbuild takes the
@@ -156,18 +103,46 @@ export const GATEWAY_BUNDLE: BuildOptions = {
   legalComments: 'none',
   external: LAMBDA_UNUSED_CREDENTIAL_PROVIDERS,
   // The plugins that pay, measured at the default memory's CPU share: pureSchemaKeys (about 177 KiB and a third of
-  // the bundle's load time), withoutEventStreams and memberOnlyJmesPath (together 43 KiB, which keep the bundle well
-  // inside its 400 KiB budget). pureSchemaKeys matches the SDK clients' schema file names: should an upgrade rename
-  // them, the budget test on the real bundle (test/e2e/deployed-bundle.test.ts) fails.
-  // clientVersionOnly, mapLruCache and nativeHashesOnly (together about 21 KiB) make room for the Scheduler client.
-  plugins: [pureSchemaKeys, withoutEventStreams, memberOnlyJmesPath, clientVersionOnly, mapLruCache, nativeHashesOnly],
+  // the bundle's load time), withoutEventStreams and memberOnlyJmesPath (together 43 KiB). Each rewrites what an SDK or
+  // Powertools file is called or imports: should an upgrade rename it, bundleGateway fails the build rather than ship
+  // the larger bundle unnoticed.
+  plugins: [pureSchemaKeys, withoutEventStreams, memberOnlyJmesPath],
   logLevel: 'warning',
 };
 
-/** Builds `index.js` (and its map) into `outdir`; `overrides` build the alternatives the benchmark compares. */
+/**
+ * Builds `index.js` (and its map) into `outdir`; `overrides` build the alternatives the benchmark compares. Fails when a
+ * plugin matched no file or import, since a plugin that silently stops matching after an upgrade leaves the bundle as
+ * if it were not there.
+ */
 export async function bundleGateway(outdir: string, overrides: BuildOptions = {}): Promise<Metafile> {
-  const result = await build({ ...GATEWAY_BUNDLE, ...overrides, outfile: path.join(outdir, 'index.js'), metafile: true });
+  const options = { ...GATEWAY_BUNDLE, ...overrides };
+  const matches = new Map<string, number>();
+  const plugins = (options.plugins ?? []).map((plugin) => counting(plugin, matches));
+  const result = await build({ ...options, plugins, outfile: path.join(outdir, 'index.js'), metafile: true });
+  const idle = [...matches].filter(([, count]) => count === 0).map(([name]) => name);
+  if (idle.length > 0) throw new Error(`Bundle plugins that matched nothing (did an upgrade rename what they rewrite?): ${idle.join(', ')}`);
   return result.metafile;
+}
+
+/** `plugin` as it is, counting in `matches` how often esbuild called one of its load or resolve callbacks. */
+export function counting(plugin: Plugin, matches: Map<string, number>): Plugin {
+  matches.set(plugin.name, 0);
+  const counted =
+    <Args extends unknown[], Result>(callback: (...args: Args) => Result) =>
+    (...args: Args): Result => {
+      matches.set(plugin.name, (matches.get(plugin.name) ?? 0) + 1);
+      return callback(...args);
+    };
+  return {
+    name: plugin.name,
+    setup: (pluginBuild) =>
+      plugin.setup({
+        ...pluginBuild,
+        onLoad: (options, callback) => pluginBuild.onLoad(options, counted(callback)),
+        onResolve: (options, callback) => pluginBuild.onResolve(options, counted(callback)),
+      }),
+  };
 }
 
 // The stack's asset bundling is synchronous and esbuild plugins need the asynchronous API, so the construct runs

@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { build } from 'esbuild';
 import type { Plugin } from 'esbuild';
 import { search } from '@aws-lambda-powertools/jmespath';
 import { IDEMPOTENCY_JMESPATHS } from '../../../lambda/adapters/idempotency';
-import { clientVersionOnly, inlineConstantKeys, mapLruCache, memberOnlyJmesPath, nativeHashesOnly, pureSchemaKeys, withoutEventStreams } from '../../../lib/gateway-bundle';
+import { bundleGateway, inlineConstantKeys, memberOnlyJmesPath, pureSchemaKeys, withoutEventStreams } from '../../../lib/gateway-bundle';
 
 describe('inlineConstantKeys (the bundle plugin that lets esbuild drop unused SDK operations)', () => {
   it('writes a module string constant in place of a computed key that names it', () => {
@@ -83,33 +86,19 @@ describe('withoutEventStreams (the bundle plugin that leaves out the SDK event-s
   });
 });
 
-
-describe('the plugins that make room for the Scheduler client', () => {
-  it('clientVersionOnly: a client still reads its version for the User-Agent, and nothing else of its package.json is bundled', async () => {
-    const contents = "import info from '@aws-sdk/client-scheduler/package.json'; export const version = info.version; export const keys = Object.keys(info);";
-    const { exports } = await loadBundled(contents, [clientVersionOnly]);
-    expect(exports).toEqual({ version: expect.stringMatching(/^\d+\.\d+\.\d+$/), keys: ['version'] });
-  });
-
-  it("mapLruCache: DynamoDB's endpoint cache works on the stand-in as on mnemonist's cache", async () => {
-    const contents = "import { EndpointCache } from '@aws-sdk/endpoint-cache'; export { EndpointCache };";
-    const { exports, text } = await loadBundled(contents, [mapLruCache]);
-    expect(text).not.toContain('obliterator');
-    const cache = new (exports.EndpointCache as new (capacity: number) => { set(key: string, endpoints: object[]): void; getEndpoint(key: string): string | undefined; has(key: string): boolean })(1);
-    cache.set('a', [{ Address: 'a.example', CachePeriodInMinutes: 1 }]);
-    expect(cache.getEndpoint('a')).toBe('a.example');
-    cache.set('b', [{ Address: 'b.example', CachePeriodInMinutes: 1 }]);
-    expect([cache.has('a'), cache.getEndpoint('b')]).toEqual([false, 'b.example']);
-  });
-
-  it('nativeHashesOnly: the Node hash classes still hash, and the pure-JavaScript ones fail loudly if ever made', async () => {
-    const contents = "export { Sha256, Md5, Sha256Js, Md5Js } from '@smithy/core/checksum';";
-    const { exports } = await loadBundled(contents, [nativeHashesOnly]);
-    const Sha256 = exports.Sha256 as new () => { update(data: Uint8Array): void; digest(): Promise<Uint8Array> };
-    const hash = new Sha256();
-    hash.update(new TextEncoder().encode('abc'));
-    expect(Buffer.from(await hash.digest()).toString('hex')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
-    expect(() => new (exports.Sha256Js as new () => unknown)()).toThrow('Sha256Js is not bundled');
-    expect(() => new (exports.Md5Js as new () => unknown)()).toThrow('Md5Js is not bundled');
+describe('bundleGateway', () => {
+  it('fails the build, naming the plugin, when a plugin matches nothing (as after an upgrade renames what it rewrites)', async () => {
+    const stale: Plugin = {
+      name: 'renamed-upstream',
+      setup(pluginBuild) {
+        pluginBuild.onLoad({ filter: /[\\/]a-file-no-package-has\.js$/ }, () => ({ contents: '', loader: 'js' }));
+      },
+    };
+    const outdir = mkdtempSync(path.join(tmpdir(), 'stale-plugin-'));
+    try {
+      await expect(bundleGateway(outdir, { plugins: [pureSchemaKeys, stale], sourcemap: false })).rejects.toThrow(/matched nothing.*: renamed-upstream$/);
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
   });
 });
