@@ -20,8 +20,8 @@ const config = {
   coverageAnalysis: 'perTest',
   concurrency: 2,
   reporters: ['clear-text', 'progress', 'html', 'json'],
-  // Measured 89.3 % with the pacer's 109 mutants still untested by unit tests (domain and use case 97 %): a drop of
-  // two points fails the run. Raise it as the pacer's own tests land.
+  // Parts measured alone with StrykerJS 10.1.1: the use case 92.3 %, the pacer 83.5 % before its own unit tests. The
+  // whole set has no full measurement to set this from; the CI gate (stryker.gate.config.mjs) has its own break.
   thresholds: { high: 90, low: 80, break: 87 },
   tempDirName: '.stryker-tmp',
   cleanTempDir: 'always',

@@ -761,6 +761,52 @@ describe('TransferContactUseCase: a condition that does not hold (contract secti
     expect(ledger.release.mock.invocationCallOrder[0]).toBeLessThan(ledger.skip.mock.invocationCallOrder[0] ?? 0);
   });
 
+  it('answers a ClientToken whose skip was recorded for another payload with CLIENT_TOKEN_REUSED, not the skip', async () => {
+    const first: TransferRequest = { ...conditional, ClientToken: 'token-1' };
+    const failed = { condition: 'NotWithAgent' as const, expected: 'true', observed: { AgentId: 'u-1' }, message: 'agent u-1' };
+    const view: LedgerView = { skip: { payloadHash: idempotencyKeysOf(first, instance.id).payloadHash, failed, answeredUntil: new Date(NOW.getTime() + 60_000) } };
+    const { useCase, connect } = setUp({ contact: rootTask, view });
+    const error = await useCase.execute({ ...first, QueueId: 'q-2' }, origin).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ reason: 'CLIENT_TOKEN_REUSED', status: 409 });
+    expect(connect.transferContact).not.toHaveBeenCalled();
+  });
+
+  it('runs the rules again at the very instant the skip ends', async () => {
+    const failed = { condition: 'NotWithAgent' as const, expected: 'true', observed: {}, message: 'm' };
+    const view: LedgerView = { skip: { payloadHash: keys.payloadHash, failed, answeredUntil: NOW } };
+    const { useCase, connect } = setUp({ contact: rootTask, view });
+    await expect(useCase.execute(conditional, origin)).resolves.toMatchObject({ result: transferred });
+    expect(connect.transferContact).toHaveBeenCalledTimes(1);
+  });
+
+  it('answers retries from the skip for an hour when no answer window is configured', async () => {
+    const { useCase, ledger } = setUp({ contact: withAgent });
+    await expect(useCase.execute(conditional, origin)).rejects.toMatchObject({ reason: 'CONDITION_NOT_MET' });
+    expect(ledger.skip).toHaveBeenCalledExactlyOnceWith(expect.objectContaining({ answeredUntil: new Date(NOW.getTime() + 60 * 60 * 1000) }));
+  });
+
+  it('records no skip when another rule refuses first, so a retry is judged afresh and no Skipped event is raised', async () => {
+    const { useCase, connect, ledger } = setUp({ contact: { ...withAgent, disconnected: true } });
+    await expect(useCase.execute(conditional, origin)).rejects.toMatchObject({ reason: 'CONTACT_NOT_ACTIVE' });
+    expect(ledger.skip).not.toHaveBeenCalled();
+    expect(connect.transferContact).not.toHaveBeenCalled();
+  });
+
+  it.each([
+    ['gone', undefined],
+    ['ended', { ...rootTask, disconnected: true }],
+  ])('refuses with CONTACT_NOT_ACTIVE, sending nothing and recording no skip, when the second look finds the contact %s', async (_state, lastLook) => {
+    const { useCase, connect, ledger } = setUp({ contact: rootTask });
+    connect.transferContact.mockImplementationOnce(async (_request, _token, precondition) => {
+      const refusal = precondition?.(lastLook);
+      if (refusal) throw new TransferNotSent(refusal);
+      return transferred;
+    });
+    await expect(useCase.execute(conditional, origin)).rejects.toMatchObject({ reason: 'CONTACT_NOT_ACTIVE' });
+    expect(ledger.release).toHaveBeenCalledWith(expect.objectContaining({ idempotencyKey: keys.idempotencyKey }), 'CONTACT_NOT_ACTIVE', NOW);
+    expect(ledger.skip).not.toHaveBeenCalled();
+  });
+
   it('asks for no second look when the request has no conditions', async () => {
     const { useCase, connect } = setUp({ contact: rootTask });
     await useCase.execute(toQueue, origin);
