@@ -15,6 +15,8 @@ const config = {
     'lambda/domain/**/*.ts',
     'lambda/usecase/**/*.ts',
     'lambda/adapters/transfer-pacer.ts',
+    'lambda/adapters/pacer-budget.ts',
+    'lambda/adapters/pacing-rate.ts',
     'lambda/doors/**/*.ts',
   ],
   coverageAnalysis: 'perTest',
