@@ -99,6 +99,19 @@ export const EQUIVALENT_MUTANTS = [
     code: '{\n    for (const sendAt of this.reserved.keys()) if (sendAt <= now) this.reserved.delete(sendAt);\n  }',
     reason: 'Forgetting slots that have come only bounds the memory: release ignores a slot that has come anyway.',
   },
+  // kill-domain: the request's error sentences.
+  {
+    file: 'lambda/domain/request.ts',
+    method: 'expectedKind',
+    code: "'Conditions.NotWithAgent'",
+    reason: 'zod reports any wrong NotWithAgent (false, text, null) as invalid_value, so expectedKind never sees that field.',
+  },
+  {
+    file: 'lambda/domain/request.ts',
+    method: 'expectedKind',
+    code: "'true'",
+    reason: 'zod reports any wrong NotWithAgent (false, text, null) as invalid_value, so expectedKind never sees that field.',
+  },
 ];
 
 /** @param {import('@babel/core').NodePath} path */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { REASONS, TransferError } from '../../../lambda/domain/errors';
+import { FAILURE_REASONS, REASONS, TransferError } from '../../../lambda/domain/errors';
 import type { KnownReason } from '../../../lambda/domain/errors';
 
 /** Contract section 5, written out from the contract's table. */
@@ -85,5 +85,28 @@ describe('what an operator sees of a failure', () => {
   it("Connect's own error stays attached to a refusal, so the log shows what Connect said", () => {
     const cause = new Error('ResourceNotFoundException from Connect');
     expect(TransferError.connectRejected(404, 'ResourceNotFoundException', 'gone', cause).cause).toBe(cause);
+  });
+});
+
+describe('what an operator sees of a failure: names, alarms and the pacer', () => {
+  it('a TransferError is logged under its own name', () => {
+    const error = TransferError.of('QUEUE_DISABLED');
+    expect(error.name).toBe('TransferError');
+    expect(String(error)).toBe('TransferError: The queue is disabled.');
+  });
+
+  it('the failures the alarms count are exactly the retryable reasons of the contract', () => {
+    expect([...FAILURE_REASONS].sort()).toEqual([...RETRYABLE].sort());
+  });
+
+  it("the gateway's own pacer answers THROTTLED, says Connect was not asked, and is retried", () => {
+    const error = TransferError.pacedOut();
+    expect(error).toMatchObject({ reason: 'THROTTLED', status: 429, type: 'ThrottlingException', pacedOut: true, retryable: true });
+    expect(error.message).toBe("The gateway's share of Amazon Connect's TransferContact quota is taken for longer than this request can wait; retry later.");
+  });
+
+  it("a THROTTLED from Connect itself, or any other refusal, is not the pacer's", () => {
+    expect(TransferError.of('THROTTLED').pacedOut).toBe(false);
+    expect(TransferError.connectRejected(429, 'TooManyRequestsException', 'slow down').pacedOut).toBe(false);
   });
 });

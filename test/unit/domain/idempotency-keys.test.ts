@@ -84,3 +84,55 @@ describe('idempotencyKeysOf for a transfer to an agent', () => {
     expect(idempotencyKeysOf(other, INSTANCE).idempotencyKey).not.toBe(idempotencyKeysOf(toAgent, INSTANCE).idempotencyKey);
   });
 });
+
+/**
+ * The keys a deployed gateway has already written to its idempotency table: a request retried across a deploy must
+ * find its record, so these values are fixed, not recomputed.
+ */
+describe('idempotencyKeysOf keeps the keys already stored', () => {
+  it.each<[string, TransferRequest, string]>([
+    ['a request without Note and Conditions', request, 'a565a532820497b6526e06d9bbba0978a06b1822ea6bdc506f306bd01ce2ea7e'],
+    ['a request with a Note only', { ...request, Note: 'n' }, '791a687262746a065ab6570f613ea58b6b3614ad3102575ea52f99a02f786876'],
+    ['a request with Conditions only', { ...request, Conditions: { NotWithAgent: true } }, 'b85abdce4616f0f7a6895e2b0170e189cf8aaf383013e18a9d4791ddd7cca438'],
+    ['a request with a Note and Conditions', { ...request, Note: 'n', Conditions: { InQueue: 'q-1', QueuedForSeconds: 60 } }, '73ae07744532687c24284dfd2866b308943ff38de08ed51ca18d15eba48efa6d'],
+  ])('%s', (_case, stored, payloadHash) => {
+    expect(idempotencyKeysOf(stored, INSTANCE)).toEqual({
+      idempotencyKey: `intent:${payloadHash}`,
+      payloadHash,
+      connectClientToken: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+  });
+
+  it('the ClientToken sent to Connect for a stored request is fixed too', () => {
+    expect(idempotencyKeysOf({ ...request, Note: 'n' }, INSTANCE).connectClientToken).toBe('29ddf350f9de47dae457b8b71fc614ea8f04da4b877663b9080480e2fd68b80c');
+  });
+});
+
+describe('idempotencyKeysOf: the Note and the Conditions are part of the intent', () => {
+  const keyOf = (changed: TransferRequest): string => idempotencyKeysOf(changed, INSTANCE).idempotencyKey;
+
+  it.each<[string, TransferRequest, TransferRequest]>([
+    ['a Note and none', { ...request, Note: 'n' }, request],
+    ['two Notes', { ...request, Note: 'n' }, { ...request, Note: 'm' }],
+    ['Conditions and none', { ...request, Conditions: { NotWithAgent: true } }, request],
+    ['two InQueue conditions', { ...request, Conditions: { InQueue: 'q-1' } }, { ...request, Conditions: { InQueue: 'q-2' } }],
+    ['two waits', { ...request, Conditions: { QueuedForSeconds: 60 } }, { ...request, Conditions: { QueuedForSeconds: 61 } }],
+    ['another condition', { ...request, Conditions: { NotWithAgent: true } }, { ...request, Conditions: { QueuedForSeconds: 1 } }],
+    ['the same Conditions with and without a Note', { ...request, Note: 'n', Conditions: { NotWithAgent: true } }, { ...request, Conditions: { NotWithAgent: true } }],
+  ])('token-less requests that differ in %s get different keys', (_case, one, other) => {
+    expect(keyOf(one)).not.toBe(keyOf(other));
+  });
+
+  it('the same conditions in another member order are the same intent', () => {
+    expect(keyOf({ ...request, Conditions: { QueuedForSeconds: 60, NotWithAgent: true, InQueue: 'q-1' } })).toBe(
+      keyOf({ ...request, Conditions: { InQueue: 'q-1', NotWithAgent: true, QueuedForSeconds: 60 } }),
+    );
+  });
+
+  it('a ClientToken reused with other Conditions is told apart by its payloadHash', () => {
+    const withToken = { ...request, ClientToken: 't' };
+    expect(idempotencyKeysOf({ ...withToken, Conditions: { QueuedForSeconds: 5 } }, INSTANCE).payloadHash).not.toBe(
+      idempotencyKeysOf({ ...withToken, Conditions: { QueuedForSeconds: 6 } }, INSTANCE).payloadHash,
+    );
+  });
+});

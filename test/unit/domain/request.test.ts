@@ -300,3 +300,86 @@ describe('parseTransferRequest: what the caller is told', () => {
     expectValidationFailed({ ...base, ['m'.repeat(65)]: 1 }, `${'m'.repeat(63)}…`);
   });
 });
+
+describe('parseTransferRequest: Note and Conditions (contract sections 2 and 11)', () => {
+  it('keeps a Note and every condition the caller asked for, and adds nothing', () => {
+    const input = { ...base, QueueId: 'q', Note: 'Customer asked for billing', Conditions: { InQueue: 'q-1', NotWithAgent: true, QueuedForSeconds: 60 } };
+    expect(parseTransferRequest(input, instance)).toStrictEqual(input);
+  });
+
+  it.each([
+    ['NotWithAgent alone', { NotWithAgent: true }],
+    ['QueuedForSeconds alone', { QueuedForSeconds: 1 }],
+    ['InQueue alone', { InQueue: 'q-1' }],
+  ])('%s is kept as the only condition', (_case, Conditions) => {
+    expect(parseTransferRequest({ ...base, Conditions }, instance)).toStrictEqual({ ...base, Conditions });
+  });
+
+  it('a request without Note and Conditions carries neither, not even as undefined', () => {
+    expect(parseTransferRequest({ ...base, ClientToken: 't' }, instance)).toStrictEqual({ ...base, ClientToken: 't' });
+  });
+
+  it('an InQueue ARN of the configured instance resolves to the bare queue id', () => {
+    expect(parseTransferRequest({ ...base, Conditions: { InQueue: `${INSTANCE_ARN}/queue/q-1` } }, instance)).toStrictEqual({ ...base, Conditions: { InQueue: 'q-1' } });
+  });
+
+  it('an InQueue ARN of another instance is INSTANCE_NOT_ALLOWED naming Conditions.InQueue', () => {
+    const error = rejectionOf({ ...base, Conditions: { InQueue: `${OTHER_ARN}/queue/q-1` } });
+    expect(error).toMatchObject({ reason: 'INSTANCE_NOT_ALLOWED', status: 403 });
+    expect(error.message).toBe('Conditions.InQueue names a resource of another Amazon Connect instance.');
+  });
+
+  it('an InQueue ARN of an agent is VALIDATION_FAILED naming the queue ARN form', () => {
+    const error = expectValidationFailed({ ...base, Conditions: { InQueue: `${INSTANCE_ARN}/agent/u-1` } });
+    expect(error.fields).toEqual([{ Field: 'Conditions.InQueue', Message: `must be an id or an ARN of the form ${INSTANCE_ARN}/queue/<id>` }]);
+  });
+
+  it.each<[string, unknown, string, string]>([
+    ['no condition at all', {}, 'Conditions', 'must name at least one condition (InQueue, NotWithAgent, QueuedForSeconds)'],
+    ['not an object', 'InQueue', 'Conditions', 'must be an object'],
+    ['null', null, 'Conditions', 'must be an object'],
+    ['an unknown condition only', { Priority: 1 }, 'Conditions.Priority', 'is not a member of Conditions (members: InQueue, NotWithAgent, QueuedForSeconds)'],
+    ['a misspelt condition', { queuedforseconds: 5 }, 'Conditions.queuedforseconds', 'is not a member of Conditions; did you mean QueuedForSeconds?'],
+    ['NotWithAgent false', { NotWithAgent: false }, 'Conditions.NotWithAgent', 'must be true (leave it out to not ask for it)'],
+    ['NotWithAgent as text', { NotWithAgent: 'yes' }, 'Conditions.NotWithAgent', 'must be true (leave it out to not ask for it)'],
+    ['QueuedForSeconds 0', { QueuedForSeconds: 0 }, 'Conditions.QueuedForSeconds', 'must be at least 1'],
+    ['QueuedForSeconds past 30 days', { QueuedForSeconds: 2_592_001 }, 'Conditions.QueuedForSeconds', 'must be at most 2592000'],
+    ['QueuedForSeconds as text', { QueuedForSeconds: '60' }, 'Conditions.QueuedForSeconds', 'must be a whole number of seconds from 1 to 2592000'],
+    ['QueuedForSeconds with a fraction', { QueuedForSeconds: 1.5 }, 'Conditions.QueuedForSeconds', 'must be a whole number of seconds from 1 to 2592000'],
+    ['an empty InQueue', { InQueue: '' }, 'Conditions.InQueue', 'must be at least 1 character(s) long'],
+  ])('Conditions with %s is VALIDATION_FAILED with exactly one problem', (_case, Conditions, Field, Message) => {
+    expect(expectValidationFailed({ ...base, Conditions }).fields).toEqual([{ Field, Message }]);
+  });
+
+  it('the longest wait a condition may ask for, 30 days, is accepted', () => {
+    expect(parseTransferRequest({ ...base, Conditions: { QueuedForSeconds: 2_592_000 } }, instance).Conditions).toEqual({ QueuedForSeconds: 2_592_000 });
+  });
+
+  it.each([
+    ['a line break', 'first line\nforged line'],
+    ['a C1 control character', 'note\u0085'],
+    ['DEL', 'note\u007f'],
+  ])('a Note with %s is VALIDATION_FAILED', (_case, Note) => {
+    expect(expectValidationFailed({ ...base, Note }).fields).toEqual([{ Field: 'Note', Message: 'must be printable text (no control characters such as line breaks)' }]);
+  });
+
+  it('a Note of printable text in any script is kept', () => {
+    expect(parseTransferRequest({ ...base, Note: 'Kundin möchte zur Abrechnung – 😀' }, instance).Note).toBe('Kundin möchte zur Abrechnung – 😀');
+  });
+
+  it('text members are told their exact length limits, in characters', () => {
+    expect(expectValidationFailed({ ...base, ContactId: '' }).fields).toEqual([{ Field: 'ContactId', Message: 'must be at least 1 character(s) long' }]);
+    expect(expectValidationFailed({ ...base, ContactId: text(257) }).fields).toEqual([{ Field: 'ContactId', Message: 'must be at most 256 characters long' }]);
+  });
+});
+
+describe('how deep a JSON text nests: siblings and scalars are no deeper than their parent', () => {
+  it.each<[string, string]>([
+    ['40 sibling objects in an array', JSON.stringify(Array.from({ length: 40 }, () => ({})))],
+    ['40 sibling arrays in an array', JSON.stringify(Array.from({ length: 40 }, () => []))],
+    ['a long flat array of numbers', JSON.stringify(Array.from({ length: 100 }, (_, index) => index))],
+    ['a flat object of many members', JSON.stringify(Object.fromEntries(Array.from({ length: 50 }, (_, index) => [`m${index}`, index])))],
+  ])('%s', (_, json) => {
+    expect(nestsDeeperThan(json, MAX_JSON_DEPTH)).toBe(false);
+  });
+});

@@ -38,3 +38,44 @@ describe('failedCondition (contract section 11)', () => {
     expect(failedCondition({ NotWithAgent: true }, { ...waiting, pausedAt: secondsAgo(10) }, NOW)).toBeUndefined();
   });
 });
+
+describe('failedCondition: what the caller is told the contact showed', () => {
+  const inNoQueue: ContactFacts = { id: 'c', channel: 'TASK', disconnected: false };
+
+  it.each<[string, ContactFacts, string]>([
+    ['in another queue', { ...waiting, queue: { id: 'sales', enqueuedAt: secondsAgo(5) } }, 'Condition InQueue (billing) did not hold: the contact is in queue sales.'],
+    ['in no queue', inNoQueue, 'Condition InQueue (billing) did not hold: the contact is in queue (none).'],
+    [
+      'a paused task',
+      { ...waiting, pausedAt: secondsAgo(10) },
+      `Condition InQueue (billing) did not hold: the task is paused (since ${secondsAgo(10).toISOString()}), so it waits in no queue.`,
+    ],
+  ])('InQueue on a contact %s', (_case, contact, message) => {
+    expect(failedCondition({ InQueue: 'billing' }, contact, NOW)?.message).toBe(message);
+  });
+
+  it('InQueue holds for the contact waiting in that queue with no agent', () => {
+    expect(failedCondition({ InQueue: 'billing', NotWithAgent: true }, waiting, NOW)).toBeUndefined();
+  });
+
+  it.each<[string, ContactFacts]>([
+    ['in no queue', inNoQueue],
+    ['in a queue with no EnqueueTimestamp', { ...inNoQueue, queue: { id: 'billing' } }],
+  ])('QueuedForSeconds on a contact %s says it is in no queue', (_case, contact) => {
+    expect(failedCondition({ QueuedForSeconds: 1 }, contact, NOW)?.message).toBe('Condition QueuedForSeconds (1) did not hold: the contact is in no queue.');
+  });
+
+  it('a scheduled task shows when it is scheduled for', () => {
+    const scheduledFor = new Date(NOW.getTime() + 60_000);
+    expect(failedCondition({ InQueue: 'billing' }, { ...waiting, scheduledFor }, NOW)).toEqual({
+      condition: 'InQueue',
+      expected: 'billing',
+      observed: { QueueId: 'billing', EnqueueTimestamp: secondsAgo(600).toISOString(), ScheduledTimestamp: scheduledFor.toISOString() },
+      message: `Condition InQueue (billing) did not hold: the task is scheduled for ${scheduledFor.toISOString()} and not yet queued.`,
+    });
+  });
+
+  it('a contact that is neither paused nor scheduled shows neither', () => {
+    expect(failedCondition({ QueuedForSeconds: 601 }, waiting, NOW)?.observed).toStrictEqual({ QueueId: 'billing', EnqueueTimestamp: secondsAgo(600).toISOString() });
+  });
+});
