@@ -214,6 +214,14 @@ describe('ScheduledTransfers: firing and settling', () => {
     expect(await useCase.fire(schedule.ScheduleId)).toStrictEqual({ skipped: 'missing' });
   });
 
+  it('transfers nothing when the move found no schedule, even one written since: only a schedule moved to FIRED is transferred', async () => {
+    const schedules = new InMemorySchedules();
+    const { useCase } = setUp({ schedules });
+    const { schedule } = await useCase.create({ ...toQueue, AfterSeconds: 120 }, origin);
+    vi.spyOn(schedules, 'move').mockResolvedValueOnce('missing');
+    expect(await useCase.fire(schedule.ScheduleId)).toStrictEqual({ skipped: 'missing' });
+  });
+
   it('records a fired schedule\'s outcome, which reading it then shows', async () => {
     const { useCase } = setUp();
     const { schedule } = await useCase.create({ ...toQueue, AfterSeconds: 120 }, origin);
