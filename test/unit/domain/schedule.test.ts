@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TransferError } from '../../../lambda/domain/errors';
-import { parseScheduleId, parseScheduleRequest, SCHEDULE_ID, SCHEDULE_RESOURCE, SCHEDULES_RESOURCE } from '../../../lambda/domain/schedule';
+import { parseScheduleId, parseScheduleRequest, SCHEDULE_ID } from '../../../lambda/domain/schedule';
 import { parseInstanceArn } from '../../../lambda/domain/arn';
 import type { ConnectInstance } from '../../../lambda/domain/arn';
 
@@ -123,12 +123,5 @@ describe('what a refused schedule tells the caller', () => {
     for (const bad of ['x/sch-0123456789abcdef0123456789abcdef', ['sch-0123456789abcdef0123456789abcdef']]) {
       expect(fieldsOf(() => parseScheduleId(bad))).toEqual({ reason: 'SCHEDULE_NOT_FOUND', fields: undefined });
     }
-  });
-});
-
-describe('the schedule routes', () => {
-  it('are the contract\'s paths (section 12)', () => {
-    expect(SCHEDULES_RESOURCE).toBe('/contact/transfer/schedules');
-    expect(SCHEDULE_RESOURCE).toBe('/contact/transfer/schedules/{ScheduleId}');
   });
 });
