@@ -49,8 +49,7 @@ export class InMemorySchedules implements SchedulesPort {
 /** EventBridge Scheduler as a test sees it: the one-time schedules it holds, by ScheduleId. */
 export function fakeScheduler() {
   const waiting = new Map<string, Date>();
-  return {
-    waiting,
+  const scheduler = {
     create: vi.fn<SchedulerPort['create']>(async (scheduleId, at) => {
       if (!waiting.has(scheduleId)) waiting.set(scheduleId, at);
     }),
@@ -58,4 +57,5 @@ export function fakeScheduler() {
       waiting.delete(scheduleId);
     }),
   } satisfies SchedulerPort;
+  return { waiting, ...scheduler };
 }
