@@ -95,6 +95,12 @@ export const EQUIVALENT_MUTANTS = [
   },
   {
     file: 'lambda/domain/schedule.ts',
+    code: '[]',
+    parent: 'error.fields ?? []',
+    reason: 'What parseTransferRequest is given is an object rest, always an object, so its VALIDATION_FAILED always lists Fields.',
+  },
+  {
+    file: 'lambda/domain/schedule.ts',
     code: "typeof afterSeconds !== 'number'",
     reason: 'Number.isInteger is false for anything that is not a number, so AfterSeconds of another type is refused anyway.',
   },
