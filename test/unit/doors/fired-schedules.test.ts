@@ -5,7 +5,7 @@ import { parseInstanceArn } from '../../../lambda/domain/arn';
 import type { ConnectInstance } from '../../../lambda/domain/arn';
 import { TransferError } from '../../../lambda/domain/errors';
 import { answerDeadLetteredSchedule, serveFiredSchedule } from '../../../lambda/doors/fired-schedules';
-import { logger } from '../../../lambda/observability';
+import { logger, metrics } from '../../../lambda/observability';
 import type { TransferResult } from '../../../lambda/ports';
 import { ScheduledTransfers } from '../../../lambda/usecase/scheduled-transfers';
 import type { TransferContactUseCase, TransferOutcome } from '../../../lambda/usecase/transfer-contact';
@@ -40,9 +40,13 @@ afterEach(() => {
 });
 
 describe('a fired schedule (contract section 12)', () => {
-  it('transfers its request under its ScheduleId as the key, as the schedule and its creator, and records TRANSFERRED', async () => {
+  it('transfers its request under its ScheduleId as the key, as the schedule and its creator, and records TRANSFERRED with its metrics published, logged under the ScheduleId', async () => {
     const { fire, execute, store, scheduleId, failures } = await setUp();
+    const appendKeys = vi.spyOn(logger, 'appendKeys');
+    const publish = vi.spyOn(metrics, 'publishStoredMetrics');
     expect(await fire()).toStrictEqual({});
+    expect(appendKeys).toHaveBeenCalledWith({ correlationId: scheduleId });
+    expect(publish).toHaveBeenCalledOnce();
     expect(execute).toHaveBeenCalledExactlyOnceWith(
       { ...toQueue, ClientToken: scheduleId, ScheduleId: scheduleId },
       { door: 'eventbridge', caller: `schedule/${scheduleId} created by ${CREATOR}`, correlationId: scheduleId },
@@ -90,9 +94,12 @@ describe('a fired schedule (contract section 12)', () => {
     });
   });
 
-  it('throws a failure a retry may fix, so the record returns to the buffer with no outcome recorded', async () => {
+  it('throws a failure a retry may fix, publishing no empty metrics, so the record returns to the buffer with no outcome recorded', async () => {
     const { fire, store, scheduleId, failures } = await setUp(refused(TransferError.of('INTERNAL_ERROR')));
+    const publish = vi.spyOn(metrics, 'publishStoredMetrics');
     await expect(fire()).rejects.toMatchObject({ reason: 'INTERNAL_ERROR' });
+    // Its failure metric went out on its own; an empty publish would only log a warning.
+    expect(publish).not.toHaveBeenCalled();
     expect(store.items.get(scheduleId)).toMatchObject({ State: 'FIRED' });
     expect(store.items.get(scheduleId)).not.toHaveProperty('Outcome');
     expect(failures.record).not.toHaveBeenCalled();

@@ -102,6 +102,14 @@ describe('the schedule routes (contract section 12)', () => {
     const put = await serve(routeEvent('PUT', { scheduleId: 'sch-0123456789abcdef0123456789abcdef' }));
     expect(put).toMatchObject({ status: 400, body: { ReasonCode: 'VALIDATION_FAILED', Message: expect.stringMatching(/PUT .*\/contact\/transfer\/schedules\/\{ScheduleId\}/) } });
     expect(await serve(routeEvent('DELETE'))).toMatchObject({ status: 400, body: { ReasonCode: 'VALIDATION_FAILED', Message: expect.stringMatching(/DELETE/) } });
+    const postToOne = routeEvent('POST', { scheduleId: 'sch-0123456789abcdef0123456789abcdef', body: { ...toQueue, AfterSeconds: 120 } });
+    expect(await serve(postToOne)).toMatchObject({ status: 400, body: { ReasonCode: 'VALIDATION_FAILED', Message: expect.stringMatching(/POST/) } });
+  });
+
+  it('answers 404, not a 5xx, for the schedule resource without its path parameter', async () => {
+    const { serve } = setUp();
+    const event = { ...routeEvent('GET', { scheduleId: 'sch-0123456789abcdef0123456789abcdef' }), pathParameters: null };
+    expect(await serve(event)).toMatchObject({ status: 404, body: { ReasonCode: 'SCHEDULE_NOT_FOUND' } });
   });
 
   it('answers 404 for every schedule when scheduled transfers are not configured', async () => {
@@ -110,11 +118,13 @@ describe('the schedule routes (contract section 12)', () => {
     expect(JSON.parse(answer.body)).toMatchObject({ ReasonCode: 'SCHEDULE_NOT_FOUND' });
   });
 
-  it('logs what each request was answered, and a failure a retry may fix as an error with its cause', async () => {
+  it('logs what each request was answered under its request id, and a failure a retry may fix as an error with its cause', async () => {
     const { serve, store } = setUp();
     const info = vi.spyOn(logger, 'info');
     const error = vi.spyOn(logger, 'error');
-    await serve(routeEvent('GET', { query: { ContactId: 'c-1' } }));
+    const appendKeys = vi.spyOn(logger, 'appendKeys');
+    const listed = await serve(routeEvent('GET', { query: { ContactId: 'c-1' } }));
+    expect(appendKeys).toHaveBeenCalledWith({ correlationId: listed.requestId });
     expect(info).toHaveBeenCalledWith('schedules', { method: 'GET', resource: '/contact/transfer/schedules', status: 200 });
     await serve(routeEvent('GET', { scheduleId: 'not-a-schedule' }));
     expect(info).toHaveBeenCalledWith('schedules', { method: 'GET', reason: 'SCHEDULE_NOT_FOUND', status: 404 });
