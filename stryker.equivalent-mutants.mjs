@@ -87,6 +87,34 @@ export const EQUIVALENT_MUTANTS = [
     code: 'gathered.treeId !== undefined',
     reason: 'A treeId member holding undefined is the same answer: JSON drops it and no door reads it.',
   },
+  // kill-sched: the scheduled transfers' parsing and the transfer context.
+  {
+    file: 'lambda/domain/schedule.ts',
+    code: "error instanceof TransferError && error.reason === 'VALIDATION_FAILED'",
+    reason: 'Only a VALIDATION_FAILED refusal carries Fields, so merging another refusal\'s fields with a bad time lists the time alone either way.',
+  },
+  {
+    file: 'lambda/domain/schedule.ts',
+    code: '[]',
+    parent: 'error.fields ?? []',
+    reason: 'What parseTransferRequest is given is an object rest, always an object, so its VALIDATION_FAILED always lists Fields.',
+  },
+  {
+    file: 'lambda/domain/schedule.ts',
+    code: "typeof afterSeconds !== 'number'",
+    reason: 'Number.isInteger is false for anything that is not a number, so AfterSeconds of another type is refused anyway.',
+  },
+  {
+    file: 'lambda/usecase/transfer-context.ts',
+    code: 'false',
+    parent: 'replayed: false',
+    reason: 'Every answer that is not a replay comes from send, which sets replayed; the other paths throw or are replays.',
+  },
+  {
+    file: 'lambda/usecase/transfer-context.ts',
+    code: 'keys?.idempotencyKey',
+    reason: 'Every call without keys passes a reservation, which always carries its idempotency key, so keys is never read then.',
+  },
   // The shared pacer: lambda/adapters/transfer-pacer.ts and the files beside it.
   {
     file: 'lambda/adapters/transfer-pacer.ts',

@@ -69,3 +69,59 @@ describe('a ScheduleId', () => {
     }
   });
 });
+
+describe('what a refused schedule tells the caller', () => {
+  const refusal = (run: () => unknown) => {
+    try {
+      run();
+    } catch (error) {
+      if (error instanceof TransferError) return { reason: error.reason, message: error.message, fields: error.fields };
+      return error;
+    }
+    return 'accepted';
+  };
+  const fieldOf = (timing: Record<string, unknown>) => (refusal(() => parse(timing)) as { fields?: { Field: string; Message: string }[] }).fields;
+
+  it.each([
+    ['null', null],
+    ['a list', [{ ...request, AfterSeconds: 60 }]],
+    ['text', 'transfer c-1 in a minute'],
+  ])('refuses a body that is %s as VALIDATION_FAILED saying it must be a JSON object', (_case, body) => {
+    expect(refusal(() => parseScheduleRequest(body, instance, now))).toEqual({ reason: 'VALIDATION_FAILED', message: expect.stringMatching(/JSON object/), fields: undefined });
+  });
+
+  it('names the request\'s own shape problem when the time is good', () => {
+    expect(fieldsOf(() => parse({ AfterSeconds: 60 }, { ContactFlowId: undefined }))).toEqual({ reason: 'VALIDATION_FAILED', fields: ['ContactFlowId'] });
+  });
+
+  it('says which of At and AfterSeconds is wrong, and why', () => {
+    expect(fieldOf({})).toEqual([{ Field: 'At', Message: expect.stringMatching(/exactly one of At or AfterSeconds/) }]);
+    expect(fieldOf({ At: '2030-01-01T10:05:00Z', AfterSeconds: 300 })).toEqual([{ Field: 'AfterSeconds', Message: expect.stringMatching(/not both/) }]);
+    expect(fieldOf({ AfterSeconds: 59 })).toEqual([{ Field: 'AfterSeconds', Message: expect.stringMatching(/whole number of seconds from 60 to 2592000/) }]);
+    expect(fieldOf({ At: 'tomorrow' })).toEqual([{ Field: 'At', Message: expect.stringMatching(/ISO-8601 UTC/) }]);
+    expect(fieldOf({ At: '2030-01-01T09:00:00Z' })).toEqual([{ Field: 'At', Message: expect.stringMatching(/in the past/) }]);
+    expect(fieldOf({ At: '2030-01-01T10:00:00.250Z' })).toEqual([{ Field: 'At', Message: expect.stringMatching(/in the past/) }]);
+    expect(fieldOf({ At: '2030-01-01T10:00:30Z' })).toEqual([{ Field: 'At', Message: expect.stringMatching(/at least 60 seconds ahead/) }]);
+    expect(fieldOf({ At: '2030-02-15T10:00:00Z' })).toEqual([{ Field: 'At', Message: expect.stringMatching(/at most 30 days \(2592000 seconds\)/) }]);
+  });
+
+  it('takes At exactly 30 days ahead', () => {
+    expect(parse({ At: '2030-01-31T10:00:00.250Z' }).at.toISOString()).toBe('2030-01-31T10:00:01.000Z');
+  });
+
+  it('refuses an At that is not text, even one that reads as a time', () => {
+    expect(fieldsOf(() => parse({ At: ['2030-01-01T10:05:00Z'] }))).toEqual({ reason: 'VALIDATION_FAILED', fields: ['At'] });
+  });
+
+  it('binds the key to At as sent: another At with the same token is another payload', () => {
+    const a = parse({ At: '2030-01-01T10:05:00Z' }, { ClientToken: 't' });
+    expect(parse({ At: '2030-01-01T10:05:00Z' }, { ClientToken: 't' }).payloadHash).toBe(a.payloadHash);
+    expect(parse({ At: '2030-01-01T10:06:00Z' }, { ClientToken: 't' }).payloadHash).not.toBe(a.payloadHash);
+  });
+
+  it('is SCHEDULE_NOT_FOUND for an id with text before it, or one that is not text', () => {
+    for (const bad of ['x/sch-0123456789abcdef0123456789abcdef', ['sch-0123456789abcdef0123456789abcdef']]) {
+      expect(fieldsOf(() => parseScheduleId(bad))).toEqual({ reason: 'SCHEDULE_NOT_FOUND', fields: undefined });
+    }
+  });
+});

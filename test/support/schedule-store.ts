@@ -1,0 +1,61 @@
+import { vi } from 'vitest';
+import type { ScheduleListQuery, ScheduleOutcome, StoredSchedule } from '../../lambda/domain/schedule';
+import type { ScheduleCreation, ScheduleMove, SchedulerPort, SchedulesPort } from '../../lambda/ports';
+
+/**
+ * The schedules table as the DynamoDB adapter keeps it, in memory: a create counts against the contact's SCHEDULED
+ * limit, a move leaves SCHEDULED once and stamps its time, and a listing pages by `pageSize`.
+ */
+export class InMemorySchedules implements SchedulesPort {
+  readonly items = new Map<string, StoredSchedule>();
+
+  async create(schedule: StoredSchedule, limit: number): Promise<ScheduleCreation> {
+    const existing = this.items.get(schedule.ScheduleId);
+    if (existing) return { existing };
+    const scheduled = [...this.items.values()].filter((item) => item.ContactId === schedule.ContactId && item.State === 'SCHEDULED');
+    if (scheduled.length >= limit) return { limitReached: true };
+    this.items.set(schedule.ScheduleId, schedule);
+    return { created: true };
+  }
+
+  async get(scheduleId: string): Promise<StoredSchedule | undefined> {
+    return this.items.get(scheduleId);
+  }
+
+  async list(query: ScheduleListQuery): Promise<{ readonly schedules: readonly StoredSchedule[]; readonly nextToken?: string }> {
+    const all = [...this.items.values()].filter((item) => item.ContactId === query.ContactId);
+    const start = query.nextToken === undefined ? 0 : Number(query.nextToken);
+    const schedules = all.slice(start, start + query.maxResults);
+    const next = start + query.maxResults;
+    return { schedules, ...(next < all.length && { nextToken: String(next) }) };
+  }
+
+  async move(scheduleId: string, to: 'CANCELLED' | 'FIRED', at: Date): Promise<ScheduleMove> {
+    const schedule = this.items.get(scheduleId);
+    if (!schedule) return 'missing';
+    if (schedule.State !== 'SCHEDULED') return schedule.State;
+    const stamp = to === 'FIRED' ? { FiredAt: at.toISOString() } : { CancelledAt: at.toISOString() };
+    this.items.set(scheduleId, { ...schedule, State: to, ...stamp });
+    return 'moved';
+  }
+
+  async settle(scheduleId: string, outcome: ScheduleOutcome): Promise<void> {
+    const schedule = this.items.get(scheduleId);
+    if (schedule?.State !== 'FIRED') throw new Error(`settle of ${scheduleId}, which has not fired`);
+    this.items.set(scheduleId, { ...schedule, Outcome: outcome });
+  }
+}
+
+/** EventBridge Scheduler as a test sees it: the one-time schedules it holds, by ScheduleId. */
+export function fakeScheduler() {
+  const waiting = new Map<string, Date>();
+  const scheduler = {
+    create: vi.fn<SchedulerPort['create']>(async (scheduleId, at) => {
+      if (!waiting.has(scheduleId)) waiting.set(scheduleId, at);
+    }),
+    delete: vi.fn<SchedulerPort['delete']>(async (scheduleId) => {
+      waiting.delete(scheduleId);
+    }),
+  } satisfies SchedulerPort;
+  return { waiting, ...scheduler };
+}
