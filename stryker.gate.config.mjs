@@ -17,9 +17,9 @@ const config = {
   incremental: true,
   incrementalFile: 'stryker.incremental.json',
   reporters: ['clear-text', 'progress-append-only', 'json'],
-  // Measured 72.57 % (covered 91.1 %) by the run committed in stryker.incremental.json: the scheduled transfers'
-  // doors and use case are tested over HTTP, not yet by unit tests.
-  thresholds: { ...base.thresholds, break: 72 },
+  // Measured 89.14 % (covered 96.8 %; the domain 96.1 %, the use cases 98.3 %, the doors 77.2 %, whose misses are
+  // mostly code no unit test reaches) by the complete run committed in stryker.incremental.json.
+  thresholds: { ...base.thresholds, break: 88 },
 };
 
 export default config;
