@@ -126,7 +126,7 @@ export async function bundleGateway(outdir: string, overrides: BuildOptions = {}
 }
 
 /** `plugin` as it is, counting in `matches` how often esbuild called one of its load or resolve callbacks. */
-export function counting(plugin: Plugin, matches: Map<string, number>): Plugin {
+function counting(plugin: Plugin, matches: Map<string, number>): Plugin {
   matches.set(plugin.name, 0);
   const counted =
     <Args extends unknown[], Result>(callback: (...args: Args) => Result) =>
