@@ -280,7 +280,7 @@ export function transferRequestModel(): JsonSchema {
  * The schedule route's request model: the transfer request's, with `At` and `AfterSeconds` in the bounds the function
  * holds them to. "Exactly one of them" and `At`'s format and window are the function's checks.
  */
-export function scheduleRequestModel(): JsonSchema {
+function scheduleRequestModel(): JsonSchema {
   const timed = z.extend(transferRequestSchema, {
     At: z.optional(z.string()),
     AfterSeconds: z.optional(z.int().check(z.minimum(SCHEDULE_AHEAD_SECONDS.min), z.maximum(SCHEDULE_AHEAD_SECONDS.max))),

@@ -4,6 +4,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import type { Origin } from '../ports';
 import { LEDGER_TABLE } from '../tables';
 import { isConditionalCheckFailed } from './conditions';
+import { expiryAfter } from './ledger-table';
 
 /** How an event-door request ended without a transfer (contract section 9). */
 export type FailureOutcome = 'REJECTED' | 'DEAD_LETTERED';
@@ -65,7 +66,7 @@ export class DynamoDbFailureLog implements FailureLog {
       requestedBy: origin.caller,
       correlationId: origin.correlationId,
       at: at.toISOString(),
-      [LEDGER_TABLE.timeToLiveAttribute]: Math.ceil(at.getTime() / 1000) + this.retentionDays * 86_400,
+      [LEDGER_TABLE.timeToLiveAttribute]: expiryAfter(at.getTime(), this.retentionDays),
     };
     try {
       await this.client.send(

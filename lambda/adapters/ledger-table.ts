@@ -34,7 +34,7 @@ export class LedgerTable {
 
   /** Rounded up: the retention is a minimum the contract promises. */
   expiryFrom(at: Date): number {
-    return Math.ceil(at.getTime() / 1000) + this.retentionDays * 86_400;
+    return expiryAfter(at.getTime(), this.retentionDays);
   }
 }
 
@@ -53,6 +53,11 @@ export function isConflictOn(error: unknown, index: number): boolean {
   return cancellationReasons(error)?.[index]?.Code === 'TransactionConflict';
 }
 
+/** Whether DynamoDB cancelled the transaction (a condition failed, or another transaction held an item). */
+export function isTransactionCancelled(error: unknown): boolean {
+  return cancellationReasons(error) !== undefined;
+}
+
 function cancellationReasons(error: unknown): { Code?: string }[] | undefined {
   if (!(error instanceof Error) || error.name !== 'TransactionCanceledException') return undefined;
   return (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
@@ -60,4 +65,9 @@ function cancellationReasons(error: unknown): { Code?: string }[] | undefined {
 
 function backOff(attempt: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** attempt, 800) * Math.random()));
+}
+
+/** A TTL attribute's value: `retentionDays` after the instant `ms`, in epoch seconds as DynamoDB's TTL reads it. */
+export function expiryAfter(ms: number, retentionDays: number): number {
+  return Math.ceil(ms / 1000) + retentionDays * 86_400;
 }

@@ -6,6 +6,7 @@ import { SCHEDULE_AHEAD_SECONDS } from '../domain/schedule';
 import type { ScheduleListQuery, ScheduleOutcome, ScheduleState, StoredSchedule } from '../domain/schedule';
 import type { ScheduleCreation, ScheduleMove, SchedulesPort } from '../ports';
 import { SCHEDULES_CONTACT_INDEX, SCHEDULES_TABLE } from '../tables';
+import { expiryAfter, failedConditions, isTransactionCancelled } from './ledger-table';
 
 const { partitionKey: PK, timeToLiveAttribute: TTL } = SCHEDULES_TABLE;
 const { indexName: CONTACT_INDEX, partitionKey: CONTACT_ID, sortKey: CREATED_AT } = SCHEDULES_CONTACT_INDEX;
@@ -138,10 +139,9 @@ export class DynamoDbSchedules implements SchedulesPort {
         await this.client.send(write);
         return undefined;
       } catch (error) {
-        if (!(error instanceof Error) || error.name !== 'TransactionCanceledException') throw error;
-        const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
-        const failed = reasons.map((reason) => reason.Code === 'ConditionalCheckFailed');
-        if (failed.some(Boolean)) return failed;
+        if (!isTransactionCancelled(error)) throw error;
+        const failed = failedConditions(error);
+        if (failed) return failed;
         if (attempt >= CONFLICT_ATTEMPTS) throw error;
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * 2 ** attempt));
       }
@@ -150,7 +150,7 @@ export class DynamoDbSchedules implements SchedulesPort {
 
   /** Rounded up: the retention is a minimum. */
   private expiry(ms: number): number {
-    return Math.ceil(ms / 1000) + this.retentionDays * 86_400;
+    return expiryAfter(ms, this.retentionDays);
   }
 }
 

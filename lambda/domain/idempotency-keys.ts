@@ -11,7 +11,8 @@ export interface IdempotencyKeys {
   readonly connectClientToken: string;
 }
 
-const sha256 = (value: string): string => createHash('sha256').update(value).digest('hex');
+/** Hex SHA-256, the hash of every key and payload binding the gateway derives. */
+export const sha256 = (value: string): string => createHash('sha256').update(value).digest('hex');
 
 /**
  * A contact ends when it is transferred, so two token-less requests with the same target are the same intent.

@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import { TransferError } from './errors';
 import type { FieldError } from './errors';
 import { parseHistoryQuery } from './history';
 import type { HistoryQuery } from './history';
-import { idempotencyKeysOf } from './idempotency-keys';
+import { idempotencyKeysOf, sha256 } from './idempotency-keys';
 import { parseTransferRequest } from './request';
 import type { TransferRequest } from './request';
 import type { ConnectInstance } from './arn';
@@ -55,8 +54,6 @@ export interface ScheduleRequest {
   readonly at: Date;
   readonly payloadHash: string;
 }
-
-const sha256 = (value: string): string => createHash('sha256').update(value).digest('hex');
 
 /** An ISO-8601 UTC time as `At` takes it: seconds, optional fraction, `Z`. */
 const UTC_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;

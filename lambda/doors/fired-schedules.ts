@@ -1,7 +1,7 @@
 import type { Context, SQSRecord } from 'aws-lambda';
 import type { FailureError, FailureLog } from '../adapters/failure-records';
 import type { TransferRequest } from '../domain/request';
-import type { ScheduleOutcome } from '../domain/schedule';
+import type { ScheduleOutcome, StoredSchedule } from '../domain/schedule';
 import { logger, metrics, reportOutcome } from '../observability';
 import type { Origin } from '../ports';
 import type { ScheduledTransfers } from '../usecase/scheduled-transfers';
@@ -29,9 +29,7 @@ export async function serveFiredSchedule(deps: FiredScheduleDependencies, schedu
     logger.info('schedule fired without a transfer', { scheduleId, found: firing.skipped, messageId: record.messageId });
     return {};
   }
-  const schedule = firing.transfer;
-  const request: TransferRequest = { ...schedule.Request, ClientToken: scheduleId, ScheduleId: scheduleId };
-  const origin: Origin = { door: 'eventbridge', caller: `schedule/${scheduleId} created by ${schedule.createdBy}`, correlationId: scheduleId };
+  const { request, recorded, origin } = firingOf(scheduleId, firing.transfer);
   let outcome: ScheduleOutcome;
   try {
     const transferred = await deps.useCase.execute(request, origin, { lockBeforeLookups: true, slotDeadline: slotDeadlineOf(context) });
@@ -48,7 +46,7 @@ export async function serveFiredSchedule(deps: FiredScheduleDependencies, schedu
     } else {
       outcome = { Result: 'FAILED', ReasonCode: error.reason, Type: error.type, Message: error.message };
       const failure = { type: error.type, reason: error.reason, message: error.message };
-      await deps.failures.record({ outcome: 'REJECTED', request: { ...schedule.Request, ScheduleId: scheduleId }, error: failure, origin, at: new Date() });
+      await deps.failures.record({ outcome: 'REJECTED', request: recorded, error: failure, origin, at: new Date() });
     }
   } finally {
     if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
@@ -70,12 +68,23 @@ export async function answerDeadLetteredSchedule(
 ): Promise<void> {
   const firing = await deps.schedules.fire(scheduleId);
   if ('skipped' in firing || firing.transfer.Outcome !== undefined) return;
-  const schedule = firing.transfer;
-  const state = await transferStateOf({ ...schedule.Request, ClientToken: scheduleId, ScheduleId: scheduleId });
+  const { request, recorded, origin } = firingOf(scheduleId, firing.transfer);
+  const state = await transferStateOf(request);
   if (state === 'maybe') throw new Error('The dead-lettered schedule holds a pending intent; it returns to the queue until the sweeper or a retry settles the intent.');
   if (state === 'transferred') return;
-  const origin: Origin = { door: 'eventbridge', caller: `schedule/${scheduleId} created by ${schedule.createdBy}`, correlationId: scheduleId };
-  await deps.failures.record({ outcome: 'DEAD_LETTERED', request: { ...schedule.Request, ScheduleId: scheduleId }, error, origin, at: new Date() });
+  await deps.failures.record({ outcome: 'DEAD_LETTERED', request: recorded, error, origin, at: new Date() });
   await deps.schedules.settle(scheduleId, { Result: 'FAILED', ReasonCode: error.reason, Type: error.type, Message: error.message });
   logger.info('dead letter', { scheduleId, outcome: 'DEAD_LETTERED' });
+}
+
+/**
+ * What a firing sends and records: the stored request under the schedule's id as its ClientToken (so a duplicate
+ * firing is a replay), as a failure record keeps it (the caller's own request with its ScheduleId), and who asked.
+ */
+function firingOf(scheduleId: string, schedule: StoredSchedule): { request: TransferRequest; recorded: TransferRequest; origin: Origin } {
+  return {
+    request: { ...schedule.Request, ClientToken: scheduleId, ScheduleId: scheduleId },
+    recorded: { ...schedule.Request, ScheduleId: scheduleId },
+    origin: { door: 'eventbridge', caller: `schedule/${scheduleId} created by ${schedule.createdBy}`, correlationId: scheduleId },
+  };
 }
