@@ -20,7 +20,6 @@ export async function complete(table: LedgerTable, reservation: ReservationRef, 
     ':toArn': { S: result.ContactArn },
     ':at': { S: at.toISOString() },
     ':expires': { N: String(expiresAt) },
-    ':key': { S: reservation.idempotencyKey },
   };
   try {
     await table.transact([
@@ -30,7 +29,7 @@ export async function complete(table: LedgerTable, reservation: ReservationRef, 
           reservation,
           'SET #status = :transferred, toContactId = :to, toContactArn = :toArn, #at = :at, #ttl = :expires REMOVE #pendingSlot',
           { '#at': 'at', '#ttl': TTL },
-          withoutKey(transferred),
+          transferred,
         ),
       },
       {
@@ -41,7 +40,7 @@ export async function complete(table: LedgerTable, reservation: ReservationRef, 
           ConditionExpression: '#status = :pending AND treeId = :tree AND transferNumber = :number',
           ExpressionAttributeNames: { '#status': 'status', '#at': 'at', '#ttl': TTL },
           ExpressionAttributeValues: {
-            ...withoutKey(transferred),
+            ...transferred,
             ':tree': { S: reservation.treeId },
             ':number': { N: String(reservation.transferNumber) },
           },
@@ -145,9 +144,4 @@ function pendingSlotUpdate(
     ExpressionAttributeNames: { ...names, '#status': 'status', '#pendingSlot': PENDING_SLOT },
     ExpressionAttributeValues: { ...values, ':pending': { S: STATUS.pending }, ':key': { S: reservation.idempotencyKey } },
   };
-}
-
-function withoutKey(values: Record<string, AttributeValue>): Record<string, AttributeValue> {
-  const { ':key': _unused, ...rest } = values;
-  return rest;
 }

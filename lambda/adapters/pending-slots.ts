@@ -4,7 +4,8 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { TransferRequest } from '../domain/request';
 import type { TransferConditions } from '../domain/transfer-conditions';
 import type { Origin, ReservationRef } from '../ports';
-import { LEDGER_TABLE, PENDING_SLOTS_INDEX } from '../tables';
+import { PENDING_SLOTS_INDEX } from '../tables';
+import { PK, SK } from './ledger-items';
 
 /**
  * A transfer slot still PENDING: the request it reserved for, rebuilt from the slot, who asked, when last tried, and
@@ -18,7 +19,6 @@ export interface PendingSlot {
 }
 
 const DOORS: readonly Origin['door'][] = ['https', 'eventbridge', 'invoke'];
-const { partitionKey: PK, sortKey: SK = 'sk' } = LEDGER_TABLE;
 
 /**
  * The ledger's sparse index of PENDING slots (lambda/tables.ts), read eventually consistently, as every global
