@@ -5,7 +5,7 @@ import base from './stryker.config.mjs';
  * The mutation gate CI runs (`npm run mutate:gate`): the domain, the use cases, the doors and the pacer, the code whose
  * decisions a caller sees, in incremental mode against the results committed in stryker.incremental.json. Stryker
  * re-tests only the mutants whose code changed and those whose covering tests changed, and reuses the rest, so a run
- * takes seconds instead of the complete run's few minutes. What it cannot see: a change to a module that is neither
+ * takes seconds instead of the complete run's ten minutes. What it cannot see: a change to a module that is neither
  * mutated nor a test (a fake in test/support, an adapter the use case's tests import) keeps the old results until the
  * next full refresh (`npm run mutate:gate -- --force`), which is why that refresh is committed with such changes.
  * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
@@ -24,9 +24,9 @@ const config = {
   incremental: true,
   incrementalFile: 'stryker.incremental.json',
   reporters: ['clear-text', 'progress-append-only', 'json'],
-  // Measured 89.8 % (covered 96.7 %; the domain 96.1 %, the use cases 98.3 %, the pacer 95.6 %, the doors 77.2 %,
+  // Measured 91.0 % (covered 97.9 %; the domain 99.4 %, the use cases 98.3 %, the pacer 95.6 %, the doors 77.2 %,
   // whose misses are mostly code no unit test reaches) by the complete run committed in stryker.incremental.json.
-  thresholds: { ...base.thresholds, break: 88 },
+  thresholds: { ...base.thresholds, break: 90 },
 };
 
 export default config;
