@@ -488,6 +488,7 @@ async function memoryFigures(worker: ChildProcess, connect: ConnectSimulator): P
 const benchmarks: Record<string, (argv: readonly string[]) => Promise<void>> = {
   '--burst': (argv) => import('./burst').then(({ burstBenchmark }) => burstBenchmark(argv)),
   '--compare': (argv) => import('./compare').then(({ compareBenchmark }) => compareBenchmark(argv)),
+  '--pacer-model': (argv) => import('./pacer-model').then(({ pacerModelBenchmark }) => pacerModelBenchmark(argv)),
 };
 const [first = '', ...rest] = process.argv.slice(2);
 const chosen = benchmarks[first];
