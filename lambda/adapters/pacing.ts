@@ -1,8 +1,12 @@
 import type { PacingPort } from '../ports';
 import type { TransferPacer } from './transfer-pacer';
 
-/** A throttle from Connect despite the pacing means another caller used the quota: every container waits this much more. */
-export const CONNECT_THROTTLE_BACKOFF_MS = 1000;
+/**
+ * A throttle from Connect despite the pacing means another caller used the quota: every container waits this much more,
+ * one token's refill at Connect's default 2/s. The wait comes after the calls already queued and the burst tolerance
+ * (lambda/adapters/transfer-pacer.ts), which let the bucket refill already; a longer one only delays a short burst.
+ */
+export const CONNECT_THROTTLE_BACKOFF_MS = 500;
 
 /**
  * The use case's pacing through the shared pacer. Pacing fails open: when the pacer's table cannot be reached the
