@@ -17,25 +17,33 @@ export class LedgerTable {
     await this.client.send(new TransactWriteItemsCommand({ TransactItems: items }));
   }
 
-  async batchGet(keys: Record<string, string>[]): Promise<Record<string, unknown>[]> {
-    let pending: Record<string, AttributeValue>[] | undefined = keys.map((key) => marshall(key));
-    const items: Record<string, unknown>[] = [];
-    for (let attempt = 0; pending?.length; attempt += 1) {
-      if (attempt > UNPROCESSED_RETRIES) throw new Error('The ledger left keys unprocessed after retries');
-      if (attempt > 0) await backOff(attempt);
-      const output: BatchGetItemCommandOutput = await this.client.send(
-        new BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }),
-      );
-      items.push(...(output.Responses?.[this.tableName] ?? []).map((item) => unmarshall(item)));
-      pending = output.UnprocessedKeys?.[this.tableName]?.Keys;
-    }
-    return items;
+  batchGet(keys: Record<string, string>[]): Promise<Record<string, unknown>[]> {
+    return batchGetConsistent(this.client, this.tableName, keys.map((key) => marshall(key)));
   }
 
   /** Rounded up: the retention is a minimum the contract promises. */
   expiryFrom(at: Date): number {
     return expiryAfter(at.getTime(), this.retentionDays);
   }
+}
+
+/** BatchGetItem's most keys per request. */
+const BATCH_GET_KEYS = 100;
+
+/** The items at `keys`, read consistently, in no particular order; a key with no item is left out. */
+export async function batchGetConsistent(client: DynamoDBClient, tableName: string, keys: Record<string, AttributeValue>[]): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  for (let start = 0; start < keys.length; start += BATCH_GET_KEYS) {
+    let pending: Record<string, AttributeValue>[] | undefined = keys.slice(start, start + BATCH_GET_KEYS);
+    for (let attempt = 0; pending?.length; attempt += 1) {
+      if (attempt > UNPROCESSED_RETRIES) throw new Error('The ledger left keys unprocessed after retries');
+      if (attempt > 0) await backOff(attempt);
+      const output: BatchGetItemCommandOutput = await client.send(new BatchGetItemCommand({ RequestItems: { [tableName]: { Keys: pending, ConsistentRead: true } } }));
+      items.push(...(output.Responses?.[tableName] ?? []).map((item) => unmarshall(item)));
+      pending = output.UnprocessedKeys?.[tableName]?.Keys;
+    }
+  }
+  return items;
 }
 
 /** Which actions of a cancelled transaction failed their condition; undefined when it failed for another reason. */

@@ -1,11 +1,11 @@
-import { GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue, DynamoDBClient, QueryCommandOutput } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { TransferRequest } from '../domain/request';
 import type { TransferConditions } from '../domain/transfer-conditions';
 import type { Origin, ReservationRef } from '../ports';
 import { PENDING_SLOTS_INDEX } from '../tables';
 import { PK, SK } from './ledger-items';
+import { batchGetConsistent } from './ledger-table';
 
 /**
  * A transfer slot still PENDING: the request it reserved for, rebuilt from the slot, who asked, when last tried, and
@@ -22,7 +22,7 @@ const DOORS: readonly Origin['door'][] = ['https', 'eventbridge', 'invoke'];
 
 /**
  * The ledger's sparse index of PENDING slots (lambda/tables.ts), read eventually consistently, as every global
- * secondary index is. Each slot it lists is read again from the table, consistently and whole: the index projects
+ * secondary index is. The slots it lists are read again from the table, consistently and whole, in one BatchGetItem: the index projects
  * only part of the request (a deployed index's projection cannot change), and the request must be rebuilt exactly, or
  * its idempotency key and payload hash would name another intent. A slot settled since the index listed it is left
  * out; the sweeper settles the others through the use case, under the idempotency lock.
@@ -52,15 +52,13 @@ export class DynamoDbPendingSlots {
       listed.push(...(output.Items ?? []));
       startKey = output.LastEvaluatedKey;
     } while (startKey && listed.length < limit);
-    const slots = await Promise.all(listed.map((item) => this.pendingSlot(item)));
-    return slots.filter((slot): slot is PendingSlot => slot !== undefined);
-  }
-
-  private async pendingSlot(listed: Record<string, AttributeValue>): Promise<PendingSlot | undefined> {
-    const { [PK]: pk, [SK]: sk } = listed;
-    if (!pk || !sk) return undefined;
-    const { Item } = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { [PK]: pk, [SK]: sk }, ConsistentRead: true }));
-    return Item && pendingSlotOf(unmarshall(Item));
+    const keys = listed.flatMap(({ [PK]: pk, [SK]: sk }) => (pk && sk ? [{ [PK]: pk, [SK]: sk }] : []));
+    // BatchGetItem answers in no order of its own.
+    const items = await batchGetConsistent(this.client, this.tableName, keys);
+    return items
+      .map(pendingSlotOf)
+      .filter((slot): slot is PendingSlot => slot !== undefined)
+      .sort((a, b) => a.lastAttemptAt.getTime() - b.lastAttemptAt.getTime());
   }
 }
 
