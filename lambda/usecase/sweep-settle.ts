@@ -7,7 +7,7 @@ import { outsideTokenWindow } from './earlier-attempt';
 import { send } from './send-transfer';
 import { attemptUntil, failClosed } from './transfer-context';
 import type { TransferContext } from './transfer-context';
-import { recordReplay, reportWrites } from './transfer-recording';
+import { ledgerHoldsTransfer } from './transfer-recording';
 
 /**
  * What the sweeper did with one PENDING intent: recorded the transfer Connect confirmed, released a slot whose
@@ -62,8 +62,6 @@ export async function settle(ctx: TransferContext, request: TransferRequest, ori
     throw error;
   }
   if ('left' in outcome) return outcome.left;
-  const recorded = await reportWrites(ctx, request, origin, keys, outcome, attempt);
-  const ledgerHolds = outcome.replayed && !attempt.ran ? await recordReplay(ctx, request, origin, keys, outcome.result) : recorded;
-  if (!ledgerHolds) throw new Error('The transfer was confirmed but the ledger did not record it; the next sweep tries again.');
+  if (!(await ledgerHoldsTransfer(ctx, request, origin, keys, outcome, attempt))) throw new Error('The transfer was confirmed but the ledger did not record it; the next sweep tries again.');
   return 'transferred';
 }

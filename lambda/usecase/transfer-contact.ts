@@ -12,7 +12,7 @@ import { settle } from './sweep-settle';
 import type { Settlement } from './sweep-settle';
 import { attemptUntil, transferContextOf } from './transfer-context';
 import type { Attempt, TransferContext, TransferDependencies } from './transfer-context';
-import { recordReplay, reportWrites } from './transfer-recording';
+import { ledgerHoldsTransfer } from './transfer-recording';
 
 export interface TransferOutcome {
   readonly result: TransferResult;
@@ -64,8 +64,7 @@ export class TransferContactUseCase {
       return transferOnce(ctx, request, origin, keys, await lookUps().gathered, attempt);
     });
 
-    const recorded = await reportWrites(ctx, request, origin, keys, outcome, attempt);
-    const unrecorded = outcome.replayed && !attempt.ran ? !(await recordReplay(ctx, request, origin, keys, outcome.result, started?.ledger)) : !recorded;
+    const unrecorded = !(await ledgerHoldsTransfer(ctx, request, origin, keys, outcome, attempt, started?.ledger));
     const treeId = attempt.treeId;
     return {
       result: outcome.result,

@@ -5,10 +5,28 @@ import { details } from './transfer-context';
 import type { Attempt, TransferContext } from './transfer-context';
 
 /**
- * Once the lock is left: alerts for what this invocation's writes left undone. True unless this invocation's own
+ * Once the lock is left, for an outcome that holds a transfer: true when the ledger holds it. A replay from the
+ * idempotency store (this invocation ran nothing) records what its predecessor may have left PENDING, reading the
+ * ledger unless `readAlongside` already did; otherwise the answer is this invocation's own writes.
+ */
+export async function ledgerHoldsTransfer(
+  ctx: TransferContext,
+  request: TransferRequest,
+  origin: Origin,
+  keys: IdempotencyKeys,
+  outcome: IdempotencyOutcome,
+  attempt: Attempt,
+  readAlongside?: Promise<LedgerView>,
+): Promise<boolean> {
+  const recorded = await reportWrites(ctx, request, origin, keys, outcome, attempt);
+  return outcome.replayed && !attempt.ran ? recordReplay(ctx, request, origin, keys, outcome.result, readAlongside) : recorded;
+}
+
+/**
+ * Alerts for what this invocation's writes left undone. True unless this invocation's own
  * ledger write of an accepted transfer failed.
  */
-export async function reportWrites(
+async function reportWrites(
   { deps }: TransferContext,
   request: TransferRequest,
   origin: Origin,
@@ -34,7 +52,7 @@ export async function reportWrites(
  * A replay from the idempotency store: if this invocation's predecessor failed to record the transfer, records it
  * now. True when the ledger holds the transfer.
  */
-export async function recordReplay(
+async function recordReplay(
   { deps, now }: TransferContext,
   request: TransferRequest,
   origin: Origin,
