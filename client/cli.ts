@@ -72,7 +72,10 @@ export const REQUEST_OPTIONS = {
   'generate-cli-skeleton': { type: 'boolean' },
 } as const;
 
-const OPTIONS = { ...REQUEST_OPTIONS, ...CONNECTION_OPTIONS, help: { type: 'boolean', short: 'h' } } as const;
+/** Every command's --help. */
+export const HELP_FLAG = { help: { type: 'boolean', short: 'h' } } as const;
+
+const OPTIONS = { ...REQUEST_OPTIONS, ...CONNECTION_OPTIONS, ...HELP_FLAG } as const;
 
 export const HELP = `Usage: transfer-contact --contact-id <id> --contact-flow-id <id> [--queue-id <id> | --user-id <id>]
                         [--instance-id <id>] [--client-token <token>] [--note <text>]
@@ -141,9 +144,6 @@ const OUTPUT_SKELETON = { ContactId: '', ContactArn: '', replayed: false };
 /** A mistake on the command line: exit 2 with the message and a pointer to --help. */
 export class UsageError extends Error {}
 
-export function main(argv: readonly string[], io: CliIo): Promise<number> {
-  return runCommand('transfer-contact', () => run(argv, io), io);
-}
 
 /** A command's entry point on plain Node: real stdio and environment, and the exit code set once stdout drained. */
 export function runFromProcess(command: (argv: readonly string[], io: CliIo) => Promise<number>): void {
@@ -181,6 +181,35 @@ export async function runCommand(command: string, body: () => Promise<number>, i
   }
 }
 
+/** One command: parse its options, answer --help, then run. */
+export function command<T extends OptionsConfig & typeof HELP_FLAG>(
+  name: string,
+  options: T,
+  help: string,
+  body: (parsed: ReturnType<typeof parseOptions<T>>, io: CliIo) => Promise<number>,
+): (argv: readonly string[], io: CliIo) => Promise<number> {
+  return (argv, io) =>
+    runCommand(
+      name,
+      async () => {
+        const parsed = parseOptions(argv, options);
+        // node:util types the values of a generic options object loosely; every command's options have HELP_FLAG.
+        if ((parsed.values as { help?: boolean }).help) {
+          io.stdout(help);
+          return EXIT.OK;
+        }
+        return body(parsed, io);
+      },
+      io,
+    );
+}
+
+/** A flag the command cannot go without. */
+export function required(value: string | undefined, flag: string): string {
+  if (!value) throw new UsageError(`missing required --${flag}.`);
+  return value;
+}
+
 export function exitCodeOf(error: TransferContactError): number {
   if (error.status === 429) return EXIT.THROTTLED;
   if (error.status === 0) return error.reason === 'NETWORK_ERROR' ? EXIT.SERVER_ERROR : EXIT.OTHER;
@@ -189,12 +218,7 @@ export function exitCodeOf(error: TransferContactError): number {
   return EXIT.OTHER;
 }
 
-async function run(argv: readonly string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseCommandLine(argv);
-  if (values.help) {
-    io.stdout(HELP);
-    return EXIT.OK;
-  }
+export const main = command('transfer-contact', OPTIONS, HELP, async ({ values, positionals }, io) => {
   if (values['generate-cli-skeleton']) return printSkeleton(positionals, { input: INPUT_SKELETON, output: OUTPUT_SKELETON }, io);
   noPositionals(positionals);
 
@@ -203,7 +227,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const result = await client.transferContact(request);
   printIdempotentResult('transfer-contact', request, result, 'no second transfer', io);
   return EXIT.OK;
-}
+});
 
 /** The result on stdout alone, for a pipe into jq; the idempotency key a re-run would reuse on stderr. */
 export function printIdempotentResult(command: string, request: { readonly ClientToken?: string | undefined }, result: { readonly replayed: boolean }, replayMeans: string, io: CliIo): void {
@@ -261,11 +285,6 @@ function usage<T>(build: () => T): T {
   }
 }
 
-type ParsedValues = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
-
-function parseCommandLine(argv: readonly string[]): { values: ParsedValues; positionals: string[] } {
-  return parseOptions(argv, OPTIONS);
-}
 
 type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 

@@ -1,5 +1,4 @@
-import { CONNECTION_OPTIONS, connectedClient, EXIT, noPositionals, parseOptions, runCommand, UsageError } from './cli';
-import type { CliIo } from './cli';
+import { command, CONNECTION_OPTIONS, connectedClient, EXIT, HELP_FLAG, noPositionals, required, UsageError } from './cli';
 
 /**
  * `list-contact-transfers`: the transfer history of a contact's tree (`GET /contact/transfers/{ContactId}`) with the
@@ -18,7 +17,7 @@ const OPTIONS = {
   'contact-id': { type: 'string' },
   ...PAGING_OPTIONS,
   ...CONNECTION_OPTIONS,
-  help: { type: 'boolean', short: 'h' },
+  ...HELP_FLAG,
 } as const;
 
 /** The gateway's MaxResults bounds (contract section 10). */
@@ -48,19 +47,9 @@ interface Resume {
   readonly skip: number;
 }
 
-export function listMain(argv: readonly string[], io: CliIo): Promise<number> {
-  return runCommand('list-contact-transfers', () => run(argv, io), io);
-}
-
-async function run(argv: readonly string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseOptions(argv, OPTIONS);
-  if (values.help) {
-    io.stdout(LIST_HELP);
-    return EXIT.OK;
-  }
+export const listMain = command('list-contact-transfers', OPTIONS, LIST_HELP, async ({ values, positionals }, io) => {
   noPositionals(positionals);
-  const contactId = values['contact-id'];
-  if (!contactId) throw new UsageError('missing required --contact-id.');
+  const contactId = required(values['contact-id'], 'contact-id');
   const paging = pagingOf(values);
   const client = connectedClient(values, io);
   const { items, NextToken } = await collectPages(paging, async (page) => {
@@ -69,7 +58,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   });
   io.stdout(`${JSON.stringify({ Transfers: items, ...(NextToken && { NextToken }) }, null, 4)}\n`);
   return EXIT.OK;
-}
+});
 
 export interface Paging {
   readonly maxItems: number | undefined;

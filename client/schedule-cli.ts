@@ -1,20 +1,20 @@
 import type { ScheduleContactTransferRequest, ScheduleTime } from './index';
 import { SCHEDULE_TIME_MEMBERS } from './index';
 import {
+  command,
   CONNECTION_OPTIONS,
   connectedClient,
   EXIT,
+  HELP_FLAG,
   INPUT_SKELETON,
   noPositionals,
-  parseOptions,
   printIdempotentResult,
   printSkeleton,
   REQUEST_OPTIONS,
+  required,
   requestOf,
-  runCommand,
   UsageError,
 } from './cli';
-import type { CliIo } from './cli';
 import { collectPages, PAGE_SIZE, PAGING_OPTIONS, pagingOf } from './list-cli';
 
 /**
@@ -22,7 +22,6 @@ import { collectPages, PAGE_SIZE, PAGING_OPTIONS, pagingOf } from './list-cli';
  * list-contact-transfers have them: kebab-case flags, JSON on stdout, the error as JSON on stderr, the same exit codes.
  */
 
-const HELP_FLAG = { help: { type: 'boolean', short: 'h' } } as const;
 const SCHEDULE_ID_OPTIONS = { 'schedule-id': { type: 'string' }, ...CONNECTION_OPTIONS, ...HELP_FLAG } as const;
 const SCHEDULE_OPTIONS = { ...REQUEST_OPTIONS, at: { type: 'string' }, 'after-seconds': { type: 'string' }, ...CONNECTION_OPTIONS, ...HELP_FLAG } as const;
 const LIST_OPTIONS = { 'contact-id': { type: 'string' }, ...PAGING_OPTIONS, ...CONNECTION_OPTIONS, ...HELP_FLAG } as const;
@@ -95,34 +94,6 @@ ${EXIT_CODES}
 
 const SCHEDULE_INPUT_SKELETON = { ...INPUT_SKELETON, At: '', AfterSeconds: 0 };
 const SCHEDULE_OUTPUT_SKELETON = { ScheduleId: '', ContactId: '', At: '', State: 'SCHEDULED', replayed: false };
-
-/** One command: parse its options, answer --help, refuse stray arguments, then run. */
-function command<T extends Parameters<typeof parseOptions>[1] & typeof HELP_FLAG>(
-  name: string,
-  options: T,
-  help: string,
-  body: (parsed: ReturnType<typeof parseOptions<T>>, io: CliIo) => Promise<number>,
-): (argv: readonly string[], io: CliIo) => Promise<number> {
-  return (argv, io) =>
-    runCommand(
-      name,
-      async () => {
-        const parsed = parseOptions(argv, options);
-        // node:util types the values of a generic options object loosely; every command's options have HELP_FLAG.
-        if ((parsed.values as { help?: boolean }).help) {
-          io.stdout(help);
-          return EXIT.OK;
-        }
-        return body(parsed, io);
-      },
-      io,
-    );
-}
-
-function required(value: string | undefined, flag: string): string {
-  if (!value) throw new UsageError(`missing required --${flag}.`);
-  return value;
-}
 
 export const scheduleMain = command('schedule-contact-transfer', SCHEDULE_OPTIONS, SCHEDULE_HELP, async ({ values, positionals }, io) => {
   if (values['generate-cli-skeleton']) return printSkeleton(positionals, { input: SCHEDULE_INPUT_SKELETON, output: SCHEDULE_OUTPUT_SKELETON }, io);
