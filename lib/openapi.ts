@@ -13,7 +13,7 @@ import type { KnownReason, Reason } from '../lambda/domain/errors';
 import { HISTORY_PAGE, historyItemSchema, historyPageSchema } from '../lambda/domain/history';
 import { MAX_BODY_BYTES, transferRequestSchema } from '../lambda/domain/request';
 import { HISTORY_RESOURCE } from '../lambda/domain/history';
-import { MAX_SCHEDULED_PER_CONTACT, SCHEDULE_AHEAD_SECONDS, SCHEDULE_ID, SCHEDULE_RESOURCE, SCHEDULES_RESOURCE } from '../lambda/domain/schedule';
+import { MAX_SCHEDULED_PER_CONTACT, SCHEDULE_AHEAD_SECONDS, SCHEDULE_ID, SCHEDULE_RESOURCE, SCHEDULE_STATES, SCHEDULES_RESOURCE } from '../lambda/domain/schedule';
 
 export const OPENAPI_PATH = join(__dirname, '..', 'docs', 'openapi.json');
 
@@ -372,7 +372,7 @@ function schedulePaths(): Record<string, Schema> {
   };
 }
 
-const SCHEDULE_STATE = { type: 'string', enum: ['SCHEDULED', 'CANCELLED', 'FIRED'] };
+const SCHEDULE_STATE = { type: 'string', enum: [...SCHEDULE_STATES] };
 const isoTime = (description: string): Schema => ({ type: 'string', format: 'date-time', description });
 
 function scheduleSchemas(): Record<string, Schema> {

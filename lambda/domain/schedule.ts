@@ -19,7 +19,8 @@ export const MAX_SCHEDULED_PER_CONTACT = 10;
 /** `sch-` and 32 lowercase hex characters: a valid EventBridge Scheduler schedule name, and nothing else is one of ours. */
 export const SCHEDULE_ID = /^sch-[0-9a-f]{32}$/;
 
-export type ScheduleState = 'SCHEDULED' | 'CANCELLED' | 'FIRED';
+export const SCHEDULE_STATES = ['SCHEDULED', 'CANCELLED', 'FIRED'] as const;
+export type ScheduleState = (typeof SCHEDULE_STATES)[number];
 
 export type ScheduleOutcome =
   | { readonly Result: 'TRANSFERRED'; readonly ContactId: string; readonly ContactArn: string }
