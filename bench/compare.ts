@@ -20,7 +20,7 @@ import { DEFAULT_MEMORY_SIZE_MB } from '../lib/contact-transfer-gateway';
 import { startEmbeddedDynamoDb } from '../local/embedded-dynamodb';
 import { apiGatewayProxyEvent } from '../local/lambda-events';
 import { startConnectSimulator, UNLIMITED } from '../simulator/connect-simulator';
-import { benchEnvironment, coldStart, coldStartScript, createBenchTables, findLambdaCpu, median, ms, ROOT, table, timed, timeNode, times, WorkerPool } from './measure';
+import { benchEnvironment, coldStart, coldStartScript, createBenchTables, findLambdaCpu, median, ms, ROOT, Samples, table, timed, timeNode, times, WorkerPool } from './measure';
 
 interface Build {
   readonly name: string;
@@ -32,13 +32,12 @@ interface Build {
 
 /** Samples per build and figure, in run order, so that each half of the runs can be compared too. */
 class Paired {
-  private readonly samples = new Map<string, number[]>();
+  private readonly samples = new Samples();
   add(figure: string, build: string, value: number): void {
-    const key = `${figure}|${build}`;
-    this.samples.set(key, [...(this.samples.get(key) ?? []), value]);
+    this.samples.add(`${figure}|${build}`, value);
   }
   row(figure: string, [mine, theirs]: readonly [Build, Build], format: (value: number) => string = ms): (string | number)[] {
-    const of = (build: Build) => this.samples.get(`${figure}|${build.name}`) ?? [];
+    const of = (build: Build) => this.samples.values(`${figure}|${build.name}`);
     const half = (values: readonly number[], second: boolean) => values.slice(second ? Math.floor(values.length / 2) : 0, second ? undefined : Math.floor(values.length / 2));
     const ratio = (second?: boolean) => {
       const [a, b] = second === undefined ? [of(mine), of(theirs)] : [half(of(mine), second), half(of(theirs), second)];

@@ -40,8 +40,12 @@ export class Samples {
     list.push(value);
     this.byName.set(name, list);
   }
+  /** In the order they were added. */
+  values(name: string): readonly number[] {
+    return this.byName.get(name) ?? [];
+  }
   median(name: string): number {
-    return median(this.byName.get(name) ?? []);
+    return median(this.values(name));
   }
 }
 
