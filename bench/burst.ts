@@ -15,7 +15,8 @@
  *   average, at random moments, on Connect's shared quota while the buffered burst drains (one attempt each, as a
  *   caller without retries would): it
  *   prints the share of the gateway's calls Connect throttled, the outside caller's refusals, and the drain against
- *   the floor for the rate left to the gateway, (N - burst) / (rate - R).
+ *   the floor for the rate left to the gateway, (N - burst) / (rate - R), and against the floor for the calls Connect
+ *   took from both during the drain, which does not depend on how many calls the outside caller happened to make.
  * It prints numbers and asserts nothing.
  */
 import { randomUUID } from 'node:crypto';
@@ -371,6 +372,17 @@ function report(
       'floor for the rate left',
       `(N - burst) / (rate - outside) = ${seconds(leftFloorMs)}; drain = ${(drainedMs / leftFloorMs).toFixed(2)} x that floor`,
     ]);
+    // The other caller's random moments give it more or fewer calls than its rate in one drain; this floor counts the
+    // calls Connect took from it meanwhile, so it does not move with that luck.
+    if (startedAt !== undefined) {
+      const drainedAt = startedAt + drainedMs;
+      const outsideTaken = connect.calls('TransferContact').filter((call) => outsiders.has(call.input.ContactId ?? '') && call.status === 200 && call.at <= drainedAt).length;
+      const takenFloorMs = ((contacts.length + outsideTaken - QUOTA.burst) / QUOTA.rate) * 1000;
+      rows.push([
+        'floor for what Connect took',
+        `(N + ${outsideTaken} outside calls taken - burst) / rate = ${seconds(takenFloorMs)}; drain = ${(drainedMs / takenFloorMs).toFixed(2)} x that floor`,
+      ]);
+    }
   }
   rows.push(['', extra]);
   const width = Math.max(...rows.map(([name]) => name.length));
