@@ -36,6 +36,7 @@ import { createGatewayTables, startEmbeddedDynamoDb } from '../local/embedded-dy
 import { apiGatewayProxyEvent, eventBridgeEvent, lambdaContext, LOCAL_API_ENVIRONMENT } from '../local/lambda-events';
 import { CONNECT_DEFAULT_QUOTAS, startConnectSimulator } from '../simulator/connect-simulator';
 import type { ConnectSimulator } from '../simulator/connect-simulator';
+import { poissonGapMs, TRANSFER_QUOTA as QUOTA } from './measure';
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
@@ -46,7 +47,6 @@ export interface BurstOptions {
   readonly compress: number;
 }
 
-const QUOTA = CONNECT_DEFAULT_QUOTAS.TransferContact ?? { rate: 2, burst: 5 };
 const BUFFER_ARN = 'arn:aws:sqs:us-east-1:111122223333:event-buffer';
 const FUNCTION_TIMEOUT_MS = 10_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -296,7 +296,7 @@ function outsideCaller(perSecond: number, connect: ConnectSimulator, flowId: str
     schedule();
   };
   const schedule = () => {
-    timer = setTimeout(call, (-Math.log(1 - Math.random()) * 1000) / perSecond);
+    timer = setTimeout(call, poissonGapMs(perSecond, Math.random()));
   };
   schedule();
   return {

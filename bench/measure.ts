@@ -11,6 +11,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { build } from 'esbuild';
 import { createGatewayTables } from '../local/embedded-dynamodb';
 import { LOCAL_API_ENVIRONMENT } from '../local/lambda-events';
+import { CONNECT_DEFAULT_QUOTAS } from '../simulator/connect-simulator';
 import type { ConnectSimulator } from '../simulator/connect-simulator';
 import type { ColdStartTimings } from './cold-start';
 import type { WorkerReply, WorkerRequest } from './gateway-worker';
@@ -48,6 +49,12 @@ export class Samples {
     return median(this.values(name));
   }
 }
+
+/** Connect's default TransferContact quota, as the simulator enforces it. */
+export const TRANSFER_QUOTA = CONNECT_DEFAULT_QUOTAS.TransferContact ?? { rate: 2, burst: 5 };
+
+/** The gap before a random caller's next call, at `perSecond` on average: exponential, as a Poisson process's. */
+export const poissonGapMs = (perSecond: number, random: number): number => (-Math.log(1 - random) * 1000) / perSecond;
 
 /**
  * `lambda-cpu` puts a process under the CPU share Lambda gives a memory size (cgroup v1 CPU bandwidth, root only).

@@ -2,11 +2,12 @@
  * `npm run bench -- --pacer-model [--seeds N] [--beta B] [--trim T] [--backoff MS]`: the shared pacer's adaptive rate
  * against Connect's bucket in virtual time, over many seeds of a caller outside the gateway. A burst run with the real
  * bundle (`--burst N --outside R`) takes a minute and sees one draw of the outside caller's random moments; this
- * model sees a hundred in a second, which is what tuning the adaptive rate needs. It runs the pacer's own code
+ * model sees three hundred (--seeds, default 300) in a few seconds, which is what tuning the adaptive rate needs. It runs the pacer's own code
  * (lambda/adapters/transfer-pacer.ts over the in-memory budget) against the simulator's token bucket:
  * - the event door's containers (EVENT_BUFFER.maxConcurrency), each sending one record at a time: it reserves a slot,
  *   waits for it, and calls Connect up to 30 ms later (round trip and clock skew); a throttled call slows the pacer
- *   down by CONNECT_THROTTLE_BACKOFF_MS and is sent again in a later slot, as the use case does;
+ *   down by CONNECT_THROTTLE_BACKOFF_MS and is sent again in a later slot, up to THROTTLED_SENDS sends, after which the
+ *   record goes back to the buffer for its backoff (lambda/usecase/send-transfer.ts, lambda/event-buffer.ts);
  * - the outside caller calls at random moments (exponential gaps) at R per second, once each;
  * - Connect's TransferContact bucket, the simulator's, starts full.
  * It leaves out what the real run adds: cold starts, look-ups and SQS's polling (about 0.01 x the floor for 40 events
@@ -14,16 +15,16 @@
  * It prints numbers and asserts nothing.
  */
 import { parseArgs } from 'node:util';
-import { EVENT_BUFFER } from '../lambda/event-buffer';
 import { CONNECT_THROTTLE_BACKOFF_MS } from '../lambda/adapters/pacing';
 import { ADAPTIVE_RATE } from '../lambda/adapters/pacing-rate';
 import type { AdaptiveRate } from '../lambda/adapters/pacing-rate';
 import { InMemoryPacer } from '../lambda/adapters/transfer-pacer';
+import { EVENT_BUFFER, returnDelaySeconds } from '../lambda/event-buffer';
+import { THROTTLED_SENDS } from '../lambda/usecase/send-transfer';
 import { transferBurst, transferRatePerSecond } from '../lambda/settings';
-import { CONNECT_DEFAULT_QUOTAS, TokenBucket } from '../simulator/connect-simulator';
-import { median, table } from './measure';
+import { TokenBucket } from '../simulator/connect-simulator';
+import { median, poissonGapMs, table, times, TRANSFER_QUOTA as QUOTA } from './measure';
 
-const QUOTA = CONNECT_DEFAULT_QUOTAS.TransferContact ?? { rate: 2, burst: 5 };
 const CASES: readonly (readonly [events: number, outsidePerSecond: number])[] = [
   [40, 0],
   [200, 0],
@@ -34,9 +35,11 @@ const CASES: readonly (readonly [events: number, outsidePerSecond: number])[] = 
   [40, 1],
   [200, 1],
 ];
-/** The issue's bar for a burst with an outside caller: at most 5 % of the gateway's calls throttled, drain within 1.2 x. */
+/** The bar a burst beside an outside caller is held to: at most 5 % of the gateway's calls throttled, drain within 1.2 x the floor for the rate left. */
 const BAR = { throttledShare: 0.05, drainRatio: 1.2 } as const;
 const SEND_JITTER_MS = 30;
+/** How often an idle container asks the buffer again (the event source mapping's pollers, roughly). */
+const BUFFER_POLL_MS = 100;
 /** The pacer as a stack deploys it by default. */
 const PACE = { ratePerSecond: transferRatePerSecond.default ?? QUOTA.rate, burst: transferBurst.default ?? 1 };
 
@@ -48,6 +51,8 @@ interface Variant {
 
 interface Run {
   readonly throttledShare: number;
+  /** Records throttled on every send and returned to the buffer. */
+  readonly returned: number;
   readonly outsideRefusedShare: number;
   readonly drainRatio: number;
 }
@@ -55,7 +60,7 @@ interface Run {
 export async function pacerModelBenchmark(argv: readonly string[]): Promise<void> {
   const { values } = parseArgs({
     args: [...argv],
-    options: { seeds: { type: 'string', default: '100' }, beta: { type: 'string' }, trim: { type: 'string' }, backoff: { type: 'string' } },
+    options: { seeds: { type: 'string', default: '300' }, beta: { type: 'string' }, trim: { type: 'string' }, backoff: { type: 'string' } },
   });
   const seeds = Number(values.seeds);
   const configured: Variant = { name: 'configured', adaptive: ADAPTIVE_RATE, backoffMs: CONNECT_THROTTLE_BACKOFF_MS };
@@ -77,7 +82,9 @@ export async function pacerModelBenchmark(argv: readonly string[]): Promise<void
   );
   for (const chosen of overridden ? [configured, variant] : [configured]) {
     console.log(`\n${chosen.name}`);
-    const rows: string[][] = [['events, outside', 'gateway throttled (median, p90)', 'outside refused (median)', 'drain / floor for the rate left (median, p90)', 'runs within the bar']];
+    const rows: string[][] = [
+      ['events, outside', 'gateway throttled (median, p90)', 'outside refused (median)', 'drain / floor for the rate left (median, p90)', 'runs within the bar', 'records back to the buffer'],
+    ];
     for (const [events, outside] of CASES) {
       const runs: Run[] = [];
       for (let seed = 1; seed <= seeds; seed += 1) runs.push(await modelRun(events, outside, seed, chosen));
@@ -86,8 +93,9 @@ export async function pacerModelBenchmark(argv: readonly string[]): Promise<void
         `${events}, ${outside}/s`,
         `${percent(median(runs.map((run) => run.throttledShare)))}, ${percent(quantile(runs.map((run) => run.throttledShare), 0.9))}`,
         outside > 0 ? percent(median(runs.map((run) => run.outsideRefusedShare))) : '',
-        `${median(runs.map((run) => run.drainRatio)).toFixed(2)} x, ${quantile(runs.map((run) => run.drainRatio), 0.9).toFixed(2)} x`,
+        `${times(median(runs.map((run) => run.drainRatio)))}, ${times(quantile(runs.map((run) => run.drainRatio), 0.9))}`,
         `${within} of ${seeds}`,
+        `${runs.reduce((sum, run) => sum + run.returned, 0)} in ${runs.filter((run) => run.returned > 0).length} runs`,
       ]);
     }
     table(rows);
@@ -101,7 +109,7 @@ function quantile(values: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 }
 
-/** mulberry32: a small seeded generator, so that every row sees the same outside callers. */
+/** mulberry32: a small seeded generator, so that the same seed gives every variant the same outside caller. */
 function seeded(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
@@ -140,47 +148,66 @@ class VirtualTime {
 }
 
 async function modelRun(events: number, outsidePerSecond: number, seed: number, variant: Variant): Promise<Run> {
-  const random = seeded(seed);
+  // Separate streams, so that the outside caller's moments do not shift with how many calls the gateway made.
+  const outsideRandom = seeded(seed);
+  const gatewayRandom = seeded(seed + 0x9e3779b9);
   const time = new VirtualTime();
   const start = time.now;
   const pacer = new InMemoryPacer(PACE, { now: () => time.now, sleep: time.sleep, adaptive: variant.adaptive });
   const connect = new TokenBucket(QUOTA, start);
-  let unsent = events;
+  /** The buffer: each record's receive count, in the order the containers get them. */
+  const buffered: number[] = Array.from({ length: events }, () => 1);
   let drained = 0;
   let lastTransferAt = start;
-  const gateway = { calls: 0, throttled: 0 };
+  const gateway = { calls: 0, throttled: 0, returned: 0 };
   const outside = { calls: 0, refused: 0 };
 
+  /** One record: up to THROTTLED_SENDS sends in the pacer's slots, each throttle slowing it down; false when all were throttled. */
+  const send = async (): Promise<boolean> => {
+    for (let sends = 1; sends <= THROTTLED_SENDS; sends += 1) {
+      const sendAt = await pacer.reserve(time.now + 60_000);
+      if (sendAt === undefined) throw new Error('A slot a minute ahead was refused: the model is not draining');
+      await time.sleep(sendAt - time.now + gatewayRandom() * SEND_JITTER_MS);
+      gateway.calls += 1;
+      if (connect.take(time.now)) return true;
+      gateway.throttled += 1;
+      await pacer.slowDown(variant.backoffMs);
+    }
+    return false;
+  };
   const container = async (): Promise<void> => {
-    while (unsent > 0) {
-      unsent -= 1;
-      for (;;) {
-        const sendAt = await pacer.reserve(time.now + 60_000);
-        if (sendAt === undefined) throw new Error('A slot a minute ahead was refused: the model is not draining');
-        await time.sleep(sendAt - time.now + random() * SEND_JITTER_MS);
-        gateway.calls += 1;
-        if (connect.take(time.now)) break;
-        gateway.throttled += 1;
-        await pacer.slowDown(variant.backoffMs);
+    while (drained < events) {
+      const receiveCount = buffered.shift();
+      if (receiveCount === undefined) {
+        await time.sleep(BUFFER_POLL_MS);
+        continue;
       }
-      drained += 1;
-      lastTransferAt = time.now;
+      if (await send()) {
+        drained += 1;
+        lastTransferAt = time.now;
+      } else {
+        // Throttled on every send: the record goes back to the buffer with its backoff (lambda/event-buffer.ts).
+        gateway.returned += 1;
+        time.at(time.now + returnDelaySeconds(receiveCount, gatewayRandom()) * 1000, () => buffered.push(receiveCount + 1));
+      }
     }
   };
-  const gap = (): number => (-Math.log(1 - random()) * 1000) / outsidePerSecond;
   const outsideCall = (): void => {
     if (drained === events) return;
     outside.calls += 1;
     if (!connect.take(time.now)) outside.refused += 1;
-    time.at(time.now + gap(), outsideCall);
+    time.at(time.now + poissonGapMs(outsidePerSecond, outsideRandom()), outsideCall);
   };
-  if (outsidePerSecond > 0) time.at(start + gap(), outsideCall);
-  const containers = Promise.all(Array.from({ length: EVENT_BUFFER.maxConcurrency }, container));
-  await time.runUntil(() => drained === events);
-  await containers;
+  if (outsidePerSecond > 0) time.at(start + poissonGapMs(outsidePerSecond, outsideRandom()), outsideCall);
+  let failure: unknown;
+  // Containers still polling an empty buffer when the burst has drained are left waiting: their clock has stopped.
+  void Promise.all(Array.from({ length: EVENT_BUFFER.maxConcurrency }, container)).catch((error: unknown) => (failure = error));
+  await time.runUntil(() => drained === events || failure !== undefined);
+  if (failure !== undefined) throw failure;
   const floorMs = ((events - QUOTA.burst) / (QUOTA.rate - outsidePerSecond)) * 1000;
   return {
     throttledShare: gateway.throttled / gateway.calls,
+    returned: gateway.returned,
     outsideRefusedShare: outside.calls === 0 ? 0 : outside.refused / outside.calls,
     drainRatio: (lastTransferAt - start) / floorMs,
   };

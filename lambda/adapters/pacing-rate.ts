@@ -6,17 +6,9 @@
  * Connect throttles: the other caller is. A throttle is therefore a rare signal, and the rate does not climb back by
  * itself: it holds the share it learned for `holdMs`, then probes above it slowly, and a throttle while probing returns
  * it to that share instead of lowering it further.
- *
- * The numbers come from `npm run bench -- --pacer-model` (this code against Connect's bucket in virtual time, a hundred
- * draws of an outside caller at 0.25, 0.5 and 1 call/s); docs/performance.md has its table.
  */
 export interface AdaptiveRate {
-  /**
-   * The share of the rate kept after a throttle from the configured rate or from a probe (the SDK's `beta`). The SDK's
-   * 0.7 suits a client that probes back within seconds; held for a minute, each point below the share left costs a
-   * short burst that point of its drain, and 0.75 drains 40 events beside a caller at 0.5/s in 1.04 x the floor
-   * instead of 1.10 x, for as few throttles.
-   */
+  /** The share of the rate kept after a throttle from the configured rate or from a probe (the SDK's `beta`). */
   readonly beta: number;
   /**
    * The share kept after a throttle while the rate holds what it learned: at a share just below what others leave,
@@ -36,7 +28,7 @@ export interface AdaptiveRate {
   readonly minimumShare: number;
 }
 
-export const ADAPTIVE_RATE: AdaptiveRate = { beta: 0.75, trim: 0.95, settleMs: 10_000, holdMs: 60_000, probeMs: 60_000, minimumShare: 0.1 };
+export const ADAPTIVE_RATE: AdaptiveRate = { beta: 0.7, trim: 0.95, settleMs: 10_000, holdMs: 60_000, probeMs: 60_000, minimumShare: 0.1 };
 
 /** The last throttle the shared rate learned from. */
 export interface Throttle {

@@ -17,7 +17,7 @@ import type { Attempt, TransferContext } from './transfer-context';
 export type Sending = 'reserved-now' | 'resuming' | 'answering-earlier-attempt';
 
 /** Sends of one TransferContact that Connect may throttle before the request answers THROTTLED: the SDK's usual attempts. */
-const THROTTLED_SENDS = 3;
+export const THROTTLED_SENDS = 3;
 
 /**
  * TransferContact for a reservation, in a pacing slot: releases the reservation when nothing was transferred, and

@@ -111,8 +111,8 @@ describe.each(stores)('the pacer on a budget %s', (_name, storeOf) => {
     });
 
     it('grants a container that has not seen a throttle the slot that ends exactly at its deadline, at the lowered rate', async () => {
-      // 8/3 calls a second: 2/s after a throttle, so every slot falls on a whole millisecond in both budgets.
-      const { pacers } = containers({ ratePerSecond: 8 / 3, burst: 1 }, 2);
+      // 20/7 calls a second: 2/s after a throttle, so every slot falls on a whole millisecond in both budgets.
+      const { pacers } = containers({ ratePerSecond: 20 / 7, burst: 1 }, 2);
       const [a, b] = pacers as [SharedPacer, SharedPacer];
       await a.slowDown(1000);
       expect(await reserveAll(a, 1)).toEqual([1000]);
@@ -234,11 +234,11 @@ describe.each(stores)('the pacer on a budget %s', (_name, storeOf) => {
     it('waits the back-off plus the burst tolerance, so the burst does not meet Connect right after its throttle', async () => {
       const { pacer } = containers({ ratePerSecond: 2, burst: 3 });
       await pacer.slowDown(1000);
-      // The rate is 1.5/s after the throttle: an interval of 667 ms, a tolerance of two; the first slot after 1 s.
+      // The rate is 1.4/s after the throttle: an interval of 714 ms, a tolerance of two; the first slot after 1 s.
       // No burst right after it either: one slot at a time.
       const [first, second] = await reserveAll(pacer, 2);
       expect(first).toBeCloseTo(1000, 0);
-      expect(second).toBeCloseTo(1000 + 1000 / 1.5, 0);
+      expect(second).toBeCloseTo(1000 + 1000 / 1.4, 0);
     });
 
     it('puts the wait behind the calls already queued when it lowers the rate, and a throttle of one of them adds none', async () => {
@@ -250,36 +250,36 @@ describe.each(stores)('the pacer on a budget %s', (_name, storeOf) => {
       await pacer.slowDown(1000);
       const [next, after] = await reserveAll(pacer, 2);
       expect(next).toBe(4000);
-      expect(after).toBeCloseTo(4000 + 1000 / 1.5, 0);
+      expect(after).toBeCloseTo(4000 + 1000 / 1.4, 0);
     });
 
-    it('drops the shared rate to 75 % of the rate throttled, for every container', async () => {
+    it('drops the shared rate to 70 % of the rate throttled, for every container', async () => {
       const { pacers, rates, clock } = containers({ ratePerSecond: 2, burst: 1 }, 2);
       const [a, b] = pacers as [SharedPacer, SharedPacer];
       await a.slowDown(1000);
-      expect(a.rateAt(T0)).toBeCloseTo(1.5, 6);
+      expect(a.rateAt(T0)).toBeCloseTo(1.4, 6);
       clock.advance(1000);
       const [first, second] = [await a.reserve(T0 + 60_000), await a.reserve(T0 + 60_000)].map((slot) => (slot ?? 0) - T0);
       expect(first).toBe(1000);
-      expect(second).toBeCloseTo(1000 + 1000 / 1.5, 0);
+      expect(second).toBeCloseTo(1000 + 1000 / 1.4, 0);
       // b never saw the throttle; its slots follow a's at the lowered rate all the same.
       const third = ((await b.reserve(T0 + 60_000)) ?? 0) - T0;
-      expect(third - second).toBeCloseTo(1000 / 1.5, 0);
+      expect(third - second).toBeCloseTo(1000 / 1.4, 0);
       await b.reserve(T0 + 60_000);
       expect(rates).toHaveLength(4);
-      for (const rate of rates) expect(rate).toBeCloseTo(1.5, 6);
+      for (const rate of rates) expect(rate).toBeCloseTo(1.4, 6);
     });
 
     it('holds the share it learned for a minute, then probes slowly, regaining the rate throttled at a minute later', async () => {
       const setup = containers({ ratePerSecond: 2, burst: 1 });
       await setup.pacer.slowDown(1000);
-      expect(await ratesAt(setup, [0, 30_000, 60_000, 90_000, 105_000, 120_000, 600_000])).toEqual([1.5, 1.5, 1.5, 1.5625, 1.7109, 2, 2]);
+      expect(await ratesAt(setup, [0, 30_000, 60_000, 90_000, 105_000, 120_000, 600_000])).toEqual([1.4, 1.4, 1.4, 1.475, 1.6531, 2, 2]);
     });
 
     it('scales the probe to the rate throttled at', async () => {
       const setup = containers({ ratePerSecond: 10, burst: 1 });
       await setup.pacer.slowDown(1000);
-      expect(await ratesAt(setup, [0, 60_000, 90_000, 120_000])).toEqual([7.5, 7.5, 7.8125, 10]);
+      expect(await ratesAt(setup, [0, 60_000, 90_000, 120_000])).toEqual([7, 7, 7.375, 10]);
     });
 
     it('answers a throttle while probing with the share it held, not lower, and holds it a minute again', async () => {
@@ -288,7 +288,7 @@ describe.each(stores)('the pacer on a budget %s', (_name, storeOf) => {
       setup.clock.at = T0 + 100_000;
       expect(setup.pacer.rateAt(setup.clock.at)).toBeGreaterThan(1.5);
       await setup.pacer.slowDown(1000);
-      expect(await ratesAt(setup, [100_000, 159_999, 190_000])).toEqual([1.5, 1.5, 1.5185]);
+      expect(await ratesAt(setup, [100_000, 159_999, 190_000])).toEqual([1.4, 1.4, 1.4222]);
     });
 
     it('trims the share it holds by 5 % for a throttle after the episode of the last one', async () => {
@@ -297,10 +297,10 @@ describe.each(stores)('the pacer on a budget %s', (_name, storeOf) => {
       // Connect's bucket is still refilling for 10 s after the back-off: throttles until then are the same episode.
       setup.clock.at = T0 + 10_999;
       await setup.pacer.slowDown(1000);
-      expect(await ratesAt(setup, [10_999])).toEqual([1.5]);
+      expect(await ratesAt(setup, [10_999])).toEqual([1.4]);
       setup.clock.at = T0 + 11_000;
       await setup.pacer.slowDown(1000);
-      expect(await ratesAt(setup, [11_000, 70_999])).toEqual([1.425, 1.425]);
+      expect(await ratesAt(setup, [11_000, 70_999])).toEqual([1.33, 1.33]);
     });
 
     it('treats a throttle exactly when the hold ends as a probe that found the share', async () => {
@@ -308,22 +308,22 @@ describe.each(stores)('the pacer on a budget %s', (_name, storeOf) => {
       await setup.pacer.slowDown(1000);
       setup.clock.at = T0 + 59_999;
       await setup.pacer.slowDown(1000);
-      expect(await ratesAt(setup, [59_999])).toEqual([1.425]);
+      expect(await ratesAt(setup, [59_999])).toEqual([1.33]);
       const other = containers({ ratePerSecond: 2, burst: 1 });
       await other.pacer.slowDown(1000);
       other.clock.at = T0 + 60_000;
       await other.pacer.slowDown(1000);
-      expect(await ratesAt(other, [60_000])).toEqual([1.5]);
+      expect(await ratesAt(other, [60_000])).toEqual([1.4]);
     });
 
-    it('regains the configured rate while the other caller is away, and learns the share anew from 75 % of it', async () => {
+    it('regains the configured rate while the other caller is away, and learns the share anew from 70 % of it', async () => {
       const setup = containers({ ratePerSecond: 2, burst: 1 });
       await setup.pacer.slowDown(1000);
       setup.clock.at = T0 + 11_000;
       await setup.pacer.slowDown(1000);
-      expect(await ratesAt(setup, [11_000, 200_000])).toEqual([1.425, 2]);
+      expect(await ratesAt(setup, [11_000, 200_000])).toEqual([1.33, 2]);
       await setup.pacer.slowDown(1000);
-      expect(await ratesAt(setup, [200_000])).toEqual([1.5]);
+      expect(await ratesAt(setup, [200_000])).toEqual([1.4]);
     });
 
     it('takes the throttles of calls already on their way for echoes of the first, lowering the rate once', async () => {
@@ -338,11 +338,11 @@ describe.each(stores)('the pacer on a budget %s', (_name, storeOf) => {
         await (at === 1500 ? b : a).slowDown(1000);
       }
       await a.reserve(clock.at + 60_000);
-      expect(rates.at(-1)).toBeCloseTo(1.5, 6);
+      expect(rates.at(-1)).toBeCloseTo(1.4, 6);
       clock.at = T0 + 13_000;
       await a.slowDown(1000);
       await b.reserve(clock.at + 60_000);
-      expect(rates.at(-1)).toBeCloseTo(1.425, 6);
+      expect(rates.at(-1)).toBeCloseTo(1.33, 6);
     });
 
     it('takes a throttle another container recorded first, between its look and its write, for an echo of that one', async () => {
@@ -366,7 +366,7 @@ describe.each(stores)('the pacer on a budget %s', (_name, storeOf) => {
       await pacer.slowDown(3000);
       // One wait behind the six queued calls (the other container's), not a second, longer one from this throttle.
       expect(await reserveAll(other, 1)).toEqual([4000]);
-      expect(other.rateAt(clock.at)).toBeCloseTo(1.5, 6);
+      expect(other.rateAt(clock.at)).toBeCloseTo(1.4, 6);
     });
 
     it('reads a throttle recorded by a container whose clock runs ahead as just now', async () => {
@@ -375,18 +375,18 @@ describe.each(stores)('the pacer on a budget %s', (_name, storeOf) => {
       await ahead.slowDown(1000);
       clock.at = T0 - 200;
       await behind.reserve(T0 + 60_000);
-      expect(behind.rateAt(T0 - 200)).toBeCloseTo(1.5, 6);
+      expect(behind.rateAt(T0 - 200)).toBeCloseTo(1.4, 6);
     });
 
     it('keeps a tenth of the configured rate however often Connect throttles', async () => {
       const { pacer, rates, clock } = containers({ ratePerSecond: 2, burst: 1 });
-      for (let i = 0; i < 45; i += 1) {
+      for (let i = 0; i < 40; i += 1) {
         await pacer.slowDown(1000);
         clock.advance(11_000);
       }
       await pacer.reserve(clock.at + 600_000);
       expect(rates.at(-1)).toBeCloseTo(0.2, 6);
-      expect(1.5 * 0.95 ** 44).toBeLessThan(0.2);
+      expect(1.4 * 0.95 ** 39).toBeLessThan(0.2);
     });
   });
 
