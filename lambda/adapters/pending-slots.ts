@@ -52,9 +52,11 @@ export class DynamoDbPendingSlots {
       listed.push(...(output.Items ?? []));
       startKey = output.LastEvaluatedKey;
     } while (startKey && listed.length < limit);
-    const keys = listed.flatMap(({ [PK]: pk, [SK]: sk }) => (pk && sk ? [{ [PK]: pk, [SK]: sk }] : []));
+    // A slot tried again while the pages were read can be listed twice, and BatchGetItem refuses a repeated key.
+    const keys = new Map<string, Record<string, AttributeValue>>();
+    for (const { [PK]: pk, [SK]: sk } of listed) if (pk?.S && sk?.S) keys.set(JSON.stringify([pk.S, sk.S]), { [PK]: pk, [SK]: sk });
     // BatchGetItem answers in no order of its own.
-    const items = await batchGetConsistent(this.client, this.tableName, keys);
+    const items = await batchGetConsistent(this.client, this.tableName, [...keys.values()]);
     return items
       .map(pendingSlotOf)
       .filter((slot): slot is PendingSlot => slot !== undefined)

@@ -56,6 +56,14 @@ describe('the pending slots the sweeper reads', () => {
     expect(slots.map((slot) => slot.request.ContactId)).toEqual(['contact-t-new']);
   });
 
+  it('asks for a slot listed twice once, as BatchGetItem refuses a repeated key', async () => {
+    dynamodb.on(QueryCommand).resolvesOnce({ Items: [listed(oldest)], LastEvaluatedKey: listed(oldest) }).resolvesOnce({ Items: [listed(oldest), listed(newest)] });
+    dynamodb.on(BatchGetItemCommand).resolves({ Responses: { ledger: [marshall(oldest), marshall(newest)] } });
+    const slots = await new DynamoDbPendingSlots(client, 'ledger').attemptedBefore(new Date('2026-12-05T11:00:00Z'), 100);
+    expect(slots.map((slot) => slot.request.ContactId)).toEqual(['contact-t-old', 'contact-t-new']);
+    expect(dynamodb.commandCalls(BatchGetItemCommand)[0]!.args[0].input.RequestItems?.ledger?.Keys).toEqual([oldest, newest].map((item) => marshall(keyOf(item.treeId))));
+  });
+
   it('reads nothing more when nothing is due', async () => {
     dynamodb.on(QueryCommand).resolves({ Items: [] });
     expect(await new DynamoDbPendingSlots(client, 'ledger').attemptedBefore(new Date(), 100)).toEqual([]);
