@@ -377,10 +377,10 @@ function report(
     if (startedAt !== undefined) {
       const drainedAt = startedAt + drainedMs;
       const outsideTaken = connect.calls('TransferContact').filter((call) => outsiders.has(call.input.ContactId ?? '') && call.status === 200 && call.at <= drainedAt).length;
-      const takenFloorMs = ((contacts.length + outsideTaken - QUOTA.burst) / QUOTA.rate) * 1000;
+      const takenFloorMs = ((contacts.length + httpsTransfers + outsideTaken - QUOTA.burst) / QUOTA.rate) * 1000;
       rows.push([
         'floor for what Connect took',
-        `(N + ${outsideTaken} outside calls taken - burst) / rate = ${seconds(takenFloorMs)}; drain = ${(drainedMs / takenFloorMs).toFixed(2)} x that floor`,
+        `(N${httpsTransfers > 0 ? ` + ${httpsTransfers} HTTPS transfers` : ''} + ${outsideTaken} outside calls taken - burst) / rate = ${seconds(takenFloorMs)}; drain = ${(drainedMs / takenFloorMs).toFixed(2)} x that floor`,
       ]);
     }
   }

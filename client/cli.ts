@@ -144,10 +144,9 @@ const OUTPUT_SKELETON = { ContactId: '', ContactArn: '', replayed: false };
 /** A mistake on the command line: exit 2 with the message and a pointer to --help. */
 export class UsageError extends Error {}
 
-
 /** A command's entry point on plain Node: real stdio and environment, and the exit code set once stdout drained. */
-export function runFromProcess(command: (argv: readonly string[], io: CliIo) => Promise<number>): void {
-  command(process.argv.slice(2), {
+export function runFromProcess(run: (argv: readonly string[], io: CliIo) => Promise<number>): void {
+  run(process.argv.slice(2), {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
     env: process.env,
@@ -284,7 +283,6 @@ function usage<T>(build: () => T): T {
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
 }
-
 
 type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 
