@@ -238,8 +238,11 @@ export interface SchedulesPort {
 
 /** The scheduler that waits (EventBridge Scheduler): one one-time schedule per ScheduleId. */
 export interface SchedulerPort {
-  /** Creates the schedule unless one of that id exists (a retried create). */
-  create(scheduleId: string, at: Date): Promise<void>;
+  /**
+   * Creates the schedule unless one of that id exists (a retried create). With `replaceStale`, one that exists was made
+   * for an attempt whose state is gone, and is replaced by this one.
+   */
+  create(scheduleId: string, at: Date, options?: { readonly replaceStale?: boolean }): Promise<void>;
   /** Deletes it; one already gone is fine. */
   delete(scheduleId: string): Promise<void>;
 }

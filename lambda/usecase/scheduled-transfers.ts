@@ -68,7 +68,8 @@ export class ScheduledTransfers {
       if ('limitReached' in creation) throw TransferError.of('SCHEDULE_LIMIT_REACHED');
       const stored = 'existing' in creation ? creation.existing : schedule;
       if ('existing' in creation && stored.payloadHash !== schedule.payloadHash) throw TransferError.of('CLIENT_TOKEN_REUSED');
-      if (await this.armed(stored)) {
+      // A state this create wrote first finds in the scheduler only a schedule left for a taken-back attempt.
+      if (await this.armed(stored, 'created' in creation && attempt === 1)) {
         // The first answer again: a schedule that has since fired or been cancelled was SCHEDULED when created.
         return { schedule: { ...publicSchedule(stored), State: 'SCHEDULED' }, replayed: 'existing' in creation };
       }
@@ -85,9 +86,9 @@ export class ScheduledTransfers {
    * no mark either way), then ends its mark. False when the state was taken back meanwhile; one that has fired or been
    * cancelled needs nothing.
    */
-  private async armed(stored: StoredSchedule): Promise<boolean> {
+  private async armed(stored: StoredSchedule, replaceStale: boolean): Promise<boolean> {
     if (stored.State !== 'SCHEDULED') return true;
-    await this.deps.scheduler.create(stored.ScheduleId, new Date(stored.At));
+    await this.deps.scheduler.create(stored.ScheduleId, new Date(stored.At), { replaceStale });
     return stored.unarmedSince === undefined || this.deps.schedules.arm(stored);
   }
 

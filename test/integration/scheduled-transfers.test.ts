@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDbSchedules } from '../../lambda/adapters/schedules';
@@ -374,6 +374,34 @@ describe('a create that stopped before the scheduler held its schedule', () => {
     await fireDue(121_000);
     expect((await call('GET', { scheduleId: orphanId })).body).toMatchObject({ State: 'FIRED', Outcome: { Result: 'TRANSFERRED' } });
     expect(await transfersOf(contactId)).toEqual([expect.objectContaining({ ScheduleId: orphanId })]);
+  });
+
+  it('a retry after the take-back of an attempt killed after CreateSchedule has the scheduler wait for the retry\'s own time', async () => {
+    const contactId = fx.contact();
+    const body = { ...escalation(contactId), ClientToken: `held-${fx.unknownId()}`, AfterSeconds: 120 };
+    // The write that ends the mark fails: the scheduler holds the schedule, the state stays marked, the caller gets a 500.
+    setup.harness.dynamodb.failNext('UpdateItem', 10, 'internal');
+    const failed = await call('POST', { body });
+    setup.harness.dynamodb.clearFaults();
+    expect(failed.status).toBe(500);
+    const [stopped] = (await call('GET', { query: { ContactId: contactId } })).body.Schedules as Schedule[];
+    const scheduleId = stopped?.ScheduleId ?? '';
+    expect(held(scheduleId)).toEqual([expect.objectContaining({ at: Date.parse(stopped?.At ?? '') })]);
+    await sweep(0);
+    expect((await call('GET', { scheduleId })).status).toBe(404);
+
+    // The retry comes 30 s later, so its AfterSeconds names a later time than the first attempt's.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + 30_000);
+    const retried = await call('POST', { body }).finally(() => vi.useRealTimers());
+    expect(retried).toMatchObject({ status: 201, body: { ScheduleId: scheduleId } });
+    expect(Date.parse(retried.body.At as string) - Date.parse(stopped?.At ?? '')).toBeGreaterThanOrEqual(29_000);
+    expect(held(scheduleId)).toEqual([expect.objectContaining({ at: Date.parse(retried.body.At as string) })]);
+    await fireDue(121_000);
+    expect((await call('GET', { scheduleId })).body).toMatchObject({ State: 'SCHEDULED' });
+    await fireDue(151_000);
+    expect((await call('GET', { scheduleId })).body).toMatchObject({ State: 'FIRED', Outcome: { Result: 'TRANSFERRED' } });
+    expect(await transfersOf(contactId)).toEqual([expect.objectContaining({ ScheduleId: scheduleId })]);
   });
 
   it('a retry whose state a sweep takes back while it arms it ends with a state that fires at the time the scheduler holds', async () => {

@@ -75,8 +75,8 @@ export class InMemorySchedules implements SchedulesPort {
 export function fakeScheduler() {
   const waiting = new Map<string, Date>();
   const scheduler = {
-    create: vi.fn<SchedulerPort['create']>(async (scheduleId, at) => {
-      if (!waiting.has(scheduleId)) waiting.set(scheduleId, at);
+    create: vi.fn<SchedulerPort['create']>(async (scheduleId, at, options) => {
+      if (!waiting.has(scheduleId) || options?.replaceStale) waiting.set(scheduleId, at);
     }),
     delete: vi.fn<SchedulerPort['delete']>(async (scheduleId) => {
       waiting.delete(scheduleId);

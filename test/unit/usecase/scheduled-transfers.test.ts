@@ -295,6 +295,20 @@ describe('ScheduledTransfers: a create that stopped before the scheduler held it
     expect(setup.schedules.items.get(stopped.ScheduleId)).not.toHaveProperty('unarmedSince');
   });
 
+  it('a retry after the take-back of an attempt the scheduler held after all has the scheduler wait for the retry\'s time instead', async () => {
+    const setup = setUp();
+    // Killed after CreateSchedule, before the write that ends the mark.
+    vi.spyOn(setup.schedules, 'arm').mockRejectedValueOnce(new Error('killed'));
+    expect(await reasonOf(() => setup.useCase.create({ ...toQueue, ClientToken: 'escalate-1', AfterSeconds: 120 }, origin))).toBe('Error: killed');
+    const [stopped] = [...setup.schedules.items.values()];
+    expect([...setup.scheduler.waiting]).toEqual([[stopped!.ScheduleId, new Date(stopped!.At)]]);
+    setup.setClock(LATER);
+    await setup.useCase.takeBackOrphans(GRACE_MS, 100, always);
+    const retry = await setup.useCase.create({ ...toQueue, ClientToken: 'escalate-1', AfterSeconds: 120 }, origin);
+    expect(retry.schedule.At).toBe('2030-01-01T10:07:00.000Z');
+    expect([...setup.scheduler.waiting]).toEqual([[stopped!.ScheduleId, new Date('2030-01-01T10:07:00.000Z')]]);
+  });
+
   it('a retry whose state is taken back while it arms it writes the state again for the time the scheduler holds, and arms that', async () => {
     const setup = setUp();
     const stopped = await stoppedCreate(setup);
