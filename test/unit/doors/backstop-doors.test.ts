@@ -144,6 +144,10 @@ describe('a sweep of a gateway with scheduled transfers', () => {
     expect(asked).toEqual([[70_000, SWEEP_BATCH, true, false]]);
   });
 
+  it('reports no orphans in a gateway without scheduled transfers', async () => {
+    expect(await sweepEntry({ ...noSlots, afterMs: 0 })(RULE, lambdaContext())).not.toHaveProperty('orphans');
+  });
+
   it('still reports the slots it settled when the orphans cannot be looked for, and leaves them to the next sweep', async () => {
     const sweep = sweepEntry({ ...noSlots, afterMs: 0, schedules: { takeBackOrphans: async () => Promise.reject(new Error('index unreachable')) } });
     const report = await sweep(RULE, lambdaContext());

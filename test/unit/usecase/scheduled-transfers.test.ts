@@ -64,13 +64,17 @@ describe('ScheduledTransfers: creating a schedule', () => {
   });
 
   it('answers a retry with the first answer as a replay, and has the scheduler wait when the first create died before asking it', async () => {
-    const { useCase, scheduler, setClock } = setUp();
+    const { useCase, scheduler, schedules, setClock } = setUp();
+    const arm = vi.spyOn(schedules, 'arm');
     const first = await useCase.create({ ...toQueue, ClientToken: 'escalate-1', AfterSeconds: 120 }, origin);
     scheduler.waiting.clear();
     setClock(LATER);
     const retry = await useCase.create({ ...toQueue, ClientToken: 'escalate-1', AfterSeconds: 120 }, origin);
     expect(retry).toStrictEqual({ schedule: first.schedule, replayed: true });
     expect([...scheduler.waiting]).toEqual([[first.schedule.ScheduleId, new Date(first.schedule.At)]]);
+    // The replay's state was the first attempt's, and armed: nothing of the scheduler's is stale, no mark to end.
+    expect(scheduler.create).toHaveBeenLastCalledWith(first.schedule.ScheduleId, new Date(first.schedule.At), { replaceStale: false });
+    expect(arm).toHaveBeenCalledTimes(1);
   });
 
   it('answers a retry of a schedule that has since fired with the first answer, and schedules nothing again', async () => {
@@ -323,12 +327,23 @@ describe('ScheduledTransfers: a create that stopped before the scheduler held it
     expect(setup.schedules.items.get(stopped.ScheduleId)).toMatchObject({ State: 'SCHEDULED', At: stopped.At });
     expect(setup.schedules.items.get(stopped.ScheduleId)).not.toHaveProperty('unarmedSince');
     expect([...setup.scheduler.waiting]).toEqual([[stopped.ScheduleId, new Date(stopped.At)]]);
+    // Only the stopped attempt's first write may meet a stale schedule; the state written again meets the retry's own.
+    expect(setup.scheduler.create.mock.calls.map(([, , options]) => options)).toEqual([{ replaceStale: true }, { replaceStale: false }, { replaceStale: false }]);
   });
 
   it('answers a retryable INTERNAL_ERROR when its state keeps vanishing, rather than a 201 for a state that is not there', async () => {
     const setup = setUp();
     vi.spyOn(setup.schedules, 'arm').mockResolvedValue(false);
-    expect(await reasonOf(() => setup.useCase.create({ ...toQueue, AfterSeconds: 120 }, origin))).toBe('INTERNAL_ERROR');
+    await expect(setup.useCase.create({ ...toQueue, AfterSeconds: 120 }, origin)).rejects.toMatchObject({ reason: 'INTERNAL_ERROR', status: 500, message: expect.stringContaining('retry later') });
     expect(setup.schedules.arm).toHaveBeenCalledTimes(3);
+  });
+
+  it('takes back orphans quietly when nobody listens for warnings', async () => {
+    const setup = setUp({ warn: undefined });
+    await stoppedCreate(setup, 'a', 'c-1');
+    await stoppedCreate(setup, 'b', 'c-2');
+    setup.setClock(LATER);
+    vi.spyOn(setup.schedules, 'takeBack').mockRejectedValueOnce(new Error('throttled'));
+    expect(await setup.useCase.takeBackOrphans(GRACE_MS, 100, always)).toStrictEqual({ found: 2, takenBack: 1, failed: 1 });
   });
 });
