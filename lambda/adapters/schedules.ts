@@ -126,9 +126,9 @@ export class DynamoDbSchedules implements SchedulesPort {
     }
     // The other move won, or the state was taken back (and perhaps written again): what the write found is the answer.
     const found = itemFailingCondition(cancelled, 0);
-    const now = found && scheduleOf(unmarshall(found));
-    if (now === undefined) return { outcome: 'missing' };
-    return now.State === 'SCHEDULED' ? this.move(scheduleId, to, at) : { outcome: now.State, schedule: now };
+    const current = found && scheduleOf(unmarshall(found));
+    if (current === undefined) return { outcome: 'missing' };
+    return current.State === 'SCHEDULED' ? this.move(scheduleId, to, at) : { outcome: current.State, schedule: current };
   }
 
   async settle(scheduleId: string, outcome: ScheduleOutcome): Promise<void> {

@@ -82,9 +82,9 @@ export class ScheduledTransfers {
   }
 
   /**
-   * Has the scheduler hold a SCHEDULED state (again, for a replay: a state written before states were marked carries
-   * no mark either way), then ends its mark. False when the state was taken back meanwhile; one that has fired or been
-   * cancelled needs nothing.
+   * Has the scheduler hold a SCHEDULED state, then ends its mark. A replay asks the scheduler again even for a state
+   * without a mark: one written by a version that set no mark may never have reached it. False when the state was
+   * taken back meanwhile; one that has fired or been cancelled needs nothing.
    */
   private async armed(stored: StoredSchedule, replaceStale: boolean): Promise<boolean> {
     if (stored.State !== 'SCHEDULED') return true;
