@@ -112,6 +112,7 @@ export function createGateway(config: GatewayConfig, clients: GatewayClients = {
       useCase,
       setAside: (slot) => ledger.setAside(slot.reservation),
       afterMs: config.sweep.afterMs,
+      ...(schedules && { schedules }),
     });
   const direct = directEntry(doors);
 

@@ -197,10 +197,20 @@ export interface IdempotencyOutcome {
 export type ScheduleCreation = { readonly created: true } | { readonly existing: StoredSchedule } | { readonly limitReached: true };
 
 /**
- * What moving a schedule out of SCHEDULED found. Both moves are conditional writes on the same item, so of a cancel and
- * a fire racing exactly one wins, and the other sees the state the winner wrote.
+ * What moving a schedule out of SCHEDULED found, with the schedule as the move wrote it or, when it had left SCHEDULED
+ * already, as it found it. Both moves are conditional writes on the same item, so of a cancel and a fire racing exactly
+ * one wins, and the other sees the state the winner wrote.
  */
-export type ScheduleMove = 'moved' | 'missing' | Exclude<ScheduleState, 'SCHEDULED'>;
+export type ScheduleMove =
+  | { readonly outcome: 'moved' | Exclude<ScheduleState, 'SCHEDULED'>; readonly schedule: StoredSchedule }
+  | { readonly outcome: 'missing' };
+
+/** A schedule whose create has not recorded that the scheduler holds it, as the unarmed index lists it. */
+export interface UnarmedSchedule {
+  readonly scheduleId: string;
+  readonly contactId: string;
+  readonly unarmedSince: string;
+}
 
 /** Scheduled transfers' state (contract section 12), apart from the append-only ledger. */
 export interface SchedulesPort {
@@ -212,12 +222,27 @@ export interface SchedulesPort {
   move(scheduleId: string, to: 'CANCELLED' | 'FIRED', at: Date): Promise<ScheduleMove>;
   /** Records a fired schedule's outcome. */
   settle(scheduleId: string, outcome: ScheduleOutcome): Promise<void>;
+  /**
+   * Records that the scheduler holds this schedule (its `unarmedSince` goes); false when the state it names (by its
+   * CreatedAt) is no longer there: taken back, or written again since.
+   */
+  arm(schedule: StoredSchedule): Promise<boolean>;
+  /** At most `limit` schedules unarmed since before `before`, longest first. */
+  unarmedBefore(before: Date, limit: number): Promise<readonly UnarmedSchedule[]>;
+  /**
+   * Deletes the schedule and frees its place under its contact's limit, in one write, if it is still SCHEDULED and
+   * unarmed since the same time; false (nothing written) when it is not.
+   */
+  takeBack(orphan: UnarmedSchedule): Promise<boolean>;
 }
 
 /** The scheduler that waits (EventBridge Scheduler): one one-time schedule per ScheduleId. */
 export interface SchedulerPort {
-  /** Creates the schedule unless one of that id exists (a retried create). */
-  create(scheduleId: string, at: Date): Promise<void>;
+  /**
+   * Creates the schedule unless one of that id exists (a retried create). With `replaceStale`, one that exists was made
+   * for an attempt whose state is gone, and is replaced by this one.
+   */
+  create(scheduleId: string, at: Date, options?: { readonly replaceStale?: boolean }): Promise<void>;
   /** Deletes it; one already gone is fine. */
   delete(scheduleId: string): Promise<void>;
 }

@@ -440,10 +440,11 @@ export const sweepRuleArn = setting({
 export const sweepAfterSeconds = setting({
   env: 'SWEEP_AFTER_SECONDS',
   // Any value is safe: a sweep settles an intent under the idempotency lock a running invocation holds; younger
-  // intents only cost the sweep lock attempts. The construct sets the function's timeout plus a margin.
+  // intents only cost the sweep lock attempts. A schedule taken back under a running create is written again by that
+  // create. The construct sets the function's timeout plus a margin.
   kind: numberIn(0, 86400),
   default: 960,
-  meaning: 'how old a PENDING intent must be before a sweep settles it (set by the construct)',
+  meaning: 'how old a PENDING intent, or a schedule whose create stopped before the scheduler held it, must be before a sweep settles or takes it back (set by the construct)',
 });
 
 export const schedulesTable = setting({

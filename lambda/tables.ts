@@ -66,6 +66,9 @@ export const SCHEDULES_TABLE: TableDefinition = {
   timeToLiveAttribute: 'expiresAt',
 };
 
+/** The schedules table's two item kinds, told apart by the start of `pk`. */
+export const SCHEDULES_ITEM_PREFIXES = { schedule: 'SCHEDULE#', counter: 'CONTACT#' } as const;
+
 /**
  * The schedules of one contact, oldest first: only schedule items carry `contactId`, so the counters stay out of it.
  * Projects everything, since a listing answers whole schedules.
@@ -74,4 +77,19 @@ export const SCHEDULES_CONTACT_INDEX = {
   indexName: 'contact-schedules',
   partitionKey: 'contactId',
   sortKey: 'createdAt',
+} as const;
+
+/**
+ * A sparse index of the schedules whose create has not yet been told EventBridge Scheduler made their schedule: the
+ * write that creates a schedule item sets `unarmed` (always `UNARMED`: one partition, as such items are few and
+ * short-lived) and `unarmedSince` (its CreatedAt); the create removes both once CreateSchedule succeeded, and so does
+ * any move out of SCHEDULED. An item still in the index long after its create must have lost that create's process,
+ * and the sweeper takes it back (lambda/usecase/scheduled-transfers.ts). Projected: what taking it back needs.
+ */
+export const SCHEDULES_UNARMED_INDEX = {
+  indexName: 'unarmed-schedules',
+  partitionKey: 'unarmed',
+  sortKey: 'unarmedSince',
+  partition: 'UNARMED',
+  projected: ['scheduleId', SCHEDULES_CONTACT_INDEX.partitionKey],
 } as const;

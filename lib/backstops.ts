@@ -20,8 +20,10 @@ export const DEAD_LETTER_DOOR = {
 /**
  * The sweeper: an EventBridge schedule rule invokes the function every 5 minutes; it settles the PENDING intents
  * last attempted more than the function's timeout plus 60 s ago (no invocation can still be sending one; the
- * idempotency lock guards the rest). 5 minutes keeps a slot left by a lost request out of maxTransfers for minutes, not forever, at
- * 288 invocations a day that each cost one Query when nothing is due.
+ * idempotency lock guards the rest), and takes back the scheduled transfers whose create stopped that long ago before
+ * EventBridge Scheduler held them (no create can still be running). 5 minutes keeps a slot left by a lost request
+ * out of maxTransfers for minutes, not forever, at 288 invocations a day that each cost one Query (two with scheduled
+ * transfers) when nothing is due.
  */
 export const SWEEP = {
   everyMinutes: 5,

@@ -7,7 +7,7 @@ import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '../lambda/config';
-import { SCHEDULES_CONTACT_INDEX, SCHEDULES_TABLE } from '../lambda/tables';
+import { SCHEDULES_CONTACT_INDEX, SCHEDULES_ITEM_PREFIXES, SCHEDULES_TABLE, SCHEDULES_UNARMED_INDEX } from '../lambda/tables';
 import { denySendsUnless, setAsideQueue } from './event-pipeline';
 import { statement } from './gateway-function';
 import { tableKeys } from './gateway-tables';
@@ -53,6 +53,13 @@ export class ScheduledTransfers extends Construct {
       partitionKey: { name: SCHEDULES_CONTACT_INDEX.partitionKey, type: AttributeType.STRING },
       sortKey: { name: SCHEDULES_CONTACT_INDEX.sortKey, type: AttributeType.STRING },
       projectionType: ProjectionType.ALL,
+    });
+    this.table.addGlobalSecondaryIndex({
+      indexName: SCHEDULES_UNARMED_INDEX.indexName,
+      partitionKey: { name: SCHEDULES_UNARMED_INDEX.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: SCHEDULES_UNARMED_INDEX.sortKey, type: AttributeType.STRING },
+      projectionType: ProjectionType.INCLUDE,
+      nonKeyAttributes: [...SCHEDULES_UNARMED_INDEX.projected],
     });
 
     // Deleting the stack deletes the group and so every schedule still waiting in it: none can fire afterwards into a
@@ -103,6 +110,18 @@ export class ScheduledTransfers extends Construct {
     );
     role.addToPolicy(statement('ScheduleRecords', SCHEDULE_TABLE_ACTIONS, [this.table.tableArn]));
     role.addToPolicy(statement('ContactSchedules', ['dynamodb:Query'], [`${this.table.tableArn}/index/${SCHEDULES_CONTACT_INDEX.indexName}`]));
+    role.addToPolicy(statement('UnarmedSchedules', ['dynamodb:Query'], [`${this.table.tableArn}/index/${SCHEDULES_UNARMED_INDEX.indexName}`]));
+    // The sweeper's take-back of a schedule whose create stopped before the scheduler held it: schedule items only,
+    // never a contact's counter of them.
+    role.addToPolicy(
+      new PolicyStatement({
+        sid: 'TakeBackOrphanedSchedules',
+        effect: Effect.ALLOW,
+        actions: ['dynamodb:DeleteItem'],
+        resources: [this.table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${SCHEDULES_ITEM_PREFIXES.schedule}*`] } },
+      }),
+    );
 
     gatewayFunction.addEnvironment(ENV.schedulesTable, this.table.tableName);
     gatewayFunction.addEnvironment(ENV.scheduleGroupName, groupName);
@@ -114,7 +133,7 @@ export class ScheduledTransfers extends Construct {
 
 /**
  * The schedules' table is not append-only (a schedule moves from SCHEDULED to CANCELLED or FIRED, then gets its
- * outcome), but nothing is ever deleted from it by the function: expiry is DynamoDB's TTL.
+ * outcome). Expiry is DynamoDB's TTL; the function deletes only the schedule items the sweeper takes back.
  */
 const SCHEDULE_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
 

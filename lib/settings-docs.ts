@@ -104,7 +104,7 @@ export function renderFiguresTable(): string {
     ],
     ['sweeper: runs every', `${SWEEP.everyMinutes} minutes`, 'lib/backstops.ts'],
     [
-      'sweeper: settles a PENDING intent last attempted longer ago than',
+      'sweeper: settles a PENDING intent last attempted, or takes back a schedule whose create stopped, longer ago than',
       `${seconds(DEFAULT_TIMEOUT_SECONDS + SWEEP.marginSeconds)} (the function's timeout plus ${seconds(SWEEP.marginSeconds)})`,
       'lib/backstops.ts',
     ],

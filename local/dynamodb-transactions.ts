@@ -9,9 +9,10 @@ import type { AttributeValue, TransactWriteItem, TransactWriteItemsInput } from 
  * were, and the caller sees DynamoDB's TransactionCanceledException with one reason per action. The front server
  * runs a transaction alone (no other request in between), so nobody sees half of one.
  *
- * As DynamoDB does: no two actions on one item (ValidationException), and a ClientRequestToken (the SDK fills one
- * in) answers a repeat of a committed transaction with success for 10 minutes, so an SDK retry after a lost answer
- * is not reported as a conflict with itself.
+ * As DynamoDB does: no two actions on one item (ValidationException), the item as a failed condition found it for an
+ * action that asks with ReturnValuesOnConditionCheckFailure ALL_OLD, and a ClientRequestToken (the SDK fills one in)
+ * answers a repeat of a committed transaction with success for 10 minutes, so an SDK retry after a lost answer is not
+ * reported as a conflict with itself.
  */
 export interface TransactionAnswer {
   readonly status: number;
@@ -76,8 +77,9 @@ export class EmbeddedTransactions {
         await this.restore(targets.slice(0, index), before.slice(0, index));
         const name = error instanceof Error ? error.name : 'InternalServerError';
         if (name !== 'ConditionalCheckFailedException') return failure(name, error instanceof Error ? error.message : 'Failed');
+        const failedItem = returnsOldItem(actions[index] as TransactWriteItem) ? before[index] : undefined;
         const reasons = actions.map((_action, position) =>
-          position === index ? { Code: 'ConditionalCheckFailed', Message: 'The conditional request failed' } : { Code: 'None' },
+          position === index ? { Code: 'ConditionalCheckFailed', Message: 'The conditional request failed', ...(failedItem && { Item: failedItem }) } : { Code: 'None' },
         );
         return {
           status: 400,
@@ -143,6 +145,12 @@ export class EmbeddedTransactions {
     const oldest = Date.now() - TOKEN_WINDOW_MS;
     for (const [token, { at }] of this.committed) if (at < oldest) this.committed.delete(token);
   }
+}
+
+/** Whether the action asked for the item as its failed condition found it (ReturnValuesOnConditionCheckFailure). */
+function returnsOldItem(action: TransactWriteItem): boolean {
+  const asked = action.Put ?? action.Update ?? action.Delete;
+  return asked?.ReturnValuesOnConditionCheckFailure === 'ALL_OLD';
 }
 
 interface Target {

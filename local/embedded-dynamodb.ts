@@ -7,7 +7,7 @@ import dynalite from 'dynalite';
 import { closeServer, listen, readBody } from './http-server';
 import { EmbeddedTransactions, ReadWriteLock } from './dynamodb-transactions';
 import type { TableDefinition } from '../lambda/tables';
-import { IDEMPOTENCY_TABLE, LEDGER_TABLE, PENDING_SLOTS_INDEX, SCHEDULES_CONTACT_INDEX, SCHEDULES_TABLE } from '../lambda/tables';
+import { IDEMPOTENCY_TABLE, LEDGER_TABLE, PENDING_SLOTS_INDEX, SCHEDULES_CONTACT_INDEX, SCHEDULES_TABLE, SCHEDULES_UNARMED_INDEX } from '../lambda/tables';
 
 /** `unreachable` drops the connection (as a network failure would); `internal` answers DynamoDB's 500. */
 export type DynamoFault = 'unreachable' | 'internal';
@@ -104,8 +104,8 @@ export interface GatewayTableNames {
 export async function createGatewayTables(client: DynamoDBClient, names: GatewayTableNames): Promise<void> {
   await Promise.all([
     createTable(client, names.idempotency, IDEMPOTENCY_TABLE),
-    createTable(client, names.ledger, LEDGER_TABLE, PENDING_SLOTS_INDEX),
-    ...(names.schedules === undefined ? [] : [createTable(client, names.schedules, SCHEDULES_TABLE, SCHEDULES_CONTACT_INDEX)]),
+    createTable(client, names.ledger, LEDGER_TABLE, [PENDING_SLOTS_INDEX]),
+    ...(names.schedules === undefined ? [] : [createTable(client, names.schedules, SCHEDULES_TABLE, [SCHEDULES_CONTACT_INDEX, SCHEDULES_UNARMED_INDEX])]),
   ]);
 }
 
@@ -117,31 +117,29 @@ interface IndexDefinition {
   readonly projected?: readonly string[];
 }
 
-async function createTable(client: DynamoDBClient, tableName: string, definition: TableDefinition, index?: IndexDefinition): Promise<void> {
+async function createTable(client: DynamoDBClient, tableName: string, definition: TableDefinition, indexes: readonly IndexDefinition[] = []): Promise<void> {
   const keys = [
     { AttributeName: definition.partitionKey, KeyType: 'HASH' as const },
     ...(definition.sortKey ? [{ AttributeName: definition.sortKey, KeyType: 'RANGE' as const }] : []),
   ];
-  const indexKeys = index && [
+  const indexKeys = (index: IndexDefinition) => [
     { AttributeName: index.partitionKey, KeyType: 'HASH' as const },
     { AttributeName: index.sortKey, KeyType: 'RANGE' as const },
   ];
+  const attributes = new Set([...keys, ...indexes.flatMap(indexKeys)].map(({ AttributeName }) => AttributeName));
   await client.send(
     new CreateTableCommand({
       TableName: tableName,
       KeySchema: keys,
-      AttributeDefinitions: [...keys, ...(indexKeys ?? [])].map(({ AttributeName }) => ({ AttributeName, AttributeType: 'S' })),
+      AttributeDefinitions: [...attributes].map((AttributeName) => ({ AttributeName, AttributeType: 'S' })),
       BillingMode: 'PAY_PER_REQUEST',
-      ...(index &&
-        indexKeys && {
-          GlobalSecondaryIndexes: [
-            {
-              IndexName: index.indexName,
-              KeySchema: indexKeys,
-              Projection: index.projected ? { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.projected] } : { ProjectionType: 'ALL' },
-            },
-          ],
-        }),
+      ...(indexes.length > 0 && {
+        GlobalSecondaryIndexes: indexes.map((index) => ({
+          IndexName: index.indexName,
+          KeySchema: indexKeys(index),
+          Projection: index.projected ? { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.projected] } : { ProjectionType: 'ALL' },
+        })),
+      }),
     }),
   );
 }

@@ -1,5 +1,5 @@
 import { BatchGetItemCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
-import type { AttributeValue, BatchGetItemCommandOutput, DynamoDBClient, TransactWriteItem } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, BatchGetItemCommandOutput, CancellationReason, DynamoDBClient, TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 
 /** BatchGet may hand back unprocessed keys under load; they are retried, never dropped. */
@@ -61,14 +61,23 @@ export function isConflictOn(error: unknown, index: number): boolean {
   return cancellationReasons(error)?.[index]?.Code === 'TransactionConflict';
 }
 
+/**
+ * The item as action `index` of a cancelled transaction found it when its condition failed, as DynamoDB hands it back
+ * to an action that asked with ReturnValuesOnConditionCheckFailure ALL_OLD; undefined when there was no item.
+ */
+export function itemFailingCondition(error: unknown, index: number): Record<string, AttributeValue> | undefined {
+  const reason = cancellationReasons(error)?.[index];
+  return reason?.Code === 'ConditionalCheckFailed' ? reason.Item : undefined;
+}
+
 /** Whether DynamoDB cancelled the transaction (a condition failed, or another transaction held an item). */
 export function isTransactionCancelled(error: unknown): boolean {
   return cancellationReasons(error) !== undefined;
 }
 
-function cancellationReasons(error: unknown): { Code?: string }[] | undefined {
+function cancellationReasons(error: unknown): CancellationReason[] | undefined {
   if (!(error instanceof Error) || error.name !== 'TransactionCanceledException') return undefined;
-  return (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+  return (error as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? [];
 }
 
 function backOff(attempt: number): Promise<void> {

@@ -44,13 +44,26 @@ export class EventBridgeScheduler implements SchedulerPort {
     private readonly settings: ScheduleSettings,
   ) {}
 
-  async create(scheduleId: string, at: Date): Promise<void> {
+  async create(scheduleId: string, at: Date, options: { readonly replaceStale?: boolean } = {}): Promise<void> {
+    if ((await this.createUnlessNamed(scheduleId, at, scheduleId)) || !options.replaceStale) return;
+    // The schedule of that name was made for an attempt whose state was taken back, perhaps for another time. Both
+    // calls go under tokens of their own (the SDK makes one), so neither is answered as one of that attempt's was.
+    await this.deleteIfPresent(scheduleId);
+    await this.createUnlessNamed(scheduleId, at);
+  }
+
+  async delete(scheduleId: string): Promise<void> {
+    await this.deleteIfPresent(scheduleId, scheduleId);
+  }
+
+  /** False when a schedule of that name exists already. */
+  private async createUnlessNamed(scheduleId: string, at: Date, clientToken?: string): Promise<boolean> {
     try {
       await this.client.send(
         new CreateScheduleCommand({
           Name: scheduleId,
           GroupName: this.settings.groupName,
-          ClientToken: scheduleId,
+          ...(clientToken !== undefined && { ClientToken: clientToken }),
           ScheduleExpression: `at(${at.toISOString().slice(0, 19)})`,
           ScheduleExpressionTimezone: 'UTC',
           FlexibleTimeWindow: { Mode: 'OFF' },
@@ -65,15 +78,16 @@ export class EventBridgeScheduler implements SchedulerPort {
           },
         }),
       );
+      return true;
     } catch (error) {
-      // A schedule of that name exists: an earlier attempt of the same create made it.
-      if (!(error instanceof Error && error.name === 'ConflictException')) throw error;
+      if (error instanceof Error && error.name === 'ConflictException') return false;
+      throw error;
     }
   }
 
-  async delete(scheduleId: string): Promise<void> {
+  private async deleteIfPresent(scheduleId: string, clientToken?: string): Promise<void> {
     try {
-      await this.client.send(new DeleteScheduleCommand({ Name: scheduleId, GroupName: this.settings.groupName, ClientToken: scheduleId }));
+      await this.client.send(new DeleteScheduleCommand({ Name: scheduleId, GroupName: this.settings.groupName, ...(clientToken !== undefined && { ClientToken: clientToken }) }));
     } catch (error) {
       if (!(error instanceof Error && error.name === 'ResourceNotFoundException')) throw error;
     }

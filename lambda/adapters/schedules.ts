@@ -1,18 +1,20 @@
 import { GetItemCommand, QueryCommand, TransactWriteItemsCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { TransferError } from '../domain/errors';
 import { SCHEDULE_AHEAD_SECONDS } from '../domain/schedule';
-import type { ScheduleListQuery, ScheduleOutcome, ScheduleState, StoredSchedule } from '../domain/schedule';
-import type { ScheduleCreation, ScheduleMove, SchedulesPort } from '../ports';
-import { SCHEDULES_CONTACT_INDEX, SCHEDULES_TABLE } from '../tables';
-import { expiryAfter, failedConditions, isTransactionCancelled } from './ledger-table';
+import type { ScheduleListQuery, ScheduleOutcome, StoredSchedule } from '../domain/schedule';
+import type { ScheduleCreation, ScheduleMove, SchedulesPort, UnarmedSchedule } from '../ports';
+import { SCHEDULES_CONTACT_INDEX, SCHEDULES_TABLE, SCHEDULES_UNARMED_INDEX } from '../tables';
+import { isConditionalCheckFailed } from './conditions';
+import { expiryAfter, failedConditions, isTransactionCancelled, itemFailingCondition } from './ledger-table';
+import { counterKey, decodeToken, encodeToken, scheduleKey, scheduleOf } from './schedule-items';
 
 const { partitionKey: PK, timeToLiveAttribute: TTL } = SCHEDULES_TABLE;
 const { indexName: CONTACT_INDEX, partitionKey: CONTACT_ID, sortKey: CREATED_AT } = SCHEDULES_CONTACT_INDEX;
-
-const scheduleKey = (scheduleId: string) => ({ [PK]: { S: `SCHEDULE#${scheduleId}` } });
-const counterKey = (contactId: string) => ({ [PK]: { S: `CONTACT#${contactId}` } });
+const { indexName: UNARMED_INDEX, partitionKey: UNARMED, sortKey: UNARMED_SINCE, partition: UNARMED_PARTITION } = SCHEDULES_UNARMED_INDEX;
+/** The marker's two attributes, as a write that ends it names them. */
+const UNARMED_NAMES = { '#unarmed': UNARMED, '#unarmedSince': UNARMED_SINCE };
 
 /** A contention on a contact's counter (TransactionConflict) is tried again this many times. */
 const CONFLICT_ATTEMPTS = 5;
@@ -42,6 +44,7 @@ export class DynamoDbSchedules implements SchedulesPort {
         payloadHash: schedule.payloadHash,
         request: JSON.stringify(schedule.Request),
         [TTL]: this.expiry(Date.parse(schedule.At)),
+        ...(schedule.unarmedSince !== undefined && { [UNARMED]: UNARMED_PARTITION, [UNARMED_SINCE]: schedule.unarmedSince }),
       }),
       ...scheduleKey(schedule.ScheduleId),
     };
@@ -60,8 +63,9 @@ export class DynamoDbSchedules implements SchedulesPort {
         },
       ],
     });
-    const failed = await this.transact(write);
-    if (failed === undefined) return { created: true };
+    const cancelled = await this.transact(write);
+    if (cancelled === undefined) return { created: true };
+    const failed = failedConditions(cancelled) ?? [];
     if (failed[0]) {
       const existing = await this.get(schedule.ScheduleId);
       if (existing) return { existing };
@@ -93,30 +97,38 @@ export class DynamoDbSchedules implements SchedulesPort {
 
   async move(scheduleId: string, to: 'CANCELLED' | 'FIRED', at: Date): Promise<ScheduleMove> {
     const schedule = await this.get(scheduleId);
-    if (!schedule) return 'missing';
-    if (schedule.State !== 'SCHEDULED') return schedule.State;
-    const stamp = to === 'FIRED' ? 'firedAt' : 'cancelledAt';
-    const failed = await this.transact(
+    if (!schedule) return { outcome: 'missing' };
+    if (schedule.State !== 'SCHEDULED') return { outcome: schedule.State, schedule };
+    const stamp = to === 'FIRED' ? { FiredAt: at.toISOString() } : { CancelledAt: at.toISOString() };
+    const cancelled = await this.transact(
       new TransactWriteItemsCommand({
         TransactItems: [
           {
             Update: {
               TableName: this.tableName,
               Key: scheduleKey(scheduleId),
-              UpdateExpression: 'SET #state = :to, #stamp = :at',
-              ConditionExpression: '#state = :scheduled',
-              ExpressionAttributeNames: { '#state': 'state', '#stamp': stamp },
-              ExpressionAttributeValues: { ':to': { S: to }, ':at': { S: at.toISOString() }, ':scheduled': { S: 'SCHEDULED' } },
+              // A move ends the marker too: a schedule that left SCHEDULED is nothing the sweeper may take back.
+              UpdateExpression: 'SET #state = :to, #stamp = :at REMOVE #unarmed, #unarmedSince',
+              // The state just read, unchanged but for this move: so the schedule moved is that one, read once.
+              ConditionExpression: '#state = :scheduled AND #createdAt = :createdAt',
+              ExpressionAttributeNames: { '#state': 'state', '#stamp': to === 'FIRED' ? 'firedAt' : 'cancelledAt', '#createdAt': CREATED_AT, ...UNARMED_NAMES },
+              ExpressionAttributeValues: { ':to': { S: to }, ':at': { S: at.toISOString() }, ':scheduled': { S: 'SCHEDULED' }, ':createdAt': { S: schedule.CreatedAt } },
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
             },
           },
           { Update: { TableName: this.tableName, Key: counterKey(schedule.ContactId), UpdateExpression: 'ADD scheduled :less', ExpressionAttributeValues: { ':less': { N: '-1' } } } },
         ],
       }),
     );
-    if (failed === undefined) return 'moved';
-    // The other move won: its state is the answer.
-    const now = await this.get(scheduleId);
-    return now === undefined ? 'missing' : now.State === 'SCHEDULED' ? this.move(scheduleId, to, at) : now.State;
+    if (cancelled === undefined) {
+      const { unarmedSince: _ended, ...moved } = schedule;
+      return { outcome: 'moved', schedule: { ...moved, State: to, ...stamp } };
+    }
+    // The other move won, or the state was taken back (and perhaps written again): what the write found is the answer.
+    const found = itemFailingCondition(cancelled, 0);
+    const current = found && scheduleOf(unmarshall(found));
+    if (current === undefined) return { outcome: 'missing' };
+    return current.State === 'SCHEDULED' ? this.move(scheduleId, to, at) : { outcome: current.State, schedule: current };
   }
 
   async settle(scheduleId: string, outcome: ScheduleOutcome): Promise<void> {
@@ -132,16 +144,74 @@ export class DynamoDbSchedules implements SchedulesPort {
     );
   }
 
-  /** Runs a transaction; undefined when written, else which actions failed their condition. Contention is tried again. */
-  private async transact(write: TransactWriteItemsCommand): Promise<boolean[] | undefined> {
+  async arm(schedule: StoredSchedule): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: scheduleKey(schedule.ScheduleId),
+          UpdateExpression: 'REMOVE #unarmed, #unarmedSince',
+          ConditionExpression: '#createdAt = :createdAt',
+          ExpressionAttributeNames: { '#createdAt': CREATED_AT, ...UNARMED_NAMES },
+          ExpressionAttributeValues: { ':createdAt': { S: schedule.CreatedAt } },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  async unarmedBefore(before: Date, limit: number): Promise<readonly UnarmedSchedule[]> {
+    const output = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: UNARMED_INDEX,
+        KeyConditionExpression: '#unarmed = :unarmed AND #unarmedSince < :before',
+        ExpressionAttributeNames: UNARMED_NAMES,
+        ExpressionAttributeValues: { ':unarmed': { S: UNARMED_PARTITION }, ':before': { S: before.toISOString() } },
+        Limit: limit,
+      }),
+    );
+    return (output.Items ?? []).flatMap((item) => {
+      const { scheduleId, [CONTACT_ID]: contactId, [UNARMED_SINCE]: unarmedSince } = unmarshall(item);
+      return typeof scheduleId === 'string' && typeof contactId === 'string' && typeof unarmedSince === 'string' ? [{ scheduleId, contactId, unarmedSince }] : [];
+    });
+  }
+
+  async takeBack(orphan: UnarmedSchedule): Promise<boolean> {
+    const cancelled = await this.transact(
+      new TransactWriteItemsCommand({
+        TransactItems: [
+          {
+            Delete: {
+              TableName: this.tableName,
+              Key: scheduleKey(orphan.scheduleId),
+              ConditionExpression: '#state = :scheduled AND #unarmedSince = :since AND #contact = :contact',
+              ExpressionAttributeNames: { '#state': 'state', '#unarmedSince': UNARMED_SINCE, '#contact': CONTACT_ID },
+              ExpressionAttributeValues: { ':scheduled': { S: 'SCHEDULED' }, ':since': { S: orphan.unarmedSince }, ':contact': { S: orphan.contactId } },
+            },
+          },
+          { Update: { TableName: this.tableName, Key: counterKey(orphan.contactId), UpdateExpression: 'ADD scheduled :less', ExpressionAttributeValues: { ':less': { N: '-1' } } } },
+        ],
+      }),
+    );
+    return cancelled === undefined;
+  }
+
+  /**
+   * Runs a transaction; undefined when written, else the cancellation, which names the actions that failed their
+   * condition. Contention is tried again.
+   */
+  private async transact(write: TransactWriteItemsCommand): Promise<unknown> {
     for (let attempt = 1; ; attempt += 1) {
       try {
         await this.client.send(write);
         return undefined;
       } catch (error) {
         if (!isTransactionCancelled(error)) throw error;
-        const failed = failedConditions(error);
-        if (failed) return failed;
+        if (failedConditions(error)) return error;
         if (attempt >= CONFLICT_ATTEMPTS) throw error;
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * 2 ** attempt));
       }
@@ -152,47 +222,4 @@ export class DynamoDbSchedules implements SchedulesPort {
   private expiry(ms: number): number {
     return expiryAfter(ms, this.retentionDays);
   }
-}
-
-const STATES: readonly ScheduleState[] = ['SCHEDULED', 'CANCELLED', 'FIRED'];
-
-function scheduleOf(item: Record<string, unknown>): StoredSchedule | undefined {
-  const { scheduleId, at, state, createdBy, payloadHash, request, outcome, firedAt, cancelledAt } = item;
-  const contactId = item[CONTACT_ID];
-  const createdAt = item[CREATED_AT];
-  const known = STATES.find((candidate) => candidate === state);
-  if (typeof scheduleId !== 'string' || typeof contactId !== 'string' || typeof at !== 'string' || known === undefined) return undefined;
-  if (typeof createdAt !== 'string' || typeof createdBy !== 'string' || typeof payloadHash !== 'string' || typeof request !== 'string') return undefined;
-  return {
-    ScheduleId: scheduleId,
-    ContactId: contactId,
-    At: at,
-    State: known,
-    CreatedAt: createdAt,
-    Request: JSON.parse(request) as StoredSchedule['Request'],
-    ...(typeof outcome === 'string' && { Outcome: JSON.parse(outcome) as ScheduleOutcome }),
-    ...(typeof firedAt === 'string' && { FiredAt: firedAt }),
-    ...(typeof cancelledAt === 'string' && { CancelledAt: cancelledAt }),
-    createdBy,
-    payloadHash,
-  };
-}
-
-/** Opaque to callers: the index position to resume after, bound to the contact it was issued for. */
-function encodeToken(key: Record<string, AttributeValue>): string {
-  const { [PK]: pk, [CONTACT_ID]: contact, [CREATED_AT]: created } = unmarshall(key);
-  return Buffer.from(JSON.stringify([pk, contact, created]), 'utf8').toString('base64url');
-}
-
-function decodeToken(token: string, contactId: string): Record<string, AttributeValue> {
-  let decoded: unknown;
-  try {
-    decoded = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-  } catch {
-    decoded = undefined;
-  }
-  if (!Array.isArray(decoded) || decoded.length !== 3 || decoded[1] !== contactId || typeof decoded[0] !== 'string' || !decoded[0].startsWith('SCHEDULE#') || typeof decoded[2] !== 'string') {
-    throw TransferError.of('VALIDATION_FAILED', { fields: [{ Field: 'NextToken', Message: "must be the NextToken of an earlier page of this contact's schedules" }] });
-  }
-  return marshall({ [PK]: decoded[0], [CONTACT_ID]: contactId, [CREATED_AT]: decoded[2] });
 }

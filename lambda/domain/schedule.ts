@@ -45,6 +45,11 @@ export interface Schedule {
 export interface StoredSchedule extends Schedule {
   readonly createdBy: string;
   readonly payloadHash: string;
+  /**
+   * Set while the scheduler may not hold the schedule yet: from the write that creates the state until its create saw
+   * CreateSchedule succeed. A SCHEDULED state that keeps it past the sweep's wait lost its create and is taken back.
+   */
+  readonly unarmedSince?: string;
 }
 
 /** A create request that passed rules 1-3 and its timing checks. */
@@ -139,6 +144,6 @@ export function parseScheduleListQuery(parameters: Readonly<Record<string, strin
 }
 
 /** The public view of a stored schedule. */
-export function publicSchedule({ createdBy: _createdBy, payloadHash: _payloadHash, ...schedule }: StoredSchedule): Schedule {
+export function publicSchedule({ createdBy: _createdBy, payloadHash: _payloadHash, unarmedSince: _unarmedSince, ...schedule }: StoredSchedule): Schedule {
   return schedule;
 }

@@ -3,6 +3,7 @@ import type { PendingSlot } from '../adapters/pending-slots';
 import { logger } from '../observability';
 import type { Origin } from '../ports';
 import type { TransferRequest } from '../domain/request';
+import type { OrphanReport, ScheduledTransfers } from '../usecase/scheduled-transfers';
 import type { Settlement } from '../usecase/sweep-settle';
 import type { TransferContactUseCase } from '../usecase/transfer-contact';
 import { isRecord, slotDeadlineOf } from './door';
@@ -26,7 +27,7 @@ export function isSweepEvent(event: unknown, ruleArn: string | undefined, accoun
   );
 }
 
-export type SweepReport = { readonly outcome: 'swept'; readonly due: number; readonly failed: number } & Readonly<Record<Settlement, number>>;
+export type SweepReport = { readonly outcome: 'swept'; readonly due: number; readonly failed: number; readonly orphans?: OrphanReport } & Readonly<Record<Settlement, number>>;
 
 export interface SweepDependencies {
   readonly pendingSlots: { attemptedBefore(before: Date, limit: number): Promise<PendingSlot[]> };
@@ -46,6 +47,8 @@ export interface SweepDependencies {
 export const SWEEP_BATCH = 100;
 /** A slot is begun only while this much of the invocation is left (a paced TransferContact and two ledger writes). */
 const PER_SLOT_MS = 4000;
+/** An orphaned schedule is taken back only while this much is left (one transaction). */
+const PER_ORPHAN_MS = 1000;
 
 /**
  * Every PENDING slot last attempted more than `afterMs` ago, longest first, one at a time: each may re-send one paced
@@ -81,9 +84,14 @@ export interface SweepEntryDependencies {
   readonly useCase: Pick<TransferContactUseCase, 'settle'>;
   readonly setAside: SweepDependencies['setAside'];
   readonly afterMs: number;
+  /** Scheduled transfers, when the gateway has them: their orphans are due after the same wait as a slot. */
+  readonly schedules?: Pick<ScheduledTransfers, 'takeBackOrphans'>;
 }
 
-/** The schedule's entry: every due PENDING intent settled through the use case, each re-send paced. */
+/**
+ * The schedule's entry: every due PENDING intent settled through the use case, each re-send paced; then, in what is
+ * left of the invocation, every schedule whose create stopped before the scheduler held it taken back.
+ */
 export function sweepEntry(deps: SweepEntryDependencies): (event: ScheduledEvent, context: Context) => Promise<SweepReport> {
   return async (_event, context) => {
     const report = await sweepPendingIntents({
@@ -99,7 +107,11 @@ export function sweepEntry(deps: SweepEntryDependencies): (event: ScheduledEvent
           { ...slot.reservation, correlationId: slot.origin.correlationId, door: slot.origin.door, requestedBy: slot.origin.caller },
         ),
     });
-    logger.info('sweep', { ...report });
-    return report;
+    const orphans = await deps.schedules
+      ?.takeBackOrphans(deps.afterMs, SWEEP_BATCH, () => context.getRemainingTimeInMillis() >= PER_ORPHAN_MS)
+      .catch((error: unknown) => void logger.warn('The sweep could not look for orphaned schedules; the next sweep looks again', { error }));
+    const swept = { ...report, ...(orphans && { orphans }) };
+    logger.info('sweep', { ...swept });
+    return swept;
   };
 }

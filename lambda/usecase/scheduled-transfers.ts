@@ -20,12 +20,27 @@ export interface Created {
 /** What a firing found: its schedule to transfer, or why nothing is transferred. */
 export type Firing = { readonly transfer: StoredSchedule } | { readonly skipped: 'CANCELLED' | 'missing' };
 
+/** A sweep's take-back of schedules whose create stopped before the scheduler held them (see `takeBackOrphans`). */
+export interface OrphanReport {
+  readonly found: number;
+  readonly takenBack: number;
+  readonly failed: number;
+}
+
 /**
- * Scheduled transfers (contract section 12). The state is written before the scheduler is asked, so a process that
- * dies between the two leaves a schedule that cannot fire (nothing waits in the scheduler) and that the caller was
- * never told of; the caller's retry with the same key finds it, creates the scheduler's schedule (whose name is the
- * ScheduleId, so a second create is a no-op) and answers the first answer. The other order would leave a schedule that
- * fires with no state behind it, or a retry whose recomputed AfterSeconds disagrees with what the scheduler holds.
+ * How often one create writes its state again after finding it taken back between its writes: once is the race with a
+ * sweep; more means something else deletes it, and the caller is told to retry.
+ */
+const CREATE_ATTEMPTS = 3;
+
+/**
+ * Scheduled transfers (contract section 12). The state is written before the scheduler is asked, marked unarmed, and
+ * the mark is removed once CreateSchedule succeeded; so a process that dies between the two leaves a marked state that
+ * cannot fire (nothing waits in the scheduler) and that the caller was never told of. The caller's retry with the same
+ * key finds it, creates the scheduler's schedule (whose name is the ScheduleId, so a second create is a no-op) and
+ * answers the first answer; without a retry, the sweeper takes it back once it is older than any running create. The
+ * other order would leave a schedule that fires with no state behind it, or a retry whose recomputed AfterSeconds
+ * disagrees with what the scheduler holds.
  */
 export class ScheduledTransfers {
   private readonly now: () => Date;
@@ -37,7 +52,7 @@ export class ScheduledTransfers {
   async create(input: unknown, origin: Origin): Promise<Created> {
     const now = this.now();
     const parsed = parseScheduleRequest(input, this.deps.instance, now);
-    const schedule: StoredSchedule = {
+    let schedule: StoredSchedule = {
       ScheduleId: parsed.scheduleId,
       ContactId: parsed.request.ContactId,
       At: parsed.at.toISOString(),
@@ -46,14 +61,35 @@ export class ScheduledTransfers {
       Request: parsed.request,
       createdBy: origin.caller,
       payloadHash: parsed.payloadHash,
+      unarmedSince: now.toISOString(),
     };
-    const creation = await this.deps.schedules.create(schedule, MAX_SCHEDULED_PER_CONTACT);
-    if ('limitReached' in creation) throw TransferError.of('SCHEDULE_LIMIT_REACHED');
-    const stored = 'existing' in creation ? creation.existing : schedule;
-    if ('existing' in creation && stored.payloadHash !== schedule.payloadHash) throw TransferError.of('CLIENT_TOKEN_REUSED');
-    if (stored.State === 'SCHEDULED') await this.deps.scheduler.create(stored.ScheduleId, new Date(stored.At));
-    // The first answer again: a schedule that has since fired or been cancelled was SCHEDULED when created.
-    return { schedule: { ...publicSchedule(stored), State: 'SCHEDULED' }, replayed: 'existing' in creation };
+    for (let attempt = 1; ; attempt += 1) {
+      const creation = await this.deps.schedules.create(schedule, MAX_SCHEDULED_PER_CONTACT);
+      if ('limitReached' in creation) throw TransferError.of('SCHEDULE_LIMIT_REACHED');
+      const stored = 'existing' in creation ? creation.existing : schedule;
+      if ('existing' in creation && stored.payloadHash !== schedule.payloadHash) throw TransferError.of('CLIENT_TOKEN_REUSED');
+      // A state this create wrote first finds in the scheduler only a schedule left for a taken-back attempt.
+      if (await this.armed(stored, 'created' in creation && attempt === 1)) {
+        // The first answer again: a schedule that has since fired or been cancelled was SCHEDULED when created.
+        return { schedule: { ...publicSchedule(stored), State: 'SCHEDULED' }, replayed: 'existing' in creation };
+      }
+      if (attempt >= CREATE_ATTEMPTS) throw TransferError.of('INTERNAL_ERROR', { message: 'The schedule could not be written; retry later.' });
+      // Taken back by a sweep while this create armed it. The scheduler may hold its schedule by now, at its time: the
+      // state is written again for that time, so whatever fires finds a state that says when.
+      const again = this.now().toISOString();
+      schedule = { ...schedule, At: stored.At, CreatedAt: again, unarmedSince: again };
+    }
+  }
+
+  /**
+   * Has the scheduler hold a SCHEDULED state, then ends its mark. A replay asks the scheduler again even for a state
+   * without a mark: one written by a version that set no mark may never have reached it. False when the state was
+   * taken back meanwhile; one that has fired or been cancelled needs nothing.
+   */
+  private async armed(stored: StoredSchedule, replaceStale: boolean): Promise<boolean> {
+    if (stored.State !== 'SCHEDULED') return true;
+    await this.deps.scheduler.create(stored.ScheduleId, new Date(stored.At), { replaceStale });
+    return stored.unarmedSince === undefined || this.deps.schedules.arm(stored);
   }
 
   async get(scheduleId: string): Promise<Schedule> {
@@ -72,10 +108,10 @@ export class ScheduledTransfers {
    * given on that write; the scheduler's schedule is deleted after it, and one left behind fires into nothing.
    */
   async cancel(scheduleId: string): Promise<void> {
-    const moved = await this.deps.schedules.move(scheduleId, 'CANCELLED', this.now());
-    if (moved === 'missing') throw TransferError.of('SCHEDULE_NOT_FOUND');
-    if (moved === 'FIRED') throw TransferError.of('SCHEDULE_ALREADY_FIRED');
-    if (moved === 'CANCELLED') return;
+    const { outcome } = await this.deps.schedules.move(scheduleId, 'CANCELLED', this.now());
+    if (outcome === 'missing') throw TransferError.of('SCHEDULE_NOT_FOUND');
+    if (outcome === 'FIRED') throw TransferError.of('SCHEDULE_ALREADY_FIRED');
+    if (outcome === 'CANCELLED') return;
     await this.deps.scheduler.delete(scheduleId).catch((error: unknown) => {
       this.deps.warn?.('The cancelled schedule stays in the scheduler until it fires; its firing will transfer nothing', { scheduleId, error });
     });
@@ -87,12 +123,36 @@ export class ScheduledTransfers {
    */
   async fire(scheduleId: string): Promise<Firing> {
     const moved = await this.deps.schedules.move(scheduleId, 'FIRED', this.now());
-    if (moved === 'missing' || moved === 'CANCELLED') return { skipped: moved };
-    const schedule = await this.deps.schedules.get(scheduleId);
-    return schedule ? { transfer: schedule } : { skipped: 'missing' };
+    if (moved.outcome === 'missing' || moved.outcome === 'CANCELLED') return { skipped: moved.outcome };
+    return { transfer: moved.schedule };
   }
 
   settle(scheduleId: string, outcome: ScheduleOutcome): Promise<void> {
     return this.deps.schedules.settle(scheduleId, outcome);
+  }
+
+  /**
+   * Takes back the SCHEDULED states whose create stopped between writing them and the scheduler holding them: each is
+   * deleted and frees its place under its contact's limit, in one write that holds only while it is still SCHEDULED
+   * and unarmed. `olderThanMs` must exceed the longest a create can run, so no running create loses its state; one
+   * that still does writes it again. The scheduler is not asked: a schedule it holds after all fires into no state and
+   * transfers nothing.
+   */
+  async takeBackOrphans(olderThanMs: number, limit: number, continueWhile: () => boolean): Promise<OrphanReport> {
+    const orphans = await this.deps.schedules.unarmedBefore(new Date(this.now().getTime() - olderThanMs), limit);
+    const counts = { found: orphans.length, takenBack: 0, failed: 0 };
+    for (const orphan of orphans) {
+      if (!continueWhile()) break;
+      const details = { scheduleId: orphan.scheduleId, contactId: orphan.contactId, unarmedSince: orphan.unarmedSince };
+      try {
+        if (!(await this.deps.schedules.takeBack(orphan))) continue;
+        counts.takenBack += 1;
+        this.deps.warn?.('A schedule whose create stopped before EventBridge Scheduler held it was taken back; its caller never had a 201 for it', details);
+      } catch (error) {
+        counts.failed += 1;
+        this.deps.warn?.('A schedule whose create stopped could not be taken back; the next sweep tries again', { ...details, error });
+      }
+    }
+    return counts;
   }
 }

@@ -55,6 +55,18 @@ describe('TransactWriteItems on the embedded DynamoDB', () => {
     expect(other?.name).toBe('IdempotentParameterMismatchException');
   });
 
+  it('hands back the item a failed condition found to an action that asks for it (ReturnValuesOnConditionCheckFailure ALL_OLD), and to no other', async () => {
+    const a = randomUUID();
+    await client.send(new PutItemCommand({ TableName: table, Item: { pk: { S: a }, sk: { S: 'X' }, value: { S: 'original' } } }));
+    const asking: TransactWriteItem = { Put: { ...put(a, 'overwrite', 'attribute_not_exists(pk)').Put!, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } };
+    const withItem = await failure(client.send(new TransactWriteItemsCommand({ TransactItems: [asking] })));
+    expect(withItem?.CancellationReasons).toEqual([expect.objectContaining({ Code: 'ConditionalCheckFailed', Item: { pk: { S: a }, sk: { S: 'X' }, value: { S: 'original' } } })]);
+    const without = await failure(client.send(new TransactWriteItemsCommand({ TransactItems: [put(a, 'overwrite', 'attribute_not_exists(pk)')] })));
+    expect(without?.CancellationReasons?.[0]).not.toHaveProperty('Item');
+    const missing = await failure(client.send(new TransactWriteItemsCommand({ TransactItems: [{ Put: { ...put(randomUUID(), 'v', 'attribute_exists(pk)').Put!, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } }] })));
+    expect(missing?.CancellationReasons).toEqual([expect.not.objectContaining({ Item: expect.anything() })]);
+  });
+
   it('refuses two actions on one item, as DynamoDB does', async () => {
     const a = randomUUID();
     const error = await failure(client.send(new TransactWriteItemsCommand({ TransactItems: [put(a, '1'), put(a, '2')] })));

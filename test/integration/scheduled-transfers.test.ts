@@ -1,6 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDbSchedules } from '../../lambda/adapters/schedules';
+import type { Schedule } from '../../lambda/domain/schedule';
+import type { SweepReport } from '../../lambda/doors/sweep';
 import { createGateway, createGatewayClients } from '../../lambda/gateway';
+import { scheduledEvent } from '../../local/lambda-events';
 import { sdkSettingsFrom } from '../../local/sdk-settings';
 import { connectFixtures } from '../support/fixtures';
 import type { ConnectFixtures } from '../support/fixtures';
@@ -303,4 +308,182 @@ function endContact(contactId: string): void {
   if (!contact) throw new Error(`No contact ${contactId}`);
   // The simulator keeps times in epoch seconds, as Connect's JSON answers carry them.
   contact.DisconnectTimestamp = Date.now() / 1000;
+}
+
+describe('a create that stopped before the scheduler held its schedule', () => {
+  const SWEEP_RULE_ARN = 'arn:aws:events:us-east-1:111122223333:rule/schedule-sweep';
+  /** A container of the service function that the sweep rule invokes, treating as orphans states unarmed `afterSeconds` ago. */
+  const sweep = async (afterSeconds: number): Promise<SweepReport> =>
+    (await setup.harness.newContainer({ SWEEP_RULE_ARN, SWEEP_AFTER_SECONDS: String(afterSeconds) })(scheduledEvent(SWEEP_RULE_ARN), context())) as SweepReport;
+  const store = () => new DynamoDbSchedules(setup.harness.dynamodbClient(), setup.harness.config.schedules?.table ?? '', 1);
+  const held = (scheduleId: string) => setup.scheduler.list().filter((schedule) => schedule.name === scheduleId);
+
+  /** A create whose CreateSchedule failed after its state was written: what a process killed between the two leaves. */
+  async function killedCreate(body: Record<string, unknown>): Promise<string> {
+    const before = new Set(setup.scheduler.list().map((schedule) => schedule.name));
+    setup.scheduler.failNext(10);
+    const answer = await call('POST', { body });
+    setup.scheduler.failNext(0);
+    expect(answer.status).toBe(500);
+    const listed = await call('GET', { query: { ContactId: body.ContactId as string, MaxResults: '100' } });
+    const orphan = (listed.body.Schedules as Schedule[]).find((schedule) => schedule.Request.ClientToken === body.ClientToken && !before.has(schedule.ScheduleId));
+    expect(orphan).toMatchObject({ State: 'SCHEDULED' });
+    return orphan?.ScheduleId ?? '';
+  }
+
+  /** The contact's transfers as its history lists them: other tests' schedules may fire in the same move of the clock. */
+  const transfersOf = async (contactId: string) => asHttp(await gateway(historyEvent(contactId), context())).body.Transfers;
+
+  async function scheduledCount(contactId: string): Promise<number> {
+    const { Item } = await setup.harness.dynamodbClient().send(
+      new GetItemCommand({ TableName: setup.harness.config.schedules?.table, Key: { pk: { S: `CONTACT#${contactId}` } }, ConsistentRead: true }),
+    );
+    return Number(Item?.scheduled?.N ?? 0);
+  }
+
+  it('is taken back by a sweep after the wait: 404, its place under the limit free again; a sweep before the wait leaves it', async () => {
+    const contactId = fx.contact();
+    for (let n = 0; n < 9; n++) expect((await call('POST', { body: { ...escalation(contactId), ClientToken: `full-${n}`, AfterSeconds: 600 } })).status).toBe(201);
+    const orphanId = await killedCreate({ ...escalation(contactId), ClientToken: 'killed', AfterSeconds: 600 });
+    const eleventh = { ...escalation(contactId), ClientToken: 'eleventh', AfterSeconds: 600 };
+    expect(await call('POST', { body: eleventh })).toMatchObject({ status: 409, body: { ReasonCode: 'SCHEDULE_LIMIT_REACHED' } });
+
+    const early = await sweep(3600);
+    expect(early.orphans).toMatchObject({ takenBack: 0, failed: 0 });
+    expect(await call('GET', { scheduleId: orphanId })).toMatchObject({ status: 200, body: { State: 'SCHEDULED' } });
+    expect(await scheduledCount(contactId)).toBe(10);
+
+    const late = await sweep(0);
+    expect(late.orphans?.takenBack).toBeGreaterThanOrEqual(1);
+    expect(await call('GET', { scheduleId: orphanId })).toMatchObject({ status: 404, body: { ReasonCode: 'SCHEDULE_NOT_FOUND' } });
+    expect((await call('GET', { query: { ContactId: contactId, MaxResults: '100' } })).body.Schedules).toHaveLength(9);
+    expect(await scheduledCount(contactId)).toBe(9);
+    expect((await call('POST', { body: eleventh })).status).toBe(201);
+    expect(await scheduledCount(contactId)).toBe(10);
+  });
+
+  it('a retry after the take-back creates the schedule anew, and it fires and transfers once', async () => {
+    const contactId = fx.contact();
+    const body = { ...escalation(contactId), ClientToken: `late-${fx.unknownId()}`, AfterSeconds: 120 };
+    const orphanId = await killedCreate(body);
+    await sweep(0);
+    expect((await call('GET', { scheduleId: orphanId })).status).toBe(404);
+    const retried = await call('POST', { body });
+    expect(retried).toMatchObject({ status: 201, body: { ScheduleId: orphanId, State: 'SCHEDULED' } });
+    expect(held(orphanId)).toEqual([expect.objectContaining({ at: Date.parse(retried.body.At as string) })]);
+    await fireDue(121_000);
+    expect((await call('GET', { scheduleId: orphanId })).body).toMatchObject({ State: 'FIRED', Outcome: { Result: 'TRANSFERRED' } });
+    expect(await transfersOf(contactId)).toEqual([expect.objectContaining({ ScheduleId: orphanId })]);
+  });
+
+  it('a retry after the take-back of an attempt killed after CreateSchedule has the scheduler wait for the retry\'s own time', async () => {
+    const contactId = fx.contact();
+    const body = { ...escalation(contactId), ClientToken: `held-${fx.unknownId()}`, AfterSeconds: 120 };
+    // The write that ends the mark fails: the scheduler holds the schedule, the state stays marked, the caller gets a 500.
+    setup.harness.dynamodb.failNext('UpdateItem', 10, 'internal');
+    const failed = await call('POST', { body });
+    setup.harness.dynamodb.clearFaults();
+    expect(failed.status).toBe(500);
+    const [stopped] = (await call('GET', { query: { ContactId: contactId } })).body.Schedules as Schedule[];
+    const scheduleId = stopped?.ScheduleId ?? '';
+    expect(held(scheduleId)).toEqual([expect.objectContaining({ at: Date.parse(stopped?.At ?? '') })]);
+    await sweep(0);
+    expect((await call('GET', { scheduleId })).status).toBe(404);
+
+    // The retry comes 30 s later, so its AfterSeconds names a later time than the first attempt's.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + 30_000);
+    const retried = await call('POST', { body }).finally(() => vi.useRealTimers());
+    expect(retried).toMatchObject({ status: 201, body: { ScheduleId: scheduleId } });
+    expect(Date.parse(retried.body.At as string) - Date.parse(stopped?.At ?? '')).toBeGreaterThanOrEqual(29_000);
+    expect(held(scheduleId)).toEqual([expect.objectContaining({ at: Date.parse(retried.body.At as string) })]);
+    await fireDue(121_000);
+    expect((await call('GET', { scheduleId })).body).toMatchObject({ State: 'SCHEDULED' });
+    await fireDue(151_000);
+    expect((await call('GET', { scheduleId })).body).toMatchObject({ State: 'FIRED', Outcome: { Result: 'TRANSFERRED' } });
+    expect(await transfersOf(contactId)).toEqual([expect.objectContaining({ ScheduleId: scheduleId })]);
+  });
+
+  it('a retry whose state a sweep takes back while it arms it ends with a state that fires at the time the scheduler holds', async () => {
+    const contactId = fx.contact();
+    const body = { ...escalation(contactId), ClientToken: `racing-${fx.unknownId()}`, AfterSeconds: 240 };
+    const orphanId = await killedCreate(body);
+    // The retry's container holds its first UpdateItem (the write that ends the mark, after CreateSchedule) until the sweep is done.
+    let atArm: () => void = () => undefined;
+    const armReached = new Promise<void>((resolve) => (atArm = resolve));
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const clients = createGatewayClients(setup.harness.config, sdkSettingsFrom(setup.harness.env));
+    holdFirst(clients.dynamodb, 'UpdateItemCommand', async () => {
+      atArm();
+      await released;
+    });
+    const retrying = createGateway(setup.harness.config, clients).service;
+    const retried = retrying(scheduleEvent('POST', { body }), context()).then(asScheduleAnswer);
+    await armReached;
+    expect(held(orphanId)).toHaveLength(1);
+    expect((await sweep(0)).orphans?.takenBack).toBeGreaterThanOrEqual(1);
+    expect((await call('GET', { scheduleId: orphanId })).status).toBe(404);
+    release();
+
+    const answer = await retried;
+    expect(answer).toMatchObject({ status: 201, body: { ScheduleId: orphanId, State: 'SCHEDULED' } });
+    expect(held(orphanId)).toEqual([expect.objectContaining({ at: Date.parse(answer.body.At as string) })]);
+    expect((await call('GET', { scheduleId: orphanId })).body).toMatchObject({ State: 'SCHEDULED', At: answer.body.At });
+    expect(await scheduledCount(contactId)).toBe(1);
+    expect((await sweep(0)).orphans).toMatchObject({ takenBack: 0 });
+    await fireDue(241_000);
+    expect((await call('GET', { scheduleId: orphanId })).body).toMatchObject({ State: 'FIRED', Outcome: { Result: 'TRANSFERRED' } });
+    expect(await transfersOf(contactId)).toEqual([expect.objectContaining({ ScheduleId: orphanId })]);
+  });
+
+  it('never takes back a schedule armed by a retry, fired or cancelled after the sweep listed it', async () => {
+    const orphans: { body: ReturnType<typeof escalation> & { ClientToken: string; AfterSeconds: number }; scheduleId: string }[] = [];
+    for (const name of ['armed', 'fired', 'cancelled']) {
+      const body = { ...escalation(), ClientToken: `${name}-${fx.unknownId()}`, AfterSeconds: 600 };
+      orphans.push({ body, scheduleId: await killedCreate(body) });
+    }
+    const [armed, fired, cancelled] = orphans;
+    const schedules = store();
+    const ours = new Set([armed, fired, cancelled].map((orphan) => orphan?.scheduleId));
+    const listed = (await schedules.unarmedBefore(new Date(Date.now() + 1000), 100)).filter((orphan) => ours.has(orphan.scheduleId));
+    expect(listed).toHaveLength(3);
+    expect((await call('POST', { body: armed?.body })).status).toBe(201);
+    expect(await schedules.move(fired?.scheduleId ?? '', 'FIRED', new Date())).toMatchObject({ outcome: 'moved' });
+    expect((await call('DELETE', { scheduleId: cancelled?.scheduleId ?? '' })).status).toBe(204);
+    expect(await Promise.all(listed.map((orphan) => schedules.takeBack(orphan)))).toEqual([false, false, false]);
+    const counts = await Promise.all([armed, fired, cancelled].map((orphan) => scheduledCount(orphan?.body.ContactId ?? '')));
+    expect(counts).toEqual([1, 0, 0]);
+    expect((await schedules.unarmedBefore(new Date(Date.now() + 1000), 100)).filter((orphan) => ours.has(orphan.scheduleId))).toEqual([]);
+  });
+});
+
+describe('what a create and a firing cost in DynamoDB requests', () => {
+  it('a create writes its state and ends its mark (two requests); a firing reads the schedule once and moves it (two)', async () => {
+    const schedules = new DynamoDbSchedules(setup.harness.dynamodbClient(), setup.harness.config.schedules?.table ?? '', 1);
+    setup.harness.dynamodb.resetCounts();
+    const created = await call('POST', { body: { ...escalation(), AfterSeconds: 600 } });
+    expect([setup.harness.dynamodb.requestCount('TransactWriteItems'), setup.harness.dynamodb.requestCount('UpdateItem'), setup.harness.dynamodb.requestCount()]).toEqual([1, 1, 2]);
+    setup.harness.dynamodb.resetCounts();
+    const moved = await schedules.move(created.body.ScheduleId as string, 'FIRED', new Date());
+    expect(moved).toMatchObject({ outcome: 'moved', schedule: { ScheduleId: created.body.ScheduleId, State: 'FIRED', Request: { QueueId: fx.queues.enabled } } });
+    expect([setup.harness.dynamodb.requestCount('GetItem'), setup.harness.dynamodb.requestCount('TransactWriteItems'), setup.harness.dynamodb.requestCount()]).toEqual([1, 1, 2]);
+    expect(moved).toEqual({ outcome: 'moved', schedule: await schedules.get(created.body.ScheduleId as string) });
+  });
+});
+
+/** Holds a client's first command of one kind at `hold` before sending it. */
+function holdFirst(client: DynamoDBClient, command: string, hold: () => Promise<void>): void {
+  let held = false;
+  client.middlewareStack.add(
+    (next, { commandName }) =>
+      async (args) => {
+        if (commandName === command && !held) {
+          held = true;
+          await hold();
+        }
+        return next(args);
+      },
+    { step: 'initialize', name: 'holdFirstCommand' },
+  );
 }

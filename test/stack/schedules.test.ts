@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCHEDULE_AHEAD_SECONDS } from '../../lambda/domain/schedule';
-import { SCHEDULES_CONTACT_INDEX, SCHEDULES_TABLE } from '../../lambda/tables';
+import { SCHEDULES_CONTACT_INDEX, SCHEDULES_TABLE, SCHEDULES_UNARMED_INDEX } from '../../lambda/tables';
 import { FAILED_PIPE, SKIPPED_PIPE, TRANSFERRED_PIPE } from '../../lib/transfer-events';
 import { passes, renderTemplate } from '../../local/event-pipes';
 import type { StreamRecord } from '../../local/event-pipes';
@@ -109,7 +109,7 @@ describe('what the service function may do with schedules', () => {
     ]);
   });
 
-  it('reads and writes the schedules table and queries its contact index, without deleting', () => {
+  it('reads and writes the schedules table, queries its two indexes, and deletes schedule items alone, never a contact\'s counter', () => {
     const table = resolve(schedules().table.tableArn);
     const onTable = serviceStatements().filter((statement) => JSON.stringify(statement.Resource).includes(JSON.stringify(table)));
     expect(onTable).toEqual([
@@ -119,6 +119,19 @@ describe('what the service function may do with schedules', () => {
         Effect: 'Allow',
         Action: 'dynamodb:Query',
         Resource: { 'Fn::Join': ['', [table, `/index/${SCHEDULES_CONTACT_INDEX.indexName}`]] },
+      },
+      {
+        Sid: 'UnarmedSchedules',
+        Effect: 'Allow',
+        Action: 'dynamodb:Query',
+        Resource: { 'Fn::Join': ['', [table, `/index/${SCHEDULES_UNARMED_INDEX.indexName}`]] },
+      },
+      {
+        Sid: 'TakeBackOrphanedSchedules',
+        Effect: 'Allow',
+        Action: 'dynamodb:DeleteItem',
+        Resource: table,
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['SCHEDULE#*'] } },
       },
     ]);
   });
@@ -153,7 +166,7 @@ describe('what the service function may do with schedules', () => {
 });
 
 describe('the schedules table', () => {
-  it('is keyed as lambda/tables.ts says, with the contact index, TTL and point-in-time recovery, and retained', () => {
+  it('is keyed as lambda/tables.ts says, with the contact index and the sparse index of unarmed schedules, TTL and point-in-time recovery, and retained', () => {
     const table = resources()[idOf(schedules().table)]!;
     expect(table.Properties).toMatchObject({
       KeySchema: [{ AttributeName: SCHEDULES_TABLE.partitionKey, KeyType: 'HASH' }],
@@ -165,6 +178,14 @@ describe('the schedules table', () => {
             { AttributeName: SCHEDULES_CONTACT_INDEX.sortKey, KeyType: 'RANGE' },
           ],
           Projection: { ProjectionType: 'ALL' },
+        },
+        {
+          IndexName: SCHEDULES_UNARMED_INDEX.indexName,
+          KeySchema: [
+            { AttributeName: SCHEDULES_UNARMED_INDEX.partitionKey, KeyType: 'HASH' },
+            { AttributeName: SCHEDULES_UNARMED_INDEX.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['scheduleId', 'contactId'] },
         },
       ],
       BillingMode: 'PAY_PER_REQUEST',

@@ -201,6 +201,9 @@ describe('IAM', () => {
         Resource: [arn(gateway().schedules.table.tableArn)],
       },
       { Effect: 'Allow', Action: ['dynamodb:Query'], Resource: [JSON.stringify({ 'Fn::Join': ['', [resolve(gateway().schedules.table.tableArn), '/index/contact-schedules']] })] },
+      { Effect: 'Allow', Action: ['dynamodb:Query'], Resource: [JSON.stringify({ 'Fn::Join': ['', [resolve(gateway().schedules.table.tableArn), '/index/unarmed-schedules']] })] },
+      // Schedule items alone (its condition, in test/stack/schedules.test.ts): the sweeper takes back an orphaned schedule.
+      { Effect: 'Allow', Action: ['dynamodb:DeleteItem'], Resource: [arn(gateway().schedules.table.tableArn)] },
       // The sweeper's Query of the sparse index, and the dead-letter door's mapping.
       { Effect: 'Allow', Action: ['dynamodb:Query'], Resource: [JSON.stringify({ 'Fn::Join': ['', [resolve(gateway().ledgerTable.tableArn), '/index/pending-slots']] })] },
       {

@@ -1,10 +1,11 @@
 import { vi } from 'vitest';
 import type { ScheduleListQuery, ScheduleOutcome, StoredSchedule } from '../../lambda/domain/schedule';
-import type { ScheduleCreation, ScheduleMove, SchedulerPort, SchedulesPort } from '../../lambda/ports';
+import type { ScheduleCreation, ScheduleMove, SchedulerPort, SchedulesPort, UnarmedSchedule } from '../../lambda/ports';
 
 /**
  * The schedules table as the DynamoDB adapter keeps it, in memory: a create counts against the contact's SCHEDULED
- * limit, a move leaves SCHEDULED once and stamps its time, and a listing pages by `pageSize`.
+ * limit, a move leaves SCHEDULED once, stamps its time and ends the unarmed mark, a listing pages by `pageSize`, and a
+ * take-back deletes only a state still SCHEDULED and unarmed since the same time.
  */
 export class InMemorySchedules implements SchedulesPort {
   readonly items = new Map<string, StoredSchedule>();
@@ -32,11 +33,13 @@ export class InMemorySchedules implements SchedulesPort {
 
   async move(scheduleId: string, to: 'CANCELLED' | 'FIRED', at: Date): Promise<ScheduleMove> {
     const schedule = this.items.get(scheduleId);
-    if (!schedule) return 'missing';
-    if (schedule.State !== 'SCHEDULED') return schedule.State;
+    if (!schedule) return { outcome: 'missing' };
+    if (schedule.State !== 'SCHEDULED') return { outcome: schedule.State, schedule };
     const stamp = to === 'FIRED' ? { FiredAt: at.toISOString() } : { CancelledAt: at.toISOString() };
-    this.items.set(scheduleId, { ...schedule, State: to, ...stamp });
-    return 'moved';
+    const { unarmedSince: _ended, ...rest } = schedule;
+    const moved = { ...rest, State: to, ...stamp };
+    this.items.set(scheduleId, moved);
+    return { outcome: 'moved', schedule: moved };
   }
 
   async settle(scheduleId: string, outcome: ScheduleOutcome): Promise<void> {
@@ -44,14 +47,36 @@ export class InMemorySchedules implements SchedulesPort {
     if (schedule?.State !== 'FIRED') throw new Error(`settle of ${scheduleId}, which has not fired`);
     this.items.set(scheduleId, { ...schedule, Outcome: outcome });
   }
+
+  async arm(schedule: StoredSchedule): Promise<boolean> {
+    const stored = this.items.get(schedule.ScheduleId);
+    if (stored?.CreatedAt !== schedule.CreatedAt) return false;
+    const { unarmedSince: _ended, ...armed } = stored;
+    this.items.set(schedule.ScheduleId, armed);
+    return true;
+  }
+
+  async unarmedBefore(before: Date, limit: number): Promise<readonly UnarmedSchedule[]> {
+    return [...this.items.values()]
+      .flatMap(({ ScheduleId, ContactId, unarmedSince }) => (unarmedSince !== undefined && unarmedSince < before.toISOString() ? [{ scheduleId: ScheduleId, contactId: ContactId, unarmedSince }] : []))
+      .sort((a, b) => a.unarmedSince.localeCompare(b.unarmedSince))
+      .slice(0, limit);
+  }
+
+  async takeBack(orphan: UnarmedSchedule): Promise<boolean> {
+    const stored = this.items.get(orphan.scheduleId);
+    if (stored?.State !== 'SCHEDULED' || stored.unarmedSince !== orphan.unarmedSince || stored.ContactId !== orphan.contactId) return false;
+    this.items.delete(orphan.scheduleId);
+    return true;
+  }
 }
 
 /** EventBridge Scheduler as a test sees it: the one-time schedules it holds, by ScheduleId. */
 export function fakeScheduler() {
   const waiting = new Map<string, Date>();
   const scheduler = {
-    create: vi.fn<SchedulerPort['create']>(async (scheduleId, at) => {
-      if (!waiting.has(scheduleId)) waiting.set(scheduleId, at);
+    create: vi.fn<SchedulerPort['create']>(async (scheduleId, at, options) => {
+      if (!waiting.has(scheduleId) || options?.replaceStale) waiting.set(scheduleId, at);
     }),
     delete: vi.fn<SchedulerPort['delete']>(async (scheduleId) => {
       waiting.delete(scheduleId);

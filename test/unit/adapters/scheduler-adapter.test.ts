@@ -48,6 +48,30 @@ describe('EventBridgeScheduler (one-time schedules in the stack\'s group)', () =
     await expect(adapter.create(ID, new Date())).rejects.toThrow('bad');
   });
 
+  it('replaces, when asked, a schedule of that name left by a taken-back attempt: deleted, then made for this time, neither under the ScheduleId as token', async () => {
+    scheduler.on(CreateScheduleCommand).rejectsOnce(new ConflictException({ Message: 'exists', message: 'exists', $metadata: {} })).resolves({ ScheduleArn: 'arn' });
+    scheduler.on(DeleteScheduleCommand).resolves({});
+    await new EventBridgeScheduler(client, settings).create(ID, new Date('2030-01-31T12:40:00.000Z'), { replaceStale: true });
+    expect(scheduler.commandCalls(DeleteScheduleCommand).map((call) => call.args[0].input)).toEqual([{ Name: ID, GroupName: 'gateway-schedules' }]);
+    const creates = scheduler.commandCalls(CreateScheduleCommand).map((call) => call.args[0].input);
+    expect(creates).toEqual([
+      expect.objectContaining({ Name: ID, ClientToken: ID }),
+      expect.objectContaining({ Name: ID, ScheduleExpression: 'at(2030-01-31T12:40:00)', Target: expect.objectContaining({ Input: firedScheduleMessage(ID) }) }),
+    ]);
+    expect(creates[1]).not.toHaveProperty('ClientToken');
+  });
+
+  it('replaces nothing when the schedule was new, and takes a schedule made meanwhile by a racing retry as made', async () => {
+    const conflict = () => new ConflictException({ Message: 'exists', message: 'exists', $metadata: {} });
+    scheduler.on(CreateScheduleCommand).resolvesOnce({ ScheduleArn: 'arn' }).rejectsOnce(conflict()).rejectsOnce(conflict());
+    scheduler.on(DeleteScheduleCommand).rejects(new ResourceNotFoundException({ Message: 'gone', message: 'gone', $metadata: {} }));
+    const adapter = new EventBridgeScheduler(client, settings);
+    await adapter.create(ID, new Date(), { replaceStale: true });
+    expect(scheduler.commandCalls(DeleteScheduleCommand)).toHaveLength(0);
+    await expect(adapter.create(ID, new Date(), { replaceStale: true })).resolves.toBeUndefined();
+    expect(scheduler.commandCalls(DeleteScheduleCommand)).toHaveLength(1);
+  });
+
   it('deletes in the group, and a schedule already gone (fired and deleted) is no error', async () => {
     scheduler.on(DeleteScheduleCommand).rejectsOnce(new ResourceNotFoundException({ Message: 'gone', message: 'gone', $metadata: {} }));
     await expect(new EventBridgeScheduler(client, settings).delete(ID)).resolves.toBeUndefined();

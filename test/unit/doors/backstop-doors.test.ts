@@ -2,9 +2,9 @@ import type { SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import type { PendingSlot } from '../../../lambda/adapters/pending-slots';
 import { arrivalOf, deadLetterErrorOf } from '../../../lambda/doors/dead-letters';
-import { isSweepEvent, sweepPendingIntents } from '../../../lambda/doors/sweep';
+import { isSweepEvent, SWEEP_BATCH, sweepEntry, sweepPendingIntents } from '../../../lambda/doors/sweep';
 import type { Settlement } from '../../../lambda/usecase/sweep-settle';
-import { scheduledEvent } from '../../../local/lambda-events';
+import { lambdaContext, scheduledEvent } from '../../../local/lambda-events';
 
 const RULE_ARN = 'arn:aws:events:us-east-1:111122223333:rule/Stack-Backstops-1A2B3C4D';
 const ACCOUNT = '111122223333';
@@ -117,6 +117,42 @@ describe('a sweep', () => {
     expect(alerted).toEqual(['stray']);
     expect(failed).toEqual(['settled-meanwhile']);
     expect(report).toMatchObject({ due: 3, transferred: 1, 'not-pending': 0, 'set-aside': 1, failed: 1 });
+  });
+});
+
+describe('a sweep of a gateway with scheduled transfers', () => {
+  const RULE = scheduledEvent(RULE_ARN, ACCOUNT);
+  const noSlots = { pendingSlots: { attemptedBefore: async () => [] }, useCase: { settle: async () => 'released' as const }, setAside: async () => undefined };
+
+  it('also takes back orphaned schedules after the same wait, one Query page at most, while at least a second of the invocation is left', async () => {
+    const asked: [number, number, boolean, boolean][] = [];
+    let remainingMs = 1000;
+    const sweep = sweepEntry({
+      ...noSlots,
+      afterMs: 70_000,
+      schedules: {
+        takeBackOrphans: async (olderThanMs, limit, continueWhile) => {
+          const first = continueWhile();
+          remainingMs = 999;
+          asked.push([olderThanMs, limit, first, continueWhile()]);
+          return { found: 2, takenBack: 1, failed: 1 };
+        },
+      },
+    });
+    const context = { ...lambdaContext(), getRemainingTimeInMillis: () => remainingMs };
+    expect(await sweep(RULE, context)).toMatchObject({ outcome: 'swept', due: 0, orphans: { found: 2, takenBack: 1, failed: 1 } });
+    expect(asked).toEqual([[70_000, SWEEP_BATCH, true, false]]);
+  });
+
+  it('reports no orphans in a gateway without scheduled transfers', async () => {
+    expect(await sweepEntry({ ...noSlots, afterMs: 0 })(RULE, lambdaContext())).not.toHaveProperty('orphans');
+  });
+
+  it('still reports the slots it settled when the orphans cannot be looked for, and leaves them to the next sweep', async () => {
+    const sweep = sweepEntry({ ...noSlots, afterMs: 0, schedules: { takeBackOrphans: async () => Promise.reject(new Error('index unreachable')) } });
+    const report = await sweep(RULE, lambdaContext());
+    expect(report).toMatchObject({ outcome: 'swept', due: 0, failed: 0 });
+    expect(report).not.toHaveProperty('orphans');
   });
 });
 

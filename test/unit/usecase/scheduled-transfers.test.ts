@@ -64,13 +64,17 @@ describe('ScheduledTransfers: creating a schedule', () => {
   });
 
   it('answers a retry with the first answer as a replay, and has the scheduler wait when the first create died before asking it', async () => {
-    const { useCase, scheduler, setClock } = setUp();
+    const { useCase, scheduler, schedules, setClock } = setUp();
+    const arm = vi.spyOn(schedules, 'arm');
     const first = await useCase.create({ ...toQueue, ClientToken: 'escalate-1', AfterSeconds: 120 }, origin);
     scheduler.waiting.clear();
     setClock(LATER);
     const retry = await useCase.create({ ...toQueue, ClientToken: 'escalate-1', AfterSeconds: 120 }, origin);
     expect(retry).toStrictEqual({ schedule: first.schedule, replayed: true });
     expect([...scheduler.waiting]).toEqual([[first.schedule.ScheduleId, new Date(first.schedule.At)]]);
+    // The replay's state was the first attempt's, and armed: nothing of the scheduler's is stale, no mark to end.
+    expect(scheduler.create).toHaveBeenLastCalledWith(first.schedule.ScheduleId, new Date(first.schedule.At), { replaceStale: false });
+    expect(arm).toHaveBeenCalledTimes(1);
   });
 
   it('answers a retry of a schedule that has since fired with the first answer, and schedules nothing again', async () => {
@@ -206,19 +210,20 @@ describe('ScheduledTransfers: firing and settling', () => {
     expect(await useCase.fire('sch-0123456789abcdef0123456789abcdef')).toStrictEqual({ skipped: 'missing' });
   });
 
-  it('transfers nothing when the schedule is gone by the time it is read after the move', async () => {
+  it('hands over the schedule its move wrote, reading it no second time', async () => {
     const schedules = new InMemorySchedules();
     const { useCase } = setUp({ schedules });
     const { schedule } = await useCase.create({ ...toQueue, AfterSeconds: 120 }, origin);
-    vi.spyOn(schedules, 'get').mockResolvedValueOnce(undefined);
-    expect(await useCase.fire(schedule.ScheduleId)).toStrictEqual({ skipped: 'missing' });
+    const get = vi.spyOn(schedules, 'get');
+    expect(await useCase.fire(schedule.ScheduleId)).toMatchObject({ transfer: { ScheduleId: schedule.ScheduleId, State: 'FIRED' } });
+    expect(get).not.toHaveBeenCalled();
   });
 
   it('transfers nothing when the move found no schedule, even one written since: only a schedule moved to FIRED is transferred', async () => {
     const schedules = new InMemorySchedules();
     const { useCase } = setUp({ schedules });
     const { schedule } = await useCase.create({ ...toQueue, AfterSeconds: 120 }, origin);
-    vi.spyOn(schedules, 'move').mockResolvedValueOnce('missing');
+    vi.spyOn(schedules, 'move').mockResolvedValueOnce({ outcome: 'missing' });
     expect(await useCase.fire(schedule.ScheduleId)).toStrictEqual({ skipped: 'missing' });
   });
 
@@ -229,5 +234,116 @@ describe('ScheduledTransfers: firing and settling', () => {
     const outcome = { Result: 'TRANSFERRED', ContactId: 'c-new', ContactArn: `${instance.arn}/contact/c-new` } as const;
     await useCase.settle(schedule.ScheduleId, outcome);
     expect((await useCase.get(schedule.ScheduleId)).Outcome).toStrictEqual(outcome);
+  });
+});
+
+describe('ScheduledTransfers: a create that stopped before the scheduler held its schedule', () => {
+  const GRACE_MS = 70_000;
+  const always = () => true;
+  /** A create whose CreateSchedule failed, as a process that died between the two writes leaves it. */
+  async function stoppedCreate(setup: ReturnType<typeof setUp>, token = 'escalate-1', contactId = 'c-1') {
+    setup.scheduler.create.mockRejectedValueOnce(new Error('killed'));
+    expect(await reasonOf(() => setup.useCase.create({ ...toQueue, ContactId: contactId, ClientToken: token, AfterSeconds: 120 }, origin))).toBe('Error: killed');
+    const [stored] = [...setup.schedules.items.values()].filter((item) => item.ContactId === contactId && item.unarmedSince !== undefined);
+    return stored!;
+  }
+
+  it('leaves its state marked unarmed since its creation; a create that reached the scheduler leaves none', async () => {
+    const setup = setUp();
+    const stopped = await stoppedCreate(setup);
+    expect(stopped).toMatchObject({ State: 'SCHEDULED', unarmedSince: stopped.CreatedAt });
+    const { schedule } = await setup.useCase.create({ ...toQueue, ClientToken: 'escalate-2', AfterSeconds: 120 }, origin);
+    expect(setup.schedules.items.get(schedule.ScheduleId)).not.toHaveProperty('unarmedSince');
+  });
+
+  it('a sweep after the wait takes it back: gone, its contact\'s place free again, a warning naming it; before the wait it stays', async () => {
+    const setup = setUp();
+    for (let n = 1; n <= 9; n++) await setup.useCase.create({ ...toQueue, ClientToken: `t-${n}`, AfterSeconds: 120 }, origin);
+    const stopped = await stoppedCreate(setup);
+    expect(await reasonOf(() => setup.useCase.create({ ...toQueue, ClientToken: 't-11', AfterSeconds: 120 }, origin))).toBe('SCHEDULE_LIMIT_REACHED');
+
+    setup.setClock(new Date(NOW.getTime() + GRACE_MS - 1000));
+    expect(await setup.useCase.takeBackOrphans(GRACE_MS, 100, always)).toStrictEqual({ found: 0, takenBack: 0, failed: 0 });
+    expect((await setup.useCase.get(stopped.ScheduleId)).State).toBe('SCHEDULED');
+
+    setup.setClock(new Date(NOW.getTime() + GRACE_MS + 1000));
+    expect(await setup.useCase.takeBackOrphans(GRACE_MS, 100, always)).toStrictEqual({ found: 1, takenBack: 1, failed: 0 });
+    expect(await reasonOf(() => setup.useCase.get(stopped.ScheduleId))).toBe('SCHEDULE_NOT_FOUND');
+    expect((await setup.useCase.list({ ContactId: 'c-1', maxResults: 20 })).Schedules).toHaveLength(9);
+    expect(setup.warn).toHaveBeenCalledWith(expect.stringContaining('taken back'), { scheduleId: stopped.ScheduleId, contactId: 'c-1', unarmedSince: stopped.CreatedAt });
+    expect(await reasonOf(() => setup.useCase.create({ ...toQueue, ClientToken: 't-11', AfterSeconds: 120 }, origin))).toBe('accepted');
+  });
+
+  it('takes back only while the invocation has time, and counts what failed for the next sweep', async () => {
+    const setup = setUp();
+    const first = await stoppedCreate(setup, 'a', 'c-1');
+    await stoppedCreate(setup, 'b', 'c-2');
+    setup.setClock(LATER);
+    vi.spyOn(setup.schedules, 'takeBack').mockRejectedValueOnce(new Error('throttled'));
+    let budget = 1;
+    expect(await setup.useCase.takeBackOrphans(GRACE_MS, 100, () => budget-- > 0)).toStrictEqual({ found: 2, takenBack: 0, failed: 1 });
+    expect(setup.warn).toHaveBeenCalledWith(expect.stringContaining('could not be taken back'), expect.objectContaining({ scheduleId: first.ScheduleId, contactId: 'c-1' }));
+    expect(await setup.useCase.takeBackOrphans(GRACE_MS, 1, always)).toStrictEqual({ found: 1, takenBack: 1, failed: 0 });
+    expect(await setup.useCase.takeBackOrphans(GRACE_MS, 100, always)).toStrictEqual({ found: 1, takenBack: 1, failed: 0 });
+    expect(setup.schedules.items.size).toBe(0);
+  });
+
+  it('a retry after the take-back creates it anew, and the scheduler holds it', async () => {
+    const setup = setUp();
+    const stopped = await stoppedCreate(setup);
+    setup.setClock(LATER);
+    await setup.useCase.takeBackOrphans(GRACE_MS, 100, always);
+    const retry = await setup.useCase.create({ ...toQueue, ClientToken: 'escalate-1', AfterSeconds: 120 }, origin);
+    expect(retry).toMatchObject({ replayed: false, schedule: { ScheduleId: stopped.ScheduleId, State: 'SCHEDULED', CreatedAt: LATER.toISOString() } });
+    expect([...setup.scheduler.waiting]).toEqual([[stopped.ScheduleId, new Date(retry.schedule.At)]]);
+    expect(setup.schedules.items.get(stopped.ScheduleId)).not.toHaveProperty('unarmedSince');
+  });
+
+  it('a retry after the take-back of an attempt the scheduler held after all has the scheduler wait for the retry\'s time instead', async () => {
+    const setup = setUp();
+    // Killed after CreateSchedule, before the write that ends the mark.
+    vi.spyOn(setup.schedules, 'arm').mockRejectedValueOnce(new Error('killed'));
+    expect(await reasonOf(() => setup.useCase.create({ ...toQueue, ClientToken: 'escalate-1', AfterSeconds: 120 }, origin))).toBe('Error: killed');
+    const [stopped] = [...setup.schedules.items.values()];
+    expect([...setup.scheduler.waiting]).toEqual([[stopped!.ScheduleId, new Date(stopped!.At)]]);
+    setup.setClock(LATER);
+    await setup.useCase.takeBackOrphans(GRACE_MS, 100, always);
+    const retry = await setup.useCase.create({ ...toQueue, ClientToken: 'escalate-1', AfterSeconds: 120 }, origin);
+    expect(retry.schedule.At).toBe('2030-01-01T10:07:00.000Z');
+    expect([...setup.scheduler.waiting]).toEqual([[stopped!.ScheduleId, new Date('2030-01-01T10:07:00.000Z')]]);
+  });
+
+  it('a retry whose state is taken back while it arms it writes the state again for the time the scheduler holds, and arms that', async () => {
+    const setup = setUp();
+    const stopped = await stoppedCreate(setup);
+    setup.setClock(LATER);
+    // The sweep runs between the retry's CreateSchedule and its write that ends the mark.
+    setup.scheduler.create.mockImplementationOnce(async (scheduleId, at) => {
+      setup.scheduler.waiting.set(scheduleId, at);
+      expect(await setup.useCase.takeBackOrphans(GRACE_MS, 100, always)).toMatchObject({ takenBack: 1 });
+    });
+    const retry = await setup.useCase.create({ ...toQueue, ClientToken: 'escalate-1', AfterSeconds: 120 }, origin);
+    expect(retry.schedule).toMatchObject({ ScheduleId: stopped.ScheduleId, State: 'SCHEDULED', At: stopped.At, CreatedAt: LATER.toISOString() });
+    expect(setup.schedules.items.get(stopped.ScheduleId)).toMatchObject({ State: 'SCHEDULED', At: stopped.At });
+    expect(setup.schedules.items.get(stopped.ScheduleId)).not.toHaveProperty('unarmedSince');
+    expect([...setup.scheduler.waiting]).toEqual([[stopped.ScheduleId, new Date(stopped.At)]]);
+    // Only the stopped attempt's first write may meet a stale schedule; the state written again meets the retry's own.
+    expect(setup.scheduler.create.mock.calls.map(([, , options]) => options)).toEqual([{ replaceStale: true }, { replaceStale: false }, { replaceStale: false }]);
+  });
+
+  it('answers a retryable INTERNAL_ERROR when its state keeps vanishing, rather than a 201 for a state that is not there', async () => {
+    const setup = setUp();
+    vi.spyOn(setup.schedules, 'arm').mockResolvedValue(false);
+    await expect(setup.useCase.create({ ...toQueue, AfterSeconds: 120 }, origin)).rejects.toMatchObject({ reason: 'INTERNAL_ERROR', status: 500, message: expect.stringContaining('retry later') });
+    expect(setup.schedules.arm).toHaveBeenCalledTimes(3);
+  });
+
+  it('takes back orphans quietly when nobody listens for warnings', async () => {
+    const setup = setUp({ warn: undefined });
+    await stoppedCreate(setup, 'a', 'c-1');
+    await stoppedCreate(setup, 'b', 'c-2');
+    setup.setClock(LATER);
+    vi.spyOn(setup.schedules, 'takeBack').mockRejectedValueOnce(new Error('throttled'));
+    expect(await setup.useCase.takeBackOrphans(GRACE_MS, 100, always)).toStrictEqual({ found: 2, takenBack: 1, failed: 1 });
   });
 });
