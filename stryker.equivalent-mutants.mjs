@@ -165,6 +165,12 @@ export const EQUIVALENT_MUTANTS = [
     code: "'not'",
     reason: "serveDeadLetter only tells 'transferred' and 'maybe' apart from the rest, so any other state records the failure alike.",
   },
+  {
+    file: 'lambda/doors/dead-letters.ts',
+    method: 'serveDeadLetter',
+    code: "'The dead-lettered request holds a pending intent; it returns to the queue until the sweeper or a retry settles the intent.'",
+    reason: 'The error only makes the record a batch item failure, which nothing logs.',
+  },
 ];
 
 /** @param {import('@babel/core').NodePath} path */

@@ -81,10 +81,12 @@ afterEach(() => {
 });
 
 describe('the dead-letter door\'s entry: a dead-lettered transfer (contract section 9)', () => {
-  it('records a redriven request that left no transfer as DEAD_LETTERED, for its Contact Transfer Failed event, and deletes the message', async () => {
+  it('records a redriven request that left no transfer as DEAD_LETTERED, for its Contact Transfer Failed event, logged under the event id, and deletes the message', async () => {
     const { redriven, ledger, failures } = await setUp();
+    const appendKeys = vi.spyOn(logger, 'appendKeys');
     const info = vi.spyOn(logger, 'info');
     expect((await redriven(transferMessage())).returned).toEqual([]);
+    expect(appendKeys).toHaveBeenCalledWith({ correlationId: 'evt-1' });
     expect(ledger.read).toHaveBeenCalledExactlyOnceWith('c-1', idempotencyKeysOf(toQueue, instance.id).idempotencyKey);
     expect(failures.record).toHaveBeenCalledExactlyOnceWith({
       outcome: 'DEAD_LETTERED',
@@ -168,7 +170,7 @@ describe('the dead-letter door\'s entry: a dead-lettered transfer (contract sect
     expect(returned).toEqual([]);
     expect(failures.record).not.toHaveBeenCalled();
     expect(ledger.read).not.toHaveBeenCalled();
-    expect(error).toHaveBeenCalledExactlyOnceWith(expect.any(String), { messageId: record.messageId, senderId: 'AIDAEVENTBRIDGE' });
+    expect(error).toHaveBeenCalledExactlyOnceWith(expect.stringMatching(/deleted unanswered, no failure record/), { messageId: record.messageId, senderId: 'AIDAEVENTBRIDGE' });
   });
 
   it('deletes unanswered, rather than failing the batch, a message that carries no attributes at all', async () => {
