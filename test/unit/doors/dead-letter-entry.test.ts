@@ -1,6 +1,6 @@
 import type { SQSRecord } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { FailureLog } from '../../../lambda/adapters/failure-records';
+import type { FailureError, FailureLog, FailureOutcome } from '../../../lambda/adapters/failure-records';
 import { firedScheduleMessage } from '../../../lambda/adapters/scheduler';
 import type { DoorTrust } from '../../../lambda/config';
 import { parseInstanceArn } from '../../../lambda/domain/arn';
@@ -76,6 +76,15 @@ async function setUp(read: LedgerPort['read'] = async () => ({}), options: { sch
 
 const transferMessage = (detail: unknown = toQueue, options: { source?: string } = {}) => JSON.stringify(eventBridgeEvent(detail, { id: 'evt-1', ...options }));
 
+/** The failure record of the published event: what its Contact Transfer Failed event carries. */
+const failureRecordOf = (outcome: FailureOutcome, request: unknown, error: Partial<FailureError>) => ({
+  outcome,
+  request,
+  error: { type: expect.any(String), reason: expect.any(String), message: expect.any(String), ...error },
+  origin: fromThePublisher,
+  at: expect.any(Date),
+});
+
 afterEach(() => {
   vi.restoreAllMocks();
 });
@@ -88,13 +97,9 @@ describe('the dead-letter door\'s entry: a dead-lettered transfer (contract sect
     expect((await redriven(transferMessage())).returned).toEqual([]);
     expect(appendKeys).toHaveBeenCalledWith({ correlationId: 'evt-1' });
     expect(ledger.read).toHaveBeenCalledExactlyOnceWith('c-1', idempotencyKeysOf(toQueue, instance.id).idempotencyKey);
-    expect(failures.record).toHaveBeenCalledExactlyOnceWith({
-      outcome: 'DEAD_LETTERED',
-      request: toQueue,
-      error: { type: 'InternalServiceException', reason: 'INTERNAL_ERROR', message: expect.stringMatching(NOT_FINISHED) },
-      origin: fromThePublisher,
-      at: expect.any(Date),
-    });
+    expect(failures.record).toHaveBeenCalledExactlyOnceWith(
+      failureRecordOf('DEAD_LETTERED', toQueue, { type: 'InternalServiceException', reason: 'INTERNAL_ERROR', message: expect.stringMatching(NOT_FINISHED) }),
+    );
     expect(info).toHaveBeenCalledWith('dead letter', { outcome: 'DEAD_LETTERED', reason: 'INTERNAL_ERROR' });
   });
 
@@ -139,13 +144,7 @@ describe('the dead-letter door\'s entry: a dead-lettered transfer (contract sect
     const unknownMember = { ...toQueue, Priority: 1 };
     expect((await redriven(transferMessage(unknownMember))).returned).toEqual([]);
     expect(ledger.read).not.toHaveBeenCalled();
-    expect(failures.record).toHaveBeenCalledExactlyOnceWith({
-      outcome: 'REJECTED',
-      request: unknownMember,
-      error: { type: 'InvalidRequestException', reason: 'VALIDATION_FAILED', message: expect.any(String) },
-      origin: fromThePublisher,
-      at: expect.any(Date),
-    });
+    expect(failures.record).toHaveBeenCalledExactlyOnceWith(failureRecordOf('REJECTED', unknownMember, { type: 'InvalidRequestException', reason: 'VALIDATION_FAILED' }));
   });
 
   it('records an event from a source the stack does not name as rejected', async () => {
