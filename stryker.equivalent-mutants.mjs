@@ -140,6 +140,37 @@ export const EQUIVALENT_MUTANTS = [
     code: "'true'",
     reason: 'zod reports any wrong NotWithAgent (false, text, null) as invalid_value, so expectedKind never sees that field.',
   },
+  // The doors: lambda/doors/*.ts.
+  {
+    file: 'lambda/doors/http.ts',
+    code: "'utf8'",
+    parent: "Buffer.from(event.body, 'utf8')",
+    reason: 'Buffer.from reads a string as UTF-8 when given no encoding, so naming it changes nothing.',
+  },
+  {
+    file: 'lambda/doors/sqs.ts',
+    method: 'constructor',
+    code: "{\n    super('The transfer happened but the ledger did not record it; the record returns to the buffer so a replay records it.');\n    this.name = 'UnrecordedTransfer';\n  }",
+    reason: 'The error only makes the record a batch item failure, which nothing logs; a constructor that throws fails the record alike.',
+  },
+  {
+    file: 'lambda/doors/history.ts',
+    method: 'serveHistory',
+    code: 'event.pathParameters?.ContactId',
+    reason: 'The log line comes after historyQueryOf accepted a ContactId, so pathParameters is never null there.',
+  },
+  {
+    file: 'lambda/doors/dead-letters.ts',
+    method: 'transferStateOf',
+    code: "'not'",
+    reason: "serveDeadLetter only tells 'transferred' and 'maybe' apart from the rest, so any other state records the failure alike.",
+  },
+  {
+    file: 'lambda/doors/dead-letters.ts',
+    method: 'serveDeadLetter',
+    code: "'The dead-lettered request holds a pending intent; it returns to the queue until the sweeper or a retry settles the intent.'",
+    reason: 'The error only makes the record a batch item failure, which nothing logs.',
+  },
 ];
 
 /** @param {import('@babel/core').NodePath} path */

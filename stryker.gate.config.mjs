@@ -24,8 +24,8 @@ const config = {
   incremental: true,
   incrementalFile: 'stryker.incremental.json',
   reporters: ['clear-text', 'progress-append-only', 'json'],
-  // Measured 91.0 % (covered 97.9 %; the domain 99.4 %, the use cases 98.3 %, the pacer 95.6 %, the doors 77.2 %,
-  // whose misses are mostly code no unit test reaches) by the complete run committed in stryker.incremental.json.
+  // Measured 98.3 % (covered 98.8 %; the domain 99.4 %, the use cases 98.3 %, the pacer 95.6 %, the doors 98.1 %,
+  // whose misses are mostly the sweep entry's wiring) by the complete run committed in stryker.incremental.json.
   thresholds: { ...base.thresholds, break: 90 },
 };
 

@@ -286,14 +286,14 @@ describe('door detection: only what the stack\'s own doors set chooses a door (c
 
   // Only the case's name in the title: an event printed there carries a fresh request id, and a title that changes
   // from run to run cannot be picked out again (npm run mutate runs each test by its title).
-  it.each([
-    ['an API Gateway proxy event', apiEvent(), true],
-    ['an EventBridge event', eventBridgeEvent, false],
-    ['a plain request (direct invoke)', request, false],
-    ['a plain request with every member', { ...request, QueueId: 'q', ClientToken: 't', InstanceId: 'i' }, false],
-    ['null', null, false],
-    ['a string', 'transfer', false],
-  ])('%s: API Gateway=%s, and never the buffer', (_case, event, isApi) => {
+  it.each<[string, boolean, unknown]>([
+    ['an API Gateway proxy event', true, apiEvent()],
+    ['an EventBridge event', false, eventBridgeEvent],
+    ['a plain request (direct invoke)', false, request],
+    ['a plain request with every member', false, { ...request, QueueId: 'q', ClientToken: 't', InstanceId: 'i' }],
+    ['null', false, null],
+    ['a string', false, 'transfer'],
+  ])('%s: API Gateway=%s, and never the buffer', (_case, isApi, event) => {
     expect(isApiGatewayEvent(event, trust)).toBe(isApi);
     expect(isBufferEvent(event, 'arn:aws:sqs:us-east-1:123456789012:buffer')).toBe(false);
   });
