@@ -24,8 +24,8 @@ const config = {
   incremental: true,
   incrementalFile: 'stryker.incremental.json',
   reporters: ['clear-text', 'progress-append-only', 'json'],
-  // Measured 98.3 % (covered 98.8 %; the domain 99.4 %, the use cases 98.3 %, the pacer 95.6 %, the doors 98.1 %,
-  // whose misses are mostly the sweep entry's wiring) by the complete run committed in stryker.incremental.json. The
+  // Measured 98.9 % (the domain 99.4 %, the use cases 98.6 %, the pacer 95.6 %, the doors 99.6 %) by the results
+  // committed in stryker.incremental.json (a complete run, then incremental runs for the code changed since). The
   // break sits a few points below, so new code may land with a survivor or two but not with its tests missing.
   thresholds: { ...base.thresholds, break: 95 },
 };
