@@ -66,7 +66,6 @@ export class ScheduledTransfers extends Construct {
     // buffer and a role that no longer exist.
     this.scheduleGroup = new ScheduleGroup(this, 'Group', { removalPolicy: RemovalPolicy.DESTROY });
     const groupName = this.scheduleGroup.scheduleGroupName;
-    const groupArn = stack.formatArn({ service: 'scheduler', resource: 'schedule-group', resourceName: groupName });
     const schedulesInGroup = stack.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${groupName}/*` });
 
     this.deadLetterQueue = setAsideQueue(
@@ -81,7 +80,7 @@ export class ScheduledTransfers extends Construct {
       assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
         conditions: {
           StringEquals: { 'aws:SourceAccount': stack.account },
-          ArnEquals: { 'aws:SourceArn': groupArn },
+          ArnEquals: { 'aws:SourceArn': this.scheduleGroup.scheduleGroupArn },
         },
       }),
       description: 'Delivers the contact transfer gateway\'s fired schedules into its event buffer',

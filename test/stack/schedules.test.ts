@@ -22,7 +22,6 @@ const schedules = () => synth.stack.gateway.schedules;
 const resources = () => synth.template.toJSON().Resources as Record<string, { Type: string; Properties: Props; DeletionPolicy?: string }>;
 const idOf = (construct: { node: { defaultChild?: unknown } }) => resolve(synth.stack.getLogicalId(construct.node.defaultChild as never)) as string;
 const groupName = () => schedules().scheduleGroup.scheduleGroupName;
-const groupArn = () => `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule-group/${groupName()}`;
 const schedulesInGroup = () => `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule/${groupName()}/*`;
 
 /** Every statement of the identity policies attached to a role. */
@@ -52,7 +51,7 @@ describe('the schedule group and the scheduler role', () => {
           Effect: 'Allow',
           Action: 'sts:AssumeRole',
           Principal: { Service: 'scheduler.amazonaws.com' },
-          Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT }, ArnEquals: { 'aws:SourceArn': groupArn() } },
+          Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT }, ArnEquals: { 'aws:SourceArn': resolve(schedules().scheduleGroup.scheduleGroupArn) } },
         },
       ],
     });
