@@ -218,8 +218,11 @@ export interface SchedulesPort {
   create(schedule: StoredSchedule, limit: number): Promise<ScheduleCreation>;
   get(scheduleId: string): Promise<StoredSchedule | undefined>;
   list(query: ScheduleListQuery): Promise<{ readonly schedules: readonly StoredSchedule[]; readonly nextToken?: string }>;
-  /** SCHEDULED to `to` (freeing its place under the contact's limit), or what it found instead. */
-  move(scheduleId: string, to: 'CANCELLED' | 'FIRED', at: Date): Promise<ScheduleMove>;
+  /**
+   * SCHEDULED to `to` (freeing its place under the contact's limit), or what it found instead. With `createdAt`, only
+   * the state of that write moves: another write's is answered as missing.
+   */
+  move(scheduleId: string, to: 'CANCELLED' | 'FIRED', at: Date, createdAt?: string): Promise<ScheduleMove>;
   /** Records a fired schedule's outcome. */
   settle(scheduleId: string, outcome: ScheduleOutcome): Promise<void>;
   /**
@@ -236,13 +239,10 @@ export interface SchedulesPort {
   takeBack(orphan: UnarmedSchedule): Promise<boolean>;
 }
 
-/** The scheduler that waits (EventBridge Scheduler): one one-time schedule per ScheduleId. */
+/** The scheduler that waits (EventBridge Scheduler): one one-time schedule per write of a schedule's state. */
 export interface SchedulerPort {
-  /**
-   * Creates the schedule unless one of that id exists (a retried create). With `replaceStale`, one that exists was made
-   * for an attempt whose state is gone, and is replaced by this one.
-   */
-  create(scheduleId: string, at: Date, options?: { readonly replaceStale?: boolean }): Promise<void>;
+  /** Creates the schedule for this write of the state unless it exists (a retried create). */
+  create(schedule: StoredSchedule): Promise<void>;
   /** Deletes it; one already gone is fine. */
-  delete(scheduleId: string): Promise<void>;
+  delete(schedule: StoredSchedule): Promise<void>;
 }

@@ -2,30 +2,43 @@ import { CreateScheduleCommand, DeleteScheduleCommand } from '@aws-sdk/client-sc
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { ScheduleSettings } from '../config';
 import { SCHEDULE_ID } from '../domain/schedule';
+import type { FiredSchedule, StoredSchedule } from '../domain/schedule';
 import type { SchedulerPort } from '../ports';
 
 /** The `detail-type` of the message a fired schedule puts into the event buffer. */
 export const SCHEDULE_FIRED_DETAIL_TYPE = 'Scheduled Contact Transfer';
 
 /**
- * What EventBridge Scheduler sends to the buffer when a schedule fires: its id alone. The buffered door reads the
- * request from the schedule's state, so a message copied or sent to the buffer by hand can at most fire early a
- * schedule that is still SCHEDULED, and never carries a request of its own.
+ * What EventBridge Scheduler sends to the buffer when a schedule fires: the ScheduleId and its state's CreatedAt. The
+ * buffered door reads the request from the schedule's state, so a message copied or sent to the buffer by hand can at
+ * most fire early a schedule that is still SCHEDULED, and never carries a request of its own; and a schedule made for
+ * a state since taken back and written again fires into nothing.
  */
-export function firedScheduleMessage(scheduleId: string): string {
-  return JSON.stringify({ 'detail-type': SCHEDULE_FIRED_DETAIL_TYPE, detail: { ScheduleId: scheduleId } });
+export function firedScheduleMessage(schedule: Pick<StoredSchedule, 'ScheduleId' | 'CreatedAt'>): string {
+  return JSON.stringify({ 'detail-type': SCHEDULE_FIRED_DETAIL_TYPE, detail: { ScheduleId: schedule.ScheduleId, CreatedAt: schedule.CreatedAt } });
 }
 
-/** The ScheduleId of a buffered message that is a fired schedule's, or undefined for any other message. */
-export function firedScheduleIdOf(body: string): string | undefined {
+/** The fired schedule a buffered message names, or undefined for any other message. */
+export function firedScheduleOf(body: string): FiredSchedule | undefined {
   if (!body.includes(SCHEDULE_FIRED_DETAIL_TYPE)) return undefined;
   try {
-    const message = JSON.parse(body) as { 'detail-type'?: unknown; detail?: { ScheduleId?: unknown } };
-    const id = message['detail-type'] === SCHEDULE_FIRED_DETAIL_TYPE ? message.detail?.ScheduleId : undefined;
-    return typeof id === 'string' && SCHEDULE_ID.test(id) ? id : undefined;
+    const message = JSON.parse(body) as { 'detail-type'?: unknown; detail?: { ScheduleId?: unknown; CreatedAt?: unknown } };
+    if (message['detail-type'] !== SCHEDULE_FIRED_DETAIL_TYPE) return undefined;
+    const { ScheduleId: scheduleId, CreatedAt: createdAt } = message.detail ?? {};
+    if (typeof scheduleId !== 'string' || !SCHEDULE_ID.test(scheduleId)) return undefined;
+    return typeof createdAt === 'string' ? { scheduleId, createdAt } : { scheduleId };
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The name of the scheduler's schedule for one write of a schedule's state: the ScheduleId and that write's CreatedAt.
+ * A state taken back and written again gets a schedule of its own, so a schedule left for the earlier write never
+ * stands in for it, and its ClientToken (the name) is never one an earlier write used.
+ */
+export function schedulerNameOf(schedule: Pick<StoredSchedule, 'ScheduleId' | 'CreatedAt'>): string {
+  return `${schedule.ScheduleId}-${Date.parse(schedule.CreatedAt).toString(36)}`;
 }
 
 /**
@@ -35,8 +48,9 @@ export function firedScheduleIdOf(body: string): string | undefined {
 export const SCHEDULE_DELIVERY = { maximumEventAgeSeconds: 3600, maximumRetryAttempts: 185 } as const;
 
 /**
- * One-time schedules in the stack's group, deleted by Scheduler once they fired. Named by the ScheduleId, which is
- * also the ClientToken, so a retried create or delete is answered as the first one was.
+ * One-time schedules in the stack's group, deleted by Scheduler once they fired. Each is named for one write of its
+ * schedule's state (`schedulerNameOf`), which is also the ClientToken, so a retried create or delete is answered as
+ * the first one was.
  */
 export class EventBridgeScheduler implements SchedulerPort {
   constructor(
@@ -44,27 +58,15 @@ export class EventBridgeScheduler implements SchedulerPort {
     private readonly settings: ScheduleSettings,
   ) {}
 
-  async create(scheduleId: string, at: Date, options: { readonly replaceStale?: boolean } = {}): Promise<void> {
-    if ((await this.createUnlessNamed(scheduleId, at, scheduleId)) || !options.replaceStale) return;
-    // The schedule of that name was made for an attempt whose state was taken back, perhaps for another time. Both
-    // calls go under tokens of their own (the SDK makes one), so neither is answered as one of that attempt's was.
-    await this.deleteIfPresent(scheduleId);
-    await this.createUnlessNamed(scheduleId, at);
-  }
-
-  async delete(scheduleId: string): Promise<void> {
-    await this.deleteIfPresent(scheduleId, scheduleId);
-  }
-
-  /** False when a schedule of that name exists already. */
-  private async createUnlessNamed(scheduleId: string, at: Date, clientToken?: string): Promise<boolean> {
+  async create(schedule: StoredSchedule): Promise<void> {
+    const name = schedulerNameOf(schedule);
     try {
       await this.client.send(
         new CreateScheduleCommand({
-          Name: scheduleId,
+          Name: name,
           GroupName: this.settings.groupName,
-          ...(clientToken !== undefined && { ClientToken: clientToken }),
-          ScheduleExpression: `at(${at.toISOString().slice(0, 19)})`,
+          ClientToken: name,
+          ScheduleExpression: `at(${new Date(schedule.At).toISOString().slice(0, 19)})`,
           ScheduleExpressionTimezone: 'UTC',
           FlexibleTimeWindow: { Mode: 'OFF' },
           ActionAfterCompletion: 'DELETE',
@@ -72,22 +74,22 @@ export class EventBridgeScheduler implements SchedulerPort {
           Target: {
             Arn: this.settings.targetArn,
             RoleArn: this.settings.roleArn,
-            Input: firedScheduleMessage(scheduleId),
+            Input: firedScheduleMessage(schedule),
             RetryPolicy: { MaximumEventAgeInSeconds: SCHEDULE_DELIVERY.maximumEventAgeSeconds, MaximumRetryAttempts: SCHEDULE_DELIVERY.maximumRetryAttempts },
             DeadLetterConfig: { Arn: this.settings.deadLetterArn },
           },
         }),
       );
-      return true;
     } catch (error) {
-      if (error instanceof Error && error.name === 'ConflictException') return false;
-      throw error;
+      // A schedule of that name exists: an earlier attempt made it for this same write of the state.
+      if (!(error instanceof Error && error.name === 'ConflictException')) throw error;
     }
   }
 
-  private async deleteIfPresent(scheduleId: string, clientToken?: string): Promise<void> {
+  async delete(schedule: StoredSchedule): Promise<void> {
+    const name = schedulerNameOf(schedule);
     try {
-      await this.client.send(new DeleteScheduleCommand({ Name: scheduleId, GroupName: this.settings.groupName, ...(clientToken !== undefined && { ClientToken: clientToken }) }));
+      await this.client.send(new DeleteScheduleCommand({ Name: name, GroupName: this.settings.groupName, ClientToken: name }));
     } catch (error) {
       if (!(error instanceof Error && error.name === 'ResourceNotFoundException')) throw error;
     }

@@ -95,9 +95,9 @@ export class DynamoDbSchedules implements SchedulesPort {
     return { schedules, ...(output.LastEvaluatedKey && { nextToken: encodeToken(output.LastEvaluatedKey) }) };
   }
 
-  async move(scheduleId: string, to: 'CANCELLED' | 'FIRED', at: Date): Promise<ScheduleMove> {
+  async move(scheduleId: string, to: 'CANCELLED' | 'FIRED', at: Date, createdAt?: string): Promise<ScheduleMove> {
     const schedule = await this.get(scheduleId);
-    if (!schedule) return { outcome: 'missing' };
+    if (!schedule || (createdAt !== undefined && schedule.CreatedAt !== createdAt)) return { outcome: 'missing' };
     if (schedule.State !== 'SCHEDULED') return { outcome: schedule.State, schedule };
     const stamp = to === 'FIRED' ? { FiredAt: at.toISOString() } : { CancelledAt: at.toISOString() };
     const cancelled = await this.transact(
@@ -127,8 +127,8 @@ export class DynamoDbSchedules implements SchedulesPort {
     // The other move won, or the state was taken back (and perhaps written again): what the write found is the answer.
     const found = itemFailingCondition(cancelled, 0);
     const current = found && scheduleOf(unmarshall(found));
-    if (current === undefined) return { outcome: 'missing' };
-    return current.State === 'SCHEDULED' ? this.move(scheduleId, to, at) : { outcome: current.State, schedule: current };
+    if (current === undefined || (createdAt !== undefined && current.CreatedAt !== createdAt)) return { outcome: 'missing' };
+    return current.State === 'SCHEDULED' ? this.move(scheduleId, to, at, createdAt) : { outcome: current.State, schedule: current };
   }
 
   async settle(scheduleId: string, outcome: ScheduleOutcome): Promise<void> {

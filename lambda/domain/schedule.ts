@@ -22,6 +22,13 @@ export const SCHEDULE_ID = /^sch-[0-9a-f]{32}$/;
 export const SCHEDULE_STATES = ['SCHEDULED', 'CANCELLED', 'FIRED'] as const;
 export type ScheduleState = (typeof SCHEDULE_STATES)[number];
 
+/** A fired schedule as its message names it: the ScheduleId, and the write of its state the schedule was made for. */
+export interface FiredSchedule {
+  readonly scheduleId: string;
+  /** The state's CreatedAt when the schedule was made; a message without it names whichever state holds the id. */
+  readonly createdAt?: string;
+}
+
 export type ScheduleOutcome =
   | { readonly Result: 'TRANSFERRED'; readonly ContactId: string; readonly ContactArn: string }
   | { readonly Result: 'SKIPPED'; readonly ReasonCode: 'CONDITION_NOT_MET'; readonly Message: string }

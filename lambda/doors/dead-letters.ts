@@ -9,7 +9,7 @@ import type { TransferRequest } from '../domain/request';
 import { logger } from '../observability';
 import type { LedgerPort } from '../ports';
 import { originalRequestOf, serveBuffer, trustedBufferedRecordDoor } from './sqs';
-import { firedScheduleIdOf } from '../adapters/scheduler';
+import { firedScheduleOf } from '../adapters/scheduler';
 import type { ScheduledTransfers } from '../usecase/scheduled-transfers';
 import { answerDeadLetteredSchedule } from './fired-schedules';
 
@@ -115,8 +115,8 @@ export function deadLetterEntry(deps: DeadLetterDependencies): (event: SQSEvent,
       });
       return;
     }
-    const scheduleId = deps.schedules && firedScheduleIdOf(record.body);
-    if (deps.schedules && scheduleId) return answerDeadLetteredSchedule({ ...deps, schedules: deps.schedules }, scheduleId, deadLetterErrorOf(record), transferStateOf);
+    const fired = deps.schedules && firedScheduleOf(record.body);
+    if (deps.schedules && fired) return answerDeadLetteredSchedule({ ...deps, schedules: deps.schedules }, fired, deadLetterErrorOf(record), transferStateOf);
     const origin = door.origin(record, context);
     logger.appendKeys({ correlationId: origin.correlationId });
     let outcome: FailureOutcome = 'DEAD_LETTERED';

@@ -1,7 +1,7 @@
 import type { Context, SQSRecord } from 'aws-lambda';
 import type { FailureError, FailureLog } from '../adapters/failure-records';
 import type { TransferRequest } from '../domain/request';
-import type { ScheduleOutcome, StoredSchedule } from '../domain/schedule';
+import type { FiredSchedule, ScheduleOutcome, StoredSchedule } from '../domain/schedule';
 import { logger, metrics, reportOutcome } from '../observability';
 import type { Origin } from '../ports';
 import type { ScheduledTransfers } from '../usecase/scheduled-transfers';
@@ -21,10 +21,11 @@ export interface FiredScheduleDependencies extends TransferDoorDependencies {
  * the transfer happened but the ledger does not hold it yet: the buffer's redelivery is the replay that records it
  * and then the schedule's outcome.
  */
-export async function serveFiredSchedule(deps: FiredScheduleDependencies, scheduleId: string, record: SQSRecord, context: Context): Promise<{ readonly unrecorded?: true }> {
+export async function serveFiredSchedule(deps: FiredScheduleDependencies, fired: FiredSchedule, record: SQSRecord, context: Context): Promise<{ readonly unrecorded?: true }> {
   const startedAt = Date.now();
+  const { scheduleId } = fired;
   logger.appendKeys({ correlationId: scheduleId });
-  const firing = await deps.schedules.fire(scheduleId);
+  const firing = await deps.schedules.fire(fired);
   if ('skipped' in firing) {
     logger.info('schedule fired without a transfer', { scheduleId, found: firing.skipped, messageId: record.messageId });
     return {};
@@ -62,11 +63,12 @@ export async function serveFiredSchedule(deps: FiredScheduleDependencies, schedu
  */
 export async function answerDeadLetteredSchedule(
   deps: Pick<FiredScheduleDependencies, 'schedules' | 'failures'>,
-  scheduleId: string,
+  fired: FiredSchedule,
   error: FailureError,
   transferStateOf: (request: TransferRequest) => Promise<'transferred' | 'maybe' | 'not'>,
 ): Promise<void> {
-  const firing = await deps.schedules.fire(scheduleId);
+  const { scheduleId } = fired;
+  const firing = await deps.schedules.fire(fired);
   if ('skipped' in firing || firing.transfer.Outcome !== undefined) return;
   const { request, recorded, origin } = firingOf(scheduleId, firing.transfer);
   const state = await transferStateOf(request);

@@ -10,7 +10,7 @@ import { logger } from '../observability';
 import type { Origin } from '../ports';
 import type { Door, TransferDoorDependencies } from './door';
 import { transferThrough } from './door';
-import { firedScheduleIdOf } from '../adapters/scheduler';
+import { firedScheduleOf } from '../adapters/scheduler';
 import type { ScheduledTransfers } from '../usecase/scheduled-transfers';
 import { serveFiredSchedule } from './fired-schedules';
 
@@ -179,10 +179,10 @@ export function bufferEntry(deps: BufferDependencies): (event: SQSEvent, context
   const door = trustedBufferedRecordDoor(deps.trust);
 
   async function serveRecord(record: SQSRecord, context: Context): Promise<void> {
-    const scheduleId = deps.schedules && firedScheduleIdOf(record.body);
-    if (deps.schedules && scheduleId) {
-      const fired = await serveFiredSchedule({ ...deps, schedules: deps.schedules }, scheduleId, record, context);
-      if (fired.unrecorded) throw new UnrecordedTransfer();
+    const fired = deps.schedules && firedScheduleOf(record.body);
+    if (deps.schedules && fired) {
+      const served = await serveFiredSchedule({ ...deps, schedules: deps.schedules }, fired, record, context);
+      if (served.unrecorded) throw new UnrecordedTransfer();
       return;
     }
     const result = await transferThrough(door, deps, record, context, { lockBeforeLookups: true });

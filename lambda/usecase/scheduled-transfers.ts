@@ -1,7 +1,7 @@
 import type { ConnectInstance } from '../domain/arn';
 import { TransferError } from '../domain/errors';
 import { MAX_SCHEDULED_PER_CONTACT, parseScheduleRequest, publicSchedule } from '../domain/schedule';
-import type { Schedule, ScheduleListQuery, ScheduleOutcome, SchedulePage, StoredSchedule } from '../domain/schedule';
+import type { FiredSchedule, Schedule, ScheduleListQuery, ScheduleOutcome, SchedulePage, StoredSchedule } from '../domain/schedule';
 import type { Origin, SchedulerPort, SchedulesPort } from '../ports';
 
 export interface ScheduledTransfersDependencies {
@@ -36,8 +36,11 @@ const CREATE_ATTEMPTS = 3;
 /**
  * Scheduled transfers (contract section 12). The state is written before the scheduler is asked, marked unarmed, and
  * the mark is removed once CreateSchedule succeeded; so a process that dies between the two leaves a marked state that
- * cannot fire (nothing waits in the scheduler) and that the caller was never told of. The caller's retry with the same
- * key finds it, creates the scheduler's schedule (whose name is the ScheduleId, so a second create is a no-op) and
+ * cannot fire (nothing waits in the scheduler) and that the caller was never told of. One that dies after
+ * CreateSchedule leaves a schedule that fires at the time asked unless the sweeper took its state back first (a 5xx
+ * leaves the outcome open, as for any request): a schedule fires only into the write of the state it was made for.
+ * The caller's retry with the same
+ * key finds it, creates the scheduler's schedule (named for that write of the state, so a second create is a no-op) and
  * answers the first answer; without a retry, the sweeper takes it back once it is older than any running create. The
  * other order would leave a schedule that fires with no state behind it, or a retry whose recomputed AfterSeconds
  * disagrees with what the scheduler holds.
@@ -68,14 +71,13 @@ export class ScheduledTransfers {
       if ('limitReached' in creation) throw TransferError.of('SCHEDULE_LIMIT_REACHED');
       const stored = 'existing' in creation ? creation.existing : schedule;
       if ('existing' in creation && stored.payloadHash !== schedule.payloadHash) throw TransferError.of('CLIENT_TOKEN_REUSED');
-      // A state this create wrote first finds in the scheduler only a schedule left for a taken-back attempt.
-      if (await this.armed(stored, 'created' in creation && attempt === 1)) {
+      if (await this.armed(stored)) {
         // The first answer again: a schedule that has since fired or been cancelled was SCHEDULED when created.
         return { schedule: { ...publicSchedule(stored), State: 'SCHEDULED' }, replayed: 'existing' in creation };
       }
       if (attempt >= CREATE_ATTEMPTS) throw TransferError.of('INTERNAL_ERROR', { message: 'The schedule could not be written; retry later.' });
-      // Taken back by a sweep while this create armed it. The scheduler may hold its schedule by now, at its time: the
-      // state is written again for that time, so whatever fires finds a state that says when.
+      // Taken back by a sweep while this create armed it: the state is written again, at the time this create answers,
+      // and gets a schedule of its own; the one just made names the write taken back, and fires into nothing.
       const again = this.now().toISOString();
       schedule = { ...schedule, At: stored.At, CreatedAt: again, unarmedSince: again };
     }
@@ -86,9 +88,9 @@ export class ScheduledTransfers {
    * without a mark: one written by a version that set no mark may never have reached it. False when the state was
    * taken back meanwhile; one that has fired or been cancelled needs nothing.
    */
-  private async armed(stored: StoredSchedule, replaceStale: boolean): Promise<boolean> {
+  private async armed(stored: StoredSchedule): Promise<boolean> {
     if (stored.State !== 'SCHEDULED') return true;
-    await this.deps.scheduler.create(stored.ScheduleId, new Date(stored.At), { replaceStale });
+    await this.deps.scheduler.create(stored);
     return stored.unarmedSince === undefined || this.deps.schedules.arm(stored);
   }
 
@@ -108,11 +110,11 @@ export class ScheduledTransfers {
    * given on that write; the scheduler's schedule is deleted after it, and one left behind fires into nothing.
    */
   async cancel(scheduleId: string): Promise<void> {
-    const { outcome } = await this.deps.schedules.move(scheduleId, 'CANCELLED', this.now());
-    if (outcome === 'missing') throw TransferError.of('SCHEDULE_NOT_FOUND');
-    if (outcome === 'FIRED') throw TransferError.of('SCHEDULE_ALREADY_FIRED');
-    if (outcome === 'CANCELLED') return;
-    await this.deps.scheduler.delete(scheduleId).catch((error: unknown) => {
+    const moved = await this.deps.schedules.move(scheduleId, 'CANCELLED', this.now());
+    if (moved.outcome === 'missing') throw TransferError.of('SCHEDULE_NOT_FOUND');
+    if (moved.outcome === 'FIRED') throw TransferError.of('SCHEDULE_ALREADY_FIRED');
+    if (moved.outcome === 'CANCELLED') return;
+    await this.deps.scheduler.delete(moved.schedule).catch((error: unknown) => {
       this.deps.warn?.('The cancelled schedule stays in the scheduler until it fires; its firing will transfer nothing', { scheduleId, error });
     });
   }
@@ -121,8 +123,9 @@ export class ScheduledTransfers {
    * SCHEDULED to FIRED before anything is transferred. A schedule already FIRED is a duplicate firing (or a retry of one
    * that failed): its transfer runs again under the same idempotency key, and so is a replay.
    */
-  async fire(scheduleId: string): Promise<Firing> {
-    const moved = await this.deps.schedules.move(scheduleId, 'FIRED', this.now());
+  async fire({ scheduleId, createdAt }: FiredSchedule): Promise<Firing> {
+    // A schedule made for a write of the state since taken back (and perhaps written again) finds no state of its own.
+    const moved = await this.deps.schedules.move(scheduleId, 'FIRED', this.now(), createdAt);
     if (moved.outcome === 'missing' || moved.outcome === 'CANCELLED') return { skipped: moved.outcome };
     return { transfer: moved.schedule };
   }
@@ -135,8 +138,8 @@ export class ScheduledTransfers {
    * Takes back the SCHEDULED states whose create stopped between writing them and the scheduler holding them: each is
    * deleted and frees its place under its contact's limit, in one write that holds only while it is still SCHEDULED
    * and unarmed. `olderThanMs` must exceed the longest a create can run, so no running create loses its state; one
-   * that still does writes it again. The scheduler is not asked: a schedule it holds after all fires into no state and
-   * transfers nothing.
+   * that still does writes it again. The scheduler is not asked: a schedule it holds after all names the write taken
+   * back, and its firing finds no state of its own.
    */
   async takeBackOrphans(olderThanMs: number, limit: number, continueWhile: () => boolean): Promise<OrphanReport> {
     const orphans = await this.deps.schedules.unarmedBefore(new Date(this.now().getTime() - olderThanMs), limit);

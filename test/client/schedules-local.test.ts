@@ -9,6 +9,7 @@ import type { LocalGateway } from '../../local/local-gateway';
 import { connectFixtures } from '../support/fixtures';
 import type { ConnectFixtures } from '../support/fixtures';
 import { TestClock } from '../support/schedules';
+import { firedScheduleOf } from '../../lambda/adapters/scheduler';
 
 /**
  * The schedule methods and commands against local mode (contract section 12), the local scheduler on the test's
@@ -96,7 +97,7 @@ describe('the client against local mode', () => {
     const contactId = fx.contact();
     const { ScheduleId } = await client.scheduleContactTransfer({ ...escalation(contactId), AfterSeconds: 60 });
     clock.setAhead(120_000);
-    expect(local.scheduler.fireDue().map((fired) => fired.name)).toContain(ScheduleId);
+    expect(local.scheduler.fireDue().map((fired) => firedScheduleOf(fired.input)?.scheduleId)).toContain(ScheduleId);
     // The fired schedule travels through the local event buffer, which drains on its own.
     const fired = await vi.waitFor(
       async () => {

@@ -4,6 +4,7 @@ import type { LocalGateway } from '../../local/local-gateway';
 import type { PublishedEvent } from '../../local/event-pipes';
 import { loadSeed } from '../../simulator/seed';
 import { TestClock } from '../support/schedules';
+import { firedScheduleOf } from '../../lambda/adapters/scheduler';
 
 /**
  * Local mode's scheduled transfers as a developer sees them over HTTP, with the local scheduler's clock in the test's
@@ -54,7 +55,7 @@ describe('local mode: scheduled transfers', () => {
     clock.setAhead(30_000);
     expect(local.scheduler.fireDue()).toEqual([]);
     clock.setAhead(61_000);
-    expect(local.scheduler.fireDue().map((fired) => fired.name)).toEqual([scheduleId]);
+    expect(local.scheduler.fireDue().map((fired) => firedScheduleOf(fired.input)?.scheduleId)).toEqual([scheduleId]);
 
     const fired = await until(async () => {
       const read = await json(`${schedules()}/${scheduleId}`);

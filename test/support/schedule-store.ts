@@ -1,5 +1,6 @@
 import { vi } from 'vitest';
 import type { ScheduleListQuery, ScheduleOutcome, StoredSchedule } from '../../lambda/domain/schedule';
+import { schedulerNameOf } from '../../lambda/adapters/scheduler';
 import type { ScheduleCreation, ScheduleMove, SchedulerPort, SchedulesPort, UnarmedSchedule } from '../../lambda/ports';
 
 /**
@@ -31,9 +32,9 @@ export class InMemorySchedules implements SchedulesPort {
     return { schedules, ...(next < all.length && { nextToken: String(next) }) };
   }
 
-  async move(scheduleId: string, to: 'CANCELLED' | 'FIRED', at: Date): Promise<ScheduleMove> {
+  async move(scheduleId: string, to: 'CANCELLED' | 'FIRED', at: Date, createdAt?: string): Promise<ScheduleMove> {
     const schedule = this.items.get(scheduleId);
-    if (!schedule) return { outcome: 'missing' };
+    if (!schedule || (createdAt !== undefined && schedule.CreatedAt !== createdAt)) return { outcome: 'missing' };
     if (schedule.State !== 'SCHEDULED') return { outcome: schedule.State, schedule };
     const stamp = to === 'FIRED' ? { FiredAt: at.toISOString() } : { CancelledAt: at.toISOString() };
     const { unarmedSince: _ended, ...rest } = schedule;
@@ -71,15 +72,16 @@ export class InMemorySchedules implements SchedulesPort {
   }
 }
 
-/** EventBridge Scheduler as a test sees it: the one-time schedules it holds, by ScheduleId. */
+/** EventBridge Scheduler as a test sees it: the one-time schedules it holds, by name (one per write of a state). */
 export function fakeScheduler() {
-  const waiting = new Map<string, Date>();
+  const waiting = new Map<string, { readonly scheduleId: string; readonly at: Date; readonly createdAt: string }>();
   const scheduler = {
-    create: vi.fn<SchedulerPort['create']>(async (scheduleId, at, options) => {
-      if (!waiting.has(scheduleId) || options?.replaceStale) waiting.set(scheduleId, at);
+    create: vi.fn<SchedulerPort['create']>(async (schedule) => {
+      const name = schedulerNameOf(schedule);
+      if (!waiting.has(name)) waiting.set(name, { scheduleId: schedule.ScheduleId, at: new Date(schedule.At), createdAt: schedule.CreatedAt });
     }),
-    delete: vi.fn<SchedulerPort['delete']>(async (scheduleId) => {
-      waiting.delete(scheduleId);
+    delete: vi.fn<SchedulerPort['delete']>(async (schedule) => {
+      waiting.delete(schedulerNameOf(schedule));
     }),
   } satisfies SchedulerPort;
   return { waiting, ...scheduler };

@@ -1,7 +1,8 @@
 import { ConflictException, CreateScheduleCommand, DeleteScheduleCommand, ResourceNotFoundException, SchedulerClient, ValidationException } from '@aws-sdk/client-scheduler';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { EventBridgeScheduler, firedScheduleIdOf, firedScheduleMessage, SCHEDULE_DELIVERY } from '../../../lambda/adapters/scheduler';
+import { EventBridgeScheduler, firedScheduleMessage, firedScheduleOf, SCHEDULE_DELIVERY, schedulerNameOf } from '../../../lambda/adapters/scheduler';
+import type { StoredSchedule } from '../../../lambda/domain/schedule';
 
 const client = new SchedulerClient({ region: 'eu-west-1', credentials: { accessKeyId: 'a', secretAccessKey: 's' } });
 const scheduler = mockClient(client);
@@ -15,16 +16,29 @@ const settings = {
   deadLetterArn: 'arn:aws:sqs:eu-west-1:111122223333:gateway-ScheduleDeadLetters',
 };
 const ID = 'sch-0123456789abcdef0123456789abcdef';
+const CREATED_AT = '2030-01-31T12:00:00.000Z';
+const stored = (at: string, createdAt = CREATED_AT): StoredSchedule => ({
+  ScheduleId: ID,
+  ContactId: 'c-1',
+  At: at,
+  State: 'SCHEDULED',
+  CreatedAt: createdAt,
+  Request: { ContactId: 'c-1', ContactFlowId: 'f-1', QueueId: 'q-1' },
+  createdBy: 'caller',
+  payloadHash: 'hash',
+});
+/** The name of the scheduler's schedule for the state written at CREATED_AT: the id and that time in base 36. */
+const NAME = `${ID}-${Date.parse(CREATED_AT).toString(36)}`;
 
 describe('EventBridgeScheduler (one-time schedules in the stack\'s group)', () => {
-  it('creates a one-time UTC schedule in the group, deleted after it fires, sending the id alone to the buffer with the scheduler role, retries and dead-letter queue', async () => {
+  it('creates a one-time UTC schedule in the group, named for this write of the state, deleted after it fires, sending the id and that write to the buffer with the scheduler role, retries and dead-letter queue', async () => {
     scheduler.on(CreateScheduleCommand).resolves({ ScheduleArn: 'arn' });
-    await new EventBridgeScheduler(client, settings).create(ID, new Date('2030-01-31T12:34:56.000Z'));
+    await new EventBridgeScheduler(client, settings).create(stored('2030-01-31T12:34:56.000Z'));
     expect(scheduler.commandCalls(CreateScheduleCommand).map((call) => call.args[0].input)).toEqual([
       {
-        Name: ID,
+        Name: NAME,
         GroupName: 'gateway-schedules',
-        ClientToken: ID,
+        ClientToken: NAME,
         ScheduleExpression: 'at(2030-01-31T12:34:56)',
         ScheduleExpressionTimezone: 'UTC',
         FlexibleTimeWindow: { Mode: 'OFF' },
@@ -33,7 +47,7 @@ describe('EventBridgeScheduler (one-time schedules in the stack\'s group)', () =
         Target: {
           Arn: settings.targetArn,
           RoleArn: settings.roleArn,
-          Input: firedScheduleMessage(ID),
+          Input: JSON.stringify({ 'detail-type': 'Scheduled Contact Transfer', detail: { ScheduleId: ID, CreatedAt: CREATED_AT } }),
           RetryPolicy: { MaximumEventAgeInSeconds: SCHEDULE_DELIVERY.maximumEventAgeSeconds, MaximumRetryAttempts: SCHEDULE_DELIVERY.maximumRetryAttempts },
           DeadLetterConfig: { Arn: settings.deadLetterArn },
         },
@@ -41,49 +55,35 @@ describe('EventBridgeScheduler (one-time schedules in the stack\'s group)', () =
     ]);
   });
 
-  it('takes a schedule that exists as made by an earlier attempt of the same create, and passes other refusals on', async () => {
+  it('names a state written again (after a take-back) apart from the write before it, within Scheduler\'s 64 characters', () => {
+    const again = stored('2030-01-31T12:34:56.000Z', '2030-01-31T12:06:10.123Z');
+    expect(schedulerNameOf(again)).not.toBe(schedulerNameOf(stored('2030-01-31T12:34:56.000Z')));
+    expect(schedulerNameOf(again)).toMatch(/^[0-9a-zA-Z-_.]{1,64}$/);
+  });
+
+  it('takes a schedule that exists as made by an earlier attempt for the same write, and passes other refusals on', async () => {
     scheduler.on(CreateScheduleCommand).rejectsOnce(new ConflictException({ Message: 'exists', message: 'exists', $metadata: {} })).rejectsOnce(new ValidationException({ Message: 'bad', message: 'bad', $metadata: {} }));
     const adapter = new EventBridgeScheduler(client, settings);
-    await expect(adapter.create(ID, new Date())).resolves.toBeUndefined();
-    await expect(adapter.create(ID, new Date())).rejects.toThrow('bad');
-  });
-
-  it('replaces, when asked, a schedule of that name left by a taken-back attempt: deleted, then made for this time, neither under the ScheduleId as token', async () => {
-    scheduler.on(CreateScheduleCommand).rejectsOnce(new ConflictException({ Message: 'exists', message: 'exists', $metadata: {} })).resolves({ ScheduleArn: 'arn' });
-    scheduler.on(DeleteScheduleCommand).resolves({});
-    await new EventBridgeScheduler(client, settings).create(ID, new Date('2030-01-31T12:40:00.000Z'), { replaceStale: true });
-    expect(scheduler.commandCalls(DeleteScheduleCommand).map((call) => call.args[0].input)).toEqual([{ Name: ID, GroupName: 'gateway-schedules' }]);
-    const creates = scheduler.commandCalls(CreateScheduleCommand).map((call) => call.args[0].input);
-    expect(creates).toEqual([
-      expect.objectContaining({ Name: ID, ClientToken: ID }),
-      expect.objectContaining({ Name: ID, ScheduleExpression: 'at(2030-01-31T12:40:00)', Target: expect.objectContaining({ Input: firedScheduleMessage(ID) }) }),
-    ]);
-    expect(creates[1]).not.toHaveProperty('ClientToken');
-  });
-
-  it('replaces nothing when the schedule was new, and takes a schedule made meanwhile by a racing retry as made', async () => {
-    const conflict = () => new ConflictException({ Message: 'exists', message: 'exists', $metadata: {} });
-    scheduler.on(CreateScheduleCommand).resolvesOnce({ ScheduleArn: 'arn' }).rejectsOnce(conflict()).rejectsOnce(conflict());
-    scheduler.on(DeleteScheduleCommand).rejects(new ResourceNotFoundException({ Message: 'gone', message: 'gone', $metadata: {} }));
-    const adapter = new EventBridgeScheduler(client, settings);
-    await adapter.create(ID, new Date(), { replaceStale: true });
+    await expect(adapter.create(stored(CREATED_AT))).resolves.toBeUndefined();
+    await expect(adapter.create(stored(CREATED_AT))).rejects.toThrow('bad');
     expect(scheduler.commandCalls(DeleteScheduleCommand)).toHaveLength(0);
-    await expect(adapter.create(ID, new Date(), { replaceStale: true })).resolves.toBeUndefined();
-    expect(scheduler.commandCalls(DeleteScheduleCommand)).toHaveLength(1);
   });
 
-  it('deletes in the group, and a schedule already gone (fired and deleted) is no error', async () => {
+  it('deletes the write\'s schedule in the group, and a schedule already gone (fired and deleted) is no error', async () => {
     scheduler.on(DeleteScheduleCommand).rejectsOnce(new ResourceNotFoundException({ Message: 'gone', message: 'gone', $metadata: {} }));
-    await expect(new EventBridgeScheduler(client, settings).delete(ID)).resolves.toBeUndefined();
-    expect(scheduler.commandCalls(DeleteScheduleCommand)[0]?.args[0].input).toEqual({ Name: ID, GroupName: 'gateway-schedules', ClientToken: ID });
+    await expect(new EventBridgeScheduler(client, settings).delete(stored(CREATED_AT))).resolves.toBeUndefined();
+    expect(scheduler.commandCalls(DeleteScheduleCommand)[0]?.args[0].input).toEqual({ Name: NAME, GroupName: 'gateway-schedules', ClientToken: NAME });
   });
 });
 
 describe('the message a fired schedule puts into the buffer', () => {
-  it('is recognised by its detail-type and a well-formed ScheduleId, and nothing else is', () => {
-    expect(firedScheduleIdOf(firedScheduleMessage(ID))).toBe(ID);
-    expect(firedScheduleIdOf(JSON.stringify({ 'detail-type': 'TransferContact', detail: { ScheduleId: ID } }))).toBeUndefined();
-    expect(firedScheduleIdOf(JSON.stringify({ 'detail-type': 'Scheduled Contact Transfer', detail: { ScheduleId: 'sch-../x' } }))).toBeUndefined();
-    expect(firedScheduleIdOf('Scheduled Contact Transfer, not JSON')).toBeUndefined();
+  it('is recognised by its detail-type and a well-formed ScheduleId, with the write it was made for, and nothing else is', () => {
+    expect(firedScheduleOf(firedScheduleMessage(stored(CREATED_AT)))).toEqual({ scheduleId: ID, createdAt: CREATED_AT });
+    expect(firedScheduleOf(JSON.stringify({ 'detail-type': 'Scheduled Contact Transfer', detail: { ScheduleId: ID } }))).toEqual({ scheduleId: ID });
+    expect(firedScheduleOf(JSON.stringify({ 'detail-type': 'Scheduled Contact Transfer', detail: { ScheduleId: ID, CreatedAt: 7 } }))).toEqual({ scheduleId: ID });
+    expect(firedScheduleOf(JSON.stringify({ 'detail-type': 'TransferContact', detail: { ScheduleId: ID } }))).toBeUndefined();
+    expect(firedScheduleOf(JSON.stringify({ 'detail-type': 'Scheduled Contact Transfer', detail: { ScheduleId: 'sch-../x' } }))).toBeUndefined();
+    expect(firedScheduleOf(JSON.stringify({ 'detail-type': 'Scheduled Contact Transfer' }))).toBeUndefined();
+    expect(firedScheduleOf('Scheduled Contact Transfer, not JSON')).toBeUndefined();
   });
 });

@@ -76,6 +76,16 @@ describe('DynamoDbSchedules: moving a schedule out of SCHEDULED', () => {
       .resolves({});
     expect(await schedules().move(ID, 'FIRED', FIRED_AT)).toMatchObject({ outcome: 'moved', schedule: { CreatedAt: again, State: 'FIRED' } });
   });
+
+  it('moves only the write a firing names: another write\'s state, read first or found by the failed condition, is missing to it', async () => {
+    const again = '2030-01-01T10:20:00.000Z';
+    dynamodb.on(GetItemCommand).resolvesOnce({ Item: itemOf({ createdAt: again, unarmedSince: again }) }).resolves({ Item: itemOf() });
+    dynamodb.on(TransactWriteItemsCommand).rejectsOnce(cancelled({ Code: 'ConditionalCheckFailed', Item: itemOf({ createdAt: again, unarmedSince: again, state: 'FIRED' }) }, { Code: 'None' }));
+    expect(await schedules().move(ID, 'FIRED', FIRED_AT, schedule.CreatedAt)).toStrictEqual({ outcome: 'missing' });
+    expect(dynamodb.commandCalls(TransactWriteItemsCommand)).toHaveLength(0);
+    expect(await schedules().move(ID, 'FIRED', FIRED_AT, schedule.CreatedAt)).toStrictEqual({ outcome: 'missing' });
+    expect(dynamodb.commandCalls(TransactWriteItemsCommand)).toHaveLength(1);
+  });
 });
 
 describe('DynamoDbSchedules: the unarmed mark', () => {

@@ -53,7 +53,7 @@ async function setUp(answer: () => Promise<TransferOutcome> = async () => ({ res
     const response = await serve({ Records: [record] }, lambdaContext());
     return { failed: response.batchItemFailures.map(({ itemIdentifier }) => itemIdentifier), record };
   };
-  return { deliver, execute, failures, returnAfter, store, scheduleId: schedule.ScheduleId };
+  return { deliver, execute, failures, returnAfter, store, scheduleId: schedule.ScheduleId, firedMessage: firedScheduleMessage(store.items.get(schedule.ScheduleId)!) };
 }
 
 const transferMessage = (detail: unknown = toQueue, options: { source?: string } = {}) => JSON.stringify(eventBridgeEvent(detail, { id: 'evt-1', ...options }));
@@ -152,22 +152,22 @@ describe('the event door\'s entry: when a record that failed comes back', () => 
 
 describe('the event door\'s entry: a fired schedule in the buffer', () => {
   it('transfers the schedule\'s own request under its ScheduleId and records its outcome', async () => {
-    const { deliver, execute, store, scheduleId } = await setUp();
-    expect((await deliver(firedScheduleMessage(scheduleId))).failed).toEqual([]);
+    const { deliver, execute, store, scheduleId, firedMessage } = await setUp();
+    expect((await deliver(firedMessage)).failed).toEqual([]);
     expect(execute).toHaveBeenCalledExactlyOnceWith({ ...toQueue, ClientToken: scheduleId, ScheduleId: scheduleId }, expect.objectContaining({ correlationId: scheduleId }), expect.anything());
     expect(store.items.get(scheduleId)?.Outcome).toMatchObject({ Result: 'TRANSFERRED' });
   });
 
   it('returns it to the buffer while its transfer is not recorded', async () => {
-    const { deliver, store, scheduleId } = await setUp(async () => ({ result: transferred, replayed: false, unrecorded: true }));
-    const { failed, record } = await deliver(firedScheduleMessage(scheduleId));
+    const { deliver, store, scheduleId, firedMessage } = await setUp(async () => ({ result: transferred, replayed: false, unrecorded: true }));
+    const { failed, record } = await deliver(firedMessage);
     expect(failed).toEqual([record.messageId]);
     expect(store.items.get(scheduleId)).not.toHaveProperty('Outcome');
   });
 
   it('without scheduled transfers configured, refuses it as no TransferContact event, transferring nothing', async () => {
-    const { deliver, execute, failures, scheduleId } = await setUp(undefined, { scheduledTransfers: false });
-    expect((await deliver(firedScheduleMessage(scheduleId))).failed).toEqual([]);
+    const { deliver, execute, failures, firedMessage } = await setUp(undefined, { scheduledTransfers: false });
+    expect((await deliver(firedMessage)).failed).toEqual([]);
     expect(execute).not.toHaveBeenCalled();
     expect(failures.record).toHaveBeenCalledExactlyOnceWith(expect.objectContaining({ outcome: 'REJECTED', error: expect.objectContaining({ reason: 'VALIDATION_FAILED' }) }));
   });

@@ -65,6 +65,8 @@ async function setUp(read: LedgerPort['read'] = async () => ({}), options: { sch
     failures,
     store,
     scheduleId: schedule.ScheduleId,
+    /** What Scheduler puts into the buffer when the schedule fires. */
+    firedMessage: firedScheduleMessage(store.items.get(schedule.ScheduleId)!),
     /** SQS's redrive from the buffer after the message's last receive there. */
     redriven: (body: string) => answer((queue) => queue.redriveFrom(BUFFER, body)),
     /** The rule's delivery failure: EventBridge sends the event with its error as message attributes. */
@@ -182,8 +184,8 @@ describe('the dead-letter door\'s entry: a dead-lettered transfer (contract sect
 
 describe('the dead-letter door\'s entry: a dead-lettered fired schedule', () => {
   it('records the schedule as FAILED and its request as DEAD_LETTERED when its transfer did not happen', async () => {
-    const { redriven, ledger, failures, store, scheduleId } = await setUp();
-    expect((await redriven(firedScheduleMessage(scheduleId))).returned).toEqual([]);
+    const { redriven, ledger, failures, store, scheduleId, firedMessage } = await setUp();
+    expect((await redriven(firedMessage)).returned).toEqual([]);
     const fired = { ...toQueue, ClientToken: scheduleId, ScheduleId: scheduleId };
     expect(ledger.read).toHaveBeenCalledExactlyOnceWith('c-1', idempotencyKeysOf(fired, instance.id).idempotencyKey);
     expect(failures.record).toHaveBeenCalledExactlyOnceWith(
@@ -194,16 +196,16 @@ describe('the dead-letter door\'s entry: a dead-lettered fired schedule', () => 
 
   it('keeps it in the queue while its transfer may have happened', async () => {
     // The payload hash leaves the ClientToken out, so the schedule's request hashes as the request it was created with.
-    const { redriven, failures, store, scheduleId } = await setUp(async () => ({ intent: intentOf(toQueue, 'PENDING') }));
-    const { returned, record } = await redriven(firedScheduleMessage(scheduleId));
+    const { redriven, failures, store, scheduleId, firedMessage } = await setUp(async () => ({ intent: intentOf(toQueue, 'PENDING') }));
+    const { returned, record } = await redriven(firedMessage);
     expect(returned).toEqual([record.messageId]);
     expect(failures.record).not.toHaveBeenCalled();
     expect(store.items.get(scheduleId)).not.toHaveProperty('Outcome');
   });
 
   it('without scheduled transfers configured, records it as a rejected message that is no TransferContact event', async () => {
-    const { redriven, failures, scheduleId } = await setUp(undefined, { scheduledTransfers: false });
-    await redriven(firedScheduleMessage(scheduleId));
+    const { redriven, failures, firedMessage } = await setUp(undefined, { scheduledTransfers: false });
+    await redriven(firedMessage);
     expect(failures.record).toHaveBeenCalledExactlyOnceWith(expect.objectContaining({ outcome: 'REJECTED', error: expect.objectContaining({ reason: 'VALIDATION_FAILED' }) }));
   });
 });

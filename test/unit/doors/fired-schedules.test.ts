@@ -28,7 +28,7 @@ async function setUp(answer: () => Promise<TransferOutcome> = async () => ({ res
   const failures = { record: vi.fn<FailureLog['record']>(async () => undefined) };
   const deps = { instance, useCase: { execute }, schedules, failures };
   const scheduleId = schedule.ScheduleId;
-  return { deps, store, execute, failures, scheduleId, fire: () => serveFiredSchedule(deps, scheduleId, record, lambdaContext()) };
+  return { deps, store, execute, failures, scheduleId, fire: () => serveFiredSchedule(deps, { scheduleId }, record, lambdaContext()) };
 }
 
 const refused = (error: TransferError) => async (): Promise<TransferOutcome> => {
@@ -113,7 +113,7 @@ describe('a fired schedule dead-lettered after its last receive', () => {
     const { deps, store, scheduleId, failures } = await setUp();
     const info = vi.spyOn(logger, 'info');
     const stateOf = vi.fn(async () => 'not' as const);
-    await answerDeadLetteredSchedule(deps, scheduleId, lastError, stateOf);
+    await answerDeadLetteredSchedule(deps, { scheduleId }, lastError, stateOf);
     expect(stateOf).toHaveBeenCalledExactlyOnceWith({ ...toQueue, ClientToken: scheduleId, ScheduleId: scheduleId });
     expect(failures.record).toHaveBeenCalledExactlyOnceWith({
       outcome: 'DEAD_LETTERED',
@@ -128,14 +128,14 @@ describe('a fired schedule dead-lettered after its last receive', () => {
 
   it('records nothing when its transfer happened', async () => {
     const { deps, store, scheduleId, failures } = await setUp();
-    await answerDeadLetteredSchedule(deps, scheduleId, lastError, async () => 'transferred');
+    await answerDeadLetteredSchedule(deps, { scheduleId }, lastError, async () => 'transferred');
     expect(failures.record).not.toHaveBeenCalled();
     expect(store.items.get(scheduleId)).not.toHaveProperty('Outcome');
   });
 
   it('keeps the record in the queue while its transfer may have happened', async () => {
     const { deps, store, scheduleId, failures } = await setUp();
-    await expect(answerDeadLetteredSchedule(deps, scheduleId, lastError, async () => 'maybe')).rejects.toThrow(/pending intent/);
+    await expect(answerDeadLetteredSchedule(deps, { scheduleId }, lastError, async () => 'maybe')).rejects.toThrow(/pending intent/);
     expect(failures.record).not.toHaveBeenCalled();
     expect(store.items.get(scheduleId)).not.toHaveProperty('Outcome');
   });
@@ -144,12 +144,12 @@ describe('a fired schedule dead-lettered after its last receive', () => {
     const cancelled = await setUp();
     await cancelled.deps.schedules.cancel(cancelled.scheduleId);
     const stateOf = vi.fn(async () => 'not' as const);
-    await answerDeadLetteredSchedule(cancelled.deps, cancelled.scheduleId, lastError, stateOf);
+    await answerDeadLetteredSchedule(cancelled.deps, { scheduleId: cancelled.scheduleId }, lastError, stateOf);
     expect(cancelled.store.items.get(cancelled.scheduleId)).toMatchObject({ State: 'CANCELLED' });
 
     const settled = await setUp();
     await settled.fire();
-    await answerDeadLetteredSchedule(settled.deps, settled.scheduleId, lastError, stateOf);
+    await answerDeadLetteredSchedule(settled.deps, { scheduleId: settled.scheduleId }, lastError, stateOf);
     expect(settled.store.items.get(settled.scheduleId)?.Outcome).toMatchObject({ Result: 'TRANSFERRED' });
     expect(stateOf).not.toHaveBeenCalled();
     expect(cancelled.failures.record).not.toHaveBeenCalled();

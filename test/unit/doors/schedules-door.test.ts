@@ -93,7 +93,7 @@ describe('the schedule routes (contract section 12)', () => {
   it('answers 409 to a cancel after the schedule fired', async () => {
     const { serve, schedules } = setUp();
     const created = await serve(routeEvent('POST', { body: { ...toQueue, AfterSeconds: 120 } }));
-    await schedules.fire(created.body!.ScheduleId as string);
+    await schedules.fire({ scheduleId: created.body!.ScheduleId as string });
     expect(await serve(routeEvent('DELETE', { scheduleId: created.body!.ScheduleId as string }))).toMatchObject({ status: 409, body: { ReasonCode: 'SCHEDULE_ALREADY_FIRED' } });
   });
 

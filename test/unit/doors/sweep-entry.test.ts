@@ -67,6 +67,13 @@ describe('the sweep entry', () => {
     );
   });
 
+  it('does not look for orphaned schedules once the slots have left less than a second', async () => {
+    const takeBackOrphans = vi.fn(async () => ({ found: 0, takenBack: 0, failed: 0 }));
+    const sweep = sweepEntry({ pendingSlots: { attemptedBefore: async () => [] }, useCase: { settle: async () => 'released' }, setAside: async () => undefined, afterMs: 0, schedules: { takeBackOrphans } });
+    expect(await sweep(RULE, lambdaContext(999))).not.toHaveProperty('orphans');
+    expect(takeBackOrphans).not.toHaveBeenCalled();
+  });
+
   it('warns when it cannot look for orphaned schedules', async () => {
     const warn = vi.spyOn(logger, 'warn');
     const sweep = sweepEntry({

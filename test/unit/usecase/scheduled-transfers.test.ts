@@ -53,7 +53,7 @@ describe('ScheduledTransfers: creating a schedule', () => {
       createdBy: origin.caller,
       payloadHash: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
-    expect([...scheduler.waiting]).toEqual([[schedule.ScheduleId, new Date('2030-01-01T10:02:01.000Z')]]);
+    expect([...scheduler.waiting.values()]).toEqual([{ scheduleId: schedule.ScheduleId, at: new Date('2030-01-01T10:02:01.000Z'), createdAt: schedule.CreatedAt }]);
   });
 
   it('refuses a request without a time as VALIDATION_FAILED and stores nothing', async () => {
@@ -71,9 +71,8 @@ describe('ScheduledTransfers: creating a schedule', () => {
     setClock(LATER);
     const retry = await useCase.create({ ...toQueue, ClientToken: 'escalate-1', AfterSeconds: 120 }, origin);
     expect(retry).toStrictEqual({ schedule: first.schedule, replayed: true });
-    expect([...scheduler.waiting]).toEqual([[first.schedule.ScheduleId, new Date(first.schedule.At)]]);
-    // The replay's state was the first attempt's, and armed: nothing of the scheduler's is stale, no mark to end.
-    expect(scheduler.create).toHaveBeenLastCalledWith(first.schedule.ScheduleId, new Date(first.schedule.At), { replaceStale: false });
+    // The replay's state is the first attempt's write, and armed: the scheduler's schedule for that write, no mark to end.
+    expect([...scheduler.waiting.values()]).toEqual([{ scheduleId: first.schedule.ScheduleId, at: new Date(first.schedule.At), createdAt: first.schedule.CreatedAt }]);
     expect(arm).toHaveBeenCalledTimes(1);
   });
 
@@ -81,7 +80,7 @@ describe('ScheduledTransfers: creating a schedule', () => {
     const { useCase, scheduler, setClock } = setUp();
     const first = await useCase.create({ ...toQueue, ClientToken: 'escalate-1', AfterSeconds: 120 }, origin);
     setClock(LATER);
-    await useCase.fire(first.schedule.ScheduleId);
+    await useCase.fire({ scheduleId: first.schedule.ScheduleId });
     scheduler.waiting.clear();
     const retry = await useCase.create({ ...toQueue, ClientToken: 'escalate-1', AfterSeconds: 120 }, origin);
     expect(retry).toMatchObject({ schedule: first.schedule, replayed: true });
@@ -145,7 +144,7 @@ describe('ScheduledTransfers: cancelling', () => {
     setClock(LATER);
     await useCase.cancel(schedule.ScheduleId);
     expect(await useCase.get(schedule.ScheduleId)).toStrictEqual({ ...schedule, State: 'CANCELLED', CancelledAt: LATER.toISOString() });
-    expect(scheduler.delete).toHaveBeenCalledWith(schedule.ScheduleId);
+    expect(scheduler.delete).toHaveBeenCalledWith(expect.objectContaining({ ScheduleId: schedule.ScheduleId, CreatedAt: schedule.CreatedAt }));
     expect(scheduler.waiting.size).toBe(0);
   });
 
@@ -160,7 +159,7 @@ describe('ScheduledTransfers: cancelling', () => {
   it('refuses a schedule that has fired as SCHEDULE_ALREADY_FIRED and an unknown one as SCHEDULE_NOT_FOUND, deleting nothing', async () => {
     const { useCase, scheduler } = setUp();
     const { schedule } = await useCase.create({ ...toQueue, AfterSeconds: 120 }, origin);
-    await useCase.fire(schedule.ScheduleId);
+    await useCase.fire({ scheduleId: schedule.ScheduleId });
     expect(await reasonOf(() => useCase.cancel(schedule.ScheduleId))).toBe('SCHEDULE_ALREADY_FIRED');
     expect(await reasonOf(() => useCase.cancel('sch-0123456789abcdef0123456789abcdef'))).toBe('SCHEDULE_NOT_FOUND');
     expect(scheduler.delete).not.toHaveBeenCalled();
@@ -174,7 +173,7 @@ describe('ScheduledTransfers: cancelling', () => {
     expect(await reasonOf(() => useCase.cancel(schedule.ScheduleId))).toBe('accepted');
     expect((await useCase.get(schedule.ScheduleId)).State).toBe('CANCELLED');
     expect(warn).toHaveBeenCalledWith(expect.stringContaining('scheduler'), { scheduleId: schedule.ScheduleId, error });
-    expect(await useCase.fire(schedule.ScheduleId)).toEqual({ skipped: 'CANCELLED' });
+    expect(await useCase.fire({ scheduleId: schedule.ScheduleId })).toEqual({ skipped: 'CANCELLED' });
   });
 
   it('still cancels when the scheduler cannot delete and nobody listens for warnings', async () => {
@@ -190,7 +189,7 @@ describe('ScheduledTransfers: firing and settling', () => {
     const { useCase, schedules, setClock } = setUp();
     const { schedule } = await useCase.create({ ...toQueue, AfterSeconds: 120 }, origin);
     setClock(LATER);
-    const firing = await useCase.fire(schedule.ScheduleId);
+    const firing = await useCase.fire({ scheduleId: schedule.ScheduleId });
     expect(firing).toStrictEqual({ transfer: schedules.items.get(schedule.ScheduleId) });
     expect(firing).toMatchObject({ transfer: { State: 'FIRED', FiredAt: LATER.toISOString(), Request: toQueue, createdBy: origin.caller } });
   });
@@ -198,16 +197,16 @@ describe('ScheduledTransfers: firing and settling', () => {
   it('hands a duplicate firing the same schedule again, so its transfer replays under the same key', async () => {
     const { useCase } = setUp();
     const { schedule } = await useCase.create({ ...toQueue, AfterSeconds: 120 }, origin);
-    const first = await useCase.fire(schedule.ScheduleId);
-    expect(await useCase.fire(schedule.ScheduleId)).toStrictEqual(first);
+    const first = await useCase.fire({ scheduleId: schedule.ScheduleId });
+    expect(await useCase.fire({ scheduleId: schedule.ScheduleId })).toStrictEqual(first);
   });
 
   it('transfers nothing for a cancelled schedule or an unknown one', async () => {
     const { useCase } = setUp();
     const { schedule } = await useCase.create({ ...toQueue, AfterSeconds: 120 }, origin);
     await useCase.cancel(schedule.ScheduleId);
-    expect(await useCase.fire(schedule.ScheduleId)).toStrictEqual({ skipped: 'CANCELLED' });
-    expect(await useCase.fire('sch-0123456789abcdef0123456789abcdef')).toStrictEqual({ skipped: 'missing' });
+    expect(await useCase.fire({ scheduleId: schedule.ScheduleId })).toStrictEqual({ skipped: 'CANCELLED' });
+    expect(await useCase.fire({ scheduleId: 'sch-0123456789abcdef0123456789abcdef' })).toStrictEqual({ skipped: 'missing' });
   });
 
   it('hands over the schedule its move wrote, reading it no second time', async () => {
@@ -215,7 +214,7 @@ describe('ScheduledTransfers: firing and settling', () => {
     const { useCase } = setUp({ schedules });
     const { schedule } = await useCase.create({ ...toQueue, AfterSeconds: 120 }, origin);
     const get = vi.spyOn(schedules, 'get');
-    expect(await useCase.fire(schedule.ScheduleId)).toMatchObject({ transfer: { ScheduleId: schedule.ScheduleId, State: 'FIRED' } });
+    expect(await useCase.fire({ scheduleId: schedule.ScheduleId })).toMatchObject({ transfer: { ScheduleId: schedule.ScheduleId, State: 'FIRED' } });
     expect(get).not.toHaveBeenCalled();
   });
 
@@ -224,13 +223,13 @@ describe('ScheduledTransfers: firing and settling', () => {
     const { useCase } = setUp({ schedules });
     const { schedule } = await useCase.create({ ...toQueue, AfterSeconds: 120 }, origin);
     vi.spyOn(schedules, 'move').mockResolvedValueOnce({ outcome: 'missing' });
-    expect(await useCase.fire(schedule.ScheduleId)).toStrictEqual({ skipped: 'missing' });
+    expect(await useCase.fire({ scheduleId: schedule.ScheduleId })).toStrictEqual({ skipped: 'missing' });
   });
 
   it('records a fired schedule\'s outcome, which reading it then shows', async () => {
     const { useCase } = setUp();
     const { schedule } = await useCase.create({ ...toQueue, AfterSeconds: 120 }, origin);
-    await useCase.fire(schedule.ScheduleId);
+    await useCase.fire({ scheduleId: schedule.ScheduleId });
     const outcome = { Result: 'TRANSFERRED', ContactId: 'c-new', ContactArn: `${instance.arn}/contact/c-new` } as const;
     await useCase.settle(schedule.ScheduleId, outcome);
     expect((await useCase.get(schedule.ScheduleId)).Outcome).toStrictEqual(outcome);
@@ -295,22 +294,28 @@ describe('ScheduledTransfers: a create that stopped before the scheduler held it
     await setup.useCase.takeBackOrphans(GRACE_MS, 100, always);
     const retry = await setup.useCase.create({ ...toQueue, ClientToken: 'escalate-1', AfterSeconds: 120 }, origin);
     expect(retry).toMatchObject({ replayed: false, schedule: { ScheduleId: stopped.ScheduleId, State: 'SCHEDULED', CreatedAt: LATER.toISOString() } });
-    expect([...setup.scheduler.waiting]).toEqual([[stopped.ScheduleId, new Date(retry.schedule.At)]]);
+    expect([...setup.scheduler.waiting.values()]).toEqual([{ scheduleId: stopped.ScheduleId, at: new Date(retry.schedule.At), createdAt: LATER.toISOString() }]);
     expect(setup.schedules.items.get(stopped.ScheduleId)).not.toHaveProperty('unarmedSince');
   });
 
-  it('a retry after the take-back of an attempt the scheduler held after all has the scheduler wait for the retry\'s time instead', async () => {
+  it('a retry after the take-back of an attempt the scheduler held after all gets a schedule of its own, and the earlier one fires into nothing', async () => {
     const setup = setUp();
     // Killed after CreateSchedule, before the write that ends the mark.
     vi.spyOn(setup.schedules, 'arm').mockRejectedValueOnce(new Error('killed'));
     expect(await reasonOf(() => setup.useCase.create({ ...toQueue, ClientToken: 'escalate-1', AfterSeconds: 120 }, origin))).toBe('Error: killed');
     const [stopped] = [...setup.schedules.items.values()];
-    expect([...setup.scheduler.waiting]).toEqual([[stopped!.ScheduleId, new Date(stopped!.At)]]);
     setup.setClock(LATER);
     await setup.useCase.takeBackOrphans(GRACE_MS, 100, always);
     const retry = await setup.useCase.create({ ...toQueue, ClientToken: 'escalate-1', AfterSeconds: 120 }, origin);
     expect(retry.schedule.At).toBe('2030-01-01T10:07:00.000Z');
-    expect([...setup.scheduler.waiting]).toEqual([[stopped!.ScheduleId, new Date('2030-01-01T10:07:00.000Z')]]);
+    expect([...setup.scheduler.waiting.values()]).toEqual([
+      { scheduleId: stopped!.ScheduleId, at: new Date(stopped!.At), createdAt: stopped!.CreatedAt },
+      { scheduleId: stopped!.ScheduleId, at: new Date('2030-01-01T10:07:00.000Z'), createdAt: LATER.toISOString() },
+    ]);
+    // The stopped attempt's schedule fires first, at its own time, and finds no state of its write: nothing moves.
+    expect(await setup.useCase.fire({ scheduleId: stopped!.ScheduleId, createdAt: stopped!.CreatedAt })).toStrictEqual({ skipped: 'missing' });
+    expect(setup.schedules.items.get(stopped!.ScheduleId)).toMatchObject({ State: 'SCHEDULED', At: '2030-01-01T10:07:00.000Z' });
+    expect(await setup.useCase.fire({ scheduleId: stopped!.ScheduleId, createdAt: LATER.toISOString() })).toMatchObject({ transfer: { State: 'FIRED' } });
   });
 
   it('a retry whose state is taken back while it arms it writes the state again for the time the scheduler holds, and arms that', async () => {
@@ -318,17 +323,20 @@ describe('ScheduledTransfers: a create that stopped before the scheduler held it
     const stopped = await stoppedCreate(setup);
     setup.setClock(LATER);
     // The sweep runs between the retry's CreateSchedule and its write that ends the mark.
-    setup.scheduler.create.mockImplementationOnce(async (scheduleId, at) => {
-      setup.scheduler.waiting.set(scheduleId, at);
+    setup.scheduler.create.mockImplementationOnce(async (schedule) => {
+      setup.scheduler.waiting.set('taken back meanwhile', { scheduleId: schedule.ScheduleId, at: new Date(schedule.At), createdAt: schedule.CreatedAt });
       expect(await setup.useCase.takeBackOrphans(GRACE_MS, 100, always)).toMatchObject({ takenBack: 1 });
     });
     const retry = await setup.useCase.create({ ...toQueue, ClientToken: 'escalate-1', AfterSeconds: 120 }, origin);
     expect(retry.schedule).toMatchObject({ ScheduleId: stopped.ScheduleId, State: 'SCHEDULED', At: stopped.At, CreatedAt: LATER.toISOString() });
     expect(setup.schedules.items.get(stopped.ScheduleId)).toMatchObject({ State: 'SCHEDULED', At: stopped.At });
     expect(setup.schedules.items.get(stopped.ScheduleId)).not.toHaveProperty('unarmedSince');
-    expect([...setup.scheduler.waiting]).toEqual([[stopped.ScheduleId, new Date(stopped.At)]]);
-    // Only the stopped attempt's first write may meet a stale schedule; the state written again meets the retry's own.
-    expect(setup.scheduler.create.mock.calls.map(([, , options]) => options)).toEqual([{ replaceStale: true }, { replaceStale: false }, { replaceStale: false }]);
+    // The schedule made for the write taken back stays, and fires into nothing; the state written again has its own.
+    expect([...setup.scheduler.waiting.values()]).toEqual([
+      { scheduleId: stopped.ScheduleId, at: new Date(stopped.At), createdAt: stopped.CreatedAt },
+      { scheduleId: stopped.ScheduleId, at: new Date(stopped.At), createdAt: LATER.toISOString() },
+    ]);
+    expect(await setup.useCase.fire({ scheduleId: stopped.ScheduleId, createdAt: stopped.CreatedAt })).toStrictEqual({ skipped: 'missing' });
   });
 
   it('answers a retryable INTERNAL_ERROR when its state keeps vanishing, rather than a 201 for a state that is not there', async () => {
