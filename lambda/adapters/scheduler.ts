@@ -26,7 +26,8 @@ export function firedScheduleOf(body: string): FiredSchedule | undefined {
     if (message['detail-type'] !== SCHEDULE_FIRED_DETAIL_TYPE) return undefined;
     const { ScheduleId: scheduleId, CreatedAt: createdAt } = message.detail ?? {};
     if (typeof scheduleId !== 'string' || !SCHEDULE_ID.test(scheduleId)) return undefined;
-    return typeof createdAt === 'string' ? { scheduleId, createdAt } : { scheduleId };
+    if (createdAt === undefined) return { scheduleId };
+    return typeof createdAt === 'string' ? { scheduleId, createdAt } : undefined;
   } catch {
     return undefined;
   }

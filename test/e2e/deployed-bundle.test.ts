@@ -152,7 +152,7 @@ describe('the deployable bundle', () => {
     const created = asScheduleAnswer(await invoke(scheduleEvent('POST', { body: { ContactId: fx.contact(), ContactFlowId: fx.flows.inbound, QueueId: fx.queues.enabled, AfterSeconds: 60 } })));
     expect(created.status).toBe(201);
     const scheduleId = created.body.ScheduleId as string;
-    const waiting = setup.scheduler.list().find((schedule) => schedule.name === scheduleId);
+    const waiting = setup.scheduler.list().find((schedule) => schedule.name.startsWith(`${scheduleId}-`));
     expect(waiting).toBeDefined();
     const before = transfers();
     await invoke(bufferRecord(waiting?.input ?? ''));

@@ -80,7 +80,7 @@ describe('the message a fired schedule puts into the buffer', () => {
   it('is recognised by its detail-type and a well-formed ScheduleId, with the write it was made for, and nothing else is', () => {
     expect(firedScheduleOf(firedScheduleMessage(stored(CREATED_AT)))).toEqual({ scheduleId: ID, createdAt: CREATED_AT });
     expect(firedScheduleOf(JSON.stringify({ 'detail-type': 'Scheduled Contact Transfer', detail: { ScheduleId: ID } }))).toEqual({ scheduleId: ID });
-    expect(firedScheduleOf(JSON.stringify({ 'detail-type': 'Scheduled Contact Transfer', detail: { ScheduleId: ID, CreatedAt: 7 } }))).toEqual({ scheduleId: ID });
+    expect(firedScheduleOf(JSON.stringify({ 'detail-type': 'Scheduled Contact Transfer', detail: { ScheduleId: ID, CreatedAt: 7 } }))).toBeUndefined();
     expect(firedScheduleOf(JSON.stringify({ 'detail-type': 'TransferContact', detail: { ScheduleId: ID } }))).toBeUndefined();
     expect(firedScheduleOf(JSON.stringify({ 'detail-type': 'Scheduled Contact Transfer', detail: { ScheduleId: 'sch-../x' } }))).toBeUndefined();
     expect(firedScheduleOf(JSON.stringify({ 'detail-type': 'Scheduled Contact Transfer' }))).toBeUndefined();

@@ -8,6 +8,7 @@ import { answerDeadLetteredSchedule, serveFiredSchedule } from '../../../lambda/
 import { logger, metrics } from '../../../lambda/observability';
 import type { TransferResult } from '../../../lambda/ports';
 import { ScheduledTransfers } from '../../../lambda/usecase/scheduled-transfers';
+import type { FiredSchedule } from '../../../lambda/domain/schedule';
 import type { TransferContactUseCase, TransferOutcome } from '../../../lambda/usecase/transfer-contact';
 import { lambdaContext } from '../../../local/lambda-events';
 import { fakeScheduler, InMemorySchedules } from '../../support/schedule-store';
@@ -28,7 +29,8 @@ async function setUp(answer: () => Promise<TransferOutcome> = async () => ({ res
   const failures = { record: vi.fn<FailureLog['record']>(async () => undefined) };
   const deps = { instance, useCase: { execute }, schedules, failures };
   const scheduleId = schedule.ScheduleId;
-  return { deps, store, execute, failures, scheduleId, fire: () => serveFiredSchedule(deps, { scheduleId }, record, lambdaContext()) };
+  const createdAt = store.items.get(scheduleId)?.CreatedAt;
+  return { deps, store, execute, failures, scheduleId, fire: (fired: FiredSchedule = { scheduleId, ...(createdAt && { createdAt }) }) => serveFiredSchedule(deps, fired, record, lambdaContext()) };
 }
 
 const refused = (error: TransferError) => async (): Promise<TransferOutcome> => {
@@ -54,6 +56,15 @@ describe('a fired schedule (contract section 12)', () => {
     );
     expect(store.items.get(scheduleId)).toMatchObject({ State: 'FIRED', Outcome: { Result: 'TRANSFERRED', ...transferred } });
     expect(failures.record).not.toHaveBeenCalled();
+  });
+
+  it('transfers nothing when made for another write of the state (one taken back since), leaving the state as it is', async () => {
+    const { fire, execute, store, scheduleId } = await setUp();
+    await fire({ scheduleId, createdAt: '2029-12-31T23:59:00.000Z' });
+    expect(execute).not.toHaveBeenCalled();
+    expect(store.items.get(scheduleId)).toMatchObject({ State: 'SCHEDULED' });
+    await fire();
+    expect(execute).toHaveBeenCalledOnce();
   });
 
   it('transfers nothing once cancelled, and logs that it fired without a transfer', async () => {
@@ -138,6 +149,15 @@ describe('a fired schedule dead-lettered after its last receive', () => {
     await expect(answerDeadLetteredSchedule(deps, { scheduleId }, lastError, async () => 'maybe')).rejects.toThrow(/pending intent/);
     expect(failures.record).not.toHaveBeenCalled();
     expect(store.items.get(scheduleId)).not.toHaveProperty('Outcome');
+  });
+
+  it('answers nothing for a schedule made for another write of the state (one taken back since), leaving the state as it is', async () => {
+    const { deps, store, scheduleId, failures } = await setUp();
+    const stateOf = vi.fn(async () => 'not' as const);
+    await answerDeadLetteredSchedule(deps, { scheduleId, createdAt: '2029-12-31T23:59:00.000Z' }, lastError, stateOf);
+    expect(store.items.get(scheduleId)).toMatchObject({ State: 'SCHEDULED' });
+    expect(stateOf).not.toHaveBeenCalled();
+    expect(failures.record).not.toHaveBeenCalled();
   });
 
   it('leaves a cancelled schedule cancelled, and one whose outcome is known as it is', async () => {

@@ -339,6 +339,19 @@ describe('ScheduledTransfers: a create that stopped before the scheduler held it
     expect(await setup.useCase.fire({ scheduleId: stopped.ScheduleId, createdAt: stopped.CreatedAt })).toStrictEqual({ skipped: 'missing' });
   });
 
+  it('a cancel after a take-back and retry deletes the schedule of the state written again; the earlier write\'s fires into nothing', async () => {
+    const setup = setUp();
+    vi.spyOn(setup.schedules, 'arm').mockRejectedValueOnce(new Error('killed'));
+    await reasonOf(() => setup.useCase.create({ ...toQueue, ClientToken: 'escalate-1', AfterSeconds: 120 }, origin));
+    const [stopped] = [...setup.schedules.items.values()];
+    setup.setClock(LATER);
+    await setup.useCase.takeBackOrphans(GRACE_MS, 100, always);
+    await setup.useCase.create({ ...toQueue, ClientToken: 'escalate-1', AfterSeconds: 120 }, origin);
+    await setup.useCase.cancel(stopped!.ScheduleId);
+    expect([...setup.scheduler.waiting.values()]).toEqual([{ scheduleId: stopped!.ScheduleId, at: new Date(stopped!.At), createdAt: stopped!.CreatedAt }]);
+    expect(await setup.useCase.fire({ scheduleId: stopped!.ScheduleId, createdAt: stopped!.CreatedAt })).toStrictEqual({ skipped: 'missing' });
+  });
+
   it('answers a retryable INTERNAL_ERROR when its state keeps vanishing, rather than a 201 for a state that is not there', async () => {
     const setup = setUp();
     vi.spyOn(setup.schedules, 'arm').mockResolvedValue(false);
