@@ -1,4 +1,6 @@
 import { command, CONNECTION_OPTIONS, connectedClient, EXIT, HELP_FLAG, noPositionals, required, UsageError } from './cli';
+import type { CliIo } from './cli';
+import type { TransferClient } from './index';
 
 /**
  * `list-contact-transfers`: the transfer history of a contact's tree (`GET /contact/transfers/{ContactId}`) with the
@@ -47,18 +49,31 @@ interface Resume {
   readonly skip: number;
 }
 
-export const listMain = command('list-contact-transfers', OPTIONS, LIST_HELP, async ({ values, positionals }, io) => {
-  noPositionals(positionals);
-  const contactId = required(values['contact-id'], 'contact-id');
-  const paging = pagingOf(values);
-  const client = connectedClient(values, io);
-  const { items, NextToken } = await collectPages(paging, async (page) => {
-    const { Transfers, ...rest } = await client.listContactTransfers({ ContactId: contactId, ...page });
-    return { items: Transfers, ...rest };
+export const listMain = contactListing('list-contact-transfers', LIST_HELP, 'Transfers', (client, query) => client.listContactTransfers(query));
+
+/**
+ * A command that prints every item of a contact's paged listing under `key`, with the NextToken to resume from when
+ * --max-items stopped it: list-contact-transfers and list-contact-transfer-schedules.
+ */
+export function contactListing<K extends string, T>(
+  name: string,
+  help: string,
+  key: K,
+  list: (client: TransferClient, query: { ContactId: string; MaxResults?: number; NextToken?: string }) => Promise<{ readonly [item in K]: readonly T[] } & { readonly NextToken?: string }>,
+): (argv: readonly string[], io: CliIo) => Promise<number> {
+  return command(name, OPTIONS, help, async ({ values, positionals }, io) => {
+    noPositionals(positionals);
+    const ContactId = required(values['contact-id'], 'contact-id');
+    const paging = pagingOf(values);
+    const client = connectedClient(values, io);
+    const { items, NextToken } = await collectPages(paging, async (page) => {
+      const listed = await list(client, { ContactId, ...page });
+      return { items: listed[key], ...(listed.NextToken !== undefined && { NextToken: listed.NextToken }) };
+    });
+    io.stdout(`${JSON.stringify({ [key]: items, ...(NextToken && { NextToken }) }, null, 4)}\n`);
+    return EXIT.OK;
   });
-  io.stdout(`${JSON.stringify({ Transfers: items, ...(NextToken && { NextToken }) }, null, 4)}\n`);
-  return EXIT.OK;
-});
+}
 
 export interface Paging {
   readonly maxItems: number | undefined;

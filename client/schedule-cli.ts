@@ -15,7 +15,7 @@ import {
   requestOf,
   UsageError,
 } from './cli';
-import { collectPages, PAGE_SIZE, PAGING_OPTIONS, pagingOf } from './list-cli';
+import { contactListing, PAGE_SIZE } from './list-cli';
 
 /**
  * The scheduled-transfer commands (contract section 12), with the AWS CLI's conventions as transfer-contact and
@@ -24,7 +24,6 @@ import { collectPages, PAGE_SIZE, PAGING_OPTIONS, pagingOf } from './list-cli';
 
 const SCHEDULE_ID_OPTIONS = { 'schedule-id': { type: 'string' }, ...CONNECTION_OPTIONS, ...HELP_FLAG } as const;
 const SCHEDULE_OPTIONS = { ...REQUEST_OPTIONS, at: { type: 'string' }, 'after-seconds': { type: 'string' }, ...CONNECTION_OPTIONS, ...HELP_FLAG } as const;
-const LIST_OPTIONS = { 'contact-id': { type: 'string' }, ...PAGING_OPTIONS, ...CONNECTION_OPTIONS, ...HELP_FLAG } as const;
 
 const EXIT_CODES = `Exit codes as transfer-contact: 0 done, 1 other failure, 2 usage error, 3 rejected (4xx), 4 throttled (429),
 5 server or network error.`;
@@ -131,18 +130,7 @@ export const getScheduleMain = command('get-contact-transfer-schedule', SCHEDULE
   return EXIT.OK;
 });
 
-export const listSchedulesMain = command('list-contact-transfer-schedules', LIST_OPTIONS, LIST_SCHEDULES_HELP, async ({ values, positionals }, io) => {
-  noPositionals(positionals);
-  const ContactId = required(values['contact-id'], 'contact-id');
-  const paging = pagingOf(values);
-  const client = connectedClient(values, io);
-  const { items, NextToken } = await collectPages(paging, async (page) => {
-    const { Schedules, ...rest } = await client.listContactTransferSchedules({ ContactId, ...page });
-    return { items: Schedules, ...rest };
-  });
-  io.stdout(`${JSON.stringify({ Schedules: items, ...(NextToken && { NextToken }) }, null, 4)}\n`);
-  return EXIT.OK;
-});
+export const listSchedulesMain = contactListing('list-contact-transfer-schedules', LIST_SCHEDULES_HELP, 'Schedules', (client, query) => client.listContactTransferSchedules(query));
 
 export const cancelScheduleMain = command('cancel-contact-transfer-schedule', SCHEDULE_ID_OPTIONS, CANCEL_SCHEDULE_HELP, async ({ values, positionals }, io) => {
   noPositionals(positionals);
