@@ -96,8 +96,10 @@ export class DynamoDbSchedules implements SchedulesPort {
   }
 
   async move(scheduleId: string, to: 'CANCELLED' | 'FIRED', at: Date, createdAt?: string): Promise<ScheduleMove> {
-    const schedule = await this.get(scheduleId);
-    if (!schedule || (createdAt !== undefined && schedule.CreatedAt !== createdAt)) return { outcome: 'missing' };
+    // The state of the write named, if any: another write's is none of this move's business.
+    const ofThatWrite = (found: StoredSchedule | undefined) => (createdAt === undefined || found?.CreatedAt === createdAt ? found : undefined);
+    const schedule = ofThatWrite(await this.get(scheduleId));
+    if (!schedule) return { outcome: 'missing' };
     if (schedule.State !== 'SCHEDULED') return { outcome: schedule.State, schedule };
     const stamp = to === 'FIRED' ? { FiredAt: at.toISOString() } : { CancelledAt: at.toISOString() };
     const cancelled = await this.transact(
@@ -126,8 +128,8 @@ export class DynamoDbSchedules implements SchedulesPort {
     }
     // The other move won, or the state was taken back (and perhaps written again): what the write found is the answer.
     const found = itemFailingCondition(cancelled, 0);
-    const current = found && scheduleOf(unmarshall(found));
-    if (current === undefined || (createdAt !== undefined && current.CreatedAt !== createdAt)) return { outcome: 'missing' };
+    const current = ofThatWrite(found && scheduleOf(unmarshall(found)));
+    if (current === undefined) return { outcome: 'missing' };
     return current.State === 'SCHEDULED' ? this.move(scheduleId, to, at, createdAt) : { outcome: current.State, schedule: current };
   }
 
